@@ -1,0 +1,96 @@
+/*
+ * simvirt/stats.h - the named counters.
+ *
+ * Counters are closed sets: X(name, description).  The enum, the names and
+ * the keys of every output come from these lists.  Where a meaning is KVM's,
+ * the name is KVM's (pf_guest, tlb_flush, ...).
+ */
+#ifndef SIMVIRT_STATS_H
+#define SIMVIRT_STATS_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Per-vCPU counters. */
+#define SV_VCPU_STAT_LIST(X)                                                   \
+	X(accesses, "accesses translated (reads + writes + fetches)")          \
+	X(reads, "data reads")                                                 \
+	X(writes, "data writes")                                               \
+	X(fetches, "instruction fetches")                                      \
+	X(cycles, "cycles charged by the cost model")                          \
+	X(l1i_hit_4k, "L1 ITLB hits on 4K entries")                            \
+	X(l1i_hit_2m, "L1 ITLB hits on 2M entries")                            \
+	X(l1d_hit_4k, "L1 DTLB hits on 4K entries")                            \
+	X(l1d_hit_2m, "L1 DTLB hits on 2M entries")                            \
+	X(l1d_hit_1g, "L1 DTLB hits on 1G entries")                            \
+	X(stlb_hit_4k, "STLB hits on 4K entries")                              \
+	X(stlb_hit_2m, "STLB hits on 2M entries")                              \
+	X(stlb_hit_1g, "STLB hits on 1G entries")                              \
+	X(tlb_miss, "accesses that missed every TLB level and walked")         \
+	X(tlb_fill_4k, "combined entries filled with a 4K page size")          \
+	X(tlb_fill_2m, "combined entries filled with a 2M page size")          \
+	X(tlb_fill_1g, "combined entries filled with a 1G page size")          \
+	X(tlb_splinter, "fills smaller than the guest page (nested page "      \
+			"smaller)")                                            \
+	X(tlb_conflicts, "lookups that matched entries of two page sizes")     \
+	X(tlb_dirty_miss, "writes that hit an entry not yet dirty and walked") \
+	X(psc_hit_pml5, "walks started below a cached PML5 entry")             \
+	X(psc_hit_pml4, "walks started below a cached PML4 entry")             \
+	X(psc_hit_pdpt, "walks started below a cached PDPT entry")             \
+	X(psc_hit_pd, "walks started below a cached PD entry")                 \
+	X(ntlb_hit, "guest-physical translations found in the nested TLB")     \
+	X(ntlb_miss, "guest-physical translations that walked EPT/NPT")        \
+	X(npwc_hit_l5, "nested walks started below a cached level-5 entry")    \
+	X(npwc_hit_l4, "nested walks started below a cached level-4 entry")    \
+	X(npwc_hit_l3, "nested walks started below a cached level-3 entry")    \
+	X(npwc_hit_l2, "nested walks started below a cached level-2 entry")    \
+	X(walk_refs, "paging-structure memory references (both dimensions)")  \
+	X(guest_walk_refs, "references to guest paging structures")            \
+	X(nested_walk_refs, "references to EPT/NPT paging structures")         \
+	X(guest_ad_updates, "guest A/D flags set by the walk")                 \
+	X(nested_ad_updates, "EPT A/D flags set by the walk")                  \
+	X(pf_guest, "guest page faults raised (KVM's pf_guest)")              \
+	X(gp_noncanonical, "#GP for a non-canonical address")                  \
+	X(ept_violations, "EPT violations (or #NPF) raised")                   \
+	X(ept_misconfigs, "EPT misconfigurations raised")                      \
+	X(machine_checks, "machine checks from TLB conflicts")                 \
+	X(conflict_aborts, "TLB conflict aborts")                              \
+	X(invlpg, "INVLPG executed")                                           \
+	X(invpcid, "INVPCID executed")                                         \
+	X(mov_cr3, "MOV to CR3 executed")                                      \
+	X(invvpid, "INVVPID executed")                                         \
+	X(invept, "INVEPT executed")                                           \
+	X(asid_flush, "SVM ASID flushes (TLB_CONTROL, INVLPGA)")               \
+	X(tlb_flush, "whole-context TLB flushes of this vCPU (KVM's tlb_flush)") \
+	X(tlb_entries_dropped, "cached entries removed by invalidations")
+
+#define SV__STAT_ENUM(name, desc) SV_VCPU_STAT_##name,
+typedef enum sv_vcpu_stat { SV_VCPU_STAT_LIST(SV__STAT_ENUM) SV_VCPU_STAT__COUNT } sv_vcpu_stat;
+#undef SV__STAT_ENUM
+
+/* Per-VM counters. */
+#define SV_VM_STAT_LIST(X)                                                  \
+	X(tdp_table_pages, "EPT/NPT table pages in use")                    \
+	X(guest_table_pages, "guest page-table pages built by the library") \
+	X(memslots, "memslots in use")
+
+#define SV__STAT_ENUM(name, desc) SV_VM_STAT_##name,
+typedef enum sv_vm_stat { SV_VM_STAT_LIST(SV__STAT_ENUM) SV_VM_STAT__COUNT } sv_vm_stat;
+#undef SV__STAT_ENUM
+
+/** Name and one-line description of a counter; NULL if out of range. */
+SV_API const char *sv_vcpu_stat_name(sv_vcpu_stat id);
+SV_API const char *sv_vcpu_stat_desc(sv_vcpu_stat id);
+SV_API const char *sv_vm_stat_name(sv_vm_stat id);
+SV_API const char *sv_vm_stat_desc(sv_vm_stat id);
+/** Counter id by name; SV_ENOENT if there is none. */
+SV_API int sv_vcpu_stat_lookup(sv_vcpu_stat *out, const char *name);
+SV_API int sv_vm_stat_lookup(sv_vm_stat *out, const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SIMVIRT_STATS_H */

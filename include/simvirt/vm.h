@@ -1,0 +1,109 @@
+/*
+ * simvirt/vm.h - a simulated VM: its options, guest-physical memory and
+ * counters.
+ *
+ * A VM owns its vCPUs, its memslots (guest-physical memory with real bytes)
+ * and its nested page tables (EPT or NPT).  Two VMs in one process share
+ * nothing.
+ */
+#ifndef SIMVIRT_VM_H
+#define SIMVIRT_VM_H
+
+#include "common.h"
+#include "config.h"
+#include "stats.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sv_vm sv_vm;
+typedef struct sv_vcpu sv_vcpu;
+
+/** The nested-paging flavour. */
+typedef enum sv_tdp_kind {
+	SV_TDP_EPT, /* Intel EPT: EPT format, VPID tags, EPT violations */
+	SV_TDP_NPT, /* AMD NPT: x86 format, ASID tags, #NPF */
+} sv_tdp_kind;
+
+#define SV_VM_OPTIONS_VERSION 1
+#define SV_MAX_VCPUS 256
+
+typedef struct sv_vm_options {
+	unsigned version;     /* SV_VM_OPTIONS_VERSION */
+	unsigned vcpus;       /* 1 .. SV_MAX_VCPUS */
+	sv_tdp_kind tdp;      /* EPT or NPT */
+	unsigned tdp_levels;  /* 4 or 5: EPT walk length / host paging depth */
+	unsigned guest_levels;/* 4 or 5: the guest's paging (CR4.LA57) */
+	bool tdp_ad;          /* EPTP bit 6: EPT A/D flags (EPT only) */
+	bool tdp_1g;          /* 1G nested pages supported */
+	bool guest_1g;        /* CPUID PDPE1GB: 1G guest pages supported */
+	bool ept_exec_only;   /* EPT execute-only entries supported */
+	unsigned maxphyaddr;  /* physical-address width, 36 .. 52 */
+	uint64_t seed;        /* seeds every random choice of the model */
+	sv_tlb_config tlb;
+	sv_costs costs;
+} sv_vm_options;
+
+#define SV_VM_OPTIONS_INIT                                                  \
+	{SV_VM_OPTIONS_VERSION, 1, SV_TDP_EPT, 4, 4, true, true, true, true, \
+	 46, 1, SV_TLB_CONFIG_INIT, SV_COSTS_INIT}
+
+/** Fills *opts with the defaults (the same as SV_VM_OPTIONS_INIT). */
+SV_API void sv_vm_options_init(sv_vm_options *opts);
+
+/**
+ * Creates a VM.  Checks every option (a bad one is SV_EINVAL or SV_ECONFIG
+ * with a detail naming it); makes the vCPUs and an empty nested table tree
+ * whose root the vCPUs' EPTP/nCR3 points at.  opts NULL means defaults.
+ */
+SV_API int sv_vm_new(sv_vm **out, const sv_vm_options *opts);
+/** Frees a VM and everything it owns.  NULL is a no-op. */
+SV_API void sv_vm_free(sv_vm *vm);
+/** The detail message of the last error on this VM ("" if none). */
+SV_API const char *sv_vm_last_error(const sv_vm *vm);
+/** The options the VM was created with. */
+SV_API const sv_vm_options *sv_vm_options_get(const sv_vm *vm);
+
+SV_API unsigned sv_vm_vcpu_count(const sv_vm *vm);
+/** vCPU number i, or NULL if out of range. */
+SV_API sv_vcpu *sv_vm_vcpu(sv_vm *vm, unsigned i);
+
+/* ---- guest-physical memory ------------------------------------------- */
+
+#define SV_MEMSLOT_READONLY (1U << 1) /* as KVM_MEM_READONLY */
+
+#define SV_MEMSLOT_REGION_VERSION 1
+typedef struct sv_memslot_region {
+	unsigned version;  /* SV_MEMSLOT_REGION_VERSION */
+	uint32_t slot;     /* slot id, < 32768 */
+	uint32_t flags;    /* SV_MEMSLOT_* */
+	uint64_t gpa;      /* 4K-aligned guest-physical base */
+	uint64_t size;     /* 4K-aligned size; 0 deletes the slot */
+} sv_memslot_region;
+
+/**
+ * Creates, resizes-by-recreation or deletes a memslot, with the bytes
+ * behind it (zero-filled, reserved lazily: a sparse slot costs only what is
+ * touched).  Misaligned gpa/size is SV_EALIGN; a range overlapping another
+ * slot is SV_EOVERLAP; deleting a slot that does not exist is SV_ENOENT.
+ */
+SV_API int sv_memslot_set(sv_vm *vm, const sv_memslot_region *r);
+
+/**
+ * Copies guest-physical memory in or out (the host's view: no translation,
+ * no counters).  SV_EFAULT if any byte is outside every memslot.
+ */
+SV_API int sv_gpa_read(sv_vm *vm, uint64_t gpa, void *buf, size_t len);
+SV_API int sv_gpa_write(sv_vm *vm, uint64_t gpa, const void *buf, size_t len);
+
+/* ---- counters --------------------------------------------------------- */
+
+SV_API uint64_t sv_vm_stat_get(const sv_vm *vm, sv_vm_stat id);
+/** Sum of a per-vCPU counter over the VM's vCPUs. */
+SV_API uint64_t sv_vm_vcpu_stat_sum(const sv_vm *vm, sv_vcpu_stat id);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SIMVIRT_VM_H */

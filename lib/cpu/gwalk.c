@@ -1,0 +1,327 @@
+/*
+ * lib/cpu/gwalk.c - the guest dimension of a walk, composed with the
+ * nested one (the 2D walk).
+ *
+ * How it works:
+ *  1. Paging off: the linear address is the guest-physical address.
+ *     Paging on: a non-canonical address is a #GP; then the guest
+ *     paging-structure caches give the lowest guest table they know for
+ *     this address (tagged by VPID, PCID and EP4TA), else the walk starts
+ *     at CR3.
+ *  2. The one walker walks the guest format; each guest table it fetches
+ *     is first translated through the nested dimension (a fault there is an
+ *     EPT violation or #NPF at a guest table), then one entry is read.
+ *  3. A not-present or reserved-bit entry, or permissions the mode forbids
+ *     (SDM "Access Rights"), is a #PF with the SDM's error code, and drops
+ *     the cached translations of that address, as the SDM says a #PF does.
+ *  4. Accessed flags are set in every entry used and the dirty flag in the
+ *     leaf for a write; each such update is a write to the guest table,
+ *     which must itself be writable in the nested dimension.
+ *  5. The final GPA goes through the nested dimension with the access's
+ *     kind; the combined entry's page size is the smaller of the two pages
+ *     (a "splintered" entry when the nested page is the smaller).
+ *  6. The paging-structure caches get the non-leaf guest entries read.
+ */
+#include "../internal.h"
+
+static const sv_tlb_array psc_array[SV_PT_MAX_LEVELS + 1] = {
+	[2] = SV_TLB_psc_pd, [3] = SV_TLB_psc_pdpt,
+	[4] = SV_TLB_psc_pml4, [5] = SV_TLB_psc_pml5,
+};
+static const sv_vcpu_stat psc_stat[SV_PT_MAX_LEVELS + 1] = {
+	[2] = SV_VCPU_STAT_psc_hit_pd, [3] = SV_VCPU_STAT_psc_hit_pdpt,
+	[4] = SV_VCPU_STAT_psc_hit_pml4, [5] = SV_VCPU_STAT_psc_hit_pml5,
+};
+
+/* State of one guest walk, handed to the walker's fetch callback. */
+typedef struct gwalk_ctx {
+	uint64_t gva;
+	sv_fault *f;
+	uint32_t *refs;
+	bool first_known;      /* a PSC hit gave the first table's HPA */
+	uint64_t first_hpa;
+	uint64_t table_hpa[SV_PT_MAX_LEVELS + 1];
+	bool nested_failed;
+} gwalk_ctx;
+
+static uint64_t *guest_fetch(void *ctx, unsigned level, uint64_t table_gpa)
+{
+	sv_vcpu *v = ctx;
+	gwalk_ctx *g = v->gwalk;
+	uint8_t *p;
+
+	if (g->first_known) {
+		g->first_known = false;
+		g->table_hpa[level] = g->first_hpa;
+	} else {
+		sv_nxlate nx;
+
+		if (!sv__nested_translate(v, table_gpa, SV_ACCESS_READ,
+					  SV_NACC_TABLE, g->gva, &nx, g->f,
+					  g->refs)) {
+			g->nested_failed = true;
+			return NULL;
+		}
+		g->table_hpa[level] = nx.hpa & ~0xfffULL;
+	}
+	/* Guest memory outside every memslot reads as all-ones, as reads
+	 * of absent physical memory do on x86 (such an entry always has
+	 * reserved bits set at the upper levels). */
+	p = sv__gpa_ptr(&v->vm->memslots, table_gpa);
+	return p ? (uint64_t *)p : v->vm->ones_table;
+}
+
+static void guest_ref(void *ctx, unsigned level, uint64_t table,
+		      uint64_t entry)
+{
+	sv_vcpu *v = ctx;
+	const gwalk_ctx *g = v->gwalk;
+
+	sv__observe(v, SV_WEV_GUEST_REF, level, g->gva, table, entry);
+}
+
+void sv__guest_walker_setup(sv_vcpu *v)
+{
+	const sv_vm_options *o = &v->vm->opts;
+	const sv_pt_format *fmt = (v->regs.cr4 & SV_CR4_LA57) ? &sv__fmt_x86_5
+							       : &sv__fmt_x86_4;
+
+	sv__pt_walker_init(&v->gwalker, fmt, o->maxphyaddr, v->nxe, o->guest_1g,
+			   false);
+	v->gwalker.fetch = guest_fetch;
+	v->gwalker.on_ref = v->observer ? guest_ref : NULL;
+	v->gwalker.ctx = v;
+}
+
+static uint8_t guest_perm(const sv_vcpu *v, uint64_t and_bits, uint64_t or_bits)
+{
+	return ((and_bits & SV_PTE_RW) ? SV_PERM_W : 0) |
+	       ((and_bits & SV_PTE_US) ? SV_PERM_U : 0) |
+	       ((v->nxe && (or_bits & SV_PTE_NX)) ? 0 : SV_PERM_X);
+}
+
+bool sv__guest_allows(const sv_vcpu *v, uint8_t perm, sv_access acc)
+{
+	bool upage = perm & SV_PERM_U;
+
+	if (acc == SV_ACCESS_FETCH) {
+		if (!(perm & SV_PERM_X))
+			return false;
+		return v->user ? upage : !(upage && v->smep);
+	}
+	if (v->user)
+		return upage && (acc == SV_ACCESS_READ || (perm & SV_PERM_W));
+	/* Supervisor data access: SMAP forbids user pages unless EFLAGS.AC;
+	 * a write needs R/W only when CR0.WP is set. */
+	if (upage && v->smap && !v->ac)
+		return false;
+	return acc == SV_ACCESS_READ || (perm & SV_PERM_W) || !v->wp;
+}
+
+/* SDM "Page-Fault Error Code"; I/D only with EFER.NXE or CR4.SMEP. */
+static void raise_pf(sv_vcpu *v, sv_fault *f, uint64_t gva, sv_access acc,
+		     unsigned level, bool present, bool rsvd)
+{
+	sv_tlb_filter flt = {0};
+	unsigned n;
+
+	f->kind = SV_FAULT_PF;
+	f->stage = SV_STAGE_GUEST;
+	f->level = level;
+	f->gva = gva;
+	f->gpa = 0;
+	f->exit_qualification = 0;
+	f->error_code = (present ? SV_PFERR_P : 0) | (rsvd ? SV_PFERR_RSVD : 0) |
+			(acc == SV_ACCESS_WRITE ? SV_PFERR_W : 0) |
+			(v->user ? SV_PFERR_U : 0) |
+			(acc == SV_ACCESS_FETCH && (v->nxe || v->smep) ? SV_PFERR_I
+									: 0);
+	v->stat[SV_VCPU_STAT_pf_guest]++;
+
+	/* A #PF invalidates the TLB entries for the faulting address and
+	 * the paging-structure-cache entries that would be used for it
+	 * (SDM "Operations that Invalidate TLBs and Paging-Structure
+	 * Caches"). */
+	flt.kinds = (1u << SV_TLBE_COMBINED) | (1u << SV_TLBE_PSC);
+	flt.by_vpid = true;
+	flt.vpid = v->regs.vpid;
+	flt.by_pcid = true;
+	flt.pcid = v->pcid;
+	flt.pcid_or_global = true;
+	flt.by_ep4ta = true;
+	flt.ep4ta = v->ep4ta;
+	flt.by_addr = true;
+	flt.addr = gva;
+	n = sv_tlb__invalidate(&v->tlb, &flt);
+	if (n) {
+		v->stat[SV_VCPU_STAT_tlb_entries_dropped] += n;
+		sv__fast_clear(v);
+	}
+}
+
+static bool canonical(uint64_t gva, unsigned va_bits)
+{
+	int64_t s = (int64_t)(gva << (64 - va_bits)) >> (64 - va_bits);
+
+	return (uint64_t)s == gva;
+}
+
+/* Step 4: A in every entry used, D in the leaf for a write.  Each update
+ * writes the guest table, so (without EPT A/D, where table accesses are
+ * already writes) the table's GPA must be writable in the nested
+ * dimension. */
+static bool set_guest_ad(sv_vcpu *v, const sv_walk *w, sv_access acc,
+			 uint64_t gva, sv_fault *f, uint32_t *refs)
+{
+	const sv_costs *c = &v->vm->opts.costs;
+	bool ept_ad = v->vm->opts.tdp == SV_TDP_EPT && v->vm->opts.tdp_ad;
+	unsigned level;
+
+	for (level = w->start; level >= w->level; level--) {
+		uint64_t set = SV_PTE_A;
+		sv_nxlate nx;
+
+		if (level == w->level && acc == SV_ACCESS_WRITE)
+			set |= SV_PTE_D;
+		if ((w->entry[level] & set) == set)
+			continue;
+		if (!ept_ad &&
+		    !sv__nested_translate(v, w->table[level], SV_ACCESS_WRITE,
+					  SV_NACC_TABLE | SV_NACC_AD_WRITE, gva,
+					  &nx, f, refs))
+			return false;
+		*w->ptr[level] |= set;
+		v->stat[SV_VCPU_STAT_guest_ad_updates]++;
+		sv__charge(v, c->ad_update);
+	}
+	return true;
+}
+
+bool sv__walk2d(sv_vcpu *v, uint64_t gva, sv_access acc, sv_tlbe *entry,
+		uint32_t *refs, sv_fault *f)
+{
+	const sv_costs *c = &v->vm->opts.costs;
+	const sv_pt_format *fmt = v->gwalker.fmt;
+	sv_tlb_key key = {v->ep4ta, v->regs.vpid, v->pcid};
+	uint64_t gpa, table = v->regs.cr3 & SV_PTE_ADDR_MASK;
+	unsigned start = fmt->levels, level, guest_shift = 30;
+	uint8_t perm_in = 0xff, gperm = SV_PERM_W | SV_PERM_U | SV_PERM_X;
+	bool global = false, gdirty = true;
+	gwalk_ctx g = {0};
+	sv_nxlate nx;
+	sv_walk w;
+
+	if (!v->paging) {
+		/* Linear = guest-physical; the entry's size is the nested
+		 * page's (guest_shift starts at the largest, 1G). */
+		gpa = gva;
+		if (gpa >> v->vm->opts.maxphyaddr == 0)
+			goto nested_final;
+	}
+	if (!v->paging || (v->lma && !canonical(gva, sv__fmt_va_bits(fmt)))) {
+		f->kind = SV_FAULT_GP;
+		f->stage = SV_STAGE_GUEST;
+		f->level = 0;
+		f->gva = gva;
+		f->gpa = f->error_code = f->exit_qualification = 0;
+		v->stat[SV_VCPU_STAT_gp_noncanonical]++;
+		return false;
+	}
+
+	/* 1. The lowest paging-structure cache that knows this address. */
+	g.gva = gva;
+	g.f = f;
+	g.refs = refs;
+	for (level = 2; level <= fmt->levels; level++) {
+		sv_tlbe *e = sv_tlb__find(&v->tlb, psc_array[level], &key, gva,
+					  sv__level_shift(level));
+
+		if (e) {
+			sv_tlb__touch(&v->tlb, e);
+			sv__observe(v, SV_WEV_PSC_HIT, level, gva, e->gpa, 0);
+			v->stat[psc_stat[level]]++;
+			sv__charge(v, c->psc_hit);
+			start = level - 1;
+			table = e->gpa;
+			g.first_known = true;
+			g.first_hpa = e->target;
+			perm_in = e->perm;
+			break;
+		}
+	}
+
+	/* 2. Walk the guest tables. */
+	v->gwalk = &g;
+	sv__pt_walk(&v->gwalker, &w, table, start, gva);
+	v->gwalk = NULL;
+	*refs += w.refs;
+	v->stat[SV_VCPU_STAT_walk_refs] += w.refs;
+	v->stat[SV_VCPU_STAT_guest_walk_refs] += w.refs;
+	sv__charge(v, (uint64_t)w.refs * c->walk_ref);
+	if (w.status == SV_WALK_FETCH_FAIL)
+		return false; /* the nested fault is already in *f */
+
+	/* 3. Not present, reserved bits, permissions. */
+	if (w.status != SV_WALK_OK) {
+		raise_pf(v, f, gva, acc, w.level, w.status == SV_WALK_BAD_ENTRY,
+			 w.status == SV_WALK_BAD_ENTRY);
+		return false;
+	}
+	gperm = perm_in & guest_perm(v, w.and_bits, w.or_bits);
+	if (!sv__guest_allows(v, gperm, acc)) {
+		raise_pf(v, f, gva, acc, w.level, true, false);
+		return false;
+	}
+
+	/* 4. Accessed and dirty flags. */
+	if (!set_guest_ad(v, &w, acc, gva, f, refs))
+		return false;
+	gdirty = (w.entry[w.level] & SV_PTE_D) || acc == SV_ACCESS_WRITE;
+	global = v->pge && (w.entry[w.level] & SV_PTE_G);
+	guest_shift = sv__level_shift(w.level);
+	gpa = w.pa;
+
+nested_final:
+	/* 5. The final guest-physical address. */
+	if (!sv__nested_translate(v, gpa, acc, 0, gva, &nx, f, refs))
+		return false;
+
+	/* 6. Paging-structure caches: each non-leaf guest entry read, with
+	 * the permissions accumulated down to it and the next table's GPA
+	 * and HPA (known now that every table was fetched). */
+	if (v->paging) {
+		uint64_t and_bits = ~0ULL, or_bits = 0;
+		sv_tlbe p = {0};
+
+		p.vpid = key.vpid;
+		p.pcid = key.pcid;
+		p.ep4ta = key.ep4ta;
+		p.flags = SV_TLBE_VALID;
+		for (level = w.start; level > w.level; level--) {
+			and_bits &= w.entry[level];
+			or_bits |= w.entry[level];
+			p.shift = (uint8_t)sv__level_shift(level);
+			p.vpn = gva >> p.shift;
+			p.gpa = w.entry[level] & fmt->addr_mask;
+			p.target = g.table_hpa[level - 1];
+			p.perm = perm_in & guest_perm(v, and_bits, or_bits);
+			sv_tlb__fill(&v->tlb, psc_array[level], &p);
+		}
+	}
+
+	/* The combined entry: the smaller of the two page sizes. */
+	memset(entry, 0, sizeof(*entry));
+	entry->shift = (uint8_t)MIN(guest_shift, (unsigned)nx.shift);
+	if (entry->shift < guest_shift)
+		v->stat[SV_VCPU_STAT_tlb_splinter]++;
+	entry->vpn = gva >> entry->shift;
+	entry->gpa = gpa & ~((1ULL << entry->shift) - 1);
+	entry->target = nx.hpa & ~((1ULL << entry->shift) - 1);
+	entry->vpid = key.vpid;
+	entry->pcid = key.pcid;
+	entry->ep4ta = key.ep4ta;
+	entry->perm = gperm | nx.perm;
+	entry->flags = SV_TLBE_VALID | (global ? SV_TLBE_GLOBAL : 0) |
+		       (gdirty && nx.dirty ? SV_TLBE_DIRTY : 0);
+	return true;
+}

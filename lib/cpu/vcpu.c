@@ -1,0 +1,504 @@
+/*
+ * lib/cpu/vcpu.c - vCPU state and the access path.
+ *
+ * How an access is translated (sv_vcpu_access):
+ *  1. Fast path: the same 4K page as the last L1 hit of this kind, with
+ *     the permissions that hit allowed.  That entry is the most recently
+ *     used one of its set, so a repeat hit changes no replacement state; it
+ *     is counted exactly as the full lookup would count it.
+ *  2. L1: the instruction or data arrays of every page size are probed
+ *     together.  Two matches of different sizes are a TLB conflict: counted,
+ *     then resolved or turned into a fault as configured.  A hit whose
+ *     permissions no longer allow the access is dropped and re-walked; a
+ *     write to an entry not yet dirty walks to set the dirty flags.
+ *  3. STLB (4K/2M array and 1G array), the same way; a hit refills L1.
+ *  4. A miss in both walks (lib/cpu/gwalk.c) and fills L1 and STLB.
+ */
+#include "../internal.h"
+
+_Static_assert(SV_VCPU_STAT_reads + SV_ACCESS_WRITE == SV_VCPU_STAT_writes &&
+		       SV_VCPU_STAT_reads + SV_ACCESS_FETCH == SV_VCPU_STAT_fetches,
+	       "access kinds index the reads/writes/fetches counters");
+
+int sv__vcpu_new(sv_vcpu **out, sv_vm *vm, unsigned index)
+{
+	sv_vcpu *v = g_try_new0(sv_vcpu, 1);
+	int rc;
+
+	if (!v)
+		return sv__err(vm, SV_ENOMEM, "vcpu %u: no memory", index);
+	v->vm = vm;
+	v->index = index;
+	rc = sv_tlb__init(&v->tlb, &vm->opts.tlb,
+			  vm->opts.seed ^ (0x9e3779b97f4a7c15ULL * (index + 1)));
+	if (rc) {
+		g_free(v);
+		return sv__err(vm, rc, "vcpu %u: no memory for its TLBs", index);
+	}
+	sv__nested_walker_setup(v);
+	v->regs.version = SV_VCPU_REGS_VERSION;
+	v->regs.cr0 = SV_CR0_PE;
+	v->regs.cr4 = SV_CR4_PAE | (vm->opts.guest_levels == 5 ? SV_CR4_LA57 : 0);
+	v->regs.efer = SV_EFER_LME | SV_EFER_NXE;
+	v->regs.rflags = 2;
+	v->regs.vpid = (uint16_t)(index + 1);
+	v->regs.eptp = sv_pt_pointer(vm->tdp);
+	rc = sv_vcpu_set_regs(v, &v->regs);
+	if (rc) {
+		sv__vcpu_free(v);
+		return rc;
+	}
+	*out = v;
+	return SV_OK;
+}
+
+void sv__vcpu_free(sv_vcpu *v)
+{
+	if (!v)
+		return;
+	sv_tlb__fini(&v->tlb);
+	g_free(v);
+}
+
+unsigned sv_vcpu_index(const sv_vcpu *v)
+{
+	return v->index;
+}
+
+void sv_vcpu_get_regs(const sv_vcpu *v, sv_vcpu_regs *out)
+{
+	*out = v->regs;
+}
+
+/* Checks an EPTP (or nCR3) against the VM: SDM "Extended-Page-Table
+ * Pointer" for EPT (memory type UC or WB, walk length, reserved bits). */
+static int check_tdp_pointer(sv_vm *vm, uint64_t p)
+{
+	uint64_t root = p & SV_EPTP_ADDR_MASK;
+
+	if (vm->opts.tdp == SV_TDP_EPT) {
+		uint64_t mt = p & SV_EPTP_MT_MASK;
+		uint64_t pwl = (p & SV_EPTP_PWL_MASK) >> SV_EPTP_PWL_SHIFT;
+
+		if (mt != SV_EPT_MT_UC && mt != SV_EPT_MT_WB)
+			return sv__err(vm, SV_EINVAL,
+				       "eptp 0x%" PRIx64 ": memory type %" PRIu64
+				       " (expected 0 = UC or 6 = WB)",
+				       p, mt);
+		if (pwl + 1 != vm->opts.tdp_levels)
+			return sv__err(vm, SV_EINVAL,
+				       "eptp 0x%" PRIx64 ": walk length %" PRIu64
+				       " (the VM's EPT has %u levels)",
+				       p, pwl + 1, vm->opts.tdp_levels);
+		if (p & ~(SV_EPTP_ADDR_MASK | SV_EPTP_MT_MASK |
+			  SV_EPTP_PWL_MASK | SV_EPTP_AD))
+			return sv__err(vm, SV_EINVAL,
+				       "eptp 0x%" PRIx64 ": reserved bits set", p);
+		if ((p & SV_EPTP_AD) && !vm->opts.tdp_ad)
+			return sv__err(vm, SV_EINVAL,
+				       "eptp 0x%" PRIx64 ": A/D enabled but the "
+				       "VM's options say tdp_ad = false", p);
+	}
+	if (!sv__frames_ptr(&vm->tdp_frames, root))
+		return sv__err(vm, SV_EINVAL,
+			       "%s 0x%" PRIx64 ": root 0x%" PRIx64
+			       " is not a nested table of this VM",
+			       vm->opts.tdp == SV_TDP_EPT ? "eptp" : "ncr3", p,
+			       root);
+	return SV_OK;
+}
+
+int sv_vcpu_set_regs(sv_vcpu *v, const sv_vcpu_regs *r)
+{
+	sv_vm *vm;
+	sv_vcpu_regs n;
+	bool pg;
+	int rc;
+
+	if (!v || !r)
+		return sv__err(v ? v->vm : NULL, SV_EINVAL,
+			       "sv_vcpu_set_regs: NULL argument");
+	vm = v->vm;
+	n = *r;
+	if (n.version != SV_VCPU_REGS_VERSION)
+		return sv__err(vm, SV_EINVAL, "vcpu regs: version %u, expected %u",
+			       n.version, SV_VCPU_REGS_VERSION);
+	if (n.cpl > 3)
+		return sv__err(vm, SV_EINVAL, "vcpu regs: cpl %u (expected 0-3)",
+			       n.cpl);
+	pg = n.cr0 & SV_CR0_PG;
+	if (pg && !(n.cr0 & SV_CR0_PE))
+		return sv__err(vm, SV_EINVAL, "vcpu regs: CR0.PG without CR0.PE");
+	if (pg && (!(n.cr4 & SV_CR4_PAE) || !(n.efer & SV_EFER_LME)))
+		return sv__err(vm, SV_EINVAL,
+			       "vcpu regs: paging needs CR4.PAE and EFER.LME "
+			       "(simvirt models 64-bit paging only)");
+	/* EFER.LMA follows LME and PG, as the processor sets it. */
+	if (pg && (n.efer & SV_EFER_LME))
+		n.efer |= SV_EFER_LMA;
+	else
+		n.efer &= ~SV_EFER_LMA;
+	if ((n.cr4 & SV_CR4_PCIDE) && !(n.efer & SV_EFER_LMA))
+		return sv__err(vm, SV_EINVAL,
+			       "vcpu regs: CR4.PCIDE outside long mode");
+	if (n.cr3 & SV_CR3_NOFLUSH)
+		return sv__err(vm, SV_EINVAL,
+			       "vcpu regs: CR3 bit 63 is not part of CR3 (use "
+			       "sv_vcpu_mov_cr3 for a no-flush MOV to CR3)");
+	if ((n.cr3 & SV_PTE_ADDR_MASK) >> vm->opts.maxphyaddr)
+		return sv__err(vm, SV_EINVAL,
+			       "vcpu regs: CR3 0x%" PRIx64 " beyond MAXPHYADDR",
+			       n.cr3);
+	rc = check_tdp_pointer(vm, n.eptp);
+	if (rc)
+		return rc;
+
+	v->regs = n;
+	v->paging = pg;
+	v->lma = n.efer & SV_EFER_LMA;
+	v->wp = n.cr0 & SV_CR0_WP;
+	v->smep = n.cr4 & SV_CR4_SMEP;
+	v->smap = n.cr4 & SV_CR4_SMAP;
+	v->pge = n.cr4 & SV_CR4_PGE;
+	v->pcide = n.cr4 & SV_CR4_PCIDE;
+	v->nxe = n.efer & SV_EFER_NXE;
+	v->user = n.cpl == 3;
+	v->ac = n.rflags & SV_RFLAGS_AC;
+	v->pcid = v->pcide ? (uint16_t)(n.cr3 & SV_CR3_PCID_MASK) : 0;
+	v->ep4ta = n.eptp & SV_EPTP_ADDR_MASK;
+	sv__guest_walker_setup(v);
+	sv__fast_clear(v);
+	return SV_OK;
+}
+
+/* ---- the access path --------------------------------------------------- */
+
+static const sv_tlb_array l1_data[] = {SV_TLB_l1d_4k, SV_TLB_l1d_2m,
+				       SV_TLB_l1d_1g};
+static const sv_tlb_array l1_fetch[] = {SV_TLB_l1i_4k, SV_TLB_l1i_2m};
+static const sv_tlb_array l2_all[] = {SV_TLB_stlb, SV_TLB_stlb_1g};
+
+/* The hit counter for an entry of `shift` found at a level. */
+static sv_vcpu_stat hit_stat(bool fetch, bool l1, unsigned shift)
+{
+	unsigned s = shift == 12 ? 0 : shift == 21 ? 1 : 2;
+
+	if (l1 && fetch)
+		return s ? SV_VCPU_STAT_l1i_hit_2m : SV_VCPU_STAT_l1i_hit_4k;
+	if (l1)
+		return (sv_vcpu_stat)(SV_VCPU_STAT_l1d_hit_4k + s);
+	return (sv_vcpu_stat)(SV_VCPU_STAT_stlb_hit_4k + s);
+}
+
+/* Does a combined entry allow the access without a walk? */
+static inline bool entry_allows(const sv_vcpu *v, const sv_tlbe *e,
+				sv_access acc)
+{
+	static const uint8_t need[3] = {
+		SV_PERM_NR | SV_PERM_NU, SV_PERM_NW | SV_PERM_NU,
+		SV_PERM_NX | SV_PERM_NU,
+	};
+
+	return (e->perm & need[acc]) == need[acc] &&
+	       sv__guest_allows(v, e->perm, acc) &&
+	       (acc != SV_ACCESS_WRITE || (e->flags & SV_TLBE_DIRTY));
+}
+
+/*
+ * Looks addr up in a group of arrays probed together.  Returns the entry to
+ * use, NULL on a miss, and sets *conflict when entries of two sizes match
+ * (then the entry is chosen by the conflict policy; for mce/abort NULL is
+ * returned with *conflict set).
+ */
+static sv_tlbe *lookup_group(sv_vcpu *v, const sv_tlb_array *arrays,
+			     unsigned n, const sv_tlb_key *k, uint64_t addr,
+			     bool *conflict)
+{
+	sv_tlbe *hits[6], *best;
+	unsigned i, nh = 0;
+
+	for (i = 0; i < n; i++)
+		nh += sv_tlb__probe(&v->tlb, arrays[i], k, addr, hits + nh);
+	*conflict = false;
+	if (nh <= 1)
+		return nh ? hits[0] : NULL;
+	*conflict = true;
+	v->stat[SV_VCPU_STAT_tlb_conflicts]++;
+	if (v->tlb.conflict == SV_TLB_CONFLICT_MCE ||
+	    v->tlb.conflict == SV_TLB_CONFLICT_ABORT)
+		return NULL;
+	best = hits[0];
+	for (i = 1; i < nh; i++) {
+		bool smaller = hits[i]->shift < best->shift;
+
+		if (smaller == (v->tlb.conflict == SV_TLB_CONFLICT_USE_SMALLER))
+			best = hits[i];
+	}
+	return best;
+}
+
+static void conflict_fault(sv_vcpu *v, uint64_t gva, sv_fault *f)
+{
+	bool mce = v->tlb.conflict == SV_TLB_CONFLICT_MCE;
+
+	memset(f, 0, sizeof(*f));
+	f->kind = mce ? SV_FAULT_MCE : SV_FAULT_TLB_CONFLICT;
+	f->stage = SV_STAGE_TLB;
+	f->gva = gva;
+	v->stat[mce ? SV_VCPU_STAT_machine_checks : SV_VCPU_STAT_conflict_aborts]++;
+}
+
+/* Remembers an L1 hit for the fast path. */
+static void fast_set(sv_vcpu *v, const sv_tlbe *e, uint64_t gva, bool fetch,
+		     sv_vcpu_stat stat)
+{
+	sv_fast *fp = &v->fast[fetch];
+	uint64_t off = (gva & ~0xfffULL) - (e->vpn << e->shift);
+	unsigned a;
+
+	fp->page = gva >> 12;
+	fp->gpa_base = e->gpa + off;
+	fp->hpa_base = e->target + off;
+	fp->page_size = 1ULL << e->shift;
+	fp->stat = (uint8_t)stat;
+	fp->allow = 0;
+	for (a = fetch ? SV_ACCESS_FETCH : SV_ACCESS_READ;
+	     a <= (fetch ? SV_ACCESS_FETCH : SV_ACCESS_WRITE); a++)
+		if (entry_allows(v, e, (sv_access)a))
+			fp->allow |= (uint8_t)(1u << a);
+}
+
+/* Fills L1 (by page size and kind) and the STLB with a combined entry. */
+static void fill_tlbs(sv_vcpu *v, const sv_tlbe *e, uint64_t gva, bool fetch,
+		      bool l1_only)
+{
+	sv_tlbe l1 = *e;
+
+	sv__fast_clear(v);
+	if (!l1_only)
+		sv_tlb__fill(&v->tlb, e->shift == 30 ? SV_TLB_stlb_1g : SV_TLB_stlb,
+			     e);
+	if (fetch) {
+		/* The ITLB has no 1G array: a 1G page is cached as the 2M
+		 * part of it that holds the address. */
+		if (l1.shift == 30) {
+			uint64_t off = (gva & ~((1ULL << 21) - 1)) -
+				       (l1.vpn << 30);
+
+			l1.shift = 21;
+			l1.vpn = gva >> 21;
+			l1.target += off;
+			l1.gpa += off;
+		}
+		sv_tlb__fill(&v->tlb, l1.shift == 12 ? SV_TLB_l1i_4k : SV_TLB_l1i_2m,
+			     &l1);
+	} else {
+		sv_tlb__fill(&v->tlb, l1.shift == 12   ? SV_TLB_l1d_4k
+				      : l1.shift == 21 ? SV_TLB_l1d_2m
+						       : SV_TLB_l1d_1g,
+			     &l1);
+	}
+}
+
+static void result_from(sv_xlate *out, const sv_tlbe *e, uint64_t gva)
+{
+	uint64_t off = gva - (e->vpn << e->shift);
+
+	out->gpa = e->gpa + off;
+	out->hpa = e->target + off;
+	out->page_size = 1ULL << e->shift;
+}
+
+/* What looking in one TLB level found. */
+enum { LVL_MISS, LVL_HIT, LVL_FAULT, LVL_WALK };
+
+/*
+ * Looks up a cached entry in one TLB level.  LVL_HIT: usable, result
+ * filled.  LVL_MISS: nothing usable (an entry that no longer allows the
+ * access has been dropped).  LVL_WALK: a write met an entry whose dirty
+ * flags are not set yet, so the walk must set them.  LVL_FAULT: a conflict
+ * faulted.
+ */
+static int try_level(sv_vcpu *v, bool l1, uint64_t gva, sv_access acc,
+		     const sv_tlb_key *k, sv_xlate *out, sv_tlbe **found)
+{
+	bool fetch = acc == SV_ACCESS_FETCH, conflict;
+	const sv_tlb_array *arrays = l1 ? (fetch ? l1_fetch : l1_data) : l2_all;
+	unsigned n = l1 ? (fetch ? G_N_ELEMENTS(l1_fetch) : G_N_ELEMENTS(l1_data))
+			: G_N_ELEMENTS(l2_all);
+	sv_tlbe *e = lookup_group(v, arrays, n, k, gva, &conflict);
+
+	*found = NULL;
+	if (l1)
+		sv__fast_clear(v); /* set again below on a clean hit */
+	if (!e) {
+		if (!conflict)
+			return LVL_MISS;
+		conflict_fault(v, gva, &out->fault);
+		return LVL_FAULT;
+	}
+	if (!entry_allows(v, e, acc)) {
+		if (acc == SV_ACCESS_WRITE && !(e->flags & SV_TLBE_DIRTY) &&
+		    (e->perm & SV_PERM_NW) && sv__guest_allows(v, e->perm, acc)) {
+			v->stat[SV_VCPU_STAT_tlb_dirty_miss]++;
+			return LVL_WALK;
+		}
+		sv_tlb__drop(e);
+		v->stat[SV_VCPU_STAT_tlb_entries_dropped]++;
+		return LVL_MISS;
+	}
+	sv_tlb__touch(&v->tlb, e);
+	v->stat[hit_stat(fetch, l1, e->shift)]++;
+	*found = e;
+	if (l1 && !conflict && !v->observer)
+		fast_set(v, e, gva, fetch, hit_stat(fetch, true, e->shift));
+	result_from(out, e, gva);
+	return LVL_HIT;
+}
+
+/* Translates the 4K page holding gva.  out->fault says how it ended. */
+static void translate_page(sv_vcpu *v, uint64_t gva, sv_access acc,
+			   sv_xlate *out)
+{
+	const sv_costs *c = &v->vm->opts.costs;
+	sv_tlb_key key = {v->ep4ta, v->regs.vpid, v->pcid};
+	bool fetch = acc == SV_ACCESS_FETCH;
+	uint64_t before = v->stat[SV_VCPU_STAT_cycles];
+	uint32_t refs = 0;
+	sv_tlbe *e, walked;
+	int r;
+
+	out->fault.kind = SV_FAULT_NONE;
+	r = try_level(v, true, gva, acc, &key, out, &e);
+	if (r == LVL_HIT) {
+		sv__charge(v, c->l1_hit);
+		out->source = SV_SRC_L1;
+		goto done;
+	}
+	if (r == LVL_FAULT)
+		goto done;
+	if (r == LVL_MISS) {
+		r = try_level(v, false, gva, acc, &key, out, &e);
+		if (r == LVL_HIT) {
+			sv__charge(v, c->stlb_hit);
+			fill_tlbs(v, e, gva, fetch, true);
+			out->source = SV_SRC_STLB;
+			goto done;
+		}
+		if (r == LVL_FAULT)
+			goto done;
+	}
+
+	/* A miss (or a write to a clean entry): the STLB lookup's latency,
+	 * then the walk. */
+	sv__charge(v, c->stlb_hit);
+	v->stat[SV_VCPU_STAT_tlb_miss]++;
+	out->source = SV_SRC_WALK;
+	if (sv__walk2d(v, gva, acc, &walked, &refs, &out->fault)) {
+		v->stat[walked.shift == 12   ? SV_VCPU_STAT_tlb_fill_4k
+			: walked.shift == 21 ? SV_VCPU_STAT_tlb_fill_2m
+					     : SV_VCPU_STAT_tlb_fill_1g]++;
+		fill_tlbs(v, &walked, gva, fetch, false);
+		result_from(out, &walked, gva);
+	}
+done:
+	if (SV_UNLIKELY(v->observer != NULL)) {
+		if (out->fault.kind != SV_FAULT_NONE)
+			sv__observe(v, SV_WEV_FAULT, out->fault.level, gva, 0,
+				    out->fault.error_code);
+		else if (out->source != SV_SRC_WALK)
+			sv__observe(v, SV_WEV_TLB_HIT, 0, gva, out->hpa, 0);
+	}
+	out->refs += refs;
+	out->cycles += (uint32_t)(v->stat[SV_VCPU_STAT_cycles] - before);
+}
+
+static int access_slow(sv_vcpu *v, uint64_t gva, uint32_t size,
+		       sv_access acc, sv_xlate *out)
+{
+	memset(out, 0, sizeof(*out));
+	v->stat[SV_VCPU_STAT_accesses]++;
+	v->stat[SV_VCPU_STAT_reads + acc]++;
+	translate_page(v, gva, acc, out);
+	if (out->fault.kind == SV_FAULT_NONE &&
+	    (gva & 0xfff) + size > 0x1000) {
+		/* The access continues on the next page, which must translate
+		 * too; the result keeps the first page's addresses. */
+		sv_xlate second;
+
+		memset(&second, 0, sizeof(second));
+		translate_page(v, (gva | 0xfff) + 1, acc, &second);
+		out->cycles += second.cycles;
+		out->refs += second.refs;
+		if (second.fault.kind != SV_FAULT_NONE)
+			out->fault = second.fault;
+	}
+	return SV_OK;
+}
+
+int sv_vcpu_access(sv_vcpu *v, uint64_t gva, uint32_t size, sv_access acc,
+		   sv_xlate *out)
+{
+	const sv_fast *fp;
+
+	if (SV_UNLIKELY(!v || !out || (unsigned)acc > SV_ACCESS_FETCH ||
+			size - 1 >= 4096))
+		return sv__err(v ? v->vm : NULL, SV_EINVAL,
+			       "sv_vcpu_access: %s",
+			       !v || !out ? "NULL argument"
+			       : (unsigned)acc > SV_ACCESS_FETCH
+				       ? "access must be read, write or fetch"
+				       : "size must be 1 to 4096 bytes");
+	fp = &v->fast[acc == SV_ACCESS_FETCH];
+	if (SV_LIKELY(fp->page == gva >> 12 && (fp->allow >> acc) & 1 &&
+		      (gva & 0xfff) + size <= 0x1000)) {
+		uint32_t cost = v->vm->opts.costs.l1_hit;
+
+		v->stat[SV_VCPU_STAT_accesses]++;
+		v->stat[SV_VCPU_STAT_reads + acc]++;
+		v->stat[fp->stat]++;
+		v->stat[SV_VCPU_STAT_cycles] += cost;
+		out->gpa = fp->gpa_base | (gva & 0xfff);
+		out->hpa = fp->hpa_base | (gva & 0xfff);
+		out->page_size = fp->page_size;
+		out->cycles = cost;
+		out->refs = 0;
+		out->source = SV_SRC_L1;
+		out->fault.kind = SV_FAULT_NONE;
+		return SV_OK;
+	}
+	return access_slow(v, gva, size, acc, out);
+}
+
+void sv_vcpu_set_walk_observer(sv_vcpu *v, sv_walk_observer_fn fn,
+			       void *payload)
+{
+	if (!v)
+		return;
+	v->observer = fn;
+	v->observer_payload = payload;
+	sv__guest_walker_setup(v);
+	sv__nested_walker_setup(v);
+	/* With an observer every access takes the full path, so that TLB
+	 * hits are reported too; the counters are the same either way. */
+	sv__fast_clear(v);
+}
+
+/* ---- counters and contents ---------------------------------------------- */
+
+uint64_t sv_vcpu_stat_get(const sv_vcpu *v, sv_vcpu_stat id)
+{
+	return v && (unsigned)id < SV_VCPU_STAT__COUNT ? v->stat[id] : 0;
+}
+
+void sv_vcpu_stats_reset(sv_vcpu *v)
+{
+	if (v)
+		memset(v->stat, 0, sizeof(v->stat));
+}
+
+void sv_vcpu_tlb_foreach(const sv_vcpu *v, sv_tlb_visit_fn fn, void *payload)
+{
+	if (v && fn)
+		sv_tlb__foreach(&v->tlb, fn, payload);
+}

@@ -1,0 +1,311 @@
+/*
+ * lib/ept/nested.c - the nested dimension: GPA -> HPA through EPT or NPT.
+ *
+ * How it works:
+ *  1. The access kind is fixed first: a guest paging-structure access is a
+ *     read, or a write when EPT A/D is on (SDM "EPT Violations": with EPTP
+ *     bit 6 set, processor accesses to guest paging-structure entries are
+ *     treated as writes); the write that sets a guest A/D flag is a write.
+ *  2. The guest-physical TLB (tagged by EP4TA, and by ASID under NPT) is
+ *     looked up; a hit whose permissions allow the access (and, for a
+ *     write, whose EPT D flag is already set) ends the translation at no
+ *     memory reference.
+ *  3. Otherwise the nested page-walk cache gives the lowest table it knows
+ *     for this GPA and the walk starts there (from the root if none).
+ *  4. The walk stops at a not-present entry (EPT violation / #NPF, P=0), a
+ *     misconfigured one (EPT misconfiguration / #NPF with RSVD) or a leaf,
+ *     whose accumulated permissions must allow the access.
+ *  5. With EPT A/D on, A is set in every entry used and D in the leaf for a
+ *     write.  The page-walk cache gets the non-leaf entries read, and the
+ *     guest-physical TLB the translation, with the leaf's page size.
+ *  6. An EPT violation also drops the cached translations of that GPA and
+ *     linear address, as the SDM says it invalidates them.
+ */
+#include "../internal.h"
+
+static const sv_tlb_array npwc_array[SV_PT_MAX_LEVELS + 1] = {
+	[2] = SV_TLB_npwc_l2, [3] = SV_TLB_npwc_l3,
+	[4] = SV_TLB_npwc_l4, [5] = SV_TLB_npwc_l5,
+};
+static const sv_vcpu_stat npwc_stat[SV_PT_MAX_LEVELS + 1] = {
+	[2] = SV_VCPU_STAT_npwc_hit_l2, [3] = SV_VCPU_STAT_npwc_hit_l3,
+	[4] = SV_VCPU_STAT_npwc_hit_l4, [5] = SV_VCPU_STAT_npwc_hit_l5,
+};
+
+/* Nested permissions granted by the entries' AND (and OR, for NX). */
+static uint8_t nested_perm(const sv_vm *vm, uint64_t and_bits,
+			   uint64_t or_bits)
+{
+	if (vm->opts.tdp == SV_TDP_EPT)
+		return ((and_bits & SV_EPT_R) ? SV_PERM_NR : 0) |
+		       ((and_bits & SV_EPT_W) ? SV_PERM_NW : 0) |
+		       ((and_bits & SV_EPT_X) ? SV_PERM_NX : 0) | SV_PERM_NU;
+	return SV_PERM_NR | ((and_bits & SV_PTE_RW) ? SV_PERM_NW : 0) |
+	       ((and_bits & SV_PTE_US) ? SV_PERM_NU : 0) |
+	       ((or_bits & SV_PTE_NX) ? 0 : SV_PERM_NX);
+}
+
+/* May a nested translation with these permissions serve the access?
+ * Every NPT access is a user access (APM "Nested Paging"), so NPT also
+ * needs U/S at every level; EPT sets NU always. */
+static inline bool nested_allows(uint8_t perm, sv_access acc)
+{
+	static const uint8_t need[3] = {
+		SV_PERM_NR | SV_PERM_NU, SV_PERM_NW | SV_PERM_NU,
+		SV_PERM_NX | SV_PERM_NU,
+	};
+
+	return (perm & need[acc]) == need[acc];
+}
+
+static uint64_t *frame_fetch(void *ctx, unsigned level, uint64_t pa)
+{
+	sv_vcpu *v = ctx;
+	uint64_t *p = sv__frames_ptr(&v->vm->tdp_frames, pa);
+
+	SV_UNUSED(level);
+	/* An entry pointing outside the tables the VM owns reads as
+	 * all-ones, which no format accepts as a valid entry. */
+	return p ? p : v->vm->ones_table;
+}
+
+static void nested_ref(void *ctx, unsigned level, uint64_t table,
+		       uint64_t entry)
+{
+	sv_vcpu *v = ctx;
+
+	sv__observe(v, SV_WEV_NESTED_REF, level, v->nwalk_gpa, table, entry);
+}
+
+void sv__nested_walker_setup(sv_vcpu *v)
+{
+	const sv_vm_options *o = &v->vm->opts;
+
+	sv__pt_walker_init(&v->nwalker, v->vm->tdp_fmt, o->maxphyaddr, true,
+			   o->tdp_1g, o->ept_exec_only);
+	v->nwalker.fetch = frame_fetch;
+	v->nwalker.on_ref = v->observer ? nested_ref : NULL;
+	v->nwalker.ctx = v;
+}
+
+static void drop_for_ept_violation(sv_vcpu *v, uint64_t gpa, uint64_t gva)
+{
+	sv_tlb_filter f = {0};
+	unsigned n;
+
+	f.kinds = 1u << SV_TLBE_GUEST_PHYSICAL;
+	f.by_ep4ta = true;
+	f.ep4ta = v->ep4ta;
+	f.by_addr = true;
+	f.addr = gpa;
+	n = sv_tlb__invalidate(&v->tlb, &f);
+	f.kinds = 1u << SV_TLBE_COMBINED;
+	f.by_vpid = true;
+	f.vpid = v->regs.vpid;
+	f.by_pcid = true;
+	f.pcid = v->pcid;
+	f.pcid_or_global = true;
+	f.addr = gva;
+	n += sv_tlb__invalidate(&v->tlb, &f);
+	if (n) {
+		v->stat[SV_VCPU_STAT_tlb_entries_dropped] += n;
+		sv__fast_clear(v);
+	}
+}
+
+/* Why a nested translation failed. */
+typedef enum nfail {
+	NFAIL_NOT_PRESENT, /* EPT violation / #NPF with P = 0 */
+	NFAIL_BAD_ENTRY,   /* EPT misconfiguration / #NPF with RSVD */
+	NFAIL_PERMISSION,  /* EPT violation / #NPF with P = 1 */
+} nfail;
+
+/* Builds the fault for a failed nested walk that stopped at `level`. */
+static void nested_fault(sv_vcpu *v, sv_fault *f, nfail why, unsigned level,
+			 uint8_t perm, sv_access eacc, unsigned flags,
+			 uint64_t gpa, uint64_t gva)
+{
+	bool table = flags & SV_NACC_TABLE;
+
+	f->stage = table ? SV_STAGE_NESTED_TABLE : SV_STAGE_NESTED_FINAL;
+	f->level = level;
+	f->gva = gva;
+	f->gpa = gpa;
+	f->error_code = 0;
+	f->exit_qualification = 0;
+	if (v->vm->opts.tdp == SV_TDP_NPT) {
+		/* #NPF EXITINFO1: a #PF error code (every nested access is a
+		 * user access) plus bit 32 (final GPA) or 33 (guest table). */
+		f->kind = SV_FAULT_NPF;
+		f->error_code = SV_PFERR_U;
+		if (why != NFAIL_NOT_PRESENT)
+			f->error_code |= SV_PFERR_P;
+		if (why == NFAIL_BAD_ENTRY)
+			f->error_code |= SV_PFERR_RSVD;
+		if (eacc == SV_ACCESS_WRITE)
+			f->error_code |= SV_PFERR_W;
+		if (eacc == SV_ACCESS_FETCH)
+			f->error_code |= SV_PFERR_I;
+		f->error_code |= table ? SV_NPF_GUEST_TABLE : SV_NPF_FINAL_ADDR;
+		v->stat[SV_VCPU_STAT_ept_violations]++;
+		return;
+	}
+	if (why == NFAIL_BAD_ENTRY) {
+		f->kind = SV_FAULT_EPT_MISCONFIG;
+		v->stat[SV_VCPU_STAT_ept_misconfigs]++;
+		return;
+	}
+	f->kind = SV_FAULT_EPT_VIOLATION;
+	/* Access bits: a guest-table access under EPT A/D sets both read
+	 * and write (SDM, exit qualification for EPT violations). */
+	if ((flags & SV_NACC_TABLE) && !(flags & SV_NACC_AD_WRITE) &&
+	    eacc == SV_ACCESS_WRITE)
+		f->exit_qualification |= SV_EPT_EXITQ_READ | SV_EPT_EXITQ_WRITE;
+	else
+		f->exit_qualification |= eacc == SV_ACCESS_READ    ? SV_EPT_EXITQ_READ
+					 : eacc == SV_ACCESS_WRITE ? SV_EPT_EXITQ_WRITE
+								   : SV_EPT_EXITQ_FETCH;
+	/* Bits 5:3: the AND of R, W, X over the entries used, the
+	 * not-present one included. */
+	if (perm & SV_PERM_NR)
+		f->exit_qualification |= SV_EPT_EXITQ_READABLE;
+	if (perm & SV_PERM_NW)
+		f->exit_qualification |= SV_EPT_EXITQ_WRITABLE;
+	if (perm & SV_PERM_NX)
+		f->exit_qualification |= SV_EPT_EXITQ_EXECUTABLE;
+	f->exit_qualification |= SV_EPT_EXITQ_GLA_VALID;
+	if (!table)
+		f->exit_qualification |= SV_EPT_EXITQ_FINAL;
+	v->stat[SV_VCPU_STAT_ept_violations]++;
+	drop_for_ept_violation(v, gpa, gva);
+}
+
+bool sv__nested_translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
+			  unsigned flags, uint64_t gva, sv_nxlate *out,
+			  sv_fault *f, uint32_t *refs)
+{
+	sv_vm *vm = v->vm;
+	const sv_costs *c = &vm->opts.costs;
+	bool ept = vm->opts.tdp == SV_TDP_EPT;
+	bool ad = ept && vm->opts.tdp_ad;
+	sv_tlb_key key = {v->ep4ta, ept ? 0 : v->regs.vpid, 0};
+	sv_tlbe *hits[3], proto = {0};
+	uint8_t perm_in = 0xff, perm;
+	uint64_t table = v->ep4ta;
+	unsigned start = vm->tdp_fmt->levels, n, i, level;
+	sv_walk w;
+
+	if (flags & SV_NACC_AD_WRITE)
+		acc = SV_ACCESS_WRITE;
+	else if (flags & SV_NACC_TABLE)
+		acc = ad ? SV_ACCESS_WRITE : SV_ACCESS_READ;
+
+	/* 2. The guest-physical TLB. */
+	n = sv_tlb__probe(&v->tlb, SV_TLB_ntlb, &key, gpa, hits);
+	for (i = 0; i < n; i++) {
+		sv_tlbe *e = hits[i];
+
+		if (nested_allows(e->perm, acc) &&
+		    (acc != SV_ACCESS_WRITE || (e->flags & SV_TLBE_DIRTY))) {
+			sv_tlb__touch(&v->tlb, e);
+			sv__observe(v, SV_WEV_NTLB_HIT, 0, gpa, e->target, 0);
+			v->stat[SV_VCPU_STAT_ntlb_hit]++;
+			sv__charge(v, c->ntlb_hit);
+			out->hpa = e->target | (gpa & ((1ULL << e->shift) - 1));
+			out->shift = e->shift;
+			out->perm = e->perm;
+			out->dirty = e->flags & SV_TLBE_DIRTY;
+			return true;
+		}
+	}
+	v->stat[SV_VCPU_STAT_ntlb_miss]++;
+
+	/* 3. The page-walk cache: the lowest cached level wins. */
+	for (level = 2; level <= vm->tdp_fmt->levels; level++) {
+		sv_tlbe *e = sv_tlb__find(&v->tlb, npwc_array[level], &key, gpa,
+					  sv__level_shift(level));
+
+		if (e) {
+			sv_tlb__touch(&v->tlb, e);
+			sv__observe(v, SV_WEV_NPWC_HIT, level, gpa, e->target, 0);
+			v->stat[npwc_stat[level]]++;
+			sv__charge(v, c->pwc_hit);
+			start = level - 1;
+			table = e->target;
+			perm_in = e->perm;
+			break;
+		}
+	}
+
+	/* 4. The walk. */
+	v->nwalk_gpa = gpa;
+	sv__pt_walk(&v->nwalker, &w, table, start, gpa);
+	*refs += w.refs;
+	v->stat[SV_VCPU_STAT_walk_refs] += w.refs;
+	v->stat[SV_VCPU_STAT_nested_walk_refs] += w.refs;
+	sv__charge(v, (uint64_t)w.refs * c->walk_ref);
+	perm = perm_in & nested_perm(vm, w.and_bits, w.or_bits);
+	if (w.status != SV_WALK_OK) {
+		/* Nested tables always resolve (frame_fetch), so a walk
+		 * that did not reach a leaf met a bad or absent entry. */
+		nested_fault(v, f,
+			     w.status == SV_WALK_BAD_ENTRY ? NFAIL_BAD_ENTRY
+							   : NFAIL_NOT_PRESENT,
+			     w.level, perm, acc, flags, gpa, gva);
+		return false;
+	}
+	if (!nested_allows(perm, acc)) {
+		nested_fault(v, f, NFAIL_PERMISSION, w.level, perm, acc, flags,
+			     gpa, gva);
+		return false;
+	}
+
+	/* 5. EPT A/D flags. */
+	if (ad) {
+		for (level = w.start; level >= w.level; level--) {
+			uint64_t set = SV_EPT_A;
+
+			if (level == w.level && acc == SV_ACCESS_WRITE)
+				set |= SV_EPT_D;
+			if ((w.entry[level] & set) != set) {
+				*w.ptr[level] |= set;
+				v->stat[SV_VCPU_STAT_nested_ad_updates]++;
+				sv__charge(v, c->ad_update);
+			}
+		}
+	}
+	/* Fill the page-walk cache with the non-leaf entries this walk
+	 * read, each with the permissions accumulated down to it. */
+	{
+		uint64_t and_bits = ~0ULL, or_bits = 0;
+
+		proto.vpid = key.vpid;
+		proto.ep4ta = key.ep4ta;
+		proto.flags = SV_TLBE_VALID;
+		for (level = w.start; level > w.level; level--) {
+			and_bits &= w.entry[level];
+			or_bits |= w.entry[level];
+			proto.shift = (uint8_t)sv__level_shift(level);
+			proto.vpn = gpa >> proto.shift;
+			proto.target = w.entry[level] & vm->tdp_fmt->addr_mask;
+			proto.gpa = 0;
+			proto.perm = perm_in & nested_perm(vm, and_bits, or_bits);
+			sv_tlb__fill(&v->tlb, npwc_array[level], &proto);
+		}
+	}
+	proto.shift = (uint8_t)sv__level_shift(w.level);
+	proto.vpn = gpa >> proto.shift;
+	proto.target = w.pa & ~((1ULL << proto.shift) - 1);
+	proto.gpa = gpa & ~((1ULL << proto.shift) - 1);
+	proto.perm = perm;
+	proto.flags = SV_TLBE_VALID;
+	if (!ad || acc == SV_ACCESS_WRITE || (w.entry[w.level] & SV_EPT_D))
+		proto.flags |= SV_TLBE_DIRTY;
+	sv_tlb__fill(&v->tlb, SV_TLB_ntlb, &proto);
+
+	out->hpa = w.pa;
+	out->shift = proto.shift;
+	out->perm = perm;
+	out->dirty = proto.flags & SV_TLBE_DIRTY;
+	return true;
+}

@@ -1,0 +1,241 @@
+/*
+ * lib/internal.h - the bodies behind the public handles, shared by the
+ * library's files only.  Nothing here is installed.
+ */
+#ifndef SV_INTERNAL_H
+#define SV_INTERNAL_H
+
+#include <inttypes.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "simvirt/simvirt.h"
+#include "pt.h"
+#include "tlb/tlb.h"
+
+#define SV_UNUSED(x) (void)(x)
+#define SV_LIKELY(x) __builtin_expect(!!(x), 1)
+#define SV_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* ---- errors (lib/errors.c) ------------------------------------------- */
+
+/*
+ * Records the detail of an error (printf-style) on this thread and, when vm
+ * is not NULL, on the VM; returns code so that callers can write
+ * `return sv__err(vm, SV_EINVAL, "...")`.
+ */
+int sv__err(sv_vm *vm, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ---- deterministic random numbers (splitmix64) ------------------------ */
+
+static inline uint64_t sv__rng_next(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* ---- memslots (lib/memslots.c) ----------------------------------------- */
+
+typedef struct sv_memslot {
+	uint32_t id;
+	uint32_t flags;
+	uint64_t gpa;
+	uint64_t size;
+	uint8_t *mem; /* the bytes: an anonymous MAP_NORESERVE mapping */
+} sv_memslot;
+
+typedef struct sv_memslots {
+	GArray *slots;       /* sv_memslot, sorted by gpa */
+	guint last;          /* index of the last slot found (lookup hint) */
+} sv_memslots;
+
+int sv__memslots_init(sv_memslots *ms);
+void sv__memslots_fini(sv_memslots *ms);
+/* The slot holding gpa, or NULL. */
+const sv_memslot *sv__memslot_find(sv_memslots *ms, uint64_t gpa);
+/* Host pointer to the byte at gpa, or NULL outside every slot. */
+static inline uint8_t *sv__gpa_ptr(sv_memslots *ms, uint64_t gpa)
+{
+	const sv_memslot *s = sv__memslot_find(ms, gpa);
+
+	return s ? s->mem + (gpa - s->gpa) : NULL;
+}
+
+/* ---- table frames in host-physical memory (lib/frames.c) ------------- */
+
+/*
+ * Host-physical 4K frames that hold nested (and, later, host) page tables.
+ * Frame i has HPA base + i * 4K; pages[i] is its 512 entries, NULL when
+ * free.  Freed frames are reused last-in first-out, so the HPAs a run gets
+ * depend only on the order of its operations.
+ */
+typedef struct sv_frames {
+	uint64_t base;
+	uint64_t limit;       /* frames available */
+	GPtrArray *pages;     /* uint64_t[512] or NULL */
+	GArray *free_list;    /* guint frame indices */
+	uint64_t in_use;
+} sv_frames;
+
+void sv__frames_init(sv_frames *f, uint64_t base, uint64_t limit);
+void sv__frames_fini(sv_frames *f);
+/* Allocates a zeroed frame; returns its HPA or 0 when out of memory. */
+uint64_t sv__frames_alloc(sv_frames *f);
+void sv__frames_free(sv_frames *f, uint64_t hpa);
+static inline uint64_t *sv__frames_ptr(const sv_frames *f, uint64_t hpa)
+{
+	uint64_t i = (hpa - f->base) >> 12;
+
+	if (SV_UNLIKELY(hpa < f->base || i >= f->pages->len))
+		return NULL;
+	return g_ptr_array_index(f->pages, i);
+}
+
+/* ---- the VM ------------------------------------------------------------ */
+
+struct sv_pt {
+	sv_vm *vm;
+	sv_pt_kind kind;
+	const sv_pt_format *fmt;
+	uint64_t root;        /* physical address of the root table */
+	uint64_t pages;       /* table pages in the tree */
+	bool vm_owned;        /* the VM's default nested tree */
+	/* SV_PT_GUEST: the pool table pages come from */
+	uint64_t pool_gpa, pool_size, pool_next;
+	GArray *pool_free;    /* uint64_t GPAs of freed pool pages */
+};
+
+struct sv_vm {
+	sv_vm_options opts;
+	sv_vcpu **vcpus;
+	sv_memslots memslots;
+	sv_frames tdp_frames;  /* nested table pages */
+	sv_pt *tdp;            /* default nested tree */
+	const sv_pt_format *tdp_fmt;
+	uint64_t *ones_table;  /* what unbacked guest-physical memory reads as */
+	uint64_t stat[SV_VM_STAT__COUNT];
+	char errbuf[256];
+};
+
+/* ---- the vCPU ---------------------------------------------------------- */
+
+/* Guest and nested permissions kept in a walk and in a TLB entry. */
+enum {
+	SV_PERM_W = 1 << 0,  /* guest: R/W set at every level */
+	SV_PERM_U = 1 << 1,  /* guest: U/S set at every level */
+	SV_PERM_X = 1 << 2,  /* guest: no XD at any level */
+	SV_PERM_NR = 1 << 3, /* nested: readable */
+	SV_PERM_NW = 1 << 4, /* nested: writable */
+	SV_PERM_NX = 1 << 5, /* nested: executable */
+	SV_PERM_NU = 1 << 6, /* nested (NPT): user at every level */
+};
+
+/* The last L1 hit: a repeat hit on the most recently used entry changes no
+ * replacement state, so it is counted without a lookup.  Cleared by any
+ * change to the L1 arrays or to the vCPU's mode. */
+typedef struct sv_fast {
+	uint64_t page;       /* gva >> 12, or ~0 when empty */
+	uint64_t gpa_base;   /* gpa of that 4K page */
+	uint64_t hpa_base;   /* hpa of that 4K page */
+	uint64_t page_size;
+	uint8_t allow;       /* 1 << sv_access for the kinds that may hit */
+	uint8_t stat;        /* sv_vcpu_stat of the hit */
+} sv_fast;
+
+struct sv_vcpu {
+	sv_vm *vm;
+	unsigned index;
+	sv_vcpu_regs regs;
+	/* derived from regs */
+	bool paging, wp, smep, smap, nxe, pge, pcide, user, ac, lma;
+	uint16_t pcid;
+	uint64_t ep4ta;        /* EPTP/nCR3 address bits */
+	sv_pt_walker gwalker;  /* guest format and reserved bits for the mode */
+	sv_pt_walker nwalker;  /* nested format and reserved bits */
+	void *gwalk;           /* the guest walk in progress (gwalk.c) */
+	uint64_t nwalk_gpa;    /* the GPA of the nested walk in progress */
+	sv_walk_observer_fn observer;
+	void *observer_payload;
+	sv_tlb tlb;
+	sv_fast fast[2];       /* [0] data, [1] fetch */
+	uint64_t stat[SV_VCPU_STAT__COUNT];
+};
+
+/* lib/cpu/vcpu.c */
+int sv__vcpu_new(sv_vcpu **out, sv_vm *vm, unsigned index);
+void sv__vcpu_free(sv_vcpu *v);
+static inline void sv__fast_clear(sv_vcpu *v)
+{
+	v->fast[0].page = ~0ULL;
+	v->fast[1].page = ~0ULL;
+}
+
+/* Charges cycles to a vCPU. */
+static inline void sv__charge(sv_vcpu *v, uint64_t cycles)
+{
+	v->stat[SV_VCPU_STAT_cycles] += cycles;
+}
+
+/* ---- the two dimensions of a walk --------------------------------------- */
+
+/* Result of a nested (GPA -> HPA) translation. */
+typedef struct sv_nxlate {
+	uint64_t hpa;
+	uint8_t shift;   /* page size of the nested leaf (or cached entry) */
+	uint8_t perm;    /* SV_PERM_N* */
+	bool dirty;      /* EPT D set (or A/D off) */
+} sv_nxlate;
+
+/* What a nested translation is for: the access and whether it is a guest
+ * paging-structure access (which sets bit 33 of #NPF, clears bit 8 of the
+ * EPT exit qualification, and is a write when EPT A/D is on). */
+typedef enum sv_nacc_flags {
+	SV_NACC_TABLE = 1 << 0,
+	SV_NACC_AD_WRITE = 1 << 1, /* the write that sets a guest A/D flag */
+} sv_nacc_flags;
+
+/*
+ * lib/ept/nested.c: translates gpa for vCPU v through the nested TLB, the
+ * page-walk cache and the EPT/NPT tables.  Adds references and cycles to
+ * *refs and the counters.  Returns true with *out filled, or false with *f
+ * describing the EPT violation, misconfiguration or #NPF.
+ */
+bool sv__nested_translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
+			  unsigned flags, uint64_t gva, sv_nxlate *out,
+			  sv_fault *f, uint32_t *refs);
+
+/*
+ * lib/cpu/gwalk.c: the full two-dimensional walk after a TLB miss.  On
+ * success fills *entry with the combined TLB entry to cache (page size =
+ * the smaller of the guest and nested pages) and returns true; otherwise
+ * fills *f.  Adds the references it made to *refs.
+ */
+bool sv__walk2d(sv_vcpu *v, uint64_t gva, sv_access acc, sv_tlbe *entry,
+		uint32_t *refs, sv_fault *f);
+
+/* Does the guest part of a translation (SV_PERM_W/U/X) allow the access
+ * in the vCPU's current mode (CPL, CR0.WP, CR4.SMEP/SMAP, RFLAGS.AC)? */
+bool sv__guest_allows(const sv_vcpu *v, uint8_t perm, sv_access acc);
+
+/* Set up the vCPU's walkers for its mode (guest) and VM (nested). */
+void sv__guest_walker_setup(sv_vcpu *v);
+void sv__nested_walker_setup(sv_vcpu *v);
+
+/* Reports a walk step to the vCPU's observer, if it has one. */
+static inline void sv__observe(sv_vcpu *v, sv_walk_event_kind kind,
+			       unsigned level, uint64_t addr, uint64_t table,
+			       uint64_t entry)
+{
+	if (SV_UNLIKELY(v->observer != NULL)) {
+		sv_walk_event ev = {kind, level, addr, table, entry};
+
+		v->observer(&ev, v->observer_payload);
+	}
+}
+
+#endif /* SV_INTERNAL_H */

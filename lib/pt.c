@@ -1,0 +1,244 @@
+/*
+ * lib/pt.c - format descriptors, the walker and the range iterator.
+ *
+ * How a walk works:
+ *  1. Start at a table of some level (the root, or a table a
+ *     paging-structure cache pointed at) and fetch it through the walker's
+ *     callback: a frame lookup for nested/host tables, a nested translation
+ *     for guest tables.  One entry read is one memory reference.
+ *  2. Not present (x86: P = 0; EPT: R = W = X = 0): stop.
+ *  3. Present: a leaf if at level 1 or PS is set where a leaf may be.
+ *     Any bit of rsvd[level][leaf] set, or (EPT) write-without-read,
+ *     execute-only where unsupported, or a reserved leaf memory type: stop
+ *     with a bad entry (a reserved-bit #PF or an EPT misconfiguration).
+ *  4. Accumulate the AND and OR of the entries (permissions are ANDed,
+ *     XD is ORed), then either stop at the leaf or go down one level.
+ * The caller turns the status and the accumulated bits into its
+ * architecture's outcome (#PF error code, EPT exit qualification, #NPF).
+ */
+#include "pt.h"
+
+#include "simvirt/ept.h"
+#include "simvirt/x86.h"
+
+const sv_pt_format sv__fmt_x86_4 = {
+	"x86-64 4-level", SV_FMT_X86, 4, 3, SV_PTE_P, SV_PTE_PS,
+	SV_PTE_ADDR_MASK, SV_PTE_P | SV_PTE_RW | SV_PTE_US,
+};
+const sv_pt_format sv__fmt_x86_5 = {
+	"x86-64 5-level", SV_FMT_X86, 5, 3, SV_PTE_P, SV_PTE_PS,
+	SV_PTE_ADDR_MASK, SV_PTE_P | SV_PTE_RW | SV_PTE_US,
+};
+const sv_pt_format sv__fmt_ept_4 = {
+	"EPT 4-level", SV_FMT_EPT, 4, 3, SV_EPT_RWX, SV_EPT_PS,
+	SV_EPT_ADDR_MASK, SV_EPT_RWX,
+};
+const sv_pt_format sv__fmt_ept_5 = {
+	"EPT 5-level", SV_FMT_EPT, 5, 3, SV_EPT_RWX, SV_EPT_PS,
+	SV_EPT_ADDR_MASK, SV_EPT_RWX,
+};
+
+/* Bits lo..hi inclusive. */
+static uint64_t bits(unsigned lo, unsigned hi)
+{
+	return (~0ULL >> (63 - hi)) & ~((1ULL << lo) - 1);
+}
+
+void sv__pt_walker_init(sv_pt_walker *w, const sv_pt_format *fmt,
+			unsigned maxphyaddr, bool nxe, bool gbpages,
+			bool ept_exec_only)
+{
+	/* Address bits at or above MAXPHYADDR are reserved in every entry. */
+	uint64_t high = maxphyaddr < 52 ? bits(maxphyaddr, 51) : 0;
+	unsigned l;
+
+	w->fmt = fmt;
+	w->on_ref = NULL;
+	w->ept_exec_only = ept_exec_only;
+	for (l = 0; l <= SV_PT_MAX_LEVELS; l++) {
+		w->rsvd[l][0] = w->rsvd[l][1] = high;
+		w->leaf_ok[l] = l == 1 || l == 2 || (l == 3 && gbpages);
+	}
+	if (fmt->kind == SV_FMT_X86) {
+		/* SDM 4-level paging entry formats: XD is reserved without
+		 * EFER.NXE; PS is reserved in PML5Es and PML4Es (and in PDPTEs
+		 * without 1G pages); a 2M leaf reserves bits 20:13 and a 1G
+		 * leaf bits 29:13 (bit 12 is their PAT bit). */
+		for (l = 1; l <= SV_PT_MAX_LEVELS; l++) {
+			if (!nxe) {
+				w->rsvd[l][0] |= SV_PTE_NX;
+				w->rsvd[l][1] |= SV_PTE_NX;
+			}
+			if (!w->leaf_ok[l])
+				w->rsvd[l][0] |= SV_PTE_PS;
+		}
+		w->rsvd[2][1] |= bits(13, 20);
+		w->rsvd[3][1] |= bits(13, 29);
+	} else {
+		/* SDM EPT entry formats: bits 7:3 are reserved in PML5Es and
+		 * PML4Es, bits 6:3 in PDPTEs and PDEs that point at a table;
+		 * a 2M leaf reserves 20:12 and a 1G leaf 29:12; a PTE has no
+		 * reserved low bits (bit 7 is ignored there). */
+		for (l = 2; l <= SV_PT_MAX_LEVELS; l++)
+			w->rsvd[l][0] |= l >= 4 ? bits(3, 7) : bits(3, 6);
+		if (!w->leaf_ok[3])
+			w->rsvd[3][0] |= SV_EPT_PS;
+		w->rsvd[2][1] |= bits(12, 20);
+		w->rsvd[3][1] |= bits(12, 29);
+	}
+	/* A PTE is a leaf whatever bit 7 says. */
+	w->rsvd[1][0] = w->rsvd[1][1];
+}
+
+static inline bool walker_leaf(const sv_pt_walker *w, uint64_t e,
+			       unsigned level)
+{
+	return level == 1 || (w->leaf_ok[level] && (e & w->fmt->ps_bit));
+}
+
+/* EPT-only misconfigurations beyond reserved bits (SDM "EPT
+ * Misconfigurations"): write without read, execute-only where the CPU
+ * lacks it, and leaf memory types 2, 3 and 7. */
+static bool ept_misconfigured(const sv_pt_walker *w, uint64_t e, bool leaf)
+{
+	if ((e & SV_EPT_W) && !(e & SV_EPT_R))
+		return true;
+	if ((e & SV_EPT_X) && !(e & SV_EPT_R) && !w->ept_exec_only)
+		return true;
+	if (leaf) {
+		uint64_t mt = (e & SV_EPT_MT_MASK) >> SV_EPT_MT_SHIFT;
+
+		if (mt == 2 || mt == 3 || mt == 7)
+			return true;
+	}
+	return false;
+}
+
+void sv__pt_walk(const sv_pt_walker *w, sv_walk *out, uint64_t table_pa,
+		 unsigned start, uint64_t addr)
+{
+	const sv_pt_format *fmt = w->fmt;
+	uint64_t and_bits = ~0ULL, or_bits = 0;
+	unsigned level;
+
+	out->start = start;
+	out->refs = 0;
+	for (level = start;; level--) {
+		uint64_t *tbl, *ptr, e;
+		bool leaf;
+
+		out->level = level;
+		out->table[level] = table_pa;
+		tbl = w->fetch(w->ctx, level, table_pa);
+		if (!tbl) {
+			out->status = SV_WALK_FETCH_FAIL;
+			break;
+		}
+		ptr = &tbl[sv__pt_index(addr, level)];
+		e = *ptr;
+		out->refs++;
+		out->entry[level] = e;
+		out->ptr[level] = ptr;
+		if (w->on_ref)
+			w->on_ref(w->ctx, level, table_pa, e);
+		if (!sv__pte_present(fmt, e)) {
+			and_bits &= e;
+			out->status = SV_WALK_NOT_PRESENT;
+			break;
+		}
+		leaf = walker_leaf(w, e, level);
+		if ((e & w->rsvd[level][leaf]) ||
+		    (fmt->kind == SV_FMT_EPT && ept_misconfigured(w, e, leaf))) {
+			out->status = SV_WALK_BAD_ENTRY;
+			break;
+		}
+		and_bits &= e;
+		or_bits |= e;
+		if (leaf) {
+			uint64_t mask = (1ULL << sv__level_shift(level)) - 1;
+
+			out->pa = sv__pte_addr(fmt, e, level, true) | (addr & mask);
+			out->status = SV_WALK_OK;
+			break;
+		}
+		table_pa = e & fmt->addr_mask;
+	}
+	out->and_bits = and_bits;
+	out->or_bits = or_bits;
+}
+
+/* ---- range iterator ---------------------------------------------------- */
+
+static inline uint64_t entry_size(unsigned level)
+{
+	return 1ULL << sv__level_shift(level);
+}
+
+static void iter_point(sv_pt_iter *it)
+{
+	it->ptr = &it->tables[it->level][sv__pt_index(it->addr, it->level)];
+}
+
+void sv__pt_iter_start(sv_pt_iter *it, const sv_pt_walker *w, uint64_t root,
+		       uint64_t start, uint64_t end, unsigned min_level)
+{
+	unsigned top = w->fmt->levels;
+
+	it->w = w;
+	it->start = start;
+	it->end = end;
+	it->min_level = min_level ? min_level : 1;
+	it->level = top;
+	it->valid = false;
+	if (start >= end)
+		return;
+	it->tables[top] = w->fetch(w->ctx, top, root);
+	if (!it->tables[top])
+		return;
+	it->addr = start & ~(entry_size(top) - 1);
+	iter_point(it);
+	it->valid = true;
+}
+
+void sv__pt_iter_next(sv_pt_iter *it)
+{
+	const sv_pt_walker *w = it->w;
+	uint64_t e = *it->ptr;
+
+	/* Down: into a present table entry above min_level. */
+	if (it->level > it->min_level && sv__pte_present(w->fmt, e) &&
+	    !walker_leaf(w, e, it->level)) {
+		uint64_t *t = w->fetch(w->ctx, it->level - 1,
+				       e & w->fmt->addr_mask);
+
+		if (t) {
+			uint64_t target = it->addr > it->start ? it->addr
+							       : it->start;
+
+			it->level--;
+			it->tables[it->level] = t;
+			it->addr = target & ~(entry_size(it->level) - 1);
+			iter_point(it);
+			return;
+		}
+	}
+	/* Sideways, climbing up past the last entry of each table. */
+	for (;;) {
+		if (sv__pt_index(it->addr, it->level) != SV_PT_ENTRIES - 1) {
+			it->addr = (it->addr & ~(entry_size(it->level) - 1)) +
+				   entry_size(it->level);
+			if (it->addr >= it->end) {
+				it->valid = false;
+				return;
+			}
+			iter_point(it);
+			return;
+		}
+		if (it->level == w->fmt->levels) {
+			it->valid = false;
+			return;
+		}
+		it->level++;
+		it->addr &= ~(entry_size(it->level) - 1);
+	}
+}

@@ -1,0 +1,166 @@
+/*
+ * lib/pt.h - page-table formats as descriptors, the one walker that serves
+ * them all, and the range iterator.
+ *
+ * Every format (x86-64 4- and 5-level for the guest, NPT and the host; EPT
+ * 4- and 5-level) is a descriptor; every loop reads it, none hard-codes a
+ * depth.  A table is 512 eight-byte entries in a 4K frame, indexed by nine
+ * address bits per level.
+ */
+#ifndef SV_PT_H
+#define SV_PT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SV_PT_MAX_LEVELS 5
+#define SV_PT_ENTRIES 512
+
+typedef enum sv_fmt_kind {
+	SV_FMT_X86, /* present = P; perms R/W, U/S, XD */
+	SV_FMT_EPT, /* present = any of R/W/X */
+} sv_fmt_kind;
+
+typedef struct sv_pt_format {
+	const char *name;
+	sv_fmt_kind kind;
+	unsigned levels;        /* 4 or 5 */
+	unsigned max_leaf;      /* highest level that can map a page (3 = 1G) */
+	uint64_t present_mask;
+	uint64_t ps_bit;        /* marks a leaf above level 1 */
+	uint64_t addr_mask;     /* bits 51:12 */
+	uint64_t table_flags;   /* a new, fully permissive non-leaf entry */
+} sv_pt_format;
+
+extern const sv_pt_format sv__fmt_x86_4, sv__fmt_x86_5;
+extern const sv_pt_format sv__fmt_ept_4, sv__fmt_ept_5;
+
+static inline unsigned sv__level_shift(unsigned level)
+{
+	return 12 + 9 * (level - 1);
+}
+
+static inline unsigned sv__pt_index(uint64_t addr, unsigned level)
+{
+	return (addr >> sv__level_shift(level)) & (SV_PT_ENTRIES - 1);
+}
+
+static inline bool sv__pte_present(const sv_pt_format *fmt, uint64_t e)
+{
+	return (e & fmt->present_mask) != 0;
+}
+
+/* Is e, read at level, a leaf?  (Reserved PS bits are caught separately.) */
+static inline bool sv__pte_leaf(const sv_pt_format *fmt, uint64_t e,
+				unsigned level)
+{
+	return level == 1 || (e & fmt->ps_bit);
+}
+
+/* The page or table an entry points at, aligned to what it maps. */
+static inline uint64_t sv__pte_addr(const sv_pt_format *fmt, uint64_t e,
+				    unsigned level, bool leaf)
+{
+	uint64_t a = e & fmt->addr_mask;
+
+	if (leaf && level > 1)
+		a &= ~((1ULL << sv__level_shift(level)) - 1);
+	return a;
+}
+
+/*
+ * Resolves a table's physical address to its entries.  For nested and host
+ * tables this is a frame lookup; for guest tables it is the nested
+ * translation of the table's GPA (which may fault: return NULL and record
+ * why in ctx).  `level` is the level of the table being fetched.
+ */
+typedef uint64_t *(*sv_pt_fetch_fn)(void *ctx, unsigned level,
+				    uint64_t table_pa);
+
+/*
+ * A walker: a format, the reserved bits that apply in the current mode
+ * (MAXPHYADDR, EFER.NXE, 1G support...), and how to reach tables.
+ * rsvd[level][leaf] holds the bits that must be 0 in a present entry; a PS
+ * bit at a level that cannot hold a leaf is in rsvd[level][0].
+ */
+typedef struct sv_pt_walker {
+	const sv_pt_format *fmt;
+	uint64_t rsvd[SV_PT_MAX_LEVELS + 1][2];
+	bool leaf_ok[SV_PT_MAX_LEVELS + 1];
+	bool ept_exec_only;     /* EPT: X without R is allowed */
+	sv_pt_fetch_fn fetch;
+	/* Called after each entry is read, when set (walk observers). */
+	void (*on_ref)(void *ctx, unsigned level, uint64_t table_pa,
+		       uint64_t entry);
+	void *ctx;
+} sv_pt_walker;
+
+/* Fills rsvd/leaf_ok for a format; maxphyaddr and the feature flags. */
+void sv__pt_walker_init(sv_pt_walker *w, const sv_pt_format *fmt,
+			unsigned maxphyaddr, bool nxe, bool gbpages,
+			bool ept_exec_only);
+
+typedef enum sv_walk_status {
+	SV_WALK_OK,          /* reached a leaf */
+	SV_WALK_NOT_PRESENT, /* an entry was not present */
+	SV_WALK_BAD_ENTRY,   /* reserved bits / misconfigured EPT entry */
+	SV_WALK_FETCH_FAIL,  /* the fetch callback refused a table */
+} sv_walk_status;
+
+/* Everything one walk saw, level by level. */
+typedef struct sv_walk {
+	sv_walk_status status;
+	unsigned start;                          /* first level read */
+	unsigned level;                          /* level where it stopped */
+	uint64_t entry[SV_PT_MAX_LEVELS + 1];    /* value read at each level */
+	uint64_t *ptr[SV_PT_MAX_LEVELS + 1];     /* where that entry lives */
+	uint64_t table[SV_PT_MAX_LEVELS + 1];    /* table physical address */
+	uint64_t and_bits;                       /* AND of entries read */
+	uint64_t or_bits;                        /* OR of entries read */
+	uint64_t pa;                             /* leaf: address for addr */
+	unsigned refs;                           /* entries read */
+} sv_walk;
+
+/*
+ * Walks addr from the table at table_pa, which is a table of level `start`
+ * (the root is a table of level fmt->levels), down to a leaf or a fault.
+ * Each entry read is one reference.  On SV_WALK_OK, out->pa is the physical
+ * address addr maps to and out->level the leaf's level.
+ */
+void sv__pt_walk(const sv_pt_walker *w, sv_walk *out, uint64_t table_pa,
+		 unsigned start, uint64_t addr);
+
+/*
+ * The range iterator: a pre-order walk over every entry of [start, end) at
+ * levels from the root down to min_level, stepping down into present
+ * non-leaf entries, sideways, and up (the shape of KVM's tdp_iter).  The
+ * caller may change *it.ptr; if it turns a table entry into a leaf or a
+ * non-present entry before calling next, the iterator will not descend.
+ */
+typedef struct sv_pt_iter {
+	const sv_pt_walker *w;
+	uint64_t *tables[SV_PT_MAX_LEVELS + 1];
+	uint64_t start, end;
+	uint64_t addr;     /* first address the current entry maps */
+	uint64_t *ptr;     /* the current entry */
+	unsigned level;
+	unsigned min_level;
+	bool valid;
+} sv_pt_iter;
+
+void sv__pt_iter_start(sv_pt_iter *it, const sv_pt_walker *w, uint64_t root,
+		       uint64_t start, uint64_t end, unsigned min_level);
+void sv__pt_iter_next(sv_pt_iter *it);
+
+#define sv__pt_for_each(it, w, root, start, end, min_level)          \
+	for (sv__pt_iter_start(it, w, root, start, end, min_level);  \
+	     (it)->valid; sv__pt_iter_next(it))
+
+/* Bits of the address space a format translates (48 or 57). */
+static inline unsigned sv__fmt_va_bits(const sv_pt_format *fmt)
+{
+	return sv__level_shift(fmt->levels) + 9;
+}
+
+#endif /* SV_PT_H */

@@ -1,0 +1,428 @@
+/*
+ * lib/ptbuild.c - building page-table trees through the API (sv_pt_*).
+ *
+ * How it works:
+ *  1. A tree knows its format and where its tables live: guest trees in
+ *     guest-physical memory (table pages from a pool of guest pages, read
+ *     and written through the memslots' bytes), nested trees in frames the
+ *     VM owns.
+ *  2. Mapping walks down from the root with the same descriptors the
+ *     hardware walker uses, creating fully permissive tables where entries
+ *     are absent, and writes the leaf.  The whole range is checked first, so
+ *     a call that fails for a conflict changes nothing; one that runs out of
+ *     pool pages mid-way takes back the leaves it wrote.
+ *  3. Unmapping uses the range iterator and clears leaves; tables stay.
+ *  Nothing here touches a TLB or a counter other than the table-page
+ *  counts: these are the host's edits, not the guest's accesses.
+ */
+#include "internal.h"
+
+static uint64_t *tree_table(void *ctx, unsigned level, uint64_t pa)
+{
+	sv_pt *pt = ctx;
+
+	SV_UNUSED(level);
+	if (pt->kind == SV_PT_GUEST)
+		return (uint64_t *)sv__gpa_ptr(&pt->vm->memslots, pa);
+	return sv__frames_ptr(&pt->vm->tdp_frames, pa);
+}
+
+/* A walker over the tree as the host sees it (no counting, no caches). */
+static void tree_walker(sv_pt *pt, sv_pt_walker *w)
+{
+	const sv_vm_options *o = &pt->vm->opts;
+
+	sv__pt_walker_init(w, pt->fmt, o->maxphyaddr, true,
+			   pt->kind == SV_PT_GUEST ? o->guest_1g : o->tdp_1g,
+			   o->ept_exec_only);
+	w->fetch = tree_table;
+	w->ctx = pt;
+}
+
+static uint64_t table_alloc(sv_pt *pt)
+{
+	uint64_t pa = 0;
+	uint8_t *p;
+
+	if (pt->kind == SV_PT_TDP) {
+		pa = sv__frames_alloc(&pt->vm->tdp_frames);
+		if (pa)
+			pt->vm->stat[SV_VM_STAT_tdp_table_pages]++;
+	} else {
+		if (pt->pool_free->len) {
+			pa = g_array_index(pt->pool_free, uint64_t,
+					   pt->pool_free->len - 1);
+			g_array_set_size(pt->pool_free, pt->pool_free->len - 1);
+		} else if (pt->pool_next < pt->pool_gpa + pt->pool_size) {
+			pa = pt->pool_next;
+			pt->pool_next += 4096;
+		}
+		p = pa ? sv__gpa_ptr(&pt->vm->memslots, pa) : NULL;
+		if (!p)
+			return 0;
+		memset(p, 0, 4096);
+		pt->vm->stat[SV_VM_STAT_guest_table_pages]++;
+	}
+	if (pa)
+		pt->pages++;
+	return pa;
+}
+
+int sv_pt_new(sv_pt **out, sv_vm *vm, const sv_pt_options *o)
+{
+	unsigned levels;
+	sv_pt *pt;
+
+	if (!out || !vm || !o)
+		return sv__err(vm, SV_EINVAL, "sv_pt_new: NULL argument");
+	*out = NULL;
+	if (o->version != SV_PT_OPTIONS_VERSION)
+		return sv__err(vm, SV_EINVAL, "pt options: version %u, expected %u",
+			       o->version, SV_PT_OPTIONS_VERSION);
+	if (o->kind != SV_PT_GUEST && o->kind != SV_PT_TDP)
+		return sv__err(vm, SV_EINVAL, "pt options: kind %d", (int)o->kind);
+	levels = o->levels ? o->levels
+			   : o->kind == SV_PT_GUEST ? vm->opts.guest_levels
+						    : vm->opts.tdp_levels;
+	if (levels != 4 && levels != 5)
+		return sv__err(vm, SV_EINVAL,
+			       "pt options: levels = %u (expected 4 or 5)", levels);
+	if (o->kind == SV_PT_TDP && levels != vm->opts.tdp_levels)
+		return sv__err(vm, SV_EINVAL,
+			       "pt options: a nested tree has the VM's %u levels, "
+			       "not %u", vm->opts.tdp_levels, levels);
+	if (o->kind == SV_PT_GUEST) {
+		uint64_t a;
+
+		if ((o->pool_gpa | o->pool_size) & 0xfff || !o->pool_size)
+			return sv__err(vm, SV_EALIGN,
+				       "pt options: pool gpa 0x%" PRIx64
+				       " and size 0x%" PRIx64
+				       " must be 4K-aligned and non-empty",
+				       o->pool_gpa, o->pool_size);
+		for (a = o->pool_gpa; a < o->pool_gpa + o->pool_size; a += 4096)
+			if (!sv__gpa_ptr(&vm->memslots, a))
+				return sv__err(vm, SV_EFAULT,
+					       "pt options: pool page 0x%" PRIx64
+					       " is in no memslot", a);
+	}
+	pt = g_try_new0(sv_pt, 1);
+	if (!pt)
+		return sv__err(vm, SV_ENOMEM, "sv_pt_new: no memory");
+	pt->vm = vm;
+	pt->kind = o->kind;
+	if (o->kind == SV_PT_GUEST)
+		pt->fmt = levels == 5 ? &sv__fmt_x86_5 : &sv__fmt_x86_4;
+	else
+		pt->fmt = vm->tdp_fmt;
+	pt->pool_gpa = pt->pool_next = o->pool_gpa;
+	pt->pool_size = o->pool_size;
+	pt->pool_free = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	pt->root = table_alloc(pt);
+	if (!pt->root) {
+		g_array_free(pt->pool_free, TRUE);
+		g_free(pt);
+		return sv__err(vm, o->kind == SV_PT_GUEST ? SV_EFULL : SV_ENOMEM,
+			       "sv_pt_new: no page for the root table");
+	}
+	*out = pt;
+	return SV_OK;
+}
+
+/* Frees a nested table and every table below it. */
+static void free_tables(sv_pt *pt, uint64_t pa, unsigned level)
+{
+	uint64_t *t = sv__frames_ptr(&pt->vm->tdp_frames, pa);
+	unsigned i;
+
+	if (!t)
+		return;
+	for (i = 0; level > 1 && i < SV_PT_ENTRIES; i++)
+		if (sv__pte_present(pt->fmt, t[i]) &&
+		    !(t[i] & pt->fmt->ps_bit))
+			free_tables(pt, t[i] & pt->fmt->addr_mask, level - 1);
+	sv__frames_free(&pt->vm->tdp_frames, pa);
+	pt->vm->stat[SV_VM_STAT_tdp_table_pages]--;
+}
+
+void sv_pt_free(sv_pt *pt)
+{
+	if (!pt || pt->vm_owned)
+		return;
+	if (pt->kind == SV_PT_TDP)
+		free_tables(pt, pt->root, pt->fmt->levels);
+	else
+		pt->vm->stat[SV_VM_STAT_guest_table_pages] -= pt->pages;
+	g_array_free(pt->pool_free, TRUE);
+	g_free(pt);
+}
+
+sv_pt *sv_vm_tdp(sv_vm *vm)
+{
+	return vm ? vm->tdp : NULL;
+}
+
+uint64_t sv_pt_root(const sv_pt *pt)
+{
+	return pt ? pt->root : 0;
+}
+
+unsigned sv_pt_levels(const sv_pt *pt)
+{
+	return pt ? pt->fmt->levels : 0;
+}
+
+uint64_t sv_pt_table_pages(const sv_pt *pt)
+{
+	return pt ? pt->pages : 0;
+}
+
+uint64_t sv_pt_pointer(const sv_pt *pt)
+{
+	if (!pt)
+		return 0;
+	if (pt->kind == SV_PT_TDP && pt->fmt->kind == SV_FMT_EPT)
+		return pt->root | SV_EPT_MT_WB |
+		       ((uint64_t)(pt->fmt->levels - 1) << SV_EPTP_PWL_SHIFT) |
+		       (pt->vm->opts.tdp_ad ? SV_EPTP_AD : 0);
+	return pt->root;
+}
+
+/* The leaf entry for a page at a level. */
+static uint64_t leaf_entry(const sv_pt *pt, uint64_t target, unsigned level,
+			   uint64_t flags)
+{
+	uint64_t e = target | flags;
+
+	if (level > 1)
+		e |= pt->fmt->ps_bit;
+	if (pt->fmt->kind == SV_FMT_X86)
+		return e | SV_PTE_P;
+	if (!(flags & SV_EPT_MT_MASK))
+		e |= SV_EPT_MT_WB << SV_EPT_MT_SHIFT;
+	return e;
+}
+
+static unsigned size_level(uint64_t page_size)
+{
+	return page_size == SV_PAGE_4K ? 1 : page_size == SV_PAGE_2M ? 2
+				     : page_size == SV_PAGE_1G ? 3 : 0;
+}
+
+/* The tree's address: guest trees take canonical linear addresses and
+ * index their low 48 or 57 bits; nested trees take GPAs. */
+static bool tree_addr_ok(const sv_pt *pt, uint64_t addr)
+{
+	unsigned bits = sv__fmt_va_bits(pt->fmt);
+	int64_t s = (int64_t)(addr << (64 - bits)) >> (64 - bits);
+
+	if (pt->kind == SV_PT_GUEST)
+		return (uint64_t)s == addr;
+	return addr >> pt->vm->opts.maxphyaddr == 0;
+}
+
+/*
+ * Finds (create = false) or makes (create = true) the table of `level`
+ * covering addr.  Returns SV_OK with *table set, SV_ENOENT if absent,
+ * SV_EEXIST if a larger leaf covers addr, SV_EFULL/SV_ENOMEM if a table
+ * could not be allocated.
+ */
+static int table_at(sv_pt *pt, uint64_t addr, unsigned level, bool create,
+		    uint64_t **table)
+{
+	uint64_t *t = tree_table(pt, pt->fmt->levels, pt->root);
+	unsigned l;
+
+	for (l = pt->fmt->levels; l > level; l--) {
+		uint64_t *e;
+
+		if (!t)
+			return SV_EFAULT;
+		e = &t[sv__pt_index(addr, l)];
+		if (!sv__pte_present(pt->fmt, *e)) {
+			uint64_t pa;
+
+			if (!create)
+				return SV_ENOENT;
+			pa = table_alloc(pt);
+			if (!pa)
+				return pt->kind == SV_PT_GUEST ? SV_EFULL : SV_ENOMEM;
+			*e = pa | pt->fmt->table_flags;
+		} else if (sv__pte_leaf(pt->fmt, *e, l)) {
+			return SV_EEXIST;
+		}
+		t = tree_table(pt, l - 1, *e & pt->fmt->addr_mask);
+	}
+	if (!t)
+		return SV_EFAULT;
+	*table = t;
+	return SV_OK;
+}
+
+static int map_error(sv_pt *pt, int rc, uint64_t addr)
+{
+	switch (rc) {
+	case SV_EEXIST:
+		return sv__err(pt->vm, rc,
+			       "pt map: 0x%" PRIx64 " is already mapped (by a "
+			       "page or a table at another level)", addr);
+	case SV_EFULL:
+		return sv__err(pt->vm, rc,
+			       "pt map: the guest table pool [0x%" PRIx64
+			       ", +0x%" PRIx64 ") is used up",
+			       pt->pool_gpa, pt->pool_size);
+	case SV_EFAULT:
+		return sv__err(pt->vm, rc,
+			       "pt map: a table on the way to 0x%" PRIx64
+			       " is outside the tree's memory", addr);
+	default:
+		return sv__err(pt->vm, rc, "pt map: 0x%" PRIx64 ": no memory",
+			       addr);
+	}
+}
+
+int sv_pt_map(sv_pt *pt, uint64_t addr, uint64_t target, uint64_t size,
+	      uint64_t page_size, uint64_t flags)
+{
+	unsigned level = size_level(page_size);
+	uint64_t off, *t;
+	bool gb;
+	int rc;
+
+	if (!pt)
+		return sv__err(NULL, SV_EINVAL, "sv_pt_map: NULL tree");
+	if (!level)
+		return sv__err(pt->vm, SV_EINVAL,
+			       "pt map: page size 0x%" PRIx64
+			       " (expected 4K, 2M or 1G)", page_size);
+	gb = pt->kind == SV_PT_GUEST ? pt->vm->opts.guest_1g : pt->vm->opts.tdp_1g;
+	if (level == 3 && !gb)
+		return sv__err(pt->vm, SV_ENOTSUP,
+			       "pt map: 1G pages are off for this tree (vm "
+			       "option %s)", pt->kind == SV_PT_GUEST ? "guest_1g"
+								     : "tdp_1g");
+	if ((addr | target | size) & (page_size - 1) || !size)
+		return sv__err(pt->vm, SV_EALIGN,
+			       "pt map: addr 0x%" PRIx64 ", target 0x%" PRIx64
+			       " and size 0x%" PRIx64
+			       " must be non-zero multiples of the page size 0x%"
+			       PRIx64, addr, target, size, page_size);
+	if (!tree_addr_ok(pt, addr) || !tree_addr_ok(pt, addr + size - 1) ||
+	    addr + size - 1 < addr)
+		return sv__err(pt->vm, SV_ERANGE,
+			       "pt map: [0x%" PRIx64 ", +0x%" PRIx64
+			       ") is outside what the tree translates",
+			       addr, size);
+	if ((target + size - 1) >> pt->vm->opts.maxphyaddr)
+		return sv__err(pt->vm, SV_ERANGE,
+			       "pt map: target range ends past MAXPHYADDR (%u bits)",
+			       pt->vm->opts.maxphyaddr);
+	if (flags & (pt->fmt->addr_mask | pt->fmt->ps_bit))
+		return sv__err(pt->vm, SV_EINVAL,
+			       "pt map: flags 0x%" PRIx64
+			       " hold address or page-size bits", flags);
+
+	/* Check the whole range first: nothing may be mapped there. */
+	for (off = 0; off < size; off += page_size) {
+		rc = table_at(pt, addr + off, level, false, &t);
+		if (rc == SV_ENOENT)
+			continue;
+		if (rc == SV_OK &&
+		    !sv__pte_present(pt->fmt, t[sv__pt_index(addr + off, level)]))
+			continue;
+		return map_error(pt, rc == SV_OK ? SV_EEXIST : rc, addr + off);
+	}
+	for (off = 0; off < size; off += page_size) {
+		rc = table_at(pt, addr + off, level, true, &t);
+		if (rc) {
+			uint64_t back;
+
+			for (back = 0; back < off; back += page_size)
+				if (table_at(pt, addr + back, level, false, &t) ==
+				    SV_OK)
+					t[sv__pt_index(addr + back, level)] = 0;
+			return map_error(pt, rc, addr + off);
+		}
+		t[sv__pt_index(addr + off, level)] =
+			leaf_entry(pt, target + off, level, flags);
+	}
+	return SV_OK;
+}
+
+int sv_pt_unmap(sv_pt *pt, uint64_t addr, uint64_t size)
+{
+	sv_pt_walker w;
+	sv_pt_iter it;
+	int pass;
+
+	if (!pt)
+		return sv__err(NULL, SV_EINVAL, "sv_pt_unmap: NULL tree");
+	if ((addr | size) & 0xfff || addr + size < addr)
+		return sv__err(pt->vm, SV_EALIGN,
+			       "pt unmap: addr 0x%" PRIx64 " and size 0x%" PRIx64
+			       " must be 4K-aligned", addr, size);
+	tree_walker(pt, &w);
+	/* Pass 0 checks that no leaf straddles the range; pass 1 clears. */
+	for (pass = 0; pass < 2; pass++) {
+		sv__pt_for_each(&it, &w, pt->root, addr, addr + size, 1)
+		{
+			uint64_t e = *it.ptr, len;
+
+			if (!sv__pte_present(pt->fmt, e) ||
+			    !sv__pte_leaf(pt->fmt, e, it.level))
+				continue;
+			len = 1ULL << sv__level_shift(it.level);
+			if (pass == 0 &&
+			    (it.addr < addr || it.addr + len > addr + size))
+				return sv__err(pt->vm, SV_EINVAL,
+					       "pt unmap: the page at 0x%" PRIx64
+					       " (0x%" PRIx64 " bytes) is only "
+					       "partly inside the range",
+					       it.addr, len);
+			if (pass == 1)
+				*it.ptr = 0;
+		}
+	}
+	return SV_OK;
+}
+
+static int entry_ptr(sv_pt *pt, uint64_t addr, unsigned level, uint64_t **p)
+{
+	uint64_t *t;
+	int rc;
+
+	if (!pt)
+		return sv__err(NULL, SV_EINVAL, "pt entry: NULL tree");
+	if (level < 1 || level > pt->fmt->levels)
+		return sv__err(pt->vm, SV_EINVAL,
+			       "pt entry: level %u (expected 1 to %u)", level,
+			       pt->fmt->levels);
+	rc = table_at(pt, addr, level, false, &t);
+	if (rc)
+		return sv__err(pt->vm, rc,
+			       "pt entry: no level-%u table for 0x%" PRIx64 "%s",
+			       level, addr,
+			       rc == SV_EEXIST ? " (a larger page maps it)" : "");
+	*p = &t[sv__pt_index(addr, level)];
+	return SV_OK;
+}
+
+int sv_pt_read(sv_pt *pt, uint64_t addr, unsigned level, uint64_t *entry)
+{
+	uint64_t *p;
+	int rc = entry_ptr(pt, addr, level, &p);
+
+	if (!rc)
+		*entry = *p;
+	return rc;
+}
+
+int sv_pt_write(sv_pt *pt, uint64_t addr, unsigned level, uint64_t entry)
+{
+	uint64_t *p;
+	int rc = entry_ptr(pt, addr, level, &p);
+
+	if (!rc)
+		*p = entry;
+	return rc;
+}

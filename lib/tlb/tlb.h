@@ -1,0 +1,135 @@
+/*
+ * lib/tlb/tlb.h - set-associative translation caches.
+ *
+ * One structure serves every cache of a vCPU: the combined TLBs (L1 I/D per
+ * page size, STLB), the guest paging-structure caches, the guest-physical
+ * TLB and the nested page-walk cache.  An entry maps an address prefix
+ * (addr >> shift) under a tag (VPID or ASID, PCID, EP4TA) to a physical
+ * address; arrays that hold several page sizes index each size by its own
+ * prefix.  Lookups compare tags exactly, with global combined entries
+ * matching any PCID, as the SDM's "Caching Translation Information"
+ * describes.
+ */
+#ifndef SV_TLB_H
+#define SV_TLB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "simvirt/config.h"
+#include "simvirt/vcpu.h"
+
+enum {
+	SV_TLBE_VALID = 1 << 0,
+	SV_TLBE_GLOBAL = 1 << 1,
+	SV_TLBE_DIRTY = 1 << 2, /* writes may hit without a walk */
+};
+
+typedef struct sv_tlbe {
+	uint64_t vpn;    /* addr >> shift */
+	uint64_t target; /* HPA of the page base, or of the next table */
+	uint64_t gpa;    /* GPA of the page base, or of the next table */
+	uint64_t ep4ta;
+	uint64_t stamp;  /* LRU: last use; FIFO: fill time */
+	uint16_t vpid;
+	uint16_t pcid;
+	uint8_t shift;
+	uint8_t flags;
+	uint8_t perm;    /* SV_PERM_* of the translation */
+	uint8_t kind;    /* sv_tlb_kind */
+} sv_tlbe;
+
+typedef struct sv_tlb_arr {
+	sv_tlbe *e;      /* sets * ways entries, set-major */
+	uint32_t sets, ways;
+	uint8_t kind;    /* sv_tlb_kind */
+	uint8_t nshifts;
+	uint8_t shifts[3];
+} sv_tlb_arr;
+
+typedef struct sv_tlb {
+	sv_tlb_arr arr[SV_TLB__COUNT];
+	uint64_t clock;
+	uint64_t rng;
+	sv_tlb_replacement repl;
+	sv_tlb_conflict conflict;
+} sv_tlb;
+
+typedef struct sv_tlb_key {
+	uint64_t ep4ta;
+	uint16_t vpid;
+	uint16_t pcid;
+} sv_tlb_key;
+
+int sv_tlb__init(sv_tlb *t, const sv_tlb_config *cfg, uint64_t seed);
+void sv_tlb__fini(sv_tlb *t);
+
+/* The entry of array a that maps addr at page shift `shift`, or NULL. */
+static inline sv_tlbe *sv_tlb__find(sv_tlb *t, sv_tlb_array a,
+				    const sv_tlb_key *k, uint64_t addr,
+				    unsigned shift)
+{
+	sv_tlb_arr *r = &t->arr[a];
+	uint64_t vpn = addr >> shift;
+	sv_tlbe *e;
+	uint32_t w;
+
+	if (!r->sets)
+		return NULL;
+	e = &r->e[(vpn & (r->sets - 1)) * r->ways];
+	for (w = 0; w < r->ways; w++, e++)
+		if ((e->flags & SV_TLBE_VALID) && e->vpn == vpn &&
+		    e->shift == shift && e->vpid == k->vpid &&
+		    e->ep4ta == k->ep4ta &&
+		    (e->pcid == k->pcid || (e->flags & SV_TLBE_GLOBAL)))
+			return e;
+	return NULL;
+}
+
+/* Every entry of array a that maps addr, one per page size it holds;
+ * returns how many (0..3). */
+unsigned sv_tlb__probe(sv_tlb *t, sv_tlb_array a, const sv_tlb_key *k,
+		       uint64_t addr, sv_tlbe **hits);
+
+/* Marks an entry used (LRU only). */
+static inline void sv_tlb__touch(sv_tlb *t, sv_tlbe *e)
+{
+	if (t->repl == SV_TLB_LRU)
+		e->stamp = ++t->clock;
+}
+
+/*
+ * Puts *proto (flags must include VALID) into array a: over an entry with
+ * the same tag and size if there is one, else into a free way, else over
+ * the victim the replacement policy picks.  Returns the entry, or NULL if
+ * the array is absent.
+ */
+sv_tlbe *sv_tlb__fill(sv_tlb *t, sv_tlb_array a, const sv_tlbe *proto);
+
+static inline void sv_tlb__drop(sv_tlbe *e)
+{
+	e->flags = 0;
+}
+
+/* Which entries an invalidation drops. */
+typedef struct sv_tlb_filter {
+	unsigned kinds;       /* 1 << sv_tlb_kind */
+	bool by_vpid;         /* else any VPID */
+	uint16_t vpid;
+	bool skip_vpid0;      /* INVVPID all-context spares VPID 0 */
+	bool by_pcid;         /* else any PCID */
+	uint16_t pcid;
+	bool pcid_or_global;  /* with by_pcid: global entries match too */
+	bool keep_global;
+	bool by_ep4ta;
+	uint64_t ep4ta;
+	bool by_addr;         /* only entries that cover addr */
+	uint64_t addr;
+} sv_tlb_filter;
+
+/* Drops every matching entry; returns how many. */
+unsigned sv_tlb__invalidate(sv_tlb *t, const sv_tlb_filter *f);
+
+void sv_tlb__foreach(const sv_tlb *t, sv_tlb_visit_fn fn, void *payload);
+
+#endif /* SV_TLB_H */

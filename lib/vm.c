@@ -1,0 +1,159 @@
+/*
+ * lib/vm.c - creating and freeing a VM; VM-wide counters.
+ */
+#include "internal.h"
+
+void sv_vm_options_init(sv_vm_options *opts)
+{
+	sv_vm_options d = SV_VM_OPTIONS_INIT;
+
+	if (opts)
+		*opts = d;
+}
+
+static int check_options(const sv_vm_options *o)
+{
+	if (o->version != SV_VM_OPTIONS_VERSION)
+		return sv__err(NULL, SV_EINVAL,
+			       "vm options: version %u, expected %u (initialise "
+			       "with SV_VM_OPTIONS_INIT)",
+			       o->version, SV_VM_OPTIONS_VERSION);
+	if (o->vcpus < 1 || o->vcpus > SV_MAX_VCPUS)
+		return sv__err(NULL, SV_EINVAL,
+			       "vm options: vcpus = %u (expected 1 to %u)",
+			       o->vcpus, SV_MAX_VCPUS);
+	if (o->tdp != SV_TDP_EPT && o->tdp != SV_TDP_NPT)
+		return sv__err(NULL, SV_EINVAL,
+			       "vm options: tdp = %d (expected SV_TDP_EPT or "
+			       "SV_TDP_NPT)", (int)o->tdp);
+	if (o->tdp_levels != 4 && o->tdp_levels != 5)
+		return sv__err(NULL, SV_EINVAL,
+			       "vm options: tdp_levels = %u (expected 4 or 5)",
+			       o->tdp_levels);
+	if (o->guest_levels != 4 && o->guest_levels != 5)
+		return sv__err(NULL, SV_EINVAL,
+			       "vm options: guest_levels = %u (expected 4 or 5)",
+			       o->guest_levels);
+	if (o->maxphyaddr < 36 || o->maxphyaddr > 52)
+		return sv__err(NULL, SV_EINVAL,
+			       "vm options: maxphyaddr = %u (expected 36 to 52)",
+			       o->maxphyaddr);
+	if (o->tdp == SV_TDP_NPT && o->tdp_ad)
+		return sv__err(NULL, SV_EINVAL,
+			       "vm options: tdp_ad is EPTP bit 6, EPT only (NPT "
+			       "sets A/D like ordinary page tables)");
+	return sv_tlb_config_validate(&o->tlb);
+}
+
+int sv_vm_new(sv_vm **out, const sv_vm_options *opts)
+{
+	sv_vm_options defaults = SV_VM_OPTIONS_INIT;
+	sv_pt_options po = {SV_PT_OPTIONS_VERSION, SV_PT_TDP, 0, 0, 0};
+	sv_vm *vm;
+	unsigned i;
+	int rc;
+
+	if (!out)
+		return sv__err(NULL, SV_EINVAL, "sv_vm_new: NULL out");
+	*out = NULL;
+	if (!opts)
+		opts = &defaults;
+	rc = check_options(opts);
+	if (rc)
+		return rc;
+	vm = g_try_new0(sv_vm, 1);
+	if (!vm)
+		return sv__err(NULL, SV_ENOMEM, "sv_vm_new: no memory");
+	vm->opts = *opts;
+	sv__memslots_init(&vm->memslots);
+	/* Nested tables live in the upper half of host-physical space, out
+	 * of the way of the frames a test maps guest memory to. */
+	sv__frames_init(&vm->tdp_frames, 1ULL << (opts->maxphyaddr - 1),
+			MIN(1ULL << (opts->maxphyaddr - 13), 1ULL << 31));
+	vm->tdp_fmt = opts->tdp == SV_TDP_EPT
+			      ? (opts->tdp_levels == 5 ? &sv__fmt_ept_5 : &sv__fmt_ept_4)
+			      : (opts->tdp_levels == 5 ? &sv__fmt_x86_5 : &sv__fmt_x86_4);
+	vm->ones_table = g_try_malloc(4096);
+	if (!vm->ones_table) {
+		rc = sv__err(NULL, SV_ENOMEM, "sv_vm_new: no memory");
+		goto free_vm;
+	}
+	memset(vm->ones_table, 0xff, 4096);
+	rc = sv_pt_new(&vm->tdp, vm, &po);
+	if (rc)
+		goto free_vm;
+	vm->tdp->vm_owned = true;
+	vm->vcpus = g_try_new0(sv_vcpu *, opts->vcpus);
+	if (!vm->vcpus) {
+		rc = sv__err(NULL, SV_ENOMEM, "sv_vm_new: no memory");
+		goto free_vm;
+	}
+	for (i = 0; i < opts->vcpus; i++) {
+		rc = sv__vcpu_new(&vm->vcpus[i], vm, i);
+		if (rc)
+			goto free_vm;
+	}
+	*out = vm;
+	return SV_OK;
+
+free_vm:
+	sv_vm_free(vm);
+	return rc;
+}
+
+void sv_vm_free(sv_vm *vm)
+{
+	unsigned i;
+
+	if (!vm)
+		return;
+	if (vm->vcpus)
+		for (i = 0; i < vm->opts.vcpus; i++)
+			sv__vcpu_free(vm->vcpus[i]);
+	g_free(vm->vcpus);
+	if (vm->tdp) {
+		vm->tdp->vm_owned = false;
+		sv_pt_free(vm->tdp);
+	}
+	sv__frames_fini(&vm->tdp_frames);
+	sv__memslots_fini(&vm->memslots);
+	g_free(vm->ones_table);
+	g_free(vm);
+}
+
+const char *sv_vm_last_error(const sv_vm *vm)
+{
+	return vm ? vm->errbuf : "";
+}
+
+const sv_vm_options *sv_vm_options_get(const sv_vm *vm)
+{
+	return &vm->opts;
+}
+
+unsigned sv_vm_vcpu_count(const sv_vm *vm)
+{
+	return vm ? vm->opts.vcpus : 0;
+}
+
+sv_vcpu *sv_vm_vcpu(sv_vm *vm, unsigned i)
+{
+	return vm && i < vm->opts.vcpus ? vm->vcpus[i] : NULL;
+}
+
+uint64_t sv_vm_stat_get(const sv_vm *vm, sv_vm_stat id)
+{
+	return vm && (unsigned)id < SV_VM_STAT__COUNT ? vm->stat[id] : 0;
+}
+
+uint64_t sv_vm_vcpu_stat_sum(const sv_vm *vm, sv_vcpu_stat id)
+{
+	uint64_t sum = 0;
+	unsigned i;
+
+	if (!vm || (unsigned)id >= SV_VCPU_STAT__COUNT)
+		return 0;
+	for (i = 0; i < vm->opts.vcpus; i++)
+		sum += vm->vcpus[i]->stat[id];
+	return sum;
+}
