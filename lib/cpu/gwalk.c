@@ -167,14 +167,14 @@ static bool canonical(uint64_t gva, unsigned va_bits)
 }
 
 /* Step 4: A in every entry used, D in the leaf for a write.  Each update
- * writes the guest table, so (without EPT A/D, where table accesses are
- * already writes) the table's GPA must be writable in the nested
- * dimension. */
+ * writes the guest table, so the table's GPA must be writable in the
+ * nested dimension; only EPT without A/D has not checked that already
+ * (elsewhere table accesses are writes, see lib/ept/nested.c). */
 static bool set_guest_ad(sv_vcpu *v, const sv_walk *w, sv_access acc,
 			 uint64_t gva, sv_fault *f, uint32_t *refs)
 {
 	const sv_costs *c = &v->vm->opts.costs;
-	bool ept_ad = v->vm->opts.tdp == SV_TDP_EPT && v->vm->opts.tdp_ad;
+	bool checked = v->vm->opts.tdp != SV_TDP_EPT || v->vm->opts.tdp_ad;
 	unsigned level;
 
 	for (level = w->start; level >= w->level; level--) {
@@ -185,7 +185,7 @@ static bool set_guest_ad(sv_vcpu *v, const sv_walk *w, sv_access acc,
 			set |= SV_PTE_D;
 		if ((w->entry[level] & set) == set)
 			continue;
-		if (!ept_ad &&
+		if (!checked &&
 		    !sv__nested_translate(v, w->table[level], SV_ACCESS_WRITE,
 					  SV_NACC_TABLE | SV_NACC_AD_WRITE, gva,
 					  &nx, f, refs))

@@ -3,9 +3,11 @@
  *
  * How it works:
  *  1. The access kind is fixed first: a guest paging-structure access is a
- *     read, or a write when EPT A/D is on (SDM "EPT Violations": with EPTP
- *     bit 6 set, processor accesses to guest paging-structure entries are
- *     treated as writes); the write that sets a guest A/D flag is a write.
+ *     write when EPT A/D is on (SDM "EPT Violations": with EPTP bit 6 set,
+ *     processor accesses to guest paging-structure entries are treated as
+ *     writes) and under NPT (a user write, as KVM's walk_addr_generic
+ *     models it for guest formats with A/D flags), else a read; the write
+ *     that sets a guest A/D flag is a write.
  *  2. The guest-physical TLB (tagged by EP4TA, and by ASID under NPT) is
  *     looked up; a hit whose permissions allow the access (and, for a
  *     write, whose EPT D flag is already set) ends the translation at no
@@ -198,7 +200,7 @@ bool sv__nested_translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
 	if (flags & SV_NACC_AD_WRITE)
 		acc = SV_ACCESS_WRITE;
 	else if (flags & SV_NACC_TABLE)
-		acc = ad ? SV_ACCESS_WRITE : SV_ACCESS_READ;
+		acc = ad || !ept ? SV_ACCESS_WRITE : SV_ACCESS_READ;
 
 	/* 2. The guest-physical TLB. */
 	n = sv_tlb__probe(&v->tlb, SV_TLB_ntlb, &key, gpa, hits);
