@@ -39,15 +39,17 @@ static void tree_walker(sv_pt *pt, sv_pt_walker *w)
 	w->ctx = pt;
 }
 
-static uint64_t table_alloc(sv_pt *pt)
+/* Allocates a zeroed table page; false when none is left. */
+static bool table_alloc(sv_pt *pt, uint64_t *out)
 {
-	uint64_t pa = 0;
+	uint64_t pa;
 	uint8_t *p;
 
 	if (pt->kind == SV_PT_TDP) {
 		pa = sv__frames_alloc(&pt->vm->tdp_frames);
-		if (pa)
-			pt->vm->stat[SV_VM_STAT_tdp_table_pages]++;
+		if (!pa) /* frames start at half the physical space, never 0 */
+			return false;
+		pt->vm->stat[SV_VM_STAT_tdp_table_pages]++;
 	} else {
 		if (pt->pool_free->len) {
 			pa = g_array_index(pt->pool_free, uint64_t,
@@ -56,16 +58,18 @@ static uint64_t table_alloc(sv_pt *pt)
 		} else if (pt->pool_next < pt->pool_gpa + pt->pool_size) {
 			pa = pt->pool_next;
 			pt->pool_next += 4096;
+		} else {
+			return false;
 		}
-		p = pa ? sv__gpa_ptr(&pt->vm->memslots, pa) : NULL;
-		if (!p)
-			return 0;
+		p = sv__gpa_ptr(&pt->vm->memslots, pa);
+		if (!p) /* the pool's slot was deleted since */
+			return false;
 		memset(p, 0, 4096);
 		pt->vm->stat[SV_VM_STAT_guest_table_pages]++;
 	}
-	if (pa)
-		pt->pages++;
-	return pa;
+	pt->pages++;
+	*out = pa;
+	return true;
 }
 
 int sv_pt_new(sv_pt **out, sv_vm *vm, const sv_pt_options *o)
@@ -118,8 +122,7 @@ int sv_pt_new(sv_pt **out, sv_vm *vm, const sv_pt_options *o)
 	pt->pool_gpa = pt->pool_next = o->pool_gpa;
 	pt->pool_size = o->pool_size;
 	pt->pool_free = g_array_new(FALSE, FALSE, sizeof(uint64_t));
-	pt->root = table_alloc(pt);
-	if (!pt->root) {
+	if (!table_alloc(pt, &pt->root)) {
 		g_array_free(pt->pool_free, TRUE);
 		g_free(pt);
 		return sv__err(vm, o->kind == SV_PT_GUEST ? SV_EFULL : SV_ENOMEM,
@@ -244,8 +247,7 @@ static int table_at(sv_pt *pt, uint64_t addr, unsigned level, bool create,
 
 			if (!create)
 				return SV_ENOENT;
-			pa = table_alloc(pt);
-			if (!pa)
+			if (!table_alloc(pt, &pa))
 				return pt->kind == SV_PT_GUEST ? SV_EFULL : SV_ENOMEM;
 			*e = pa | pt->fmt->table_flags;
 		} else if (sv__pte_leaf(pt->fmt, *e, l)) {

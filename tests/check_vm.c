@@ -1,0 +1,373 @@
+/*
+ * tests/check_vm.c - VM options, memslots, configuration files, the tree
+ * builder and range iterator, counters by name, and bad input.
+ */
+#include <string.h>
+
+#include "helpers.h"
+#include "internal.h"
+
+START_TEST(bad_options)
+{
+	sv_vm_options o = SV_VM_OPTIONS_INIT;
+	sv_vm *vm = NULL;
+
+	o.vcpus = 0;
+	ck_assert_int_eq(sv_vm_new(&vm, &o), SV_EINVAL);
+	ck_assert_ptr_null(vm);
+	ck_assert_ptr_nonnull(strstr(sv_error_detail(), "vcpus"));
+	o = (sv_vm_options)SV_VM_OPTIONS_INIT;
+	o.tdp_levels = 3;
+	ck_assert_int_eq(sv_vm_new(&vm, &o), SV_EINVAL);
+	ck_assert_ptr_nonnull(strstr(sv_error_detail(), "tdp_levels"));
+	o = (sv_vm_options)SV_VM_OPTIONS_INIT;
+	o.tlb.array[SV_TLB_stlb].sets = 100; /* not a power of two */
+	ck_assert_int_eq(sv_vm_new(&vm, &o), SV_ECONFIG);
+	ck_assert_ptr_nonnull(strstr(sv_error_detail(), "stlb_sets"));
+	o = (sv_vm_options)SV_VM_OPTIONS_INIT;
+	o.version = 99;
+	ck_assert_int_eq(sv_vm_new(&vm, &o), SV_EINVAL);
+	ck_assert_int_eq(sv_vm_new(NULL, NULL), SV_EINVAL);
+	sv_vm_free(NULL); /* a no-op */
+}
+END_TEST
+
+START_TEST(bad_access_args)
+{
+	t_env e;
+	sv_xlate x;
+
+	t_env_setup(&e, NULL, SV_PAGE_2M);
+	ck_assert_int_eq(sv_vcpu_access(e.v, 0, 0, SV_ACCESS_READ, &x), SV_EINVAL);
+	ck_assert_ptr_nonnull(strstr(sv_vm_last_error(e.vm), "size"));
+	ck_assert_int_eq(sv_vcpu_access(e.v, 0, 4097, SV_ACCESS_READ, &x),
+			 SV_EINVAL);
+	ck_assert_int_eq(sv_vcpu_access(e.v, 0, 1, (sv_access)7, &x), SV_EINVAL);
+	ck_assert_int_eq(sv_vcpu_access(e.v, 0, 1, SV_ACCESS_READ, NULL),
+			 SV_EINVAL);
+	ck_assert_int_eq(sv_vcpu_access(NULL, 0, 1, SV_ACCESS_READ, &x),
+			 SV_EINVAL);
+	/* nothing was counted for the refused calls */
+	ck_assert_uint_eq(T_STAT(e.v, accesses), 0);
+	t_env_free(&e);
+}
+END_TEST
+
+START_TEST(bad_regs)
+{
+	t_env e;
+	sv_vcpu_regs r, saved;
+
+	t_env_setup(&e, NULL, SV_PAGE_2M);
+	sv_vcpu_get_regs(e.v, &saved);
+	r = saved;
+	r.cr4 &= ~SV_CR4_PAE;
+	ck_assert_int_eq(sv_vcpu_set_regs(e.v, &r), SV_EINVAL);
+	r = saved;
+	r.eptp = (r.eptp & ~SV_EPTP_MT_MASK) | 2; /* memory type 2 */
+	ck_assert_int_eq(sv_vcpu_set_regs(e.v, &r), SV_EINVAL);
+	ck_assert_ptr_nonnull(strstr(sv_error_detail(), "memory type"));
+	r = saved;
+	r.eptp = 0x1000 | SV_EPT_MT_WB | (3 << SV_EPTP_PWL_SHIFT);
+	ck_assert_int_eq(sv_vcpu_set_regs(e.v, &r), SV_EINVAL);
+	ck_assert_ptr_nonnull(strstr(sv_error_detail(), "not a nested table"));
+	r = saved;
+	r.cpl = 4;
+	ck_assert_int_eq(sv_vcpu_set_regs(e.v, &r), SV_EINVAL);
+	/* the refused loads left the registers as they were */
+	sv_vcpu_get_regs(e.v, &r);
+	ck_assert_mem_eq(&r, &saved, sizeof(r));
+	ck_assert_int_eq(sv_vcpu_invpcid(e.v, 4, 0, 0), SV_EINVAL);
+	ck_assert_int_eq(sv_vcpu_invept(e.v, 0, 0), SV_EINVAL);
+	ck_assert_int_eq(sv_vcpu_svm_tlb_control(e.v, 1), SV_ENOTSUP);
+	t_env_free(&e);
+}
+END_TEST
+
+START_TEST(memslots)
+{
+	sv_vm *vm = t_vm();
+	sv_memslot_region r = {SV_MEMSLOT_REGION_VERSION, 1, 0, 0x100000, 0x100000};
+	uint8_t buf[8] = {1, 2, 3, 4, 5, 6, 7, 8}, back[8];
+
+	T_OK(sv_memslot_set(vm, &r));
+	ck_assert_uint_eq(sv_vm_stat_get(vm, SV_VM_STAT_memslots), 1);
+	r.slot = 2;
+	r.gpa = 0x180000; /* overlaps slot 1 */
+	ck_assert_int_eq(sv_memslot_set(vm, &r), SV_EOVERLAP);
+	ck_assert_ptr_nonnull(strstr(sv_vm_last_error(vm), "overlaps slot 1"));
+	r.gpa = 0x200001;
+	ck_assert_int_eq(sv_memslot_set(vm, &r), SV_EALIGN);
+	r.gpa = 0x200000;
+	T_OK(sv_memslot_set(vm, &r));
+	ck_assert_int_eq(sv_memslot_set(vm, &r), SV_EEXIST);
+	/* bytes: zero at first, written and read back, across two slots */
+	T_OK(sv_gpa_read(vm, 0x1ffffc, back, 8));
+	ck_assert_uint_eq(back[0] | back[7], 0);
+	T_OK(sv_gpa_write(vm, 0x1ffffc, buf, 8));
+	T_OK(sv_gpa_read(vm, 0x1ffffc, back, 8));
+	ck_assert_mem_eq(buf, back, 8);
+	ck_assert_int_eq(sv_gpa_read(vm, 0x300000, back, 1), SV_EFAULT);
+	/* delete: the bytes go with it */
+	r.size = 0;
+	T_OK(sv_memslot_set(vm, &r));
+	ck_assert_int_eq(sv_gpa_read(vm, 0x200000, back, 1), SV_EFAULT);
+	ck_assert_int_eq(sv_memslot_set(vm, &r), SV_ENOENT);
+	ck_assert_uint_eq(sv_vm_stat_get(vm, SV_VM_STAT_memslots), 1);
+	sv_vm_free(vm);
+}
+END_TEST
+
+START_TEST(config_file)
+{
+	sv_tlb_config t = SV_TLB_CONFIG_INIT, before;
+	sv_costs c = SV_COSTS_INIT;
+	const char *good = "[tlb]\nstlb_sets=256\nreplacement=fifo\n"
+			   "[cost]\nwalk_ref=30\n";
+	const char *unknown = "[tlb]\nstlb_setz=256\n";
+	const char *badval = "[tlb]\nl1d_4k_ways=lots\n";
+	const char *badcost = "[cost]\nwalk_ref=-1\n";
+
+	T_OK(sv_config_load_data(&t, &c, good, strlen(good), "good.ini"));
+	ck_assert_uint_eq(t.array[SV_TLB_stlb].sets, 256);
+	ck_assert_int_eq(t.replacement, SV_TLB_FIFO);
+	ck_assert_uint_eq(c.walk_ref, 30);
+	ck_assert_uint_eq(c.stlb_hit, 9); /* untouched default */
+	before = t;
+	ck_assert_int_eq(sv_config_load_data(&t, &c, unknown, strlen(unknown),
+					     "u.ini"),
+			 SV_ECONFIG);
+	ck_assert_ptr_nonnull(strstr(sv_error_detail(), "u.ini"));
+	ck_assert_ptr_nonnull(strstr(sv_error_detail(), "stlb_setz"));
+	ck_assert_int_eq(sv_config_load_data(&t, &c, badval, strlen(badval),
+					     "v.ini"),
+			 SV_ECONFIG);
+	ck_assert_ptr_nonnull(strstr(sv_error_detail(), "'lots'"));
+	ck_assert_int_eq(sv_config_load_data(&t, &c, badcost, strlen(badcost),
+					     "c.ini"),
+			 SV_ECONFIG);
+	/* a refused file changes nothing */
+	ck_assert_mem_eq(&t, &before, sizeof(t));
+	ck_assert_uint_eq(c.walk_ref, 30);
+	ck_assert_int_eq(sv_config_load(&t, &c, "/nonexistent/x.ini"), SV_EIO);
+	ck_assert_int_eq(sv_config_load_data(&t, &c, "[tlb", 4, "s.ini"),
+			 SV_ECONFIG);
+}
+END_TEST
+
+START_TEST(costs_charged)
+{
+	sv_vm_options o = SV_VM_OPTIONS_INIT;
+	t_env e;
+	sv_xlate x;
+
+	o.costs.stlb_hit = 7;
+	o.costs.walk_ref = 10;
+	o.costs.ad_update = 3;
+	o.costs.l1_hit = 1;
+	o.costs.ntlb_hit = 0;
+	o.costs.pwc_hit = 0;
+	o.costs.psc_hit = 0;
+	o.tdp_ad = false; /* no EPT A/D updates: only the guest's 4 A flags */
+	t_env_setup(&e, &o, SV_PAGE_2M);
+	T_OK(sv_pt_map(e.gpt, 0x20000000, 0x2000000, 4096, 4096, SV_PTE_RW));
+	x = t_access(e.v, 0x20000000, SV_ACCESS_READ);
+	/* a cold walk: STLB miss latency + each reference + one A update
+	 * per guest level (4) */
+	ck_assert_uint_eq(x.cycles, 7 + 10 * x.refs + 3 * 4);
+	x = t_access(e.v, 0x20000000, SV_ACCESS_READ);
+	ck_assert_uint_eq(x.cycles, 1); /* an L1 hit */
+	ck_assert_uint_eq(T_STAT(e.v, cycles), 7 + 10 * T_STAT(e.v, walk_refs) + 12 + 1);
+	t_env_free(&e);
+}
+END_TEST
+
+START_TEST(names)
+{
+	sv_vcpu_stat id;
+	unsigned i;
+
+	T_OK(sv_vcpu_stat_lookup(&id, "pf_guest"));
+	ck_assert_int_eq(id, SV_VCPU_STAT_pf_guest);
+	ck_assert_int_eq(sv_vcpu_stat_lookup(&id, "nope"), SV_ENOENT);
+	for (i = 0; i < SV_VCPU_STAT__COUNT; i++)
+		ck_assert_ptr_nonnull(sv_vcpu_stat_desc((sv_vcpu_stat)i));
+	ck_assert_ptr_null(sv_vcpu_stat_name(SV_VCPU_STAT__COUNT));
+	ck_assert_str_eq(sv_cost_name(0), "l1_hit");
+	ck_assert_str_eq(sv_tlb_array_name(SV_TLB_stlb), "stlb");
+	ck_assert_str_eq(sv_strerror(SV_ENOMEM), "no memory (SV_ENOMEM)");
+	ck_assert_str_eq(sv_strerror(12345), "unknown error");
+	ck_assert_int_eq(sv_version_number(), SV_VERSION_NUMBER);
+}
+END_TEST
+
+/* ---- the tree builder and the range iterator ------------------------------ */
+
+START_TEST(builder_errors)
+{
+	t_env e;
+	uint64_t ent;
+
+	t_env_setup(&e, NULL, SV_PAGE_2M);
+	T_OK(sv_pt_map(e.gpt, 0x40000000, 0x2000000, SV_PAGE_2M, SV_PAGE_2M, 0));
+	/* a 4K page inside the 2M page: refused, nothing changed */
+	ck_assert_int_eq(sv_pt_map(e.gpt, 0x40001000, 0, 4096, 4096, 0),
+			 SV_EEXIST);
+	/* a range whose second half collides maps nothing at all */
+	ck_assert_int_eq(sv_pt_map(e.gpt, 0x3fe00000, 0, 2 * SV_PAGE_2M,
+				   SV_PAGE_2M, 0),
+			 SV_EEXIST);
+	/* not even a table was created for the first half */
+	ck_assert_int_eq(sv_pt_read(e.gpt, 0x3fe00000, 2, &ent), SV_ENOENT);
+	ck_assert_int_eq(sv_pt_map(e.gpt, 0x40200000, 0x1000, SV_PAGE_2M,
+				   SV_PAGE_2M, 0),
+			 SV_EALIGN);
+	ck_assert_int_eq(sv_pt_map(e.gpt, 0x0000800000000000ULL, 0, 4096, 4096,
+				   0),
+			 SV_ERANGE);
+	ck_assert_int_eq(sv_pt_map(e.gpt, 0x50000000, 0, 4096, 8192, 0),
+			 SV_EINVAL);
+	/* unmapping half of the 2M page is refused */
+	ck_assert_int_eq(sv_pt_unmap(e.gpt, 0x40000000, 4096), SV_EINVAL);
+	T_OK(sv_pt_unmap(e.gpt, 0x40000000, SV_PAGE_2M));
+	T_OK(sv_pt_read(e.gpt, 0x40000000, 2, &ent));
+	ck_assert_uint_eq(ent, 0);
+	t_env_free(&e);
+}
+END_TEST
+
+START_TEST(pool_exhaustion)
+{
+	sv_vm *vm = t_vm();
+	sv_pt *gpt;
+	uint64_t ent;
+
+	t_slot(vm, 0, 0, 1ULL << 20);
+	/* root + 2 pages: a 4K mapping needs 3 more tables (PDPT, PD, PT) */
+	gpt = t_guest_pt(vm, 0, 3 * 4096);
+	ck_assert_int_eq(sv_pt_map(gpt, 0x1000, 0x5000, 4096, 4096, 0),
+			 SV_EFULL);
+	ck_assert_ptr_nonnull(strstr(sv_vm_last_error(vm), "pool"));
+	ck_assert_int_eq(sv_pt_read(gpt, 0x1000, 1, &ent), SV_ENOENT);
+	/* a 2M mapping needs only PDPT and PD: it fits */
+	T_OK(sv_pt_map(gpt, 0x200000, 0x200000, SV_PAGE_2M, SV_PAGE_2M, 0));
+	ck_assert_uint_eq(sv_pt_table_pages(gpt), 3);
+	sv_pt_free(gpt);
+	sv_vm_free(vm);
+}
+END_TEST
+
+static uint64_t *frames_fetch(void *ctx, unsigned level, uint64_t pa)
+{
+	return sv__frames_ptr(ctx, pa);
+}
+
+START_TEST(range_iterator)
+{
+	sv_vm *vm = t_vm();
+	sv_pt *tdp = sv_vm_tdp(vm);
+	sv_pt_walker w;
+	sv_pt_iter it;
+	unsigned leaves = 0, tables = 0;
+	uint64_t first = 0, last = 0;
+
+	/* 3 x 4K at 1G, one 2M at 1G + 4M, one 1G at 4G */
+	T_OK(sv_pt_map(tdp, SV_PAGE_1G, 0x10000000, 3 * 4096, 4096, SV_EPT_RWX));
+	T_OK(sv_pt_map(tdp, SV_PAGE_1G + 0x400000, 0x20000000, SV_PAGE_2M,
+		       SV_PAGE_2M, SV_EPT_RWX));
+	T_OK(sv_pt_map(tdp, 4 * SV_PAGE_1G, 0x40000000, SV_PAGE_1G, SV_PAGE_1G,
+		       SV_EPT_RWX));
+	sv__pt_walker_init(&w, &sv__fmt_ept_4, 46, true, true, false);
+	w.fetch = frames_fetch;
+	w.ctx = &vm->tdp_frames;
+	sv__pt_for_each(&it, &w, sv_pt_root(tdp), 0, 8 * SV_PAGE_1G, 1)
+	{
+		uint64_t e = *it.ptr;
+
+		if (!(e & SV_EPT_RWX))
+			continue;
+		if (it.level == 1 || (e & SV_EPT_PS)) {
+			if (!leaves++)
+				first = it.addr;
+			last = it.addr;
+		} else {
+			tables++;
+		}
+	}
+	ck_assert_uint_eq(leaves, 5); /* 3 PTEs, one 2M PDE, one 1G PDPTE */
+	ck_assert_uint_eq(first, SV_PAGE_1G);
+	ck_assert_uint_eq(last, 4 * SV_PAGE_1G);
+	/* table entries crossed: PML4E, PDPTE (1G), PDE (the PT) */
+	ck_assert_uint_eq(tables, 3);
+	/* a sub-range starting inside the first PT sees 2 PTEs and the 2M
+	 * page, and stops before the 1G page */
+	leaves = 0;
+	sv__pt_for_each(&it, &w, sv_pt_root(tdp), SV_PAGE_1G + 4096,
+			SV_PAGE_1G + SV_PAGE_1G / 2, 1)
+	{
+		uint64_t e = *it.ptr;
+
+		if ((e & SV_EPT_RWX) && (it.level == 1 || (e & SV_EPT_PS)))
+			leaves++;
+	}
+	ck_assert_uint_eq(leaves, 3);
+	/* min_level 2 never descends into the PT */
+	leaves = 0;
+	sv__pt_for_each(&it, &w, sv_pt_root(tdp), 0, 8 * SV_PAGE_1G, 2)
+		if (it.level == 1)
+			leaves++;
+	ck_assert_uint_eq(leaves, 0);
+	sv_vm_free(vm);
+}
+END_TEST
+
+START_TEST(walker_reserved_masks)
+{
+	sv_pt_walker w;
+
+	/* x86, MAXPHYADDR 46, no NXE, no 1G: bits 51:46 and XD everywhere,
+	 * PS in PDPTE and PML4E, 20:13 in a 2M leaf */
+	sv__pt_walker_init(&w, &sv__fmt_x86_4, 46, false, false, false);
+	ck_assert_uint_eq(w.rsvd[1][1], 0x000fc00000000000ULL | SV_PTE_NX);
+	ck_assert(w.rsvd[4][0] & SV_PTE_PS);
+	ck_assert(w.rsvd[3][0] & SV_PTE_PS);
+	ck_assert(!(w.rsvd[2][0] & SV_PTE_PS));
+	ck_assert_uint_eq(w.rsvd[2][1] & 0x1fffff, 0x1fe000);
+	/* EPT: 7:3 in a PML4E, 6:3 in a table PDE, 20:12 in a 2M leaf */
+	sv__pt_walker_init(&w, &sv__fmt_ept_4, 46, true, true, false);
+	ck_assert_uint_eq(w.rsvd[4][0] & 0xff, 0xf8);
+	ck_assert_uint_eq(w.rsvd[2][0] & 0xff, 0x78);
+	ck_assert_uint_eq(w.rsvd[2][1] & 0x1fffff, 0x1ff000);
+	ck_assert_uint_eq(w.rsvd[1][1], 0x000fc00000000000ULL);
+}
+END_TEST
+
+static Suite *vm_suite(void)
+{
+	Suite *s = suite_create("vm");
+	TCase *tc;
+
+	tc = tcase_create("bad_input");
+	tcase_add_test(tc, bad_options);
+	tcase_add_test(tc, bad_access_args);
+	tcase_add_test(tc, bad_regs);
+	tcase_add_test(tc, memslots);
+	tcase_add_test(tc, config_file);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("model");
+	tcase_add_test(tc, costs_charged);
+	tcase_add_test(tc, names);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("trees");
+	tcase_add_test(tc, builder_errors);
+	tcase_add_test(tc, pool_exhaustion);
+	tcase_add_test(tc, range_iterator);
+	tcase_add_test(tc, walker_reserved_masks);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return t_run(vm_suite());
+}
