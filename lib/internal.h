@@ -77,7 +77,8 @@ static inline uint8_t *sv__gpa_ptr(sv_memslots *ms, uint64_t gpa)
 typedef struct sv_frames {
 	uint64_t base;
 	uint64_t limit;       /* frames available */
-	GPtrArray *pages;     /* uint64_t[512] or NULL */
+	GPtrArray *pages;     /* uint64_t[512] or NULL when free */
+	GPtrArray *chunks;    /* 2M blocks the pages are carved from */
 	GArray *free_list;    /* guint frame indices */
 	uint64_t in_use;
 } sv_frames;

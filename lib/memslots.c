@@ -141,6 +141,9 @@ int sv_memslot_set(sv_vm *vm, const sv_memslot_region *r)
 		return sv__err(vm, SV_ENOMEM,
 			       "memslot %u: cannot reserve 0x%" PRIx64 " bytes",
 			       r->slot, r->size);
+	/* Guest page tables in here are read at random by walks: huge pages
+	 * keep the host's TLB misses down.  Only a hint. */
+	madvise(s.mem, r->size, MADV_HUGEPAGE);
 	for (at = 0; at < ms->slots->len; at++)
 		if (g_array_index(ms->slots, sv_memslot, at).gpa > s.gpa)
 			break;

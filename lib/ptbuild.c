@@ -411,7 +411,7 @@ static int entry_ptr(sv_pt *pt, uint64_t addr, unsigned level, uint64_t **p)
 
 int sv_pt_read(sv_pt *pt, uint64_t addr, unsigned level, uint64_t *entry)
 {
-	uint64_t *p;
+	uint64_t *p = NULL;
 	int rc = entry_ptr(pt, addr, level, &p);
 
 	if (!rc)
@@ -421,7 +421,7 @@ int sv_pt_read(sv_pt *pt, uint64_t addr, unsigned level, uint64_t *entry)
 
 int sv_pt_write(sv_pt *pt, uint64_t addr, unsigned level, uint64_t entry)
 {
-	uint64_t *p;
+	uint64_t *p = NULL;
 	int rc = entry_ptr(pt, addr, level, &p);
 
 	if (!rc)
