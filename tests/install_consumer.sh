@@ -1,0 +1,23 @@
+#!/bin/sh
+# Installs simvirt into a temporary prefix and builds a tiny consumer
+# against it twice: with CMake's find_package(simvirt) and with pkg-config.
+# Usage: install_consumer.sh BUILD_DIR SOURCE_DIR
+set -eu
+build=$1
+src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
+libdir=$(ls -d "$tmp/prefix"/lib* | head -n 1)
+
+# find_package
+cmake -S "$src/tests/consumer" -B "$tmp/cm" -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
+cmake --build "$tmp/cm" >/dev/null
+LD_LIBRARY_PATH="$libdir" "$tmp/cm/consumer"
+
+# pkg-config
+PKG_CONFIG_PATH="$libdir/pkgconfig" cc -std=c11 -o "$tmp/pc" \
+	"$src/tests/consumer/main.c" \
+	$(PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --cflags --libs simvirt)
+LD_LIBRARY_PATH="$libdir" "$tmp/pc"
+echo "consumer built and ran with find_package and with pkg-config"
