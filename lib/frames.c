@@ -27,7 +27,6 @@ void sv__frames_init(sv_frames *f, uint64_t base, uint64_t limit)
 	f->pages = g_ptr_array_new();
 	f->chunks = g_ptr_array_new();
 	f->free_list = g_array_new(FALSE, FALSE, sizeof(guint));
-	f->in_use = 0;
 }
 
 void sv__frames_fini(sv_frames *f)
@@ -81,7 +80,6 @@ uint64_t sv__frames_alloc(sv_frames *f)
 		g_ptr_array_add(f->pages, page);
 	}
 	memset(page, 0, 4096);
-	f->in_use++;
 	return f->base + ((uint64_t)i << 12);
 }
 
@@ -93,5 +91,4 @@ void sv__frames_free(sv_frames *f, uint64_t hpa)
 		return;
 	f->pages->pdata[i] = NULL;
 	g_array_append_val(f->free_list, i);
-	f->in_use--;
 }

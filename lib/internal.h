@@ -80,7 +80,6 @@ typedef struct sv_frames {
 	GPtrArray *pages;     /* uint64_t[512] or NULL when free */
 	GPtrArray *chunks;    /* 2M blocks the pages are carved from */
 	GArray *free_list;    /* guint frame indices */
-	uint64_t in_use;
 } sv_frames;
 
 void sv__frames_init(sv_frames *f, uint64_t base, uint64_t limit);
@@ -166,6 +165,23 @@ struct sv_vcpu {
 	sv_fast fast[2];       /* [0] data, [1] fetch */
 	uint64_t stat[SV_VCPU_STAT__COUNT];
 };
+
+/* May a translation whose nested permissions are `perm` serve the access?
+ * Every NPT access is a user access (APM "Nested Paging"), so NPT also
+ * needs U/S at every level; EPT translations always carry SV_PERM_NU. */
+static inline bool sv__nested_allows(uint8_t perm, sv_access acc)
+{
+	static const uint8_t need[3] = {
+		SV_PERM_NR | SV_PERM_NU, SV_PERM_NW | SV_PERM_NU,
+		SV_PERM_NX | SV_PERM_NU,
+	};
+
+	return (perm & need[acc]) == need[acc];
+}
+
+/* lib/tlb/invalidate.c: drops the vCPU's cached entries that f selects,
+ * counts them and forgets the fast-path entry. */
+void sv__vcpu_drop(sv_vcpu *v, const sv_tlb_filter *f);
 
 /* lib/cpu/vcpu.c */
 int sv__vcpu_new(sv_vcpu **out, sv_vm *vm, unsigned index);

@@ -41,7 +41,6 @@ typedef struct gwalk_ctx {
 	bool first_known;      /* a PSC hit gave the first table's HPA */
 	uint64_t first_hpa;
 	uint64_t table_hpa[SV_PT_MAX_LEVELS + 1];
-	bool nested_failed;
 } gwalk_ctx;
 
 static uint64_t *guest_fetch(void *ctx, unsigned level, uint64_t table_gpa)
@@ -58,10 +57,8 @@ static uint64_t *guest_fetch(void *ctx, unsigned level, uint64_t table_gpa)
 
 		if (!sv__nested_translate(v, table_gpa, SV_ACCESS_READ,
 					  SV_NACC_TABLE, g->gva, &nx, g->f,
-					  g->refs)) {
-			g->nested_failed = true;
-			return NULL;
-		}
+					  g->refs))
+			return NULL; /* the walk ends with FETCH_FAIL */
 		g->table_hpa[level] = nx.hpa & ~0xfffULL;
 	}
 	/* Guest memory outside every memslot reads as all-ones, as reads
@@ -123,7 +120,6 @@ static void raise_pf(sv_vcpu *v, sv_fault *f, uint64_t gva, sv_access acc,
 		     unsigned level, bool present, bool rsvd)
 {
 	sv_tlb_filter flt = {0};
-	unsigned n;
 
 	f->kind = SV_FAULT_PF;
 	f->stage = SV_STAGE_GUEST;
@@ -152,11 +148,7 @@ static void raise_pf(sv_vcpu *v, sv_fault *f, uint64_t gva, sv_access acc,
 	flt.ep4ta = v->ep4ta;
 	flt.by_addr = true;
 	flt.addr = gva;
-	n = sv_tlb__invalidate(&v->tlb, &flt);
-	if (n) {
-		v->stat[SV_VCPU_STAT_tlb_entries_dropped] += n;
-		sv__fast_clear(v);
-	}
+	sv__vcpu_drop(v, &flt);
 }
 
 static bool canonical(uint64_t gva, unsigned va_bits)
@@ -232,9 +224,9 @@ bool sv__walk2d(sv_vcpu *v, uint64_t gva, sv_access acc, sv_tlbe *entry,
 	g.gva = gva;
 	g.f = f;
 	g.refs = refs;
-	for (level = 2; level <= fmt->levels; level++) {
-		sv_tlbe *e = sv_tlb__find(&v->tlb, psc_array[level], &key, gva,
-					  sv__level_shift(level));
+	{
+		sv_tlbe *e = sv_tlb__lowest(&v->tlb, psc_array, fmt->levels, &key,
+					    gva, &level);
 
 		if (e) {
 			sv_tlb__touch(&v->tlb, e);
@@ -246,7 +238,6 @@ bool sv__walk2d(sv_vcpu *v, uint64_t gva, sv_access acc, sv_tlbe *entry,
 			g.first_known = true;
 			g.first_hpa = e->target;
 			perm_in = e->perm;
-			break;
 		}
 	}
 

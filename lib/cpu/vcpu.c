@@ -194,12 +194,7 @@ static sv_vcpu_stat hit_stat(bool fetch, bool l1, unsigned shift)
 static inline bool entry_allows(const sv_vcpu *v, const sv_tlbe *e,
 				sv_access acc)
 {
-	static const uint8_t need[3] = {
-		SV_PERM_NR | SV_PERM_NU, SV_PERM_NW | SV_PERM_NU,
-		SV_PERM_NX | SV_PERM_NU,
-	};
-
-	return (e->perm & need[acc]) == need[acc] &&
+	return sv__nested_allows(e->perm, acc) &&
 	       sv__guest_allows(v, e->perm, acc) &&
 	       (acc != SV_ACCESS_WRITE || (e->flags & SV_TLBE_DIRTY));
 }
@@ -343,7 +338,7 @@ static int try_level(sv_vcpu *v, bool l1, uint64_t gva, sv_access acc,
 			v->stat[SV_VCPU_STAT_tlb_dirty_miss]++;
 			return LVL_WALK;
 		}
-		sv_tlb__drop(e);
+		sv_tlb__drop(e); /* the fast path was cleared above */
 		v->stat[SV_VCPU_STAT_tlb_entries_dropped]++;
 		return LVL_MISS;
 	}

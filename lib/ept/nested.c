@@ -47,19 +47,6 @@ static uint8_t nested_perm(const sv_vm *vm, uint64_t and_bits,
 	       ((or_bits & SV_PTE_NX) ? 0 : SV_PERM_NX);
 }
 
-/* May a nested translation with these permissions serve the access?
- * Every NPT access is a user access (APM "Nested Paging"), so NPT also
- * needs U/S at every level; EPT sets NU always. */
-static inline bool nested_allows(uint8_t perm, sv_access acc)
-{
-	static const uint8_t need[3] = {
-		SV_PERM_NR | SV_PERM_NU, SV_PERM_NW | SV_PERM_NU,
-		SV_PERM_NX | SV_PERM_NU,
-	};
-
-	return (perm & need[acc]) == need[acc];
-}
-
 static uint64_t *frame_fetch(void *ctx, unsigned level, uint64_t pa)
 {
 	sv_vcpu *v = ctx;
@@ -93,14 +80,13 @@ void sv__nested_walker_setup(sv_vcpu *v)
 static void drop_for_ept_violation(sv_vcpu *v, uint64_t gpa, uint64_t gva)
 {
 	sv_tlb_filter f = {0};
-	unsigned n;
 
 	f.kinds = 1u << SV_TLBE_GUEST_PHYSICAL;
 	f.by_ep4ta = true;
 	f.ep4ta = v->ep4ta;
 	f.by_addr = true;
 	f.addr = gpa;
-	n = sv_tlb__invalidate(&v->tlb, &f);
+	sv__vcpu_drop(v, &f);
 	f.kinds = 1u << SV_TLBE_COMBINED;
 	f.by_vpid = true;
 	f.vpid = v->regs.vpid;
@@ -108,11 +94,7 @@ static void drop_for_ept_violation(sv_vcpu *v, uint64_t gpa, uint64_t gva)
 	f.pcid = v->pcid;
 	f.pcid_or_global = true;
 	f.addr = gva;
-	n += sv_tlb__invalidate(&v->tlb, &f);
-	if (n) {
-		v->stat[SV_VCPU_STAT_tlb_entries_dropped] += n;
-		sv__fast_clear(v);
-	}
+	sv__vcpu_drop(v, &f);
 }
 
 /* Why a nested translation failed. */
@@ -207,7 +189,7 @@ bool sv__nested_translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
 	for (i = 0; i < n; i++) {
 		sv_tlbe *e = hits[i];
 
-		if (nested_allows(e->perm, acc) &&
+		if (sv__nested_allows(e->perm, acc) &&
 		    (acc != SV_ACCESS_WRITE || (e->flags & SV_TLBE_DIRTY))) {
 			sv_tlb__touch(&v->tlb, e);
 			sv__observe(v, SV_WEV_NTLB_HIT, 0, gpa, e->target, 0);
@@ -223,9 +205,9 @@ bool sv__nested_translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
 	v->stat[SV_VCPU_STAT_ntlb_miss]++;
 
 	/* 3. The page-walk cache: the lowest cached level wins. */
-	for (level = 2; level <= vm->tdp_fmt->levels; level++) {
-		sv_tlbe *e = sv_tlb__find(&v->tlb, npwc_array[level], &key, gpa,
-					  sv__level_shift(level));
+	{
+		sv_tlbe *e = sv_tlb__lowest(&v->tlb, npwc_array,
+					    vm->tdp_fmt->levels, &key, gpa, &level);
 
 		if (e) {
 			sv_tlb__touch(&v->tlb, e);
@@ -235,7 +217,6 @@ bool sv__nested_translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
 			start = level - 1;
 			table = e->target;
 			perm_in = e->perm;
-			break;
 		}
 	}
 
@@ -256,7 +237,7 @@ bool sv__nested_translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
 			     w.level, perm, acc, flags, gpa, gva);
 		return false;
 	}
-	if (!nested_allows(perm, acc)) {
+	if (!sv__nested_allows(perm, acc)) {
 		nested_fault(v, f, NFAIL_PERMISSION, w.level, perm, acc, flags,
 			     gpa, gva);
 		return false;

@@ -21,13 +21,15 @@
 #define K_NESTED ((1u << SV_TLBE_GUEST_PHYSICAL) | (1u << SV_TLBE_NPWC))
 #define K_ALL (K_COMBINED | K_PSC | K_NESTED)
 
-static void drop(sv_vcpu *v, const sv_tlb_filter *f)
+void sv__vcpu_drop(sv_vcpu *v, const sv_tlb_filter *f)
 {
 	unsigned n = sv_tlb__invalidate(&v->tlb, f);
 
 	v->stat[SV_VCPU_STAT_tlb_entries_dropped] += n;
-	sv__fast_clear(v);
+	if (n)
+		sv__fast_clear(v);
 }
+
 
 /* A filter on the current VPID (and, with pcid >= 0, one PCID). */
 static sv_tlb_filter in_vpid(const sv_vcpu *v, unsigned kinds, int pcid)
@@ -55,10 +57,10 @@ int sv_vcpu_invlpg(sv_vcpu *v, uint64_t gva)
 	f.pcid_or_global = true;
 	f.by_addr = true;
 	f.addr = gva;
-	drop(v, &f);
+	sv__vcpu_drop(v, &f);
 	/* Every paging-structure-cache entry of the current PCID. */
 	f = in_vpid(v, K_PSC, v->pcid);
-	drop(v, &f);
+	sv__vcpu_drop(v, &f);
 	v->stat[SV_VCPU_STAT_invlpg]++;
 	sv__charge(v, v->vm->opts.costs.invlpg);
 	return SV_OK;
@@ -83,25 +85,25 @@ int sv_vcpu_invpcid(sv_vcpu *v, unsigned type, uint16_t pcid, uint64_t gva)
 		f.keep_global = true;
 		f.by_addr = true;
 		f.addr = gva;
-		drop(v, &f);
+		sv__vcpu_drop(v, &f);
 		f = in_vpid(v, K_PSC, pcid);
-		drop(v, &f);
+		sv__vcpu_drop(v, &f);
 		break;
 	case 1: /* single context: that PCID's non-global entries */
 		f = in_vpid(v, K_COMBINED, pcid);
 		f.keep_global = true;
-		drop(v, &f);
+		sv__vcpu_drop(v, &f);
 		f = in_vpid(v, K_PSC, pcid);
-		drop(v, &f);
+		sv__vcpu_drop(v, &f);
 		break;
 	case 2: /* all contexts, globals included */
 		f = in_vpid(v, K_COMBINED | K_PSC, -1);
-		drop(v, &f);
+		sv__vcpu_drop(v, &f);
 		break;
 	default: /* all contexts but globals */
 		f = in_vpid(v, K_COMBINED | K_PSC, -1);
 		f.keep_global = true;
-		drop(v, &f);
+		sv__vcpu_drop(v, &f);
 		break;
 	}
 	v->stat[SV_VCPU_STAT_invpcid]++;
@@ -133,7 +135,7 @@ int sv_vcpu_mov_cr3(sv_vcpu *v, uint64_t cr3)
 		sv_tlb_filter f = in_vpid(v, K_COMBINED | K_PSC, v->pcid);
 
 		f.keep_global = true;
-		drop(v, &f);
+		sv__vcpu_drop(v, &f);
 	}
 	v->stat[SV_VCPU_STAT_mov_cr3]++;
 	sv__charge(v, v->vm->opts.costs.mov_cr3);
@@ -166,7 +168,7 @@ int sv_vcpu_invvpid(sv_vcpu *v, unsigned type, uint16_t vpid, uint64_t gva)
 		f.by_addr = true;
 		f.addr = gva;
 	}
-	drop(v, &f);
+	sv__vcpu_drop(v, &f);
 	v->stat[SV_VCPU_STAT_invvpid]++;
 	if (type != 0)
 		v->stat[SV_VCPU_STAT_tlb_flush]++;
@@ -189,7 +191,7 @@ int sv_vcpu_invept(sv_vcpu *v, unsigned type, uint64_t eptp)
 	f.kinds = K_ALL;
 	f.by_ep4ta = type == 1;
 	f.ep4ta = eptp & SV_EPTP_ADDR_MASK;
-	drop(v, &f);
+	sv__vcpu_drop(v, &f);
 	v->stat[SV_VCPU_STAT_invept]++;
 	v->stat[SV_VCPU_STAT_tlb_flush]++;
 	sv__charge(v, v->vm->opts.costs.invept);
@@ -214,7 +216,7 @@ int sv_vcpu_svm_tlb_control(sv_vcpu *v, unsigned ctl)
 	f.by_vpid = ctl != 1;
 	f.vpid = v->regs.vpid;
 	f.keep_global = ctl == 7;
-	drop(v, &f);
+	sv__vcpu_drop(v, &f);
 	v->stat[SV_VCPU_STAT_asid_flush]++;
 	v->stat[SV_VCPU_STAT_tlb_flush]++;
 	sv__charge(v, v->vm->opts.costs.asid_flush);
@@ -235,10 +237,10 @@ int sv_vcpu_invlpga(sv_vcpu *v, uint64_t gva, uint16_t asid)
 	f.vpid = asid;
 	f.by_addr = true;
 	f.addr = gva;
-	drop(v, &f);
+	sv__vcpu_drop(v, &f);
 	f.kinds = K_PSC;
 	f.by_addr = false;
-	drop(v, &f);
+	sv__vcpu_drop(v, &f);
 	v->stat[SV_VCPU_STAT_asid_flush]++;
 	sv__charge(v, v->vm->opts.costs.invlpg);
 	return SV_OK;

@@ -86,6 +86,29 @@ static inline sv_tlbe *sv_tlb__find(sv_tlb *t, sv_tlb_array a,
 	return NULL;
 }
 
+/*
+ * The walk caches (guest paging-structure caches, nested page-walk cache)
+ * keep one array per level, by_level[l] caching level-l entries.  Returns
+ * the entry of the lowest level from 2 up to top that holds addr, with its
+ * level in *level, or NULL: a walk restarts below the lowest hit.
+ */
+static inline sv_tlbe *sv_tlb__lowest(sv_tlb *t, const sv_tlb_array *by_level,
+				      unsigned top, const sv_tlb_key *k,
+				      uint64_t addr, unsigned *level)
+{
+	unsigned l;
+
+	for (l = 2; l <= top; l++) {
+		sv_tlbe *e = sv_tlb__find(t, by_level[l], k, addr, 12 + 9 * (l - 1));
+
+		if (e) {
+			*level = l;
+			return e;
+		}
+	}
+	return NULL;
+}
+
 /* Every entry of array a that maps addr, one per page size it holds;
  * returns how many (0..3). */
 unsigned sv_tlb__probe(sv_tlb *t, sv_tlb_array a, const sv_tlb_key *k,
