@@ -85,6 +85,20 @@ static uint64_t rng_next(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
+/* Times n 8-byte reads at random pages among the first `span` pages. */
+static double time_random_reads(sv_vcpu *v, uint64_t n, uint64_t span,
+				uint64_t *seed)
+{
+	double t0 = now();
+	sv_xlate x;
+	uint64_t i;
+
+	for (i = 0; i < n; i++)
+		sv_vcpu_access(v, GUEST_BASE + (rng_next(seed) % span) * 4096, 8,
+			       SV_ACCESS_READ, &x);
+	return now() - t0;
+}
+
 static void report(const char *name, uint64_t n, double secs, uint64_t refs,
 		   double target_ns)
 {
@@ -136,11 +150,7 @@ int main(int argc, char **argv)
 
 	/* (b) random reads over the whole guest, default caches */
 	sv_vcpu_stats_reset(v);
-	t0 = now();
-	for (i = 0; i < n_rand; i++)
-		sv_vcpu_access(v, GUEST_BASE + (rng_next(&seed) % pages) * 4096, 8,
-			       SV_ACCESS_READ, &x);
-	t = now() - t0;
+	t = time_random_reads(v, n_rand, pages, &seed);
 	report("(b) random over the guest, default caches", n_rand, t,
 	       sv_vcpu_stat_get(v, SV_VCPU_STAT_walk_refs), 150);
 	printf("    TLB misses %" PRIu64 " of %" PRIu64 "\n",
@@ -151,22 +161,14 @@ int main(int argc, char **argv)
 	/* (c) every access a cold 24-reference walk */
 	vm = make_vm(bytes, false, &gpt);
 	v = sv_vm_vcpu(vm, 0);
-	t0 = now();
-	for (i = 0; i < n_cold; i++)
-		sv_vcpu_access(v, GUEST_BASE + (rng_next(&seed) % pages) * 4096, 8,
-			       SV_ACCESS_READ, &x);
-	t = now() - t0;
+	t = time_random_reads(v, n_cold, pages, &seed);
 	report("(c) cold 4-over-4 2D walk (no caches)", n_cold, t,
 	       sv_vcpu_stat_get(v, SV_VCPU_STAT_walk_refs), 150);
 
 	/* (d) the same walks over 16 pages: the simulated tables stay in the
 	 * host's caches, so this is the model's own cost per walk */
 	sv_vcpu_stats_reset(v);
-	t0 = now();
-	for (i = 0; i < n_cold; i++)
-		sv_vcpu_access(v, GUEST_BASE + (rng_next(&seed) % 16) * 4096, 8,
-			       SV_ACCESS_READ, &x);
-	t = now() - t0;
+	t = time_random_reads(v, n_cold, 16, &seed);
 	report("(d) cold 2D walk, host-cache-resident tables", n_cold, t,
 	       sv_vcpu_stat_get(v, SV_VCPU_STAT_walk_refs), 150);
 	sv_pt_free(gpt);

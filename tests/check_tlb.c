@@ -158,7 +158,11 @@ END_TEST
  * The matrix: VPIDs {1, 2} x PCIDs {1, 2} x EPTPs {A, B}, each accessing
  * a 4K non-global page (P4) and a 2M global page (P2) with CR4.PGE.  A
  * global entry serves every PCID of its VPID and EP4TA, so it is filled
- * once per (VPID, EPTP).
+ * once per (VPID, EPTP).  Every fill puts one entry in L1 and one in the
+ * STLB, so the counts the tests start from are:
+ *   P4 per (VPID, PCID): 2 copies x 2 EPTPs = 4; per VPID: 8; in all: 16
+ *   P2 per VPID: 2 copies x 2 EPTPs = 4; in all: 8
+ *   combined entries per VPID: 8 + 4 = 12
  */
 #define P4 0x400000ULL
 #define P2 0x600000ULL

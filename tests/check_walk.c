@@ -422,6 +422,8 @@ START_TEST(accessed_dirty)
 	ck_assert(ent & SV_PTE_D);
 	/* now dirty in the TLB: the next write hits */
 	expect(e.v, G_USER_RW, SV_ACCESS_WRITE, -1);
+	/* misses: the cold read, and the write that found a clean entry;
+	 * this last write hit */
 	ck_assert_uint_eq(T_STAT(e.v, tlb_miss), 2);
 	t_env_free(&e);
 }
@@ -460,6 +462,7 @@ START_TEST(ept_violation_final)
 	x = t_access(e.v, 0x20000123, SV_ACCESS_READ);
 	ck_assert_int_eq(x.fault.kind, SV_FAULT_NONE);
 	ck_assert_uint_eq(x.hpa, 0x80000123);
+	/* the two writes above: not present, then not writable */
 	ck_assert_uint_eq(T_STAT(e.v, ept_violations), 2);
 	t_env_free(&e);
 }
