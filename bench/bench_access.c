@@ -9,12 +9,14 @@
  *     cold 4-level-over-4-level 2D walk of 24 references.
  * Prints accesses per second, ns per access and references per access,
  * and each figure against its target, all measured in this one run.
- * Usage: bench_access [GiB] (default 64).
+ * Usage: bench_access [GiB [CASES]]: GiB defaults to 64, CASES (a string
+ * of the letters a-d) to all four.
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <simvirt/simvirt.h>
@@ -113,6 +115,7 @@ static void report(const char *name, uint64_t n, double secs, uint64_t refs,
 int main(int argc, char **argv)
 {
 	uint64_t gib = argc > 1 ? strtoull(argv[1], NULL, 10) : 64;
+	const char *cases = argc > 2 ? argv[2] : "abcd";
 	uint64_t bytes = gib << 30, pages = bytes >> 12, i, seed = 1;
 	uint64_t n_hit = 200000000, n_rand = 4000000, n_cold = 2000000;
 	sv_pt *gpt;
@@ -121,57 +124,78 @@ int main(int argc, char **argv)
 	sv_xlate x;
 	double t0, t;
 
-	if (!gib || gib > 1024) {
-		fprintf(stderr, "usage: bench_access [GiB 1..1024]\n");
+	if (!gib || gib > 1024 || argc > 3 || !*cases ||
+	    strspn(cases, "abcd") != strlen(cases)) {
+		fprintf(stderr, "usage: bench_access [GiB 1..1024 [CASES a-d]]\n");
 		return 2;
 	}
 	printf("simvirt %s trace-driven access benchmark, %" PRIu64
 	       " GiB guest of 4K pages over 4K EPT\n",
 	       sv_version_string(), gib);
 
-	t0 = now();
-	vm = make_vm(bytes, true, &gpt);
-	printf("setup: guest and EPT tables for %" PRIu64 " pages built in %.2f s\n",
-	       pages, now() - t0);
-	v = sv_vm_vcpu(vm, 0);
-
-	/* (a) L1 hits: 16 pages, 512 reads each, round and round */
-	for (i = 0; i < 16; i++)
-		sv_vcpu_access(v, GUEST_BASE + i * 4096, 8, SV_ACCESS_READ, &x);
-	sv_vcpu_stats_reset(v);
-	t0 = now();
-	for (i = 0; i < n_hit; i++)
-		sv_vcpu_access(v, GUEST_BASE + ((i >> 9) & 15) * 4096 + (i & 511) * 8,
-			       8, SV_ACCESS_READ, &x);
-	t = now() - t0;
-	report("(a) L1-hit stream", n_hit, t, sv_vcpu_stat_get(v, SV_VCPU_STAT_walk_refs), 5);
-	printf("    L1 hits %" PRIu64 " of %" PRIu64 "\n",
-	       sv_vcpu_stat_get(v, SV_VCPU_STAT_l1d_hit_4k), n_hit);
-
-	/* (b) random reads over the whole guest, default caches */
-	sv_vcpu_stats_reset(v);
-	t = time_random_reads(v, n_rand, pages, &seed);
-	report("(b) random over the guest, default caches", n_rand, t,
-	       sv_vcpu_stat_get(v, SV_VCPU_STAT_walk_refs), 150);
-	printf("    TLB misses %" PRIu64 " of %" PRIu64 "\n",
-	       sv_vcpu_stat_get(v, SV_VCPU_STAT_tlb_miss), n_rand);
-	sv_pt_free(gpt);
-	sv_vm_free(vm);
-
-	/* (c) every access a cold 24-reference walk */
-	vm = make_vm(bytes, false, &gpt);
-	v = sv_vm_vcpu(vm, 0);
-	t = time_random_reads(v, n_cold, pages, &seed);
-	report("(c) cold 4-over-4 2D walk (no caches)", n_cold, t,
-	       sv_vcpu_stat_get(v, SV_VCPU_STAT_walk_refs), 150);
-
-	/* (d) the same walks over 16 pages: the simulated tables stay in the
-	 * host's caches, so this is the model's own cost per walk */
-	sv_vcpu_stats_reset(v);
-	t = time_random_reads(v, n_cold, 16, &seed);
-	report("(d) cold 2D walk, host-cache-resident tables", n_cold, t,
-	       sv_vcpu_stat_get(v, SV_VCPU_STAT_walk_refs), 150);
-	sv_pt_free(gpt);
-	sv_vm_free(vm);
+#define RUN(c) (strchr(cases, (c)) != NULL)
+	if (RUN('a') || RUN('b')) {
+		t0 = now();
+		vm = make_vm(bytes, true, &gpt);
+		printf("setup: guest and EPT tables for %" PRIu64
+		       " pages built in %.2f s\n", pages, now() - t0);
+		v = sv_vm_vcpu(vm, 0);
+		if (RUN('a')) {
+			/* 16 pages, 512 reads each, round and round */
+			for (i = 0; i < 16; i++)
+				sv_vcpu_access(v, GUEST_BASE + i * 4096, 8,
+					       SV_ACCESS_READ, &x);
+			sv_vcpu_stats_reset(v);
+			t0 = now();
+			for (i = 0; i < n_hit; i++)
+				sv_vcpu_access(v, GUEST_BASE +
+						       ((i >> 9) & 15) * 4096 +
+						       (i & 511) * 8,
+					       8, SV_ACCESS_READ, &x);
+			t = now() - t0;
+			report("(a) L1-hit stream", n_hit, t,
+			       sv_vcpu_stat_get(v, SV_VCPU_STAT_walk_refs), 5);
+			printf("    L1 hits %" PRIu64 " of %" PRIu64 "\n",
+			       sv_vcpu_stat_get(v, SV_VCPU_STAT_l1d_hit_4k),
+			       n_hit);
+		}
+		if (RUN('b')) {
+			/* random reads over the whole guest, default caches */
+			sv_vcpu_stats_reset(v);
+			t = time_random_reads(v, n_rand, pages, &seed);
+			report("(b) random over the guest, default caches",
+			       n_rand, t,
+			       sv_vcpu_stat_get(v, SV_VCPU_STAT_walk_refs), 150);
+			printf("    TLB misses %" PRIu64 " of %" PRIu64 "\n",
+			       sv_vcpu_stat_get(v, SV_VCPU_STAT_tlb_miss),
+			       n_rand);
+		}
+		sv_pt_free(gpt);
+		sv_vm_free(vm);
+	}
+	if (RUN('c') || RUN('d')) {
+		vm = make_vm(bytes, false, &gpt);
+		v = sv_vm_vcpu(vm, 0);
+		if (RUN('c')) {
+			/* every access a cold 24-reference walk */
+			t = time_random_reads(v, n_cold, pages, &seed);
+			report("(c) cold 4-over-4 2D walk (no caches)", n_cold,
+			       t, sv_vcpu_stat_get(v, SV_VCPU_STAT_walk_refs),
+			       150);
+		}
+		if (RUN('d')) {
+			/* the same walks over 16 pages: the simulated tables
+			 * stay in the host's caches, so this is the model's
+			 * own cost per walk */
+			sv_vcpu_stats_reset(v);
+			t = time_random_reads(v, n_cold, 16, &seed);
+			report("(d) cold 2D walk, host-cache-resident tables",
+			       n_cold, t,
+			       sv_vcpu_stat_get(v, SV_VCPU_STAT_walk_refs), 150);
+		}
+		sv_pt_free(gpt);
+		sv_vm_free(vm);
+	}
+#undef RUN
 	return 0;
 }

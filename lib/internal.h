@@ -70,30 +70,47 @@ static inline uint8_t *sv__gpa_ptr(sv_memslots *ms, uint64_t gpa)
 
 /*
  * Host-physical 4K frames that hold nested (and, later, host) page tables.
- * Frame i has HPA base + i * 4K; pages[i] is its 512 entries, NULL when
- * free.  Freed frames are reused last-in first-out, so the HPAs a run gets
- * depend only on the order of its operations.
+ * Frame i has HPA base + i * 4K and its bytes sit at mem + i * 4K in one
+ * reserved, lazily backed range, so the walker turns an HPA into a pointer
+ * with one subtraction and one comparison.  Frames below `used` have been
+ * handed out at least once; live[i] says whether frame i is allocated now.
+ * Freed frames are reused last-in first-out, so the HPAs a run gets depend
+ * only on the order of its operations.
  */
 typedef struct sv_frames {
 	uint64_t base;
-	uint64_t limit;       /* frames available */
-	GPtrArray *pages;     /* uint64_t[512] or NULL when free */
-	GPtrArray *chunks;    /* 2M blocks the pages are carved from */
+	uint64_t limit;       /* frames the range can hold */
+	uint64_t used;        /* high-water mark */
+	uint8_t *mem;         /* limit * 4K bytes, MAP_NORESERVE */
+	GByteArray *live;     /* one byte per frame below used */
 	GArray *free_list;    /* guint frame indices */
 } sv_frames;
 
-void sv__frames_init(sv_frames *f, uint64_t base, uint64_t limit);
+/* Reserves room for up to `limit` frames; SV_ENOMEM if it cannot. */
+int sv__frames_init(sv_frames *f, uint64_t base, uint64_t limit);
 void sv__frames_fini(sv_frames *f);
 /* Allocates a zeroed frame; returns its HPA or 0 when out of memory. */
 uint64_t sv__frames_alloc(sv_frames *f);
 void sv__frames_free(sv_frames *f, uint64_t hpa);
+/*
+ * The bytes of the frame at hpa: NULL outside every frame ever handed out.
+ * A frame freed since reads as all-ones (it is poisoned on free), which
+ * no format accepts as an entry, so a stale pointer to it is caught.
+ */
 static inline uint64_t *sv__frames_ptr(const sv_frames *f, uint64_t hpa)
+{
+	uint64_t off = hpa - f->base;
+
+	if (SV_UNLIKELY((off >> 12) >= f->used))
+		return NULL;
+	return (uint64_t *)(f->mem + (off & ~0xfffULL));
+}
+/* Is the frame at hpa allocated now? */
+static inline bool sv__frames_live(const sv_frames *f, uint64_t hpa)
 {
 	uint64_t i = (hpa - f->base) >> 12;
 
-	if (SV_UNLIKELY(hpa < f->base || i >= f->pages->len))
-		return NULL;
-	return g_ptr_array_index(f->pages, i);
+	return i < f->used && f->live->data[i];
 }
 
 /* ---- the VM ------------------------------------------------------------ */

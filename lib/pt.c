@@ -1,5 +1,6 @@
 /*
- * lib/pt.c - format descriptors, the walker and the range iterator.
+ * lib/pt.c - format descriptors, walker set-up, the out-of-line walk and the
+ * range iterator (the walk's body is sv__pt_walk_with in pt.h).
  *
  * How a walk works:
  *  1. Start at a table of some level (the root, or a table a
@@ -44,21 +45,47 @@ static uint64_t bits(unsigned lo, unsigned hi)
 	return (~0ULL >> (63 - hi)) & ~((1ULL << lo) - 1);
 }
 
+/* Bit n set for every n in 0..63 whose bits 5:0, read as an EPT entry
+ * with RWX in 2:0 and the memory type in 5:3, are misconfigured (SDM "EPT
+ * Misconfigurations"): write without read, execute-only where the CPU
+ * lacks it, and, in a leaf, memory types 2, 3 and 7. */
+static uint64_t ept_bad_low(bool leaf, bool exec_only)
+{
+	uint64_t bad = 0;
+	unsigned n;
+
+	for (n = 0; n < 64; n++) {
+		unsigned rwx = n & 7, mt = n >> 3;
+		bool r = rwx & SV_EPT_R, w = rwx & SV_EPT_W, x = rwx & SV_EPT_X;
+
+		if ((w && !r) || (x && !r && !exec_only) ||
+		    (leaf && (mt == 2 || mt == 3 || mt == 7)))
+			bad |= 1ULL << n;
+	}
+	return bad;
+}
+
 void sv__pt_walker_init(sv_pt_walker *w, const sv_pt_format *fmt,
 			unsigned maxphyaddr, bool nxe, bool gbpages,
 			bool ept_exec_only)
 {
 	/* Address bits at or above MAXPHYADDR are reserved in every entry. */
 	uint64_t high = maxphyaddr < 52 ? bits(maxphyaddr, 51) : 0;
+	bool leaf_ok[SV_PT_MAX_LEVELS + 1];
 	unsigned l;
 
 	w->fmt = fmt;
+	w->present_mask = fmt->present_mask;
+	w->addr_mask = fmt->addr_mask;
 	w->on_ref = NULL;
-	w->ept_exec_only = ept_exec_only;
 	for (l = 0; l <= SV_PT_MAX_LEVELS; l++) {
 		w->rsvd[l][0] = w->rsvd[l][1] = high;
-		w->leaf_ok[l] = l == 1 || l == 2 || (l == 3 && gbpages);
+		leaf_ok[l] = l == 1 || l == 2 || (l == 3 && gbpages);
+		/* Every present entry has a bit set, so all-ones makes each
+		 * present PTE a leaf. */
+		w->leaf_mask[l] = l == 1 ? ~0ULL : leaf_ok[l] ? fmt->ps_bit : 0;
 	}
+	w->bad_low[0] = w->bad_low[1] = 0;
 	if (fmt->kind == SV_FMT_X86) {
 		/* SDM 4-level paging entry formats: XD is reserved without
 		 * EFER.NXE; PS is reserved in PML5Es and PML4Es (and in PDPTEs
@@ -69,7 +96,7 @@ void sv__pt_walker_init(sv_pt_walker *w, const sv_pt_format *fmt,
 				w->rsvd[l][0] |= SV_PTE_NX;
 				w->rsvd[l][1] |= SV_PTE_NX;
 			}
-			if (!w->leaf_ok[l])
+			if (!leaf_ok[l])
 				w->rsvd[l][0] |= SV_PTE_PS;
 		}
 		w->rsvd[2][1] |= bits(13, 20);
@@ -81,90 +108,24 @@ void sv__pt_walker_init(sv_pt_walker *w, const sv_pt_format *fmt,
 		 * reserved low bits (bit 7 is ignored there). */
 		for (l = 2; l <= SV_PT_MAX_LEVELS; l++)
 			w->rsvd[l][0] |= l >= 4 ? bits(3, 7) : bits(3, 6);
-		if (!w->leaf_ok[3])
+		if (!leaf_ok[3])
 			w->rsvd[3][0] |= SV_EPT_PS;
 		w->rsvd[2][1] |= bits(12, 20);
 		w->rsvd[3][1] |= bits(12, 29);
+		w->bad_low[0] = ept_bad_low(false, ept_exec_only);
+		w->bad_low[1] = ept_bad_low(true, ept_exec_only);
 	}
 	/* A PTE is a leaf whatever bit 7 says. */
 	w->rsvd[1][0] = w->rsvd[1][1];
 }
 
-static inline bool walker_leaf(const sv_pt_walker *w, uint64_t e,
-			       unsigned level)
-{
-	return level == 1 || (w->leaf_ok[level] && (e & w->fmt->ps_bit));
-}
-
-/* EPT-only misconfigurations beyond reserved bits (SDM "EPT
- * Misconfigurations"): write without read, execute-only where the CPU
- * lacks it, and leaf memory types 2, 3 and 7. */
-static bool ept_misconfigured(const sv_pt_walker *w, uint64_t e, bool leaf)
-{
-	if ((e & SV_EPT_W) && !(e & SV_EPT_R))
-		return true;
-	if ((e & SV_EPT_X) && !(e & SV_EPT_R) && !w->ept_exec_only)
-		return true;
-	if (leaf) {
-		uint64_t mt = (e & SV_EPT_MT_MASK) >> SV_EPT_MT_SHIFT;
-
-		if (mt == 2 || mt == 3 || mt == 7)
-			return true;
-	}
-	return false;
-}
-
 void sv__pt_walk(const sv_pt_walker *w, sv_walk *out, uint64_t table_pa,
 		 unsigned start, uint64_t addr)
 {
-	const sv_pt_format *fmt = w->fmt;
-	uint64_t and_bits = ~0ULL, or_bits = 0;
-	unsigned level;
-
-	out->start = start;
-	out->refs = 0;
-	for (level = start;; level--) {
-		uint64_t *tbl, *ptr, e;
-		bool leaf;
-
-		out->level = level;
-		out->table[level] = table_pa;
-		tbl = w->fetch(w->ctx, level, table_pa);
-		if (!tbl) {
-			out->status = SV_WALK_FETCH_FAIL;
-			break;
-		}
-		ptr = &tbl[sv__pt_index(addr, level)];
-		e = *ptr;
-		out->refs++;
-		out->entry[level] = e;
-		out->ptr[level] = ptr;
-		if (w->on_ref)
-			w->on_ref(w->ctx, level, table_pa, e);
-		if (!sv__pte_present(fmt, e)) {
-			and_bits &= e;
-			out->status = SV_WALK_NOT_PRESENT;
-			break;
-		}
-		leaf = walker_leaf(w, e, level);
-		if ((e & w->rsvd[level][leaf]) ||
-		    (fmt->kind == SV_FMT_EPT && ept_misconfigured(w, e, leaf))) {
-			out->status = SV_WALK_BAD_ENTRY;
-			break;
-		}
-		and_bits &= e;
-		or_bits |= e;
-		if (leaf) {
-			uint64_t mask = (1ULL << sv__level_shift(level)) - 1;
-
-			out->pa = sv__pte_addr(fmt, e, level, true) | (addr & mask);
-			out->status = SV_WALK_OK;
-			break;
-		}
-		table_pa = e & fmt->addr_mask;
-	}
-	out->and_bits = and_bits;
-	out->or_bits = or_bits;
+	if (w->on_ref)
+		sv__pt_walk_with(w, out, table_pa, start, addr, w->fetch, true);
+	else
+		sv__pt_walk_with(w, out, table_pa, start, addr, w->fetch, false);
 }
 
 /* ---- range iterator ---------------------------------------------------- */
@@ -206,8 +167,8 @@ void sv__pt_iter_next(sv_pt_iter *it)
 	uint64_t e = *it->ptr;
 
 	/* Down: into a present table entry above min_level. */
-	if (it->level > it->min_level && sv__pte_present(w->fmt, e) &&
-	    !walker_leaf(w, e, it->level)) {
+	if (it->level > it->min_level && (e & w->present_mask) &&
+	    !sv__walker_leaf(w, e, it->level)) {
 		uint64_t *t = w->fetch(w->ctx, it->level - 1,
 				       e & w->fmt->addr_mask);
 

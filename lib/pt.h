@@ -14,7 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "simvirt/ept.h"
+
 #define SV_PT_MAX_LEVELS 5
+#define SV_PT_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define SV_PT_ENTRIES 512
 
 typedef enum sv_fmt_kind {
@@ -80,15 +83,22 @@ typedef uint64_t *(*sv_pt_fetch_fn)(void *ctx, unsigned level,
 
 /*
  * A walker: a format, the reserved bits that apply in the current mode
- * (MAXPHYADDR, EFER.NXE, 1G support...), and how to reach tables.
- * rsvd[level][leaf] holds the bits that must be 0 in a present entry; a PS
- * bit at a level that cannot hold a leaf is in rsvd[level][0].
+ * (MAXPHYADDR, EFER.NXE, 1G support...), and how to reach tables, all
+ * precomputed so that checking an entry takes a few instructions:
+ *  - rsvd[level][leaf] holds the bits that must be 0 in a present entry; a
+ *    PS bit at a level that cannot hold a leaf is in rsvd[level][0];
+ *  - a present entry is a leaf when it has a bit of leaf_mask[level] (all
+ *    bits at level 1, the PS bit where a leaf may be, none elsewhere);
+ *  - bit n of bad_low[leaf] says that an entry whose bits 5:0 equal n is
+ *    misconfigured beyond its reserved bits (EPT only; 0 for x86).
  */
 typedef struct sv_pt_walker {
 	const sv_pt_format *fmt;
+	uint64_t present_mask;  /* copies of fmt's, one load closer */
+	uint64_t addr_mask;
 	uint64_t rsvd[SV_PT_MAX_LEVELS + 1][2];
-	bool leaf_ok[SV_PT_MAX_LEVELS + 1];
-	bool ept_exec_only;     /* EPT: X without R is allowed */
+	uint64_t leaf_mask[SV_PT_MAX_LEVELS + 1];
+	uint64_t bad_low[2];
 	sv_pt_fetch_fn fetch;
 	/* Called after each entry is read, when set (walk observers). */
 	void (*on_ref)(void *ctx, unsigned level, uint64_t table_pa,
@@ -96,7 +106,7 @@ typedef struct sv_pt_walker {
 	void *ctx;
 } sv_pt_walker;
 
-/* Fills rsvd/leaf_ok for a format; maxphyaddr and the feature flags. */
+/* Fills in the masks for a format; maxphyaddr and the feature flags. */
 void sv__pt_walker_init(sv_pt_walker *w, const sv_pt_format *fmt,
 			unsigned maxphyaddr, bool nxe, bool gbpages,
 			bool ept_exec_only);
@@ -130,6 +140,81 @@ typedef struct sv_walk {
  */
 void sv__pt_walk(const sv_pt_walker *w, sv_walk *out, uint64_t table_pa,
 		 unsigned start, uint64_t addr);
+
+/* Is e, a present entry read at level, a leaf? */
+static inline bool sv__walker_leaf(const sv_pt_walker *w, uint64_t e,
+				   unsigned level)
+{
+	return (e & w->leaf_mask[level]) != 0;
+}
+
+/* Does e, a present entry, have reserved bits set or (EPT) a
+ * misconfigured permission or memory-type combination? */
+static inline bool sv__walker_bad(const sv_pt_walker *w, uint64_t e,
+				  unsigned level, bool leaf)
+{
+	return ((e & w->rsvd[level][leaf]) | ((w->bad_low[leaf] >> (e & 63)) & 1)) != 0;
+}
+
+/*
+ * The walk itself, inlined where the fetch callback is known so that the
+ * compiler can inline the fetch too (the nested walker's frame lookup,
+ * which serves most references of a 2D walk).  `observe` (a constant at
+ * each call site) says whether w->on_ref is set, so the common walk
+ * without an observer carries no test for it.
+ */
+static inline __attribute__((always_inline)) void
+sv__pt_walk_with(const sv_pt_walker *w, sv_walk *out, uint64_t table_pa,
+		 unsigned start, uint64_t addr, sv_pt_fetch_fn fetch,
+		 bool observe)
+{
+	uint64_t and_bits = ~0ULL, or_bits = 0;
+	unsigned level, shift = sv__level_shift(start);
+
+	out->start = start;
+	out->refs = 0;
+	for (level = start;; level--, shift -= 9) {
+		uint64_t *tbl, *ptr, e;
+		bool leaf;
+
+		out->level = level;
+		out->table[level] = table_pa;
+		tbl = fetch(w->ctx, level, table_pa);
+		if (!tbl) {
+			out->status = SV_WALK_FETCH_FAIL;
+			break;
+		}
+		ptr = &tbl[(addr >> shift) & (SV_PT_ENTRIES - 1)];
+		e = *ptr;
+		out->refs++;
+		out->entry[level] = e;
+		out->ptr[level] = ptr;
+		if (observe)
+			w->on_ref(w->ctx, level, table_pa, e);
+		if (!(e & w->present_mask)) {
+			and_bits &= e;
+			out->status = SV_WALK_NOT_PRESENT;
+			break;
+		}
+		leaf = sv__walker_leaf(w, e, level);
+		if (SV_PT_UNLIKELY(sv__walker_bad(w, e, level, leaf))) {
+			out->status = SV_WALK_BAD_ENTRY;
+			break;
+		}
+		and_bits &= e;
+		or_bits |= e;
+		if (leaf) {
+			uint64_t mask = (1ULL << shift) - 1;
+
+			out->pa = (e & w->addr_mask & ~mask) | (addr & mask);
+			out->status = SV_WALK_OK;
+			break;
+		}
+		table_pa = e & w->addr_mask;
+	}
+	out->and_bits = and_bits;
+	out->or_bits = or_bits;
+}
 
 /*
  * The range iterator: a pre-order walk over every entry of [start, end) at

@@ -67,9 +67,15 @@ int sv_vm_new(sv_vm **out, const sv_vm_options *opts)
 	vm->opts = *opts;
 	sv__memslots_init(&vm->memslots);
 	/* Nested tables live in the upper half of host-physical space, out
-	 * of the way of the frames a test maps guest memory to. */
-	sv__frames_init(&vm->tdp_frames, 1ULL << (opts->maxphyaddr - 1),
-			MIN(1ULL << (opts->maxphyaddr - 13), 1ULL << 31));
+	 * of the way of the frames a test maps guest memory to.  Up to 1M
+	 * table pages (4 GiB: 4K EPT mappings of 2 TiB) are reserved. */
+	if (sv__frames_init(&vm->tdp_frames, 1ULL << (opts->maxphyaddr - 1),
+			    MIN(1ULL << (opts->maxphyaddr - 13), 1ULL << 20))) {
+		rc = sv__err(NULL, SV_ENOMEM,
+			     "sv_vm_new: cannot reserve address space "
+			     "for the nested tables");
+		goto free_vm;
+	}
 	vm->tdp_fmt = opts->tdp == SV_TDP_EPT
 			      ? (opts->tdp_levels == 5 ? &sv__fmt_ept_5 : &sv__fmt_ept_4)
 			      : (opts->tdp_levels == 5 ? &sv__fmt_x86_5 : &sv__fmt_x86_4);

@@ -224,7 +224,7 @@ bool sv__walk2d(sv_vcpu *v, uint64_t gva, sv_access acc, sv_tlbe *entry,
 	g.gva = gva;
 	g.f = f;
 	g.refs = refs;
-	{
+	if (sv_tlb__any(&v->tlb, SV_TLB_PSC_ARRAYS)) {
 		sv_tlbe *e = sv_tlb__lowest(&v->tlb, psc_array, fmt->levels, &key,
 					    gva, &level);
 
@@ -280,7 +280,7 @@ nested_final:
 	/* 6. Paging-structure caches: each non-leaf guest entry read, with
 	 * the permissions accumulated down to it and the next table's GPA
 	 * and HPA (known now that every table was fetched). */
-	if (v->paging) {
+	if (v->paging && sv_tlb__any(&v->tlb, SV_TLB_PSC_ARRAYS)) {
 		uint64_t and_bits = ~0ULL, or_bits = 0;
 		sv_tlbe p = {0};
 

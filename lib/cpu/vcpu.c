@@ -99,7 +99,7 @@ static int check_tdp_pointer(sv_vm *vm, uint64_t p)
 				       "eptp 0x%" PRIx64 ": A/D enabled but the "
 				       "VM's options say tdp_ad = false", p);
 	}
-	if (!sv__frames_ptr(&vm->tdp_frames, root))
+	if (!sv__frames_live(&vm->tdp_frames, root))
 		return sv__err(vm, SV_EINVAL,
 			       "%s 0x%" PRIx64 ": root 0x%" PRIx64
 			       " is not a nested table of this VM",

@@ -205,7 +205,7 @@ bool sv__nested_translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
 	v->stat[SV_VCPU_STAT_ntlb_miss]++;
 
 	/* 3. The page-walk cache: the lowest cached level wins. */
-	{
+	if (sv_tlb__any(&v->tlb, SV_TLB_NPWC_ARRAYS)) {
 		sv_tlbe *e = sv_tlb__lowest(&v->tlb, npwc_array,
 					    vm->tdp_fmt->levels, &key, gpa, &level);
 
@@ -222,7 +222,12 @@ bool sv__nested_translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
 
 	/* 4. The walk. */
 	v->nwalk_gpa = gpa;
-	sv__pt_walk(&v->nwalker, &w, table, start, gpa);
+	if (SV_UNLIKELY(v->nwalker.on_ref != NULL))
+		sv__pt_walk_with(&v->nwalker, &w, table, start, gpa,
+				 frame_fetch, true);
+	else
+		sv__pt_walk_with(&v->nwalker, &w, table, start, gpa,
+				 frame_fetch, false);
 	*refs += w.refs;
 	v->stat[SV_VCPU_STAT_walk_refs] += w.refs;
 	v->stat[SV_VCPU_STAT_nested_walk_refs] += w.refs;
@@ -243,8 +248,10 @@ bool sv__nested_translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
 		return false;
 	}
 
-	/* 5. EPT A/D flags. */
-	if (ad) {
+	/* 5. EPT A/D flags (nothing to set when every entry has A and, for
+	 * a write, the leaf has D). */
+	if (ad && !((w.and_bits & SV_EPT_A) &&
+		    (acc != SV_ACCESS_WRITE || (w.entry[w.level] & SV_EPT_D)))) {
 		for (level = w.start; level >= w.level; level--) {
 			uint64_t set = SV_EPT_A;
 
@@ -259,12 +266,12 @@ bool sv__nested_translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
 	}
 	/* Fill the page-walk cache with the non-leaf entries this walk
 	 * read, each with the permissions accumulated down to it. */
-	{
+	proto.vpid = key.vpid;
+	proto.ep4ta = key.ep4ta;
+	proto.flags = SV_TLBE_VALID;
+	if (sv_tlb__any(&v->tlb, SV_TLB_NPWC_ARRAYS)) {
 		uint64_t and_bits = ~0ULL, or_bits = 0;
 
-		proto.vpid = key.vpid;
-		proto.ep4ta = key.ep4ta;
-		proto.flags = SV_TLBE_VALID;
 		for (level = w.start; level > w.level; level--) {
 			and_bits &= w.entry[level];
 			or_bits |= w.entry[level];

@@ -60,6 +60,7 @@ int sv_tlb__init(sv_tlb *t, const sv_tlb_config *cfg, uint64_t seed)
 		}
 		r->sets = cfg->array[a].sets;
 		r->ways = cfg->array[a].ways;
+		t->present |= SV_TLB_BIT(a);
 	}
 	return SV_OK;
 }
@@ -73,31 +74,16 @@ void sv_tlb__fini(sv_tlb *t)
 		t->arr[a].e = NULL;
 		t->arr[a].sets = 0;
 	}
+	t->present = 0;
 }
 
-unsigned sv_tlb__probe(sv_tlb *t, sv_tlb_array a, const sv_tlb_key *k,
-		       uint64_t addr, sv_tlbe **hits)
-{
-	const sv_tlb_arr *r = &t->arr[a];
-	unsigned i, n = 0;
-
-	for (i = 0; i < r->nshifts; i++) {
-		sv_tlbe *e = sv_tlb__find(t, a, k, addr, r->shifts[i]);
-
-		if (e)
-			hits[n++] = e;
-	}
-	return n;
-}
-
-sv_tlbe *sv_tlb__fill(sv_tlb *t, sv_tlb_array a, const sv_tlbe *proto)
+/* sv_tlb__fill for an array that is present. */
+sv_tlbe *sv_tlb__fill_present(sv_tlb *t, sv_tlb_array a, const sv_tlbe *proto)
 {
 	sv_tlb_arr *r = &t->arr[a];
 	sv_tlbe *set, *victim = NULL;
 	uint32_t w;
 
-	if (!r->sets)
-		return NULL;
 	set = &r->e[(proto->vpn & (r->sets - 1)) * r->ways];
 	for (w = 0; w < r->ways; w++) {
 		sv_tlbe *e = &set[w];

@@ -49,6 +49,7 @@ typedef struct sv_tlb_arr {
 
 typedef struct sv_tlb {
 	sv_tlb_arr arr[SV_TLB__COUNT];
+	uint32_t present;       /* SV_TLB_BIT(a) for every array with entries */
 	uint64_t clock;
 	uint64_t rng;
 	sv_tlb_replacement repl;
@@ -60,6 +61,21 @@ typedef struct sv_tlb_key {
 	uint16_t vpid;
 	uint16_t pcid;
 } sv_tlb_key;
+
+#define SV_TLB_BIT(a) (1u << (a))
+#define SV_TLB_PSC_ARRAYS                                          \
+	(SV_TLB_BIT(SV_TLB_psc_pml5) | SV_TLB_BIT(SV_TLB_psc_pml4) | \
+	 SV_TLB_BIT(SV_TLB_psc_pdpt) | SV_TLB_BIT(SV_TLB_psc_pd))
+#define SV_TLB_NPWC_ARRAYS                                         \
+	(SV_TLB_BIT(SV_TLB_npwc_l5) | SV_TLB_BIT(SV_TLB_npwc_l4) |   \
+	 SV_TLB_BIT(SV_TLB_npwc_l3) | SV_TLB_BIT(SV_TLB_npwc_l2))
+
+/* Does any of the arrays in the SV_TLB_BIT mask exist?  (Lets a walk skip
+ * the lookups and fills of a cache the configuration leaves out.) */
+static inline bool sv_tlb__any(const sv_tlb *t, uint32_t arrays)
+{
+	return (t->present & arrays) != 0;
+}
 
 int sv_tlb__init(sv_tlb *t, const sv_tlb_config *cfg, uint64_t seed);
 void sv_tlb__fini(sv_tlb *t);
@@ -111,8 +127,23 @@ static inline sv_tlbe *sv_tlb__lowest(sv_tlb *t, const sv_tlb_array *by_level,
 
 /* Every entry of array a that maps addr, one per page size it holds;
  * returns how many (0..3). */
-unsigned sv_tlb__probe(sv_tlb *t, sv_tlb_array a, const sv_tlb_key *k,
-		       uint64_t addr, sv_tlbe **hits);
+static inline unsigned sv_tlb__probe(sv_tlb *t, sv_tlb_array a,
+				     const sv_tlb_key *k, uint64_t addr,
+				     sv_tlbe **hits)
+{
+	const sv_tlb_arr *r = &t->arr[a];
+	unsigned i, n = 0;
+
+	if (!r->sets)
+		return 0;
+	for (i = 0; i < r->nshifts; i++) {
+		sv_tlbe *e = sv_tlb__find(t, a, k, addr, r->shifts[i]);
+
+		if (e)
+			hits[n++] = e;
+	}
+	return n;
+}
 
 /* Marks an entry used (LRU only). */
 static inline void sv_tlb__touch(sv_tlb *t, sv_tlbe *e)
@@ -121,13 +152,21 @@ static inline void sv_tlb__touch(sv_tlb *t, sv_tlbe *e)
 		e->stamp = ++t->clock;
 }
 
+sv_tlbe *sv_tlb__fill_present(sv_tlb *t, sv_tlb_array a, const sv_tlbe *proto);
+
 /*
  * Puts *proto (flags must include VALID) into array a: over an entry with
  * the same tag and size if there is one, else into a free way, else over
  * the victim the replacement policy picks.  Returns the entry, or NULL if
  * the array is absent.
  */
-sv_tlbe *sv_tlb__fill(sv_tlb *t, sv_tlb_array a, const sv_tlbe *proto);
+static inline sv_tlbe *sv_tlb__fill(sv_tlb *t, sv_tlb_array a,
+				    const sv_tlbe *proto)
+{
+	if (!t->arr[a].sets)
+		return NULL;
+	return sv_tlb__fill_present(t, a, proto);
+}
 
 static inline void sv_tlb__drop(sv_tlbe *e)
 {
