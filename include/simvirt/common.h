@@ -56,7 +56,8 @@ SV_API const char *sv_version_string(void);
 	X(SV_EBUSY, -11, "busy")                                    \
 	X(SV_EFAULT, -12, "bad address")                            \
 	X(SV_ENOTSUP, -13, "not supported")                         \
-	X(SV_EBUG, -14, "internal invariant violated (a simvirt bug)")
+	X(SV_EBUG, -14, "internal invariant violated (a simvirt bug)")  \
+	X(SV_ESIGBUS, -15, "bus error: no page to map (SIGBUS)")
 
 #define SV__ERR_ENUM(name, value, text) name = value,
 typedef enum sv_err { SV_ERR_LIST(SV__ERR_ENUM) } sv_err;

@@ -11,6 +11,7 @@
 #include "common.h"
 #include "config.h"
 #include "ept.h"
+#include "hostmm.h"
 #include "pt.h"
 #include "stats.h"
 #include "vcpu.h"

@@ -1,0 +1,978 @@
+/*
+ * lib/hostmm/ops.c - the mm operations, each with Linux's checks, its
+ * effect on the host page tables and pages, and its notifier events.
+ *
+ * How an operation goes:
+ *  1. Check the arguments as the system call does (a misaligned start is
+ *     SV_EINVAL; a range with holes is SV_ENOMEM for mprotect and madvise;
+ *     hugetlb ranges must be aligned to the huge page) before changing
+ *     anything, so a failed call leaves the state as it was.
+ *  2. Open the notifier range Linux opens (UNMAP for munmap and mremap,
+ *     PROTECTION_VMA for mprotect, CLEAR for zaps, PROTECTION_PAGE for
+ *     fork, SOFT_DIRTY for clear_refs).
+ *  3. Walk the leaves of the range with the range iterator.  A huge leaf
+ *     only partly inside is broken first: a THP PMD is split into PTEs
+ *     (its own CLEAR over 2M, nested in the outer range, as
+ *     __split_huge_pmd does); other huge leaves are dropped and refault.
+ *  4. Change the leaves, then the VMAs (split at the range's ends), then
+ *     close the notifier range.
+ */
+#define _DEFAULT_SOURCE /* MAP_NORESERVE */
+#include <sys/mman.h>
+
+#include "mm.h"
+
+#define SZ_2M (2ULL << 20)
+#define SZ_1G (1ULL << 30)
+
+static inline uint64_t level_size(unsigned level)
+{
+	return 1ULL << sv__level_shift(level);
+}
+
+/* User address space: 47 bits with 4-level paging, 56 with 5-level. */
+static uint64_t user_top(const sv_host *h)
+{
+	return h->opts.levels == 5 ? 1ULL << 56 : 1ULL << 47;
+}
+
+typedef void (*leaf_fn)(sv_host *h, sv_vma *v, uint64_t *e, unsigned level,
+			uint64_t addr, void *ctx);
+
+/*
+ * Calls fn on every leaf and swap entry in [start, end).  With `breaking`,
+ * a huge leaf that sticks out of the range is broken first (step 3).
+ */
+static void each_leaf(sv_host *h, uint64_t start, uint64_t end, bool breaking,
+		      leaf_fn fn, void *ctx)
+{
+	sv_pt_iter it;
+
+	sv__pt_for_each(&it, &h->walker, h->root, start, end, 1)
+	{
+		uint64_t x = *it.ptr, at = MAX(it.addr, start);
+		sv_vma *v;
+
+		if (!hm_is_leaf(x, it.level) && !(it.level == 1 && x))
+			continue;
+		v = hm_vma_find(h, at);
+		if (!v)
+			continue;
+		if (breaking && it.level > 1 &&
+		    (it.addr < start || it.addr + level_size(it.level) > end)) {
+			hm_break_huge(h, v, at);
+			continue; /* a split PMD is walked next */
+		}
+		fn(h, v, it.ptr, it.level, it.addr, ctx);
+	}
+}
+
+static bool any_entry(sv_host *h, uint64_t start, uint64_t end)
+{
+	sv_pt_iter it;
+
+	sv__pt_for_each(&it, &h->walker, h->root, start, end, 1)
+		if (*it.ptr)
+			return true;
+	return false;
+}
+
+/* Checks [hva, hva + len): 4K-aligned start; for each hugetlb VMA met,
+ * ends aligned to its page size. */
+static int check_range(sv_host *h, const char *op, uint64_t hva, uint64_t len,
+		       bool need_mapped)
+{
+	uint64_t a;
+
+	if (!h)
+		return sv__err(NULL, SV_EINVAL, "%s: NULL host", op);
+	if (hva & 0xfff)
+		return sv__err(NULL, SV_EINVAL, "%s: start 0x%" PRIx64
+			       " is not page-aligned (EINVAL)", op, hva);
+	if (hva + len < hva || hva + len > user_top(h))
+		return sv__err(NULL, SV_EINVAL, "%s: range 0x%" PRIx64
+			       " + 0x%" PRIx64 " leaves the user address "
+			       "space (EINVAL)", op, hva, len);
+	if (need_mapped && !hm_range_mapped(h, hva, hva + len))
+		return sv__err(NULL, SV_ENOMEM, "%s: [0x%" PRIx64 ", 0x%" PRIx64
+			       ") is not entirely mapped (ENOMEM)", op, hva,
+			       hva + len);
+	for (a = hva; a < hva + len;) {
+		sv_vma *v = hm_vma_find(h, a);
+		uint64_t ps, e;
+
+		if (!v) {
+			a += 4096;
+			continue;
+		}
+		ps = hm_page_size(v);
+		e = MIN(v->end, hva + len);
+		if ((MAX(a, v->start) & (ps - 1)) || (e & (ps - 1)))
+			return sv__err(NULL, SV_EINVAL,
+				       "%s: [0x%" PRIx64 ", 0x%" PRIx64
+				       ") is not aligned to the %" PRIu64
+				       "K pages of its hugetlb VMA (EINVAL)",
+				       op, hva, hva + len, ps >> 10);
+		a = v->end;
+	}
+	return SV_OK;
+}
+
+/* ---- mmap / munmap / mremap ----------------------------------------------- */
+
+static uint64_t pick_hva(sv_host *h, uint64_t size, uint64_t align)
+{
+	uint64_t a = 1ULL << 32;
+	guint i;
+
+	for (i = 0; i < h->vmas->len; i++) {
+		const sv_vma *v = g_ptr_array_index(h->vmas, i);
+
+		a = (a + align - 1) & ~(align - 1);
+		if (a + size <= v->start)
+			return a;
+		a = MAX(a, v->end);
+	}
+	a = (a + align - 1) & ~(align - 1);
+	return a + size <= user_top(h) ? a : 0;
+}
+
+int sv_host_mmap(uint64_t *hva, sv_host *h, const sv_host_mmap_args *a)
+{
+	sv_backing *bk;
+	sv_vma *v;
+	uint64_t ps, align, at;
+
+	if (!hva || !h || !a)
+		return sv__err(NULL, SV_EINVAL, "sv_host_mmap: NULL argument");
+	if (a->version != SV_HOST_MMAP_VERSION)
+		return sv__err(NULL, SV_EINVAL, "sv_host_mmap: args version %u, "
+			       "expected %u", a->version, SV_HOST_MMAP_VERSION);
+	if ((unsigned)a->backing > SV_BACKING_DRIVER)
+		return sv__err(NULL, SV_EINVAL, "sv_host_mmap: unknown backing "
+			       "%d", (int)a->backing);
+	if (a->prot & ~(unsigned)(SV_PROT_READ | SV_PROT_WRITE | SV_PROT_EXEC))
+		return sv__err(NULL, SV_EINVAL, "sv_host_mmap: prot 0x%x has "
+			       "unknown bits", a->prot);
+	ps = a->backing == SV_BACKING_HUGETLB_2M   ? SZ_2M
+	     : a->backing == SV_BACKING_HUGETLB_1G ? SZ_1G
+						   : 4096;
+	align = a->backing == SV_BACKING_DAX ? (a->align ? a->align : SZ_2M)
+					     : (a->align ? a->align : ps);
+	if (align != 4096 && align != SZ_2M && align != SZ_1G)
+		return sv__err(NULL, SV_EINVAL, "sv_host_mmap: align 0x%" PRIx64
+			       ": expected 4K, 2M or 1G", align);
+	if (!a->size || (a->size & (ps - 1)))
+		return sv__err(NULL, SV_EINVAL, "sv_host_mmap: size 0x%" PRIx64
+			       " is not a positive multiple of %" PRIu64 "K "
+			       "(EINVAL)", a->size, ps >> 10);
+	if (a->flags & SV_MAP_FIXED) {
+		at = a->hva;
+		if (at & (ps - 1))
+			return sv__err(NULL, SV_EINVAL, "sv_host_mmap: fixed "
+				       "address 0x%" PRIx64 " is not aligned to "
+				       "%" PRIu64 "K (EINVAL)", at, ps >> 10);
+		if (at < 4096 || at + a->size < at || at + a->size > user_top(h))
+			return sv__err(NULL, SV_EINVAL, "sv_host_mmap: fixed "
+				       "range 0x%" PRIx64 " + 0x%" PRIx64
+				       " is outside user space", at, a->size);
+		if (!hm_range_free(h, at, at + a->size))
+			return sv__err(NULL, SV_EEXIST, "sv_host_mmap: fixed "
+				       "range 0x%" PRIx64 " + 0x%" PRIx64
+				       " overlaps a mapping (EEXIST, as "
+				       "MAP_FIXED_NOREPLACE)", at, a->size);
+	} else {
+		at = pick_hva(h, a->size, MAX(align, a->size >= SZ_2M ? SZ_2M
+								      : 4096));
+		if (!at)
+			return sv__err(NULL, SV_ENOMEM, "sv_host_mmap: no free "
+				       "range of 0x%" PRIx64 " bytes", a->size);
+	}
+	bk = g_new0(sv_backing, 1);
+	bk->kind = a->backing;
+	bk->size = a->size;
+	bk->refs = 1;
+	bk->mem = mmap(NULL, a->size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (bk->mem == MAP_FAILED) {
+		g_free(bk);
+		return sv__err(NULL, SV_ENOMEM, "sv_host_mmap: cannot reserve "
+			       "0x%" PRIx64 " bytes", a->size);
+	}
+	if (a->backing == SV_BACKING_FILE)
+		bk->pages = g_new0(uint64_t, a->size >> 12);
+	if (a->backing == SV_BACKING_DRIVER)
+		bk->pages = g_new0(uint64_t, (a->size + SZ_2M - 1) >> 21);
+	if (a->backing == SV_BACKING_DAX || a->backing == SV_BACKING_PFNMAP) {
+		sv_devrange d;
+		uint64_t g = 1ULL << 18; /* device ranges start 1G-aligned */
+
+		d.base = (h->dev_next + g - 1) & ~(g - 1);
+		d.n = a->size >> 12;
+		d.kind = a->backing == SV_BACKING_DAX        ? SV_PAGE_DEVICE
+			 : (a->flags & SV_MAP_NO_STRUCT_PAGE) ? SV_PAGE_NONE
+							     : SV_PAGE_RESERVED;
+		h->dev_next = d.base + d.n;
+		bk->dev_pfn = d.base;
+		g_array_append_val(h->devs, d);
+	}
+	v = g_new0(sv_vma, 1);
+	v->start = at;
+	v->end = at + a->size;
+	v->prot = a->prot;
+	v->backing = a->backing;
+	v->align = a->backing == SV_BACKING_DAX || a->backing == SV_BACKING_PFNMAP
+			   ? align
+			   : ps;
+	v->flags = (a->flags & SV_MAP_NO_STRUCT_PAGE) ? VMF_NO_STRUCT_PAGE : 0;
+	v->bk = bk;
+	g_ptr_array_insert(h->vmas, (gint)hm_vma_index(h, at), v);
+	*hva = at;
+	return SV_OK;
+}
+
+static void zap_fn(sv_host *h, sv_vma *v, uint64_t *e, unsigned level,
+		   uint64_t addr, void *ctx)
+{
+	SV_UNUSED(v);
+	SV_UNUSED(addr);
+	SV_UNUSED(ctx);
+	hm_clear_leaf(h, e, level);
+}
+
+/* Removes the VMAs (pieces) inside [start, end) after their leaves went. */
+static void drop_vmas(sv_host *h, uint64_t start, uint64_t end)
+{
+	guint i;
+
+	hm_vma_split(h, start);
+	hm_vma_split(h, end);
+	i = hm_vma_index(h, start);
+	while (i < h->vmas->len) {
+		sv_vma *v = g_ptr_array_index(h->vmas, i);
+
+		if (v->start >= end)
+			break;
+		if (v->bk->refs > 1)
+			hm_discard_bytes(v, v->start, v->end);
+		hm_backing_put(h, v->bk);
+		g_ptr_array_remove_index(h->vmas, i);
+		g_free(v);
+	}
+}
+
+int sv_host_munmap(sv_host *h, uint64_t hva, uint64_t len)
+{
+	sv_host_range r = {SV_HOST_EVENT_UNMAP, hva, 0};
+	int rc;
+
+	len = (len + 0xfff) & ~0xfffULL;
+	rc = check_range(h, "munmap", hva, len, false);
+	if (rc)
+		return rc;
+	if (!len)
+		return sv__err(NULL, SV_EINVAL, "munmap: zero length (EINVAL)");
+	r.end = hva + len;
+	if (hm_range_free(h, r.start, r.end))
+		return SV_OK; /* nothing mapped: nothing to do */
+	hm_ev_start(h, &r);
+	each_leaf(h, r.start, r.end, true, zap_fn, NULL);
+	drop_vmas(h, r.start, r.end);
+	hm_ev_end(h, &r);
+	return SV_OK;
+}
+
+static void move_fn(sv_host *h, sv_vma *v, uint64_t *e, unsigned level,
+		    uint64_t addr, void *ctx)
+{
+	const int64_t *delta = ctx;
+	uint64_t na = addr + (uint64_t)*delta, *ne;
+
+	SV_UNUSED(v);
+	if (na & (level_size(level) - 1)) {
+		hm_clear_leaf(h, e, level); /* a misaligned huge leaf refaults */
+		return;
+	}
+	ne = hm_entry(h, na, level, true);
+	if (!ne) {
+		hm_clear_leaf(h, e, level);
+		return;
+	}
+	*ne = *e;
+	*e = 0;
+}
+
+static void split_misaligned_fn(sv_host *h, sv_vma *v, uint64_t *e,
+				unsigned level, uint64_t addr, void *ctx)
+{
+	const int64_t *delta = ctx;
+
+	SV_UNUSED(e);
+	if (level == 2 && v->backing == SV_BACKING_ANON &&
+	    ((addr + (uint64_t)*delta) & (SZ_2M - 1)))
+		hm_split_pmd(h, addr);
+}
+
+int sv_host_mremap(sv_host *h, uint64_t old_hva, uint64_t len,
+		   uint64_t new_hva)
+{
+	sv_host_range r = {SV_HOST_EVENT_UNMAP, old_hva, old_hva + len};
+	int64_t delta = (int64_t)(new_hva - old_hva);
+	sv_vma *v;
+	int rc;
+
+	rc = check_range(h, "mremap", old_hva, len, true);
+	if (rc)
+		return rc;
+	v = hm_vma_find(h, old_hva);
+	if (!len || v->start != old_hva || v->end != old_hva + len)
+		return sv__err(NULL, SV_EINVAL, "mremap: [0x%" PRIx64 ", 0x%" PRIx64
+			       ") is not one whole VMA (this model moves "
+			       "whole VMAs only)", old_hva, old_hva + len);
+	if ((new_hva & (hm_page_size(v) - 1)) || new_hva + len > user_top(h) ||
+	    new_hva < 4096)
+		return sv__err(NULL, SV_EINVAL, "mremap: new address 0x%" PRIx64
+			       " is misaligned or outside user space (EINVAL)",
+			       new_hva);
+	if (!hm_range_free(h, new_hva, new_hva + len) ||
+	    (new_hva < old_hva + len && old_hva < new_hva + len))
+		return sv__err(NULL, SV_EEXIST, "mremap: new range 0x%" PRIx64
+			       " + 0x%" PRIx64 " is not free", new_hva, len);
+	hm_ev_start(h, &r);
+	each_leaf(h, r.start, r.end, false, split_misaligned_fn, &delta);
+	each_leaf(h, r.start, r.end, false, move_fn, &delta);
+	g_ptr_array_remove(h->vmas, v);
+	v->start = new_hva;
+	v->end = new_hva + len;
+	g_ptr_array_insert(h->vmas, (gint)hm_vma_index(h, new_hva), v);
+	hm_ev_end(h, &r);
+	return SV_OK;
+}
+
+/* ---- mprotect -------------------------------------------------------------- */
+
+static void prot_fn(sv_host *h, sv_vma *v, uint64_t *e, unsigned level,
+		    uint64_t addr, void *ctx)
+{
+	unsigned prot = *(const unsigned *)ctx;
+
+	SV_UNUSED(h);
+	SV_UNUSED(v);
+	SV_UNUSED(level);
+	SV_UNUSED(addr);
+	if (!(*e & (HPTE_P | HPTE_PROTNONE)))
+		return; /* swap entries keep their state */
+	if (!(prot & SV_PROT_WRITE))
+		*e &= ~HPTE_RW;
+	if (!prot)
+		*e = (*e & ~HPTE_P) | HPTE_PROTNONE;
+	else if (*e & HPTE_PROTNONE)
+		*e = (*e | HPTE_P) & ~(HPTE_PROTNONE | HPTE_RW);
+	/* adding write leaves the entry read-only: the next write fault
+	 * makes it writable (or copies it) */
+}
+
+static void set_prot(sv_host *h, uint64_t start, uint64_t end, unsigned prot,
+		     unsigned set_flags, unsigned clear_flags)
+{
+	guint i;
+
+	hm_vma_split(h, start);
+	hm_vma_split(h, end);
+	for (i = hm_vma_index(h, start); i < h->vmas->len; i++) {
+		sv_vma *v = g_ptr_array_index(h->vmas, i);
+
+		if (v->start >= end)
+			break;
+		if (prot != ~0u)
+			v->prot = prot;
+		v->flags = (v->flags | set_flags) & ~clear_flags;
+	}
+}
+
+int sv_host_mprotect(sv_host *h, uint64_t hva, uint64_t len, unsigned prot)
+{
+	sv_host_range r = {SV_HOST_EVENT_PROTECTION_VMA, hva, 0};
+	bool any;
+	int rc;
+
+	len = (len + 0xfff) & ~0xfffULL;
+	rc = check_range(h, "mprotect", hva, len, true);
+	if (rc)
+		return rc;
+	if (prot & ~(unsigned)(SV_PROT_READ | SV_PROT_WRITE | SV_PROT_EXEC))
+		return sv__err(NULL, SV_EINVAL, "mprotect: prot 0x%x has "
+						"unknown bits (EINVAL)", prot);
+	r.end = hva + len;
+	/* change_protection opens its range only where something is mapped */
+	any = any_entry(h, r.start, r.end);
+	if (any)
+		hm_ev_start(h, &r);
+	each_leaf(h, r.start, r.end, true, prot_fn, &prot);
+	set_prot(h, r.start, r.end, prot, 0, 0);
+	if (any)
+		hm_ev_end(h, &r);
+	return SV_OK;
+}
+
+/* ---- madvise --------------------------------------------------------------- */
+
+static void dontneed_fn(sv_host *h, sv_vma *v, uint64_t *e, unsigned level,
+			uint64_t addr, void *ctx)
+{
+	SV_UNUSED(ctx);
+	hm_clear_leaf(h, e, level);
+	if (v->backing == SV_BACKING_ANON)
+		hm_discard_bytes(v, addr, addr + level_size(level));
+}
+
+static void free_fn(sv_host *h, sv_vma *v, uint64_t *e, unsigned level,
+		    uint64_t addr, void *ctx)
+{
+	uint64_t pfn = (*e & HPTE_ADDR) >> 12, i;
+
+	SV_UNUSED(ctx);
+	if (!(*e & HPTE_P)) {
+		if (*e & HPTE_SWAP) { /* the swapped copy is freed */
+			*e = 0;
+			hm_discard_bytes(v, addr, addr + 4096);
+		}
+		return;
+	}
+	if (*e & HPTE_SPECIAL)
+		return; /* the zero page */
+	*e &= ~(HPTE_D | HPTE_A);
+	for (i = 0; i < level_size(level) / 4096; i++)
+		sv__phys_page(&h->phys, pfn + i)->flags |= HP_LAZYFREE;
+}
+
+static void swapout_fn(sv_host *h, sv_vma *v, uint64_t *e, unsigned level,
+		       uint64_t addr, void *ctx)
+{
+	sv_host_range r = {SV_HOST_EVENT_CLEAR, addr, addr + 4096};
+	sv_hpage *pg;
+
+	SV_UNUSED(ctx);
+	if (level != 1 || !(*e & HPTE_P) || (*e & HPTE_SPECIAL))
+		return;
+	pg = sv__phys_page(&h->phys, (*e & HPTE_ADDR) >> 12);
+	if (!pg || (pg->kind != SV_PAGE_ANON && pg->kind != SV_PAGE_THP &&
+		    pg->kind != SV_PAGE_FILE))
+		return;
+	hm_ev_start(h, &r);
+	if (pg->kind == SV_PAGE_FILE) {
+		hm_clear_leaf(h, e, 1); /* the page cache keeps it */
+	} else if ((pg->flags & HP_LAZYFREE) && !(*e & HPTE_D)) {
+		hm_clear_leaf(h, e, 1); /* clean lazy-free page: dropped */
+		hm_discard_bytes(v, addr, addr + 4096);
+	} else {
+		hm_clear_leaf(h, e, 1);
+		*e = HPTE_SWAP | (++h->swap_next << 12);
+		h->stat[SV_HOST_STAT_swap_out]++;
+	}
+	hm_ev_end(h, &r);
+}
+
+static void split_all_fn(sv_host *h, sv_vma *v, uint64_t *e, unsigned level,
+			 uint64_t addr, void *ctx)
+{
+	SV_UNUSED(e);
+	SV_UNUSED(ctx);
+	if (level == 2 && v->backing == SV_BACKING_ANON)
+		hm_split_pmd(h, addr);
+}
+
+/* Collapses the PTE-mapped 2M range at base into a new THP; returns 1 if
+ * collapsed, 0 if there was nothing to do, or an error. */
+static int collapse_2m(sv_host *h, const sv_vma *v, uint64_t base,
+		       unsigned max_none)
+{
+	sv_host_range r = {SV_HOST_EVENT_CLEAR, base, base + SZ_2M};
+	uint64_t *pmd = hm_entry(h, base, 2, false), *pte, pfn, table;
+	unsigned i, none = 0;
+
+	if (!pmd || !(*pmd & HPTE_P) || hm_is_leaf(*pmd, 2))
+		return 0;
+	table = *pmd & HPTE_ADDR;
+	pte = hm_table(h, table);
+	for (i = 0; i < 512; i++) {
+		sv_hpage *pg;
+
+		if (!pte[i] || (pte[i] & HPTE_SPECIAL)) {
+			none++;
+			continue;
+		}
+		if (!(pte[i] & HPTE_P))
+			return 0; /* swapped or PROT_NONE: left alone */
+		pg = sv__phys_page(&h->phys, (pte[i] & HPTE_ADDR) >> 12);
+		if (!pg || pg->map > 1 || pg->kind == SV_PAGE_KSM)
+			return 0; /* shared pages are not collapsed */
+	}
+	if (none > max_none || none == 512)
+		return 0;
+	pfn = sv__phys_alloc(&h->phys, 9, SV_PAGE_THP);
+	if (pfn == UINT64_MAX) {
+		h->stat[SV_HOST_STAT_thp_collapse_alloc_failed]++;
+		return sv__err(NULL, SV_ENOMEM, "collapse at 0x%" PRIx64
+			       ": no free 2M frame (ENOMEM)", base);
+	}
+	hm_ev_start(h, &r);
+	for (i = 0; i < 512; i++)
+		hm_clear_leaf(h, &pte[i], 1);
+	sv__frames_free(&h->pt, table);
+	h->stat[SV_HOST_STAT_pt_pages]--;
+	*pmd = (pfn << 12) | HPTE_P | HPTE_US | HPTE_A | HPTE_D | HPTE_PS |
+	       HPTE_SOFT_DIRTY | ((v->prot & SV_PROT_WRITE) ? HPTE_RW : 0);
+	hm_map_pages(h, pfn, 2);
+	h->stat[SV_HOST_STAT_thp_collapse_alloc]++;
+	hm_ev_end(h, &r);
+	return 1;
+}
+
+static int madv_collapse(sv_host *h, uint64_t start, uint64_t end)
+{
+	uint64_t b;
+	int rc = SV_OK;
+
+	for (b = (start + SZ_2M - 1) & ~(SZ_2M - 1); b + SZ_2M <= end;
+	     b += SZ_2M) {
+		sv_vma *v = hm_vma_find(h, b);
+		int r;
+
+		if (!v || v->end < b + SZ_2M || v->start > b)
+			continue;
+		r = collapse_2m(h, v, b, 511);
+		if (r < 0)
+			rc = r;
+	}
+	return rc;
+}
+
+/* Is every VMA over [start, end) one the advice applies to? */
+static int check_advice(sv_host *h, uint64_t start, uint64_t end,
+			sv_madvise advice)
+{
+	uint64_t a;
+
+	for (a = start; a < end;) {
+		sv_vma *v = hm_vma_find(h, a);
+
+		if (advice == SV_MADV_DONTNEED && v->backing == SV_BACKING_PFNMAP)
+			return sv__err(NULL, SV_EINVAL, "madvise(DONTNEED): "
+				       "0x%" PRIx64 " is in a VM_PFNMAP VMA "
+				       "(EINVAL)", a);
+		if ((advice == SV_MADV_FREE || advice == SV_MADV_COLLAPSE) &&
+		    v->backing != SV_BACKING_ANON)
+			return sv__err(NULL, SV_EINVAL, "madvise(%s): 0x%" PRIx64
+				       " is not private anonymous memory "
+				       "(EINVAL)", advice == SV_MADV_FREE
+				       ? "FREE" : "COLLAPSE", a);
+		if (advice == SV_MADV_COLLAPSE && (v->flags & VMF_NOHUGEPAGE))
+			return sv__err(NULL, SV_EINVAL, "madvise(COLLAPSE): "
+				       "0x%" PRIx64 " is in a NOHUGEPAGE VMA "
+				       "(EINVAL)", a);
+		a = v->end;
+	}
+	return SV_OK;
+}
+
+int sv_host_madvise(sv_host *h, uint64_t hva, uint64_t len, sv_madvise advice)
+{
+	uint64_t end, a;
+	int rc;
+
+	len = (len + 0xfff) & ~0xfffULL;
+	rc = check_range(h, "madvise", hva, len, true);
+	if (rc)
+		return rc;
+	if ((unsigned)advice > SV_MADV_PAGEOUT)
+		return sv__err(NULL, SV_EINVAL, "madvise: unknown advice %d "
+						"(EINVAL)", (int)advice);
+	end = hva + len;
+	rc = check_advice(h, hva, end, advice);
+	if (rc)
+		return rc;
+	switch (advice) {
+	case SV_MADV_DONTNEED:
+	case SV_MADV_FREE:
+		/* one CLEAR per VMA, as zap_page_range_single and
+		 * madvise_free_single_vma open one each */
+		for (a = hva; a < end;) {
+			sv_vma *v = hm_vma_find(h, a);
+			sv_host_range r = {SV_HOST_EVENT_CLEAR, a,
+					   MIN(v->end, end)};
+
+			hm_ev_start(h, &r);
+			each_leaf(h, r.start, r.end, true,
+				  advice == SV_MADV_FREE ? free_fn : dontneed_fn,
+				  NULL);
+			hm_ev_end(h, &r);
+			a = r.end;
+		}
+		return SV_OK;
+	case SV_MADV_HUGEPAGE:
+		set_prot(h, hva, end, ~0u, VMF_HUGEPAGE, VMF_NOHUGEPAGE);
+		return SV_OK;
+	case SV_MADV_NOHUGEPAGE:
+		set_prot(h, hva, end, ~0u, VMF_NOHUGEPAGE, VMF_HUGEPAGE);
+		return SV_OK;
+	case SV_MADV_DONTFORK:
+		set_prot(h, hva, end, ~0u, VMF_DONTFORK, 0);
+		return SV_OK;
+	case SV_MADV_DOFORK:
+		set_prot(h, hva, end, ~0u, 0, VMF_DONTFORK);
+		return SV_OK;
+	case SV_MADV_COLLAPSE:
+		return madv_collapse(h, hva, end);
+	case SV_MADV_PAGEOUT:
+		each_leaf(h, hva, end, true, split_all_fn, NULL);
+		each_leaf(h, hva, end, false, swapout_fn, NULL);
+		return SV_OK;
+	}
+	return SV_OK;
+}
+
+/* ---- whole-mm operations ------------------------------------------------- */
+
+int sv_host_khugepaged_scan(sv_host *h, unsigned *collapsed)
+{
+	unsigned n = 0;
+	guint i;
+
+	if (!h)
+		return sv__err(NULL, SV_EINVAL, "khugepaged: NULL host");
+	for (i = 0; i < h->vmas->len; i++) {
+		sv_vma *v = g_ptr_array_index(h->vmas, i);
+		uint64_t b;
+
+		if (!hm_thp_allowed(h, v))
+			continue;
+		for (b = (v->start + SZ_2M - 1) & ~(SZ_2M - 1);
+		     b + SZ_2M <= v->end; b += SZ_2M)
+			if (collapse_2m(h, v, b, h->opts.max_ptes_none) == 1)
+				n++;
+	}
+	if (collapsed)
+		*collapsed = n;
+	return SV_OK;
+}
+
+int sv_host_split_thp(sv_host *h, uint64_t hva)
+{
+	sv_host_range r = {SV_HOST_EVENT_CLEAR, 0, 0};
+	unsigned level;
+	uint64_t *e, head, i;
+	sv_hpage *pg;
+
+	if (!h)
+		return sv__err(NULL, SV_EINVAL, "split_thp: NULL host");
+	e = hm_leaf(h, hva, &level);
+	pg = e && (*e & HPTE_P)
+		     ? sv__phys_page(&h->phys, (*e & HPTE_ADDR) >> 12)
+		     : NULL;
+	if (!pg || pg->kind != SV_PAGE_THP)
+		return sv__err(NULL, SV_EINVAL, "split_thp: 0x%" PRIx64
+			       " is not mapped to a THP (EINVAL)", hva);
+	head = hm_head(h, (*e & HPTE_ADDR) >> 12);
+	if (h->forked)
+		return sv__err(NULL, SV_EBUSY, "split_thp: the THP at 0x%" PRIx64
+			       " may be shared with a child (EBUSY)", hva);
+	if (level == 2) {
+		if (!hm_split_pmd(h, hva)) /* its own CLEAR over the 2M */
+			return sv__err(NULL, SV_ENOMEM, "split_thp: no "
+							"page-table page");
+	} else {
+		r.start = hva & ~(SZ_2M - 1);
+		r.end = r.start + SZ_2M;
+		hm_ev_start(h, &r);
+	}
+	/* split_huge_page: 512 order-0 pages; unmapped ones are freed */
+	sv__phys_split(&h->phys, head);
+	for (i = 0; i < 512; i++) {
+		pg = sv__phys_page(&h->phys, head + i);
+		pg->order = 0;
+		pg->kind = SV_PAGE_ANON;
+		pg->ref = pg->map;
+		if (!pg->map)
+			sv__phys_free(&h->phys, head + i, 0);
+	}
+	if (level != 2)
+		hm_ev_end(h, &r);
+	return SV_OK;
+}
+
+static void migrate_fn(sv_host *h, sv_vma *v, uint64_t *e, unsigned level,
+		       uint64_t addr, void *ctx)
+{
+	uint64_t pfn = (*e & HPTE_ADDR) >> 12, npfn;
+	sv_host_range r = {SV_HOST_EVENT_CLEAR, addr, addr + level_size(level)};
+	sv_hpage *pg;
+	unsigned order = level == 2 ? 9 : 0;
+
+	SV_UNUSED(v);
+	SV_UNUSED(ctx);
+	if (!(*e & HPTE_P) || (*e & HPTE_SPECIAL) || level > 2)
+		return;
+	pg = sv__phys_page(&h->phys, pfn);
+	if (!pg || pg->map > 1 ||
+	    !(level == 2 ? pg->kind == SV_PAGE_THP : pg->kind == SV_PAGE_ANON))
+		return; /* shared, PTE-mapped THP, hugetlb, file, device */
+	npfn = sv__phys_alloc(&h->phys, order, (sv_page_kind)pg->kind);
+	if (npfn == UINT64_MAX)
+		return; /* no target frame: the page stays */
+	hm_ev_start(h, &r);
+	hm_unmap_pages(h, pfn, level);
+	*e = (*e & ~HPTE_ADDR) | (npfn << 12);
+	hm_map_pages(h, npfn, level);
+	h->stat[SV_HOST_STAT_migrations] += 1ULL << order;
+	hm_ev_end(h, &r);
+}
+
+int sv_host_migrate(sv_host *h, uint64_t hva, uint64_t len)
+{
+	int rc;
+
+	len = (len + 0xfff) & ~0xfffULL;
+	rc = check_range(h, "migrate", hva, len, true);
+	if (rc)
+		return rc;
+	each_leaf(h, hva, hva + len, false, migrate_fn, NULL);
+	return SV_OK;
+}
+
+/* A stable KSM page met during one merge pass: its pfn and the bytes of
+ * its first mapping (content lives at HVAs). */
+typedef struct ksm_page {
+	uint64_t pfn;
+	const uint8_t *bytes;
+} ksm_page;
+
+typedef struct ksm_ctx {
+	GHashTable *stable; /* content hash -> GSList of ksm_page */
+	unsigned merged;
+} ksm_ctx;
+
+/* FNV-1a over the page: only picks candidates, memcmp decides. */
+static guint64 page_hash(const uint8_t *p)
+{
+	guint64 x = 1469598103934665603ULL;
+	unsigned i;
+
+	for (i = 0; i < 4096; i++)
+		x = (x ^ p[i]) * 1099511628211ULL;
+	return x;
+}
+
+static void ksm_fn(sv_host *h, sv_vma *v, uint64_t *e, unsigned level,
+		   uint64_t addr, void *ctx)
+{
+	ksm_ctx *k = ctx;
+	uint64_t pfn = (*e & HPTE_ADDR) >> 12;
+	const uint8_t *bytes = hm_bytes(v, addr);
+	sv_host_range r = {SV_HOST_EVENT_CLEAR, addr, addr + 4096};
+	guint64 hash, *key;
+	GSList *l, *head;
+	ksm_page *kp;
+	sv_hpage *pg;
+
+	if (level != 1 || !(*e & HPTE_P) || (*e & HPTE_SPECIAL) ||
+	    v->backing != SV_BACKING_ANON)
+		return;
+	pg = sv__phys_page(&h->phys, pfn);
+	if (pg->kind != SV_PAGE_ANON || pg->map > 1)
+		return;
+	hash = page_hash(bytes);
+	head = g_hash_table_lookup(k->stable, &hash);
+	for (l = head; l; l = l->next) {
+		kp = l->data;
+		if (memcmp(kp->bytes, bytes, 4096))
+			continue;
+		/* write_protect_page, then replace_page: a CLEAR each */
+		hm_ev_start(h, &r);
+		*e &= ~HPTE_RW;
+		hm_ev_end(h, &r);
+		hm_ev_start(h, &r);
+		hm_clear_leaf(h, e, 1);
+		*e = (kp->pfn << 12) | HPTE_P | HPTE_US | HPTE_A;
+		hm_map_pages(h, kp->pfn, 1);
+		hm_ev_end(h, &r);
+		k->merged++;
+		h->stat[SV_HOST_STAT_ksm_merged]++;
+		return;
+	}
+	/* the first page with this content becomes a stable KSM page */
+	hm_ev_start(h, &r);
+	*e &= ~HPTE_RW;
+	pg->kind = SV_PAGE_KSM;
+	hm_ev_end(h, &r);
+	kp = g_new(ksm_page, 1);
+	kp->pfn = pfn;
+	kp->bytes = bytes;
+	key = g_new(guint64, 1);
+	*key = hash;
+	if (head) {
+		gpointer old_key;
+
+		g_hash_table_steal_extended(k->stable, &hash, &old_key, NULL);
+		g_free(old_key);
+	}
+	g_hash_table_insert(k->stable, key, g_slist_prepend(head, kp));
+}
+
+static void free_slist(gpointer p)
+{
+	g_slist_free_full(p, g_free);
+}
+
+int sv_host_ksm_merge(sv_host *h, uint64_t hva, uint64_t len,
+		      unsigned *merged)
+{
+	ksm_ctx k = {NULL, 0};
+	int rc;
+
+	len = (len + 0xfff) & ~0xfffULL;
+	rc = check_range(h, "ksm_merge", hva, len, true);
+	if (rc)
+		return rc;
+	k.stable = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+					 free_slist);
+	each_leaf(h, hva, hva + len, false, ksm_fn, &k);
+	g_hash_table_destroy(k.stable);
+	if (merged)
+		*merged = k.merged;
+	return SV_OK;
+}
+
+static void fork_fn(sv_host *h, sv_vma *v, uint64_t *e, unsigned level,
+		    uint64_t addr, void *ctx)
+{
+	uint64_t pfn = (*e & HPTE_ADDR) >> 12, rec[2];
+
+	SV_UNUSED(addr);
+	SV_UNUSED(ctx);
+	if (!(*e & HPTE_P))
+		return;
+	if (v->backing == SV_BACKING_ANON)
+		*e &= ~HPTE_RW; /* COW */
+	rec[0] = pfn;
+	rec[1] = level;
+	hm_map_pages(h, pfn, level); /* the child's mapping */
+	g_array_append_vals(h->child, rec, 2);
+}
+
+int sv_host_fork(sv_host *h)
+{
+	guint i;
+
+	if (!h)
+		return sv__err(NULL, SV_EINVAL, "fork: NULL host");
+	if (h->forked)
+		return sv__err(NULL, SV_EBUSY, "fork: a child already exists "
+					       "(call sv_host_fork_exit)");
+	for (i = 0; i < h->vmas->len; i++) {
+		sv_vma *v = g_ptr_array_index(h->vmas, i);
+		sv_host_range r = {SV_HOST_EVENT_PROTECTION_PAGE, v->start,
+				   v->end};
+		bool cow = v->backing == SV_BACKING_ANON &&
+			   (v->prot & SV_PROT_WRITE);
+
+		if (v->flags & VMF_DONTFORK)
+			continue;
+		/* copy_page_range skips a VMA with nothing to copy, and
+		 * opens PROTECTION_PAGE only for COW mappings */
+		if (!any_entry(h, v->start, v->end))
+			continue;
+		if (cow)
+			hm_ev_start(h, &r);
+		each_leaf(h, v->start, v->end, false, fork_fn, NULL);
+		if (cow)
+			hm_ev_end(h, &r);
+	}
+	h->forked = true;
+	return SV_OK;
+}
+
+int sv_host_fork_exit(sv_host *h)
+{
+	guint i;
+
+	if (!h || !h->forked)
+		return sv__err(NULL, SV_EINVAL, "fork_exit: no child");
+	for (i = 0; i < h->child->len; i += 2)
+		hm_unmap_pages(h, g_array_index(h->child, uint64_t, i),
+			       (unsigned)g_array_index(h->child, uint64_t, i + 1));
+	g_array_set_size(h->child, 0);
+	h->forked = false;
+	return SV_OK;
+}
+
+static void soft_dirty_fn(sv_host *h, sv_vma *v, uint64_t *e, unsigned level,
+			  uint64_t addr, void *ctx)
+{
+	SV_UNUSED(h);
+	SV_UNUSED(v);
+	SV_UNUSED(level);
+	SV_UNUSED(addr);
+	SV_UNUSED(ctx);
+	if (*e & HPTE_P)
+		*e &= ~(HPTE_RW | HPTE_SOFT_DIRTY);
+}
+
+int sv_host_clear_refs(sv_host *h)
+{
+	sv_host_range r = {SV_HOST_EVENT_SOFT_DIRTY, 0, UINT64_MAX};
+
+	if (!h)
+		return sv__err(NULL, SV_EINVAL, "clear_refs: NULL host");
+	hm_ev_start(h, &r);
+	each_leaf(h, 0, user_top(h), false, soft_dirty_fn, NULL);
+	hm_ev_end(h, &r);
+	return SV_OK;
+}
+
+typedef struct age_ctx {
+	sv_host_age_kind kind;
+	bool young;
+} age_ctx;
+
+static void age_fn(sv_host *h, sv_vma *v, uint64_t *e, unsigned level,
+		   uint64_t addr, void *ctx)
+{
+	age_ctx *a = ctx;
+
+	SV_UNUSED(h);
+	SV_UNUSED(v);
+	SV_UNUSED(level);
+	SV_UNUSED(addr);
+	if ((*e & HPTE_P) && (*e & HPTE_A)) {
+		a->young = true;
+		if (a->kind != SV_AGE_TEST_YOUNG)
+			*e &= ~HPTE_A;
+	}
+}
+
+int sv_host_age(bool *young, sv_host *h, uint64_t hva, uint64_t len,
+		sv_host_age_kind kind)
+{
+	age_ctx a = {kind, false};
+	guint i;
+	int rc;
+
+	len = (len + 0xfff) & ~0xfffULL;
+	rc = check_range(h, "age", hva, len, false);
+	if (rc)
+		return rc;
+	if ((unsigned)kind > SV_AGE_TEST_YOUNG)
+		return sv__err(NULL, SV_EINVAL, "age: unknown kind %d", (int)kind);
+	h->stat[SV_HOST_STAT_age_calls]++;
+	for (i = 0; i < h->notifiers->len; i++) {
+		const sv_notifier *n = &g_array_index(h->notifiers, sv_notifier, i);
+
+		if (n->ops->age && n->ops->age(kind, hva, hva + len, n->payload))
+			a.young = true;
+	}
+	each_leaf(h, hva, hva + len, false, age_fn, &a);
+	if (young)
+		*young = a.young;
+	return SV_OK;
+}
