@@ -36,6 +36,7 @@ bench: deps
 		-DSIMVIRT_BUILD_TESTS=OFF >/dev/null
 	cmake --build build-release -j $(JOBS)
 	build-release/bench/bench_access
+	build-release/bench/bench_hostmm
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-release
