@@ -717,6 +717,19 @@ START_TEST(bad_calls_change_nothing)
 	o.hugetlb_1g_pages = 2;
 	ck_assert_int_eq(sv_host_new(&bad, &o), SV_ENOMEM);
 	ck_assert_ptr_null(bad);
+	/* allocation is lowest-first, so the last page of the 4G of RAM
+	 * is untouched and free; a pfn beyond RAM and devices is unknown */
+	{
+		sv_host_page pg;
+
+		T_OK(sv_host_page_info(&pg, host, (4 * SZ_1G >> 12) - 1));
+		ck_assert_int_eq(pg.kind, SV_PAGE_FREE);
+		ck_assert_int_eq(sv_host_page_info(&pg, host, 1ULL << 40),
+				 SV_ENOENT);
+	}
+	/* munmap of a range with nothing mapped succeeds and emits nothing */
+	T_OK(sv_host_munmap(host, 1ULL << 44, 1ULL << 40));
+	ck_assert_uint_eq(events.ev->len, 0);
 	/* reads of unmapped memory and writes to read-only memory */
 	ck_assert_int_eq(sv_host_read(host, 0x1000, &(uint8_t){0}, 1),
 			 SV_EFAULT);

@@ -61,8 +61,16 @@ void sv__phys_split(sv_phys *p, uint64_t pfn);
 void sv__phys_free(sv_phys *p, uint64_t pfn, unsigned order);
 /* Pins one random 4K page in frag_percent% of the blocks (seeded). */
 void sv__phys_fragment(sv_phys *p, unsigned percent, uint64_t seed);
-/* The metadata of a RAM pfn (NULL beyond RAM). */
+/* The metadata of a RAM pfn (NULL beyond RAM), made on first use. */
 sv_hpage *sv__phys_page(sv_phys *p, uint64_t pfn);
+/* The same without making it: NULL also for a never-used block, whose
+ * pages are all free. */
+static inline const sv_hpage *sv__phys_peek(const sv_phys *p, uint64_t pfn)
+{
+	uint64_t b = pfn / 512;
+
+	return b < p->nblocks && p->memmap[b] ? &p->memmap[b][pfn % 512] : NULL;
+}
 static inline uint64_t sv__phys_pages(const sv_phys *p)
 {
 	return p->nblocks << 9;

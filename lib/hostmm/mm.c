@@ -569,21 +569,22 @@ void sv_host_free(sv_host *h)
 	g_free(h);
 }
 
-int sv_host_page_info(sv_host_page *out, const sv_host *hc, uint64_t pfn)
+int sv_host_page_info(sv_host_page *out, const sv_host *h, uint64_t pfn)
 {
-	sv_host *h = (sv_host *)hc; /* metadata blocks are made on demand */
-	sv_hpage *pg, *head;
+	const sv_hpage *pg, *head;
 	guint i;
 
 	if (!out || !h)
 		return sv__err(NULL, SV_EINVAL, "sv_host_page_info: NULL "
 						"argument");
 	memset(out, 0, sizeof(*out));
-	pg = pfn < sv__phys_pages(&h->phys) ? sv__phys_page(&h->phys, pfn)
-					    : NULL;
-	if (pg) {
-		out->head = hm_head(h, pfn);
-		head = sv__phys_page(&h->phys, out->head);
+	if (pfn < sv__phys_pages(&h->phys)) {
+		pg = sv__phys_peek(&h->phys, pfn);
+		out->head = pfn;
+		if (!pg)
+			return SV_OK; /* a block never used: a free page */
+		out->head = pfn & ~((1ULL << pg->order) - 1);
+		head = sv__phys_peek(&h->phys, out->head);
 		out->kind = (sv_page_kind)pg->kind;
 		out->order = pg->order;
 		out->refcount = head->ref;

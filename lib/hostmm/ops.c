@@ -101,8 +101,12 @@ static int check_range(sv_host *h, const char *op, uint64_t hva, uint64_t len,
 		sv_vma *v = hm_vma_find(h, a);
 		uint64_t ps, e;
 
-		if (!v) {
-			a += 4096;
+		if (!v) { /* skip the hole to the next VMA */
+			guint i = hm_vma_index(h, a);
+
+			if (i >= h->vmas->len)
+				break;
+			a = ((sv_vma *)g_ptr_array_index(h->vmas, i))->start;
 			continue;
 		}
 		ps = hm_page_size(v);
