@@ -122,10 +122,7 @@ void sv__pt_walker_init(sv_pt_walker *w, const sv_pt_format *fmt,
 void sv__pt_walk(const sv_pt_walker *w, sv_walk *out, uint64_t table_pa,
 		 unsigned start, uint64_t addr)
 {
-	if (w->on_ref)
-		sv__pt_walk_with(w, out, table_pa, start, addr, w->fetch, true);
-	else
-		sv__pt_walk_with(w, out, table_pa, start, addr, w->fetch, false);
+	sv__pt_walk_fetch(w, out, table_pa, start, addr, w->fetch);
 }
 
 /* ---- range iterator ---------------------------------------------------- */

@@ -216,6 +216,18 @@ sv__pt_walk_with(const sv_pt_walker *w, sv_walk *out, uint64_t table_pa,
 	out->or_bits = or_bits;
 }
 
+/* sv__pt_walk_with for a fetch known at the call site, choosing the
+ * observed or unobserved body once per walk. */
+static inline __attribute__((always_inline)) void
+sv__pt_walk_fetch(const sv_pt_walker *w, sv_walk *out, uint64_t table_pa,
+		  unsigned start, uint64_t addr, sv_pt_fetch_fn fetch)
+{
+	if (SV_PT_UNLIKELY(w->on_ref != NULL))
+		sv__pt_walk_with(w, out, table_pa, start, addr, fetch, true);
+	else
+		sv__pt_walk_with(w, out, table_pa, start, addr, fetch, false);
+}
+
 /*
  * The range iterator: a pre-order walk over every entry of [start, end) at
  * levels from the root down to min_level, stepping down into present

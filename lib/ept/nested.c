@@ -222,12 +222,7 @@ bool sv__nested_translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
 
 	/* 4. The walk. */
 	v->nwalk_gpa = gpa;
-	if (SV_UNLIKELY(v->nwalker.on_ref != NULL))
-		sv__pt_walk_with(&v->nwalker, &w, table, start, gpa,
-				 frame_fetch, true);
-	else
-		sv__pt_walk_with(&v->nwalker, &w, table, start, gpa,
-				 frame_fetch, false);
+	sv__pt_walk_fetch(&v->nwalker, &w, table, start, gpa, frame_fetch);
 	*refs += w.refs;
 	v->stat[SV_VCPU_STAT_walk_refs] += w.refs;
 	v->stat[SV_VCPU_STAT_nested_walk_refs] += w.refs;

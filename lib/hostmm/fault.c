@@ -329,10 +329,6 @@ int hm_fault(sv_host *h, uint64_t hva, bool write, unsigned *level)
 				       : 0,
 			       level);
 	}
-	if (e && *e) /* PROT_NONE leaf under a VMA that now allows access */
-		*e = (*e | HPTE_P) & ~HPTE_PROTNONE;
-	if (e && (*e & HPTE_P))
-		return hm_fault(h, hva, write, level);
 	return fault_none(h, v, hva, write, level);
 }
 
