@@ -36,8 +36,16 @@ static uint64_t user_top(const sv_host *h)
 	return h->opts.levels == 5 ? 1ULL << 56 : 1ULL << 47;
 }
 
-typedef void (*leaf_fn)(sv_host *h, sv_vma *v, uint64_t *e, unsigned level,
-			uint64_t addr, void *ctx);
+/* One leaf (or swap entry) met by each_leaf: its VMA, entry, level and
+ * the first address it maps. */
+typedef struct leaf {
+	sv_vma *v;
+	uint64_t *e;
+	unsigned level;
+	uint64_t addr;
+} leaf;
+
+typedef void (*leaf_fn)(sv_host *h, const leaf *l, void *ctx);
 
 /*
  * Calls fn on every leaf and swap entry in [start, end).  With `breaking`,
@@ -63,7 +71,11 @@ static void each_leaf(sv_host *h, uint64_t start, uint64_t end, bool breaking,
 			hm_break_huge(h, v, at);
 			continue; /* a split PMD is walked next */
 		}
-		fn(h, v, it.ptr, it.level, it.addr, ctx);
+		{
+			leaf l = {v, it.ptr, it.level, it.addr};
+
+			fn(h, &l, ctx);
+		}
 	}
 }
 
@@ -235,13 +247,10 @@ int sv_host_mmap(uint64_t *hva, sv_host *h, const sv_host_mmap_args *a)
 	return SV_OK;
 }
 
-static void zap_fn(sv_host *h, sv_vma *v, uint64_t *e, unsigned level,
-		   uint64_t addr, void *ctx)
+static void zap_fn(sv_host *h, const leaf *l, void *ctx)
 {
-	SV_UNUSED(v);
-	SV_UNUSED(addr);
 	SV_UNUSED(ctx);
-	hm_clear_leaf(h, e, level);
+	hm_clear_leaf(h, l->e, l->level);
 }
 
 /* Removes the VMAs (pieces) inside [start, end) after their leaves went. */
@@ -286,35 +295,32 @@ int sv_host_munmap(sv_host *h, uint64_t hva, uint64_t len)
 	return SV_OK;
 }
 
-static void move_fn(sv_host *h, sv_vma *v, uint64_t *e, unsigned level,
-		    uint64_t addr, void *ctx)
+static void move_fn(sv_host *h, const leaf *l, void *ctx)
 {
 	const int64_t *delta = ctx;
-	uint64_t na = addr + (uint64_t)*delta, *ne;
+	uint64_t na = l->addr + (uint64_t)*delta, *ne;
 
-	SV_UNUSED(v);
-	if (na & (level_size(level) - 1)) {
-		hm_clear_leaf(h, e, level); /* a misaligned huge leaf refaults */
+	if (na & (level_size(l->level) - 1)) {
+		/* a misaligned huge leaf refaults at the new address */
+		hm_clear_leaf(h, l->e, l->level);
 		return;
 	}
-	ne = hm_entry(h, na, level, true);
+	ne = hm_entry(h, na, l->level, true);
 	if (!ne) {
-		hm_clear_leaf(h, e, level);
+		hm_clear_leaf(h, l->e, l->level);
 		return;
 	}
-	*ne = *e;
-	*e = 0;
+	*ne = *l->e;
+	*l->e = 0;
 }
 
-static void split_misaligned_fn(sv_host *h, sv_vma *v, uint64_t *e,
-				unsigned level, uint64_t addr, void *ctx)
+static void split_misaligned_fn(sv_host *h, const leaf *l, void *ctx)
 {
 	const int64_t *delta = ctx;
 
-	SV_UNUSED(e);
-	if (level == 2 && v->backing == SV_BACKING_ANON &&
-	    ((addr + (uint64_t)*delta) & (SZ_2M - 1)))
-		hm_split_pmd(h, addr);
+	if (l->level == 2 && l->v->backing == SV_BACKING_ANON &&
+	    ((l->addr + (uint64_t)*delta) & (SZ_2M - 1)))
+		hm_split_pmd(h, l->addr);
 }
 
 int sv_host_mremap(sv_host *h, uint64_t old_hva, uint64_t len,
@@ -355,23 +361,19 @@ int sv_host_mremap(sv_host *h, uint64_t old_hva, uint64_t len,
 
 /* ---- mprotect -------------------------------------------------------------- */
 
-static void prot_fn(sv_host *h, sv_vma *v, uint64_t *e, unsigned level,
-		    uint64_t addr, void *ctx)
+static void prot_fn(sv_host *h, const leaf *l, void *ctx)
 {
 	unsigned prot = *(const unsigned *)ctx;
 
 	SV_UNUSED(h);
-	SV_UNUSED(v);
-	SV_UNUSED(level);
-	SV_UNUSED(addr);
-	if (!(*e & (HPTE_P | HPTE_PROTNONE)))
+	if (!(*l->e & (HPTE_P | HPTE_PROTNONE)))
 		return; /* swap entries keep their state */
 	if (!(prot & SV_PROT_WRITE))
-		*e &= ~HPTE_RW;
+		*l->e &= ~HPTE_RW;
 	if (!prot)
-		*e = (*e & ~HPTE_P) | HPTE_PROTNONE;
-	else if (*e & HPTE_PROTNONE)
-		*e = (*e | HPTE_P) & ~(HPTE_PROTNONE | HPTE_RW);
+		*l->e = (*l->e & ~HPTE_P) | HPTE_PROTNONE;
+	else if (*l->e & HPTE_PROTNONE)
+		*l->e = (*l->e | HPTE_P) & ~(HPTE_PROTNONE | HPTE_RW);
 	/* adding write leaves the entry read-only: the next write fault
 	 * makes it writable (or copies it) */
 }
@@ -421,69 +423,64 @@ int sv_host_mprotect(sv_host *h, uint64_t hva, uint64_t len, unsigned prot)
 
 /* ---- madvise --------------------------------------------------------------- */
 
-static void dontneed_fn(sv_host *h, sv_vma *v, uint64_t *e, unsigned level,
-			uint64_t addr, void *ctx)
+static void dontneed_fn(sv_host *h, const leaf *l, void *ctx)
 {
 	SV_UNUSED(ctx);
-	hm_clear_leaf(h, e, level);
-	if (v->backing == SV_BACKING_ANON)
-		hm_discard_bytes(v, addr, addr + level_size(level));
+	hm_clear_leaf(h, l->e, l->level);
+	if (l->v->backing == SV_BACKING_ANON)
+		hm_discard_bytes(l->v, l->addr, l->addr + level_size(l->level));
 }
 
-static void free_fn(sv_host *h, sv_vma *v, uint64_t *e, unsigned level,
-		    uint64_t addr, void *ctx)
+static void free_fn(sv_host *h, const leaf *l, void *ctx)
 {
-	uint64_t pfn = (*e & HPTE_ADDR) >> 12, i;
+	uint64_t pfn = (*l->e & HPTE_ADDR) >> 12, i;
 
 	SV_UNUSED(ctx);
-	if (!(*e & HPTE_P)) {
-		if (*e & HPTE_SWAP) { /* the swapped copy is freed */
-			*e = 0;
-			hm_discard_bytes(v, addr, addr + 4096);
+	if (!(*l->e & HPTE_P)) {
+		if (*l->e & HPTE_SWAP) { /* the swapped copy is freed */
+			*l->e = 0;
+			hm_discard_bytes(l->v, l->addr, l->addr + 4096);
 		}
 		return;
 	}
-	if (*e & HPTE_SPECIAL)
+	if (*l->e & HPTE_SPECIAL)
 		return; /* the zero page */
-	*e &= ~(HPTE_D | HPTE_A);
-	for (i = 0; i < level_size(level) / 4096; i++)
+	*l->e &= ~(HPTE_D | HPTE_A);
+	for (i = 0; i < level_size(l->level) / 4096; i++)
 		sv__phys_page(&h->phys, pfn + i)->flags |= HP_LAZYFREE;
 }
 
-static void swapout_fn(sv_host *h, sv_vma *v, uint64_t *e, unsigned level,
-		       uint64_t addr, void *ctx)
+static void swapout_fn(sv_host *h, const leaf *l, void *ctx)
 {
-	sv_host_range r = {SV_HOST_EVENT_CLEAR, addr, addr + 4096};
+	sv_host_range r = {SV_HOST_EVENT_CLEAR, l->addr, l->addr + 4096};
 	sv_hpage *pg;
 
 	SV_UNUSED(ctx);
-	if (level != 1 || !(*e & HPTE_P) || (*e & HPTE_SPECIAL))
+	if (l->level != 1 || !(*l->e & HPTE_P) || (*l->e & HPTE_SPECIAL))
 		return;
-	pg = sv__phys_page(&h->phys, (*e & HPTE_ADDR) >> 12);
+	pg = sv__phys_page(&h->phys, (*l->e & HPTE_ADDR) >> 12);
 	if (!pg || (pg->kind != SV_PAGE_ANON && pg->kind != SV_PAGE_THP &&
 		    pg->kind != SV_PAGE_FILE))
 		return;
 	hm_ev_start(h, &r);
 	if (pg->kind == SV_PAGE_FILE) {
-		hm_clear_leaf(h, e, 1); /* the page cache keeps it */
-	} else if ((pg->flags & HP_LAZYFREE) && !(*e & HPTE_D)) {
-		hm_clear_leaf(h, e, 1); /* clean lazy-free page: dropped */
-		hm_discard_bytes(v, addr, addr + 4096);
+		hm_clear_leaf(h, l->e, 1); /* the page cache keeps it */
+	} else if ((pg->flags & HP_LAZYFREE) && !(*l->e & HPTE_D)) {
+		hm_clear_leaf(h, l->e, 1); /* clean lazy-free page: dropped */
+		hm_discard_bytes(l->v, l->addr, l->addr + 4096);
 	} else {
-		hm_clear_leaf(h, e, 1);
-		*e = HPTE_SWAP | (++h->swap_next << 12);
+		hm_clear_leaf(h, l->e, 1);
+		*l->e = HPTE_SWAP | (++h->swap_next << 12);
 		h->stat[SV_HOST_STAT_swap_out]++;
 	}
 	hm_ev_end(h, &r);
 }
 
-static void split_all_fn(sv_host *h, sv_vma *v, uint64_t *e, unsigned level,
-			 uint64_t addr, void *ctx)
+static void split_all_fn(sv_host *h, const leaf *l, void *ctx)
 {
-	SV_UNUSED(e);
 	SV_UNUSED(ctx);
-	if (level == 2 && v->backing == SV_BACKING_ANON)
-		hm_split_pmd(h, addr);
+	if (l->level == 2 && l->v->backing == SV_BACKING_ANON)
+		hm_split_pmd(h, l->addr);
 }
 
 /* Collapses the PTE-mapped 2M range at base into a new THP; returns 1 if
@@ -705,29 +702,27 @@ int sv_host_split_thp(sv_host *h, uint64_t hva)
 	return SV_OK;
 }
 
-static void migrate_fn(sv_host *h, sv_vma *v, uint64_t *e, unsigned level,
-		       uint64_t addr, void *ctx)
+static void migrate_fn(sv_host *h, const leaf *l, void *ctx)
 {
-	uint64_t pfn = (*e & HPTE_ADDR) >> 12, npfn;
-	sv_host_range r = {SV_HOST_EVENT_CLEAR, addr, addr + level_size(level)};
+	uint64_t pfn = (*l->e & HPTE_ADDR) >> 12, npfn;
+	sv_host_range r = {SV_HOST_EVENT_CLEAR, l->addr, l->addr + level_size(l->level)};
 	sv_hpage *pg;
-	unsigned order = level == 2 ? 9 : 0;
+	unsigned order = l->level == 2 ? 9 : 0;
 
-	SV_UNUSED(v);
 	SV_UNUSED(ctx);
-	if (!(*e & HPTE_P) || (*e & HPTE_SPECIAL) || level > 2)
+	if (!(*l->e & HPTE_P) || (*l->e & HPTE_SPECIAL) || l->level > 2)
 		return;
 	pg = sv__phys_page(&h->phys, pfn);
 	if (!pg || pg->map > 1 ||
-	    !(level == 2 ? pg->kind == SV_PAGE_THP : pg->kind == SV_PAGE_ANON))
+	    !(l->level == 2 ? pg->kind == SV_PAGE_THP : pg->kind == SV_PAGE_ANON))
 		return; /* shared, PTE-mapped THP, hugetlb, file, device */
 	npfn = sv__phys_alloc(&h->phys, order, (sv_page_kind)pg->kind);
 	if (npfn == UINT64_MAX)
 		return; /* no target frame: the page stays */
 	hm_ev_start(h, &r);
-	hm_unmap_pages(h, pfn, level);
-	*e = (*e & ~HPTE_ADDR) | (npfn << 12);
-	hm_map_pages(h, npfn, level);
+	hm_unmap_pages(h, pfn, l->level);
+	*l->e = (*l->e & ~HPTE_ADDR) | (npfn << 12);
+	hm_map_pages(h, npfn, l->level);
 	h->stat[SV_HOST_STAT_migrations] += 1ULL << order;
 	hm_ev_end(h, &r);
 }
@@ -767,37 +762,36 @@ static guint64 page_hash(const uint8_t *p)
 	return x;
 }
 
-static void ksm_fn(sv_host *h, sv_vma *v, uint64_t *e, unsigned level,
-		   uint64_t addr, void *ctx)
+static void ksm_fn(sv_host *h, const leaf *l, void *ctx)
 {
 	ksm_ctx *k = ctx;
-	uint64_t pfn = (*e & HPTE_ADDR) >> 12;
-	const uint8_t *bytes = hm_bytes(v, addr);
-	sv_host_range r = {SV_HOST_EVENT_CLEAR, addr, addr + 4096};
+	uint64_t pfn = (*l->e & HPTE_ADDR) >> 12;
+	const uint8_t *bytes = hm_bytes(l->v, l->addr);
+	sv_host_range r = {SV_HOST_EVENT_CLEAR, l->addr, l->addr + 4096};
 	guint64 hash, *key;
-	GSList *l, *head;
+	GSList *it, *head;
 	ksm_page *kp;
 	sv_hpage *pg;
 
-	if (level != 1 || !(*e & HPTE_P) || (*e & HPTE_SPECIAL) ||
-	    v->backing != SV_BACKING_ANON)
+	if (l->level != 1 || !(*l->e & HPTE_P) || (*l->e & HPTE_SPECIAL) ||
+	    l->v->backing != SV_BACKING_ANON)
 		return;
 	pg = sv__phys_page(&h->phys, pfn);
 	if (pg->kind != SV_PAGE_ANON || pg->map > 1)
 		return;
 	hash = page_hash(bytes);
 	head = g_hash_table_lookup(k->stable, &hash);
-	for (l = head; l; l = l->next) {
-		kp = l->data;
+	for (it = head; it; it = it->next) {
+		kp = it->data;
 		if (memcmp(kp->bytes, bytes, 4096))
 			continue;
 		/* write_protect_page, then replace_page: a CLEAR each */
 		hm_ev_start(h, &r);
-		*e &= ~HPTE_RW;
+		*l->e &= ~HPTE_RW;
 		hm_ev_end(h, &r);
 		hm_ev_start(h, &r);
-		hm_clear_leaf(h, e, 1);
-		*e = (kp->pfn << 12) | HPTE_P | HPTE_US | HPTE_A;
+		hm_clear_leaf(h, l->e, 1);
+		*l->e = (kp->pfn << 12) | HPTE_P | HPTE_US | HPTE_A;
 		hm_map_pages(h, kp->pfn, 1);
 		hm_ev_end(h, &r);
 		k->merged++;
@@ -806,7 +800,7 @@ static void ksm_fn(sv_host *h, sv_vma *v, uint64_t *e, unsigned level,
 	}
 	/* the first page with this content becomes a stable KSM page */
 	hm_ev_start(h, &r);
-	*e &= ~HPTE_RW;
+	*l->e &= ~HPTE_RW;
 	pg->kind = SV_PAGE_KSM;
 	hm_ev_end(h, &r);
 	kp = g_new(ksm_page, 1);
@@ -847,20 +841,18 @@ int sv_host_ksm_merge(sv_host *h, uint64_t hva, uint64_t len,
 	return SV_OK;
 }
 
-static void fork_fn(sv_host *h, sv_vma *v, uint64_t *e, unsigned level,
-		    uint64_t addr, void *ctx)
+static void fork_fn(sv_host *h, const leaf *l, void *ctx)
 {
-	uint64_t pfn = (*e & HPTE_ADDR) >> 12, rec[2];
+	uint64_t pfn = (*l->e & HPTE_ADDR) >> 12, rec[2];
 
-	SV_UNUSED(addr);
 	SV_UNUSED(ctx);
-	if (!(*e & HPTE_P))
+	if (!(*l->e & HPTE_P))
 		return;
-	if (v->backing == SV_BACKING_ANON)
-		*e &= ~HPTE_RW; /* COW */
+	if (l->v->backing == SV_BACKING_ANON)
+		*l->e &= ~HPTE_RW; /* COW */
 	rec[0] = pfn;
-	rec[1] = level;
-	hm_map_pages(h, pfn, level); /* the child's mapping */
+	rec[1] = l->level;
+	hm_map_pages(h, pfn, l->level); /* the child's mapping */
 	g_array_append_vals(h->child, rec, 2);
 }
 
@@ -910,16 +902,12 @@ int sv_host_fork_exit(sv_host *h)
 	return SV_OK;
 }
 
-static void soft_dirty_fn(sv_host *h, sv_vma *v, uint64_t *e, unsigned level,
-			  uint64_t addr, void *ctx)
+static void soft_dirty_fn(sv_host *h, const leaf *l, void *ctx)
 {
 	SV_UNUSED(h);
-	SV_UNUSED(v);
-	SV_UNUSED(level);
-	SV_UNUSED(addr);
 	SV_UNUSED(ctx);
-	if (*e & HPTE_P)
-		*e &= ~(HPTE_RW | HPTE_SOFT_DIRTY);
+	if (*l->e & HPTE_P)
+		*l->e &= ~(HPTE_RW | HPTE_SOFT_DIRTY);
 }
 
 int sv_host_clear_refs(sv_host *h)
@@ -939,19 +927,15 @@ typedef struct age_ctx {
 	bool young;
 } age_ctx;
 
-static void age_fn(sv_host *h, sv_vma *v, uint64_t *e, unsigned level,
-		   uint64_t addr, void *ctx)
+static void age_fn(sv_host *h, const leaf *l, void *ctx)
 {
 	age_ctx *a = ctx;
 
 	SV_UNUSED(h);
-	SV_UNUSED(v);
-	SV_UNUSED(level);
-	SV_UNUSED(addr);
-	if ((*e & HPTE_P) && (*e & HPTE_A)) {
+	if ((*l->e & HPTE_P) && (*l->e & HPTE_A)) {
 		a->young = true;
 		if (a->kind != SV_AGE_TEST_YOUNG)
-			*e &= ~HPTE_A;
+			*l->e &= ~HPTE_A;
 	}
 }
 
