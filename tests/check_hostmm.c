@@ -635,6 +635,7 @@ START_TEST(op_age)
 	events.young = true;
 	T_OK(sv_host_age(&young, host, hva, 4096, SV_AGE_CLEAR_FLUSH_YOUNG));
 	ck_assert(young);
+	/* four sv_host_age calls, each asking the one subscriber once */
 	ck_assert_uint_eq(events.ages, 4);
 	ck_assert_uint_eq(HS(host, age_calls), 4);
 	ck_assert_uint_eq(events.ev->len, 0); /* aging is not invalidation */
