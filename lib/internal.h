@@ -46,7 +46,13 @@ typedef struct sv_memslot {
 	uint32_t flags;
 	uint64_t gpa;
 	uint64_t size;
-	uint8_t *mem; /* the bytes: an anonymous MAP_NORESERVE mapping */
+	uint8_t *mem;       /* the bytes: our own MAP_NORESERVE mapping, or the
+			       host process's at hva (NULL while unmapped) */
+	uint64_t hva;       /* with a host attached */
+	uint32_t *lpage[2]; /* disallow_lpage per 2M and 1G page (with a host) */
+	uint64_t *dirty;    /* the dirty bitmap while logging */
+	uint64_t *written;  /* auditor: pages the guest wrote since the last
+			       harvest, while logging */
 } sv_memslot;
 
 typedef struct sv_memslots {
@@ -55,16 +61,25 @@ typedef struct sv_memslots {
 } sv_memslots;
 
 int sv__memslots_init(sv_memslots *ms);
-void sv__memslots_fini(sv_memslots *ms);
+/* own: the slots' bytes are ours to unmap (no host attached). */
+void sv__memslots_fini(sv_memslots *ms, bool own);
 /* The slot holding gpa, or NULL. */
-const sv_memslot *sv__memslot_find(sv_memslots *ms, uint64_t gpa);
+sv_memslot *sv__memslot_find(sv_memslots *ms, uint64_t gpa);
+sv_memslot *sv__memslot_by_id(sv_memslots *ms, uint32_t id);
+/* Points each slot's bytes at the host's memory again (after the host
+ * unmapped or moved some). */
+void sv__memslots_rebind(sv_vm *vm);
 /* Host pointer to the byte at gpa, or NULL outside every slot. */
 static inline uint8_t *sv__gpa_ptr(sv_memslots *ms, uint64_t gpa)
 {
 	const sv_memslot *s = sv__memslot_find(ms, gpa);
 
-	return s ? s->mem + (gpa - s->gpa) : NULL;
+	return s && s->mem ? s->mem + (gpa - s->gpa) : NULL;
 }
+
+/* lib/hostmm: the host process's bytes behind [hva, hva + len) when one
+ * VMA's backing holds all of them, else NULL. */
+uint8_t *sv__host_bytes(sv_host *h, uint64_t hva, uint64_t len);
 
 /* ---- table frames in host-physical memory (lib/frames.c) ------------- */
 
@@ -135,6 +150,7 @@ struct sv_vm {
 	sv_pt *tdp;            /* default nested tree */
 	const sv_pt_format *tdp_fmt;
 	uint64_t *ones_table;  /* what unbacked guest-physical memory reads as */
+	struct sv_mmu *mmu;    /* the hypervisor MMU, once a host is attached */
 	uint64_t stat[SV_VM_STAT__COUNT];
 	char errbuf[256];
 };
@@ -180,6 +196,13 @@ struct sv_vcpu {
 	void *observer_payload;
 	sv_tlb tlb;
 	sv_fast fast[2];       /* [0] data, [1] fetch */
+	bool slow_only;        /* observer or auditor: no fast path */
+	/* Hypervisor MMU state (lib/ept/mmu.c). */
+	bool in_guest;         /* a remote flush must kick it */
+	bool req_flush;        /* KVM_REQ_TLB_FLUSH pending */
+	bool pml_on;           /* log GPAs whose EPT D flag gets set */
+	unsigned pml_n;        /* entries in the page-modification log */
+	uint64_t *pml;         /* 512 GPAs */
 	uint64_t stat[SV_VCPU_STAT__COUNT];
 };
 

@@ -10,7 +10,7 @@
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE */
 #include <sys/mman.h>
 
-#include "internal.h"
+#include "ept/mmu.h"
 
 int sv__memslots_init(sv_memslots *ms)
 {
@@ -19,26 +19,33 @@ int sv__memslots_init(sv_memslots *ms)
 	return SV_OK;
 }
 
-void sv__memslots_fini(sv_memslots *ms)
+static void slot_fini(sv_memslot *s, bool own)
+{
+	if (own && s->mem)
+		munmap(s->mem, s->size);
+	g_free(s->lpage[0]);
+	g_free(s->lpage[1]);
+	g_free(s->dirty);
+	g_free(s->written);
+}
+
+void sv__memslots_fini(sv_memslots *ms, bool own)
 {
 	guint i;
 
 	if (!ms->slots)
 		return;
-	for (i = 0; i < ms->slots->len; i++) {
-		sv_memslot *s = &g_array_index(ms->slots, sv_memslot, i);
-
-		munmap(s->mem, s->size);
-	}
+	for (i = 0; i < ms->slots->len; i++)
+		slot_fini(&g_array_index(ms->slots, sv_memslot, i), own);
 	g_array_free(ms->slots, TRUE);
 	ms->slots = NULL;
 }
 
-const sv_memslot *sv__memslot_find(sv_memslots *ms, uint64_t gpa)
+sv_memslot *sv__memslot_find(sv_memslots *ms, uint64_t gpa)
 {
 	GArray *a = ms->slots;
 	guint lo = 0, hi = a->len;
-	const sv_memslot *s;
+	sv_memslot *s;
 
 	if (ms->last < a->len) {
 		s = &g_array_index(a, sv_memslot, ms->last);
@@ -71,85 +78,241 @@ static int slot_index_by_id(sv_memslots *ms, uint32_t id)
 	return -1;
 }
 
-int sv_memslot_set(sv_vm *vm, const sv_memslot_region *r)
+sv_memslot *sv__memslot_by_id(sv_memslots *ms, uint32_t id)
 {
-	sv_memslots *ms;
-	sv_memslot s;
-	guint i, at;
-	int old;
+	int i = slot_index_by_id(ms, id);
 
-	if (!vm || !r)
-		return sv__err(vm, SV_EINVAL, "sv_memslot_set: NULL argument");
-	ms = &vm->memslots;
-	if (r->version != SV_MEMSLOT_REGION_VERSION)
+	return i < 0 ? NULL : &g_array_index(ms->slots, sv_memslot, (guint)i);
+}
+
+void sv__memslots_rebind(sv_vm *vm)
+{
+	guint i;
+
+	for (i = 0; i < vm->memslots.slots->len; i++) {
+		sv_memslot *s = &g_array_index(vm->memslots.slots, sv_memslot, i);
+
+		s->mem = sv__host_bytes(vm->mmu->host, s->hva, s->size);
+	}
+}
+
+/* Inserts s keeping the array sorted by gpa. */
+static void slot_insert(sv_memslots *ms, const sv_memslot *s)
+{
+	guint at;
+
+	for (at = 0; at < ms->slots->len; at++)
+		if (g_array_index(ms->slots, sv_memslot, at).gpa > s->gpa)
+			break;
+	g_array_insert_vals(ms->slots, at, s, 1);
+	ms->last = 0;
+}
+
+/*
+ * lpage_info (arch/x86/kvm/x86.c, kvm_alloc_memslot_metadata): for the 2M
+ * and the 1G level, one disallow count per large page the slot touches.
+ * The first is disallowed when the slot starts unaligned, the last when it
+ * ends unaligned, and every one when gfn and hva are not congruent modulo
+ * the large page (a huge SPTE would map the wrong host pages).
+ */
+static int lpage_setup(sv_memslot *s)
+{
+	uint64_t base = s->gpa >> 12, npages = s->size >> 12;
+	unsigned i;
+
+	for (i = 0; i < 2; i++) {
+		unsigned shift = 9 * (i + 1);
+		uint64_t mask = (1ULL << shift) - 1;
+		uint64_t n = ((base + npages - 1) >> shift) - (base >> shift) + 1;
+		uint64_t j;
+
+		g_free(s->lpage[i]);
+		s->lpage[i] = g_try_new0(uint32_t, n);
+		if (!s->lpage[i])
+			return SV_ENOMEM;
+		if (base & mask)
+			s->lpage[i][0]++;
+		if ((base + npages) & mask)
+			s->lpage[i][n - 1]++;
+		if ((base ^ (s->hva >> 12)) & mask)
+			for (j = 0; j < n; j++)
+				s->lpage[i][j]++;
+	}
+	return SV_OK;
+}
+
+static int check_region(sv_vm *vm, const sv_memslot_region *r, uint64_t hva)
+{
+	uint32_t known = SV_MEMSLOT_READONLY | (vm->mmu ? SV_MEMSLOT_LOG_DIRTY : 0);
+
+	if (r->version != 1 && r->version != SV_MEMSLOT_REGION_VERSION)
 		return sv__err(vm, SV_EINVAL,
 			       "memslot region: version %u, expected %u",
 			       r->version, SV_MEMSLOT_REGION_VERSION);
 	if (r->slot >= 32768)
 		return sv__err(vm, SV_EINVAL,
 			       "memslot %u: slot ids go up to 32767", r->slot);
-	if (r->flags & ~SV_MEMSLOT_READONLY)
+	if (r->flags & ~known)
 		return sv__err(vm, SV_EINVAL,
-			       "memslot %u: unknown flags 0x%x", r->slot,
-			       r->flags & ~SV_MEMSLOT_READONLY);
-	if ((r->gpa | r->size) & 0xfff)
+			       "memslot %u: unknown flags 0x%x%s", r->slot,
+			       r->flags & ~known,
+			       vm->mmu ? "" : " (dirty logging needs the "
+					      "hypervisor MMU: sv_mmu_attach)");
+	if ((r->gpa | r->size | hva) & 0xfff)
 		return sv__err(vm, SV_EALIGN,
-			       "memslot %u: gpa 0x%" PRIx64 " and size 0x%" PRIx64
-			       " must be 4K-aligned",
-			       r->slot, r->gpa, r->size);
-	old = slot_index_by_id(ms, r->slot);
-	if (r->size == 0) {
-		sv_memslot *d;
-
-		if (old < 0)
-			return sv__err(vm, SV_ENOENT,
-				       "memslot %u: no such slot to delete",
-				       r->slot);
-		d = &g_array_index(ms->slots, sv_memslot, old);
-		munmap(d->mem, d->size);
-		g_array_remove_index(ms->slots, (guint)old);
-		ms->last = 0;
-		vm->stat[SV_VM_STAT_memslots]--;
-		return SV_OK;
-	}
-	if (r->gpa + r->size < r->gpa ||
-	    r->gpa + r->size > (1ULL << vm->opts.maxphyaddr))
+			       "memslot %u: gpa 0x%" PRIx64 ", size 0x%" PRIx64
+			       " and hva 0x%" PRIx64 " must be 4K-aligned "
+			       "(KVM: EINVAL)",
+			       r->slot, r->gpa, r->size, hva);
+	if (r->size && (r->gpa + r->size < r->gpa ||
+			r->gpa + r->size > (1ULL << vm->opts.maxphyaddr)))
 		return sv__err(vm, SV_ERANGE,
 			       "memslot %u: [0x%" PRIx64 ", +0x%" PRIx64
 			       ") goes past MAXPHYADDR (%u bits)",
 			       r->slot, r->gpa, r->size, vm->opts.maxphyaddr);
-	if (old >= 0)
+	return SV_OK;
+}
+
+static int check_overlap(sv_vm *vm, const sv_memslot_region *r)
+{
+	guint i;
+
+	for (i = 0; i < vm->memslots.slots->len; i++) {
+		const sv_memslot *o =
+			&g_array_index(vm->memslots.slots, sv_memslot, i);
+
+		if (o->id != r->slot && r->gpa < o->gpa + o->size &&
+		    o->gpa < r->gpa + r->size)
+			return sv__err(vm, SV_EOVERLAP,
+				       "memslot %u: [0x%" PRIx64 ", 0x%" PRIx64
+				       ") overlaps slot %u (KVM: EEXIST)",
+				       r->slot, r->gpa, r->gpa + r->size, o->id);
+	}
+	return SV_OK;
+}
+
+/* A change to an existing slot: delete, move or flags (KVM_MR_*). */
+static int slot_change(sv_vm *vm, int idx, const sv_memslot_region *r,
+		       uint64_t hva)
+{
+	sv_memslots *ms = &vm->memslots;
+	sv_memslot *o = &g_array_index(ms->slots, sv_memslot, (guint)idx);
+	sv_memslot moved;
+	int rc;
+
+	if (r->size == 0) {
+		sv_memslot gone = *o;
+
+		g_array_remove_index(ms->slots, (guint)idx);
+		ms->last = 0;
+		if (vm->mmu)
+			sv__mmu_slot_removed(vm->mmu, &gone);
+		slot_fini(&gone, !vm->mmu);
+		vm->stat[SV_VM_STAT_memslots]--;
+		return SV_OK;
+	}
+	if (!vm->mmu)
 		return sv__err(vm, SV_EEXIST,
 			       "memslot %u: exists; delete it (size 0) first",
 			       r->slot);
-	for (i = 0; i < ms->slots->len; i++) {
-		const sv_memslot *o = &g_array_index(ms->slots, sv_memslot, i);
-
-		if (r->gpa < o->gpa + o->size && o->gpa < r->gpa + r->size)
-			return sv__err(vm, SV_EOVERLAP,
-				       "memslot %u: [0x%" PRIx64 ", 0x%" PRIx64
-				       ") overlaps slot %u",
-				       r->slot, r->gpa, r->gpa + r->size, o->id);
+	if (r->size != o->size || hva != o->hva ||
+	    ((r->flags ^ o->flags) & SV_MEMSLOT_READONLY))
+		return sv__err(vm, SV_EINVAL,
+			       "memslot %u: an existing slot may only move or "
+			       "change SV_MEMSLOT_LOG_DIRTY; size, hva and "
+			       "READONLY stay (KVM: EINVAL)",
+			       r->slot);
+	if (r->gpa != o->gpa) {
+		rc = check_overlap(vm, r);
+		if (rc)
+			return rc;
+		moved = *o;
+		moved.lpage[0] = moved.lpage[1] = NULL;
+		moved.gpa = r->gpa;
+		if (lpage_setup(&moved)) {
+			g_free(moved.lpage[0]);
+			return sv__err(vm, SV_ENOMEM, "memslot %u: no memory",
+				       r->slot);
+		}
+		/* The old range goes away as a deletion would take it. */
+		sv__mmu_slot_removed(vm->mmu, o);
+		g_free(o->lpage[0]);
+		g_free(o->lpage[1]);
+		g_array_remove_index(ms->slots, (guint)idx);
+		moved.flags = r->flags;
+		slot_insert(ms, &moved);
+		o = sv__memslot_by_id(ms, r->slot);
+		if (o->dirty && !(o->flags & SV_MEMSLOT_LOG_DIRTY)) {
+			g_free(o->dirty);
+			o->dirty = NULL;
+		}
+		return sv__mmu_slot_created(vm->mmu, o);
 	}
+	if (r->flags == o->flags) /* nothing changes, as in KVM */
+		return SV_OK;
+	o->flags = r->flags;
+	if (r->flags & SV_MEMSLOT_LOG_DIRTY)
+		sv__mmu_log_start(vm->mmu, o);
+	else
+		sv__mmu_log_stop(vm->mmu, o);
+	sv__mmu_gen_bump(vm->mmu);
+	return o->dirty || !(r->flags & SV_MEMSLOT_LOG_DIRTY)
+		       ? SV_OK
+		       : sv__err(vm, SV_ENOMEM, "memslot %u: no memory for the "
+						"dirty bitmap", r->slot);
+}
+
+int sv_memslot_set(sv_vm *vm, const sv_memslot_region *r)
+{
+	sv_memslots *ms;
+	sv_memslot s = {0};
+	uint64_t hva;
+	int old, rc;
+
+	if (!vm || !r)
+		return sv__err(vm, SV_EINVAL, "sv_memslot_set: NULL argument");
+	ms = &vm->memslots;
+	hva = r->version >= 2 ? r->hva : 0;
+	rc = check_region(vm, r, hva);
+	if (rc)
+		return rc;
+	old = slot_index_by_id(ms, r->slot);
+	if (old >= 0)
+		return slot_change(vm, old, r, hva);
+	if (r->size == 0)
+		return sv__err(vm, SV_ENOENT,
+			       "memslot %u: no such slot to delete", r->slot);
+	rc = check_overlap(vm, r);
+	if (rc)
+		return rc;
 	s.id = r->slot;
 	s.flags = r->flags;
 	s.gpa = r->gpa;
 	s.size = r->size;
-	s.mem = mmap(NULL, r->size, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (s.mem == MAP_FAILED)
-		return sv__err(vm, SV_ENOMEM,
-			       "memslot %u: cannot reserve 0x%" PRIx64 " bytes",
-			       r->slot, r->size);
-	/* Guest page tables in here are read at random by walks: huge pages
-	 * keep the host's TLB misses down.  Only a hint. */
-	madvise(s.mem, r->size, MADV_HUGEPAGE);
-	for (at = 0; at < ms->slots->len; at++)
-		if (g_array_index(ms->slots, sv_memslot, at).gpa > s.gpa)
-			break;
-	g_array_insert_val(ms->slots, at, s);
-	ms->last = 0;
+	s.hva = hva;
+	if (vm->mmu) {
+		s.mem = sv__host_bytes(vm->mmu->host, hva, r->size);
+		if (lpage_setup(&s)) {
+			slot_fini(&s, false);
+			return sv__err(vm, SV_ENOMEM, "memslot %u: no memory",
+				       r->slot);
+		}
+	} else {
+		s.mem = mmap(NULL, r->size, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (s.mem == MAP_FAILED)
+			return sv__err(vm, SV_ENOMEM,
+				       "memslot %u: cannot reserve 0x%" PRIx64
+				       " bytes",
+				       r->slot, r->size);
+		/* Guest page tables in here are read at random by walks:
+		 * huge pages keep the host's TLB misses down.  A hint. */
+		madvise(s.mem, r->size, MADV_HUGEPAGE);
+	}
+	slot_insert(ms, &s);
 	vm->stat[SV_VM_STAT_memslots]++;
+	if (vm->mmu)
+		return sv__mmu_slot_created(vm->mmu, sv__memslot_by_id(ms, r->slot));
 	return SV_OK;
 }
 
@@ -163,7 +326,7 @@ static int gpa_copy(sv_vm *vm, uint64_t gpa, void *buf, size_t len, bool in)
 		const sv_memslot *s = sv__memslot_find(&vm->memslots, gpa);
 		size_t n;
 
-		if (!s)
+		if (!s || !s->mem)
 			return sv__err(vm, SV_EFAULT,
 				       "gpa 0x%" PRIx64 " is in no memslot", gpa);
 		n = (size_t)MIN((uint64_t)len, s->gpa + s->size - gpa);

@@ -27,6 +27,15 @@ static uint64_t *tree_table(void *ctx, unsigned level, uint64_t pa)
 	return sv__frames_ptr(&pt->vm->tdp_frames, pa);
 }
 
+/* The VM's own nested tree belongs to the hypervisor MMU once one is
+ * attached: edits behind its back would desynchronise its counts. */
+static const char mmu_owned_msg[] =
+	"the hypervisor MMU owns the VM's nested tree";
+static bool mmu_owned(const sv_pt *pt)
+{
+	return pt->vm_owned && pt->vm->mmu;
+}
+
 /* A walker over the tree as the host sees it (no counting, no caches). */
 static void tree_walker(sv_pt *pt, sv_pt_walker *w)
 {
@@ -293,6 +302,8 @@ int sv_pt_map(sv_pt *pt, uint64_t addr, uint64_t target, uint64_t size,
 
 	if (!pt)
 		return sv__err(NULL, SV_EINVAL, "sv_pt_map: NULL tree");
+	if (mmu_owned(pt))
+		return sv__err(pt->vm, SV_EBUSY, "pt map: %s", mmu_owned_msg);
 	if (!level)
 		return sv__err(pt->vm, SV_EINVAL,
 			       "pt map: page size 0x%" PRIx64
@@ -359,6 +370,8 @@ int sv_pt_unmap(sv_pt *pt, uint64_t addr, uint64_t size)
 
 	if (!pt)
 		return sv__err(NULL, SV_EINVAL, "sv_pt_unmap: NULL tree");
+	if (mmu_owned(pt))
+		return sv__err(pt->vm, SV_EBUSY, "pt unmap: %s", mmu_owned_msg);
 	if ((addr | size) & 0xfff || addr + size < addr)
 		return sv__err(pt->vm, SV_EALIGN,
 			       "pt unmap: addr 0x%" PRIx64 " and size 0x%" PRIx64
@@ -422,8 +435,11 @@ int sv_pt_read(sv_pt *pt, uint64_t addr, unsigned level, uint64_t *entry)
 int sv_pt_write(sv_pt *pt, uint64_t addr, unsigned level, uint64_t entry)
 {
 	uint64_t *p = NULL;
-	int rc = entry_ptr(pt, addr, level, &p);
+	int rc;
 
+	if (pt && mmu_owned(pt))
+		return sv__err(pt->vm, SV_EBUSY, "pt write: %s", mmu_owned_msg);
+	rc = entry_ptr(pt, addr, level, &p);
 	if (!rc)
 		*p = entry;
 	return rc;

@@ -1,7 +1,7 @@
 /*
  * lib/vm.c - creating and freeing a VM; VM-wide counters.
  */
-#include "internal.h"
+#include "ept/mmu.h"
 
 void sv_vm_options_init(sv_vm_options *opts)
 {
@@ -122,7 +122,8 @@ void sv_vm_free(sv_vm *vm)
 		sv_pt_free(vm->tdp);
 	}
 	sv__frames_fini(&vm->tdp_frames);
-	sv__memslots_fini(&vm->memslots);
+	sv__memslots_fini(&vm->memslots, !vm->mmu);
+	sv__mmu_free(vm->mmu);
 	g_free(vm->ones_table);
 	g_free(vm);
 }

@@ -87,7 +87,7 @@ END_TEST
 START_TEST(memslots)
 {
 	sv_vm *vm = t_vm();
-	sv_memslot_region r = {SV_MEMSLOT_REGION_VERSION, 1, 0, 0x100000, 0x100000};
+	sv_memslot_region r = {SV_MEMSLOT_REGION_VERSION, 1, 0, 0x100000, 0x100000, 0};
 	uint8_t buf[8] = {1, 2, 3, 4, 5, 6, 7, 8}, back[8];
 
 	T_OK(sv_memslot_set(vm, &r));

@@ -17,7 +17,7 @@ sv_vm *t_vm(void)
 
 void t_slot(sv_vm *vm, uint32_t id, uint64_t gpa, uint64_t size)
 {
-	sv_memslot_region r = {SV_MEMSLOT_REGION_VERSION, id, 0, gpa, size};
+	sv_memslot_region r = {SV_MEMSLOT_REGION_VERSION, id, 0, gpa, size, 0};
 
 	T_OK(sv_memslot_set(vm, &r));
 }

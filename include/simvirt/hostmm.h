@@ -131,6 +131,17 @@ typedef enum sv_madvise {
 SV_API int sv_host_madvise(sv_host *h, uint64_t hva, uint64_t len,
 			   sv_madvise advice);
 
+/* What one VMA is (for /proc/PID/maps-like queries and sizing policies). */
+typedef struct sv_host_vma {
+	uint64_t start, end;
+	unsigned prot;          /* SV_PROT_* */
+	sv_host_backing backing;
+	uint64_t page_size;     /* vma_kernel_pagesize: 4K, or the hugetlb size */
+} sv_host_vma;
+
+/* The VMA holding hva; SV_ENOMEM (as find_vma fails) if none does. */
+SV_API int sv_host_vma_info(sv_host_vma *out, const sv_host *h, uint64_t hva);
+
 /* ---- faults and lookups ------------------------------------------------- */
 
 /* What the host page tables map at one HVA. */

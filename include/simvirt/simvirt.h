@@ -12,6 +12,7 @@
 #include "config.h"
 #include "ept.h"
 #include "hostmm.h"
+#include "mmu.h"
 #include "pt.h"
 #include "stats.h"
 #include "vcpu.h"

@@ -65,7 +65,20 @@ extern "C" {
 	X(invept, "INVEPT executed")                                           \
 	X(asid_flush, "SVM ASID flushes (TLB_CONTROL, INVLPGA)")               \
 	X(tlb_flush, "whole-context TLB flushes of this vCPU (KVM's tlb_flush)") \
-	X(tlb_entries_dropped, "cached entries removed by invalidations")
+	X(tlb_entries_dropped, "cached entries removed by invalidations")   \
+	X(exits, "VM exits the MMU handled (violations, misconfigs, PML)") \
+	X(pf_taken, "TDP faults taken by the MMU (KVM's pf_taken)")          \
+	X(pf_fixed, "faults that installed an SPTE (KVM's pf_fixed)")        \
+	X(pf_fast, "faults fixed or found spurious locklessly (pf_fast)")    \
+	X(pf_spurious, "faults that found nothing to do (pf_spurious)")      \
+	X(pf_emulate, "faults sent to emulation (pf_emulate)")               \
+	X(pf_mmio_spte_created, "MMIO SPTEs installed "                      \
+				"(pf_mmio_spte_created)")                    \
+	X(pf_retry, "faults retried: they raced an invalidation")            \
+	X(pf_efault, "faults the host could not serve (-EFAULT to userspace)") \
+	X(mmio_exits, "exits to userspace for MMIO emulation")               \
+	X(pml_full_exits, "page-modification-log-full exits")                \
+	X(pml_entries, "GPAs written to the page-modification log")
 
 #define SV__STAT_ENUM(name, desc) SV_VCPU_STAT_##name,
 typedef enum sv_vcpu_stat { SV_VCPU_STAT_LIST(SV__STAT_ENUM) SV_VCPU_STAT__COUNT } sv_vcpu_stat;
@@ -75,7 +88,27 @@ typedef enum sv_vcpu_stat { SV_VCPU_STAT_LIST(SV__STAT_ENUM) SV_VCPU_STAT__COUNT
 #define SV_VM_STAT_LIST(X)                                                  \
 	X(tdp_table_pages, "EPT/NPT table pages in use")                    \
 	X(guest_table_pages, "guest page-table pages built by the library") \
-	X(memslots, "memslots in use")
+	X(memslots, "memslots in use")                                      \
+	X(pages_4k, "4K leaf SPTEs present (KVM's pages_4k)")               \
+	X(pages_2m, "2M leaf SPTEs present (pages_2m)")                     \
+	X(pages_1g, "1G leaf SPTEs present (pages_1g)")                     \
+	X(nx_lpage_splits, "tables made because NX forbade a huge page")    \
+	X(remote_tlb_flush_requests, "remote TLB flushes asked for")        \
+	X(remote_tlb_flush, "remote TLB flushes that kicked a vCPU")        \
+	X(zap_leaf_4k, "4K leaf SPTEs zapped")                              \
+	X(zap_leaf_2m, "2M leaf SPTEs zapped")                              \
+	X(zap_leaf_1g, "1G leaf SPTEs zapped")                              \
+	X(zap_table, "non-leaf SPTEs zapped with their tables")             \
+	X(split_2m, "2M SPTEs split into 512 4K SPTEs")                     \
+	X(split_1g, "1G SPTEs split into 512 2M SPTEs")                     \
+	X(recover_2m, "2M SPTEs rebuilt in place from 4K tables")           \
+	X(recover_1g, "1G SPTEs rebuilt in place from 2M tables")           \
+	X(wrprot, "leaf SPTEs write-protected (or D cleared) for logging")  \
+	X(dirty_marked, "pages marked dirty in a dirty bitmap")             \
+	X(invalidations, "MMU-notifier invalidations received")             \
+	X(age_young, "aging calls that found a young SPTE")                 \
+	X(memslot_updates, "memslot changes (each moves the generation)")   \
+	X(mmio_gen_wraps, "MMIO generation wraps (zap all, fast)")
 
 #define SV__STAT_ENUM(name, desc) SV_VM_STAT_##name,
 typedef enum sv_vm_stat { SV_VM_STAT_LIST(SV__STAT_ENUM) SV_VM_STAT__COUNT } sv_vm_stat;

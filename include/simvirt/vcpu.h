@@ -34,6 +34,11 @@ typedef enum sv_fault_kind {
 	SV_FAULT_NPF,            /* error_code = EXITINFO1, gpa = EXITINFO2 */
 	SV_FAULT_MCE,            /* machine check from a TLB multi-match */
 	SV_FAULT_TLB_CONFLICT,   /* conflict abort from a TLB multi-match */
+	/* With the hypervisor MMU (simvirt/mmu.h), an exit it could not
+	 * resolve in the kernel: */
+	SV_FAULT_MMIO,           /* KVM_EXIT_MMIO at gpa: emulate the access */
+	SV_FAULT_EFAULT,         /* the host cannot serve gpa: -EFAULT */
+	SV_FAULT_RETRY,          /* still racing an invalidation: run again */
 } sv_fault_kind;
 
 /** Which stage of the two-dimensional translation stopped the access. */
@@ -67,6 +72,7 @@ typedef struct sv_xlate {
 	uint64_t page_size; /* size of the combined TLB entry used */
 	uint32_t cycles;    /* cycles this access was charged */
 	uint32_t refs;      /* paging-structure references it made */
+	uint32_t exits;     /* VM exits the MMU handled on the way */
 	sv_xlate_source source;
 	sv_fault fault;     /* kind != SV_FAULT_NONE: the access did not complete */
 } sv_xlate;

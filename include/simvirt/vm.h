@@ -71,22 +71,30 @@ SV_API sv_vcpu *sv_vm_vcpu(sv_vm *vm, unsigned i);
 
 /* ---- guest-physical memory ------------------------------------------- */
 
-#define SV_MEMSLOT_READONLY (1U << 1) /* as KVM_MEM_READONLY */
+#define SV_MEMSLOT_LOG_DIRTY (1U << 0) /* as KVM_MEM_LOG_DIRTY_PAGES */
+#define SV_MEMSLOT_READONLY (1U << 1)  /* as KVM_MEM_READONLY */
 
-#define SV_MEMSLOT_REGION_VERSION 1
+#define SV_MEMSLOT_REGION_VERSION 2
 typedef struct sv_memslot_region {
-	unsigned version;  /* SV_MEMSLOT_REGION_VERSION */
+	unsigned version;  /* SV_MEMSLOT_REGION_VERSION (1: no hva field) */
 	uint32_t slot;     /* slot id, < 32768 */
 	uint32_t flags;    /* SV_MEMSLOT_* */
 	uint64_t gpa;      /* 4K-aligned guest-physical base */
 	uint64_t size;     /* 4K-aligned size; 0 deletes the slot */
+	uint64_t hva;      /* with a host attached (simvirt/mmu.h): the
+			      userspace address the slot maps, 4K-aligned */
 } sv_memslot_region;
 
 /**
- * Creates, resizes-by-recreation or deletes a memslot, with the bytes
- * behind it (zero-filled, reserved lazily: a sparse slot costs only what is
- * touched).  Misaligned gpa/size is SV_EALIGN; a range overlapping another
- * slot is SV_EOVERLAP; deleting a slot that does not exist is SV_ENOENT.
+ * KVM_SET_USER_MEMORY_REGION.  Without a host attached, the VM owns the
+ * bytes (zero-filled, reserved lazily: a sparse slot costs only what is
+ * touched) and the call creates or deletes a slot.  With a host, the bytes
+ * are the host process's at hva and the call has KVM's meanings: create; an
+ * existing slot with the same size, hva and READONLY flag is moved (new
+ * gpa) or has its LOG_DIRTY flag changed; size 0 deletes.  Errors are
+ * KVM's: misaligned gpa/size/hva SV_EALIGN (EINVAL); overlap SV_EOVERLAP
+ * (EEXIST); any other change to an existing slot SV_EINVAL; deleting a slot
+ * that does not exist SV_ENOENT.  A failed call changes nothing.
  */
 SV_API int sv_memslot_set(sv_vm *vm, const sv_memslot_region *r);
 

@@ -14,7 +14,7 @@
  *  3. STLB (4K/2M array and 1G array), the same way; a hit refills L1.
  *  4. A miss in both walks (lib/cpu/gwalk.c) and fills L1 and STLB.
  */
-#include "../internal.h"
+#include "../ept/mmu.h"
 
 _Static_assert(SV_VCPU_STAT_reads + SV_ACCESS_WRITE == SV_VCPU_STAT_writes &&
 		       SV_VCPU_STAT_reads + SV_ACCESS_FETCH == SV_VCPU_STAT_fetches,
@@ -219,6 +219,10 @@ static sv_tlbe *lookup_group(sv_vcpu *v, const sv_tlb_array *arrays,
 		return nh ? hits[0] : NULL;
 	*conflict = true;
 	v->stat[SV_VCPU_STAT_tlb_conflicts]++;
+	if (v->vm->mmu && v->vm->mmu->opts.audit)
+		sv__audit(v->vm->mmu, SV_AUDIT_tlb_multi_match,
+			  "vcpu %u: gva 0x%" PRIx64 " matched %u TLB entries "
+			  "of different page sizes", v->index, addr, nh);
 	if (v->tlb.conflict == SV_TLB_CONFLICT_MCE ||
 	    v->tlb.conflict == SV_TLB_CONFLICT_ABORT)
 		return NULL;
@@ -345,7 +349,7 @@ static int try_level(sv_vcpu *v, bool l1, uint64_t gva, sv_access acc,
 	sv_tlb__touch(&v->tlb, e);
 	v->stat[hit_stat(fetch, l1, e->shift)]++;
 	*found = e;
-	if (l1 && !conflict && !v->observer)
+	if (l1 && !conflict && !v->slow_only)
 		fast_set(v, e, gva, fetch, hit_stat(fetch, true, e->shift));
 	result_from(out, e, gva);
 	return LVL_HIT;
@@ -408,13 +412,52 @@ done:
 	out->cycles += (uint32_t)(v->stat[SV_VCPU_STAT_cycles] - before);
 }
 
+/* Exits the MMU may resolve in a row before the access gives up: a fault
+ * that keeps racing an invalidation, or keeps being fixed and re-faulting,
+ * returns SV_FAULT_RETRY instead of spinning. */
+#define MAX_EXITS 8
+
+static bool is_tdp_exit(sv_fault_kind k)
+{
+	return k == SV_FAULT_EPT_VIOLATION || k == SV_FAULT_EPT_MISCONFIG ||
+	       k == SV_FAULT_NPF;
+}
+
+/* translate_page, with the hypervisor MMU resolving nested faults. */
+static void translate_mmu(sv_vcpu *v, uint64_t gva, sv_access acc,
+			  sv_xlate *out)
+{
+	unsigned n;
+
+	translate_page(v, gva, acc, out);
+	if (!v->vm->mmu)
+		return;
+	for (n = 0; is_tdp_exit(out->fault.kind); n++) {
+		if (n == MAX_EXITS) {
+			out->fault.kind = SV_FAULT_RETRY;
+			break;
+		}
+		out->exits++;
+		if (!sv__mmu_exit(v, &out->fault))
+			break;
+		sv__mmu_enter(v);
+		translate_page(v, gva, acc, out);
+	}
+	sv__mmu_enter(v);
+	if (SV_UNLIKELY(v->vm->mmu->opts.audit) &&
+	    out->fault.kind == SV_FAULT_NONE)
+		sv__audit_access(v, acc, out);
+}
+
 static int access_slow(sv_vcpu *v, uint64_t gva, uint32_t size,
 		       sv_access acc, sv_xlate *out)
 {
 	memset(out, 0, sizeof(*out));
 	v->stat[SV_VCPU_STAT_accesses]++;
 	v->stat[SV_VCPU_STAT_reads + acc]++;
-	translate_page(v, gva, acc, out);
+	if (v->vm->mmu)
+		sv__mmu_enter(v);
+	translate_mmu(v, gva, acc, out);
 	if (out->fault.kind == SV_FAULT_NONE &&
 	    (gva & 0xfff) + size > 0x1000) {
 		/* The access continues on the next page, which must translate
@@ -422,9 +465,10 @@ static int access_slow(sv_vcpu *v, uint64_t gva, uint32_t size,
 		sv_xlate second;
 
 		memset(&second, 0, sizeof(second));
-		translate_page(v, (gva | 0xfff) + 1, acc, &second);
+		translate_mmu(v, (gva | 0xfff) + 1, acc, &second);
 		out->cycles += second.cycles;
 		out->refs += second.refs;
+		out->exits += second.exits;
 		if (second.fault.kind != SV_FAULT_NONE)
 			out->fault = second.fault;
 	}
@@ -472,6 +516,7 @@ void sv_vcpu_set_walk_observer(sv_vcpu *v, sv_walk_observer_fn fn,
 		return;
 	v->observer = fn;
 	v->observer_payload = payload;
+	v->slow_only = fn || (v->vm->mmu && v->vm->mmu->opts.audit);
 	sv__guest_walker_setup(v);
 	sv__nested_walker_setup(v);
 	/* With an observer every access takes the full path, so that TLB

@@ -23,7 +23,7 @@
  *  6. An EPT violation also drops the cached translations of that GPA and
  *     linear address, as the SDM says it invalidates them.
  */
-#include "../internal.h"
+#include "mmu.h"
 
 static const sv_tlb_array npwc_array[SV_PT_MAX_LEVELS + 1] = {
 	[2] = SV_TLB_npwc_l2, [3] = SV_TLB_npwc_l3,
@@ -171,7 +171,10 @@ bool sv__nested_translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
 	sv_vm *vm = v->vm;
 	const sv_costs *c = &vm->opts.costs;
 	bool ept = vm->opts.tdp == SV_TDP_EPT;
-	bool ad = ept && vm->opts.tdp_ad;
+	/* NPT entries always have A/D flags; EPT ones with EPTP bit 6. */
+	bool ad = !ept || vm->opts.tdp_ad;
+	uint64_t abit = ept ? SV_EPT_A : SV_PTE_A;
+	uint64_t dbit = ept ? SV_EPT_D : SV_PTE_D;
 	sv_tlb_key key = {v->ep4ta, ept ? 0 : v->regs.vpid, 0};
 	sv_tlbe *hits[3], proto = {0};
 	uint8_t perm_in = 0xff, perm;
@@ -245,14 +248,17 @@ bool sv__nested_translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
 
 	/* 5. EPT A/D flags (nothing to set when every entry has A and, for
 	 * a write, the leaf has D). */
-	if (ad && !((w.and_bits & SV_EPT_A) &&
-		    (acc != SV_ACCESS_WRITE || (w.entry[w.level] & SV_EPT_D)))) {
+	if (ad && !((w.and_bits & abit) &&
+		    (acc != SV_ACCESS_WRITE || (w.entry[w.level] & dbit)))) {
 		for (level = w.start; level >= w.level; level--) {
-			uint64_t set = SV_EPT_A;
+			uint64_t set = abit;
 
 			if (level == w.level && acc == SV_ACCESS_WRITE)
-				set |= SV_EPT_D;
+				set |= dbit;
 			if ((w.entry[level] & set) != set) {
+				/* PML logs the GPA whose leaf D goes 0 -> 1 */
+				if (v->pml_on && (set & ~w.entry[level] & dbit))
+					sv__pml_log(v, gpa);
 				*w.ptr[level] |= set;
 				v->stat[SV_VCPU_STAT_nested_ad_updates]++;
 				sv__charge(v, c->ad_update);
@@ -284,7 +290,7 @@ bool sv__nested_translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
 	proto.gpa = gpa & ~((1ULL << proto.shift) - 1);
 	proto.perm = perm;
 	proto.flags = SV_TLBE_VALID;
-	if (!ad || acc == SV_ACCESS_WRITE || (w.entry[w.level] & SV_EPT_D))
+	if (!ad || acc == SV_ACCESS_WRITE || (w.entry[w.level] & dbit))
 		proto.flags |= SV_TLBE_DIRTY;
 	sv_tlb__fill(&v->tlb, SV_TLB_ntlb, &proto);
 

@@ -608,3 +608,44 @@ int sv_host_page_info(sv_host_page *out, const sv_host *h, uint64_t pfn)
 	return sv__err(NULL, SV_ENOENT, "pfn 0x%" PRIx64 " is not RAM or a "
 					"mapped device range", pfn);
 }
+
+uint8_t *sv__host_bytes(sv_host *h, uint64_t hva, uint64_t len)
+{
+	sv_vma *v = hm_vma_find(h, hva);
+	uint64_t end = hva + len;
+
+	if (!v)
+		return NULL;
+	/* Further VMAs must continue the same backing without a gap (an
+	 * mprotect or madvise splits one mmap into several). */
+	for (;;) {
+		sv_vma *n;
+
+		if (end <= v->end)
+			return hm_bytes(hm_vma_find(h, hva), hva);
+		n = hm_vma_find(h, v->end);
+		if (!n || n->bk != v->bk || n->bk_off != v->bk_off + (v->end - v->start))
+			return NULL;
+		v = n;
+	}
+}
+
+int sv_host_vma_info(sv_host_vma *out, const sv_host *h, uint64_t hva)
+{
+	const sv_vma *v;
+
+	if (!out || !h)
+		return sv__err(NULL, SV_EINVAL, "sv_host_vma_info: NULL argument");
+	v = hm_vma_find((sv_host *)h, hva);
+	if (!v)
+		return sv__err(NULL, SV_ENOMEM,
+			       "hva 0x%" PRIx64 " is in no VMA", hva);
+	out->start = v->start;
+	out->end = v->end;
+	out->prot = v->prot;
+	out->backing = v->backing;
+	out->page_size = v->backing == SV_BACKING_HUGETLB_2M   ? SV_PAGE_2M
+			 : v->backing == SV_BACKING_HUGETLB_1G ? SV_PAGE_1G
+							       : SV_PAGE_4K;
+	return SV_OK;
+}

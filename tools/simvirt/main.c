@@ -106,7 +106,7 @@ static int cmd_run(int argc, char **argv)
 	g_autoptr(GError) err = NULL;
 	sv_vm_options o = SV_VM_OPTIONS_INIT;
 	sv_pt_options po = {SV_PT_OPTIONS_VERSION, SV_PT_GUEST, 0, 0x100000, 0x100000};
-	sv_memslot_region slot = {SV_MEMSLOT_REGION_VERSION, 0, 0, 0, 64ULL << 20};
+	sv_memslot_region slot = {SV_MEMSLOT_REGION_VERSION, 0, 0, 0, 64ULL << 20, 0};
 	const uint64_t gva = 0x7f0000200000ULL;
 	sv_vm *vm = NULL;
 	sv_pt *gpt = NULL;

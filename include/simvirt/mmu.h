@@ -1,0 +1,211 @@
+/*
+ * simvirt/mmu.h - the hypervisor MMU: a KVM-like TDP MMU that builds the
+ * VM's EPT/NPT tables itself, from memslots over a simulated host process
+ * (simvirt/hostmm.h), and keeps them in step with the host's events.
+ *
+ * Once a host is attached, an EPT violation (or #NPF) in sv_vcpu_access()
+ * is handled as KVM handles it: fast path, fault-in through the host,
+ * sizing policy, SPTE install; the access then resumes.  The result of the
+ * access tells what the guest saw (sv_xlate.exits, and SV_FAULT_MMIO,
+ * SV_FAULT_EFAULT or SV_FAULT_RETRY when the exit went to userspace or
+ * could not complete).  Host events arrive through the MMU notifier; dirty
+ * logging is driven by memslot flags and the calls below.  Every decision
+ * is counted with KVM's counter names (simvirt/stats.h).
+ */
+#ifndef SIMVIRT_MMU_H
+#define SIMVIRT_MMU_H
+
+#include "common.h"
+#include "hostmm.h"
+#include "vm.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A kernel version as one number: SV_KERNEL(6, 12) = 612. */
+#define SV_KERNEL(major, minor) ((major) * 100 + (minor))
+
+/*
+ * Historical bugs of the huge-page code, each a switch (off by default) that
+ * brings back the old behaviour (the reference: shared/reference/kvm-mmu.md,
+ * table "Bugs the series fixed").
+ */
+enum {
+	/* B1: the host level is not clamped to the largest TDP page size:
+	 * a 1G hugetlbfs page on a CPU without 1G EPT gets a 1G SPTE. */
+	SV_BUG_B1_NO_MAX_LEVEL_CLAMP = 1u << 0,
+	/* B2 (kvm-legacy): any compound page passes the THP test, so a
+	 * driver's PTE-mapped compound page is mapped 2M. */
+	SV_BUG_B2_ANY_COMPOUND = 1u << 1,
+	/* B4 (kvm-legacy): the hugetlbfs size lookup fails on read-only
+	 * memslots, which are then mapped 4K. */
+	SV_BUG_B4_READONLY_4K = 1u << 3,
+	/* B5: collapsing after dirty logging accepts THP only, so a
+	 * hugetlbfs slot stays 4K. */
+	SV_BUG_B5_COLLAPSE_THP_ONLY = 1u << 4,
+	/* B6: ZONE_DEVICE (DAX) pfns are mapped 4K. */
+	SV_BUG_B6_DAX_4K = 1u << 5,
+};
+#define SV_BUG_ALL 0x3bu /* B3 needs SMM address spaces: not modelled */
+
+/** For a setting that changed between kernels: decide by kernel_version. */
+#define SV_BY_VERSION (-1)
+
+#define SV_MMU_OPTIONS_VERSION 1
+
+typedef struct sv_mmu_options {
+	unsigned version;        /* SV_MMU_OPTIONS_VERSION */
+	/* SV_KERNEL(major, minor), 5.0 .. 7.x: picks the behaviour that
+	 * changed between kernels unless an override below says otherwise. */
+	unsigned kernel_version;
+	const char *policy;      /* "kvm", "kvm-legacy" or a registered name */
+	bool eager_page_split;   /* split huge SPTEs when logging starts */
+	bool pml;                /* page-modification logging (EPT only) */
+	bool nx_huge_pages;      /* iTLB-multihit mitigation */
+	/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2: GET does not re-protect; CLEAR
+	 * does.  initially_set: the bitmap starts all ones and nothing is
+	 * protected when logging starts. */
+	bool manual_protect;
+	bool initially_set;
+	/* Overrides, SV_BY_VERSION or 0/1: split a huge SPTE in the fault path
+	 * (6.2+) rather than zap it; recover huge pages in place when logging
+	 * stops (6.13+) rather than zap the collapsible tables. */
+	int split_on_fault;
+	int recover_in_place;
+	unsigned bugs;           /* SV_BUG_* */
+	bool audit;              /* run the invariant checks (slower) */
+} sv_mmu_options;
+
+#define SV_MMU_OPTIONS_INIT                                                   \
+	{SV_MMU_OPTIONS_VERSION, SV_KERNEL(6, 12), "kvm", true, false, false, \
+	 false, false, SV_BY_VERSION, SV_BY_VERSION, 0, false}
+
+/**
+ * Hands the VM's nested tables to the hypervisor MMU, with `host` as the
+ * process whose memory backs the memslots.  Must come before any memslot
+ * is created; the host must outlive the VM.  opts NULL means defaults.
+ * From then on sv_pt_map()/sv_pt_write() on the VM's own tree are
+ * SV_EBUSY: the MMU owns it.
+ */
+SV_API int sv_mmu_attach(sv_vm *vm, sv_host *host, const sv_mmu_options *opts);
+/** The options in force, with SV_BY_VERSION resolved; NULL if none. */
+SV_API const sv_mmu_options *sv_mmu_options_get(const sv_vm *vm);
+
+/* ---- sizing policies ------------------------------------------------- */
+
+/** What a sizing policy is told about one fault (or collapse check). */
+typedef struct sv_mmu_fault_info {
+	uint64_t gfn;
+	uint64_t hva;
+	uint32_t slot;         /* memslot id */
+	bool write, exec;
+	bool slot_readonly;
+	unsigned max_level;    /* after lpage_info and the TDP page sizes */
+	bool collapse;         /* asked when logging stops, not in a fault */
+	unsigned kernel_version; /* the MMU's options, for policies that */
+	unsigned bugs;           /* follow them (SV_BUG_*) */
+	const sv_host *host;   /* to walk, look up VMAs or pages */
+} sv_mmu_fault_info;
+
+#define SV_MMU_POLICY_VERSION 1
+
+/** What a policy does with a notifier event (see on_invalidate). */
+typedef enum sv_mmu_inv_action {
+	SV_INV_ZAP,      /* zap every SPTE in the range (KVM) */
+	SV_INV_WRPROT,   /* only write-protect them */
+} sv_mmu_inv_action;
+
+typedef struct sv_mmu_policy {
+	unsigned version;   /* SV_MMU_POLICY_VERSION */
+	const char *name;
+	/* The largest level (1 = 4K, 2 = 2M, 3 = 1G) the gfn may be mapped
+	 * at, at most info->max_level.  Called after the host page is
+	 * faulted in, and for each table when logging stops. */
+	unsigned (*level)(const sv_mmu_fault_info *info, void *payload);
+	/* Optional: the event of an invalidation, before any SPTE of
+	 * [gfn_start, gfn_end) is touched.  NULL means SV_INV_ZAP. */
+	sv_mmu_inv_action (*on_invalidate)(sv_host_event event,
+					   uint64_t gfn_start, uint64_t gfn_end,
+					   void *payload);
+	void *payload;
+} sv_mmu_policy;
+
+/** Registers a policy by its name, for every VM made afterwards (the name
+ *  must not be taken; `p` must outlive its use). */
+SV_API int sv_mmu_policy_register(const sv_mmu_policy *p);
+SV_API int sv_mmu_policy_unregister(const char *name);
+/** The policy of that name (built-in or registered), or NULL. */
+SV_API const sv_mmu_policy *sv_mmu_policy_find(const char *name);
+
+/* ---- dirty logging (the memslot flag SV_MEMSLOT_LOG_DIRTY starts it) -- */
+
+/**
+ * KVM_GET_DIRTY_LOG: copies the slot's bitmap (one bit per 4K page, bit i of
+ * word i / 64) into `bitmap`, which holds at least (pages + 63) / 64 words.
+ * Without manual protect the bitmap is cleared and the pages it named are
+ * protected again, with one remote flush if any was dirty.  SV_ENOENT if
+ * the slot does not exist or does not log.
+ */
+SV_API int sv_mmu_get_dirty_log(sv_vm *vm, uint32_t slot, uint64_t *bitmap);
+/**
+ * KVM_CLEAR_DIRTY_LOG (manual protect only): for the `num_pages` pages from
+ * `first_page` (a multiple of 64), clears the bits set in `bitmap` and
+ * protects those pages again; one remote flush if any bit was cleared.
+ */
+SV_API int sv_mmu_clear_dirty_log(sv_vm *vm, uint32_t slot,
+				  uint64_t first_page, uint64_t num_pages,
+				  const uint64_t *bitmap);
+
+/* ---- the leaf SPTE of a GPA, for tests and labs ---------------------- */
+
+typedef struct sv_spte_info {
+	bool present;        /* MMU-present (bit 11), hardware-present or not */
+	bool mmio;           /* an MMIO SPTE */
+	unsigned level;      /* of the leaf or of the lowest entry found */
+	uint64_t hpa;        /* the page it maps (level-aligned) */
+	bool readable, writable, executable;
+	bool host_writable, mmu_writable;
+	bool accessed, dirty;
+	bool access_tracked;
+	uint64_t raw;
+} sv_spte_info;
+
+SV_API int sv_mmu_spte(sv_vm *vm, uint64_t gpa, sv_spte_info *out);
+
+/** The vCPU has left guest mode for good until its next access (HLT or an
+ *  exit to userspace): remote flushes no longer kick it. */
+SV_API void sv_vcpu_leave_guest(sv_vcpu *v);
+
+/* ---- the auditor -------------------------------------------------------- */
+
+#define SV_AUDIT_LIST(X)                                                      \
+	X(stale_translation, "a translation used after the host freed or "   \
+			     "remapped its page")                             \
+	X(huge_not_contiguous, "a huge SPTE over host memory that is not one " \
+			       "host mapping of at least that size")          \
+	X(lost_dirty, "a guest write during dirty logging missing from the "  \
+		      "next dirty bitmap")                                    \
+	X(writable_over_readonly, "a writable SPTE over a host mapping that " \
+				  "is not writable")                          \
+	X(illegal_spte, "an SPTE the hardware cannot use (a 1G page without " \
+			"1G support)")                                        \
+	X(tlb_multi_match, "a TLB lookup that matched two page sizes")
+
+typedef enum sv_audit_kind {
+#define SV__AUDIT_ENUM(name, what) SV_AUDIT_##name,
+	SV_AUDIT_LIST(SV__AUDIT_ENUM)
+#undef SV__AUDIT_ENUM
+	SV_AUDIT__COUNT
+} sv_audit_kind;
+
+SV_API const char *sv_audit_name(sv_audit_kind k);
+/** Violations of one kind found so far (0 without audit). */
+SV_API uint64_t sv_audit_count(const sv_vm *vm, sv_audit_kind k);
+/** The report of the first violation of that kind, or "". */
+SV_API const char *sv_audit_first(const sv_vm *vm, sv_audit_kind k);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SIMVIRT_MMU_H */
