@@ -110,9 +110,13 @@ free_vm:
 void sv_vm_free(sv_vm *vm)
 {
 	unsigned i;
+	bool own_bytes;
 
 	if (!vm)
 		return;
+	own_bytes = !vm->mmu;
+	sv__mmu_free(vm->mmu); /* first: it reaches into the vCPUs */
+	vm->mmu = NULL;
 	if (vm->vcpus)
 		for (i = 0; i < vm->opts.vcpus; i++)
 			sv__vcpu_free(vm->vcpus[i]);
@@ -122,8 +126,7 @@ void sv_vm_free(sv_vm *vm)
 		sv_pt_free(vm->tdp);
 	}
 	sv__frames_fini(&vm->tdp_frames);
-	sv__memslots_fini(&vm->memslots, !vm->mmu);
-	sv__mmu_free(vm->mmu);
+	sv__memslots_fini(&vm->memslots, own_bytes);
 	g_free(vm->ones_table);
 	g_free(vm);
 }

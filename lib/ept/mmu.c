@@ -635,6 +635,13 @@ bool sv__mmu_exit(sv_vcpu *v, sv_fault *f)
 		return true;
 	case PF_RETRY:
 		v->stat[SV_VCPU_STAT_pf_retry]++;
+		/* While an invalidation still covers the gfn nothing can
+		 * change until it ends: the caller runs the access again
+		 * then.  A moved sequence alone retries at once. */
+		if (inv_covers(m, p.gfn)) {
+			f->kind = SV_FAULT_RETRY;
+			return false;
+		}
 		return true;
 	case PF_EMULATE:
 		/* p.rsvd still set: the MMIO fast path, which counts no pf_* */

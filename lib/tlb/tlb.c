@@ -134,23 +134,40 @@ static bool filter_match(const sv_tlb_filter *f, const sv_tlbe *e)
 	return true;
 }
 
+/* Drops the matching valid entries among n from e. */
+static unsigned drop_matching(sv_tlbe *e, size_t n, const sv_tlb_filter *f)
+{
+	unsigned dropped = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++, e++) {
+		if ((e->flags & SV_TLBE_VALID) && filter_match(f, e)) {
+			sv_tlb__drop(e);
+			dropped++;
+		}
+	}
+	return dropped;
+}
+
 unsigned sv_tlb__invalidate(sv_tlb *t, const sv_tlb_filter *f)
 {
-	unsigned a, dropped = 0;
+	unsigned a, i, dropped = 0;
 
 	for (a = 0; a < SV_TLB__COUNT; a++) {
 		sv_tlb_arr *r = &t->arr[a];
-		size_t i, n = (size_t)r->sets * r->ways;
 
-		if (!(f->kinds & (1u << r->kind)))
+		if (!r->sets || !(f->kinds & (1u << r->kind)))
 			continue;
-		for (i = 0; i < n; i++) {
-			sv_tlbe *e = &r->e[i];
+		if (!f->by_addr) {
+			dropped += drop_matching(r->e, (size_t)r->sets * r->ways, f);
+			continue;
+		}
+		/* An entry covering addr can only sit in the set addr's page
+		 * number selects, for each page size the array holds. */
+		for (i = 0; i < r->nshifts; i++) {
+			uint64_t set = (f->addr >> r->shifts[i]) & (r->sets - 1);
 
-			if ((e->flags & SV_TLBE_VALID) && filter_match(f, e)) {
-				sv_tlb__drop(e);
-				dropped++;
-			}
+			dropped += drop_matching(&r->e[set * r->ways], r->ways, f);
 		}
 	}
 	return dropped;
