@@ -37,6 +37,7 @@ bench: deps
 	cmake --build build-release -j $(JOBS)
 	build-release/bench/bench_access
 	build-release/bench/bench_hostmm
+	build-release/bench/bench_mmu
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-release
