@@ -443,7 +443,8 @@ static void translate_mmu(sv_vcpu *v, uint64_t gva, sv_access acc,
 		sv__mmu_enter(v);
 		translate_page(v, gva, acc, out);
 	}
-	sv__mmu_enter(v);
+	/* An exit that went to userspace leaves the vCPU out of guest mode
+	 * until its next access enters again. */
 	if (SV_UNLIKELY(v->vm->mmu->opts.audit) &&
 	    out->fault.kind == SV_FAULT_NONE)
 		sv__audit_access(v, acc, out);

@@ -87,6 +87,8 @@ typedef struct prot_ctx {
 	bool huge_only;   /* only leaves above 4K */
 	bool clear_d;     /* PML: clear D on 4K leaves instead of W */
 	bool changed;
+	uint64_t base;    /* with mask: only the 4K leaves of gfns base + i */
+	uint64_t mask;    /* for the bits i set in it (0: every leaf) */
 } prot_ctx;
 
 static sv_rw_ret protect_fn(sv_mmu *m, uint64_t *ptr, unsigned level,
@@ -99,6 +101,8 @@ static sv_rw_ret protect_fn(sv_mmu *m, uint64_t *ptr, unsigned level,
 	if (!spte_leaf(m, e, level))
 		return RW_NEXT;
 	if (c->huge_only && level == 1)
+		return RW_SKIP;
+	if (c->mask && (level > 1 || !((c->mask >> (gfn - c->base)) & 1)))
 		return RW_SKIP;
 	n = c->clear_d && level == 1 ? e & ~m->b.d : e & ~m->b.w;
 	if (n != e) {
@@ -124,10 +128,10 @@ static sv_rw_ret split_fn(sv_mmu *m, uint64_t *ptr, unsigned level,
  * leaves), else every leaf loses W.  True if anything changed. */
 static bool protect_range(sv_mmu *m, uint64_t start, uint64_t end)
 {
-	prot_ctx c = {false, m->opts.pml, false};
+	prot_ctx c = {false, m->opts.pml, false, 0, 0};
 
 	if (m->opts.pml) {
-		prot_ctx h = {true, false, false};
+		prot_ctx h = {true, false, false, 0, 0};
 
 		sv__mmu_walk_range(m, start, end, 1, protect_fn, &h);
 		c.changed = h.changed;
@@ -226,16 +230,11 @@ static sv_rw_ret collapse_fn(sv_mmu *m, uint64_t *ptr, unsigned level,
 	return RW_SKIP;
 }
 
-typedef struct leaf_collapse_ctx {
-	const sv_memslot *s;
-	bool any;
-} leaf_collapse_ctx;
-
 /* Before 6.2: every 4K leaf whose gfn could be mapped huge is zapped. */
 static sv_rw_ret leaf_collapse_fn(sv_mmu *m, uint64_t *ptr, unsigned level,
 				  uint64_t gfn, void *ctx)
 {
-	leaf_collapse_ctx *c = ctx;
+	collapse_ctx *c = ctx;
 
 	if (!spte_leaf(m, *ptr, level))
 		return RW_NEXT;
@@ -258,7 +257,7 @@ void sv__mmu_log_stop(sv_mmu *m, sv_memslot *s)
 	s->dirty = NULL;
 	s->written = NULL;
 	if (m->opts.kernel_version < SV_KERNEL(6, 2) && !m->opts.recover_in_place) {
-		leaf_collapse_ctx c = {s, false};
+		collapse_ctx c = {s, false};
 
 		sv__mmu_walk_range(m, start, end, 1, leaf_collapse_fn, &c);
 		if (c.any)
@@ -311,31 +310,21 @@ static bool protect_masked(sv_mmu *m, const sv_memslot *s, uint64_t first,
 			   uint64_t mask)
 {
 	uint64_t base = (s->gpa >> 12) + first;
-	bool changed = false;
-	unsigned b;
+	uint64_t lo = base + (uint64_t)__builtin_ctzll(mask);
+	uint64_t hi = base + 63 - (uint64_t)__builtin_clzll(mask);
+	prot_ctx c = {false, m->opts.pml, false, base, mask};
+	prot_ctx h = {true, false, false, 0, 0};
 
 	if (m->opts.manual_protect && m->opts.initially_set) {
-		uint64_t lo = base + (uint64_t)__builtin_ctzll(mask);
-		uint64_t hi = base + 63 - (uint64_t)__builtin_clzll(mask);
-		prot_ctx h = {true, false, false};
-
 		if (m->opts.eager_page_split)
 			sv__mmu_walk_range(m, lo, hi + 1, 2, split_fn, NULL);
 		sv__mmu_walk_range(m, lo, lo + 1, 2, protect_fn, &h);
 		if ((lo >> 9) != (hi >> 9))
 			sv__mmu_walk_range(m, hi, hi + 1, 2, protect_fn, &h);
-		changed = h.changed;
 	}
-	for (b = 0; b < 64; b++) {
-		prot_ctx c = {false, m->opts.pml, false};
-
-		if (!(mask & (1ULL << b)))
-			continue;
-		/* only 4K leaves: huge ones were handled above */
-		sv__mmu_walk_range(m, base + b, base + b + 1, 1, protect_fn, &c);
-		changed |= c.changed;
-	}
-	return changed;
+	/* the 4K leaves of the pages in mask (huge ones were handled above) */
+	sv__mmu_walk_range(m, lo, hi + 1, 1, protect_fn, &c);
+	return h.changed || c.changed;
 }
 
 static int dirty_slot(sv_vm *vm, uint32_t id, sv_memslot **out)

@@ -363,7 +363,7 @@ static uint64_t *leaf_ptr(sv_mmu *m, uint64_t gfn, unsigned *level)
 	unsigned l;
 
 	for (l = m->top;; l--) {
-		uint64_t *p = &sp_table(m, table)[(gfn >> (9 * (l - 1))) & 511];
+		uint64_t *p = sp_entry(m, table, gfn, l);
 
 		if (!spte_present(*p) || spte_leaf(m, *p, l)) {
 			*level = l;
@@ -510,7 +510,7 @@ static sv_pf_ret tdp_map(sv_mmu *m, pf *f)
 	for (level = m->top;; level--) {
 		uint64_t child, base = f->gfn & ~(level_pages(level) - 1);
 
-		p = &sp_table(m, table)[(f->gfn >> (9 * (level - 1))) & 511];
+		p = sp_entry(m, table, f->gfn, level);
 		e = *p;
 		/* disallowed_hugepage_adjust */
 		if (m->opts.nx_huge_pages && level > 1 && level == f->goal_level &&

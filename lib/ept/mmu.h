@@ -83,6 +83,13 @@ static inline uint64_t *sp_table(const sv_mmu *m, uint64_t hpa)
 	return sv__frames_ptr(&m->vm->tdp_frames, hpa);
 }
 
+/* The entry translating gfn in the table at hpa, a table of `level`. */
+static inline uint64_t *sp_entry(const sv_mmu *m, uint64_t hpa, uint64_t gfn,
+				 unsigned level)
+{
+	return &sp_table(m, hpa)[(gfn >> (9 * (level - 1))) & (SV_PT_ENTRIES - 1)];
+}
+
 static inline uint64_t level_pages(unsigned level)
 {
 	return 1ULL << (9 * (level - 1));
