@@ -732,8 +732,8 @@ static void clear_young(bool ad, uint64_t want_faults)
 	ck_assert_uint_eq(VS(&f, remote_tlb_flush_requests), flushes);
 	taken = CS(&f, pf_taken);
 	touch(&f, GPA, s.size, SZ_4K, SV_ACCESS_READ);
-	/* the 64 pages are still in the TLB (64 of the L1 DTLB's 64+
-	 * entries... or the STLB's 1,536): no walk, so no fault either way */
+	/* 64 consecutive pages fill the 4K L1 DTLB's 16 sets x 4 ways
+	 * exactly: every read hits, no walk, so no fault either way */
 	ck_assert_uint_eq(CS(&f, pf_taken) - taken, 0);
 	T_OK(sv_vcpu_invept(f.v, 2, 0));
 	touch(&f, GPA, s.size, SZ_4K, SV_ACCESS_READ);
