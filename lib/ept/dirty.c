@@ -172,9 +172,9 @@ typedef struct collapse_ctx {
 	bool any;
 } collapse_ctx;
 
-/* Any present leaf under the table at ptr, and its level. */
-static uint64_t first_leaf(sv_mmu *m, uint64_t table, unsigned level,
-			   unsigned *leaf_level)
+/* Any present leaf under the table (the caller rounds its frame down to
+ * the huge page, which the policy found to be one host mapping). */
+static uint64_t first_leaf(sv_mmu *m, uint64_t table, unsigned level)
 {
 	uint64_t *t = sp_table(m, table);
 	unsigned i;
@@ -184,13 +184,11 @@ static uint64_t first_leaf(sv_mmu *m, uint64_t table, unsigned level,
 
 		if (!spte_present(e))
 			continue;
-		if (spte_leaf(m, e, level)) {
-			*leaf_level = level;
-			return e - ((uint64_t)i << (12 + 9 * (level - 1)));
-		}
-		e = first_leaf(m, e & SPTE_ADDR, level - 1, leaf_level);
+		if (spte_leaf(m, e, level))
+			return e;
+		e = first_leaf(m, e & SPTE_ADDR, level - 1);
 		if (e)
-			return e - ((uint64_t)i << (12 + 9 * (level - 1)));
+			return e;
 	}
 	return 0;
 }
@@ -201,7 +199,6 @@ static sv_rw_ret collapse_fn(sv_mmu *m, uint64_t *ptr, unsigned level,
 	collapse_ctx *c = ctx;
 	uint64_t slot_start = c->s->gpa >> 12, slot_end = slot_start + (c->s->size >> 12);
 	uint64_t e = *ptr, huge;
-	unsigned leaf_level;
 
 	if (spte_leaf(m, e, level))
 		return RW_SKIP;
@@ -217,7 +214,7 @@ static sv_rw_ret collapse_fn(sv_mmu *m, uint64_t *ptr, unsigned level,
 	}
 	/* kvm_mmu_recover_huge_pages: a leaf below gives the frame and
 	 * the bits; the huge SPTE replaces the table at once. */
-	huge = first_leaf(m, e & SPTE_ADDR, level - 1, &leaf_level);
+	huge = first_leaf(m, e & SPTE_ADDR, level - 1);
 	if (!huge)
 		return RW_NEXT;
 	huge = (huge & ~SPTE_ADDR) |
