@@ -12,39 +12,18 @@
  * Usage: bench_access [GiB [CASES]]: GiB defaults to 64, CASES (a string
  * of the letters a-d) to all four.
  */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <simvirt/simvirt.h>
+#include "bench.h"
+
+const char *bench_name = "bench_access";
 
 #define GUEST_BASE 0x100000000000ULL /* guest-virtual base */
 #define DATA_GPA (1ULL << 36)        /* 64 GiB: data pages start here */
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static void die(const char *what, int rc)
-{
-	fprintf(stderr, "bench_access: %s: %s: %s\n", what, sv_strerror(rc),
-		sv_error_detail());
-	exit(1);
-}
-
-#define CHECK(what, expr)                 \
-	do {                              \
-		int rc_ = (expr);         \
-		if (rc_)                  \
-			die(what, rc_);   \
-	} while (0)
 
 /* A VM whose guest maps `bytes` at GUEST_BASE with 4K pages onto GPAs
  * from DATA_GPA, with a 4K nested identity map of tables and data. */
@@ -62,19 +41,19 @@ static sv_vm *make_vm(uint64_t bytes, bool caches, sv_pt **gpt_out)
 	if (!caches)
 		for (a = 0; a < SV_TLB__COUNT; a++)
 			o.tlb.array[a].sets = 0;
-	CHECK("vm", sv_vm_new(&vm, &o));
-	CHECK("slot", sv_memslot_set(vm, &slot));
-	CHECK("guest tables", sv_pt_new(gpt_out, vm, &po));
-	CHECK("guest map", sv_pt_map(*gpt_out, GUEST_BASE, DATA_GPA, bytes, 4096,
+	bench_check("vm", sv_vm_new(&vm, &o));
+	bench_check("slot", sv_memslot_set(vm, &slot));
+	bench_check("guest tables", sv_pt_new(gpt_out, vm, &po));
+	bench_check("guest map", sv_pt_map(*gpt_out, GUEST_BASE, DATA_GPA, bytes, 4096,
 				     SV_PTE_RW));
-	CHECK("nested map tables", sv_pt_map(sv_vm_tdp(vm), 0, 0, slot.size,
+	bench_check("nested map tables", sv_pt_map(sv_vm_tdp(vm), 0, 0, slot.size,
 					     4096, SV_EPT_RWX));
-	CHECK("nested map data", sv_pt_map(sv_vm_tdp(vm), DATA_GPA, DATA_GPA,
+	bench_check("nested map data", sv_pt_map(sv_vm_tdp(vm), DATA_GPA, DATA_GPA,
 					   bytes, 4096, SV_EPT_RWX));
 	sv_vcpu_get_regs(sv_vm_vcpu(vm, 0), &r);
 	r.cr0 |= SV_CR0_PG;
 	r.cr3 = sv_pt_root(*gpt_out);
-	CHECK("regs", sv_vcpu_set_regs(sv_vm_vcpu(vm, 0), &r));
+	bench_check("regs", sv_vcpu_set_regs(sv_vm_vcpu(vm, 0), &r));
 	return vm;
 }
 
@@ -91,14 +70,14 @@ static uint64_t rng_next(uint64_t *s)
 static double time_random_reads(sv_vcpu *v, uint64_t n, uint64_t span,
 				uint64_t *seed)
 {
-	double t0 = now();
+	double t0 = bench_now();
 	sv_xlate x;
 	uint64_t i;
 
 	for (i = 0; i < n; i++)
 		sv_vcpu_access(v, GUEST_BASE + (rng_next(seed) % span) * 4096, 8,
 			       SV_ACCESS_READ, &x);
-	return now() - t0;
+	return bench_now() - t0;
 }
 
 static void report(const char *name, uint64_t n, double secs, uint64_t refs,
@@ -135,10 +114,10 @@ int main(int argc, char **argv)
 
 #define RUN(c) (strchr(cases, (c)) != NULL)
 	if (RUN('a') || RUN('b')) {
-		t0 = now();
+		t0 = bench_now();
 		vm = make_vm(bytes, true, &gpt);
 		printf("setup: guest and EPT tables for %" PRIu64
-		       " pages built in %.2f s\n", pages, now() - t0);
+		       " pages built in %.2f s\n", pages, bench_now() - t0);
 		v = sv_vm_vcpu(vm, 0);
 		if (RUN('a')) {
 			/* 16 pages, 512 reads each, round and round */
@@ -146,13 +125,13 @@ int main(int argc, char **argv)
 				sv_vcpu_access(v, GUEST_BASE + i * 4096, 8,
 					       SV_ACCESS_READ, &x);
 			sv_vcpu_stats_reset(v);
-			t0 = now();
+			t0 = bench_now();
 			for (i = 0; i < n_hit; i++)
 				sv_vcpu_access(v, GUEST_BASE +
 						       ((i >> 9) & 15) * 4096 +
 						       (i & 511) * 8,
 					       8, SV_ACCESS_READ, &x);
-			t = now() - t0;
+			t = bench_now() - t0;
 			report("(a) L1-hit stream", n_hit, t,
 			       sv_vcpu_stat_get(v, SV_VCPU_STAT_walk_refs), 5);
 			printf("    L1 hits %" PRIu64 " of %" PRIu64 "\n",

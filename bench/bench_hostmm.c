@@ -9,30 +9,14 @@
  * page against the 64-byte target, all measured in this one run.
  * Usage: bench_hostmm [GiB] (default 1).
  */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
-#include <simvirt/simvirt.h>
+#include "bench.h"
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static void check(const char *what, int rc)
-{
-	if (rc) {
-		fprintf(stderr, "bench_hostmm: %s: %s: %s\n", what,
-			sv_strerror(rc), sv_error_detail());
-		exit(1);
-	}
-}
+const char *bench_name = "bench_hostmm";
 
 /* A host with room for the region, and the region mapped in it. */
 static sv_host *make(uint64_t bytes, bool thp, uint64_t *hva)
@@ -44,10 +28,10 @@ static sv_host *make(uint64_t bytes, bool thp, uint64_t *hva)
 	sv_host *h;
 
 	o.mem_size = bytes + (1ULL << 30);
-	check("host", sv_host_new(&h, &o));
-	check("mmap", sv_host_mmap(hva, h, &a));
+	bench_check("host", sv_host_new(&h, &o));
+	bench_check("mmap", sv_host_mmap(hva, h, &a));
 	if (thp)
-		check("madvise", sv_host_madvise(h, *hva, bytes, SV_MADV_HUGEPAGE));
+		bench_check("madvise", sv_host_madvise(h, *hva, bytes, SV_MADV_HUGEPAGE));
 	return h;
 }
 
@@ -78,24 +62,24 @@ int main(int argc, char **argv)
 	       sv_version_string(), gib);
 
 	h = make(bytes, false, &hva);
-	t0 = now();
+	t0 = bench_now();
 	for (i = 0; i < pages; i++)
-		check("fault", sv_host_fault(NULL, h, hva + (i << 12), true));
-	report("(1) fault-in, 4K pages", pages, now() - t0, h, pages);
+		bench_check("fault", sv_host_fault(NULL, h, hva + (i << 12), true));
+	report("(1) fault-in, 4K pages", pages, bench_now() - t0, h, pages);
 
 	/* (3) on the same, PTE-mapped memory */
-	check("madvise", sv_host_madvise(h, hva, bytes, SV_MADV_HUGEPAGE));
-	t0 = now();
-	check("khugepaged", sv_host_khugepaged_scan(h, &collapsed));
-	report("(3) khugepaged pass (2M collapses)", collapsed, now() - t0, h,
+	bench_check("madvise", sv_host_madvise(h, hva, bytes, SV_MADV_HUGEPAGE));
+	t0 = bench_now();
+	bench_check("khugepaged", sv_host_khugepaged_scan(h, &collapsed));
+	report("(3) khugepaged pass (2M collapses)", collapsed, bench_now() - t0, h,
 	       pages);
 	sv_host_free(h);
 
 	h = make(bytes, true, &hva);
-	t0 = now();
+	t0 = bench_now();
 	for (i = 0; i < pages; i += 512)
-		check("fault", sv_host_fault(NULL, h, hva + (i << 12), true));
-	report("(2) fault-in, THP (2M faults)", pages / 512, now() - t0, h,
+		bench_check("fault", sv_host_fault(NULL, h, hva + (i << 12), true));
+	report("(2) fault-in, THP (2M faults)", pages / 512, bench_now() - t0, h,
 	       pages);
 	sv_host_free(h);
 	return 0;

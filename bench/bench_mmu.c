@@ -14,32 +14,16 @@
  * say how many operations there were.
  * Usage: bench_mmu [GiB] (default 1).
  */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
-#include <simvirt/simvirt.h>
+#include "bench.h"
+
+const char *bench_name = "bench_mmu";
 
 #define GPA 0x40000000ULL
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static void check(const char *what, int rc)
-{
-	if (rc) {
-		fprintf(stderr, "bench_mmu: %s: %s: %s\n", what, sv_strerror(rc),
-			sv_error_detail());
-		exit(1);
-	}
-}
 
 typedef struct rig {
 	sv_host *h;
@@ -59,14 +43,14 @@ static void rig_up(rig *r, uint64_t bytes, bool thp, unsigned kernel)
 
 	ho.mem_size = bytes + (1ULL << 30);
 	mo.kernel_version = kernel;
-	check("host", sv_host_new(&r->h, &ho));
-	check("vm", sv_vm_new(&r->vm, NULL));
-	check("attach", sv_mmu_attach(r->vm, r->h, &mo));
-	check("mmap", sv_host_mmap(&r->hva, r->h, &a));
-	check("madvise", sv_host_madvise(r->h, r->hva, bytes,
+	bench_check("host", sv_host_new(&r->h, &ho));
+	bench_check("vm", sv_vm_new(&r->vm, NULL));
+	bench_check("attach", sv_mmu_attach(r->vm, r->h, &mo));
+	bench_check("mmap", sv_host_mmap(&r->hva, r->h, &a));
+	bench_check("madvise", sv_host_madvise(r->h, r->hva, bytes,
 					 thp ? SV_MADV_HUGEPAGE : SV_MADV_NOHUGEPAGE));
 	s.hva = r->hva;
-	check("memslot", sv_memslot_set(r->vm, &s));
+	bench_check("memslot", sv_memslot_set(r->vm, &s));
 	r->v = sv_vm_vcpu(r->vm, 0);
 	r->bytes = bytes;
 }
@@ -80,19 +64,19 @@ static void rig_down(rig *r)
 /* One write every `stride` bytes; returns seconds. */
 static double write_all(rig *r, uint64_t stride)
 {
-	double t0 = now();
+	double t0 = bench_now();
 	uint64_t a;
 	sv_xlate x;
 
 	for (a = GPA; a < GPA + r->bytes; a += stride) {
-		check("access", sv_vcpu_access(r->v, a, 8, SV_ACCESS_WRITE, &x));
+		bench_check("access", sv_vcpu_access(r->v, a, 8, SV_ACCESS_WRITE, &x));
 		if (x.fault.kind != SV_FAULT_NONE) {
 			fprintf(stderr, "bench_mmu: gpa 0x%" PRIx64 ": fault %d\n",
 				a, (int)x.fault.kind);
 			exit(1);
 		}
 	}
-	return now() - t0;
+	return bench_now() - t0;
 }
 
 static void flags(rig *r, uint32_t f)
@@ -100,7 +84,7 @@ static void flags(rig *r, uint32_t f)
 	sv_memslot_region s = {SV_MEMSLOT_REGION_VERSION, 1, f, GPA, r->bytes,
 			       r->hva};
 
-	check("memslot flags", sv_memslot_set(r->vm, &s));
+	bench_check("memslot flags", sv_memslot_set(r->vm, &s));
 }
 
 static void line(const char *what, double secs, uint64_t ops, const char *unit)
@@ -144,17 +128,17 @@ int main(int argc, char **argv)
 		t = write_all(&r, 4096);
 		line("(2) populate, THP (2M faults; writes per 4K)", t,
 		     CS(&r, pf_taken), "faults");
-		t = now();
+		t = bench_now();
 		flags(&r, SV_MEMSLOT_LOG_DIRTY);
-		t = now() - t;
+		t = bench_now() - t;
 		line("(3) dirty logging on, eager split", t, VS(&r, split_2m),
 		     "2M splits");
 		t = write_all(&r, 4096);
 		line("(4) write every page (fast-path faults)", t,
 		     CS(&r, pf_fast), "faults");
-		t = now();
+		t = bench_now();
 		flags(&r, 0);
-		t = now() - t;
+		t = bench_now() - t;
 		snprintf(title, sizeof(title), "(5) dirty logging off (%s)",
 			 kernels[k] >= SV_KERNEL(6, 13) ? "recover in place"
 							: "zap collapsible");
