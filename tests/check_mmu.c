@@ -131,6 +131,14 @@ static uint64_t bitmap_popcount(fix *f)
 	return n;
 }
 
+/* fix_up, then one write per 2M of the 1 GiB slot: the populate most
+ * scenarios start from (scenario 1: 512 faults). */
+static void fix_up_populated(fix *f, const scen *s)
+{
+	fix_up(f, s);
+	touch(f, GPA, SZ_1G, SZ_2M, SV_ACCESS_WRITE);
+}
+
 static void set_flags(fix *f, uint32_t flags)
 {
 	sv_memslot_region r = {SV_MEMSLOT_REGION_VERSION, 1, flags, f->gpa,
@@ -146,8 +154,7 @@ START_TEST(thp_one_touch_per_2m)
 	scen s = scen_default();
 	fix f;
 
-	fix_up(&f, &s);
-	touch(&f, GPA, SZ_1G, SZ_2M, SV_ACCESS_WRITE);
+	fix_up_populated(&f, &s);
 	/* 1 GiB / 2M = 512 host THPs, each mapped by one 2M SPTE at its
 	 * first fault (the host PMD leaf caps the level at 2M). */
 	ck_assert_uint_eq(CS(&f, pf_taken), 512);
@@ -202,8 +209,7 @@ START_TEST(hugetlb_1g_without_1g_ept)
 
 	s.backing = SV_BACKING_HUGETLB_1G;
 	s.vo.tdp_1g = false;
-	fix_up(&f, &s);
-	touch(&f, GPA, SZ_1G, SZ_2M, SV_ACCESS_WRITE);
+	fix_up_populated(&f, &s);
 	/* max_huge_page_level = 2M clamps the 1G host leaf: 512 x 2M */
 	ck_assert_uint_eq(CS(&f, pf_taken), 512);
 	ck_assert_uint_eq(VS(&f, pages_2m), 512);
@@ -381,8 +387,7 @@ START_TEST(dirty_log_eager_split)
 	fix f;
 	uint64_t taken;
 
-	fix_up(&f, &s);
-	touch(&f, GPA, SZ_1G, SZ_2M, SV_ACCESS_WRITE);
+	fix_up_populated(&f, &s);
 	set_flags(&f, SV_MEMSLOT_LOG_DIRTY);
 	/* eager split: 512 x 2M -> 262,144 x 4K, one flush, no fault */
 	ck_assert_uint_eq(VS(&f, pages_2m), 0);
@@ -413,8 +418,7 @@ START_TEST(dirty_log_pml)
 	uint64_t taken;
 
 	s.mo.pml = true;
-	fix_up(&f, &s);
-	touch(&f, GPA, SZ_1G, SZ_2M, SV_ACCESS_WRITE);
+	fix_up_populated(&f, &s);
 	set_flags(&f, SV_MEMSLOT_LOG_DIRTY);
 	taken = CS(&f, pf_taken);
 	touch(&f, GPA, SZ_1G, SZ_4K, SV_ACCESS_WRITE);
@@ -438,8 +442,7 @@ static void no_eager(unsigned kernel, uint64_t want_fast, uint64_t want_flushes)
 
 	s.mo.eager_page_split = false;
 	s.mo.kernel_version = kernel;
-	fix_up(&f, &s);
-	touch(&f, GPA, SZ_1G, SZ_2M, SV_ACCESS_WRITE);
+	fix_up_populated(&f, &s);
 	set_flags(&f, SV_MEMSLOT_LOG_DIRTY);
 	/* no split: the 512 2M SPTEs lose W */
 	ck_assert_uint_eq(VS(&f, wrprot), 512);
@@ -479,8 +482,7 @@ START_TEST(dirty_log_one_write)
 	fix f;
 
 	s.mo.eager_page_split = false;
-	fix_up(&f, &s);
-	touch(&f, GPA, SZ_1G, SZ_2M, SV_ACCESS_WRITE);
+	fix_up_populated(&f, &s);
 	set_flags(&f, SV_MEMSLOT_LOG_DIRTY);
 	t_access(f.v, GPA + 0x123000, SV_ACCESS_WRITE);
 	/* one 2M SPTE split into 512 4K ones; one page dirty */
@@ -527,8 +529,7 @@ static void disable_after_eager(sv_host_backing backing, unsigned kernel,
 
 	s.backing = backing;
 	s.mo.kernel_version = kernel;
-	fix_up(&f, &s);
-	touch(&f, GPA, SZ_1G, SZ_2M, SV_ACCESS_WRITE);
+	fix_up_populated(&f, &s);
 	huge_before = VS(&f, pages_2m) + VS(&f, pages_1g);
 	set_flags(&f, SV_MEMSLOT_LOG_DIRTY);
 	touch(&f, GPA, SZ_1G, SZ_4K, SV_ACCESS_WRITE);
@@ -565,8 +566,7 @@ static void hugetlb_2m_log_cycle(unsigned bugs, uint64_t want_2m)
 
 	s.backing = SV_BACKING_HUGETLB_2M;
 	s.mo.bugs = bugs;
-	fix_up(&f, &s);
-	touch(&f, GPA, SZ_1G, SZ_2M, SV_ACCESS_WRITE);
+	fix_up_populated(&f, &s);
 	set_flags(&f, SV_MEMSLOT_LOG_DIRTY);
 	set_flags(&f, 0);
 	touch(&f, GPA, SZ_1G, SZ_4K, SV_ACCESS_WRITE);
@@ -590,8 +590,7 @@ START_TEST(dirty_log_initially_set)
 
 	s.mo.manual_protect = true;
 	s.mo.initially_set = true;
-	fix_up(&f, &s);
-	touch(&f, GPA, SZ_1G, SZ_2M, SV_ACCESS_WRITE);
+	fix_up_populated(&f, &s);
 	set_flags(&f, SV_MEMSLOT_LOG_DIRTY);
 	/* INITIALLY_SET: nothing protected, nothing split */
 	ck_assert_uint_eq(VS(&f, pages_2m), 512);
@@ -622,8 +621,7 @@ START_TEST(nx_huge_pages_exec)
 	uint64_t taken;
 
 	s.mo.nx_huge_pages = true;
-	fix_up(&f, &s);
-	touch(&f, GPA, SZ_1G, SZ_2M, SV_ACCESS_WRITE);
+	fix_up_populated(&f, &s);
 	taken = CS(&f, pf_taken);
 	t_access(f.v, GPA + 0x3000, SV_ACCESS_FETCH);
 	/* the 2M SPTE is NX: one fault splits it for the 4K exec mapping */
@@ -644,8 +642,7 @@ START_TEST(dontneed_splits_thp)
 	fix f;
 	uint64_t taken;
 
-	fix_up(&f, &s);
-	touch(&f, GPA, SZ_1G, SZ_2M, SV_ACCESS_WRITE);
+	fix_up_populated(&f, &s);
 	T_OK(sv_host_madvise(f.h, f.hva + 0x5000, SZ_4K, SV_MADV_DONTNEED));
 	/* CLEAR over the THP's split: the 2M SPTE is zapped, one flush */
 	ck_assert_uint_eq(VS(&f, zap_leaf_2m), 1);
@@ -676,8 +673,7 @@ START_TEST(mprotect_readonly)
 	sv_xlate x;
 	uint64_t taken;
 
-	fix_up(&f, &s);
-	touch(&f, GPA, SZ_1G, SZ_2M, SV_ACCESS_WRITE);
+	fix_up_populated(&f, &s);
 	T_OK(sv_host_mprotect(f.h, f.hva, SZ_1G, SV_PROT_READ));
 	/* PROTECTION_VMA over the slot: all 512 zapped, one flush */
 	ck_assert_uint_eq(VS(&f, zap_leaf_2m), 512);
@@ -698,8 +694,7 @@ START_TEST(fork_and_clear_refs_zap_all)
 	scen s = scen_default();
 	fix f;
 
-	fix_up(&f, &s);
-	touch(&f, GPA, SZ_1G, SZ_2M, SV_ACCESS_WRITE);
+	fix_up_populated(&f, &s);
 	T_OK(sv_host_fork(f.h));
 	/* PROTECTION_PAGE: every SPTE goes */
 	ck_assert_uint_eq(VS(&f, pages_2m), 0);
@@ -927,8 +922,7 @@ START_TEST(memslot_move)
 			       SZ_1G, 0};
 	sv_xlate x;
 
-	fix_up(&f, &s);
-	touch(&f, GPA, SZ_1G, SZ_2M, SV_ACCESS_WRITE);
+	fix_up_populated(&f, &s);
 	r.hva = f.hva;
 	T_OK(sv_memslot_set(f.vm, &r));
 	/* the old range's SPTEs go with the move; the new GPA faults in */
@@ -962,8 +956,7 @@ START_TEST(user_policy)
 	ck_assert_int_eq(sv_mmu_policy_register(&p), SV_EEXIST);
 	s.backing = SV_BACKING_HUGETLB_1G;
 	s.mo.policy = "no-1g";
-	fix_up(&f, &s);
-	touch(&f, GPA, SZ_1G, SZ_2M, SV_ACCESS_WRITE);
+	fix_up_populated(&f, &s);
 	/* the policy refuses 1G: 512 x 2M where kvm maps one 1G */
 	ck_assert_uint_eq(VS(&f, pages_2m), 512);
 	ck_assert_uint_eq(VS(&f, pages_1g), 0);

@@ -290,7 +290,7 @@ static bool spte_access_tracked(const sv_mmu *m, uint64_t e)
 
 static bool spte_is_mmio(const sv_mmu *m, uint64_t e)
 {
-	return !spte_present(e) && (e & m->b.mmio) == m->b.mmio && e;
+	return !spte_present(e) && (e & m->b.mmio) == m->b.mmio;
 }
 
 static uint64_t mmio_spte(const sv_mmu *m)
