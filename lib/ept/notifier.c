@@ -18,18 +18,25 @@
  */
 #include "mmu.h"
 
-/* The gfn range of slot s that [start, end) (HVAs) covers, if any. */
-static bool slot_gfns(const sv_memslot *s, uint64_t start, uint64_t end,
-		      uint64_t *gs, uint64_t *ge)
+/* The next memslot from index *i on that [start, end) (HVAs) overlaps,
+ * with the gfn range it covers; NULL when there is none. */
+static const sv_memslot *next_slot(const sv_vm *vm, guint *i, uint64_t start,
+				   uint64_t end, uint64_t *gs, uint64_t *ge)
 {
-	uint64_t lo = start > s->hva ? start : s->hva;
-	uint64_t hi = end < s->hva + s->size ? end : s->hva + s->size;
+	for (; *i < vm->memslots.slots->len; (*i)++) {
+		const sv_memslot *s =
+			&g_array_index(vm->memslots.slots, sv_memslot, *i);
+		uint64_t lo = start > s->hva ? start : s->hva;
+		uint64_t hi = end < s->hva + s->size ? end : s->hva + s->size;
 
-	if (lo >= hi)
-		return false;
-	*gs = (s->gpa + (lo - s->hva)) >> 12;
-	*ge = (s->gpa + (hi - s->hva) + 0xfff) >> 12;
-	return true;
+		if (lo < hi) {
+			(*i)++;
+			*gs = (s->gpa + (lo - s->hva)) >> 12;
+			*ge = (s->gpa + (hi - s->hva) + 0xfff) >> 12;
+			return s;
+		}
+	}
+	return NULL;
 }
 
 static sv_rw_ret wrprot_fn(sv_mmu *m, uint64_t *ptr, unsigned level,
@@ -52,17 +59,13 @@ static void inv_start(const sv_host_range *r, void *payload)
 	sv_vm *vm = payload;
 	sv_mmu *m = vm->mmu;
 	bool found = false, flush = false;
-	guint i;
+	uint64_t gs, ge;
+	guint i = 0;
 
 	vm->stat[SV_VM_STAT_invalidations]++;
-	for (i = 0; i < vm->memslots.slots->len; i++) {
-		const sv_memslot *s =
-			&g_array_index(vm->memslots.slots, sv_memslot, i);
+	while (next_slot(vm, &i, r->start, r->end, &gs, &ge)) {
 		sv_mmu_inv_action act = SV_INV_ZAP;
-		uint64_t gs, ge;
 
-		if (!slot_gfns(s, r->start, r->end, &gs, &ge))
-			continue;
 		if (!found) {
 			found = true;
 			if (++m->inv_in_progress == 1) {
@@ -86,24 +89,14 @@ static void inv_start(const sv_host_range *r, void *payload)
 		sv__mmu_flush_remote(m);
 }
 
-static bool overlaps_slot(const sv_vm *vm, uint64_t start, uint64_t end)
-{
-	guint i;
-	uint64_t gs, ge;
-
-	for (i = 0; i < vm->memslots.slots->len; i++)
-		if (slot_gfns(&g_array_index(vm->memslots.slots, sv_memslot, i),
-			      start, end, &gs, &ge))
-			return true;
-	return false;
-}
-
 static void inv_end(const sv_host_range *r, void *payload)
 {
 	sv_vm *vm = payload;
 	sv_mmu *m = vm->mmu;
+	uint64_t gs, ge;
+	guint i = 0;
 
-	if (!overlaps_slot(vm, r->start, r->end))
+	if (!next_slot(vm, &i, r->start, r->end, &gs, &ge))
 		return;
 	m->inv_seq++;
 	if (m->inv_in_progress)
@@ -151,15 +144,11 @@ static bool age(sv_host_age_kind kind, uint64_t start, uint64_t end,
 	sv_vm *vm = payload;
 	sv_mmu *m = vm->mmu;
 	age_ctx a = {kind, false};
-	guint i;
+	uint64_t gs, ge;
+	guint i = 0;
 
-	for (i = 0; i < vm->memslots.slots->len; i++) {
-		uint64_t gs, ge;
-
-		if (slot_gfns(&g_array_index(vm->memslots.slots, sv_memslot, i),
-			      start, end, &gs, &ge))
-			sv__mmu_walk_range(m, gs, ge, 1, age_fn, &a);
-	}
+	while (next_slot(vm, &i, start, end, &gs, &ge))
+		sv__mmu_walk_range(m, gs, ge, 1, age_fn, &a);
 	if (a.young)
 		vm->stat[SV_VM_STAT_age_young]++;
 	if (a.young && kind == SV_AGE_CLEAR_FLUSH_YOUNG)
