@@ -58,6 +58,7 @@ typedef struct sv_memslot {
 typedef struct sv_memslots {
 	GArray *slots;       /* sv_memslot, sorted by gpa */
 	guint last;          /* index of the last slot found (lookup hint) */
+	uint64_t epoch;      /* moves whenever a slot or its bytes change */
 } sv_memslots;
 
 int sv__memslots_init(sv_memslots *ms);

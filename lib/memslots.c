@@ -94,6 +94,7 @@ void sv__memslots_rebind(sv_vm *vm)
 
 		s->mem = sv__host_bytes(vm->mmu->host, s->hva, s->size);
 	}
+	vm->memslots.epoch++;
 }
 
 /* Inserts s keeping the array sorted by gpa. */
@@ -262,7 +263,7 @@ static int slot_change(sv_vm *vm, int idx, const sv_memslot_region *r,
 						"dirty bitmap", r->slot);
 }
 
-int sv_memslot_set(sv_vm *vm, const sv_memslot_region *r)
+static int memslot_set(sv_vm *vm, const sv_memslot_region *r)
 {
 	sv_memslots *ms;
 	sv_memslot s = {0};
@@ -349,4 +350,13 @@ int sv_gpa_read(sv_vm *vm, uint64_t gpa, void *buf, size_t len)
 int sv_gpa_write(sv_vm *vm, uint64_t gpa, const void *buf, size_t len)
 {
 	return gpa_copy(vm, gpa, (void *)buf, len, true);
+}
+
+int sv_memslot_set(sv_vm *vm, const sv_memslot_region *r)
+{
+	int rc = memslot_set(vm, r);
+
+	if (rc == SV_OK)
+		vm->memslots.epoch++;
+	return rc;
 }

@@ -114,7 +114,17 @@ typedef struct sv_tlb_config {
 	X(mov_cr3, 150, "MOV to CR3 (uops.info order of magnitude, Skylake)")   \
 	X(invvpid, 250, "INVVPID (same order as INVPCID; assumed)")             \
 	X(invept, 400, "INVEPT (drops two kinds of mappings; assumed)")         \
-	X(asid_flush, 400, "SVM TLB_CONTROL flush on VMRUN (assumed as INVEPT)")
+	X(asid_flush, 400, "SVM TLB_CONTROL flush on VMRUN (assumed as INVEPT)") \
+	X(insn_alu, 1, "an instruction's base cost: register ALU, moves, "     \
+			"lea (Agner Fog's tables, Skylake: latency 1)")         \
+	X(insn_load, 4, "added per memory source operand: L1D load-to-use "    \
+			 "latency (7-cpu.com, Skylake: 4 cycles)")              \
+	X(insn_store, 1, "added per memory destination operand: one store "   \
+			  "retires into the store buffer (Agner Fog)")         \
+	X(insn_mul, 3, "integer multiply (Agner Fog, Skylake IMUL r64: 3)")     \
+	X(insn_div, 40, "integer divide (Agner Fog, Skylake DIV r64: 35-88)")  \
+	X(insn_branch, 1, "jump, call or return, predicted (Agner Fog)")        \
+	X(insn_rdtsc, 25, "RDTSC (Agner Fog, Skylake: about 25 cycles)")
 
 #define SV__COST_FIELD(name, def, desc) uint32_t name;
 typedef struct sv_costs {

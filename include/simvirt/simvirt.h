@@ -11,6 +11,7 @@
 #include "common.h"
 #include "config.h"
 #include "ept.h"
+#include "exec.h"
 #include "hostmm.h"
 #include "mmu.h"
 #include "pt.h"

@@ -20,7 +20,8 @@ extern "C" {
 	X(reads, "data reads")                                                 \
 	X(writes, "data writes")                                               \
 	X(fetches, "instruction fetches")                                      \
-	X(cycles, "cycles charged by the cost model")                          \
+	X(cycles, "cycles charged: instruction base costs (executed guests) "  \
+		  "plus translation, exit and flush costs")             \
 	X(l1i_hit_4k, "L1 ITLB hits on 4K entries")                            \
 	X(l1i_hit_2m, "L1 ITLB hits on 2M entries")                            \
 	X(l1d_hit_4k, "L1 DTLB hits on 4K entries")                            \
@@ -78,7 +79,13 @@ extern "C" {
 	X(pf_efault, "faults the host could not serve (-EFAULT to userspace)") \
 	X(mmio_exits, "exits to userspace for MMIO emulation")               \
 	X(pml_full_exits, "page-modification-log-full exits")                \
-	X(pml_entries, "GPAs written to the page-modification log")
+	X(pml_entries, "GPAs written to the page-modification log")          \
+	X(instructions, "guest instructions executed (Unicorn)")             \
+	X(insn_cycles, "base cycles of those instructions (Capstone classes)") \
+	X(pio_exits, "exits for port I/O (the sync port included)")          \
+	X(pf_delivered, "guest page faults delivered to the guest's handler") \
+	X(trap_unclaimed, "port or MMIO accesses no trap handler claimed")   \
+	X(rdtsc, "RDTSC executed (answered from the cycle counter)")
 
 #define SV__STAT_ENUM(name, desc) SV_VCPU_STAT_##name,
 typedef enum sv_vcpu_stat { SV_VCPU_STAT_LIST(SV__STAT_ENUM) SV_VCPU_STAT__COUNT } sv_vcpu_stat;

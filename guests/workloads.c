@@ -1,0 +1,249 @@
+/*
+ * guests/workloads.c - the guest workloads, one function each, chosen by
+ * the parameter block.  Every vCPU runs main(cpu) on its own share of the
+ * region; sync points mark the phases the host binds actions to.
+ *
+ * Accesses are volatile so that the compiler keeps each one: the point is
+ * the exact stream of loads and stores the model sees.
+ */
+#include "guest.h"
+
+#define V64(a) (*(volatile u64 *)(a))
+
+/* Pass over this vCPU's share of the region, one 8-byte access per
+ * stride; writes store `val`. */
+static void pass(u64 cpu, int write, u64 val)
+{
+	u64 stride = PARAMS->stride, first, n, i;
+	u64 base = PARAMS->gva;
+
+	share(PARAMS->size / stride, cpu, PARAMS->vcpus, &first, &n);
+	base += first * stride;
+	if (write) {
+		for (i = 0; i < n; i++)
+			V64(base + i * stride) = val;
+	} else {
+		u64 sum = 0;
+
+		for (i = 0; i < n; i++)
+			sum += V64(base + i * stride);
+		PARAMS->result[cpu] = sum;
+	}
+}
+
+/* touch: sync N before pass N (N = 1..passes), sync passes+1 at the end. */
+void touch(u64 cpu)
+{
+	u64 p;
+
+	for (p = 1; p <= PARAMS->passes; p++) {
+		sync_point((u32)p);
+		pass(cpu, PARAMS->write != 0, p);
+	}
+	sync_point((u32)PARAMS->passes + 1);
+}
+
+/* kvm_page_table_test's stages: create (write), update (write), adjust
+ * (read), each after its sync point; sync 4 at the end. */
+void kpt(u64 cpu)
+{
+	sync_point(1);
+	pass(cpu, 1, 1);
+	sync_point(2);
+	pass(cpu, 1, 2);
+	sync_point(3);
+	pass(cpu, 0, 0);
+	sync_point(4);
+}
+
+/* STREAM: three arrays a, b, c of 8-byte words share the region; each pass
+ * runs copy, scale, add and triad over this vCPU's part of them. */
+void stream(u64 cpu)
+{
+	u64 n = PARAMS->size / 24, first, cnt, i, p;
+	volatile u64 *a = (volatile u64 *)PARAMS->gva, *b = a + n, *c = b + n;
+
+	share(n, cpu, PARAMS->vcpus, &first, &cnt);
+	for (i = first; i < first + cnt; i++)
+		a[i] = i;
+	for (p = 1; p <= PARAMS->passes; p++) {
+		sync_point((u32)p);
+		for (i = first; i < first + cnt; i++)
+			c[i] = a[i];
+		for (i = first; i < first + cnt; i++)
+			b[i] = 3 * c[i];
+		for (i = first; i < first + cnt; i++)
+			c[i] = a[i] + b[i];
+		for (i = first; i < first + cnt; i++)
+			a[i] = b[i] + 3 * c[i];
+	}
+	sync_point((u32)PARAMS->passes + 1);
+}
+
+/* GUPS-style: `count` read-modify-write updates of random 8-byte words of
+ * the whole region, from a generator seeded per vCPU. */
+void random_updates(u64 cpu)
+{
+	u64 words = PARAMS->size / 8, s = PARAMS->seed + cpu, i;
+	volatile u64 *t = (volatile u64 *)PARAMS->gva;
+
+	sync_point(1);
+	for (i = 0; i < PARAMS->count; i++) {
+		u64 r = rng_next(&s);
+
+		t[r % words] ^= r;
+	}
+	sync_point(2);
+}
+
+/* Pointer chase: vCPU 0 links one node per stride into a single random
+ * cycle (Sattolo's shuffle); after sync 1 each vCPU follows `count` links
+ * (passes times the node count when count is 0); sync 2 at the end. */
+void chase(u64 cpu)
+{
+	u64 stride = PARAMS->stride, n = PARAMS->size / stride;
+	u64 base = PARAMS->gva, steps = PARAMS->count, p, i;
+
+	if (cpu == 0) {
+		u64 s = PARAMS->seed;
+
+		for (i = 0; i < n; i++)
+			V64(base + i * stride) = base + i * stride;
+		for (i = n - 1; i > 0; i--) {
+			u64 j = rng_next(&s) % i, t = V64(base + i * stride);
+
+			V64(base + i * stride) = V64(base + j * stride);
+			V64(base + j * stride) = t;
+		}
+	}
+	sync_point(1);
+	if (!steps)
+		steps = PARAMS->passes * n;
+	p = base + (cpu * n / PARAMS->vcpus) * stride;
+	for (i = 0; i < steps; i++)
+		p = V64(p);
+	PARAMS->result[cpu] = p;
+	sync_point(2);
+}
+
+/* The leaf entry mapping va in this guest's own tables, reached through
+ * the linear map of the library's memslot (where every table lives). */
+static volatile u64 *leaf_entry(u64 va, u64 *level_out)
+{
+	u64 table = read_cr3() & 0x000ffffffffff000ULL;
+	u64 level = PARAMS->levels;
+
+	for (;; level--) {
+		volatile u64 *e = (volatile u64 *)(SV_GUEST_PHYSMAP + table -
+						   PARAMS->sys_gpa);
+
+		e += (va >> (12 + 9 * (level - 1))) & 511;
+		if (level == 1 || (*e & 0x80)) {
+			*level_out = level;
+			return e;
+		}
+		table = *e & 0x000ffffffffff000ULL;
+	}
+}
+
+/* remap: page 0 and page 1 of the region (guest pages of any size) hold
+ * different words; the guest points page 0's leaf at page 1's frame,
+ * invalidates it with invlpg and reads page 0 again.  result[cpu] holds
+ * what that read saw.  vCPU 0 only; sync 1 before, sync 2 after. */
+void remap(u64 cpu)
+{
+	u64 va = PARAMS->gva, l0, l1;
+	volatile u64 *e0, *e1;
+	u64 page;
+
+	sync_point(1);
+	if (cpu == 0) {
+		e0 = leaf_entry(va, &l0);
+		page = 1ULL << (12 + 9 * (l0 - 1));
+		e1 = leaf_entry(va + page, &l1);
+		V64(va) = 0x1111111111111111ULL;
+		V64(va + page) = 0x2222222222222222ULL;
+		(void)V64(va);
+		*e0 = *e1;
+		invlpg(va);
+		PARAMS->result[0] = V64(va);
+	}
+	sync_point(2);
+}
+
+/* faults: three accesses to unmapped pages in a row (read, write, read);
+ * the #PF handler records CR2 and the error code of each in result[2k] and
+ * result[2k+1] and steps over the 3-byte faulting instruction. */
+struct pf_frame {
+	u64 r11, r10, r9, r8, rdi, rsi, rdx, rcx, rax;
+	u64 error_code, rip, cs, rflags, rsp, ss;
+};
+
+static u64 nfaults;
+static u64 idt[2 * 15];
+
+void pf_entry(void);
+void pf_handler(struct pf_frame *f);
+
+void pf_handler(struct pf_frame *f)
+{
+	PARAMS->result[2 * nfaults] = read_cr2();
+	PARAMS->result[2 * nfaults + 1] = f->error_code;
+	nfaults++;
+	f->rip += 3;
+}
+
+void faults(u64 cpu)
+{
+	u64 h = (u64)pf_entry, va = PARAMS->gva;
+	struct {
+		unsigned short limit;
+		u64 base;
+	} __attribute__((packed)) idtr = {sizeof(idt) - 1, (u64)idt};
+
+	if (cpu != 0)
+		return;
+	/* Interrupt gate, present, DPL 0, selector 0x08. */
+	idt[2 * 14] = (h & 0xffff) | (0x08ULL << 16) | (0x8eULL << 40) |
+		      ((h >> 16 & 0xffff) << 48);
+	idt[2 * 14 + 1] = h >> 32;
+	__asm__ volatile("lidt %0" : : "m"(idtr));
+	sync_point(1);
+	/* Each is 3 bytes: 48 8b 07 / 48 89 07. */
+	__asm__ volatile("movq (%%rdi), %%rax" : : "D"(va) : "rax", "memory");
+	__asm__ volatile("movq %%rax, (%%rdi)" : : "D"(va + 0x1000) : "memory");
+	__asm__ volatile("movq (%%rdi), %%rax" : : "D"(va + 0x2000) : "rax", "memory");
+	sync_point(2);
+}
+
+int main(u64 cpu);
+
+int main(u64 cpu)
+{
+	if (PARAMS->magic != SV_GUEST_MAGIC)
+		return 1;
+	switch (PARAMS->workload) {
+	case SV_GW_TOUCH:
+		touch(cpu);
+		break;
+	case SV_GW_STREAM:
+		stream(cpu);
+		break;
+	case SV_GW_RANDOM:
+		random_updates(cpu);
+		break;
+	case SV_GW_CHASE:
+		chase(cpu);
+		break;
+	case SV_GW_KPT:
+		kpt(cpu);
+		break;
+	case SV_GW_REMAP:
+		remap(cpu);
+		break;
+	case SV_GW_FAULTS:
+		faults(cpu);
+		break;
+	}
+	return 0;
+}

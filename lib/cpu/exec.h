@@ -1,0 +1,162 @@
+/*
+ * lib/cpu/exec.h - the execution side's bodies, shared by exec.c (engines,
+ * loader, run loop, exception delivery, trap bus), hooks.c (the Unicorn
+ * hooks and the Capstone block-cost cache) and regions.c (Unicorn regions
+ * from the guest page tables).
+ */
+#ifndef SV_CPU_EXEC_H
+#define SV_CPU_EXEC_H
+
+#include <capstone/capstone.h>
+#include <unicorn/unicorn.h>
+
+#include "internal.h"
+#include "abi.h"
+
+/* Why a hook asked Unicorn to stop (the first reason wins). */
+typedef enum ex_stop {
+	EX_STOP_NONE,     /* nobody asked: hlt, or a Unicorn error */
+	EX_STOP_SLICE,    /* the turn's instructions are used up */
+	EX_STOP_SYNC,     /* the vCPU wrote the sync port */
+	EX_STOP_SITES,    /* a new block has RDTSC/INVLPG/MOV CR3 to hook */
+	EX_STOP_RESYNC,   /* the guest changed its page tables or CR3 */
+	EX_STOP_TRAP,     /* a trap handler asked to stop the run */
+	EX_STOP_PF,       /* the model raised a #PF (Unicorn should too) */
+	EX_STOP_REPORT,   /* the model faulted where Unicorn did not */
+} ex_stop;
+
+/* One Unicorn region: a linear run of guest-virtual pages. */
+typedef enum ex_region_kind {
+	EX_RAM,  /* slot bytes, mapped with uc_mem_map_ptr */
+	EX_ROM,  /* a read-only slot: reads from its bytes, writes trap */
+	EX_MMIO, /* no slot: every access traps */
+} ex_region_kind;
+
+struct ex_cpu;
+
+typedef struct ex_region {
+	uint64_t gva, size, gpa;
+	uint8_t *mem;            /* EX_RAM and EX_ROM */
+	uint32_t perms;          /* UC_PROT_* */
+	ex_region_kind kind;
+	struct ex_cpu *cpu;      /* mapped on this engine (EX_ROM/EX_MMIO
+				    callbacks need it) */
+} ex_region;
+
+/* A block's cost, decoded once: direct-mapped by address. */
+typedef struct ex_block {
+	uint64_t addr;
+	uint32_t size;
+	uint32_t ninsn;     /* instructions charged when it runs */
+	uint32_t bytes;     /* their bytes (fetched through the model) */
+	uint64_t cycles;
+} ex_block;
+#define EX_BLOCK_CACHE (1U << 16)
+
+/* Instructions the library intercepts with a code hook. */
+typedef enum ex_site_kind {
+	EX_SITE_RDTSC,
+	EX_SITE_INVLPG,
+	EX_SITE_MOV_CR3,
+	EX_SITE_IN,   /* in al/ax/eax, imm8 or dx */
+	EX_SITE_OUT,  /* out imm8 or dx, al/ax/eax */
+} ex_site_kind;
+
+typedef struct ex_site {
+	uint64_t addr;
+	uint32_t size;
+	ex_site_kind kind;
+	/* INVLPG: the memory operand; MOV CR3: reg_base is the source; IN
+	 * and OUT: reg_base is the port register (0: the port is disp), and
+	 * `width` bytes of RAX are the data. */
+	int reg_base, reg_index; /* Unicorn register ids, 0 = none */
+	int scale;
+	int64_t disp;
+	unsigned width;
+} ex_site;
+
+typedef struct ex_trap {
+	sv_trap_kind kind;
+	uint64_t base, len;
+	sv_trap_fn fn;
+	void *payload;
+} ex_trap;
+
+typedef struct ex_cpu {
+	sv_exec *ex;
+	sv_vcpu *v;
+	uc_engine *uc;
+	unsigned index;
+	uint64_t rip;           /* where the next turn starts */
+	uint64_t resume;        /* where to go on when Unicorn's RIP is not
+				   to be trusted (past an emulated site, or
+				   a block stopped before it ran), or 0 */
+	int64_t budget;         /* instructions left in this turn */
+	uint64_t left;          /* instructions left in this sv_exec_run */
+	ex_stop stop;
+	int trap_code;          /* EX_STOP_TRAP: the handler's number */
+	uint32_t sync_wait;     /* sync point it waits at, 0 = none */
+	bool halted;
+	bool pf_pending;        /* a guest #PF to deliver when Unicorn stops */
+	sv_fault fault;         /* that #PF, or what EX_STOP_REPORT saw */
+	uint64_t fault_rip;
+	bool detailed;          /* memory hooks installed */
+	uc_hook h_mem;
+	GArray *regions;        /* ex_region *, sorted by gva */
+	GArray *site_hooks;     /* uc_hook of the code hooks installed */
+	guint sites_hooked;     /* ex->sites entries hooked on this engine */
+} ex_cpu;
+
+struct sv_exec {
+	sv_vm *vm;
+	sv_exec_options opts;
+	ex_cpu *cpus;
+	unsigned n;
+	sv_pt *gpt;                 /* the guest page tables */
+	uint64_t sys_gpa, sys_size, sys_hva;
+	uint64_t entry;             /* the loaded image's entry point */
+	bool loaded;
+	sv_exec_mode mode, mode_next;
+	/* Guest page-table pages seen by the last region sync, sorted: a
+	 * guest write to one of them asks for a new sync. */
+	GArray *tables;             /* uint64_t GPAs */
+	uint64_t tbl_lo, tbl_span;  /* [lo, lo + span) holds all of them */
+	bool resync;                /* the regions must be rebuilt */
+	uint64_t mem_epoch;         /* memslots epoch the regions follow */
+	csh cs;
+	cs_insn *insn;
+	uint8_t *code_buf;
+	size_t code_cap;
+	ex_block *blocks;           /* EX_BLOCK_CACHE entries */
+	GArray *sites;              /* ex_site, in the order found */
+	GHashTable *site_by_addr;   /* addr -> index + 1 into sites */
+	GArray *traps;              /* ex_trap */
+	sv_sync_fn sync_fn;
+	void *sync_payload;
+	sv_access_fn access_fn;
+	void *access_payload;
+};
+
+/* hooks.c */
+int sv__exec_hooks_add(ex_cpu *c);
+void sv__exec_set_detailed(ex_cpu *c, bool on);
+int sv__exec_sites_install(ex_cpu *c);
+int sv__exec_decoder_init(sv_exec *ex);
+void sv__exec_decoder_fini(sv_exec *ex);
+/* Asks for this vCPU's turn to end at the next block start, keeping the
+ * first reason. */
+void sv__exec_stop(ex_cpu *c, ex_stop why);
+/* Traps: dispatches t to its handler (or counts it unclaimed). */
+void sv__exec_trap(ex_cpu *c, sv_trap *t);
+
+/* regions.c */
+int sv__exec_regions_sync(sv_exec *ex);
+void sv__exec_regions_drop(ex_cpu *c);
+/* Is gpa a guest page-table page of the last sync? */
+static inline bool sv__exec_is_table(const sv_exec *ex, uint64_t gpa)
+{
+	return gpa - ex->tbl_lo < ex->tbl_span;
+}
+bool sv__exec_table_lookup(const sv_exec *ex, uint64_t gpa);
+
+#endif

@@ -1,0 +1,564 @@
+/*
+ * lib/cpu/hooks.c - the Unicorn hooks: where guest execution meets the
+ * model, and the Capstone block-cost cache.
+ *
+ * How it works:
+ *  1. The block hook runs before each basic block.  The block's cost comes
+ *     from a direct-mapped cache keyed by address; a miss decodes the block
+ *     once with Capstone (id and operand kinds -> cycles from the cost
+ *     table) and looks for RDTSC, INVLPG, MOV to CR3, IN and OUT, which get a code
+ *     hook of their own (a new one stops the vCPU first: hooks added after
+ *     translation miss cached code until the translation cache is flushed).
+ *     The hook then charges the block, stops the vCPU when its turn is used
+ *     up (Unicorn stops before the block runs), and in detailed mode sends
+ *     the block's bytes through the model as fetches, page by page.
+ *  2. The memory hook (detailed mode only) sends each read and write
+ *     through sv_vcpu_access().  A write to a guest page-table page asks
+ *     for a new region sync once the instruction is done.  Unicorn calls it
+ *     before checking its own region permissions, so a #PF the model finds
+ *     is kept for the protection hook that follows.
+ *  3. The unmapped and protection hooks turn Unicorn's fault into the
+ *     model's: the same access through sv_vcpu_access() gives the #PF with
+ *     the SDM's error code, delivered by the run loop once Unicorn stops.
+ *  4. IN and OUT are intercepted sites too, sent to the trap bus; the sync
+ *     port stops the vCPU at its barrier.  MMIO comes through the regions'
+ *     callbacks (regions.c) to the same bus.
+ */
+#include "cpu/exec.h"
+
+/*
+ * Stops are taken at the next block start (on_block), or at once from a
+ * code hook (on_site): only there is Unicorn's RIP known to be right.  A
+ * stop requested from a memory hook and taken by Unicorn at once would
+ * leave RIP at the instruction that made the access, which would run
+ * again.
+ */
+void sv__exec_stop(ex_cpu *c, ex_stop why)
+{
+	if (c->stop == EX_STOP_NONE)
+		c->stop = why;
+}
+
+/* Model outcomes the guest cannot be shown: stop and report. */
+static void report(ex_cpu *c, const sv_fault *f)
+{
+	if (c->stop == EX_STOP_REPORT)
+		return;
+	c->fault = *f;
+	uc_reg_read(c->uc, UC_X86_REG_RIP, &c->fault_rip);
+	c->stop = EX_STOP_REPORT;
+}
+
+static void model_fault(ex_cpu *c, const sv_xlate *x)
+{
+	switch (x->fault.kind) {
+	case SV_FAULT_MMIO:
+		return; /* the region's callback takes it to the trap bus */
+	case SV_FAULT_PF:
+	case SV_FAULT_GP:
+		if (!c->pf_pending) {
+			c->pf_pending = true;
+			c->fault = x->fault;
+			uc_reg_read(c->uc, UC_X86_REG_RIP, &c->fault_rip);
+			/* Unicorn's protection check follows and stops it; if
+			 * it does not, the next block start ends the turn and
+			 * it is reported. */
+			sv__exec_stop(c, EX_STOP_PF);
+		}
+		return;
+	default:
+		report(c, &x->fault);
+	}
+}
+
+static void on_mem(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
+		   int64_t value, void *payload)
+{
+	ex_cpu *c = payload;
+	sv_exec *ex = c->ex;
+	sv_access acc = type == UC_MEM_WRITE ? SV_ACCESS_WRITE : SV_ACCESS_READ;
+	sv_xlate x;
+
+	sv_vcpu_access(c->v, addr, (uint32_t)size, acc, &x);
+	if (SV_UNLIKELY(x.fault.kind != SV_FAULT_NONE))
+		model_fault(c, &x);
+	else if (acc == SV_ACCESS_WRITE && SV_UNLIKELY(sv__exec_is_table(ex, x.gpa)) &&
+		 sv__exec_table_lookup(ex, x.gpa)) {
+		ex->resync = true;
+		sv__exec_stop(c, EX_STOP_RESYNC);
+	}
+	if (SV_UNLIKELY(ex->access_fn != NULL))
+		ex->access_fn(ex, c->index, addr, (uint32_t)size, acc, &x,
+			      ex->access_payload);
+}
+
+/* Unmapped and protection faults: Unicorn's view of an access the guest
+ * page tables do not allow.  The model gives the fault; returning false
+ * lets Unicorn stop with the instruction not executed. */
+static bool on_fault(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
+		     int64_t value, void *payload)
+{
+	ex_cpu *c = payload;
+	sv_access acc;
+	sv_xlate x;
+
+	if (c->pf_pending)
+		return false; /* the memory hook has seen this access */
+	switch (type) {
+	case UC_MEM_WRITE_UNMAPPED:
+	case UC_MEM_WRITE_PROT:
+		acc = SV_ACCESS_WRITE;
+		break;
+	case UC_MEM_FETCH_UNMAPPED:
+	case UC_MEM_FETCH_PROT:
+		acc = SV_ACCESS_FETCH;
+		break;
+	default:
+		acc = SV_ACCESS_READ;
+	}
+	sv_vcpu_access(c->v, addr, size > 0 ? (uint32_t)size : 1, acc, &x);
+	if (x.fault.kind == SV_FAULT_NONE) {
+		/* Unicorn's regions and the model disagree: the guest used a
+		 * translation it changed without invalidating it. */
+		sv_fault f = {.kind = SV_FAULT_PF, .stage = SV_STAGE_TLB,
+			      .gva = addr};
+
+		report(c, &f);
+		return false;
+	}
+	model_fault(c, &x);
+	return false;
+}
+
+/* ---- the block-cost cache ---------------------------------------------- */
+
+static int uc_reg_of(x86_reg r)
+{
+	static const struct {
+		x86_reg cs;
+		int uc;
+	} map[] = {
+		{X86_REG_RAX, UC_X86_REG_RAX}, {X86_REG_RBX, UC_X86_REG_RBX},
+		{X86_REG_RCX, UC_X86_REG_RCX}, {X86_REG_RDX, UC_X86_REG_RDX},
+		{X86_REG_RSI, UC_X86_REG_RSI}, {X86_REG_RDI, UC_X86_REG_RDI},
+		{X86_REG_RBP, UC_X86_REG_RBP}, {X86_REG_RSP, UC_X86_REG_RSP},
+		{X86_REG_R8, UC_X86_REG_R8},   {X86_REG_R9, UC_X86_REG_R9},
+		{X86_REG_R10, UC_X86_REG_R10}, {X86_REG_R11, UC_X86_REG_R11},
+		{X86_REG_R12, UC_X86_REG_R12}, {X86_REG_R13, UC_X86_REG_R13},
+		{X86_REG_R14, UC_X86_REG_R14}, {X86_REG_R15, UC_X86_REG_R15},
+		{X86_REG_RIP, UC_X86_REG_RIP},
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(map); i++)
+		if (map[i].cs == r)
+			return map[i].uc;
+	return 0;
+}
+
+/* A site for insn if the library intercepts it; false otherwise. */
+static bool site_of(const cs_insn *in, ex_site *s)
+{
+	const cs_x86 *x = &in->detail->x86;
+
+	memset(s, 0, sizeof(*s));
+	s->addr = in->address;
+	s->size = in->size;
+	switch (in->id) {
+	case X86_INS_RDTSC:
+		s->kind = EX_SITE_RDTSC;
+		return true;
+	case X86_INS_INVLPG:
+		if (x->op_count < 1 || x->operands[0].type != X86_OP_MEM)
+			return false;
+		s->kind = EX_SITE_INVLPG;
+		s->reg_base = uc_reg_of(x->operands[0].mem.base);
+		s->reg_index = uc_reg_of(x->operands[0].mem.index);
+		s->scale = x->operands[0].mem.scale;
+		s->disp = x->operands[0].mem.disp;
+		if (x->operands[0].mem.base == X86_REG_RIP)
+			s->disp += (int64_t)(in->address + in->size);
+		if (x->operands[0].mem.base == X86_REG_RIP)
+			s->reg_base = 0;
+		return true;
+	case X86_INS_IN:
+	case X86_INS_OUT: {
+		/* The port is operand 1 of IN and operand 0 of OUT. */
+		const cs_x86_op *port = &x->operands[in->id == X86_INS_OUT ? 0 : 1];
+		const cs_x86_op *data = &x->operands[in->id == X86_INS_OUT ? 1 : 0];
+
+		if (x->op_count != 2 || data->type != X86_OP_REG)
+			return false;
+		s->kind = in->id == X86_INS_OUT ? EX_SITE_OUT : EX_SITE_IN;
+		s->width = data->size;
+		if (port->type == X86_OP_IMM)
+			s->disp = port->imm & 0xff;
+		else
+			s->reg_base = UC_X86_REG_DX;
+		return true;
+	}
+	case X86_INS_MOV:
+		if (x->op_count == 2 && x->operands[0].type == X86_OP_REG &&
+		    x->operands[0].reg == X86_REG_CR3 &&
+		    x->operands[1].type == X86_OP_REG) {
+			s->kind = EX_SITE_MOV_CR3;
+			s->reg_base = uc_reg_of(x->operands[1].reg);
+			return true;
+		}
+		return false;
+	default:
+		return false;
+	}
+}
+
+/* Base cycles of one instruction: its class, plus its memory operands. */
+static uint64_t insn_cost(const sv_costs *k, csh cs, const cs_insn *in)
+{
+	const cs_x86 *x = &in->detail->x86;
+	uint64_t cost = k->insn_alu;
+	uint8_t i;
+
+	switch (in->id) {
+	case X86_INS_MUL:
+	case X86_INS_IMUL:
+		cost = k->insn_mul;
+		break;
+	case X86_INS_DIV:
+	case X86_INS_IDIV:
+		cost = k->insn_div;
+		break;
+	case X86_INS_RDTSC:
+		cost = k->insn_rdtsc;
+		break;
+	case X86_INS_PUSH:
+	case X86_INS_CALL:
+		cost += k->insn_store; /* the implicit stack store */
+		break;
+	case X86_INS_POP:
+	case X86_INS_RET:
+		cost += k->insn_load;
+		break;
+	default:
+		break;
+	}
+	if (cs_insn_group(cs, in, CS_GRP_JUMP) || cs_insn_group(cs, in, CS_GRP_CALL) ||
+	    cs_insn_group(cs, in, CS_GRP_RET))
+		cost += k->insn_branch - k->insn_alu;
+	if (in->id == X86_INS_LEA || in->id == X86_INS_NOP)
+		return cost;
+	for (i = 0; i < x->op_count; i++) {
+		if (x->operands[i].type != X86_OP_MEM)
+			continue;
+		if (x->operands[i].access & CS_AC_READ)
+			cost += k->insn_load;
+		if (x->operands[i].access & CS_AC_WRITE)
+			cost += k->insn_store;
+	}
+	return cost;
+}
+
+static ex_block *block_slot(sv_exec *ex, uint64_t addr)
+{
+	uint64_t h = addr * 0x9e3779b97f4a7c15ULL;
+
+	return &ex->blocks[h >> (64 - 16)];
+}
+
+/*
+ * Decodes a block into *b, registering the sites it holds.  A block with a
+ * site is charged only up to and including it: the site's hook moves RIP
+ * past it, so Unicorn leaves the block there and the rest runs (and is
+ * charged) as a block of its own.
+ */
+static void decode(ex_cpu *c, uint64_t addr, uint32_t size, ex_block *b)
+{
+	sv_exec *ex = c->ex;
+	const sv_costs *k = &ex->vm->opts.costs;
+	const uint8_t *code;
+	size_t left = size;
+	uint64_t pc = addr;
+
+	if (size > ex->code_cap) {
+		ex->code_cap = size;
+		ex->code_buf = g_realloc(ex->code_buf, size);
+	}
+	b->addr = addr;
+	b->size = size;
+	b->ninsn = 0;
+	b->bytes = 0;
+	b->cycles = 0;
+	if (uc_mem_read(c->uc, addr, ex->code_buf, size) != UC_ERR_OK)
+		return;
+	code = ex->code_buf;
+	while (left && cs_disasm_iter(ex->cs, &code, &left, &pc, ex->insn)) {
+		ex_site s;
+
+		b->ninsn++;
+		b->cycles += insn_cost(k, ex->cs, ex->insn);
+		b->bytes = (uint32_t)(pc - addr);
+		if (!site_of(ex->insn, &s))
+			continue;
+		if (!g_hash_table_contains(ex->site_by_addr, &s.addr)) {
+			g_array_append_val(ex->sites, s);
+			g_hash_table_insert(ex->site_by_addr,
+					    g_memdup2(&s.addr, sizeof(s.addr)),
+					    GUINT_TO_POINTER(ex->sites->len));
+		}
+		break;
+	}
+}
+
+static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *payload)
+{
+	ex_cpu *c = payload;
+	sv_exec *ex = c->ex;
+	ex_block *b = block_slot(ex, addr);
+	uint64_t a, end;
+
+	if (SV_UNLIKELY(b->addr != addr || b->size != size))
+		decode(c, addr, size, b);
+	/* A stop from here comes before the block runs, but Unicorn's RIP
+	 * may still be the last one a memory hook synchronised: the run
+	 * loop resumes at the block instead. */
+	if (SV_UNLIKELY(c->sites_hooked < ex->sites->len))
+		sv__exec_stop(c, EX_STOP_SITES);
+	else if (c->budget <= 0)
+		sv__exec_stop(c, EX_STOP_SLICE);
+	if (SV_UNLIKELY(c->stop != EX_STOP_NONE)) {
+		c->resume = addr;
+		uc_emu_stop(uc);
+		return;
+	}
+	c->budget -= b->ninsn;
+	c->v->stat[SV_VCPU_STAT_instructions] += b->ninsn;
+	c->v->stat[SV_VCPU_STAT_insn_cycles] += b->cycles;
+	c->v->stat[SV_VCPU_STAT_cycles] += b->cycles;
+	if (!c->detailed)
+		return;
+	for (a = addr, end = addr + b->bytes; a < end; a = (a | 0xfff) + 1) {
+		uint64_t n = MIN(end, (a | 0xfff) + 1) - a;
+		sv_xlate x;
+
+		sv_vcpu_access(c->v, a, (uint32_t)n, SV_ACCESS_FETCH, &x);
+		if (SV_UNLIKELY(x.fault.kind != SV_FAULT_NONE)) {
+			report(c, &x.fault);
+			return;
+		}
+		if (SV_UNLIKELY(ex->access_fn != NULL))
+			ex->access_fn(ex, c->index, a, (uint32_t)n,
+				      SV_ACCESS_FETCH, &x, ex->access_payload);
+	}
+}
+
+/* ---- intercepted instructions --------------------------------------------- */
+
+static uint64_t reg(ex_cpu *c, int r)
+{
+	uint64_t v = 0;
+
+	if (r)
+		uc_reg_read(c->uc, r, &v);
+	return v;
+}
+
+static void skip(ex_cpu *c, const ex_site *s)
+{
+	uint64_t next = s->addr + s->size;
+
+	uc_reg_write(c->uc, UC_X86_REG_RIP, &next);
+}
+
+/*
+ * Port I/O: a VM exit to userspace (KVM_EXIT_IO), then the trap bus; the
+ * sync port stops the vCPU at its barrier.  Handled here rather than in
+ * Unicorn's IN/OUT hooks, which do not give the instruction's address (a
+ * stop from them resumes at the start of the block).
+ */
+static void port_io(ex_cpu *c, const ex_site *s)
+{
+	const sv_costs *k = &c->ex->vm->opts.costs;
+	uint64_t mask = s->width >= 4 ? 0xffffffffULL : (1ULL << (8 * s->width)) - 1;
+	sv_trap t = {.kind = SV_TRAP_PIO, .write = s->kind == EX_SITE_OUT,
+		     .size = s->width, .vcpu = c->index};
+
+	t.addr = s->reg_base ? reg(c, s->reg_base) & 0xffff : (uint64_t)s->disp;
+	c->v->stat[SV_VCPU_STAT_pio_exits]++;
+	c->v->stat[SV_VCPU_STAT_cycles] += (uint64_t)k->vmexit + k->vmentry;
+	if (t.write) {
+		t.value = reg(c, UC_X86_REG_RAX) & mask;
+		if (t.addr == SV_PORT_SYNC) {
+			c->sync_wait = t.value ? (uint32_t)t.value : UINT32_MAX;
+			sv__exec_stop(c, EX_STOP_SYNC);
+			return;
+		}
+		sv__exec_trap(c, &t);
+	} else {
+		uint64_t rax = reg(c, UC_X86_REG_RAX);
+
+		sv__exec_trap(c, &t);
+		/* in eax zero-extends into RAX; al and ax merge */
+		rax = s->width >= 4 ? (t.value & mask) : (rax & ~mask) | (t.value & mask);
+		uc_reg_write(c->uc, UC_X86_REG_RAX, &rax);
+	}
+}
+
+static void on_site(uc_engine *uc, uint64_t addr, uint32_t size, void *payload)
+{
+	ex_cpu *c = payload;
+	sv_exec *ex = c->ex;
+	gpointer idx = g_hash_table_lookup(ex->site_by_addr, &addr);
+	const ex_site *s;
+
+	if (!idx)
+		return;
+	s = &g_array_index(ex->sites, ex_site, GPOINTER_TO_UINT(idx) - 1);
+	switch (s->kind) {
+	case EX_SITE_RDTSC: {
+		/* The TSC is the vCPU's cycle counter: guests never see host
+		 * time. */
+		uint64_t tsc = c->v->stat[SV_VCPU_STAT_cycles];
+		uint64_t lo = tsc & 0xffffffffULL, hi = tsc >> 32;
+
+		c->v->stat[SV_VCPU_STAT_rdtsc]++;
+		uc_reg_write(uc, UC_X86_REG_RAX, &lo);
+		uc_reg_write(uc, UC_X86_REG_RDX, &hi);
+		break;
+	}
+	case EX_SITE_INVLPG:
+		sv_vcpu_invlpg(c->v, reg(c, s->reg_base) +
+					     reg(c, s->reg_index) * (uint64_t)s->scale +
+					     (uint64_t)s->disp);
+		break;
+	case EX_SITE_MOV_CR3: {
+		uint64_t cr3 = reg(c, s->reg_base);
+
+		sv_vcpu_mov_cr3(c->v, cr3);
+		uc_reg_write(uc, UC_X86_REG_CR3, &cr3);
+		ex->resync = true;
+		sv__exec_stop(c, EX_STOP_RESYNC);
+		break;
+	}
+	case EX_SITE_IN:
+	case EX_SITE_OUT:
+		port_io(c, s);
+		break;
+	}
+	/* The instruction is emulated here and must not run.  Going on,
+	 * RIP written from a hook makes Unicorn leave the block and resume
+	 * past it; stopping, RIP must stay (Unicorn 2.0.1 drops a stop
+	 * request when RIP is written, and stops before the hooked
+	 * instruction), so the run loop resumes past it instead.  Its own
+	 * INVLPG and MOV CR3 would mean nothing with its paging off. */
+	if (c->stop != EX_STOP_NONE) {
+		c->resume = s->addr + s->size;
+		uc_emu_stop(uc);
+	} else {
+		skip(c, s);
+	}
+}
+
+int sv__exec_sites_install(ex_cpu *c)
+{
+	sv_exec *ex = c->ex;
+	bool added = false;
+
+	for (; c->sites_hooked < ex->sites->len; c->sites_hooked++) {
+		const ex_site *s = &g_array_index(ex->sites, ex_site, c->sites_hooked);
+		uc_hook h;
+
+		if (uc_hook_add(c->uc, &h, UC_HOOK_CODE, on_site, c, s->addr,
+				s->addr) != UC_ERR_OK)
+			return sv__err(ex->vm, SV_ENOMEM,
+				       "exec: Unicorn refused a code hook at 0x%" PRIx64,
+				       s->addr);
+		g_array_append_val(c->site_hooks, h);
+		added = true;
+	}
+	if (added)
+		uc_ctl_flush_tlb(c->uc); /* in 2.0.1: flush translated code */
+	return SV_OK;
+}
+
+/* ---- ports ---------------------------------------------------------------- */
+
+void sv__exec_trap(ex_cpu *c, sv_trap *t)
+{
+	sv_exec *ex = c->ex;
+	guint i;
+
+	for (i = 0; i < ex->traps->len; i++) {
+		const ex_trap *tr = &g_array_index(ex->traps, ex_trap, i);
+		int rc;
+
+		if (tr->kind != t->kind || t->addr - tr->base >= tr->len)
+			continue;
+		rc = tr->fn(ex, t, tr->payload);
+		if (rc > 0) {
+			c->trap_code = rc;
+			sv__exec_stop(c, EX_STOP_TRAP);
+		}
+		return;
+	}
+	c->v->stat[SV_VCPU_STAT_trap_unclaimed]++;
+	if (!t->write)
+		t->value = t->size >= 8 ? ~0ULL : (1ULL << (8 * t->size)) - 1;
+}
+
+/* ---- set-up ----------------------------------------------------------------- */
+
+int sv__exec_hooks_add(ex_cpu *c)
+{
+	uc_hook h;
+	uc_err e;
+
+	e = uc_hook_add(c->uc, &h, UC_HOOK_BLOCK, on_block, c, 1, 0);
+	if (e == UC_ERR_OK)
+		e = uc_hook_add(c->uc, &h, UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_PROT,
+				on_fault, c, 1, 0);
+	if (e != UC_ERR_OK)
+		return sv__err(c->ex->vm, SV_ENOMEM, "exec: Unicorn hook: %s",
+			       uc_strerror(e));
+	return SV_OK;
+}
+
+void sv__exec_set_detailed(ex_cpu *c, bool on)
+{
+	if (on == c->detailed)
+		return;
+	if (on)
+		uc_hook_add(c->uc, &c->h_mem, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE,
+			    on_mem, c, 1, 0);
+	else
+		uc_hook_del(c->uc, c->h_mem);
+	c->detailed = on;
+	/* Hooks change what Unicorn translates: drop its translated code. */
+	uc_ctl_flush_tlb(c->uc);
+}
+
+int sv__exec_decoder_init(sv_exec *ex)
+{
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &ex->cs) != CS_ERR_OK)
+		return sv__err(ex->vm, SV_ENOMEM, "exec: Capstone would not open");
+	cs_option(ex->cs, CS_OPT_DETAIL, CS_OPT_ON);
+	ex->insn = cs_malloc(ex->cs);
+	ex->blocks = g_new0(ex_block, EX_BLOCK_CACHE);
+	memset(ex->blocks, 0xff, sizeof(ex_block) * EX_BLOCK_CACHE);
+	ex->sites = g_array_new(FALSE, FALSE, sizeof(ex_site));
+	ex->site_by_addr = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+						 g_free, NULL);
+	return SV_OK;
+}
+
+void sv__exec_decoder_fini(sv_exec *ex)
+{
+	if (ex->insn)
+		cs_free(ex->insn, 1);
+	if (ex->cs)
+		cs_close(&ex->cs);
+	g_free(ex->blocks);
+	g_free(ex->code_buf);
+	if (ex->sites)
+		g_array_free(ex->sites, TRUE);
+	if (ex->site_by_addr)
+		g_hash_table_destroy(ex->site_by_addr);
+}
