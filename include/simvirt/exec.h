@@ -106,8 +106,8 @@ SV_API int sv_exec_map(sv_exec *ex, uint64_t gva, uint64_t gpa,
 /*
  * Loads a static x86-64 ELF executable linked in the library's image range
  * (0xffffffff80000000, 2 MiB at most; see guests/guest.ld) and points every
- * vCPU at its entry with RDI = the vCPU's index.  args (up to 16 words) are
- * written at the start of the parameter block.  A malformed image is
+ * vCPU at its entry with RDI = the vCPU's index and RSP at the top of its
+ * 64K stack.  One image per handle (SV_EBUSY after).  A malformed image is
  * SV_EINVAL with the reason.
  */
 SV_API int sv_exec_load_elf(sv_exec *ex, const void *image, size_t len);
@@ -169,7 +169,10 @@ typedef struct sv_trap {
 typedef int (*sv_trap_fn)(sv_exec *ex, sv_trap *t, void *payload);
 
 /*
- * Routes traps of `kind` in [base, base + len) to fn.  Ranges of one kind
+ * Routes traps of `kind` in [base, base + len) to fn.  Unicorn 2.0.1 hands
+ * an 8-byte MMIO access to the bus as two 4-byte halves, low first; the
+ * model still counts it as one access and one exit.  String port I/O
+ * (ins, outs) is not intercepted.  Ranges of one kind
  * must not overlap.  Reads nobody handles return all ones and writes are
  * dropped, as on a bus with no device; both are counted (trap_unclaimed).
  */

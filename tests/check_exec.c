@@ -1,0 +1,492 @@
+/*
+ * tests/check_exec.c - execution-driven guests: the built-in workloads run
+ * on Unicorn with every access through the model.  The machine is the
+ * KVM selftests' shape: one user slot at GPA 0x40000000 backed by a
+ * simulated host mapping (THP or 4K anonymous), identity-mapped in the
+ * guest page tables, plus the library's own 4K-anonymous slot for code,
+ * stacks and page tables.  Counters are compared per phase (from one sync
+ * point to the next) so that the library's own pages stay out of the
+ * derivations, except where they are counted explicitly.
+ */
+#include <string.h>
+
+#include <glib.h>
+
+#include "helpers.h"
+
+#define SZ_4K 0x1000ULL
+#define SZ_2M (2ULL << 20)
+#define GPA 0x40000000ULL
+#define VMS(vm, name) sv_vm_stat_get((vm), SV_VM_STAT_##name)
+#define CPUS(vm, name) sv_vm_vcpu_stat_sum((vm), SV_VCPU_STAT_##name)
+
+typedef struct fix {
+	sv_host *h;
+	sv_vm *vm;
+	sv_exec *ex;
+	uint64_t hva;
+	/* counters at each sync point, [n][0] EPT violations, [n][1]
+	 * pages_4k, [n][2] pages_2m */
+	uint64_t at[8][3];
+	unsigned syncs;
+	/* an action to run at a sync point */
+	uint32_t act_at;
+	void (*act)(struct fix *f);
+} fix;
+
+static int on_sync(sv_exec *ex, uint32_t n, void *payload)
+{
+	fix *f = payload;
+
+	ck_assert_uint_lt(n, 8);
+	f->at[n][0] = CPUS(f->vm, ept_violations);
+	f->at[n][1] = VMS(f->vm, pages_4k);
+	f->at[n][2] = VMS(f->vm, pages_2m);
+	f->syncs++;
+	if (f->act && n == f->act_at)
+		f->act(f);
+	return 0;
+}
+
+/* A VM of `vcpus` with the MMU over a host slot of `size` at GPA (THP or
+ * not), identity-mapped with guest pages of gpage, and an exec handle. */
+static void fix_up(fix *f, unsigned vcpus, uint64_t size, bool thp,
+		   uint64_t gpage, const sv_exec_options *eo)
+{
+	sv_host_options ho = SV_HOST_OPTIONS_INIT;
+	sv_vm_options vo = SV_VM_OPTIONS_INIT;
+	sv_mmu_options mo = SV_MMU_OPTIONS_INIT;
+	sv_host_mmap_args a = {SV_HOST_MMAP_VERSION, 0, size,
+			       SV_PROT_READ | SV_PROT_WRITE, 0, SV_BACKING_ANON, 0};
+	sv_memslot_region r = {SV_MEMSLOT_REGION_VERSION, 1, 0, GPA, size, 0};
+
+	memset(f, 0, sizeof(*f));
+	vo.vcpus = vcpus;
+	T_OK(sv_host_new(&f->h, &ho));
+	T_OK(sv_vm_new(&f->vm, &vo));
+	T_OK(sv_mmu_attach(f->vm, f->h, &mo));
+	T_OK(sv_host_mmap(&f->hva, f->h, &a));
+	T_OK(sv_host_madvise(f->h, f->hva, size,
+			     thp ? SV_MADV_HUGEPAGE : SV_MADV_NOHUGEPAGE));
+	r.hva = f->hva;
+	T_OK(sv_memslot_set(f->vm, &r));
+	T_OK(sv_exec_new(&f->ex, f->vm, eo));
+	T_OK(sv_exec_map(f->ex, GPA, GPA, size, gpage, SV_EXEC_MAP_WRITE));
+	sv_exec_set_sync(f->ex, on_sync, f);
+}
+
+static void fix_down(fix *f)
+{
+	sv_exec_free(f->ex);
+	sv_vm_free(f->vm);
+	sv_host_free(f->h);
+}
+
+static sv_workload touch_of(uint64_t size, unsigned passes)
+{
+	sv_workload w = SV_WORKLOAD_INIT;
+
+	w.gva = GPA;
+	w.size = size;
+	w.passes = passes;
+	return w;
+}
+
+static void run_halted(fix *f)
+{
+	sv_exec_result res;
+
+	T_OK(sv_exec_run(f->ex, 0, &res));
+	ck_assert_msg(res.stop == SV_EXEC_HALTED, "stop %d, vcpu %u rip 0x%llx "
+			  "fault %d gva 0x%llx", res.stop, res.vcpu,
+		      (unsigned long long)res.rip, res.fault.kind,
+		      (unsigned long long)res.fault.gva);
+}
+
+/* ---- the first-principles counts --------------------------------- */
+
+START_TEST(touch_thp_2m_guest_pages)
+{
+	sv_workload w = touch_of(256ULL << 20, 1);
+	fix f;
+
+	fix_up(&f, 1, 256ULL << 20, true, SZ_2M, NULL);
+	T_OK(sv_exec_load_workload(f.ex, &w));
+	run_halted(&f);
+	ck_assert_uint_eq(f.syncs, 2); /* sync 1 before the pass, 2 after */
+	/* Pass 1 writes every 4K page of 256 MiB.  Each 2M guest page lies
+	 * in one host THP, so the first write to it is one EPT violation and
+	 * one 2M SPTE: 256M / 2M = 128.  The guest walk also reads two guest
+	 * table pages of the region for the first time (the PDPT and the PD
+	 * covering 0x40000000; the PML4 is shared with the code), each in the
+	 * library's 4K slot: one violation and one 4K SPTE each. */
+	ck_assert_uint_eq(f.at[2][0] - f.at[1][0], 128 + 2);
+	ck_assert_uint_eq(f.at[2][2] - f.at[1][2], 128);
+	ck_assert_uint_eq(f.at[2][1] - f.at[1][1], 2);
+	/* 65,536 writes, one per 4K page: all through the model. */
+	ck_assert_uint_ge(CPUS(f.vm, writes), 65536);
+	fix_down(&f);
+}
+END_TEST
+
+START_TEST(touch_anon_4k_backing)
+{
+	sv_workload w = touch_of(256ULL << 20, 1);
+	fix f;
+
+	fix_up(&f, 1, 256ULL << 20, false, SZ_2M, NULL);
+	T_OK(sv_exec_load_workload(f.ex, &w));
+	run_halted(&f);
+	/* With MADV_NOHUGEPAGE every host page is 4K, so the SPTE level is
+	 * capped at 4K: 256M / 4K = 65,536 violations and 4K SPTEs, plus the
+	 * same two guest table pages as above. */
+	ck_assert_uint_eq(f.at[2][0] - f.at[1][0], 65536 + 2);
+	ck_assert_uint_eq(f.at[2][1] - f.at[1][1], 65536 + 2);
+	ck_assert_uint_eq(f.at[2][2] - f.at[1][2], 0);
+	fix_down(&f);
+}
+END_TEST
+
+/* ---- the model's GPA is where the bytes are ------------------------------- */
+
+typedef struct seen {
+	sv_vm *vm;
+	unsigned writes, wrong;
+} seen;
+
+/* Every data write: the model's GPA must hold the value just written
+ * (the hook runs before Unicorn stores it, so check the previous one). */
+static void on_access(sv_exec *ex, unsigned vcpu, uint64_t gva, uint32_t size,
+		      sv_access acc, const sv_xlate *x, void *payload)
+{
+	seen *s = payload;
+	static uint64_t last_gpa;
+	uint64_t v = 0;
+
+	if (acc != SV_ACCESS_WRITE || gva < 0x10000000ULL ||
+	    gva >= 0x10000000ULL + (16ULL << 20))
+		return;
+	if (s->writes++) {
+		sv_gpa_read(s->vm, last_gpa, &v, 8);
+		s->wrong += v != 1;
+	}
+	last_gpa = x->gpa;
+	s->wrong += x->gpa != gva - 0x10000000ULL + GPA;
+}
+
+START_TEST(model_gpa_holds_the_bytes)
+{
+	sv_workload w = touch_of(16ULL << 20, 1);
+	seen s = {0};
+	fix f;
+
+	/* The region at GVA 0x10000000 maps GPA 0x40000000: not identity. */
+	fix_up(&f, 1, 16ULL << 20, false, SZ_4K, NULL);
+	T_OK(sv_exec_map(f.ex, 0x10000000ULL, GPA, 16ULL << 20, SZ_4K,
+			 SV_EXEC_MAP_WRITE));
+	w.gva = 0x10000000ULL;
+	T_OK(sv_exec_load_workload(f.ex, &w));
+	s.vm = f.vm;
+	sv_exec_set_access_hook(f.ex, on_access, &s);
+	run_halted(&f);
+	ck_assert_uint_eq(s.writes, 4096); /* 16M / 4K, one write each */
+	ck_assert_uint_eq(s.wrong, 0);
+	fix_down(&f);
+}
+END_TEST
+
+/* ---- faults --------------------------------------------------------------- */
+
+START_TEST(three_page_faults_in_a_row)
+{
+	sv_workload w = SV_WORKLOAD_INIT;
+	uint64_t r[6];
+	unsigned i;
+	fix f;
+
+	fix_up(&f, 1, 16ULL << 20, false, SZ_4K, NULL);
+	w.name = "faults";
+	w.gva = 0x80000000ULL; /* mapped by nothing */
+	T_OK(sv_exec_load_workload(f.ex, &w));
+	run_halted(&f);
+	for (i = 0; i < 6; i++)
+		T_OK(sv_exec_guest_result(&r[i], f.ex, i));
+	/* Each access is a #PF delivered to the guest's handler (Unicorn's
+	 * own exception path, whose second fault is a #DF, is never used). */
+	ck_assert_uint_eq(CPUS(f.vm, pf_delivered), 3);
+	ck_assert_uint_eq(CPUS(f.vm, pf_guest), 3);
+	/* CR2 is each faulting address; the error codes are the SDM's for a
+	 * not-present supervisor data access: 0 for a read, W (bit 1) = 2
+	 * for the write. */
+	ck_assert_uint_eq(r[0], 0x80000000ULL);
+	ck_assert_uint_eq(r[1], 0);
+	ck_assert_uint_eq(r[2], 0x80001000ULL);
+	ck_assert_uint_eq(r[3], 2);
+	ck_assert_uint_eq(r[4], 0x80002000ULL);
+	ck_assert_uint_eq(r[5], 0);
+	fix_down(&f);
+}
+END_TEST
+
+START_TEST(fault_without_handler_is_reported)
+{
+	sv_workload w = touch_of(16ULL << 20, 1);
+	sv_exec_result res;
+	fix f;
+
+	fix_up(&f, 1, 16ULL << 20, false, SZ_4K, NULL);
+	w.size = 32ULL << 20; /* twice what is mapped */
+	T_OK(sv_exec_load_workload(f.ex, &w));
+	T_OK(sv_exec_run(f.ex, 0, &res));
+	ck_assert_int_eq(res.stop, SV_EXEC_FAULT);
+	ck_assert_int_eq(res.fault.kind, SV_FAULT_PF);
+	/* the first page past the mapping, written: not present, W = 2 */
+	ck_assert_uint_eq(res.fault.gva, GPA + (16ULL << 20));
+	ck_assert_uint_eq(res.fault.error_code, 2);
+	ck_assert_uint_eq(CPUS(f.vm, pf_delivered), 0);
+	fix_down(&f);
+}
+END_TEST
+
+/* ---- host events and guest remaps ------------------------------------------ */
+
+static void dontneed_first_2m(fix *f)
+{
+	T_OK(sv_host_madvise(f->h, f->hva, SZ_2M, SV_MADV_DONTNEED));
+}
+
+START_TEST(dontneed_page_reads_zero)
+{
+	sv_workload w = touch_of(16ULL << 20, 1);
+	uint64_t sum;
+	fix f;
+
+	fix_up(&f, 1, 16ULL << 20, false, SZ_4K, NULL);
+	w.name = "kpt";
+	T_OK(sv_exec_load_workload(f.ex, &w));
+	f.act_at = 3; /* before the read stage */
+	f.act = dontneed_first_2m;
+	run_halted(&f);
+	T_OK(sv_exec_guest_result(&sum, f.ex, 0));
+	/* The update stage wrote 2 into each of the 4,096 pages; DONTNEED
+	 * of the first 2M makes its 512 pages read as 0: 2 * (4096 - 512). */
+	ck_assert_uint_eq(sum, 2 * (4096 - 512));
+	fix_down(&f);
+}
+END_TEST
+
+START_TEST(remap_reads_new_page_after_invlpg)
+{
+	sv_workload w = touch_of(16ULL << 20, 1);
+	uint64_t v;
+	fix f;
+
+	fix_up(&f, 1, 16ULL << 20, false, SZ_2M, NULL);
+	w.name = "remap";
+	T_OK(sv_exec_load_workload(f.ex, &w));
+	run_halted(&f);
+	T_OK(sv_exec_guest_result(&v, f.ex, 0));
+	ck_assert_uint_eq(v, 0x2222222222222222ULL); /* page 1's word */
+	ck_assert_uint_eq(CPUS(f.vm, invlpg), 1);
+	fix_down(&f);
+}
+END_TEST
+
+/* ---- several vCPUs, determinism, modes ------------------------------------- */
+
+static void counters(fix *f, GArray *out)
+{
+	unsigned i, v;
+
+	for (i = 0; i < SV_VM_STAT__COUNT; i++) {
+		uint64_t x = sv_vm_stat_get(f->vm, (sv_vm_stat)i);
+
+		g_array_append_val(out, x);
+	}
+	for (v = 0; v < sv_vm_vcpu_count(f->vm); v++)
+		for (i = 0; i < SV_VCPU_STAT__COUNT; i++) {
+			uint64_t x = sv_vcpu_stat_get(sv_vm_vcpu(f->vm, v),
+						      (sv_vcpu_stat)i);
+
+			g_array_append_val(out, x);
+		}
+}
+
+static GArray *run_kpt_4(void)
+{
+	sv_exec_options eo = SV_EXEC_OPTIONS_INIT;
+	sv_workload w = touch_of(64ULL << 20, 1);
+	GArray *out = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	fix f;
+
+	eo.slice = 1000;
+	fix_up(&f, 4, 64ULL << 20, true, SZ_2M, &eo);
+	w.name = "kpt";
+	T_OK(sv_exec_load_workload(f.ex, &w));
+	run_halted(&f);
+	/* The barrier runs each of kpt's four sync points once. */
+	ck_assert_uint_eq(f.syncs, 4);
+	/* 64M of THP: 32 2M SPTEs, made in the create stage by whichever
+	 * vCPU's share reaches each 2M first. */
+	ck_assert_uint_eq(VMS(f.vm, pages_2m), 32);
+	counters(&f, out);
+	fix_down(&f);
+	return out;
+}
+
+START_TEST(four_vcpus_repeat_exactly)
+{
+	GArray *a = run_kpt_4(), *b = run_kpt_4();
+
+	ck_assert_uint_eq(a->len, b->len);
+	ck_assert_int_eq(memcmp(a->data, b->data, a->len * sizeof(uint64_t)), 0);
+	g_array_free(a, TRUE);
+	g_array_free(b, TRUE);
+}
+END_TEST
+
+START_TEST(fast_forward_then_detailed)
+{
+	sv_exec_options eo = SV_EXEC_OPTIONS_INIT;
+	sv_workload w = touch_of(32ULL << 20, 2);
+	uint64_t insns_ff;
+	fix f;
+
+	eo.mode = SV_EXEC_FAST_FORWARD;
+	eo.detail_at_sync = 2;
+	fix_up(&f, 1, 32ULL << 20, true, SZ_2M, &eo);
+	T_OK(sv_exec_load_workload(f.ex, &w));
+	run_halted(&f);
+	insns_ff = CPUS(f.vm, instructions);
+	/* Pass 1 ran without the model: no access reached it. */
+	ck_assert_uint_eq(f.at[2][0], f.at[1][0]);
+	/* Pass 2, detailed, is the model's first sight of everything: 32M /
+	 * 2M = 16 THP-backed 2M guest pages, the region's two guest table
+	 * pages (PDPT, PD), and the library's 4K pages the guest uses: the
+	 * PML4, the top PDPT and PD, the page tables of the image, the boot
+	 * page and the stacks (3), the code page, the parameter page and the
+	 * stack page: 16 + 2 + 9. */
+	ck_assert_uint_eq(f.at[3][0] - f.at[2][0], 16 + 2 + 9);
+	fix_down(&f);
+
+	/* The same guest in detailed mode throughout executes exactly the
+	 * same instructions: the block hook counts both. */
+	fix_up(&f, 1, 32ULL << 20, true, SZ_2M, NULL);
+	T_OK(sv_exec_load_workload(f.ex, &w));
+	run_halted(&f);
+	ck_assert_uint_eq(CPUS(f.vm, instructions), insns_ff);
+	fix_down(&f);
+}
+END_TEST
+
+/* ---- the trap bus ----------------------------------------------------------- */
+
+typedef struct mmio_log {
+	unsigned writes;
+	uint64_t addr[16];
+	unsigned size[16];
+	uint64_t value[16];
+} mmio_log;
+
+static int on_mmio(sv_exec *ex, sv_trap *t, void *payload)
+{
+	mmio_log *l = payload;
+
+	if (t->write && l->writes < 16) {
+		l->addr[l->writes] = t->addr;
+		l->size[l->writes] = t->size;
+		l->value[l->writes] = t->value;
+	}
+	l->writes += t->write;
+	return 0;
+}
+
+START_TEST(mmio_writes_reach_the_trap_bus)
+{
+	sv_workload w = touch_of(4 * SZ_4K, 1);
+	const uint64_t dev = 0xfe000000ULL; /* no memslot there */
+	mmio_log l = {0};
+	unsigned i;
+	fix f;
+
+	fix_up(&f, 1, 16ULL << 20, false, SZ_4K, NULL);
+	T_OK(sv_exec_map(f.ex, 0x20000000ULL, dev, 4 * SZ_4K, SZ_4K,
+			 SV_EXEC_MAP_WRITE));
+	T_OK(sv_exec_trap_add(f.ex, SV_TRAP_MMIO, dev, 4 * SZ_4K, on_mmio, &l));
+	w.gva = 0x20000000ULL;
+	T_OK(sv_exec_load_workload(f.ex, &w));
+	run_halted(&f);
+	/* One 8-byte write of the pass number (1) per 4K page of the 16K
+	 * device window.  Unicorn 2.0.1 hands an 8-byte MMIO store to the
+	 * bus as two 4-byte halves, low first: 8 traps. */
+	ck_assert_uint_eq(l.writes, 8);
+	for (i = 0; i < 8; i++) {
+		ck_assert_uint_eq(l.addr[i], dev + i / 2 * SZ_4K + i % 2 * 4);
+		ck_assert_uint_eq(l.size[i], 4);
+		ck_assert_uint_eq(l.value[i], i % 2 ? 0 : 1);
+	}
+	/* Each page made the MMU install an MMIO SPTE (a GPA with no
+	 * memslot) and exit to userspace once. */
+	ck_assert_uint_eq(CPUS(f.vm, pf_mmio_spte_created), 4);
+	ck_assert_uint_eq(CPUS(f.vm, mmio_exits), 4);
+	fix_down(&f);
+}
+END_TEST
+
+/* ---- bad input -------------------------------------------------------------- */
+
+START_TEST(bad_input_is_refused)
+{
+	sv_exec_options eo = SV_EXEC_OPTIONS_INIT;
+	sv_workload w = touch_of(16ULL << 20, 1);
+	static const unsigned char junk[64] = {0x7f, 'E', 'L', 'F'};
+	fix f;
+
+	fix_up(&f, 1, 16ULL << 20, false, SZ_4K, NULL);
+	eo.slice = 999;
+	ck_assert_int_eq(sv_exec_new(&f.ex, f.vm, &eo), SV_EINVAL);
+	ck_assert_ptr_nonnull(strstr(sv_error_detail(), "slice"));
+	f.ex = NULL;
+	fix_down(&f);
+
+	fix_up(&f, 1, 16ULL << 20, false, SZ_4K, NULL);
+	ck_assert_int_eq(sv_exec_map(f.ex, 0xffffffff90000000ULL, GPA, SZ_4K,
+				     SZ_4K, 0), SV_ERANGE);
+	ck_assert_int_eq(sv_exec_load_elf(f.ex, junk, sizeof(junk)), SV_EINVAL);
+	ck_assert_ptr_nonnull(strstr(sv_error_detail(), "x86-64"));
+	w.name = "nope";
+	ck_assert_int_eq(sv_exec_load_workload(f.ex, &w), SV_EINVAL);
+	ck_assert_ptr_nonnull(strstr(sv_error_detail(), "touch, stream"));
+	w.name = "touch";
+	w.stride = 12;
+	ck_assert_int_eq(sv_exec_load_workload(f.ex, &w), SV_EINVAL);
+	ck_assert_int_eq(sv_exec_run(f.ex, 0, NULL), SV_EINVAL); /* nothing loaded */
+	w.stride = SZ_4K;
+	T_OK(sv_exec_load_workload(f.ex, &w));
+	ck_assert_int_eq(sv_exec_load_workload(f.ex, &w), SV_EBUSY);
+	ck_assert_int_eq(sv_exec_trap_add(f.ex, SV_TRAP_PIO, 0x5e0, 1, on_mmio,
+					  NULL), SV_EEXIST);
+	fix_down(&f);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("exec");
+	TCase *tc = tcase_create("exec");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, touch_thp_2m_guest_pages);
+	tcase_add_test(tc, touch_anon_4k_backing);
+	tcase_add_test(tc, model_gpa_holds_the_bytes);
+	tcase_add_test(tc, three_page_faults_in_a_row);
+	tcase_add_test(tc, fault_without_handler_is_reported);
+	tcase_add_test(tc, dontneed_page_reads_zero);
+	tcase_add_test(tc, remap_reads_new_page_after_invlpg);
+	tcase_add_test(tc, four_vcpus_repeat_exactly);
+	tcase_add_test(tc, fast_forward_then_detailed);
+	tcase_add_test(tc, mmio_writes_reach_the_trap_bus);
+	tcase_add_test(tc, bad_input_is_refused);
+	suite_add_tcase(s, tc);
+	return t_run(s);
+}
