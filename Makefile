@@ -38,6 +38,7 @@ bench: deps
 	build-release/bench/bench_access
 	build-release/bench/bench_hostmm
 	build-release/bench/bench_mmu
+	build-release/bench/bench_exec
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-release

@@ -14,6 +14,13 @@
 #include "pt.h"
 #include "tlb/tlb.h"
 
+/*
+ * GLib, with one rule: no GHashTable, GTree, GList or GSList.  Unicorn
+ * 2.0.1 exports its own copies of those functions (and of g_malloc and
+ * g_free, which are plain malloc and free on both sides), so in a process
+ * that loads both libraries some calls would reach one implementation and
+ * some the other.  GArray, GByteArray and GPtrArray are GLib's alone.
+ */
 #define SV_UNUSED(x) (void)(x)
 #define SV_LIKELY(x) __builtin_expect(!!(x), 1)
 #define SV_UNLIKELY(x) __builtin_expect(!!(x), 0)

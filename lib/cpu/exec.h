@@ -129,7 +129,6 @@ struct sv_exec {
 	size_t code_cap;
 	ex_block *blocks;           /* EX_BLOCK_CACHE entries */
 	GArray *sites;              /* ex_site, in the order found */
-	GHashTable *site_by_addr;   /* addr -> index + 1 into sites */
 	GArray *traps;              /* ex_trap */
 	sv_sync_fn sync_fn;
 	void *sync_payload;

@@ -264,6 +264,18 @@ static ex_block *block_slot(sv_exec *ex, uint64_t addr)
 	return &ex->blocks[h >> (64 - 16)];
 }
 
+/* The site at addr, or NULL.  A guest has a handful: a linear search (a
+ * GHashTable would clash with the copy of it Unicorn 2.0.1 exports). */
+static const ex_site *site_find(const sv_exec *ex, uint64_t addr)
+{
+	guint i;
+
+	for (i = 0; i < ex->sites->len; i++)
+		if (g_array_index(ex->sites, ex_site, i).addr == addr)
+			return &g_array_index(ex->sites, ex_site, i);
+	return NULL;
+}
+
 /*
  * Decodes a block into *b, registering the sites it holds.  A block with a
  * site is charged only up to and including it: the site's hook moves RIP
@@ -298,12 +310,8 @@ static void decode(ex_cpu *c, uint64_t addr, uint32_t size, ex_block *b)
 		b->bytes = (uint32_t)(pc - addr);
 		if (!site_of(ex->insn, &s))
 			continue;
-		if (!g_hash_table_contains(ex->site_by_addr, &s.addr)) {
+		if (!site_find(ex, s.addr))
 			g_array_append_val(ex->sites, s);
-			g_hash_table_insert(ex->site_by_addr,
-					    g_memdup2(&s.addr, sizeof(s.addr)),
-					    GUINT_TO_POINTER(ex->sites->len));
-		}
 		break;
 	}
 }
@@ -406,12 +414,10 @@ static void on_site(uc_engine *uc, uint64_t addr, uint32_t size, void *payload)
 {
 	ex_cpu *c = payload;
 	sv_exec *ex = c->ex;
-	gpointer idx = g_hash_table_lookup(ex->site_by_addr, &addr);
-	const ex_site *s;
+	const ex_site *s = site_find(ex, addr);
 
-	if (!idx)
+	if (!s)
 		return;
-	s = &g_array_index(ex->sites, ex_site, GPOINTER_TO_UINT(idx) - 1);
 	switch (s->kind) {
 	case EX_SITE_RDTSC: {
 		/* The TSC is the vCPU's cycle counter: guests never see host
@@ -544,8 +550,6 @@ int sv__exec_decoder_init(sv_exec *ex)
 	ex->blocks = g_new0(ex_block, EX_BLOCK_CACHE);
 	memset(ex->blocks, 0xff, sizeof(ex_block) * EX_BLOCK_CACHE);
 	ex->sites = g_array_new(FALSE, FALSE, sizeof(ex_site));
-	ex->site_by_addr = g_hash_table_new_full(g_int64_hash, g_int64_equal,
-						 g_free, NULL);
 	return SV_OK;
 }
 
@@ -559,6 +563,4 @@ void sv__exec_decoder_fini(sv_exec *ex)
 	g_free(ex->code_buf);
 	if (ex->sites)
 		g_array_free(ex->sites, TRUE);
-	if (ex->site_by_addr)
-		g_hash_table_destroy(ex->site_by_addr);
 }

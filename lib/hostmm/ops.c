@@ -739,17 +739,69 @@ int sv_host_migrate(sv_host *h, uint64_t hva, uint64_t len)
 	return SV_OK;
 }
 
-/* A stable KSM page met during one merge pass: its pfn and the bytes of
- * its first mapping (content lives at HVAs). */
+/* A stable KSM page met during one merge pass: its content hash, its pfn
+ * and the bytes of its first mapping (content lives at HVAs); `next` is
+ * the next stable page whose hash shares its table slot, or -1. */
 typedef struct ksm_page {
+	uint64_t hash;
 	uint64_t pfn;
 	const uint8_t *bytes;
+	gint next;
 } ksm_page;
 
+/*
+ * The stable pages by content hash: an open-addressing table of chain
+ * heads (indices into `pages`), at most half full.  Not a GHashTable:
+ * Unicorn 2.0.1 exports its own g_hash_table_* and g_slist_*, and in a
+ * process that loads both, calls would mix the two implementations.
+ */
 typedef struct ksm_ctx {
-	GHashTable *stable; /* content hash -> GSList of ksm_page */
+	GArray *pages;      /* ksm_page */
+	gint *slots;        /* chain heads, -1 = empty */
+	guint cap;          /* a power of two */
 	unsigned merged;
 } ksm_ctx;
+
+static gint *ksm_slot(ksm_ctx *k, uint64_t hash)
+{
+	guint i = (guint)((hash * 0x9e3779b97f4a7c15ULL) >> 40) & (k->cap - 1);
+
+	for (;; i = (i + 1) & (k->cap - 1)) {
+		gint *s = &k->slots[i];
+
+		if (*s < 0 || g_array_index(k->pages, ksm_page, *s).hash == hash)
+			return s;
+	}
+}
+
+static void ksm_link(ksm_ctx *k, gint i)
+{
+	ksm_page *kp = &g_array_index(k->pages, ksm_page, i);
+	gint *s = ksm_slot(k, kp->hash);
+
+	kp->next = *s;
+	*s = i;
+}
+
+/* Adds a stable page, doubling the table first when it would be more
+ * than half full. */
+static void ksm_add(ksm_ctx *k, uint64_t hash, uint64_t pfn,
+		    const uint8_t *bytes)
+{
+	ksm_page kp = {hash, pfn, bytes, -1};
+	guint i;
+
+	g_array_append_val(k->pages, kp);
+	if (k->pages->len * 2 > k->cap) {
+		k->cap *= 2;
+		k->slots = g_renew(gint, k->slots, k->cap);
+		memset(k->slots, 0xff, k->cap * sizeof(gint));
+		for (i = 0; i < k->pages->len; i++)
+			ksm_link(k, (gint)i);
+		return;
+	}
+	ksm_link(k, (gint)k->pages->len - 1);
+}
 
 /* FNV-1a over the page: only picks candidates, memcmp decides. */
 static guint64 page_hash(const uint8_t *p)
@@ -768,9 +820,8 @@ static void ksm_fn(sv_host *h, const leaf *l, void *ctx)
 	uint64_t pfn = (*l->e & HPTE_ADDR) >> 12;
 	const uint8_t *bytes = hm_bytes(l->v, l->addr);
 	sv_host_range r = {SV_HOST_EVENT_CLEAR, l->addr, l->addr + 4096};
-	guint64 hash, *key;
-	GSList *it, *head;
-	ksm_page *kp;
+	guint64 hash;
+	gint i;
 	sv_hpage *pg;
 
 	if (l->level != 1 || !(*l->e & HPTE_P) || (*l->e & HPTE_SPECIAL) ||
@@ -780,9 +831,10 @@ static void ksm_fn(sv_host *h, const leaf *l, void *ctx)
 	if (pg->kind != SV_PAGE_ANON || pg->map > 1)
 		return;
 	hash = page_hash(bytes);
-	head = g_hash_table_lookup(k->stable, &hash);
-	for (it = head; it; it = it->next) {
-		kp = it->data;
+	for (i = *ksm_slot(k, hash); i >= 0;
+	     i = g_array_index(k->pages, ksm_page, i).next) {
+		const ksm_page *kp = &g_array_index(k->pages, ksm_page, i);
+
 		if (memcmp(kp->bytes, bytes, 4096))
 			continue;
 		/* write_protect_page, then replace_page: a CLEAR each */
@@ -803,39 +855,25 @@ static void ksm_fn(sv_host *h, const leaf *l, void *ctx)
 	*l->e &= ~HPTE_RW;
 	pg->kind = SV_PAGE_KSM;
 	hm_ev_end(h, &r);
-	kp = g_new(ksm_page, 1);
-	kp->pfn = pfn;
-	kp->bytes = bytes;
-	key = g_new(guint64, 1);
-	*key = hash;
-	if (head) {
-		gpointer old_key;
-
-		g_hash_table_steal_extended(k->stable, &hash, &old_key, NULL);
-		g_free(old_key);
-	}
-	g_hash_table_insert(k->stable, key, g_slist_prepend(head, kp));
-}
-
-static void free_slist(gpointer p)
-{
-	g_slist_free_full(p, g_free);
+	ksm_add(k, hash, pfn, bytes);
 }
 
 int sv_host_ksm_merge(sv_host *h, uint64_t hva, uint64_t len,
 		      unsigned *merged)
 {
-	ksm_ctx k = {NULL, 0};
+	ksm_ctx k = {NULL, NULL, 64, 0};
 	int rc;
 
 	len = (len + 0xfff) & ~0xfffULL;
 	rc = check_range(h, "ksm_merge", hva, len, true);
 	if (rc)
 		return rc;
-	k.stable = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
-					 free_slist);
+	k.pages = g_array_new(FALSE, FALSE, sizeof(ksm_page));
+	k.slots = g_new(gint, k.cap);
+	memset(k.slots, 0xff, k.cap * sizeof(gint));
 	each_leaf(h, hva, hva + len, false, ksm_fn, &k);
-	g_hash_table_destroy(k.stable);
+	g_array_free(k.pages, TRUE);
+	g_free(k.slots);
 	if (merged)
 		*merged = k.merged;
 	return SV_OK;
