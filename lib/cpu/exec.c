@@ -81,7 +81,7 @@ static int sys_slot_add(sv_exec *ex)
 	return rc;
 }
 
-static uint64_t stack_top(const sv_exec *ex, unsigned i)
+static uint64_t stack_top(unsigned i)
 {
 	return SV_GUEST_STACKS + (uint64_t)(i + 1) * SV_GUEST_STACK_SIZE;
 }
@@ -328,7 +328,7 @@ static int load_segment(sv_exec *ex, const uint8_t *img, size_t len,
 
 static void cpu_reset(sv_exec *ex, ex_cpu *c)
 {
-	uint64_t rsp = stack_top(ex, c->index), rdi = c->index, rflags = 2;
+	uint64_t rsp = stack_top(c->index), rdi = c->index, rflags = 2;
 
 	uc_reg_write(c->uc, UC_X86_REG_RSP, &rsp);
 	uc_reg_write(c->uc, UC_X86_REG_RDI, &rdi);
