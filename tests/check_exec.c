@@ -151,6 +151,7 @@ END_TEST
 
 typedef struct seen {
 	sv_vm *vm;
+	uint64_t last_gpa;
 	unsigned writes, wrong;
 } seen;
 
@@ -160,17 +161,16 @@ static void on_access(sv_exec *ex, unsigned vcpu, uint64_t gva, uint32_t size,
 		      sv_access acc, const sv_xlate *x, void *payload)
 {
 	seen *s = payload;
-	static uint64_t last_gpa;
 	uint64_t v = 0;
 
 	if (acc != SV_ACCESS_WRITE || gva < 0x10000000ULL ||
 	    gva >= 0x10000000ULL + (16ULL << 20))
 		return;
 	if (s->writes++) {
-		sv_gpa_read(s->vm, last_gpa, &v, 8);
+		sv_gpa_read(s->vm, s->last_gpa, &v, 8);
 		s->wrong += v != 1;
 	}
-	last_gpa = x->gpa;
+	s->last_gpa = x->gpa;
 	s->wrong += x->gpa != gva - 0x10000000ULL + GPA;
 }
 

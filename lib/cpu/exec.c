@@ -55,17 +55,18 @@ static int sys_slot_add(sv_exec *ex)
 	int rc;
 
 	if (vm->mmu) {
+		uint64_t hva;
 		sv_host_mmap_args a = {SV_HOST_MMAP_VERSION, 0, ex->sys_size,
 				       SV_PROT_READ | SV_PROT_WRITE, 0,
 				       SV_BACKING_ANON, 0};
 
-		rc = sv_host_mmap(&ex->sys_hva, vm->mmu->host, &a);
+		rc = sv_host_mmap(&hva, vm->mmu->host, &a);
 		if (rc == SV_OK)
-			rc = sv_host_madvise(vm->mmu->host, ex->sys_hva,
+			rc = sv_host_madvise(vm->mmu->host, hva,
 					     ex->sys_size, SV_MADV_NOHUGEPAGE);
 		if (rc != SV_OK)
 			return rc;
-		r.hva = ex->sys_hva;
+		r.hva = hva;
 	}
 	rc = sv_memslot_set(vm, &r);
 	if (rc != SV_OK)
@@ -129,7 +130,6 @@ static int cpu_open(sv_exec *ex, ex_cpu *c)
 	uc_reg_write(c->uc, UC_X86_REG_SS, &ds);
 	uc_reg_write(c->uc, UC_X86_REG_DS, &zero);
 	c->regions = g_array_new(FALSE, FALSE, sizeof(ex_region *));
-	c->site_hooks = g_array_new(FALSE, FALSE, sizeof(uc_hook));
 	rc = sv__exec_hooks_add(c);
 	if (rc != SV_OK)
 		return rc;
@@ -242,8 +242,6 @@ void sv_exec_free(sv_exec *ex)
 		sv__exec_regions_drop(c);
 		if (c->regions)
 			g_array_free(c->regions, TRUE);
-		if (c->site_hooks)
-			g_array_free(c->site_hooks, TRUE);
 		if (c->uc)
 			uc_close(c->uc);
 	}
@@ -335,7 +333,7 @@ static void cpu_reset(sv_exec *ex, ex_cpu *c)
 	uc_reg_write(c->uc, UC_X86_REG_RFLAGS, &rflags);
 	c->rip = ex->entry;
 	c->halted = false;
-	c->sync_wait = 0;
+	c->at_sync = false;
 	c->pf_pending = false;
 }
 
@@ -715,6 +713,7 @@ static int turn(sv_exec *ex, ex_cpu *c, sv_exec_result *out)
 static int barrier(sv_exec *ex, sv_exec_result *out)
 {
 	uint32_t n = 0;
+	bool waiting = false;
 	unsigned i;
 	int rc;
 
@@ -723,24 +722,23 @@ static int barrier(sv_exec *ex, sv_exec_result *out)
 
 		if (c->halted)
 			continue;
-		if (!c->sync_wait)
+		if (!c->at_sync)
 			return 0;
-		if (n && c->sync_wait != n)
+		if (waiting && c->sync_n != n)
 			return sv__err(ex->vm, SV_EINVAL,
 				       "exec: vCPUs wait at different sync points "
 				       "(%u and %u): the guest's phases disagree",
-				       n, c->sync_wait);
-		n = c->sync_wait;
+				       n, c->sync_n);
+		n = c->sync_n;
+		waiting = true;
 	}
-	if (!n)
+	if (!waiting)
 		return 0;
 	for (i = 0; i < ex->n; i++)
-		ex->cpus[i].sync_wait = 0;
+		ex->cpus[i].at_sync = false;
 	if (ex->opts.mode == SV_EXEC_FAST_FORWARD && ex->opts.detail_at_sync == n)
 		ex->mode_next = SV_EXEC_DETAILED;
-	rc = ex->sync_fn ? ex->sync_fn(ex, n == UINT32_MAX ? 0 : n,
-				       ex->sync_payload)
-			 : 0;
+	rc = ex->sync_fn ? ex->sync_fn(ex, n, ex->sync_payload) : 0;
 	if (rc > 0) {
 		out->stop = SV_EXEC_STOPPED;
 		out->code = rc;
@@ -777,7 +775,7 @@ int sv_exec_run(sv_exec *ex, uint64_t limit, sv_exec_result *out)
 			if (c->halted)
 				continue;
 			all_halted = false;
-			if (c->sync_wait || !c->left)
+			if (c->at_sync || !c->left)
 				continue;
 			rc = turn(ex, c, out);
 			if (rc)

@@ -95,7 +95,8 @@ typedef struct ex_cpu {
 	uint64_t left;          /* instructions left in this sv_exec_run */
 	ex_stop stop;
 	int trap_code;          /* EX_STOP_TRAP: the handler's number */
-	uint32_t sync_wait;     /* sync point it waits at, 0 = none */
+	bool at_sync;           /* waits at the barrier of sync point */
+	uint32_t sync_n;        /* ... this one */
 	bool halted;
 	bool pf_pending;        /* a guest #PF to deliver when Unicorn stops */
 	sv_fault fault;         /* that #PF, or what EX_STOP_REPORT saw */
@@ -103,7 +104,6 @@ typedef struct ex_cpu {
 	bool detailed;          /* memory hooks installed */
 	uc_hook h_mem;
 	GArray *regions;        /* ex_region *, sorted by gva */
-	GArray *site_hooks;     /* uc_hook of the code hooks installed */
 	guint sites_hooked;     /* ex->sites entries hooked on this engine */
 } ex_cpu;
 
@@ -113,7 +113,7 @@ struct sv_exec {
 	ex_cpu *cpus;
 	unsigned n;
 	sv_pt *gpt;                 /* the guest page tables */
-	uint64_t sys_gpa, sys_size, sys_hva;
+	uint64_t sys_gpa, sys_size;
 	uint64_t entry;             /* the loaded image's entry point */
 	bool loaded;
 	sv_exec_mode mode, mode_next;

@@ -395,7 +395,8 @@ static void port_io(ex_cpu *c, const ex_site *s)
 	if (t.write) {
 		t.value = reg(c, UC_X86_REG_RAX) & mask;
 		if (t.addr == SV_PORT_SYNC) {
-			c->sync_wait = t.value ? (uint32_t)t.value : UINT32_MAX;
+			c->at_sync = true;
+			c->sync_n = (uint32_t)t.value;
 			sv__exec_stop(c, EX_STOP_SYNC);
 			return;
 		}
@@ -470,14 +471,13 @@ int sv__exec_sites_install(ex_cpu *c)
 
 	for (; c->sites_hooked < ex->sites->len; c->sites_hooked++) {
 		const ex_site *s = &g_array_index(ex->sites, ex_site, c->sites_hooked);
-		uc_hook h;
+		uc_hook h; /* freed with the engine */
 
 		if (uc_hook_add(c->uc, &h, UC_HOOK_CODE, on_site, c, s->addr,
 				s->addr) != UC_ERR_OK)
 			return sv__err(ex->vm, SV_ENOMEM,
 				       "exec: Unicorn refused a code hook at 0x%" PRIx64,
 				       s->addr);
-		g_array_append_val(c->site_hooks, h);
 		added = true;
 	}
 	if (added)
