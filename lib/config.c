@@ -271,8 +271,8 @@ static int load_group(GKeyFile *kf, const char *group, const char *name,
 	return SV_OK;
 }
 
-static int load_keyfile(sv_tlb_config *tlb, sv_costs *costs, GKeyFile *kf,
-			const char *name)
+int sv__config_load_keyfile(sv_tlb_config *tlb, sv_costs *costs, GKeyFile *kf,
+			     const char *name)
 {
 	sv_tlb_config t;
 	sv_costs c;
@@ -312,7 +312,7 @@ int sv_config_load_data(sv_tlb_config *tlb, sv_costs *costs, const char *data,
 		name = "(config)";
 	if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &gerr))
 		return sv__err(NULL, SV_ECONFIG, "%s: %s", name, gerr->message);
-	return load_keyfile(tlb, costs, kf, name);
+	return sv__config_load_keyfile(tlb, costs, kf, name);
 }
 
 int sv_config_load(sv_tlb_config *tlb, sv_costs *costs, const char *path)
@@ -326,5 +326,5 @@ int sv_config_load(sv_tlb_config *tlb, sv_costs *costs, const char *path)
 		return sv__err(NULL, gerr->domain == G_FILE_ERROR ? SV_EIO
 								   : SV_ECONFIG,
 			       "%s: %s", path, gerr->message);
-	return load_keyfile(tlb, costs, kf, path);
+	return sv__config_load_keyfile(tlb, costs, kf, path);
 }

@@ -35,6 +35,11 @@
 int sv__err(sv_vm *vm, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* The [tlb] and [cost] groups of a key file into *tlb and *costs (either
+ * may be NULL); all or nothing (lib/config.c). */
+int sv__config_load_keyfile(sv_tlb_config *tlb, sv_costs *costs, GKeyFile *kf,
+			    const char *name);
+
 /* ---- deterministic random numbers (splitmix64) ------------------------ */
 
 static inline uint64_t sv__rng_next(uint64_t *state)

@@ -11,6 +11,8 @@ packages=(
 	libglib2.0-dev
 	libunicorn-dev
 	libcapstone-dev
+	zlib1g-dev
+	libjson-glib-dev
 	check
 	libsubunit-dev
 )

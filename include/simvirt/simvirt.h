@@ -15,6 +15,7 @@
 #include "hostmm.h"
 #include "mmu.h"
 #include "pt.h"
+#include "scenario.h"
 #include "stats.h"
 #include "vcpu.h"
 #include "vm.h"

@@ -120,20 +120,23 @@ static int cpu_open(sv_exec *ex, ex_cpu *c)
 	uc_err e;
 	int rc;
 
-	e = uc_open(UC_ARCH_X86, UC_MODE_64, &c->uc);
-	if (e != UC_ERR_OK)
-		return sv__err(ex->vm, SV_ENOMEM, "exec: uc_open: %s", uc_strerror(e));
-	uc_reg_write(c->uc, UC_X86_REG_GDTR, &gdtr);
-	/* In 64-bit mode Unicorn only stores the selectors; iretq reads the
-	 * descriptors from the GDT. */
-	uc_reg_write(c->uc, UC_X86_REG_CS, &cs);
-	uc_reg_write(c->uc, UC_X86_REG_SS, &ds);
-	uc_reg_write(c->uc, UC_X86_REG_DS, &zero);
-	c->regions = g_array_new(FALSE, FALSE, sizeof(ex_region *));
-	rc = sv__exec_hooks_add(c);
-	if (rc != SV_OK)
-		return rc;
-	sv__exec_set_detailed(c, ex->mode == SV_EXEC_DETAILED);
+	if (ex->engines) {
+		e = uc_open(UC_ARCH_X86, UC_MODE_64, &c->uc);
+		if (e != UC_ERR_OK)
+			return sv__err(ex->vm, SV_ENOMEM, "exec: uc_open: %s",
+				       uc_strerror(e));
+		uc_reg_write(c->uc, UC_X86_REG_GDTR, &gdtr);
+		/* In 64-bit mode Unicorn only stores the selectors; iretq
+		 * reads the descriptors from the GDT. */
+		uc_reg_write(c->uc, UC_X86_REG_CS, &cs);
+		uc_reg_write(c->uc, UC_X86_REG_SS, &ds);
+		uc_reg_write(c->uc, UC_X86_REG_DS, &zero);
+		c->regions = g_array_new(FALSE, FALSE, sizeof(ex_region *));
+		rc = sv__exec_hooks_add(c);
+		if (rc != SV_OK)
+			return rc;
+		sv__exec_set_detailed(c, ex->mode == SV_EXEC_DETAILED);
+	}
 
 	sv_vcpu_get_regs(c->v, &r);
 	r.cr0 = SV_CR0_PG | SV_CR0_WP | SV_CR0_PE | 0x32; /* + NE, ET, MP */
@@ -142,7 +145,7 @@ static int cpu_open(sv_exec *ex, ex_cpu *c)
 	r.cr3 = sv_pt_root(ex->gpt);
 	r.cpl = 0;
 	rc = sv_vcpu_set_regs(c->v, &r);
-	if (rc == SV_OK)
+	if (rc == SV_OK && c->uc)
 		uc_reg_write(c->uc, UC_X86_REG_CR3, &r.cr3);
 	c->halted = true; /* until an image is loaded */
 	return rc;
@@ -172,6 +175,12 @@ static int check_options(sv_vm *vm, const sv_exec_options *o)
 
 int sv_exec_new(sv_exec **out, sv_vm *vm, const sv_exec_options *opts)
 {
+	return sv__exec_create(out, vm, opts, true);
+}
+
+int sv__exec_create(sv_exec **out, sv_vm *vm, const sv_exec_options *opts,
+		    bool engines)
+{
 	sv_exec_options def = SV_EXEC_OPTIONS_INIT;
 	sv_pt_options po = {SV_PT_OPTIONS_VERSION, SV_PT_GUEST, 0, 0, 0};
 	sv_exec *ex;
@@ -188,6 +197,7 @@ int sv_exec_new(sv_exec **out, sv_vm *vm, const sv_exec_options *opts)
 		return rc;
 	ex = g_new0(sv_exec, 1);
 	ex->vm = vm;
+	ex->engines = engines;
 	ex->opts = *opts;
 	ex->mode = ex->mode_next = opts->mode;
 	ex->n = sv_vm_vcpu_count(vm);
@@ -211,7 +221,7 @@ int sv_exec_new(sv_exec **out, sv_vm *vm, const sv_exec_options *opts)
 	rc = sv_pt_new(&ex->gpt, vm, &po);
 	if (rc == SV_OK)
 		rc = sys_map(ex);
-	if (rc == SV_OK)
+	if (rc == SV_OK && engines)
 		rc = sv__exec_decoder_init(ex);
 	for (i = 0; i < ex->n && rc == SV_OK; i++) {
 		ex->cpus[i].ex = ex;
@@ -328,6 +338,8 @@ static void cpu_reset(sv_exec *ex, ex_cpu *c)
 {
 	uint64_t rsp = stack_top(c->index), rdi = c->index, rflags = 2;
 
+	if (!c->uc)
+		return;
 	uc_reg_write(c->uc, UC_X86_REG_RSP, &rsp);
 	uc_reg_write(c->uc, UC_X86_REG_RDI, &rdi);
 	uc_reg_write(c->uc, UC_X86_REG_RFLAGS, &rflags);
@@ -564,8 +576,8 @@ static bool sys_access(ex_cpu *c, uint64_t gva, void *buf, uint32_t len,
 {
 	sv_xlate x;
 
-	if (sv_vcpu_access(c->v, gva, len, acc, &x) != SV_OK ||
-	    x.fault.kind != SV_FAULT_NONE)
+	sv__exec_access(c, gva, len, acc, acc == SV_ACCESS_WRITE ? buf : NULL, &x);
+	if (x.fault.kind != SV_FAULT_NONE)
 		return false;
 	return (acc == SV_ACCESS_WRITE ? uc_mem_write(c->uc, gva, buf, len)
 				       : uc_mem_read(c->uc, gva, buf, len)) == UC_ERR_OK;
@@ -613,7 +625,7 @@ static bool deliver_pf(ex_cpu *c)
 	uc_reg_write(c->uc, UC_X86_REG_RFLAGS, &rflags);
 	uc_reg_write(c->uc, UC_X86_REG_CS, &cs);
 	c->rip = handler;
-	c->v->stat[SV_VCPU_STAT_pf_delivered]++;
+	sv__exec_stat_add(c, SV_VCPU_STAT_pf_delivered, 1);
 	return true;
 }
 
@@ -703,6 +715,7 @@ static int turn(sv_exec *ex, ex_cpu *c, sv_exec_result *out)
 	if (c->stop == EX_STOP_NONE) {
 		c->halted = true;
 		sv_vcpu_leave_guest(c->v);
+		sv__exec_record_event(ex, SV_TEV_LEAVE, c->index, 0);
 	}
 	return 0;
 }
@@ -755,6 +768,9 @@ int sv_exec_run(sv_exec *ex, uint64_t limit, sv_exec_result *out)
 
 	if (!ex)
 		return sv__err(NULL, SV_EINVAL, "sv_exec_run: NULL handle");
+	if (!ex->engines)
+		return sv__err(ex->vm, SV_EINVAL, "sv_exec_run: a handle built "
+						  "for replay has no engines");
 	if (!out)
 		out = &dummy;
 	memset(out, 0, sizeof(*out));
@@ -801,5 +817,69 @@ int sv_exec_run(sv_exec *ex, uint64_t limit, sv_exec_result *out)
 			out->stop = SV_EXEC_LIMIT;
 			return SV_OK;
 		}
+	}
+}
+
+/* ---- recording and replay ------------------------------------------------------ */
+
+void sv__exec_set_recorder(sv_exec *ex, sv_trace_writer *w)
+{
+	ex->rec = w;
+}
+
+void sv__exec_record_event(sv_exec *ex, sv_trace_kind kind, unsigned vcpu,
+			   uint64_t addr)
+{
+	sv_trace_event ev = {.kind = kind, .vcpu = vcpu, .addr = addr};
+
+	if (ex->rec)
+		sv__trace_put(ex->rec, &ev);
+}
+
+/*
+ * Feeds one recorded event back into the model as the execution side fed
+ * it: the same call, and a write's bytes stored where Unicorn stored them
+ * (the slot's bytes, unless the slot is read-only or the access faulted).
+ */
+int sv__exec_replay(sv_exec *ex, const sv_trace_event *ev)
+{
+	static const sv_access acc[] = {[SV_TEV_READ] = SV_ACCESS_READ,
+					[SV_TEV_WRITE] = SV_ACCESS_WRITE,
+					[SV_TEV_FETCH] = SV_ACCESS_FETCH};
+	sv_vcpu *v;
+	sv_xlate x;
+
+	if (ev->vcpu >= ex->n)
+		return sv__err(ex->vm, SV_ECONFIG, "trace: vCPU %u, but the scenario "
+						   "has %u", ev->vcpu, ex->n);
+	v = ex->cpus[ev->vcpu].v;
+	switch (ev->kind) {
+	case SV_TEV_READ:
+	case SV_TEV_WRITE:
+	case SV_TEV_FETCH:
+		sv_vcpu_access(v, ev->addr, ev->size, acc[ev->kind], &x);
+		if (ev->data_len && x.fault.kind == SV_FAULT_NONE) {
+			sv_memslot *s = sv__memslot_find(&ex->vm->memslots, x.gpa);
+
+			if (s && s->mem && !(s->flags & SV_MEMSLOT_READONLY) &&
+			    x.gpa + ev->data_len <= s->gpa + s->size)
+				memcpy(s->mem + (x.gpa - s->gpa), ev->data,
+				       ev->data_len);
+		}
+		return SV_OK;
+	case SV_TEV_STAT:
+		v->stat[ev->n] += ev->value;
+		return SV_OK;
+	case SV_TEV_INVLPG:
+		return sv_vcpu_invlpg(v, ev->addr);
+	case SV_TEV_CR3:
+		return sv_vcpu_mov_cr3(v, ev->addr);
+	case SV_TEV_LEAVE:
+		sv_vcpu_leave_guest(v);
+		return SV_OK;
+	default:
+		return sv__err(ex->vm, SV_EBUG, "trace: event %s is not the "
+						"execution side's",
+			       sv__trace_kind_name(ev->kind));
 	}
 }

@@ -12,6 +12,7 @@
 
 #include "internal.h"
 #include "abi.h"
+#include "trace.h"
 
 /* Why a hook asked Unicorn to stop (the first reason wins). */
 typedef enum ex_stop {
@@ -134,6 +135,8 @@ struct sv_exec {
 	void *sync_payload;
 	sv_access_fn access_fn;
 	void *access_payload;
+	sv_trace_writer *rec;       /* every model input goes here too */
+	bool engines;               /* false: built for replay, no Unicorn */
 };
 
 /* hooks.c */
@@ -147,6 +150,43 @@ void sv__exec_decoder_fini(sv_exec *ex);
 void sv__exec_stop(ex_cpu *c, ex_stop why);
 /* Traps: dispatches t to its handler (or counts it unclaimed). */
 void sv__exec_trap(ex_cpu *c, sv_trap *t);
+
+/*
+ * The model inputs the execution side makes besides sv_vcpu_access: each
+ * goes through one of these so that a recording sees it.
+ */
+static inline void sv__exec_stat_add(ex_cpu *c, sv_vcpu_stat id, uint64_t d)
+{
+	c->v->stat[id] += d;
+	if (SV_UNLIKELY(c->ex->rec != NULL)) {
+		sv_trace_event ev = {.kind = SV_TEV_STAT, .vcpu = c->index,
+				     .n = id, .value = d};
+
+		sv__trace_put(c->ex->rec, &ev);
+	}
+}
+
+/* An access sent through the model; a write's bytes when known (NULL
+ * otherwise) so that a replay stores them too. */
+static inline void sv__exec_access(ex_cpu *c, uint64_t gva, uint32_t size,
+				   sv_access acc, const void *data,
+				   sv_xlate *x)
+{
+	sv_vcpu_access(c->v, gva, size, acc, x);
+	if (SV_UNLIKELY(c->ex->rec != NULL)) {
+		static const sv_trace_kind k[] = {
+			[SV_ACCESS_READ] = SV_TEV_READ,
+			[SV_ACCESS_WRITE] = SV_TEV_WRITE,
+			[SV_ACCESS_FETCH] = SV_TEV_FETCH};
+		sv_trace_event ev = {.kind = k[acc], .vcpu = c->index,
+				     .addr = gva, .size = size, .data = data,
+				     .data_len = data ? size : 0};
+
+		sv__trace_put(c->ex->rec, &ev);
+	}
+}
+void sv__exec_record_event(sv_exec *ex, sv_trace_kind kind, unsigned vcpu,
+			   uint64_t addr);
 
 /* regions.c */
 int sv__exec_regions_sync(sv_exec *ex);

@@ -77,9 +77,11 @@ static void on_mem(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
 	ex_cpu *c = payload;
 	sv_exec *ex = c->ex;
 	sv_access acc = type == UC_MEM_WRITE ? SV_ACCESS_WRITE : SV_ACCESS_READ;
+	uint64_t bytes = (uint64_t)value; /* x86: little-endian, as stored */
 	sv_xlate x;
 
-	sv_vcpu_access(c->v, addr, (uint32_t)size, acc, &x);
+	sv__exec_access(c, addr, (uint32_t)size, acc,
+			acc == SV_ACCESS_WRITE && size <= 8 ? &bytes : NULL, &x);
 	if (SV_UNLIKELY(x.fault.kind != SV_FAULT_NONE))
 		model_fault(c, &x);
 	else if (acc == SV_ACCESS_WRITE && SV_UNLIKELY(sv__exec_is_table(ex, x.gpa)) &&
@@ -116,7 +118,7 @@ static bool on_fault(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
 	default:
 		acc = SV_ACCESS_READ;
 	}
-	sv_vcpu_access(c->v, addr, size > 0 ? (uint32_t)size : 1, acc, &x);
+	sv__exec_access(c, addr, size > 0 ? (uint32_t)size : 1, acc, NULL, &x);
 	if (x.fault.kind == SV_FAULT_NONE) {
 		/* Unicorn's regions and the model disagree: the guest used a
 		 * translation it changed without invalidating it. */
@@ -338,16 +340,16 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *payload)
 		return;
 	}
 	c->budget -= b->ninsn;
-	c->v->stat[SV_VCPU_STAT_instructions] += b->ninsn;
-	c->v->stat[SV_VCPU_STAT_insn_cycles] += b->cycles;
-	c->v->stat[SV_VCPU_STAT_cycles] += b->cycles;
+	sv__exec_stat_add(c, SV_VCPU_STAT_instructions, b->ninsn);
+	sv__exec_stat_add(c, SV_VCPU_STAT_insn_cycles, b->cycles);
+	sv__exec_stat_add(c, SV_VCPU_STAT_cycles, b->cycles);
 	if (!c->detailed)
 		return;
 	for (a = addr, end = addr + b->bytes; a < end; a = (a | 0xfff) + 1) {
 		uint64_t n = MIN(end, (a | 0xfff) + 1) - a;
 		sv_xlate x;
 
-		sv_vcpu_access(c->v, a, (uint32_t)n, SV_ACCESS_FETCH, &x);
+		sv__exec_access(c, a, (uint32_t)n, SV_ACCESS_FETCH, NULL, &x);
 		if (SV_UNLIKELY(x.fault.kind != SV_FAULT_NONE)) {
 			report(c, &x.fault);
 			return;
@@ -390,8 +392,8 @@ static void port_io(ex_cpu *c, const ex_site *s)
 		     .size = s->width, .vcpu = c->index};
 
 	t.addr = s->reg_base ? reg(c, s->reg_base) & 0xffff : (uint64_t)s->disp;
-	c->v->stat[SV_VCPU_STAT_pio_exits]++;
-	c->v->stat[SV_VCPU_STAT_cycles] += (uint64_t)k->vmexit + k->vmentry;
+	sv__exec_stat_add(c, SV_VCPU_STAT_pio_exits, 1);
+	sv__exec_stat_add(c, SV_VCPU_STAT_cycles, (uint64_t)k->vmexit + k->vmentry);
 	if (t.write) {
 		t.value = reg(c, UC_X86_REG_RAX) & mask;
 		if (t.addr == SV_PORT_SYNC) {
@@ -426,20 +428,25 @@ static void on_site(uc_engine *uc, uint64_t addr, uint32_t size, void *payload)
 		uint64_t tsc = c->v->stat[SV_VCPU_STAT_cycles];
 		uint64_t lo = tsc & 0xffffffffULL, hi = tsc >> 32;
 
-		c->v->stat[SV_VCPU_STAT_rdtsc]++;
+		sv__exec_stat_add(c, SV_VCPU_STAT_rdtsc, 1);
 		uc_reg_write(uc, UC_X86_REG_RAX, &lo);
 		uc_reg_write(uc, UC_X86_REG_RDX, &hi);
 		break;
 	}
-	case EX_SITE_INVLPG:
-		sv_vcpu_invlpg(c->v, reg(c, s->reg_base) +
-					     reg(c, s->reg_index) * (uint64_t)s->scale +
-					     (uint64_t)s->disp);
+	case EX_SITE_INVLPG: {
+		uint64_t gva = reg(c, s->reg_base) +
+			       reg(c, s->reg_index) * (uint64_t)s->scale +
+			       (uint64_t)s->disp;
+
+		sv_vcpu_invlpg(c->v, gva);
+		sv__exec_record_event(ex, SV_TEV_INVLPG, c->index, gva);
 		break;
+	}
 	case EX_SITE_MOV_CR3: {
 		uint64_t cr3 = reg(c, s->reg_base);
 
 		sv_vcpu_mov_cr3(c->v, cr3);
+		sv__exec_record_event(ex, SV_TEV_CR3, c->index, cr3);
 		uc_reg_write(uc, UC_X86_REG_CR3, &cr3);
 		ex->resync = true;
 		sv__exec_stop(c, EX_STOP_RESYNC);
@@ -505,7 +512,7 @@ void sv__exec_trap(ex_cpu *c, sv_trap *t)
 		}
 		return;
 	}
-	c->v->stat[SV_VCPU_STAT_trap_unclaimed]++;
+	sv__exec_stat_add(c, SV_VCPU_STAT_trap_unclaimed, 1);
 	if (!t->write)
 		t->value = t->size >= 8 ? ~0ULL : (1ULL << (8 * t->size)) - 1;
 }

@@ -1,22 +1,30 @@
 /*
  * tools/simvirt/main.c - the simvirt command.
  *
- *   simvirt run [--tlb-config FILE] [--npt] [--levels 4|5]
- *       the default case: a guest touching pages under EPT (or NPT), each
- *       2D walk printed step by step, cold and then warm, then the
- *       counters.  (Scenario files come with a later release.)
+ *   simvirt run [SCENARIO] [--set G.K=V]... [--format F] [--out FILE]
+ *               [--record TRACE]
+ *   simvirt replay TRACE [--format F] [--out FILE]
+ *   simvirt trace dump TRACE
+ *   simvirt walk [SCENARIO] --gva ADDR [--phase N] [--vcpu N] [--cold]
+ *   simvirt diff A.json B.json
  *   simvirt list
- *       the counters, TLB arrays and costs, one line of explanation each.
+ *
+ * Exit status: 0 success; 1 the run or a file failed (diff: the reports
+ * differ); 2 bad usage or a bad scenario.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
+#include <unistd.h>
 #include <simvirt/simvirt.h>
 
 #define EXIT_USAGE 2
+#define SV_UNUSED_ARG(x) (void)(x)
 
 static const char *ev_name(sv_walk_event_kind k)
 {
@@ -54,22 +62,7 @@ static void print_event(const sv_walk_event *ev, void *payload)
 	putchar('\n');
 }
 
-static int fail(const char *what, int rc)
-{
-	fprintf(stderr, "simvirt: %s: %s: %s\n", what, sv_strerror(rc),
-		sv_error_detail());
-	return EXIT_FAILURE;
-}
-
-#define CHECK(what, expr)                        \
-	do {                                     \
-		int rc_ = (expr);                \
-		if (rc_ != SV_OK) {              \
-			status = fail(what, rc_); \
-			goto out;                \
-		}                                \
-	} while (0)
-
+/* One access on v, each step of its walk printed. */
 static void access_and_print(sv_vcpu *v, const char *title, uint64_t gva)
 {
 	unsigned n = 0;
@@ -84,107 +77,448 @@ static void access_and_print(sv_vcpu *v, const char *title, uint64_t gva)
 		       x.fault.kind, x.fault.stage, x.fault.error_code);
 	else
 		printf("  -> gpa 0x%" PRIx64 ", hpa 0x%" PRIx64
-		       ", %" PRIu64 "K TLB entry, %u references, %u cycles\n",
-		       x.gpa, x.hpa, x.page_size >> 10, x.refs, x.cycles);
+		       ", %" PRIu64 "K TLB entry, %u references, %u exits, "
+		       "%u cycles\n",
+		       x.gpa, x.hpa, x.page_size >> 10, x.refs, x.exits, x.cycles);
+}
+
+/* A library error: the detail, and the exit status it deserves. */
+static int fail(const char *cmd, int rc)
+{
+	fprintf(stderr, "simvirt %s: %s\n", cmd,
+		*sv_error_detail() ? sv_error_detail() : sv_strerror(rc));
+	return rc == SV_ECONFIG ? EXIT_USAGE : EXIT_FAILURE;
+}
+
+/* Parses a subcommand's options; false (after a message) on a mistake. */
+static bool parse(GOptionContext *ctx, const char *cmd, int *argc,
+		  char ***argv)
+{
+	g_autoptr(GError) err = NULL;
+
+	if (g_option_context_parse(ctx, argc, argv, &err))
+		return true;
+	fprintf(stderr, "simvirt %s: %s (see simvirt %s --help)\n", cmd,
+		err->message, cmd);
+	return false;
+}
+
+static int load_scenario(sv_scenario **s, int argc, char **argv,
+			 char **sets, const char *cmd)
+{
+	int rc;
+
+	if (argc > 2) {
+		fprintf(stderr, "simvirt %s: one scenario at most, got '%s' too\n",
+			cmd, argv[2]);
+		return EXIT_USAGE;
+	}
+	rc = argc == 2 ? sv_scenario_load(s, argv[1], (const char *const *)sets)
+		       : sv_scenario_load_data(s, sv_scenario_default(),
+					       strlen(sv_scenario_default()),
+					       "(default scenario)",
+					       (const char *const *)sets);
+	return rc == SV_OK ? EXIT_SUCCESS : fail(cmd, rc);
+}
+
+static bool parse_format(const char *f, sv_report_format *out)
+{
+	static const char *const names[] = {"table", "json", "csv"};
+	unsigned i;
+
+	for (i = 0; i < G_N_ELEMENTS(names); i++)
+		if (!strcmp(f, names[i])) {
+			*out = (sv_report_format)i;
+			return true;
+		}
+	return false;
+}
+
+/* Writes the report to --out or stdout. */
+static int write_report(const sv_report *rep, const char *fmt, const char *out,
+			const char *cmd)
+{
+	sv_report_format f;
+	FILE *fp = stdout;
+	int rc;
+
+	if (!parse_format(fmt, &f)) {
+		fprintf(stderr, "simvirt %s: --format: expected table, json or csv, "
+				"got '%s'\n", cmd, fmt);
+		return EXIT_USAGE;
+	}
+	if (out && !(fp = fopen(out, "w"))) {
+		fprintf(stderr, "simvirt %s: %s: %s\n", cmd, out, g_strerror(errno));
+		return EXIT_FAILURE;
+	}
+	rc = sv_report_write(rep, fp, f);
+	if (fp != stdout && fclose(fp) != 0 && rc == SV_OK)
+		rc = SV_EIO;
+	return rc == SV_OK ? EXIT_SUCCESS : fail(cmd, rc);
+}
+
+/* The progress line: on stderr, only when it is a terminal. */
+static int progress(const char *phase, sv_vm *vm, void *payload)
+{
+	SV_UNUSED_ARG(vm);
+	SV_UNUSED_ARG(payload);
+	if (!strcmp(phase, "end"))
+		fprintf(stderr, "\r\033[K");
+	else
+		fprintf(stderr, "\r\033[Ksimvirt: phase %s ...", phase);
+	fflush(stderr);
+	return 0;
 }
 
 static int cmd_run(int argc, char **argv)
 {
-	g_autofree char *tlb_config = NULL;
-	gboolean npt = FALSE;
-	gint levels = 4;
+	g_auto(GStrv) sets = NULL;
+	g_autofree char *format = NULL, *out = NULL, *record = NULL;
 	GOptionEntry entries[] = {
-		{"tlb-config", 't', 0, G_OPTION_ARG_FILENAME, &tlb_config,
-		 "Key file with [tlb] and [cost] groups", "FILE"},
-		{"npt", 0, 0, G_OPTION_ARG_NONE, &npt,
-		 "Use AMD NPT instead of Intel EPT", NULL},
-		{"levels", 'l', 0, G_OPTION_ARG_INT, &levels,
-		 "Paging levels of both dimensions (4 or 5)", "N"},
+		{"set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets,
+		 "Override a scenario key (repeatable)", "GROUP.KEY=VALUE"},
+		{"format", 'f', 0, G_OPTION_ARG_STRING, &format,
+		 "Output: table (default), json or csv", "FORMAT"},
+		{"out", 'o', 0, G_OPTION_ARG_FILENAME, &out,
+		 "Write the report here instead of stdout", "FILE"},
+		{"record", 'r', 0, G_OPTION_ARG_FILENAME, &record,
+		 "Record every model input into a trace", "TRACE"},
 		{NULL, 0, 0, 0, NULL, NULL, NULL}};
-	g_autoptr(GOptionContext) ctx =
-		g_option_context_new("- run the default case: 2D walks, cold and warm");
-	g_autoptr(GError) err = NULL;
-	sv_vm_options o = SV_VM_OPTIONS_INIT;
-	sv_pt_options po = {SV_PT_OPTIONS_VERSION, SV_PT_GUEST, 0, 0x100000, 0x100000};
-	sv_memslot_region slot = {SV_MEMSLOT_REGION_VERSION, 0, 0, 0, 64ULL << 20, 0};
-	const uint64_t gva = 0x7f0000200000ULL;
-	sv_vm *vm = NULL;
-	sv_pt *gpt = NULL;
-	sv_vcpu *v;
-	sv_vcpu_regs r;
-	int status = EXIT_SUCCESS;
-	unsigned i;
+	g_autoptr(GOptionContext) ctx = g_option_context_new("[SCENARIO]");
+	sv_run_options ro = SV_RUN_OPTIONS_INIT;
+	sv_scenario *s = NULL;
+	sv_report *rep = NULL;
+	int status, rc;
 
+	g_option_context_set_summary(ctx, "Runs a scenario file (or, without one, "
+					  "the built-in default: 1 GiB of THP\n"
+					  "memory populated, written with dirty "
+					  "logging on, then touched again) and\n"
+					  "prints its counters, in total and for "
+					  "each phase.");
 	g_option_context_add_main_entries(ctx, entries, NULL);
-	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
-		fprintf(stderr, "simvirt run: %s\n", err->message);
+	if (!parse(ctx, "run", &argc, &argv))
 		return EXIT_USAGE;
-	}
-	if (argc > 1) {
-		fprintf(stderr, "simvirt run: unexpected argument '%s' (scenario "
-				"files are not supported yet)\n", argv[1]);
-		return EXIT_USAGE;
-	}
-	if (levels != 4 && levels != 5) {
-		fprintf(stderr, "simvirt run: --levels: expected 4 or 5, got %d\n",
-			levels);
-		return EXIT_USAGE;
-	}
-	if (tlb_config) {
-		int rc = sv_config_load(&o.tlb, &o.costs, tlb_config);
+	status = load_scenario(&s, argc, argv, sets, "run");
+	if (status != EXIT_SUCCESS)
+		return status;
+	ro.record = record;
+	if (isatty(STDERR_FILENO))
+		ro.on_phase = progress;
+	rc = sv_scenario_run(&rep, s, &ro);
+	status = rc == SV_OK ? write_report(rep, format ? format : "table", out, "run")
+			     : fail("run", rc);
+	sv_report_free(rep);
+	sv_scenario_free(s);
+	return status;
+}
 
-		if (rc) {
-			fprintf(stderr, "simvirt run: %s\n", sv_error_detail());
+static int cmd_replay(int argc, char **argv)
+{
+	g_autofree char *format = NULL, *out = NULL;
+	GOptionEntry entries[] = {
+		{"format", 'f', 0, G_OPTION_ARG_STRING, &format,
+		 "Output: table (default), json or csv", "FORMAT"},
+		{"out", 'o', 0, G_OPTION_ARG_FILENAME, &out,
+		 "Write the report here instead of stdout", "FILE"},
+		{NULL, 0, 0, 0, NULL, NULL, NULL}};
+	g_autoptr(GOptionContext) ctx = g_option_context_new("TRACE");
+	sv_run_options ro = SV_RUN_OPTIONS_INIT;
+	sv_report *rep = NULL;
+	int status, rc;
+
+	g_option_context_set_summary(ctx, "Replays a trace made by 'simvirt run "
+					  "--record' through the model, without\n"
+					  "executing the guest, and prints the "
+					  "same report as the recorded run.");
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!parse(ctx, "replay", &argc, &argv))
+		return EXIT_USAGE;
+	if (argc != 2) {
+		fprintf(stderr, "simvirt replay: expected one TRACE\n");
+		return EXIT_USAGE;
+	}
+	if (isatty(STDERR_FILENO))
+		ro.on_phase = progress;
+	rc = sv_trace_replay(&rep, argv[1], &ro);
+	status = rc == SV_OK ? write_report(rep, format ? format : "table", out,
+					    "replay")
+			     : fail("replay", rc);
+	sv_report_free(rep);
+	return status;
+}
+
+static int cmd_trace(int argc, char **argv)
+{
+	g_autoptr(GOptionContext) ctx = g_option_context_new("dump TRACE");
+	int rc;
+
+	g_option_context_set_summary(ctx, "Prints a trace readably: the scenario "
+					  "it holds, one event a line, and how\n"
+					  "the run ended.");
+	if (!parse(ctx, "trace", &argc, &argv))
+		return EXIT_USAGE;
+	if (argc != 3 || strcmp(argv[1], "dump")) {
+		fprintf(stderr, "simvirt trace: expected 'dump TRACE'\n");
+		return EXIT_USAGE;
+	}
+	rc = sv_trace_dump(argv[2], stdout);
+	return rc == SV_OK ? EXIT_SUCCESS : fail("trace dump", rc);
+}
+
+/* ---- walk ---------------------------------------------------------------- */
+
+typedef struct walk_req {
+	uint64_t gva;
+	gint phase;      /* stop at this phase boundary; -1: at the end */
+	gint vcpu;
+	gboolean cold;
+	gint seen;       /* boundaries so far */
+	bool done;
+	int rc;
+} walk_req;
+
+static int walk_at(const char *phase, sv_vm *vm, void *payload)
+{
+	walk_req *w = payload;
+	sv_vcpu *v;
+
+	if (w->phase >= 0 ? w->seen++ != w->phase : strcmp(phase, "end") != 0)
+		return 0;
+	v = sv_vm_vcpu(vm, (unsigned)w->vcpu);
+	if (!v) {
+		w->rc = SV_ERANGE;
+		return 1;
+	}
+	printf("simvirt walk: phase %s, vCPU %d, %u-level guest paging over "
+	       "%u-level %s\n", phase, w->vcpu, sv_vm_options_get(vm)->guest_levels,
+	       sv_vm_options_get(vm)->tdp_levels,
+	       sv_vm_options_get(vm)->tdp == SV_TDP_NPT ? "NPT" : "EPT");
+	if (w->cold) {
+		/* INVEPT all-context: combined and guest-physical mappings and
+		 * the paging-structure caches go (SDM 28.4.3.1). */
+		w->rc = sv_vcpu_invept(v, 2, 0);
+		if (w->rc)
+			return 1;
+	}
+	access_and_print(v, w->cold ? "After INVEPT (all caches cold)"
+				    : "As the caches stand", w->gva);
+	access_and_print(v, "The same address again", w->gva);
+	w->done = true;
+	return 1;
+}
+
+static int cmd_walk(int argc, char **argv)
+{
+	g_auto(GStrv) sets = NULL;
+	g_autofree char *gva = NULL;
+	walk_req w = {.phase = -1};
+	GOptionEntry entries[] = {
+		{"gva", 'g', 0, G_OPTION_ARG_STRING, &gva,
+		 "The guest-virtual address to translate (required)", "ADDR"},
+		{"phase", 'p', 0, G_OPTION_ARG_INT, &w.phase,
+		 "Walk when the run reaches its Nth phase boundary (the built-in "
+		 "workloads' sync point N; 0 = before the guest runs; default: "
+		 "the end)", "N"},
+		{"vcpu", 'v', 0, G_OPTION_ARG_INT, &w.vcpu, "The vCPU (default 0)",
+		 "N"},
+		{"cold", 'c', 0, G_OPTION_ARG_NONE, &w.cold,
+		 "Empty the TLBs and walk caches first (INVEPT)", NULL},
+		{"set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets,
+		 "Override a scenario key (repeatable)", "GROUP.KEY=VALUE"},
+		{NULL, 0, 0, 0, NULL, NULL, NULL}};
+	g_autoptr(GOptionContext) ctx = g_option_context_new("[SCENARIO]");
+	sv_run_options ro = SV_RUN_OPTIONS_INIT;
+	sv_scenario *s = NULL;
+	sv_report *rep = NULL;
+	char *end = NULL;
+	int status, rc;
+
+	g_option_context_set_summary(ctx, "Runs a scenario to a phase and prints "
+					  "the 2D walk of one address step by\n"
+					  "step: each guest level, each nested "
+					  "reference, the caches that hit, the\n"
+					  "fault if any, and the cycles.");
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!parse(ctx, "walk", &argc, &argv))
+		return EXIT_USAGE;
+	if (!gva || !*gva || (errno = 0, w.gva = g_ascii_strtoull(gva, &end, 0),
+			       errno || *end)) {
+		fprintf(stderr, "simvirt walk: --gva: expected an address such as "
+				"0x40000000, got '%s'\n", gva ? gva : "");
+		return EXIT_USAGE;
+	}
+	if (w.vcpu < 0 || w.phase < -1) {
+		fprintf(stderr, "simvirt walk: --vcpu and --phase: expected "
+				"numbers from 0\n");
+		return EXIT_USAGE;
+	}
+	status = load_scenario(&s, argc, argv, sets, "walk");
+	if (status != EXIT_SUCCESS)
+		return status;
+	ro.on_phase = walk_at;
+	ro.payload = &w;
+	rc = sv_scenario_run(&rep, s, &ro);
+	if (rc == SV_OK && w.rc)
+		rc = w.rc;
+	if (rc != SV_OK) {
+		status = fail("walk", rc);
+	} else if (!w.done) {
+		fprintf(stderr, "simvirt walk: the run ended after %d phase "
+				"boundaries, before --phase %d\n", w.seen, w.phase);
+		status = EXIT_USAGE;
+	}
+	sv_report_free(rep);
+	sv_scenario_free(s);
+	return status;
+}
+
+/* ---- diff ---------------------------------------------------------------- */
+
+typedef struct diff_ctx {
+	JsonNode *other;   /* the matching node of B, or NULL */
+	GString *path;
+	unsigned differ;
+} diff_ctx;
+
+static void diff_node(diff_ctx *d, JsonNode *a, JsonNode *b);
+
+static void diff_member(JsonObject *o, const gchar *name, JsonNode *a,
+			gpointer payload)
+{
+	diff_ctx *d = payload;
+	JsonObject *bo = json_node_get_object(d->other);
+	JsonNode *b = json_object_get_member(bo, name);
+	gsize len = d->path->len;
+	JsonNode *saved = d->other;
+
+	SV_UNUSED_ARG(o);
+	g_string_append_printf(d->path, "%s%s", len ? "." : "", name);
+	diff_node(d, a, b);
+	d->other = saved;
+	g_string_truncate(d->path, len);
+}
+
+static void diff_element(JsonArray *arr, guint i, JsonNode *a, gpointer payload)
+{
+	diff_ctx *d = payload;
+	JsonArray *ba = json_node_get_array(d->other);
+	JsonNode *b = i < json_array_get_length(ba) ? json_array_get_element(ba, i)
+						    : NULL;
+	gsize len = d->path->len;
+	JsonNode *saved = d->other;
+	JsonObject *ao = JSON_NODE_HOLDS_OBJECT(a) ? json_node_get_object(a) : NULL;
+
+	SV_UNUSED_ARG(arr);
+	/* Phases are named by their name, vCPUs by their index. */
+	if (ao && json_object_has_member(ao, "name"))
+		g_string_append_printf(d->path, "[%s]",
+					json_object_get_string_member(ao, "name"));
+	else
+		g_string_append_printf(d->path, "[%u]", i);
+	diff_node(d, a, b);
+	d->other = saved;
+	g_string_truncate(d->path, len);
+}
+
+static void diff_node(diff_ctx *d, JsonNode *a, JsonNode *b)
+{
+	if (a && JSON_NODE_HOLDS_OBJECT(a) && b && JSON_NODE_HOLDS_OBJECT(b)) {
+		d->other = b;
+		json_object_foreach_member(json_node_get_object(a), diff_member, d);
+		return;
+	}
+	if (a && JSON_NODE_HOLDS_ARRAY(a) && b && JSON_NODE_HOLDS_ARRAY(b)) {
+		d->other = b;
+		json_array_foreach_element(json_node_get_array(a), diff_element, d);
+		return;
+	}
+	if (!b || !a || json_node_get_node_type(a) != json_node_get_node_type(b) ||
+	    (JSON_NODE_HOLDS_VALUE(a) &&
+	     json_node_get_value_type(a) != json_node_get_value_type(b))) {
+		printf("%-50s %s only in A\n", d->path->str, b ? "differs in kind," : "");
+		d->differ++;
+		return;
+	}
+	if (json_node_get_value_type(a) == G_TYPE_INT64) {
+		gint64 x = json_node_get_int(a), y = json_node_get_int(b);
+
+		if (x != y) {
+			printf("%-50s %15" G_GINT64_FORMAT " %15" G_GINT64_FORMAT
+			       " %+15" G_GINT64_FORMAT "\n", d->path->str, x, y, y - x);
+			d->differ++;
+		}
+	} else if (json_node_get_value_type(a) == G_TYPE_STRING &&
+		   strcmp(json_node_get_string(a), json_node_get_string(b))) {
+		printf("%-50s '%s' vs '%s'\n", d->path->str, json_node_get_string(a),
+		       json_node_get_string(b));
+		d->differ++;
+	}
+}
+
+static int cmd_diff(int argc, char **argv)
+{
+	g_autoptr(GOptionContext) ctx = g_option_context_new("A.json B.json");
+	g_autoptr(JsonParser) pa = NULL, pb = NULL;
+	g_autoptr(GError) err = NULL;
+	diff_ctx d = {0};
+	int i;
+
+	g_option_context_set_summary(ctx, "Prints the counters that differ "
+					  "between two JSON reports of 'simvirt\n"
+					  "run --format json': path, A, B and "
+					  "B - A.  Exit status 0 when none differ,\n"
+					  "1 when some do.");
+	if (!parse(ctx, "diff", &argc, &argv))
+		return EXIT_USAGE;
+	if (argc != 3) {
+		fprintf(stderr, "simvirt diff: expected two JSON reports\n");
+		return EXIT_USAGE;
+	}
+	pa = json_parser_new();
+	pb = json_parser_new();
+	for (i = 1; i <= 2; i++)
+		if (!json_parser_load_from_file(i == 1 ? pa : pb, argv[i], &err)) {
+			fprintf(stderr, "simvirt diff: %s: %s\n", argv[i], err->message);
 			return EXIT_USAGE;
 		}
+	if (!json_parser_get_root(pa) || !json_parser_get_root(pb)) {
+		fprintf(stderr, "simvirt diff: an empty file\n");
+		return EXIT_USAGE;
 	}
-	o.tdp = npt ? SV_TDP_NPT : SV_TDP_EPT;
-	o.tdp_ad = !npt;
-	o.tdp_levels = o.guest_levels = (unsigned)levels;
-	CHECK("vm", sv_vm_new(&vm, &o));
-	v = sv_vm_vcpu(vm, 0);
-	CHECK("memslot", sv_memslot_set(vm, &slot));
-	CHECK("guest tables", sv_pt_new(&gpt, vm, &po));
-	/* 16 guest 4K pages at gva -> GPA 32M, nested identity map in 4K */
-	CHECK("guest map", sv_pt_map(gpt, gva, 32ULL << 20, 16 * 4096, 4096,
-				     SV_PTE_RW));
-	CHECK("nested map", sv_pt_map(sv_vm_tdp(vm), 0, 0, 64ULL << 20, 4096,
-				      npt ? SV_PTE_RW | SV_PTE_US : SV_EPT_RWX));
-	sv_vcpu_get_regs(v, &r);
-	r.cr0 |= SV_CR0_PG | SV_CR0_WP;
-	r.cr3 = sv_pt_root(gpt);
-	CHECK("registers", sv_vcpu_set_regs(v, &r));
-
-	printf("simvirt %s: %u-level guest paging over %u-level %s, 4K pages\n",
-	       sv_version_string(), o.guest_levels, o.tdp_levels,
-	       npt ? "NPT" : "EPT");
-	access_and_print(v, "Cold caches", gva);
-	access_and_print(v, "Same page again", gva + 8);
-	access_and_print(v, "Next page (warm walk caches)", gva + 4096);
-	CHECK("mov cr3", sv_vcpu_mov_cr3(v, r.cr3));
-	access_and_print(v, "After MOV to CR3 (guest-physical TLB kept)", gva);
-
-	printf("\nCounters of vCPU 0:\n");
-	for (i = 0; i < SV_VCPU_STAT__COUNT; i++) {
-		uint64_t val = sv_vcpu_stat_get(v, (sv_vcpu_stat)i);
-
-		if (val)
-			printf("  %-20s %10" PRIu64 "  %s\n",
-			       sv_vcpu_stat_name((sv_vcpu_stat)i), val,
-			       sv_vcpu_stat_desc((sv_vcpu_stat)i));
-	}
-out:
-	sv_pt_free(gpt);
-	sv_vm_free(vm);
-	return status;
+	d.path = g_string_new("");
+	printf("%-50s %15s %15s %15s\n", "counter", "A", "B", "B - A");
+	diff_node(&d, json_parser_get_root(pa), json_parser_get_root(pb));
+	g_string_free(d.path, TRUE);
+	printf("%u value%s differ%s\n", d.differ, d.differ == 1 ? "" : "s",
+	       d.differ == 1 ? "s" : "");
+	return d.differ ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 static int cmd_list(void)
 {
 	sv_tlb_config t = SV_TLB_CONFIG_INIT;
 	sv_costs c = SV_COSTS_INIT;
+	const char *args, *desc, *name;
 	size_t i;
 
+	printf("Workloads ([guest] workload=):\n");
+	for (i = 0; (name = sv_workload_name(i)); i++)
+		printf("  %-20s %s\n", name, sv_workload_desc(i));
+	printf("Policies ([vm] policy=):\n"
+	       "  %-20s %s\n  %-20s %s\n",
+	       "kvm", "walk the host page tables (KVM since 6.x)", "kvm-legacy",
+	       "PageTransCompoundMap plus the HugeTLB VMA lookup (before the "
+	       "host-walk series)");
+	printf("Backings ([memslot.NAME] backing=):\n");
+	for (i = 0; (name = sv_scenario_backing(i, &desc)); i++)
+		printf("  %-20s %s\n", name, desc);
+	printf("Phase actions ([phase.N] actions=VERB ARGS; VERB ARGS; ...):\n");
+	for (i = 0; (name = sv_scenario_action(i, &args, &desc)); i++) {
+		g_autofree char *full = g_strdup_printf("%s %s", name, args);
+
+		printf("  %-36s %s\n", full, desc);
+	}
 	printf("vCPU counters:\n");
 	for (i = 0; i < SV_VCPU_STAT__COUNT; i++)
 		printf("  %-20s %s\n", sv_vcpu_stat_name((sv_vcpu_stat)i),
@@ -193,6 +527,12 @@ static int cmd_list(void)
 	for (i = 0; i < SV_VM_STAT__COUNT; i++)
 		printf("  %-20s %s\n", sv_vm_stat_name((sv_vm_stat)i),
 		       sv_vm_stat_desc((sv_vm_stat)i));
+	printf("Host counters (host.NAME):\n");
+	for (i = 0; i < SV_HOST_STAT__COUNT; i++)
+		printf("  %-20s\n", sv_host_stat_name((sv_host_stat)i));
+	printf("Auditor checks (audit.NAME, with [vm] audit=true):\n");
+	for (i = 0; i < SV_AUDIT__COUNT; i++)
+		printf("  %-20s\n", sv_audit_name((sv_audit_kind)i));
 	printf("TLB arrays ([tlb] <name>_sets, <name>_ways; default sets x ways):\n");
 	for (i = 0; i < SV_TLB__COUNT; i++)
 		printf("  %-10s %5u x %-3u %s\n", sv_tlb_array_name((sv_tlb_array)i),
@@ -209,20 +549,34 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage: simvirt COMMAND [OPTIONS]\n\n"
 		   "Commands:\n"
-		   "  run     run the default case (2D walks, cold and warm)\n"
-		   "  list    counters, TLB arrays and costs, explained\n"
-		   "  version print the version\n\n"
+		   "  run [SCENARIO]     run a scenario (default: the built-in one)\n"
+		   "  replay TRACE       replay a recorded run through the model\n"
+		   "  trace dump TRACE   print a trace readably\n"
+		   "  walk [SCENARIO]    the 2D walk of one address, step by step\n"
+		   "  diff A.json B.json the counters that differ between reports\n"
+		   "  list               workloads, policies, backings, actions, "
+		   "counters\n"
+		   "  version            print the version\n\n"
 		   "'simvirt COMMAND --help' describes a command's options.\n");
 }
 
 int main(int argc, char **argv)
 {
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {{"run", cmd_run},	    {"replay", cmd_replay},
+		    {"trace", cmd_trace}, {"walk", cmd_walk},
+		    {"diff", cmd_diff}};
+	size_t i;
+
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (!strcmp(argv[1], "run"))
-		return cmd_run(argc - 1, argv + 1);
+	for (i = 0; i < G_N_ELEMENTS(cmds); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "list"))
 		return cmd_list();
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {

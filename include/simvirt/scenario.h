@@ -1,0 +1,120 @@
+/*
+ * simvirt/scenario.h - scenario files, running them, their reports, and
+ * record/replay.
+ *
+ * A scenario is a GLib key file (docs/scenarios.md): the VM, the host and
+ * its memslots, the guest workload, TLB and cost overrides, and actions
+ * bound to the guest's sync points or to instruction counts.  Loading
+ * checks every group, key and value; a mistake is SV_ECONFIG with a detail
+ * naming the file, the group, the key and what was expected.
+ *
+ * Running one gives a report: every counter of the VM, the host and the
+ * auditor, for the whole run and for each phase (from one sync point to
+ * the next), written as a table, JSON (docs/stats.md) or CSV.  The same
+ * scenario gives byte-identical output on every run.  A run can be
+ * recorded (docs/trace.md); replaying the trace gives the same report
+ * without executing the guest.
+ */
+#ifndef SIMVIRT_SCENARIO_H
+#define SIMVIRT_SCENARIO_H
+
+#include <stdio.h>
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sv_scenario sv_scenario;
+typedef struct sv_report sv_report;
+
+/**
+ * Loads a scenario file.  sets: NULL or a NULL-terminated list of
+ * "group.key=value" overrides applied before the checks (the command's
+ * --set); a group name may contain dots ("memslot.data.size=2G").
+ */
+SV_API int sv_scenario_load(sv_scenario **out, const char *path,
+			    const char *const *sets);
+/** The same from text in memory; name is used in messages. */
+SV_API int sv_scenario_load_data(sv_scenario **out, const char *data,
+				 size_t len, const char *name,
+				 const char *const *sets);
+SV_API void sv_scenario_free(sv_scenario *s);
+/** [scenario] name, or the file name without its directory and ".ini". */
+SV_API const char *sv_scenario_name(const sv_scenario *s);
+/** The scenario as a key file after the overrides (what a trace stores). */
+SV_API const char *sv_scenario_text(const sv_scenario *s);
+/** The built-in default scenario (what `simvirt run` runs without one). */
+SV_API const char *sv_scenario_default(void);
+/** The memslot backings ([memslot.NAME] backing=) and the phase actions
+ *  (verb, its arguments, one line about it); NULL past the end. */
+SV_API const char *sv_scenario_backing(size_t i, const char **desc);
+SV_API const char *sv_scenario_action(size_t i, const char **args,
+				      const char **desc);
+
+typedef struct sv_vm sv_vm;
+
+/**
+ * Called when a phase begins (after its snapshot and its actions), and
+ * once more with phase "end" when the run is over, with the VM: for
+ * progress lines or a look at the model (simvirt walk).  Returns 0 to go
+ * on, or non-zero to end the run there (the report's `end` is then
+ * "stopped").
+ */
+typedef int (*sv_phase_fn)(const char *phase, sv_vm *vm, void *payload);
+
+#define SV_RUN_OPTIONS_VERSION 1
+typedef struct sv_run_options {
+	unsigned version;      /* SV_RUN_OPTIONS_VERSION */
+	const char *record;    /* write a trace of the run here, or NULL */
+	sv_phase_fn on_phase;
+	void *payload;
+} sv_run_options;
+
+#define SV_RUN_OPTIONS_INIT {SV_RUN_OPTIONS_VERSION, NULL, NULL, NULL}
+
+/**
+ * Builds the scenario's host, VM and guest and runs it to the end (every
+ * vCPU halted, or [guest] instructions reached).  A guest fault it cannot
+ * deliver ends the run; the report says so in its `end`.
+ */
+SV_API int sv_scenario_run(sv_report **out, const sv_scenario *s,
+			   const sv_run_options *opts);
+/** Replays a trace through the model without executing the guest. */
+SV_API int sv_trace_replay(sv_report **out, const char *path,
+			   const sv_run_options *opts);
+/** Prints a trace readably: its scenario, then one event a line. */
+SV_API int sv_trace_dump(const char *path, FILE *out);
+
+/* ---- reports ------------------------------------------------------------ */
+
+typedef enum sv_report_format {
+	SV_REPORT_TABLE, /* readable: the VM's non-zero counters by phase */
+	SV_REPORT_JSON,  /* everything (docs/stats.md) */
+	SV_REPORT_CSV,   /* phase,scope,counter,value: everything */
+} sv_report_format;
+
+#define SV_REPORT_SCHEMA 1
+#define SV_REPORT_TOTAL ((size_t)-1)
+#define SV_REPORT_VM (-1)
+
+SV_API int sv_report_write(const sv_report *r, FILE *f, sv_report_format fmt);
+SV_API void sv_report_free(sv_report *r);
+SV_API size_t sv_report_phase_count(const sv_report *r);
+SV_API const char *sv_report_phase_name(const sv_report *r, size_t phase);
+/** How the run ended: "halted", "limit", or "fault: ..." */
+SV_API const char *sv_report_end(const sv_report *r);
+/**
+ * A counter of the whole run (SV_REPORT_TOTAL) or the change during one
+ * phase, for the VM (SV_REPORT_VM: VM counters, vCPU counters summed,
+ * "host.NAME" and "audit.NAME") or one vCPU.  SV_ENOENT for an unknown
+ * name, SV_ERANGE for a phase or vCPU out of range.
+ */
+SV_API int sv_report_get(uint64_t *out, const sv_report *r, size_t phase,
+			 int vcpu, const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SIMVIRT_SCENARIO_H */

@@ -1,0 +1,17 @@
+/*
+ * lib/report.h - building a report (lib/report.c); the scenario runner
+ * and the replayer are its only writers.
+ */
+#ifndef SV_REPORT_H
+#define SV_REPORT_H
+
+#include "internal.h"
+
+sv_report *sv__report_new(const char *scenario, unsigned nvcpu);
+/* Takes a snapshot: it ends the current phase and, when next_phase is not
+ * NULL, begins one of that name. */
+void sv__report_snap(sv_report *r, const char *next_phase, const sv_vm *vm,
+		     const sv_host *h);
+void sv__report_end(sv_report *r, const char *end);
+
+#endif /* SV_REPORT_H */

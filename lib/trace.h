@@ -1,0 +1,86 @@
+/*
+ * lib/trace.h - the trace of a run's model inputs (docs/trace.md).
+ *
+ * A trace holds everything a recorded run fed into the model after its set
+ * up, in order: the accesses of each vCPU (writes with the value stored),
+ * the counters the execution side adds by itself (instructions, base
+ * cycles, port exits...), INVLPG and MOV CR3, a vCPU leaving guest mode,
+ * and the sync points and instruction-count phases at which the scenario's
+ * actions ran.  The set up itself is the scenario text in the header:
+ * replay builds the same VM from it and feeds the events back.
+ *
+ * File: an 8-byte magic, a 4-byte version, 4 reserved bytes, then chunks.
+ * A chunk is one type byte ('H' header text, 'E' events, 'Z' end), a
+ * 4-byte little-endian payload length, the payload, and a CRC-32 (zlib's)
+ * over type, length and payload.  Each events chunk starts with fresh
+ * delta state, so chunks decode alone.  The end chunk holds the number of
+ * events: a trace without one was cut short.
+ */
+#ifndef SV_TRACE_H
+#define SV_TRACE_H
+
+#include <stdio.h>
+
+#include "internal.h"
+
+typedef enum sv_trace_kind {
+	SV_TEV_READ,    /* vcpu, addr (gva), size */
+	SV_TEV_WRITE,   /* vcpu, addr, size, data (when known) */
+	SV_TEV_FETCH,   /* vcpu, addr, size */
+	SV_TEV_STAT,    /* vcpu, n (sv_vcpu_stat), value (added) */
+	SV_TEV_INVLPG,  /* vcpu, addr */
+	SV_TEV_CR3,     /* vcpu, addr (the new CR3) */
+	SV_TEV_LEAVE,   /* vcpu left guest mode (halted) */
+	SV_TEV_SYNC,    /* n: every vCPU reached sync point n */
+	SV_TEV_PHASE,   /* n: the instruction-count phase n began */
+	SV_TEV__COUNT
+} sv_trace_kind;
+
+typedef struct sv_trace_event {
+	sv_trace_kind kind;
+	unsigned vcpu;
+	uint32_t size;
+	uint32_t n;
+	uint64_t addr;
+	uint64_t value;
+	/* SV_TEV_WRITE: the bytes stored (data_len == size), or none
+	 * (data_len 0) when the recorder did not see them.  A reader's
+	 * pointer is good until its next call. */
+	const uint8_t *data;
+	uint32_t data_len;
+} sv_trace_event;
+
+typedef struct sv_trace_writer sv_trace_writer;
+typedef struct sv_trace_reader sv_trace_reader;
+
+/* Creates path (truncating it) and writes the header chunk. */
+int sv__trace_create(sv_trace_writer **out, const char *path,
+		     const char *header);
+void sv__trace_put(sv_trace_writer *w, const sv_trace_event *ev);
+/* Writes the end chunk (the event count and how the run ended) and
+ * closes; SV_EIO if any write failed.  NULL is a no-op. */
+int sv__trace_close(sv_trace_writer *w, const char *end);
+
+/* Opens a trace and reads its header (*header, g_free it). */
+int sv__trace_open(sv_trace_reader **out, const char *path, char **header);
+/* The next event: 1, or 0 at a good end, or an error (SV_ECONFIG for a
+ * damaged trace, with the offset in the detail). */
+int sv__trace_next(sv_trace_reader *r, sv_trace_event *ev);
+/* After sv__trace_next returned 0: how the recorded run ended. */
+const char *sv__trace_end(const sv_trace_reader *r);
+/* Byte offset in the file of the chunk being read. */
+uint64_t sv__trace_offset(const sv_trace_reader *r);
+void sv__trace_free(sv_trace_reader *r);
+
+const char *sv__trace_kind_name(sv_trace_kind k);
+
+/* The execution side's part (lib/cpu/exec.c).  engines false builds the
+ * guest's memory, tables and image but opens no Unicorn engine: a handle
+ * to replay into. */
+int sv__exec_create(sv_exec **out, sv_vm *vm, const sv_exec_options *opts,
+		    bool engines);
+void sv__exec_set_recorder(sv_exec *ex, sv_trace_writer *w);
+/* Feeds one event of the execution side (not SYNC or PHASE) back. */
+int sv__exec_replay(sv_exec *ex, const sv_trace_event *ev);
+
+#endif /* SV_TRACE_H */
