@@ -1401,6 +1401,10 @@ int sv_trace_dump(const char *path, FILE *out)
 			fprintf(out, "vcpu %-3u stat   %s += %" PRIu64 "\n", ev.vcpu,
 				sv_vcpu_stat_name((sv_vcpu_stat)ev.n), ev.value);
 			break;
+		case SV_TEV_BLOCK:
+			fprintf(out, "vcpu %-3u block  %u instructions, %" PRIu64
+				" cycles\n", ev.vcpu, ev.n, ev.value);
+			break;
 		case SV_TEV_LEAVE:
 			fprintf(out, "vcpu %-3u leave\n", ev.vcpu);
 			break;

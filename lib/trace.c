@@ -5,8 +5,9 @@
  * Events are a tag byte (kind in the low 4 bits, the vCPU in the high 4,
  * or 15 and the vCPU as a varint after it) and LEB128 varints; a write
  * carries the length of its data (its size, or 0) and the bytes.  Guest
- * addresses are zigzag deltas from the same vCPU's previous access, so a
- * strided loop costs two or three bytes an access.  The reader checks
+ * addresses are zigzag deltas from the same vCPU's previous data access
+ * (or previous fetch, for a fetch), so a strided loop costs two or three
+ * bytes an access.  The reader checks
  * every length and checksum before it decodes a byte of a chunk, and
  * reports the offset of the chunk where it went wrong.
  */
@@ -22,7 +23,7 @@
 
 static const char *const kind_names[SV_TEV__COUNT] = {
 	"read", "write", "fetch", "stat", "invlpg", "cr3", "leave", "sync",
-	"phase"};
+	"phase", "block"};
 
 const char *sv__trace_kind_name(sv_trace_kind k)
 {
@@ -36,7 +37,7 @@ struct sv_trace_writer {
 	char *path;
 	GByteArray *buf;            /* the events chunk being filled */
 	uint64_t events;
-	uint64_t last[SV_MAX_VCPUS]; /* previous access gva per vCPU */
+	uint64_t last[SV_MAX_VCPUS][2]; /* previous data, fetch gva per vCPU */
 	bool failed;
 };
 
@@ -136,6 +137,7 @@ static int64_t unzigzag(uint64_t v)
 void sv__trace_put(sv_trace_writer *w, const sv_trace_event *ev)
 {
 	uint8_t tag = (uint8_t)ev->kind | (uint8_t)(MIN(ev->vcpu, 15U) << 4);
+	uint64_t *last = &w->last[ev->vcpu][ev->kind == SV_TEV_FETCH];
 
 	g_byte_array_append(w->buf, &tag, 1);
 	if (ev->vcpu >= 15)
@@ -144,9 +146,9 @@ void sv__trace_put(sv_trace_writer *w, const sv_trace_event *ev)
 	case SV_TEV_READ:
 	case SV_TEV_WRITE:
 	case SV_TEV_FETCH:
-		put_varint(w->buf, zigzag((int64_t)(ev->addr - w->last[ev->vcpu])));
+		put_varint(w->buf, zigzag((int64_t)(ev->addr - *last)));
 		put_varint(w->buf, ev->size);
-		w->last[ev->vcpu] = ev->addr;
+		*last = ev->addr;
 		if (ev->kind == SV_TEV_WRITE) {
 			uint32_t d = ev->data_len == ev->size ? ev->data_len : 0;
 
@@ -155,6 +157,7 @@ void sv__trace_put(sv_trace_writer *w, const sv_trace_event *ev)
 		}
 		break;
 	case SV_TEV_STAT:
+	case SV_TEV_BLOCK:
 		put_varint(w->buf, ev->n);
 		put_varint(w->buf, ev->value);
 		break;
@@ -207,7 +210,7 @@ struct sv_trace_reader {
 	uint8_t *chunk;     /* the current events chunk's payload */
 	uint32_t len, pos;
 	uint64_t events;
-	uint64_t last[SV_MAX_VCPUS];
+	uint64_t last[SV_MAX_VCPUS][2];
 	char *end;          /* how the run ended, from the end chunk */
 };
 
@@ -328,7 +331,7 @@ static bool get_varint(sv_trace_reader *r, uint64_t *out)
 static bool decode(sv_trace_reader *r, sv_trace_event *ev)
 {
 	uint8_t tag = r->chunk[r->pos++];
-	uint64_t a = 0, b = 0;
+	uint64_t a = 0, b = 0, *last;
 
 	memset(ev, 0, sizeof(*ev));
 	ev->kind = (sv_trace_kind)(tag & 0xf);
@@ -344,9 +347,10 @@ static bool decode(sv_trace_reader *r, sv_trace_event *ev)
 		if (!get_varint(r, &a) || !get_varint(r, &b) || b == 0 ||
 		    b > 4096)
 			return false;
-		ev->addr = r->last[ev->vcpu] + (uint64_t)unzigzag(a);
+		last = &r->last[ev->vcpu][ev->kind == SV_TEV_FETCH];
+		ev->addr = *last + (uint64_t)unzigzag(a);
 		ev->size = (uint32_t)b;
-		r->last[ev->vcpu] = ev->addr;
+		*last = ev->addr;
 		if (ev->kind != SV_TEV_WRITE)
 			return true;
 		if (!get_varint(r, &a) || (a && a != b) || a > r->len - r->pos)
@@ -356,8 +360,10 @@ static bool decode(sv_trace_reader *r, sv_trace_event *ev)
 		r->pos += (uint32_t)a;
 		return true;
 	case SV_TEV_STAT:
-		if (!get_varint(r, &a) || a >= SV_VCPU_STAT__COUNT ||
-		    !get_varint(r, &ev->value))
+	case SV_TEV_BLOCK:
+		if (!get_varint(r, &a) || !get_varint(r, &ev->value) ||
+		    (ev->kind == SV_TEV_STAT ? a >= SV_VCPU_STAT__COUNT
+					     : a > UINT32_MAX))
 			return false;
 		ev->n = (uint32_t)a;
 		return true;

@@ -33,6 +33,7 @@ typedef enum sv_trace_kind {
 	SV_TEV_LEAVE,   /* vcpu left guest mode (halted) */
 	SV_TEV_SYNC,    /* n: every vCPU reached sync point n */
 	SV_TEV_PHASE,   /* n: the instruction-count phase n began */
+	SV_TEV_BLOCK,   /* vcpu ran a block: n instructions, value cycles */
 	SV_TEV__COUNT
 } sv_trace_kind;
 

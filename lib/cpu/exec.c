@@ -870,6 +870,11 @@ int sv__exec_replay(sv_exec *ex, const sv_trace_event *ev)
 	case SV_TEV_STAT:
 		v->stat[ev->n] += ev->value;
 		return SV_OK;
+	case SV_TEV_BLOCK:
+		v->stat[SV_VCPU_STAT_instructions] += ev->n;
+		v->stat[SV_VCPU_STAT_insn_cycles] += ev->value;
+		v->stat[SV_VCPU_STAT_cycles] += ev->value;
+		return SV_OK;
 	case SV_TEV_INVLPG:
 		return sv_vcpu_invlpg(v, ev->addr);
 	case SV_TEV_CR3:

@@ -166,6 +166,20 @@ static inline void sv__exec_stat_add(ex_cpu *c, sv_vcpu_stat id, uint64_t d)
 	}
 }
 
+/* A block ran: its instructions and their base cycles. */
+static inline void sv__exec_charge(ex_cpu *c, uint32_t ninsn, uint64_t cycles)
+{
+	c->v->stat[SV_VCPU_STAT_instructions] += ninsn;
+	c->v->stat[SV_VCPU_STAT_insn_cycles] += cycles;
+	c->v->stat[SV_VCPU_STAT_cycles] += cycles;
+	if (SV_UNLIKELY(c->ex->rec != NULL)) {
+		sv_trace_event ev = {.kind = SV_TEV_BLOCK, .vcpu = c->index,
+				     .n = ninsn, .value = cycles};
+
+		sv__trace_put(c->ex->rec, &ev);
+	}
+}
+
 /* An access sent through the model; a write's bytes when known (NULL
  * otherwise) so that a replay stores them too. */
 static inline void sv__exec_access(ex_cpu *c, uint64_t gva, uint32_t size,

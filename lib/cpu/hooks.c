@@ -340,9 +340,7 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *payload)
 		return;
 	}
 	c->budget -= b->ninsn;
-	sv__exec_stat_add(c, SV_VCPU_STAT_instructions, b->ninsn);
-	sv__exec_stat_add(c, SV_VCPU_STAT_insn_cycles, b->cycles);
-	sv__exec_stat_add(c, SV_VCPU_STAT_cycles, b->cycles);
+	sv__exec_charge(c, b->ninsn, b->cycles);
 	if (!c->detailed)
 		return;
 	for (a = addr, end = addr + b->bytes; a < end; a = (a | 0xfff) + 1) {
