@@ -378,8 +378,11 @@ static int load_host(sv_scenario *s, sc_ctx *c)
 	s->host_pools_set = g_key_file_has_key(c->kf, "host", "hugetlb_2m_pages", NULL) ||
 			    g_key_file_has_key(c->kf, "host", "hugetlb_1g_pages", NULL);
 	if (!rc) rc = get_num(c, "mem", true, 1ULL << 30, 1ULL << 46, &s->host.mem_size);
-	if (!rc && s->host.mem_size & ((1ULL << 30) - 1))
-		rc = bad(c, "mem", "a multiple of 1G", value_of(c, "mem"));
+	if (!rc && s->host.mem_size & ((1ULL << 30) - 1)) {
+		g_autofree char *v = value_of(c, "mem");
+
+		rc = bad(c, "mem", "a multiple of 1G", v);
+	}
 	if (!rc) rc = get_enum(c, "thp", thp, 3, &t);
 	if (!rc) rc = get_bool(c, "thp_zero_page", &s->host.thp_zero_page);
 	if (!rc) rc = get_u32(c, "frag_percent", 0, 100, &s->host.frag_percent);
@@ -486,8 +489,11 @@ static int load_guest(sv_scenario *s, sc_ctx *c)
 	s->work.size = sl->size;
 	rc = get_num(c, "page_size", true, 4096, 1ULL << 30, &s->page_size);
 	if (!rc && s->page_size != SV_PAGE_4K && s->page_size != SV_PAGE_2M &&
-	    s->page_size != SV_PAGE_1G)
-		rc = bad(c, "page_size", "4K, 2M or 1G", value_of(c, "page_size"));
+	    s->page_size != SV_PAGE_1G) {
+		g_autofree char *v = value_of(c, "page_size");
+
+		rc = bad(c, "page_size", "4K, 2M or 1G", v);
+	}
 	if (!rc && s->page_size == SV_PAGE_1G && !s->vm.guest_1g)
 		rc = sv__err(NULL, SV_ECONFIG, "%s: [guest] page_size: 1G guest "
 					       "pages need [vm] guest_1g=true", c->file);
@@ -1246,8 +1252,9 @@ static int run_loop(sc_run *r, char **end)
 			*end = g_strdup("stopped");
 			return SV_OK;
 		}
-		if (res.stop != SV_EXEC_LIMIT || (done = stop) == s->limit ||
-		    !ph) {
+		if (res.stop == SV_EXEC_LIMIT)
+			done = stop;
+		if (res.stop != SV_EXEC_LIMIT || !ph || done == s->limit) {
 			*end = end_text(&res);
 			return SV_OK;
 		}
@@ -1345,13 +1352,11 @@ int sv_trace_replay(sv_report **out, const char *path,
 			rc = insn_boundary(&r, ev.n);
 		else
 			rc = sv__exec_replay(r.ex, &ev);
-		if (rc != SV_OK && rc != 1) {
+		if (rc != SV_OK) {
 			g_autofree char *d = g_strdup(sv_error_detail());
 
 			rc = sv__err(NULL, rc, "trace %s: offset %" PRIu64 ": %s", path,
 				     sv__trace_offset(rd), d);
-		} else {
-			rc = SV_OK;
 		}
 	}
 	if (rc == SV_OK) {

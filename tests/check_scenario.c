@@ -108,6 +108,8 @@ static const struct {
 	 "[vm] vcpus: expected a whole number from 1 to 256, got 'many'"},
 	{"[memslot.a]\ngpa=0\nsize=2M\n", "vcpus=2",
 	 "--set 'vcpus=2': expected GROUP.KEY=VALUE"},
+	{"[host]\nmem=1536M\n", NULL, "[host] mem: expected a multiple of 1G, "
+				      "got '1536M'"},
 	{"[vm\n", NULL, "t.ini: "},
 };
 
