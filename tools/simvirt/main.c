@@ -134,10 +134,38 @@ static bool parse_format(const char *f, sv_report_format *out)
 	return false;
 }
 
-/* Writes the report to --out or stdout. */
-static int write_report(const sv_report *rep, const char *fmt, const char *out,
-			const char *cmd)
+/* --format and --out, shared by the commands that print a report. */
+typedef struct out_opts {
+	char *format, *out;
+} out_opts;
+
+static void add_out_entries(GOptionContext *ctx, out_opts *o)
 {
+	GOptionEntry e[] = {
+		{"format", 'f', 0, G_OPTION_ARG_STRING, &o->format,
+		 "Output: table (default), json or csv", "FORMAT"},
+		{"out", 'o', 0, G_OPTION_ARG_FILENAME, &o->out,
+		 "Write the report here instead of stdout", "FILE"},
+		{NULL, 0, 0, 0, NULL, NULL, NULL}};
+
+	g_option_context_add_main_entries(ctx, e, NULL);
+}
+
+/* --set, shared by the commands that load a scenario. */
+static void add_set_entry(GOptionContext *ctx, char ***sets)
+{
+	GOptionEntry e[] = {
+		{"set", 's', 0, G_OPTION_ARG_STRING_ARRAY, sets,
+		 "Override a scenario key (repeatable)", "GROUP.KEY=VALUE"},
+		{NULL, 0, 0, 0, NULL, NULL, NULL}};
+
+	g_option_context_add_main_entries(ctx, e, NULL);
+}
+
+/* Writes the report to --out or stdout. */
+static int write_report(const sv_report *rep, out_opts *o, const char *cmd)
+{
+	const char *fmt = o->format ? o->format : "table", *out = o->out;
 	sv_report_format f;
 	FILE *fp = stdout;
 	int rc;
@@ -157,6 +185,13 @@ static int write_report(const sv_report *rep, const char *fmt, const char *out,
 	return rc == SV_OK ? EXIT_SUCCESS : fail(cmd, rc);
 }
 
+static void out_opts_clear(out_opts *o)
+{
+	g_free(o->format);
+	g_free(o->out);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(out_opts, out_opts_clear)
+
 /* The progress line: on stderr, only when it is a terminal. */
 static int progress(const char *phase, sv_vm *vm, void *payload)
 {
@@ -173,14 +208,9 @@ static int progress(const char *phase, sv_vm *vm, void *payload)
 static int cmd_run(int argc, char **argv)
 {
 	g_auto(GStrv) sets = NULL;
-	g_autofree char *format = NULL, *out = NULL, *record = NULL;
+	g_auto(out_opts) oo = {NULL, NULL};
+	g_autofree char *record = NULL;
 	GOptionEntry entries[] = {
-		{"set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets,
-		 "Override a scenario key (repeatable)", "GROUP.KEY=VALUE"},
-		{"format", 'f', 0, G_OPTION_ARG_STRING, &format,
-		 "Output: table (default), json or csv", "FORMAT"},
-		{"out", 'o', 0, G_OPTION_ARG_FILENAME, &out,
-		 "Write the report here instead of stdout", "FILE"},
 		{"record", 'r', 0, G_OPTION_ARG_FILENAME, &record,
 		 "Record every model input into a trace", "TRACE"},
 		{NULL, 0, 0, 0, NULL, NULL, NULL}};
@@ -196,6 +226,8 @@ static int cmd_run(int argc, char **argv)
 					  "logging on, then touched again) and\n"
 					  "prints its counters, in total and for "
 					  "each phase.");
+	add_set_entry(ctx, &sets);
+	add_out_entries(ctx, &oo);
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!parse(ctx, "run", &argc, &argv))
 		return EXIT_USAGE;
@@ -206,8 +238,7 @@ static int cmd_run(int argc, char **argv)
 	if (isatty(STDERR_FILENO))
 		ro.on_phase = progress;
 	rc = sv_scenario_run(&rep, s, &ro);
-	status = rc == SV_OK ? write_report(rep, format ? format : "table", out, "run")
-			     : fail("run", rc);
+	status = rc == SV_OK ? write_report(rep, &oo, "run") : fail("run", rc);
 	sv_report_free(rep);
 	sv_scenario_free(s);
 	return status;
@@ -215,13 +246,7 @@ static int cmd_run(int argc, char **argv)
 
 static int cmd_replay(int argc, char **argv)
 {
-	g_autofree char *format = NULL, *out = NULL;
-	GOptionEntry entries[] = {
-		{"format", 'f', 0, G_OPTION_ARG_STRING, &format,
-		 "Output: table (default), json or csv", "FORMAT"},
-		{"out", 'o', 0, G_OPTION_ARG_FILENAME, &out,
-		 "Write the report here instead of stdout", "FILE"},
-		{NULL, 0, 0, 0, NULL, NULL, NULL}};
+	g_auto(out_opts) oo = {NULL, NULL};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("TRACE");
 	sv_run_options ro = SV_RUN_OPTIONS_INIT;
 	sv_report *rep = NULL;
@@ -231,7 +256,7 @@ static int cmd_replay(int argc, char **argv)
 					  "--record' through the model, without\n"
 					  "executing the guest, and prints the "
 					  "same report as the recorded run.");
-	g_option_context_add_main_entries(ctx, entries, NULL);
+	add_out_entries(ctx, &oo);
 	if (!parse(ctx, "replay", &argc, &argv))
 		return EXIT_USAGE;
 	if (argc != 2) {
@@ -241,9 +266,7 @@ static int cmd_replay(int argc, char **argv)
 	if (isatty(STDERR_FILENO))
 		ro.on_phase = progress;
 	rc = sv_trace_replay(&rep, argv[1], &ro);
-	status = rc == SV_OK ? write_report(rep, format ? format : "table", out,
-					    "replay")
-			     : fail("replay", rc);
+	status = rc == SV_OK ? write_report(rep, &oo, "replay") : fail("replay", rc);
 	sv_report_free(rep);
 	return status;
 }
@@ -324,8 +347,6 @@ static int cmd_walk(int argc, char **argv)
 		 "N"},
 		{"cold", 'c', 0, G_OPTION_ARG_NONE, &w.cold,
 		 "Empty the TLBs and walk caches first (INVEPT)", NULL},
-		{"set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets,
-		 "Override a scenario key (repeatable)", "GROUP.KEY=VALUE"},
 		{NULL, 0, 0, 0, NULL, NULL, NULL}};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("[SCENARIO]");
 	sv_run_options ro = SV_RUN_OPTIONS_INIT;
@@ -340,10 +361,13 @@ static int cmd_walk(int argc, char **argv)
 					  "reference, the caches that hit, the\n"
 					  "fault if any, and the cycles.");
 	g_option_context_add_main_entries(ctx, entries, NULL);
+	add_set_entry(ctx, &sets);
 	if (!parse(ctx, "walk", &argc, &argv))
 		return EXIT_USAGE;
-	if (!gva || !*gva || (errno = 0, w.gva = g_ascii_strtoull(gva, &end, 0),
-			       errno || *end)) {
+	errno = 0;
+	if (gva && *gva)
+		w.gva = g_ascii_strtoull(gva, &end, 0);
+	if (!gva || !*gva || errno || *end) {
 		fprintf(stderr, "simvirt walk: --gva: expected an address such as "
 				"0x40000000, got '%s'\n", gva ? gva : "");
 		return EXIT_USAGE;
