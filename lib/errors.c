@@ -1,5 +1,5 @@
 /*
- * lib/errors.c - error texts and the detail of the last error.
+ * lib/errors.c - error texts, the detail of the last error, fault names.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,4 +45,35 @@ int sv__err(sv_vm *vm, int code, const char *fmt, ...)
 	if (vm)
 		g_strlcpy(vm->errbuf, last_detail, sizeof(vm->errbuf));
 	return code;
+}
+
+const char *sv_fault_kind_name(sv_fault_kind k)
+{
+	static const char *const names[] = {
+		[SV_FAULT_NONE] = "none",
+		[SV_FAULT_PF] = "#PF",
+		[SV_FAULT_GP] = "#GP",
+		[SV_FAULT_EPT_VIOLATION] = "EPT violation",
+		[SV_FAULT_EPT_MISCONFIG] = "EPT misconfiguration",
+		[SV_FAULT_NPF] = "#NPF",
+		[SV_FAULT_MCE] = "machine check",
+		[SV_FAULT_TLB_CONFLICT] = "TLB conflict abort",
+		[SV_FAULT_MMIO] = "MMIO exit",
+		[SV_FAULT_EFAULT] = "EFAULT",
+		[SV_FAULT_RETRY] = "retry",
+	};
+
+	return (unsigned)k < G_N_ELEMENTS(names) && names[k] ? names[k] : "?";
+}
+
+const char *sv_fault_stage_name(sv_fault_stage s)
+{
+	static const char *const names[] = {
+		[SV_STAGE_GUEST] = "guest tables",
+		[SV_STAGE_NESTED_TABLE] = "nested translation of a guest table",
+		[SV_STAGE_NESTED_FINAL] = "nested translation of the final GPA",
+		[SV_STAGE_TLB] = "TLB lookup",
+	};
+
+	return (unsigned)s < G_N_ELEMENTS(names) ? names[s] : "?";
 }

@@ -340,7 +340,8 @@ static int load_vm(sv_scenario *s, sc_ctx *c)
 			{"B2", SV_BUG_B2_ANY_COMPOUND},
 			{"B4", SV_BUG_B4_READONLY_4K},
 			{"B5", SV_BUG_B5_COLLAPSE_THP_ONLY},
-			{"B6", SV_BUG_B6_DAX_4K}};
+			{"B6", SV_BUG_B6_DAX_4K},
+			{"base_flush", SV_BUG_BASE_FLUSH}};
 		g_auto(GStrv) list = g_strsplit(bugs, ",", -1);
 		unsigned i, k;
 
@@ -350,7 +351,8 @@ static int load_vm(sv_scenario *s, sc_ctx *c)
 				;
 			if (k == G_N_ELEMENTS(b))
 				return bad(c, "bugs", "a comma-separated list of B1, "
-						      "B2, B4, B5, B6", bugs);
+						      "B2, B4, B5, B6, base_flush",
+					   bugs);
 			s->mmu.bugs |= b[k].bit;
 		}
 	}
@@ -1215,8 +1217,9 @@ static char *end_text(const sv_exec_result *res)
 	case SV_EXEC_LIMIT:
 		return g_strdup("limit");
 	default:
-		return g_strdup_printf("fault: vCPU %u at rip 0x%" PRIx64 ", gva 0x%"
-				       PRIx64 ", error code 0x%" PRIx64,
+		return g_strdup_printf("fault: %s on vCPU %u at rip 0x%" PRIx64
+				       ", gva 0x%" PRIx64 ", error code 0x%" PRIx64,
+				       sv_fault_kind_name(res->fault.kind),
 				       res->vcpu, res->rip, res->fault.gva,
 				       res->fault.error_code);
 	}

@@ -372,6 +372,38 @@ START_TEST(t_b5)
 }
 END_TEST
 
+START_TEST(t_tlb_conflict)
+{
+	const char *fixed[] = {"vm.bugs=", NULL};
+	sv_report *r = run_file("tlb-conflict", _i ? fixed : NULL, NULL);
+
+	/* 31: logging stops, the 4K tables become one 2M SPTE (6.13).  Base
+	 * flush: 512 4K entries sat in the STLB (4 per set of 128, 12 ways),
+	 * page 0's is dropped, pages 1..511 each match 4K + 2M: 511.  A whole
+	 * flush leaves nothing to match: 0 */
+	ck_assert_uint_eq(rget(r, 3, "recover_2m"), 1);
+	ck_assert_uint_eq(rget(r, 3, "base_only_flushes"), _i ? 0 : 1);
+	ck_assert_uint_eq(rget(r, 3, "tlb_conflicts"), _i ? 0 : 511);
+	ck_assert_uint_eq(rget(r, 3, "audit.tlb_multi_match"), _i ? 0 : 511);
+	sv_report_free(r);
+}
+END_TEST
+
+START_TEST(t_tlb_conflict_abort)
+{
+	const char *abort_[] = {"tlb.conflict=abort", NULL};
+	sv_report *r = run_file("tlb-conflict", abort_, NULL);
+
+	/* As on ARM: the first multi-match (page 1 of the re-touch, gva
+	 * 0x40001000) is a conflict abort that stops the guest */
+	ck_assert_ptr_nonnull(strstr(sv_report_end(r),
+				     "fault: TLB conflict abort on vCPU 0 at rip"));
+	ck_assert_ptr_nonnull(strstr(sv_report_end(r), ", gva 0x40001000,"));
+	ck_assert_uint_eq(rget(r, 3, "conflict_aborts"), 1);
+	sv_report_free(r);
+}
+END_TEST
+
 START_TEST(t_walk_lab)
 {
 	sv_report *r = run_file("walk-lab", NULL, NULL);
@@ -405,6 +437,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, t_dirty_log_split);
 	tcase_add_loop_test(tc, t_dax, 0, 2);
 	tcase_add_loop_test(tc, t_b5, 0, 2);
+	tcase_add_loop_test(tc, t_tlb_conflict, 0, 2);
+	tcase_add_test(tc, t_tlb_conflict_abort);
 	tcase_add_test(tc, t_walk_lab);
 	suite_add_tcase(s, tc);
 	return s;

@@ -102,6 +102,8 @@ typedef enum sv_vcpu_stat { SV_VCPU_STAT_LIST(SV__STAT_ENUM) SV_VCPU_STAT__COUNT
 	X(nx_lpage_splits, "tables made because NX forbade a huge page")    \
 	X(remote_tlb_flush_requests, "remote TLB flushes asked for")        \
 	X(remote_tlb_flush, "remote TLB flushes that kicked a vCPU")        \
+	X(base_only_flushes, "flushes of one block's base address only "   \
+	  "(switch SV_BUG_BASE_FLUSH)")                                    \
 	X(zap_leaf_4k, "4K leaf SPTEs zapped")                              \
 	X(zap_leaf_2m, "2M leaf SPTEs zapped")                              \
 	X(zap_leaf_1g, "1G leaf SPTEs zapped")                              \

@@ -59,6 +59,11 @@ typedef struct sv_fault {
 	uint64_t exit_qualification; /* EPT violation exit qualification */
 } sv_fault;
 
+/** A short name of the fault kind ("#PF", "EPT violation", "TLB conflict
+ *  abort", ...) and of the stage ("guest tables", ...); "?" if unknown. */
+SV_API const char *sv_fault_kind_name(sv_fault_kind k);
+SV_API const char *sv_fault_stage_name(sv_fault_stage s);
+
 /** Where a translation was found. */
 typedef enum sv_xlate_source {
 	SV_SRC_L1,   /* an L1 TLB */

@@ -209,7 +209,10 @@ static sv_rw_ret collapse_fn(sv_mmu *m, uint64_t *ptr, unsigned level,
 	if (!m->opts.recover_in_place) {
 		/* kvm_tdp_mmu_zap_collapsible_sptes: zap, flush the range */
 		sv__mmu_zap(m, ptr, level);
-		sv__mmu_flush_remote(m);
+		if (m->opts.bugs & SV_BUG_BASE_FLUSH)
+			sv__mmu_flush_base(m, gfn);
+		else
+			sv__mmu_flush_remote(m);
 		return RW_SKIP;
 	}
 	/* kvm_mmu_recover_huge_pages: a leaf below gives the frame and
@@ -223,7 +226,10 @@ static sv_rw_ret collapse_fn(sv_mmu *m, uint64_t *ptr, unsigned level,
 		huge = (huge & ~m->b.x) | m->b.nx;
 	sv__mmu_install_huge(m, ptr, level, huge);
 	m->vm->stat[level == 2 ? SV_VM_STAT_recover_2m : SV_VM_STAT_recover_1g]++;
-	c->any = true;
+	if (m->opts.bugs & SV_BUG_BASE_FLUSH)
+		sv__mmu_flush_base(m, gfn);
+	else
+		c->any = true; /* one flush when the walk is done */
 	return RW_SKIP;
 }
 

@@ -91,6 +91,27 @@ void sv__mmu_flush_remote(sv_mmu *m)
 		vm->stat[SV_VM_STAT_remote_tlb_flush]++;
 }
 
+void sv__mmu_flush_base(sv_mmu *m, uint64_t gfn)
+{
+	sv_vm *vm = m->vm;
+	uint64_t gpa = gfn << 12;
+	unsigned i;
+
+	vm->stat[SV_VM_STAT_remote_tlb_flush_requests]++;
+	vm->stat[SV_VM_STAT_base_only_flushes]++;
+	for (i = 0; i < vm->opts.vcpus; i++) {
+		/* Combined entries name their guest-physical page; the
+		 * guest-physical TLB and the nested walk cache are indexed by
+		 * it.  Guest paging-structure caches are left: the guest's
+		 * tables did not change. */
+		sv_tlb_filter f = {.kinds = SV_TLBK_COMBINED, .by_gpa = true, .gpa = gpa};
+
+		sv__vcpu_drop(vm->vcpus[i], &f);
+		f = (sv_tlb_filter){.kinds = SV_TLBK_NESTED, .by_addr = true, .addr = gpa};
+		sv__vcpu_drop(vm->vcpus[i], &f);
+	}
+}
+
 void sv__mmu_enter(sv_vcpu *v)
 {
 	v->in_guest = true;

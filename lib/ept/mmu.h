@@ -106,6 +106,10 @@ void sv__mmu_enter(sv_vcpu *v);
 void sv__mmu_free(sv_mmu *m);
 /* kvm_flush_remote_tlbs. */
 void sv__mmu_flush_remote(sv_mmu *m);
+/* The flush SV_BUG_BASE_FLUSH leaves after a huge SPTE replaced the tables
+ * of the block at gfn: every vCPU drops, at once, only what it caches for
+ * the block's base address. */
+void sv__mmu_flush_base(sv_mmu *m, uint64_t gfn);
 
 /* What a range walk does with one entry. */
 typedef enum { RW_NEXT, RW_SKIP, RW_STOP } sv_rw_ret;

@@ -16,11 +16,6 @@
  */
 #include "../internal.h"
 
-#define K_COMBINED (1u << SV_TLBE_COMBINED)
-#define K_PSC (1u << SV_TLBE_PSC)
-#define K_NESTED ((1u << SV_TLBE_GUEST_PHYSICAL) | (1u << SV_TLBE_NPWC))
-#define K_ALL (K_COMBINED | K_PSC | K_NESTED)
-
 void sv__vcpu_drop(sv_vcpu *v, const sv_tlb_filter *f)
 {
 	unsigned n = sv_tlb__invalidate(&v->tlb, f);
@@ -53,13 +48,13 @@ int sv_vcpu_invlpg(sv_vcpu *v, uint64_t gva)
 	if (!v)
 		return sv__err(NULL, SV_EINVAL, "sv_vcpu_invlpg: NULL vcpu");
 	/* The page's entries for the current PCID and any global ones. */
-	f = in_vpid(v, K_COMBINED, v->pcid);
+	f = in_vpid(v, SV_TLBK_COMBINED, v->pcid);
 	f.pcid_or_global = true;
 	f.by_addr = true;
 	f.addr = gva;
 	sv__vcpu_drop(v, &f);
 	/* Every paging-structure-cache entry of the current PCID. */
-	f = in_vpid(v, K_PSC, v->pcid);
+	f = in_vpid(v, SV_TLBK_PSC, v->pcid);
 	sv__vcpu_drop(v, &f);
 	v->stat[SV_VCPU_STAT_invlpg]++;
 	sv__charge(v, v->vm->opts.costs.invlpg);
@@ -81,27 +76,27 @@ int sv_vcpu_invpcid(sv_vcpu *v, unsigned type, uint16_t pcid, uint64_t gva)
 			       "invpcid: pcid %u does not fit 12 bits", pcid);
 	switch (type) {
 	case 0: /* individual address, non-global, that PCID */
-		f = in_vpid(v, K_COMBINED, pcid);
+		f = in_vpid(v, SV_TLBK_COMBINED, pcid);
 		f.keep_global = true;
 		f.by_addr = true;
 		f.addr = gva;
 		sv__vcpu_drop(v, &f);
-		f = in_vpid(v, K_PSC, pcid);
+		f = in_vpid(v, SV_TLBK_PSC, pcid);
 		sv__vcpu_drop(v, &f);
 		break;
 	case 1: /* single context: that PCID's non-global entries */
-		f = in_vpid(v, K_COMBINED, pcid);
+		f = in_vpid(v, SV_TLBK_COMBINED, pcid);
 		f.keep_global = true;
 		sv__vcpu_drop(v, &f);
-		f = in_vpid(v, K_PSC, pcid);
+		f = in_vpid(v, SV_TLBK_PSC, pcid);
 		sv__vcpu_drop(v, &f);
 		break;
 	case 2: /* all contexts, globals included */
-		f = in_vpid(v, K_COMBINED | K_PSC, -1);
+		f = in_vpid(v, SV_TLBK_COMBINED | SV_TLBK_PSC, -1);
 		sv__vcpu_drop(v, &f);
 		break;
 	default: /* all contexts but globals */
-		f = in_vpid(v, K_COMBINED | K_PSC, -1);
+		f = in_vpid(v, SV_TLBK_COMBINED | SV_TLBK_PSC, -1);
 		f.keep_global = true;
 		sv__vcpu_drop(v, &f);
 		break;
@@ -132,7 +127,7 @@ int sv_vcpu_mov_cr3(sv_vcpu *v, uint64_t cr3)
 		return rc;
 	if (!noflush) {
 		/* The new PCID's (PCID 0 without PCIDE) non-global entries. */
-		sv_tlb_filter f = in_vpid(v, K_COMBINED | K_PSC, v->pcid);
+		sv_tlb_filter f = in_vpid(v, SV_TLBK_COMBINED | SV_TLBK_PSC, v->pcid);
 
 		f.keep_global = true;
 		sv__vcpu_drop(v, &f);
@@ -157,7 +152,7 @@ int sv_vcpu_invvpid(sv_vcpu *v, unsigned type, uint16_t vpid, uint64_t gva)
 		return sv__err(v->vm, SV_EINVAL,
 			       "invvpid: type %u with VPID 0 fails (VMfailValid)",
 			       type);
-	f.kinds = K_COMBINED | K_PSC;
+	f.kinds = SV_TLBK_COMBINED | SV_TLBK_PSC;
 	f.by_vpid = type != 2;
 	f.vpid = vpid;
 	f.skip_vpid0 = type == 2;
@@ -188,7 +183,7 @@ int sv_vcpu_invept(sv_vcpu *v, unsigned type, uint64_t eptp)
 		return sv__err(v->vm, SV_EINVAL,
 			       "invept: type %u (expected 1 single-context or "
 			       "2 all-context)", type);
-	f.kinds = K_ALL;
+	f.kinds = SV_TLBK_ALL;
 	f.by_ep4ta = type == 1;
 	f.ep4ta = eptp & SV_EPTP_ADDR_MASK;
 	sv__vcpu_drop(v, &f);
@@ -212,7 +207,7 @@ int sv_vcpu_svm_tlb_control(sv_vcpu *v, unsigned ctl)
 	if (ctl != 1 && ctl != 3 && ctl != 7)
 		return sv__err(v->vm, SV_EINVAL,
 			       "tlb_control: %u (expected 0, 1, 3 or 7)", ctl);
-	f.kinds = K_ALL;
+	f.kinds = SV_TLBK_ALL;
 	f.by_vpid = ctl != 1;
 	f.vpid = v->regs.vpid;
 	f.keep_global = ctl == 7;
@@ -232,13 +227,13 @@ int sv_vcpu_invlpga(sv_vcpu *v, uint64_t gva, uint16_t asid)
 	if (v->vm->opts.tdp != SV_TDP_NPT)
 		return sv__err(v->vm, SV_ENOTSUP,
 			       "invlpga: the VM uses EPT, not SVM");
-	f.kinds = K_COMBINED;
+	f.kinds = SV_TLBK_COMBINED;
 	f.by_vpid = true;
 	f.vpid = asid;
 	f.by_addr = true;
 	f.addr = gva;
 	sv__vcpu_drop(v, &f);
-	f.kinds = K_PSC;
+	f.kinds = SV_TLBK_PSC;
 	f.by_addr = false;
 	sv__vcpu_drop(v, &f);
 	v->stat[SV_VCPU_STAT_asid_flush]++;

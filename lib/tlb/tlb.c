@@ -131,6 +131,8 @@ static bool filter_match(const sv_tlb_filter *f, const sv_tlbe *e)
 		return false;
 	if (f->by_addr && (f->addr >> e->shift) != e->vpn)
 		return false;
+	if (f->by_gpa && (f->gpa >> e->shift) != (e->gpa >> e->shift))
+		return false;
 	return true;
 }
 

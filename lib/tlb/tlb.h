@@ -174,6 +174,12 @@ static inline void sv_tlb__drop(sv_tlbe *e)
 }
 
 /* Which entries an invalidation drops. */
+/* Entry kinds for sv_tlb_filter.kinds. */
+#define SV_TLBK_COMBINED (1u << SV_TLBE_COMBINED)
+#define SV_TLBK_PSC (1u << SV_TLBE_PSC)
+#define SV_TLBK_NESTED ((1u << SV_TLBE_GUEST_PHYSICAL) | (1u << SV_TLBE_NPWC))
+#define SV_TLBK_ALL (SV_TLBK_COMBINED | SV_TLBK_PSC | SV_TLBK_NESTED)
+
 typedef struct sv_tlb_filter {
 	unsigned kinds;       /* 1 << sv_tlb_kind */
 	bool by_vpid;         /* else any VPID */
@@ -187,6 +193,8 @@ typedef struct sv_tlb_filter {
 	uint64_t ep4ta;
 	bool by_addr;         /* only entries that cover addr */
 	uint64_t addr;
+	bool by_gpa;          /* only entries whose guest-physical page */
+	uint64_t gpa;         /* (or next table) covers gpa */
 } sv_tlb_filter;
 
 /* Drops every matching entry; returns how many. */

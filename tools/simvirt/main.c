@@ -73,8 +73,9 @@ static void access_and_print(sv_vcpu *v, const char *title, uint64_t gva)
 	sv_vcpu_access(v, gva, 8, SV_ACCESS_READ, &x);
 	sv_vcpu_set_walk_observer(v, NULL, NULL);
 	if (x.fault.kind != SV_FAULT_NONE)
-		printf("  -> fault kind %d at stage %d, error code 0x%" PRIx64 "\n",
-		       x.fault.kind, x.fault.stage, x.fault.error_code);
+		printf("  -> %s at the %s, error code 0x%" PRIx64 "\n",
+		       sv_fault_kind_name(x.fault.kind),
+		       sv_fault_stage_name(x.fault.stage), x.fault.error_code);
 	else
 		printf("  -> gpa 0x%" PRIx64 ", hpa 0x%" PRIx64
 		       ", %" PRIu64 "K TLB entry, %u references, %u exits, "
