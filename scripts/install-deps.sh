@@ -15,6 +15,9 @@ packages=(
 	libjson-glib-dev
 	check
 	libsubunit-dev
+	libcairo2-dev
+	doxygen
+	valgrind
 )
 
 missing=()
