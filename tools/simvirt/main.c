@@ -6,6 +6,8 @@
  *   simvirt replay TRACE [--format F] [--out FILE]
  *   simvirt trace dump TRACE
  *   simvirt walk [SCENARIO] --gva ADDR [--phase N] [--vcpu N] [--cold]
+ *                [--svg FILE]
+ *   simvirt plot STATS.json --out FILE.svg|FILE.png
  *   simvirt diff A.json B.json
  *   simvirt list
  *
@@ -22,6 +24,8 @@
 #include <json-glib/json-glib.h>
 #include <unistd.h>
 #include <simvirt/simvirt.h>
+
+#include "draw.h"
 
 #define EXIT_USAGE 2
 #define SV_UNUSED_ARG(x) (void)(x)
@@ -47,9 +51,15 @@ static const char *ev_name(sv_walk_event_kind k)
 	return "?";
 }
 
+typedef struct walk_print {
+	unsigned n;       /* references so far */
+	walk_grid *grid;  /* also fill this grid, or NULL */
+} walk_print;
+
 static void print_event(const sv_walk_event *ev, void *payload)
 {
-	unsigned *n = payload;
+	walk_print *wp = payload;
+	unsigned *n = &wp->n;
 	bool nested = ev->kind >= SV_WEV_NTLB_HIT && ev->kind <= SV_WEV_NESTED_REF;
 
 	if (ev->kind == SV_WEV_GUEST_REF || ev->kind == SV_WEV_NESTED_REF)
@@ -60,16 +70,20 @@ static void print_event(const sv_walk_event *ev, void *payload)
 	if (ev->kind == SV_WEV_GUEST_REF || ev->kind == SV_WEV_NESTED_REF)
 		printf("  entry 0x%016" PRIx64 "  [ref %u]", ev->entry, *n);
 	putchar('\n');
+	if (wp->grid)
+		walk_grid_event(ev, wp->grid);
 }
 
-/* One access on v, each step of its walk printed. */
-static void access_and_print(sv_vcpu *v, const char *title, uint64_t gva)
+/* One access on v, each step of its walk printed (and drawn into grid
+ * unless NULL). */
+static void access_and_print(sv_vcpu *v, const char *title, uint64_t gva,
+			     walk_grid *grid)
 {
-	unsigned n = 0;
+	walk_print wp = {0, grid};
 	sv_xlate x;
 
 	printf("\n%s: read of gva 0x%" PRIx64 "\n", title, gva);
-	sv_vcpu_set_walk_observer(v, print_event, &n);
+	sv_vcpu_set_walk_observer(v, print_event, &wp);
 	sv_vcpu_access(v, gva, 8, SV_ACCESS_READ, &x);
 	sv_vcpu_set_walk_observer(v, NULL, NULL);
 	if (x.fault.kind != SV_FAULT_NONE)
@@ -298,6 +312,8 @@ typedef struct walk_req {
 	gint vcpu;
 	gboolean cold;
 	gint seen;       /* boundaries so far */
+	char *svg;       /* draw the first walk here, or NULL */
+	char *draw_err;  /* why drawing failed */
 	bool done;
 	int rc;
 } walk_req;
@@ -305,6 +321,7 @@ typedef struct walk_req {
 static int walk_at(const char *phase, sv_vm *vm, void *payload)
 {
 	walk_req *w = payload;
+	walk_grid grid;
 	sv_vcpu *v;
 
 	if (w->phase >= 0 ? w->seen++ != w->phase : strcmp(phase, "end") != 0)
@@ -325,9 +342,15 @@ static int walk_at(const char *phase, sv_vm *vm, void *payload)
 		if (w->rc)
 			return 1;
 	}
+	walk_grid_init(&grid, sv_vm_options_get(vm)->guest_levels,
+		       sv_vm_options_get(vm)->tdp_levels, w->gva);
 	access_and_print(v, w->cold ? "After INVEPT (all caches cold)"
-				    : "As the caches stand", w->gva);
-	access_and_print(v, "The same address again", w->gva);
+				    : "As the caches stand", w->gva,
+			 w->svg ? &grid : NULL);
+	access_and_print(v, "The same address again", w->gva, NULL);
+	if (w->svg && walk_grid_draw(&grid, w->svg, &w->draw_err))
+		printf("\nsimvirt walk: drew the first walk to %s (%u references)\n",
+		       w->svg, grid.refs);
 	w->done = true;
 	return 1;
 }
@@ -348,6 +371,9 @@ static int cmd_walk(int argc, char **argv)
 		 "N"},
 		{"cold", 'c', 0, G_OPTION_ARG_NONE, &w.cold,
 		 "Empty the TLBs and walk caches first (INVEPT)", NULL},
+		{"svg", 0, 0, G_OPTION_ARG_FILENAME, &w.svg,
+		 "Also draw the first walk as the 2D grid (guest levels down, "
+		 "nested levels across) to FILE, .svg or .png", "FILE"},
 		{NULL, 0, 0, 0, NULL, NULL, NULL}};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("[SCENARIO]");
 	sv_run_options ro = SV_RUN_OPTIONS_INIT;
@@ -388,14 +414,62 @@ static int cmd_walk(int argc, char **argv)
 		rc = w.rc;
 	if (rc != SV_OK) {
 		status = fail("walk", rc);
+	} else if (w.draw_err) {
+		fprintf(stderr, "simvirt walk: --svg %s\n", w.draw_err);
+		status = EXIT_FAILURE;
 	} else if (!w.done) {
 		fprintf(stderr, "simvirt walk: the run ended after %d phase "
 				"boundaries, before --phase %d\n", w.seen, w.phase);
 		status = EXIT_USAGE;
 	}
+	g_free(w.svg);
+	g_free(w.draw_err);
 	sv_report_free(rep);
 	sv_scenario_free(s);
 	return status;
+}
+
+/* ---- plot ---------------------------------------------------------------- */
+
+static int cmd_plot(int argc, char **argv)
+{
+	g_autoptr(GOptionContext) ctx = g_option_context_new("STATS.json");
+	g_autoptr(JsonParser) parser = NULL;
+	g_autoptr(GError) err = NULL;
+	g_autofree char *out = NULL;
+	char *why = NULL;
+	GOptionEntry entries[] = {
+		{"out", 'o', 0, G_OPTION_ARG_FILENAME, &out,
+		 "The picture to write, FILE.svg or FILE.png (required)", "FILE"},
+		{NULL, 0, 0, 0, NULL, NULL, NULL}};
+
+	g_option_context_set_summary(ctx, "Draws a JSON report of 'simvirt run "
+					  "--format json' as per-phase bars:\n"
+					  "the SPTEs of each size at the end of "
+					  "each phase, and the faults, remote\n"
+					  "flushes and cycles during it.");
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!parse(ctx, "plot", &argc, &argv))
+		return EXIT_USAGE;
+	if (argc != 2 || !out) {
+		fprintf(stderr, "simvirt plot: expected one JSON report and "
+				"--out FILE.svg|FILE.png\n");
+		return EXIT_USAGE;
+	}
+	parser = json_parser_new();
+	if (!json_parser_load_from_file(parser, argv[1], &err)) {
+		/* json-glib's message names the file, line and column */
+		fprintf(stderr, "simvirt plot: %s\n", err->message);
+		return EXIT_USAGE;
+	}
+	if (!json_parser_get_root(parser) ||
+	    !plot_draw(json_parser_get_root(parser), out, &why)) {
+		fprintf(stderr, "simvirt plot: %s: %s\n", argv[1],
+			why ? why : "an empty file");
+		g_free(why);
+		return EXIT_USAGE;
+	}
+	return EXIT_SUCCESS;
 }
 
 /* ---- diff ---------------------------------------------------------------- */
@@ -578,6 +652,7 @@ static void usage(FILE *f)
 		   "  replay TRACE       replay a recorded run through the model\n"
 		   "  trace dump TRACE   print a trace readably\n"
 		   "  walk [SCENARIO]    the 2D walk of one address, step by step\n"
+		   "  plot STATS.json    per-phase bars of a JSON report (SVG/PNG)\n"
 		   "  diff A.json B.json the counters that differ between reports\n"
 		   "  list               workloads, policies, backings, actions, "
 		   "counters\n"
@@ -592,7 +667,7 @@ int main(int argc, char **argv)
 		int (*fn)(int, char **);
 	} cmds[] = {{"run", cmd_run},	    {"replay", cmd_replay},
 		    {"trace", cmd_trace}, {"walk", cmd_walk},
-		    {"diff", cmd_diff}};
+		    {"plot", cmd_plot},   {"diff", cmd_diff}};
 	size_t i;
 
 	if (argc < 2) {

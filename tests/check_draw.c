@@ -1,0 +1,221 @@
+/*
+ * check_draw.c - the pictures of the simvirt command: the 2D walk grid and
+ * the per-phase bars, rendered to PNG from real runs and read back pixel
+ * by pixel, and the SVG's dimensions.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cairo.h>
+#include <glib.h>
+
+#include "draw.h"
+
+#ifndef SV_SCENARIO_DIR
+#error "SV_SCENARIO_DIR must name the scenarios/ directory"
+#endif
+
+#define T_OK(call) ck_assert_int_eq((call), SV_OK)
+
+static char *tmp_path(const char *suffix)
+{
+	return g_strdup_printf("%s/simvirt-draw-%d%s", g_get_tmp_dir(),
+			       (int)getpid(), suffix);
+}
+
+static sv_scenario *load(const char *name)
+{
+	g_autofree char *path = g_strdup_printf("%s/%s.ini", SV_SCENARIO_DIR, name);
+	sv_scenario *s = NULL;
+
+	T_OK(sv_scenario_load(&s, path, NULL));
+	return s;
+}
+
+/* Is the pixel at (x, y) of an RGB24 surface the colour rgb? */
+static bool pixel_is(cairo_surface_t *img, int x, int y, const double rgb[3])
+{
+	const unsigned char *row = cairo_image_surface_get_data(img) +
+				   (size_t)y * (size_t)cairo_image_surface_get_stride(img);
+	uint32_t px = ((const uint32_t *)row)[x];
+	int i, got[3] = {(int)(px >> 16) & 0xff, (int)(px >> 8) & 0xff,
+			 (int)px & 0xff};
+
+	for (i = 0; i < 3; i++)
+		if (abs(got[i] - (int)(rgb[i] * 255.0 + 0.5)) > 2)
+			return false;
+	return true;
+}
+
+static cairo_surface_t *read_png(const char *path, int w, int h)
+{
+	cairo_surface_t *img = cairo_image_surface_create_from_png(path);
+
+	ck_assert_int_eq(cairo_surface_status(img), CAIRO_STATUS_SUCCESS);
+	ck_assert_int_eq(cairo_image_surface_get_width(img), w);
+	ck_assert_int_eq(cairo_image_surface_get_height(img), h);
+	cairo_surface_flush(img);
+	return img;
+}
+
+/* ---- the walk grid ------------------------------------------------------- */
+
+typedef struct walk_job {
+	walk_grid grid;
+	bool walked;
+} walk_job;
+
+/* At the end of the walk lab: a cold walk of the data's first byte. */
+static int walk_at_end(const char *phase, sv_vm *vm, void *payload)
+{
+	walk_job *j = payload;
+	sv_vcpu *v = sv_vm_vcpu(vm, 0);
+	sv_xlate x;
+
+	if (strcmp(phase, "end") != 0)
+		return 0;
+	walk_grid_init(&j->grid, sv_vm_options_get(vm)->guest_levels,
+		       sv_vm_options_get(vm)->tdp_levels, 0x40000000);
+	T_OK(sv_vcpu_invept(v, 2, 0));
+	sv_vcpu_set_walk_observer(v, walk_grid_event, &j->grid);
+	T_OK(sv_vcpu_access(v, 0x40000000, 8, SV_ACCESS_READ, &x));
+	sv_vcpu_set_walk_observer(v, NULL, NULL);
+	j->walked = true;
+	return 1;
+}
+
+START_TEST(t_walk_grid)
+{
+	sv_run_options o = SV_RUN_OPTIONS_INIT;
+	sv_scenario *s = load("walk-lab");
+	g_autofree char *png = tmp_path(".png"), *svg = tmp_path(".svg");
+	g_autofree char *text = NULL, *want = NULL;
+	sv_report *r = NULL;
+	cairo_surface_t *img;
+	walk_job j = {0};
+	char *err = NULL;
+	int w, h, row, col, x, y, refs = 0, cached = 0;
+
+	o.on_phase = walk_at_end;
+	o.payload = &j;
+	T_OK(sv_scenario_run(&r, s, &o));
+	ck_assert(j.walked);
+	ck_assert_msg(walk_grid_draw(&j.grid, png, &err), "%s", err);
+	walk_grid_size(&j.grid, &w, &h);
+	/* 4-level guest over 4-level EPT: 5 x 5 cells */
+	ck_assert_int_eq(w, GRID_LEFT + 5 * GRID_CELL + 40);
+	ck_assert_int_eq(h, GRID_TOP + 5 * GRID_CELL + 60);
+	img = read_png(png, w, h);
+	for (row = 0; row < 5; row++)
+		for (col = 0; col < 5; col++) {
+			walk_grid_cell_origin(row, col, &x, &y);
+			x += GRID_CELL * 3 / 4;
+			y += GRID_CELL * 3 / 4;
+			refs += pixel_is(img, x, y, walk_ref_rgb);
+			cached += pixel_is(img, x, y, walk_cached_rgb);
+		}
+	cairo_surface_destroy(img);
+	/* 4 nested refs for the PML4 table's GPA + 1 guest entry, 1 nested +
+	 * 1 guest for each lower table, 3 nested for the final GPA: 14 */
+	ck_assert_int_eq(refs, 14);
+	/* the lower tables' GPAs find EPT L4-L2 in the walk cache (3 x 3),
+	 * the final GPA its L4 entry (1): 10 */
+	ck_assert_int_eq(cached, 10);
+
+	ck_assert_msg(walk_grid_draw(&j.grid, svg, &err), "%s", err);
+	ck_assert(g_file_get_contents(svg, &text, NULL, NULL));
+	want = g_strdup_printf("width=\"%dpt\" height=\"%dpt\"", w, h);
+	ck_assert_ptr_nonnull(strstr(text, "<svg"));
+	ck_assert_ptr_nonnull(strstr(text, want));
+	ck_assert(!walk_grid_draw(&j.grid, "/tmp/grid.jpeg", &err));
+	ck_assert_ptr_nonnull(strstr(err, "expected a file name ending in .svg or .png"));
+	g_free(err);
+	unlink(png);
+	unlink(svg);
+	sv_report_free(r);
+	sv_scenario_free(s);
+}
+END_TEST
+
+/* ---- the per-phase bars ------------------------------------------------------ */
+
+START_TEST(t_plot_bars)
+{
+	/* Expected bars of tlb-conflict's phases start, populate, dirty-log,
+	 * re-touch, sync 4 (1 = a bar stands on the baseline):
+	 *   pages_4k: the library's own 4K SPTEs exist after every phase;
+	 *   pages_2m: the block is 2M after populate, 4K while logging, 2M
+	 *             again from the re-touch on;
+	 *   pages_1g: never;
+	 *   pf_taken: set-up pages, the 2M fault, 512 write faults, then
+	 *             none (recovered in place, no refault);
+	 *   remote_tlb_flush_requests: logging on, the base-only flush;
+	 *   cycles: every phase runs guest code. */
+	static const int want[PLOT_PANELS][PLOT_SERIES][5] = {
+		{{1, 1, 1, 1, 1}, {0, 1, 0, 1, 1}, {0, 0, 0, 0, 0}},
+		{{1, 1, 1, 0, 0}, {0, 0, 1, 1, 0}, {1, 1, 1, 1, 1}},
+	};
+	sv_scenario *s = load("tlb-conflict");
+	g_autofree char *png = tmp_path(".png");
+	g_autoptr(JsonParser) parser = json_parser_new();
+	sv_report *r = NULL;
+	char *json = NULL, *err = NULL;
+	size_t len = 0, p;
+	FILE *f = open_memstream(&json, &len);
+	cairo_surface_t *img;
+	int w, h, panel, series;
+
+	T_OK(sv_scenario_run(&r, s, NULL));
+	T_OK(sv_report_write(r, f, SV_REPORT_JSON));
+	fclose(f);
+	ck_assert(json_parser_load_from_data(parser, json, (gssize)len, NULL));
+	ck_assert_msg(plot_draw(json_parser_get_root(parser), png, &err), "%s", err);
+	ck_assert_uint_eq(sv_report_phase_count(r), 5);
+	plot_size(5, &w, &h);
+	img = read_png(png, w, h);
+	for (panel = 0; panel < PLOT_PANELS; panel++)
+		for (series = 0; series < PLOT_SERIES; series++)
+			for (p = 0; p < 5; p++) {
+				int x = plot_bar_x(p, series) + PLOT_BAR / 2;
+				int y = plot_baseline(panel) - 1;
+
+				if (pixel_is(img, x, y, plot_rgb[series]) !=
+				    want[panel][series][p])
+					ck_abort_msg("%s, phase %zu: bar %s",
+						     plot_series[panel][series], p,
+						     want[panel][series][p]
+							     ? "missing" : "unexpected");
+			}
+	cairo_surface_destroy(img);
+	/* Not a report: said so, nothing drawn. */
+	ck_assert(json_parser_load_from_data(parser, "{\"a\": 1}", -1, NULL));
+	ck_assert(!plot_draw(json_parser_get_root(parser), png, &err));
+	ck_assert_str_eq(err, "expected a simvirt report in JSON (phases and vm)");
+	g_free(err);
+	unlink(png);
+	free(json);
+	sv_report_free(r);
+	sv_scenario_free(s);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("draw");
+	TCase *tc = tcase_create("pictures");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, t_walk_grid);
+	tcase_add_test(tc, t_plot_bars);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
