@@ -374,7 +374,7 @@ bool plot_draw(JsonNode *report, const char *path, char **err)
 				if (v[p][s] <= 0)
 					continue;
 				/* each series scaled to its own maximum */
-				bh = (double)v[p][s] / (double)max[s] * (PLOT_HEIGHT - 60);
+				bh = (double)v[p][s] / (double)max[s] * (PLOT_HEIGHT - 80);
 				if (bh < PLOT_MIN_BAR)
 					bh = PLOT_MIN_BAR;
 				cairo_rectangle(cr, x, base - bh, PLOT_BAR, bh);

@@ -1,0 +1,26 @@
+#!/bin/sh
+# Redraws the handouts' pictures from the shipped scenarios with the
+# simvirt command (same scenario, same picture: runs are deterministic).
+# Usage: docs/labs/make-pictures.sh [BUILD_DIR]   (default: build)
+set -eu
+cd "$(dirname "$0")/../.."
+sv=${1:-build}/tools/simvirt/simvirt
+img=docs/labs/img
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+"$sv" walk scenarios/walk-lab.ini --gva 0x40000000 --cold --svg "$img/walk-lab-cold.png" >/dev/null
+plot() { # NAME SCENARIO [--set ...]
+	name=$1
+	shift
+	"$sv" run "$@" --format json --out "$tmp/$name.json"
+	"$sv" plot "$tmp/$name.json" --out "$img/$name.png"
+}
+plot kpt-thp-6.12 scenarios/kpt-thp.ini --set memslot.data.size=64M
+plot kpt-thp-6.13 scenarios/kpt-thp.ini --set memslot.data.size=64M --set vm.kernel_version=6.13
+plot dirty-log-split scenarios/dirty-log-split.ini --set memslot.data.size=64M
+plot tlb-conflict scenarios/tlb-conflict.ini
+plot b5-hugetlb-recollapse scenarios/b5-hugetlb-recollapse.ini --set memslot.data.size=64M
+plot dax-pmd-legacy scenarios/dax-pmd.ini --set memslot.data.size=64M --set vm.policy=kvm-legacy --set vm.bugs=B6
+plot default --set memslot.data.size=64M
+plot kpt-hugetlb-1g scenarios/kpt-hugetlb-1g.ini
