@@ -18,6 +18,8 @@ packages=(
 	libcairo2-dev
 	doxygen
 	valgrind
+	clang
+	libclang-rt-14-dev
 )
 
 missing=()

@@ -1,0 +1,39 @@
+/*
+ * fuzz_trace - libFuzzer target: any bytes as a trace file, read to the
+ * end by the reader replay uses (through sv_trace_dump).  A damaged trace
+ * must be reported, never crash, leak or read out of bounds.
+ */
+#define _GNU_SOURCE
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <simvirt/simvirt.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static char path[64];
+	static FILE *sink;
+	FILE *f;
+
+	/* The reader takes a path: one scratch file per process. */
+	if (!path[0]) {
+		snprintf(path, sizeof(path), "/tmp/simvirt-fuzz-trace-%d",
+			 (int)getpid());
+		sink = fopen("/dev/null", "w");
+		if (!sink)
+			abort();
+	}
+	f = fopen(path, "wb");
+	if (!f)
+		abort();
+	if (size && fwrite(data, 1, size, f) != size)
+		abort();
+	fclose(f);
+	sv_trace_dump(path, sink);
+	return 0;
+}
