@@ -11,12 +11,23 @@ set(SV_GUEST_FLAGS -std=gnu11 -O2 -ffreestanding -nostdlib -static -fno-pic
     -fno-stack-protector -fno-asynchronous-unwind-tables -fno-builtin
     -Wall -Wextra -Werror -Wl,--build-id=none -Wl,-z,max-page-size=4096
     -Wl,-z,noexecstack)
+# The same compiler for every build tree (a clang fuzzing tree included),
+# so that a scenario's instruction and cycle counts do not depend on it.
+set(SV_GUEST_CC ${CMAKE_C_COMPILER})
+if(CMAKE_C_COMPILER_ID MATCHES "Clang")
+  find_program(SV_GUEST_GCC gcc)
+  if(SV_GUEST_GCC)
+    set(SV_GUEST_CC ${SV_GUEST_GCC})
+  else()
+    list(APPEND SV_GUEST_FLAGS -Wno-unused-command-line-argument)
+  endif()
+endif()
 set(SV_GUEST_SOURCES ${SV_GUEST_DIR}/start.S
     ${SV_GUEST_DIR}/workloads.c)
 file(MAKE_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/guests)
 set(SV_GUEST_ELF ${CMAKE_CURRENT_BINARY_DIR}/guests/workloads.elf)
 add_custom_command(OUTPUT ${SV_GUEST_ELF}
-  COMMAND ${CMAKE_C_COMPILER} ${SV_GUEST_FLAGS}
+  COMMAND ${SV_GUEST_CC} ${SV_GUEST_FLAGS}
           -T ${SV_GUEST_DIR}/guest.ld -o ${SV_GUEST_ELF}
           ${SV_GUEST_SOURCES}
   DEPENDS ${SV_GUEST_SOURCES} ${SV_GUEST_DIR}/guest.ld

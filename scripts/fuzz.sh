@@ -13,9 +13,17 @@ mkdir -p "$work/scenario" "$work/trace"
 cp scenarios/*.ini "$work/scenario/"
 "$build/tools/simvirt/simvirt" run scenarios/tlb-conflict.ini \
 	--record "$work/trace/tlb-conflict.trace" >/dev/null
+status=0
 for target in scenario trace; do
 	echo "fuzz_$target: ${secs} s"
-	"$build/fuzz/fuzz_$target" -max_total_time="$secs" -max_len=65536 \
+	if "$build/fuzz/fuzz_$target" -max_total_time="$secs" -max_len=65536 \
 		-artifact_prefix="$work/" -print_final_stats=1 \
-		"$work/$target" 2>&1 | tail -n 12
+		"$work/$target" >"$work/$target.log" 2>&1; then
+		grep '^stat::' "$work/$target.log"
+	else
+		tail -n 60 "$work/$target.log"
+		echo "fuzz_$target: FAILED (input kept in $work/)" >&2
+		status=1
+	fi
 done
+exit $status
