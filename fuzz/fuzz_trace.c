@@ -14,9 +14,15 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static char path[64];
+
+static void remove_scratch(void)
+{
+	unlink(path);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char path[64];
 	static FILE *sink;
 	FILE *f;
 
@@ -27,6 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sink = fopen("/dev/null", "w");
 		if (!sink)
 			abort();
+		atexit(remove_scratch);
 	}
 	f = fopen(path, "wb");
 	if (!f)

@@ -190,8 +190,14 @@ START_TEST(t_plot_bars)
 							     ? "missing" : "unexpected");
 			}
 	cairo_surface_destroy(img);
-	/* Not a report: said so, nothing drawn. */
+	/* Not a report, or a phase without its name or counters: said so,
+	 * nothing drawn. */
 	ck_assert(json_parser_load_from_data(parser, "{\"a\": 1}", -1, NULL));
+	ck_assert(!plot_draw(json_parser_get_root(parser), png, &err));
+	ck_assert_str_eq(err, "expected a simvirt report in JSON (phases and vm)");
+	g_free(err);
+	ck_assert(json_parser_load_from_data(
+		parser, "{\"vm\": {}, \"phases\": [{\"vm\": {}}, 3]}", -1, NULL));
 	ck_assert(!plot_draw(json_parser_get_root(parser), png, &err));
 	ck_assert_str_eq(err, "expected a simvirt report in JSON (phases and vm)");
 	g_free(err);

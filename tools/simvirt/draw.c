@@ -290,7 +290,7 @@ int plot_bar_x(size_t phase, int series)
 
 static gint64 member_int(JsonObject *o, const char *name)
 {
-	JsonNode *n = o ? json_object_get_member(o, name) : NULL;
+	JsonNode *n = json_object_get_member(o, name);
 
 	return n && JSON_NODE_HOLDS_VALUE(n) ? json_node_get_int(n) : 0;
 }
@@ -321,21 +321,48 @@ static void panel_values(JsonObject *top, JsonArray *phases, int panel,
 	}
 }
 
+static bool holds_object(JsonObject *o, const char *name)
+{
+	JsonNode *n = json_object_get_member(o, name);
+
+	return n && JSON_NODE_HOLDS_OBJECT(n);
+}
+
+/* The shape plot_draw reads: a "vm" object, and phases that are objects
+ * with a string "name" and a "vm" object. */
+static bool is_report(JsonObject *top, JsonArray *phases)
+{
+	guint i;
+
+	if (!top || !phases || !json_array_get_length(phases) ||
+	    !holds_object(top, "vm"))
+		return false;
+	for (i = 0; i < json_array_get_length(phases); i++) {
+		JsonNode *e = json_array_get_element(phases, i);
+		JsonObject *o = JSON_NODE_HOLDS_OBJECT(e) ? json_node_get_object(e) : NULL;
+		JsonNode *name = o ? json_object_get_member(o, "name") : NULL;
+
+		if (!o || !name || json_node_get_value_type(name) != G_TYPE_STRING ||
+		    !holds_object(o, "vm"))
+			return false;
+	}
+	return true;
+}
+
 bool plot_draw(JsonNode *report, const char *path, char **err)
 {
 	JsonObject *top = JSON_NODE_HOLDS_OBJECT(report) ? json_node_get_object(report)
 							 : NULL;
-	JsonArray *phases = top && json_object_has_member(top, "phases")
-				    ? json_object_get_array_member(top, "phases")
-				    : NULL;
+	JsonNode *pn = top ? json_object_get_member(top, "phases") : NULL;
+	JsonArray *phases = pn && JSON_NODE_HOLDS_ARRAY(pn) ? json_node_get_array(pn)
+							     : NULL;
 	size_t n, p;
 	canvas cv;
 	cairo_t *cr;
 	int w, h, panel, s;
 	char buf[96];
 
-	if (!phases || !json_object_has_member(top, "vm") ||
-	    json_array_get_length(phases) == 0) {
+	if (!is_report(top, phases)) {
 		*err = g_strdup("expected a simvirt report in JSON (phases and vm)");
 		return false;
 	}
@@ -346,8 +373,7 @@ bool plot_draw(JsonNode *report, const char *path, char **err)
 	cr = cv.cr;
 	cairo_set_source_rgb(cr, 0, 0, 0);
 	snprintf(buf, sizeof(buf), "scenario %s",
-		 json_object_has_member(top, "scenario")
-			 ? json_object_get_string_member(top, "scenario") : "?");
+		 json_object_get_string_member_with_default(top, "scenario", "?"));
 	text_at(cr, 16, 26, 16, buf);
 	for (panel = 0; panel < PLOT_PANELS; panel++) {
 		plot_row *v = g_new0(plot_row, n);
