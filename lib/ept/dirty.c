@@ -172,25 +172,17 @@ typedef struct collapse_ctx {
 	bool any;
 } collapse_ctx;
 
-/* Any present leaf under the table (the caller rounds its frame down to
- * the huge page, which the policy found to be one host mapping). */
-static uint64_t first_leaf(sv_mmu *m, uint64_t table, unsigned level)
+/* Stops at the first present leaf of a range walk and keeps it. */
+static sv_rw_ret first_leaf_fn(sv_mmu *m, uint64_t *ptr, unsigned level,
+			       uint64_t gfn, void *ctx)
 {
-	uint64_t *t = sp_table(m, table);
-	unsigned i;
+	uint64_t *leaf = ctx;
 
-	for (i = 0; i < SV_PT_ENTRIES; i++) {
-		uint64_t e = t[i];
-
-		if (!spte_present(e))
-			continue;
-		if (spte_leaf(m, e, level))
-			return e;
-		e = first_leaf(m, e & SPTE_ADDR, level - 1);
-		if (e)
-			return e;
-	}
-	return 0;
+	SV_UNUSED(gfn);
+	if (!spte_leaf(m, *ptr, level))
+		return RW_NEXT;
+	*leaf = *ptr;
+	return RW_STOP;
 }
 
 static sv_rw_ret collapse_fn(sv_mmu *m, uint64_t *ptr, unsigned level,
@@ -217,7 +209,11 @@ static sv_rw_ret collapse_fn(sv_mmu *m, uint64_t *ptr, unsigned level,
 	}
 	/* kvm_mmu_recover_huge_pages: a leaf below gives the frame and
 	 * the bits; the huge SPTE replaces the table at once. */
-	huge = first_leaf(m, e & SPTE_ADDR, level - 1);
+	/* Any present leaf below: the caller rounds its frame down to the
+	 * huge page, which the policy found to be one host mapping. */
+	huge = 0;
+	sv__mmu_walk_range(m, gfn, gfn + level_pages(level), 1, first_leaf_fn,
+			   &huge);
 	if (!huge)
 		return RW_NEXT;
 	huge = (huge & ~SPTE_ADDR) |
