@@ -856,6 +856,73 @@ START_TEST(mmio_generation_wrap)
 }
 END_TEST
 
+/* Scenario 27: vCPUs 0 and 1 make the same access to one gfn at once;
+ * both exit before either handler runs. */
+static void race_same_gfn(fix *f, sv_access acc, uint64_t gpa)
+{
+	sv_vcpu *v1 = sv_vm_vcpu(f->vm, 1);
+	sv_access_req q[2] = {{f->v, gpa, 8, acc}, {v1, gpa, 8, acc}};
+	sv_xlate x[2];
+
+	T_OK(sv_vcpu_access_together(q, 2, x));
+	ck_assert_int_eq(x[0].fault.kind, SV_FAULT_NONE);
+	ck_assert_int_eq(x[1].fault.kind, SV_FAULT_NONE);
+	ck_assert_uint_eq(x[0].exits, 1);
+	ck_assert_uint_eq(x[1].exits, 1);
+}
+
+#define CS1(f, name) \
+	sv_vcpu_stat_get(sv_vm_vcpu((f)->vm, 1), SV_VCPU_STAT_##name)
+
+START_TEST(two_vcpus_same_gfn)
+{
+	scen s = scen_default();
+	fix f;
+
+	/* A/D on: a not-present fault cannot take the fast path */
+	s.vo.vcpus = 2;
+	fix_up(&f, &s);
+	race_same_gfn(&f, SV_ACCESS_READ, GPA + 0x5000);
+	/* vCPU 0 maps the 2M THP block; vCPU 1's slow path then finds the
+	 * identical SPTE in place: RET_PF_SPURIOUS */
+	ck_assert_uint_eq(CS(&f, pf_taken), 1);
+	ck_assert_uint_eq(CS(&f, pf_fixed), 1);
+	ck_assert_uint_eq(CS1(&f, pf_taken), 1);
+	ck_assert_uint_eq(CS1(&f, pf_spurious), 1);
+	ck_assert_uint_eq(CS1(&f, pf_fixed), 0);
+	ck_assert_uint_eq(CS1(&f, pf_fast), 0);
+	ck_assert_uint_eq(VS(&f, pages_2m), 1);
+	fix_down(&f);
+
+	/* A/D off: the not-present fault is fast-path eligible (access
+	 * tracking), so vCPU 1's fast path sees the new SPTE allow the read */
+	s.vo.tdp_ad = false;
+	fix_up(&f, &s);
+	race_same_gfn(&f, SV_ACCESS_READ, GPA + 0x5000);
+	ck_assert_uint_eq(CS(&f, pf_fixed), 1);
+	ck_assert_uint_eq(CS(&f, pf_fast), 0); /* nothing present yet */
+	ck_assert_uint_eq(CS1(&f, pf_spurious), 1);
+	ck_assert_uint_eq(CS1(&f, pf_fast), 1);
+	fix_down(&f);
+
+	/* Writes to a page write-protected by dirty logging: both faults are
+	 * present+write, so both take the fast path; the first sets W
+	 * (fixed), the second finds W set (spurious) */
+	s.vo.tdp_ad = true;
+	fix_up_populated(&f, &s);
+	set_flags(&f, SV_MEMSLOT_LOG_DIRTY);
+	race_same_gfn(&f, SV_ACCESS_WRITE, GPA + 0x5000);
+	ck_assert_uint_eq(CS(&f, pf_taken), 512 + 1); /* populate + this */
+	ck_assert_uint_eq(CS(&f, pf_fast), 1);
+	ck_assert_uint_eq(CS(&f, pf_fixed), 512 + 1);
+	ck_assert_uint_eq(CS1(&f, pf_fast), 1);
+	ck_assert_uint_eq(CS1(&f, pf_spurious), 1);
+	/* one page written, one bit, whoever wrote it */
+	ck_assert_uint_eq(bitmap_popcount(&f), 1);
+	fix_down(&f);
+}
+END_TEST
+
 START_TEST(flush_without_vcpu_in_guest)
 {
 	scen s = scen_default();
@@ -1011,6 +1078,7 @@ static Suite *mmu_suite(void)
 	tcase_add_test(t, fork_and_clear_refs_zap_all);
 	tcase_add_test(t, aging_clear_young);
 	tcase_add_test(t, fault_races_invalidation);
+	tcase_add_test(t, two_vcpus_same_gfn);
 	tcase_add_test(t, noslot_mmio);
 	tcase_add_test(t, mmio_generation_wrap);
 	tcase_add_test(t, flush_without_vcpu_in_guest);

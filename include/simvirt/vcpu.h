@@ -117,6 +117,27 @@ SV_API unsigned sv_vcpu_index(const sv_vcpu *v);
 SV_API int sv_vcpu_access(sv_vcpu *v, uint64_t gva, uint32_t size,
 			  sv_access access, sv_xlate *out);
 
+/** One vCPU's part in sv_vcpu_access_together(). */
+typedef struct sv_access_req {
+	sv_vcpu *vcpu;
+	uint64_t gva;
+	uint32_t size;      /* 1..4096 */
+	sv_access access;
+} sv_access_req;
+
+/**
+ * Accesses by several vCPUs of one VM at the same instant: every vCPU
+ * translates first, so each sees the nested tables as they were before any
+ * of them exited; then the nested faults are handled in array order, each
+ * handler seeing what the ones before it installed.  Two vCPUs touching one
+ * unmapped gfn this way give KVM's race: the first fault is fixed, the
+ * second finds the SPTE in place (pf_spurious).  outs[i] is what reqs[i]
+ * gave, as sv_vcpu_access() fills it.  SV_EINVAL (nothing done) for a bad
+ * request, a vCPU named twice or vCPUs of different VMs.
+ */
+SV_API int sv_vcpu_access_together(const sv_access_req *reqs, unsigned n,
+				   sv_xlate *outs);
+
 /* ---- TLB maintenance (each drops exactly what the SDM/APM says) ----- */
 
 /** INVLPG: the address's linear/combined entries of the current VPID and

@@ -423,15 +423,14 @@ static bool is_tdp_exit(sv_fault_kind k)
 	       k == SV_FAULT_NPF;
 }
 
-/* translate_page, with the hypervisor MMU resolving nested faults. */
-static void translate_mmu(sv_vcpu *v, uint64_t gva, sv_access acc,
+/* Lets the hypervisor MMU resolve the nested fault a translation of the
+ * page at gva ended in (if any), translating again after each exit it
+ * fixed. */
+static void resolve_exits(sv_vcpu *v, uint64_t gva, sv_access acc,
 			  sv_xlate *out)
 {
 	unsigned n;
 
-	translate_page(v, gva, acc, out);
-	if (!v->vm->mmu)
-		return;
 	for (n = 0; is_tdp_exit(out->fault.kind); n++) {
 		if (n == MAX_EXITS) {
 			out->fault.kind = SV_FAULT_RETRY;
@@ -443,35 +442,109 @@ static void translate_mmu(sv_vcpu *v, uint64_t gva, sv_access acc,
 		sv__mmu_enter(v);
 		translate_page(v, gva, acc, out);
 	}
-	/* An exit that went to userspace leaves the vCPU out of guest mode
-	 * until its next access enters again. */
 	if (SV_UNLIKELY(v->vm->mmu->opts.audit) &&
 	    out->fault.kind == SV_FAULT_NONE)
 		sv__audit_access(v, acc, out);
 }
 
-static int access_slow(sv_vcpu *v, uint64_t gva, uint32_t size,
-		       sv_access acc, sv_xlate *out)
+/* translate_page, with the hypervisor MMU resolving nested faults. */
+static void translate_mmu(sv_vcpu *v, uint64_t gva, sv_access acc,
+			  sv_xlate *out)
+{
+	translate_page(v, gva, acc, out);
+	if (v->vm->mmu)
+		resolve_exits(v, gva, acc, out);
+}
+
+/* An access starts: counted, and the vCPU (re-)enters guest mode. */
+static void access_begin(sv_vcpu *v, sv_access acc, sv_xlate *out)
 {
 	memset(out, 0, sizeof(*out));
 	v->stat[SV_VCPU_STAT_accesses]++;
 	v->stat[SV_VCPU_STAT_reads + acc]++;
 	if (v->vm->mmu)
 		sv__mmu_enter(v);
-	translate_mmu(v, gva, acc, out);
-	if (out->fault.kind == SV_FAULT_NONE &&
-	    (gva & 0xfff) + size > 0x1000) {
-		/* The access continues on the next page, which must translate
-		 * too; the result keeps the first page's addresses. */
-		sv_xlate second;
+}
 
-		memset(&second, 0, sizeof(second));
-		translate_mmu(v, (gva | 0xfff) + 1, acc, &second);
-		out->cycles += second.cycles;
-		out->refs += second.refs;
-		out->exits += second.exits;
-		if (second.fault.kind != SV_FAULT_NONE)
-			out->fault = second.fault;
+/* The first page has translated: an access that continues on the next
+ * page must translate there too; the result keeps the first page's
+ * addresses. */
+static void access_finish(sv_vcpu *v, uint64_t gva, uint32_t size,
+			  sv_access acc, sv_xlate *out)
+{
+	sv_xlate second;
+
+	if (out->fault.kind != SV_FAULT_NONE || (gva & 0xfff) + size <= 0x1000)
+		return;
+	memset(&second, 0, sizeof(second));
+	translate_mmu(v, (gva | 0xfff) + 1, acc, &second);
+	out->cycles += second.cycles;
+	out->refs += second.refs;
+	out->exits += second.exits;
+	if (second.fault.kind != SV_FAULT_NONE)
+		out->fault = second.fault;
+}
+
+static int access_slow(sv_vcpu *v, uint64_t gva, uint32_t size,
+		       sv_access acc, sv_xlate *out)
+{
+	access_begin(v, acc, out);
+	translate_mmu(v, gva, acc, out);
+	access_finish(v, gva, size, acc, out);
+	return SV_OK;
+}
+
+static const char *access_args_error(const sv_vcpu *v, uint32_t size,
+				     sv_access acc, const sv_xlate *out)
+{
+	if (!v || !out)
+		return "NULL argument";
+	if ((unsigned)acc > SV_ACCESS_FETCH)
+		return "access must be read, write or fetch";
+	if (size - 1 >= 4096)
+		return "size must be 1 to 4096 bytes";
+	return NULL;
+}
+
+int sv_vcpu_access_together(const sv_access_req *reqs, unsigned n,
+			    sv_xlate *outs)
+{
+	sv_vm *vm;
+	unsigned i, j;
+
+	if (!reqs || !outs || !n || !reqs[0].vcpu)
+		return sv__err(NULL, SV_EINVAL, "sv_vcpu_access_together: %s",
+			       !n ? "no access" : "NULL argument");
+	vm = reqs[0].vcpu->vm;
+	for (i = 0; i < n; i++) {
+		const sv_access_req *q = &reqs[i];
+		const char *why = access_args_error(q->vcpu, q->size, q->access,
+						    &outs[i]);
+
+		if (!why && q->vcpu->vm != vm)
+			why = "every vCPU must belong to one VM";
+		for (j = 0; !why && j < i; j++)
+			if (reqs[j].vcpu == q->vcpu)
+				why = "a vCPU appears twice";
+		if (why)
+			return sv__err(vm, SV_EINVAL,
+				       "sv_vcpu_access_together: access %u: %s",
+				       i, why);
+	}
+	/* Every vCPU translates, and exits, before any handler runs... */
+	for (i = 0; i < n; i++) {
+		access_begin(reqs[i].vcpu, reqs[i].access, &outs[i]);
+		translate_page(reqs[i].vcpu, reqs[i].gva, reqs[i].access,
+			       &outs[i]);
+	}
+	/* ...then the handlers run one after the other, in the given order,
+	 * each seeing what the ones before it installed. */
+	for (i = 0; i < n; i++) {
+		const sv_access_req *q = &reqs[i];
+
+		if (vm->mmu)
+			resolve_exits(q->vcpu, q->gva, q->access, &outs[i]);
+		access_finish(q->vcpu, q->gva, q->size, q->access, &outs[i]);
 	}
 	return SV_OK;
 }
@@ -483,12 +556,8 @@ int sv_vcpu_access(sv_vcpu *v, uint64_t gva, uint32_t size, sv_access acc,
 
 	if (SV_UNLIKELY(!v || !out || (unsigned)acc > SV_ACCESS_FETCH ||
 			size - 1 >= 4096))
-		return sv__err(v ? v->vm : NULL, SV_EINVAL,
-			       "sv_vcpu_access: %s",
-			       !v || !out ? "NULL argument"
-			       : (unsigned)acc > SV_ACCESS_FETCH
-				       ? "access must be read, write or fetch"
-				       : "size must be 1 to 4096 bytes");
+		return sv__err(v ? v->vm : NULL, SV_EINVAL, "sv_vcpu_access: %s",
+			       access_args_error(v, size, acc, out));
 	fp = &v->fast[acc == SV_ACCESS_FETCH];
 	if (SV_LIKELY(fp->page == gva >> 12 && (fp->allow >> acc) & 1 &&
 		      (gva & 0xfff) + size <= 0x1000)) {
