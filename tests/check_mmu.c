@@ -559,6 +559,71 @@ START_TEST(dirty_log_disable)
 }
 END_TEST
 
+/*
+ * Scenario 30: kvm_page_table_test's stages on a 1 GiB slot, one vCPU.
+ * CREATE writes the first 8 bytes of each "large page" (2M for THP, 4K
+ * for anonymous 4K memory); logging starts (eager split); UPDATE writes
+ * each host page (anonymous) or, per 2M, writes its first page and reads
+ * its upper 256 pages (THP); logging stops; ADJUST reads every 4K page.
+ * want_* are the EPT violations of each stage.
+ */
+static void page_table_test(bool thp, unsigned kernel, uint64_t want_create,
+			    uint64_t want_update, uint64_t want_adjust)
+{
+	scen s = scen_default();
+	fix f;
+	uint64_t lpage = thp ? SZ_2M : SZ_4K, a, taken, fast, reads = 0;
+
+	s.nohuge = !thp;
+	s.mo.kernel_version = kernel;
+	fix_up(&f, &s);
+	touch(&f, GPA, SZ_1G, lpage, SV_ACCESS_WRITE);
+	ck_assert_uint_eq(CS(&f, pf_taken), want_create);
+	set_flags(&f, SV_MEMSLOT_LOG_DIRTY);
+
+	taken = CS(&f, pf_taken);
+	fast = CS(&f, pf_fast);
+	if (!thp) {
+		touch(&f, GPA, SZ_1G, SZ_4K, SV_ACCESS_WRITE);
+	} else {
+		for (a = GPA; a < GPA + SZ_1G; a += SZ_2M) {
+			touch(&f, a, 8, 8, SV_ACCESS_WRITE);
+			touch(&f, a + SZ_2M / 2, SZ_2M / 2, SZ_4K,
+			      SV_ACCESS_READ);
+			reads += SZ_2M / 2 / SZ_4K;
+		}
+		ck_assert_uint_eq(reads, 131072); /* 512 x 256 middle pages */
+	}
+	/* every fault of UPDATE restores W on a write-protected 4K SPTE
+	 * that eager split left MMU-writable: all of them fast */
+	ck_assert_uint_eq(CS(&f, pf_taken) - taken, want_update);
+	ck_assert_uint_eq(CS(&f, pf_fast) - fast, want_update);
+
+	set_flags(&f, 0);
+	taken = CS(&f, pf_taken);
+	touch(&f, GPA, SZ_1G, SZ_4K, SV_ACCESS_READ);
+	ck_assert_uint_eq(CS(&f, pf_taken) - taken, want_adjust);
+	/* whatever the kernel, ADJUST ends with the host's page sizes */
+	ck_assert_uint_eq(VS(&f, pages_2m), thp ? 512 : 0);
+	ck_assert_uint_eq(VS(&f, pages_4k), thp ? 0 : PAGES_1G);
+	fix_down(&f);
+}
+
+START_TEST(kvm_page_table_test_stages)
+{
+	/* THP: CREATE 1 fault per 2M = 512; UPDATE 512 writes, one per 2M
+	 * (the 131,072 reads hit present 4K SPTEs from the eager split: 0);
+	 * ADJUST on 6.12: the 512 zapped PT tables refault once each */
+	page_table_test(true, SV_KERNEL(6, 12), 512, 512, 512);
+	/* 6.13: the 2M SPTEs are recovered in place: ADJUST takes none */
+	page_table_test(true, SV_KERNEL(6, 13), 512, 512, 0);
+	/* anonymous 4K: CREATE 262,144; UPDATE writes all 262,144
+	 * write-protected 4K SPTEs; ADJUST: nothing is collapsible, the 4K
+	 * SPTEs stay readable: 0 */
+	page_table_test(false, SV_KERNEL(6, 12), PAGES_1G, PAGES_1G, 0);
+}
+END_TEST
+
 static void hugetlb_2m_log_cycle(unsigned bugs, uint64_t want_2m)
 {
 	scen s = scen_default();
@@ -1069,6 +1134,7 @@ static Suite *mmu_suite(void)
 	tcase_add_test(t, dirty_log_read_fault_marks_dirty);
 	tcase_add_test(t, dirty_log_disable);
 	tcase_add_test(t, bug_b5_hugetlb_stays_4k);
+	tcase_add_test(t, kvm_page_table_test_stages);
 	tcase_add_test(t, dirty_log_initially_set);
 	suite_add_tcase(s, t);
 	t = tcase_create("events");
