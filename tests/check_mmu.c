@@ -1009,6 +1009,42 @@ START_TEST(flush_without_vcpu_in_guest)
 }
 END_TEST
 
+/* The handler's own cycles: every cost zero but the fault path's, each a
+ * different power of ten so a sum shows which were charged. */
+START_TEST(handler_costs)
+{
+	scen s = scen_default();
+	fix f;
+	size_t i;
+	uint64_t c0;
+
+	for (i = 0; i < sv_cost_count(); i++)
+		*sv_cost_slot(&s.vo.costs, i) = 0;
+	s.vo.costs.pf_fast = 1;
+	s.vo.costs.pf_slow = 10;
+	s.vo.costs.pf_split = 100;
+	s.vo.costs.host_fault = 1000;
+	s.vo.costs.host_fill_4k = 10000;
+	s.mo.eager_page_split = false;
+	fix_up(&f, &s);
+	t_access(f.v, GPA, SV_ACCESS_WRITE);
+	/* slow path + one host fault that zeroes a new THP (512 x 4K) */
+	ck_assert_uint_eq(CS(&f, cycles), 10 + 1000 + 512 * 10000);
+	ck_assert_uint_eq(sv_host_stat_get(f.h, SV_HOST_STAT_pages_filled), 512);
+	set_flags(&f, SV_MEMSLOT_LOG_DIRTY);
+	c0 = CS(&f, cycles);
+	t_access(f.v, GPA + SZ_4K, SV_ACCESS_WRITE);
+	/* eager split off: the write-protected 2M SPTE is split in the
+	 * slow path; the host page is present and writable: no host work */
+	ck_assert_uint_eq(CS(&f, cycles) - c0, 10 + 100);
+	c0 = CS(&f, cycles);
+	t_access(f.v, GPA + 2 * SZ_4K, SV_ACCESS_WRITE);
+	/* a 4K child of the split, write-protected but MMU-writable: fast */
+	ck_assert_uint_eq(CS(&f, cycles) - c0, 1);
+	fix_down(&f);
+}
+END_TEST
+
 /* ---- bad input ------------------------------------------------------------- */
 
 START_TEST(memslot_errors)
@@ -1148,6 +1184,7 @@ static Suite *mmu_suite(void)
 	tcase_add_test(t, noslot_mmio);
 	tcase_add_test(t, mmio_generation_wrap);
 	tcase_add_test(t, flush_without_vcpu_in_guest);
+	tcase_add_test(t, handler_costs);
 	tcase_add_test(t, memslot_errors);
 	tcase_add_test(t, memslot_move);
 	suite_add_tcase(s, t);

@@ -109,6 +109,19 @@ typedef struct sv_tlb_config {
 			"that kvm-unit-tests' vmexit test reports on "          \
 			"Skylake-class cores")                                  \
 	X(vmentry, 600, "VM entry: the other half of that round trip")          \
+	X(pf_fast, 300, "an EPT violation/#NPF fixed or found spurious by the " \
+			 "lockless fast path: a walk and one cmpxchg (assumed)") \
+	X(pf_slow, 1500, "the full fault path without host work: memslot "     \
+			  "lookup, GUP of a present page, the walk under "       \
+			  "mmu_lock, the SPTE install (assumed)")               \
+	X(pf_split, 2500, "a huge SPTE split in the fault path: a table page " \
+			   "and 512 child SPTEs (assumed)")                     \
+	X(host_fault, 1000, "a host page fault taken during fault-in "         \
+			     "(handle_mm_fault: page tables, rmap), the page "  \
+			     "fill aside (assumed)")                            \
+	X(host_fill_4k, 400, "zeroing or copying one 4K page for a host "      \
+			      "fault: about 10 bytes per cycle with REP STOSB " \
+			      "on Skylake (assumed from its bandwidth)")        \
 	X(invlpg, 200, "INVLPG (uops.info order of magnitude, Skylake)")        \
 	X(invpcid, 200, "INVPCID (uops.info order of magnitude, Skylake)")      \
 	X(mov_cr3, 150, "MOV to CR3 (uops.info order of magnitude, Skylake)")   \

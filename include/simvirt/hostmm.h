@@ -301,6 +301,8 @@ SV_API int sv_host_notifier_unregister(sv_host *h,
 	X(thp_fault_fallback, "THP faults that fell back to 4K")            \
 	X(zero_page_maps, "read faults that mapped a zero page")            \
 	X(cow, "copy-on-write copies")                                      \
+	X(pages_filled, "4K pages faults zeroed, copied or read in (a new " \
+			"THP or 2M hugetlb page: 512)")                      \
 	X(thp_split_pmd, "THP PMDs split into 512 PTEs")                    \
 	X(thp_collapse_alloc, "2M ranges collapsed into a THP")             \
 	X(thp_collapse_alloc_failed, "collapses without a free 2M frame")   \

@@ -488,6 +488,8 @@ unsigned sv__mmu_max_mapping_level(sv_mmu *m, const sv_memslot *s,
 
 static sv_pf_ret faultin(sv_mmu *m, pf *f)
 {
+	const sv_costs *c = &m->vm->opts.costs;
+	uint64_t faults, filled;
 	sv_host_leaf leaf;
 	bool ro;
 	int rc;
@@ -502,7 +504,15 @@ static sv_pf_ret faultin(sv_mmu *m, pf *f)
 	if (inv_covers(m, f->gfn))
 		return PF_RETRY;
 	f->hva = f->slot->hva + ((f->gfn << 12) - f->slot->gpa);
+	faults = sv_host_stat_get(m->host, SV_HOST_STAT_faults);
+	filled = sv_host_stat_get(m->host, SV_HOST_STAT_pages_filled);
 	rc = sv_host_fault(&leaf, m->host, f->hva, f->write);
+	/* the host's work is the vCPU's time: GUP runs in its thread */
+	sv__charge(f->v, (sv_host_stat_get(m->host, SV_HOST_STAT_faults) -
+			  faults) * c->host_fault +
+				 (sv_host_stat_get(m->host,
+						   SV_HOST_STAT_pages_filled) -
+				  filled) * c->host_fill_4k);
 	if (rc)
 		return PF_EFAULT;
 	f->pfn = leaf.pfn;
@@ -551,6 +561,7 @@ static sv_pf_ret tdp_map(sv_mmu *m, pf *f)
 		if (spte_present(e)) {
 			if (m->opts.split_on_fault) {
 				split_into(m, child, e, level);
+				sv__charge(f->v, m->vm->opts.costs.pf_split);
 			} else {
 				sv__mmu_zap(m, p, level);
 				sv__mmu_flush_remote(m);
@@ -605,8 +616,10 @@ static sv_pf_ret page_fault(sv_mmu *m, pf *f)
 	r = fast_page_fault(m, f);
 	if (r != PF_INVALID) {
 		f->v->stat[SV_VCPU_STAT_pf_fast]++;
+		sv__charge(f->v, m->vm->opts.costs.pf_fast);
 		return r;
 	}
+	sv__charge(f->v, m->vm->opts.costs.pf_slow);
 	r = faultin(m, f);
 	if (r != PF_CONTINUE)
 		return r;

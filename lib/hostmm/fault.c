@@ -146,6 +146,7 @@ static int fault_anon(sv_host *h, const sv_vma *v, uint64_t hva, bool write,
 			pfn = sv__phys_alloc(&h->phys, 9, SV_PAGE_THP);
 			if (pfn != UINT64_MAX) {
 				h->stat[SV_HOST_STAT_thp_fault_alloc]++;
+				h->stat[SV_HOST_STAT_pages_filled] += 512;
 				return install(h, hva, 2, pfn,
 					       (v->prot & SV_PROT_WRITE)
 						       ? wbits
@@ -163,6 +164,7 @@ static int fault_anon(sv_host *h, const sv_vma *v, uint64_t hva, bool write,
 	if (pfn == UINT64_MAX)
 		return sv__err(NULL, SV_ENOMEM, "host fault at 0x%" PRIx64
 						": out of memory (OOM)", hva);
+	h->stat[SV_HOST_STAT_pages_filled]++;
 	return install(h, hva, 1, pfn, wbits, level);
 }
 
@@ -188,6 +190,8 @@ static int fault_none(sv_host *h, sv_vma *v, uint64_t hva, bool write,
 		pfn = g_array_index(pool, uint64_t, pool->len - 1);
 		g_array_set_size(pool, pool->len - 1);
 		sv__phys_page(&h->phys, pfn)->flags &= (uint16_t)~HP_POOL;
+		h->stat[SV_HOST_STAT_pages_filled] +=
+			pool == h->pool_2m ? 512 : 512 * 512;
 		/* hugetlb memory is shared: writable when the VMA is */
 		return install(h, hva, pool == h->pool_2m ? 2 : 3, pfn,
 			       ((v->prot & SV_PROT_WRITE) ? HPTE_RW : 0) |
@@ -214,6 +218,7 @@ static int fault_none(sv_host *h, sv_vma *v, uint64_t hva, bool write,
 					       "host fault at 0x%" PRIx64
 					       ": out of memory (OOM)", hva);
 			sv__phys_page(&h->phys, pfn)->ref = 1; /* page cache */
+			h->stat[SV_HOST_STAT_pages_filled]++;
 			*slot = pfn + 1;
 		}
 		return install(h, hva, 1, *slot - 1, wbits, level);
@@ -254,6 +259,7 @@ static int cow_4k(sv_host *h, uint64_t hva, uint64_t *e)
 	     HPTE_SOFT_DIRTY;
 	hm_map_pages(h, pfn, 1);
 	h->stat[SV_HOST_STAT_cow]++;
+	h->stat[SV_HOST_STAT_pages_filled]++;
 	hm_ev_end(h, &r);
 	return SV_OK;
 }
@@ -322,6 +328,7 @@ int hm_fault(sv_host *h, uint64_t hva, bool write, unsigned *level)
 							": out of memory (OOM)", hva);
 		*e = 0;
 		h->stat[SV_HOST_STAT_swap_in]++;
+		h->stat[SV_HOST_STAT_pages_filled]++;
 		return install(h, hva, 1, pfn,
 			       (v->prot & SV_PROT_WRITE)
 				       ? HPTE_RW | (write ? HPTE_D | HPTE_SOFT_DIRTY
