@@ -86,7 +86,7 @@ void sv__audit_spte(sv_mmu *m, const sv_memslot *s, uint64_t gfn,
 void sv__audit_access(sv_vcpu *v, sv_access acc, const sv_xlate *x)
 {
 	sv_mmu *m = v->vm->mmu;
-	sv_memslot *s = sv__memslot_find(&v->vm->memslots, x->gpa);
+	sv_memslot *s = sv__memslot_find(sv__vcpu_memslots(v), x->gpa);
 	uint64_t hva, page;
 	sv_host_leaf l = {0};
 

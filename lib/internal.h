@@ -54,7 +54,8 @@ static inline uint64_t sv__rng_next(uint64_t *state)
 /* ---- memslots (lib/memslots.c) ----------------------------------------- */
 
 typedef struct sv_memslot {
-	uint32_t id;
+	uint32_t id;        /* as given: the address space in bits 16+ */
+	uint8_t as;         /* address space: 0, or 1 for SMM */
 	uint32_t flags;
 	uint64_t gpa;
 	uint64_t size;
@@ -158,7 +159,8 @@ struct sv_pt {
 struct sv_vm {
 	sv_vm_options opts;
 	sv_vcpu **vcpus;
-	sv_memslots memslots;
+	sv_memslots memslots;  /* address space 0 */
+	sv_memslots memslots_smm; /* address space 1 (SMM), with an MMU */
 	sv_frames tdp_frames;  /* nested table pages */
 	sv_pt *tdp;            /* default nested tree */
 	const sv_pt_format *tdp_fmt;
@@ -214,6 +216,7 @@ struct sv_vcpu {
 	bool in_guest;         /* a remote flush must kick it */
 	bool req_flush;        /* KVM_REQ_TLB_FLUSH pending */
 	bool pml_on;           /* log GPAs whose EPT D flag gets set */
+	bool smm;              /* in SMM: address space 1, its own root */
 	unsigned pml_n;        /* entries in the page-modification log */
 	uint64_t *pml;         /* 512 GPAs */
 	uint64_t stat[SV_VCPU_STAT__COUNT];
@@ -243,6 +246,18 @@ static inline void sv__fast_clear(sv_vcpu *v)
 {
 	v->fast[0].page = ~0ULL;
 	v->fast[1].page = ~0ULL;
+}
+
+/* The memslots of address space `as` (KVM's as_id; 1 is SMM's). */
+static inline sv_memslots *sv__memslots_as(sv_vm *vm, unsigned as)
+{
+	return as ? &vm->memslots_smm : &vm->memslots;
+}
+
+/* The memslots the vCPU sees: SMRAM's address space while in SMM. */
+static inline sv_memslots *sv__vcpu_memslots(sv_vcpu *v)
+{
+	return sv__memslots_as(v->vm, v->smm);
 }
 
 /* Charges cycles to a vCPU. */

@@ -87,12 +87,17 @@ sv_memslot *sv__memslot_by_id(sv_memslots *ms, uint32_t id)
 
 void sv__memslots_rebind(sv_vm *vm)
 {
+	unsigned as;
 	guint i;
 
-	for (i = 0; i < vm->memslots.slots->len; i++) {
-		sv_memslot *s = &g_array_index(vm->memslots.slots, sv_memslot, i);
+	for (as = 0; as < 2; as++) {
+		sv_memslots *ms = sv__memslots_as(vm, as);
 
-		s->mem = sv__host_bytes(vm->mmu->host, s->hva, s->size);
+		for (i = 0; i < ms->slots->len; i++) {
+			sv_memslot *s = &g_array_index(ms->slots, sv_memslot, i);
+
+			s->mem = sv__host_bytes(vm->mmu->host, s->hva, s->size);
+		}
 	}
 	vm->memslots.epoch++;
 }
@@ -150,9 +155,15 @@ static int check_region(sv_vm *vm, const sv_memslot_region *r, uint64_t hva)
 		return sv__err(vm, SV_EINVAL,
 			       "memslot region: version %u, expected %u",
 			       r->version, SV_MEMSLOT_REGION_VERSION);
-	if (r->slot >= 32768)
+	if ((r->slot & 0xffff) >= 32768 || (r->slot >> 16) > 1)
 		return sv__err(vm, SV_EINVAL,
-			       "memslot %u: slot ids go up to 32767", r->slot);
+			       "memslot 0x%x: slot ids go up to 32767 and the "
+			       "address space (bits 16 and up) is 0, or 1 for SMM",
+			       r->slot);
+	if ((r->slot >> 16) && !vm->mmu)
+		return sv__err(vm, SV_EINVAL,
+			       "memslot 0x%x: address space 1 (SMM) needs the "
+			       "hypervisor MMU (sv_mmu_attach)", r->slot);
 	if (r->flags & ~known)
 		return sv__err(vm, SV_EINVAL,
 			       "memslot %u: unknown flags 0x%x%s", r->slot,
@@ -174,13 +185,14 @@ static int check_region(sv_vm *vm, const sv_memslot_region *r, uint64_t hva)
 	return SV_OK;
 }
 
+/* Slots overlap only within one address space. */
 static int check_overlap(sv_vm *vm, const sv_memslot_region *r)
 {
+	sv_memslots *ms = sv__memslots_as(vm, r->slot >> 16);
 	guint i;
 
-	for (i = 0; i < vm->memslots.slots->len; i++) {
-		const sv_memslot *o =
-			&g_array_index(vm->memslots.slots, sv_memslot, i);
+	for (i = 0; i < ms->slots->len; i++) {
+		const sv_memslot *o = &g_array_index(ms->slots, sv_memslot, i);
 
 		if (o->id != r->slot && r->gpa < o->gpa + o->size &&
 		    o->gpa < r->gpa + r->size)
@@ -196,7 +208,7 @@ static int check_overlap(sv_vm *vm, const sv_memslot_region *r)
 static int slot_change(sv_vm *vm, int idx, const sv_memslot_region *r,
 		       uint64_t hva)
 {
-	sv_memslots *ms = &vm->memslots;
+	sv_memslots *ms = sv__memslots_as(vm, r->slot >> 16);
 	sv_memslot *o = &g_array_index(ms->slots, sv_memslot, (guint)idx);
 	sv_memslot moved;
 	int rc;
@@ -272,11 +284,11 @@ static int memslot_set(sv_vm *vm, const sv_memslot_region *r)
 
 	if (!vm || !r)
 		return sv__err(vm, SV_EINVAL, "sv_memslot_set: NULL argument");
-	ms = &vm->memslots;
 	hva = r->version >= 2 ? r->hva : 0;
 	rc = check_region(vm, r, hva);
 	if (rc)
 		return rc;
+	ms = sv__memslots_as(vm, r->slot >> 16);
 	old = slot_index_by_id(ms, r->slot);
 	if (old >= 0)
 		return slot_change(vm, old, r, hva);
@@ -287,6 +299,7 @@ static int memslot_set(sv_vm *vm, const sv_memslot_region *r)
 	if (rc)
 		return rc;
 	s.id = r->slot;
+	s.as = (uint8_t)(r->slot >> 16);
 	s.flags = r->flags;
 	s.gpa = r->gpa;
 	s.size = r->size;

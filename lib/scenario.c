@@ -350,8 +350,10 @@ static int load_vm(sv_scenario *s, sc_ctx *c)
 			for (k = 0; k < G_N_ELEMENTS(b) && strcmp(b[k].name, list[i]); k++)
 				;
 			if (k == G_N_ELEMENTS(b))
-				return bad(c, "bugs", "a comma-separated list of B1, "
-						      "B2, B4, B5, B6, base_flush",
+				return bad(c, "bugs",
+					   "a comma-separated list of B1, B2, B4, "
+					   "B5, B6, base_flush (B3 needs a vCPU in "
+					   "SMM: the C API's sv_vcpu_set_smm)",
 					   bugs);
 			s->mmu.bugs |= b[k].bit;
 		}

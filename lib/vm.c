@@ -66,6 +66,7 @@ int sv_vm_new(sv_vm **out, const sv_vm_options *opts)
 		return sv__err(NULL, SV_ENOMEM, "sv_vm_new: no memory");
 	vm->opts = *opts;
 	sv__memslots_init(&vm->memslots);
+	sv__memslots_init(&vm->memslots_smm);
 	/* Nested tables live in the upper half of host-physical space, out
 	 * of the way of the frames a test maps guest memory to.  Up to 1M
 	 * table pages (4 GiB: 4K EPT mappings of 2 TiB) are reserved. */
@@ -127,6 +128,7 @@ void sv_vm_free(sv_vm *vm)
 	}
 	sv__frames_fini(&vm->tdp_frames);
 	sv__memslots_fini(&vm->memslots, own_bytes);
+	sv__memslots_fini(&vm->memslots_smm, own_bytes);
 	g_free(vm->ones_table);
 	g_free(vm);
 }

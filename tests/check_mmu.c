@@ -355,6 +355,83 @@ START_TEST(bug_b2_driver_compound)
 }
 END_TEST
 
+/* Maps 2M of host memory of `backing` (anonymous: 4K pages only) as
+ * memslot `slot` at gpa; returns its hva. */
+static uint64_t extra_slot(fix *f, uint32_t slot, uint64_t gpa,
+			   sv_host_backing backing)
+{
+	sv_host_mmap_args a = {SV_HOST_MMAP_VERSION, 0, SZ_2M,
+			       SV_PROT_READ | SV_PROT_WRITE, 0, backing, SZ_2M};
+	sv_memslot_region r = {SV_MEMSLOT_REGION_VERSION, slot, 0, gpa, SZ_2M, 0};
+
+	T_OK(sv_host_mmap(&r.hva, f->h, &a));
+	if (backing == SV_BACKING_ANON)
+		T_OK(sv_host_madvise(f->h, r.hva, SZ_2M, SV_MADV_NOHUGEPAGE));
+	T_OK(sv_memslot_set(f->vm, &r));
+	return r.hva;
+}
+
+#define SMM_SLOT(id) ((1u << 16) | (id))
+#define SMRAM_ALONE 0x10000000ULL /* no address-space-0 slot here */
+
+/* Address space 0: the default 1 GiB hugetlbfs-2M slot.  Address space
+ * 1: SMRAM over its first 2M on 4K anonymous pages, and 2M of hugetlbfs
+ * at SMRAM_ALONE, where address space 0 has nothing.  vCPU 0 in SMM
+ * writes both 2M ranges page by page. */
+static void smm_sizing(unsigned bugs, uint64_t want_faults, uint64_t want_2m,
+		       uint64_t want_flagged)
+{
+	scen s = scen_default();
+	sv_xlate smm, normal;
+	sv_memslot_region alone = {SV_MEMSLOT_REGION_VERSION, SMM_SLOT(2),
+				   SV_MEMSLOT_LOG_DIRTY, SMRAM_ALONE, SZ_2M, 0};
+	uint64_t bm[SZ_2M / SZ_4K / 64];
+	fix f;
+
+	s.backing = SV_BACKING_HUGETLB_2M;
+	s.mo.policy = "kvm-legacy";
+	s.mo.bugs = bugs;
+	s.mo.audit = true;
+	fix_up(&f, &s);
+	extra_slot(&f, SMM_SLOT(1), GPA, SV_BACKING_ANON);
+	alone.hva = extra_slot(&f, SMM_SLOT(2), SMRAM_ALONE,
+			       SV_BACKING_HUGETLB_2M);
+	T_OK(sv_vcpu_set_smm(f.v, true));
+	touch(&f, GPA, SZ_2M, SZ_4K, SV_ACCESS_WRITE);
+	touch(&f, SMRAM_ALONE, SZ_2M, SZ_4K, SV_ACCESS_WRITE);
+	ck_assert_uint_eq(CS(&f, pf_taken), want_faults);
+	ck_assert_uint_eq(VS(&f, pages_2m), want_2m);
+	ck_assert_uint_eq(sv_audit_count(f.vm, SV_AUDIT_huge_not_contiguous),
+			  want_flagged);
+	smm = t_access(f.v, GPA, SV_ACCESS_READ);
+	/* out of SMM the same gpa is the hugetlbfs page, through the other
+	 * root: one more fault, one more 2M SPTE */
+	T_OK(sv_vcpu_set_smm(f.v, false));
+	normal = t_access(f.v, GPA, SV_ACCESS_READ);
+	ck_assert_uint_ne(smm.hpa, normal.hpa);
+	ck_assert_uint_eq(CS(&f, pf_taken), want_faults + 1);
+	ck_assert_uint_eq(VS(&f, pages_2m), want_2m + 1);
+	/* logging on the SMM slot splits what address space 1 maps there:
+	 * one 2M SPTE when fixed, none with B3 (it was mapped 4K) */
+	T_OK(sv_memslot_set(f.vm, &alone));
+	ck_assert_uint_eq(VS(&f, split_2m), bugs ? 0 : 1);
+	T_OK(sv_mmu_get_dirty_log(f.vm, SMM_SLOT(2), bm));
+	fix_down(&f);
+}
+
+START_TEST(bug_b3_smm_address_space)
+{
+	/* fixed: SMRAM's 4K pages give 512 x 4K (512 faults); the hugetlbfs
+	 * range alone in address space 1 gives 1 x 2M (1 fault) */
+	smm_sizing(0, 512 + 1, 1, 0);
+	/* B3: the size comes from address space 0: SMRAM's first fault sees
+	 * the hugetlbfs VMA there and maps 2M over 4K pages (1 fault,
+	 * flagged); SMRAM_ALONE has no slot in address space 0, so the
+	 * lookup fails and it is mapped 4K (512 faults) */
+	smm_sizing(SV_BUG_B3_SMM_AS0, 1 + 512, 1, 1);
+}
+END_TEST
+
 static void dax_pmd(const char *policy, unsigned bugs, uint64_t want_2m,
 		    uint64_t want_4k)
 {
@@ -1064,6 +1141,10 @@ START_TEST(memslot_errors)
 	r.hva = f.hva;
 	r.size = SZ_2M + 0x10;
 	ck_assert_int_eq(sv_memslot_set(f.vm, &r), SV_EALIGN);
+	/* x86 KVM has two address spaces: as_id 2 does not exist */
+	r.size = SZ_2M;
+	r.slot = (2u << 16) | 2;
+	ck_assert_int_eq(sv_memslot_set(f.vm, &r), SV_EINVAL);
 	/* changing an existing slot's size is EINVAL, nothing changes */
 	r.slot = 1;
 	r.gpa = GPA;
@@ -1079,6 +1160,22 @@ START_TEST(memslot_errors)
 	ck_assert_int_eq(sv_mmu_get_dirty_log(f.vm, 1, bm), SV_ENOENT);
 	ck_assert_uint_eq(VS(&f, memslots), 0);
 	fix_down(&f);
+}
+END_TEST
+
+START_TEST(smm_needs_mmu)
+{
+	sv_vm *vm;
+	sv_memslot_region r = {SV_MEMSLOT_REGION_VERSION, SMM_SLOT(0), 0, 0,
+			       SZ_2M, 0};
+
+	T_OK(sv_vm_new(&vm, NULL));
+	/* without a hypervisor MMU there is one address space */
+	ck_assert_int_eq(sv_memslot_set(vm, &r), SV_EINVAL);
+	ck_assert_int_eq(sv_vcpu_set_smm(sv_vm_vcpu(vm, 0), true), SV_EINVAL);
+	ck_assert_ptr_nonnull(strstr(sv_vm_last_error(vm), "hypervisor MMU"));
+	ck_assert_int_eq(sv_vcpu_set_smm(NULL, true), SV_EINVAL);
+	sv_vm_free(vm);
 }
 END_TEST
 
@@ -1159,6 +1256,7 @@ static Suite *mmu_suite(void)
 	tcase_add_test(t, slot_one_page_short);
 	tcase_add_test(t, readonly_slot_hugetlb);
 	tcase_add_test(t, bug_b2_driver_compound);
+	tcase_add_test(t, bug_b3_smm_address_space);
 	tcase_add_test(t, dax_pmd_mapped);
 	tcase_add_test(t, user_policy);
 	suite_add_tcase(s, t);
@@ -1187,6 +1285,7 @@ static Suite *mmu_suite(void)
 	tcase_add_test(t, handler_costs);
 	tcase_add_test(t, memslot_errors);
 	tcase_add_test(t, memslot_move);
+	tcase_add_test(t, smm_needs_mmu);
 	suite_add_tcase(s, t);
 	return s;
 }

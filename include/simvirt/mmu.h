@@ -38,6 +38,10 @@ enum {
 	/* B2 (kvm-legacy): any compound page passes the THP test, so a
 	 * driver's PTE-mapped compound page is mapped 2M. */
 	SV_BUG_B2_ANY_COMPOUND = 1u << 1,
+	/* B3 (kvm-legacy): for a vCPU in SMM the hugetlbfs size lookup
+	 * translates the gfn in address space 0: the size of the wrong slot
+	 * (4K when address space 0 has none there). */
+	SV_BUG_B3_SMM_AS0 = 1u << 2,
 	/* B4 (kvm-legacy): the hugetlbfs size lookup fails on read-only
 	 * memslots, which are then mapped 4K. */
 	SV_BUG_B4_READONLY_4K = 1u << 3,
@@ -53,8 +57,7 @@ enum {
 	 * in the TLB (tlb_conflicts, audit tlb_multi_match). */
 	SV_BUG_BASE_FLUSH = 1u << 6,
 };
-/* B3 needs SMM address spaces: not modelled */
-#define SV_BUG_ALL 0x7bu
+#define SV_BUG_ALL 0x7fu
 
 /** For a setting that changed between kernels: decide by kernel_version. */
 #define SV_BY_VERSION (-1)
@@ -113,6 +116,11 @@ typedef struct sv_mmu_fault_info {
 	unsigned kernel_version; /* the MMU's options, for policies that */
 	unsigned bugs;           /* follow them (SV_BUG_*) */
 	const sv_host *host;   /* to walk, look up VMAs or pages */
+	/* The slot is in address space 1 (SMM); then where address space 0
+	 * maps the same gfn, if it does (what bug B3 asked by mistake). */
+	bool smm;
+	bool as0_has_gfn;
+	uint64_t as0_hva;
 } sv_mmu_fault_info;
 
 #define SV_MMU_POLICY_VERSION 1
@@ -179,6 +187,18 @@ typedef struct sv_spte_info {
 } sv_spte_info;
 
 SV_API int sv_mmu_spte(sv_vm *vm, uint64_t gpa, sv_spte_info *out);
+
+/**
+ * Enters (smm true) or leaves System Management Mode.  A vCPU in SMM sees
+ * address space 1: memslots whose id has 1 in bits 16 and up (KVM's
+ * as_id, e.g. SMRAM over guest memory), mapped by a second nested root
+ * (KVM's role.smm) that its EPTP/nCR3 then points at, so the two views
+ * never share an SPTE or a TLB entry.  The guest's own page tables are
+ * read through the same view.  Needs the hypervisor MMU (SV_EINVAL
+ * otherwise); for the trace-driven API (sv_vcpu_access), not for vCPUs
+ * that run guest code.
+ */
+SV_API int sv_vcpu_set_smm(sv_vcpu *v, bool smm);
 
 /** The vCPU has left guest mode for good until its next access (HLT or an
  *  exit to userspace): remote flushes no longer kick it. */

@@ -77,7 +77,8 @@ SV_API sv_vcpu *sv_vm_vcpu(sv_vm *vm, unsigned i);
 #define SV_MEMSLOT_REGION_VERSION 2
 typedef struct sv_memslot_region {
 	unsigned version;  /* SV_MEMSLOT_REGION_VERSION (1: no hva field) */
-	uint32_t slot;     /* slot id, < 32768 */
+	uint32_t slot;     /* slot id < 32768; with a host attached, 1 << 16
+			      added puts it in address space 1 (SMM) */
 	uint32_t flags;    /* SV_MEMSLOT_* */
 	uint64_t gpa;      /* 4K-aligned guest-physical base */
 	uint64_t size;     /* 4K-aligned size; 0 deletes the slot */

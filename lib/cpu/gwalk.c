@@ -64,7 +64,7 @@ static uint64_t *guest_fetch(void *ctx, unsigned level, uint64_t table_gpa)
 	/* Guest memory outside every memslot reads as all-ones, as reads
 	 * of absent physical memory do on x86 (such an entry always has
 	 * reserved bits set at the upper levels). */
-	p = sv__gpa_ptr(&v->vm->memslots, table_gpa);
+	p = sv__gpa_ptr(sv__vcpu_memslots(v), table_gpa);
 	return p ? (uint64_t *)p : v->vm->ones_table;
 }
 

@@ -50,12 +50,18 @@ void sv__mmu_gen_bump(sv_mmu *m)
 	m->gen += 2;
 	m->vm->stat[SV_VM_STAT_memslot_updates]++;
 	if ((m->gen & ((1ULL << SPTE_MMIO_GEN_BITS) - 1)) == 0) {
-		uint64_t *root = sp_table(m, m->vm->tdp->root);
-		unsigned i;
+		unsigned as, i;
 
 		m->vm->stat[SV_VM_STAT_mmio_gen_wraps]++;
-		for (i = 0; i < SV_PT_ENTRIES; i++)
-			sv__mmu_zap(m, &root[i], m->top);
+		for (as = 0; as < 2; as++) {
+			uint64_t *root;
+
+			if (!m->root[as])
+				continue;
+			root = sp_table(m, m->root[as]);
+			for (i = 0; i < SV_PT_ENTRIES; i++)
+				sv__mmu_zap(m, &root[i], m->top);
+		}
 		sv__mmu_flush_remote(m);
 	}
 }
@@ -76,7 +82,7 @@ int sv__mmu_slot_created(sv_mmu *m, sv_memslot *s)
 void sv__mmu_slot_removed(sv_mmu *m, const sv_memslot *s)
 {
 	/* kvm_arch_flush_shadow_memslot: every SPTE of the slot, one flush */
-	if (sv__mmu_zap_leafs(m, s->gpa >> 12, (s->gpa + s->size) >> 12))
+	if (sv__mmu_zap_leafs(m, s->as, s->gpa >> 12, (s->gpa + s->size) >> 12))
 		sv__mmu_flush_remote(m);
 	sv__mmu_gen_bump(m);
 }
@@ -124,19 +130,21 @@ static sv_rw_ret split_fn(sv_mmu *m, uint64_t *ptr, unsigned level,
 	return RW_NEXT;
 }
 
-/* Protects [start, end) for logging: PML clears D (and write-protects huge
- * leaves), else every leaf loses W.  True if anything changed. */
-static bool protect_range(sv_mmu *m, uint64_t start, uint64_t end)
+/* Protects [start, end) of address space as for logging: PML clears D
+ * (and write-protects huge leaves), else every leaf loses W.  True if
+ * anything changed. */
+static bool protect_range(sv_mmu *m, unsigned as, uint64_t start,
+			  uint64_t end)
 {
 	prot_ctx c = {false, m->opts.pml, false, 0, 0};
 
 	if (m->opts.pml) {
 		prot_ctx h = {true, false, false, 0, 0};
 
-		sv__mmu_walk_range(m, start, end, 1, protect_fn, &h);
+		sv__mmu_walk_range(m, as, start, end, 1, protect_fn, &h);
 		c.changed = h.changed;
 	}
-	sv__mmu_walk_range(m, start, end, 1, protect_fn, &c);
+	sv__mmu_walk_range(m, as, start, end, 1, protect_fn, &c);
 	return c.changed;
 }
 
@@ -160,8 +168,8 @@ void sv__mmu_log_start(sv_mmu *m, sv_memslot *s)
 		return;
 	}
 	if (m->opts.eager_page_split)
-		sv__mmu_walk_range(m, start, end, 2, split_fn, NULL);
-	protect_range(m, start, end);
+		sv__mmu_walk_range(m, s->as, start, end, 2, split_fn, NULL);
+	protect_range(m, s->as, start, end);
 	sv__mmu_flush_remote(m);
 }
 
@@ -212,8 +220,8 @@ static sv_rw_ret collapse_fn(sv_mmu *m, uint64_t *ptr, unsigned level,
 	/* Any present leaf below: the caller rounds its frame down to the
 	 * huge page, which the policy found to be one host mapping. */
 	huge = 0;
-	sv__mmu_walk_range(m, gfn, gfn + level_pages(level), 1, first_leaf_fn,
-			   &huge);
+	sv__mmu_walk_range(m, c->s->as, gfn, gfn + level_pages(level), 1,
+			   first_leaf_fn, &huge);
 	if (!huge)
 		return RW_NEXT;
 	huge = (huge & ~SPTE_ADDR) |
@@ -258,13 +266,14 @@ void sv__mmu_log_stop(sv_mmu *m, sv_memslot *s)
 	if (m->opts.kernel_version < SV_KERNEL(6, 2) && !m->opts.recover_in_place) {
 		collapse_ctx c = {s, false};
 
-		sv__mmu_walk_range(m, start, end, 1, leaf_collapse_fn, &c);
+		sv__mmu_walk_range(m, s->as, start, end, 1, leaf_collapse_fn,
+				   &c);
 		if (c.any)
 			sv__mmu_flush_remote(m);
 	} else {
 		collapse_ctx c = {s, false};
 
-		sv__mmu_walk_range(m, start, end, 2, collapse_fn, &c);
+		sv__mmu_walk_range(m, s->as, start, end, 2, collapse_fn, &c);
 		if (c.any)
 			sv__mmu_flush_remote(m);
 	}
@@ -278,7 +287,7 @@ void sv__pml_drain(sv_vcpu *v)
 	unsigned i;
 
 	for (i = 0; i < v->pml_n; i++) {
-		sv_memslot *s = sv__memslot_find(&v->vm->memslots, v->pml[i]);
+		sv_memslot *s = sv__memslot_find(sv__vcpu_memslots(v), v->pml[i]);
 
 		if (s)
 			sv__mmu_mark_dirty(m, s, v->pml[i] >> 12);
@@ -316,13 +325,15 @@ static bool protect_masked(sv_mmu *m, const sv_memslot *s, uint64_t first,
 
 	if (m->opts.manual_protect && m->opts.initially_set) {
 		if (m->opts.eager_page_split)
-			sv__mmu_walk_range(m, lo, hi + 1, 2, split_fn, NULL);
-		sv__mmu_walk_range(m, lo, lo + 1, 2, protect_fn, &h);
+			sv__mmu_walk_range(m, s->as, lo, hi + 1, 2, split_fn,
+					   NULL);
+		sv__mmu_walk_range(m, s->as, lo, lo + 1, 2, protect_fn, &h);
 		if ((lo >> 9) != (hi >> 9))
-			sv__mmu_walk_range(m, hi, hi + 1, 2, protect_fn, &h);
+			sv__mmu_walk_range(m, s->as, hi, hi + 1, 2, protect_fn,
+					   &h);
 	}
 	/* the 4K leaves of the pages in mask (huge ones were handled above) */
-	sv__mmu_walk_range(m, lo, hi + 1, 1, protect_fn, &c);
+	sv__mmu_walk_range(m, s->as, lo, hi + 1, 1, protect_fn, &c);
 	return h.changed || c.changed;
 }
 
@@ -335,7 +346,7 @@ static int dirty_slot(sv_vm *vm, uint32_t id, sv_memslot **out)
 		return sv__err(NULL, SV_EINVAL, "dirty log: NULL vm");
 	if (!vm->mmu)
 		return sv__err(vm, SV_ENOTSUP, "dirty log: no MMU attached");
-	s = sv__memslot_by_id(&vm->memslots, id);
+	s = sv__memslot_by_id(sv__memslots_as(vm, id >> 16 ? 1 : 0), id);
 	if (!s || !s->dirty)
 		return sv__err(vm, SV_ENOENT,
 			       "dirty log: memslot %u %s (KVM: ENOENT)", id,

@@ -134,6 +134,36 @@ void sv_vcpu_leave_guest(sv_vcpu *v)
 	sv__fast_clear(v); /* its next access enters again */
 }
 
+int sv_vcpu_set_smm(sv_vcpu *v, bool smm)
+{
+	sv_mmu *m;
+	uint64_t root;
+
+	if (!v)
+		return sv__err(NULL, SV_EINVAL, "sv_vcpu_set_smm: NULL vCPU");
+	m = v->vm->mmu;
+	if (!m)
+		return sv__err(v->vm, SV_EINVAL,
+			       "sv_vcpu_set_smm: SMM needs the hypervisor MMU "
+			       "(sv_mmu_attach)");
+	if (smm && !m->root[1]) {
+		/* kvm_mmu_load for the first vCPU with role.smm = 1 */
+		m->root[1] = sp_alloc(m, 0, m->top);
+		if (!m->root[1])
+			return sv__err(v->vm, SV_ENOMEM,
+				       "sv_vcpu_set_smm: no table page for "
+				       "the SMM root");
+	}
+	root = m->root[smm];
+	v->smm = smm;
+	/* The root switch is a new EPTP/nCR3: entries tagged with the other
+	 * root stay in the TLB but cannot match. */
+	v->regs.eptp = (v->regs.eptp & ~SV_EPTP_ADDR_MASK) | root;
+	v->ep4ta = root;
+	sv__fast_clear(v);
+	return SV_OK;
+}
+
 /* ---- walking and changing the tree ---------------------------------------- */
 
 static void walk_table(sv_mmu *m, uint64_t table, unsigned level,
@@ -166,14 +196,14 @@ static void walk_table(sv_mmu *m, uint64_t table, unsigned level,
 	}
 }
 
-void sv__mmu_walk_range(sv_mmu *m, uint64_t start, uint64_t end,
+void sv__mmu_walk_range(sv_mmu *m, unsigned as, uint64_t start, uint64_t end,
 			unsigned min_level, sv_rw_fn fn, void *ctx)
 {
 	bool stop = false;
 
-	if (start < end)
-		walk_table(m, m->vm->tdp->root, m->top, 0, start, end,
-			   min_level, fn, ctx, &stop);
+	if (start < end && m->root[as])
+		walk_table(m, m->root[as], m->top, 0, start, end, min_level,
+			   fn, ctx, &stop);
 }
 
 static const sv_vm_stat zap_stat[4] = {
@@ -236,11 +266,11 @@ static sv_rw_ret zap_leaf_fn(sv_mmu *m, uint64_t *ptr, unsigned level,
 	return RW_SKIP;
 }
 
-bool sv__mmu_zap_leafs(sv_mmu *m, uint64_t start, uint64_t end)
+bool sv__mmu_zap_leafs(sv_mmu *m, unsigned as, uint64_t start, uint64_t end)
 {
 	bool any = false;
 
-	sv__mmu_walk_range(m, start, end, 1, zap_leaf_fn, &any);
+	sv__mmu_walk_range(m, as, start, end, 1, zap_leaf_fn, &any);
 	return any;
 }
 
@@ -344,6 +374,7 @@ static bool spte_allows(const sv_mmu *m, uint64_t e, sv_access acc)
 /* One fault, as KVM's struct kvm_page_fault. */
 typedef struct pf {
 	sv_vcpu *v;
+	unsigned as;       /* the vCPU's address space */
 	uint64_t gfn;
 	sv_access acc;
 	bool write, exec, present, rsvd;
@@ -377,10 +408,12 @@ static uint64_t make_spte(sv_mmu *m, const pf *f, unsigned level)
 
 /* ---- the fast path ------------------------------------------------------ */
 
-/* The lowest shadow-present SPTE on gfn's path, or the first absent one. */
-static uint64_t *leaf_ptr(sv_mmu *m, uint64_t gfn, unsigned *level)
+/* The lowest shadow-present SPTE on gfn's path under root, or the first
+ * absent one. */
+static uint64_t *leaf_ptr(sv_mmu *m, uint64_t root, uint64_t gfn,
+			  unsigned *level)
 {
-	uint64_t table = m->vm->tdp->root;
+	uint64_t table = root;
 	unsigned l;
 
 	for (l = m->top;; l--) {
@@ -404,7 +437,7 @@ static sv_pf_ret fast_page_fault(sv_mmu *m, pf *f)
 		return PF_INVALID;
 	if (!f->present ? m->ad : !f->write)
 		return PF_INVALID;
-	p = leaf_ptr(m, f->gfn, &level);
+	p = leaf_ptr(m, m->root[f->as], f->gfn, &level);
 	e = *p;
 	if (!spte_present(e))
 		return PF_INVALID;
@@ -414,7 +447,8 @@ static sv_pf_ret fast_page_fault(sv_mmu *m, pf *f)
 	if (spte_access_tracked(m, e))
 		n |= ((e >> m->b.saved_shift) & (m->b.r | m->b.x));
 	if (f->write && (e & m->b.mmu_w)) {
-		sv_memslot *s = sv__memslot_find(&f->v->vm->memslots, f->gfn << 12);
+		sv_memslot *s = sv__memslot_find(sv__vcpu_memslots(f->v),
+						 f->gfn << 12);
 
 		/* A huge SPTE in a dirty-logged slot needs the slow path,
 		 * which maps 4K. */
@@ -464,6 +498,14 @@ unsigned sv__mmu_max_mapping_level(sv_mmu *m, const sv_memslot *s,
 		return 1;
 	info.gfn = gfn;
 	info.hva = s->hva + ((gfn << 12) - s->gpa);
+	info.smm = s->as == 1;
+	if (info.smm) {
+		const sv_memslot *s0 = sv__memslot_find(&m->vm->memslots,
+							gfn << 12);
+
+		info.as0_has_gfn = s0 != NULL;
+		info.as0_hva = s0 ? s0->hva + ((gfn << 12) - s0->gpa) : 0;
+	}
 	info.slot = s->id;
 	info.slot_readonly = s->flags & SV_MEMSLOT_READONLY;
 	info.max_level = lp;
@@ -494,7 +536,7 @@ static sv_pf_ret faultin(sv_mmu *m, pf *f)
 	bool ro;
 	int rc;
 
-	f->slot = sv__memslot_find(&m->vm->memslots, f->gfn << 12);
+	f->slot = sv__memslot_find(sv__vcpu_memslots(f->v), f->gfn << 12);
 	f->seq = m->inv_seq;
 	if (!f->slot)
 		return PF_CONTINUE; /* an MMIO SPTE */
@@ -535,7 +577,7 @@ static void size_fault(sv_mmu *m, pf *f)
 
 static sv_pf_ret tdp_map(sv_mmu *m, pf *f)
 {
-	uint64_t table = m->vm->tdp->root, *p, e, n;
+	uint64_t table = m->root[f->as], *p, e, n;
 	unsigned level;
 
 	for (level = m->top;; level--) {
@@ -603,7 +645,7 @@ static sv_pf_ret page_fault(sv_mmu *m, pf *f)
 
 	if (f->rsvd) {
 		unsigned level;
-		uint64_t e = *leaf_ptr(m, f->gfn, &level);
+		uint64_t e = *leaf_ptr(m, m->root[f->as], f->gfn, &level);
 
 		if (!spte_is_mmio(m, e))
 			return PF_INVALID;
@@ -637,6 +679,7 @@ bool sv__mmu_exit(sv_vcpu *v, sv_fault *f)
 	sv_pf_ret r;
 
 	p.v = v;
+	p.as = v->smm;
 	p.gfn = f->gpa >> 12;
 	if (f->kind == SV_FAULT_EPT_VIOLATION) {
 		uint64_t q = f->exit_qualification;
@@ -810,6 +853,7 @@ int sv_mmu_attach(sv_vm *vm, sv_host *host, const sv_mmu_options *opts)
 	m->sp = g_array_new(FALSE, TRUE, sizeof(sv_sp));
 	g_array_set_size(m->sp, (guint)vm->tdp_frames.used);
 	sp_of(m, vm->tdp->root)->level = (uint8_t)m->top;
+	m->root[0] = vm->tdp->root;
 	m->nops = sv__mmu_notifier_ops;
 	rc = sv_host_notifier_register(host, &m->nops, vm);
 	if (rc) {
@@ -866,7 +910,7 @@ int sv_mmu_spte(sv_vm *vm, uint64_t gpa, sv_spte_info *out)
 	if (!m)
 		return sv__err(vm, SV_ENOTSUP, "sv_mmu_spte: no MMU attached");
 	memset(out, 0, sizeof(*out));
-	p = leaf_ptr(m, gpa >> 12, &level);
+	p = leaf_ptr(m, m->root[0], gpa >> 12, &level);
 	e = *p;
 	out->raw = e;
 	out->level = level;

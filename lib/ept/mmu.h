@@ -53,6 +53,9 @@ typedef struct sv_mmu {
 	sv_mmu_options opts;           /* SV_BY_VERSION resolved */
 	const sv_mmu_policy *policy;
 	sv_spte_bits b;
+	/* KVM's roots by role: [0] the VM's tree, [1] SMM's (made when a
+	 * vCPU first enters SMM; 0 until then). */
+	uint64_t root[2];
 	unsigned top;                  /* levels of the TDP tree */
 	unsigned max_level;            /* largest TDP page: 2 or 3 */
 	bool ad;                       /* the hardware keeps A/D flags */
@@ -115,17 +118,19 @@ void sv__mmu_flush_base(sv_mmu *m, uint64_t gfn);
 typedef enum { RW_NEXT, RW_SKIP, RW_STOP } sv_rw_ret;
 typedef sv_rw_ret (*sv_rw_fn)(sv_mmu *m, uint64_t *ptr, unsigned level,
 			      uint64_t gfn, void *ctx);
-/* Pre-order over every shadow-present SPTE of [start, end) (gfns) at
- * levels >= min_level; RW_SKIP does not descend below an entry. */
-void sv__mmu_walk_range(sv_mmu *m, uint64_t start, uint64_t end,
+/* Pre-order over every shadow-present SPTE of [start, end) (gfns) under
+ * address space as's root at levels >= min_level; RW_SKIP does not descend
+ * below an entry. */
+void sv__mmu_walk_range(sv_mmu *m, unsigned as, uint64_t start, uint64_t end,
 			unsigned min_level, sv_rw_fn fn, void *ctx);
 /* Zaps the SPTE at *ptr (a leaf, or a table with everything below it). */
 void sv__mmu_zap(sv_mmu *m, uint64_t *ptr, unsigned level);
 /* Replaces the table at *ptr (freed with what is below) by a huge leaf. */
 void sv__mmu_install_huge(sv_mmu *m, uint64_t *ptr, unsigned level,
 			  uint64_t huge);
-/* Zaps every leaf intersecting [start, end); true if any was. */
-bool sv__mmu_zap_leafs(sv_mmu *m, uint64_t start, uint64_t end);
+/* Zaps every leaf of address space as intersecting [start, end); true if
+ * any was. */
+bool sv__mmu_zap_leafs(sv_mmu *m, unsigned as, uint64_t start, uint64_t end);
 /* Splits the huge leaf at *ptr down to 4K (recursively); false if out of
  * table pages. */
 bool sv__mmu_split_to_4k(sv_mmu *m, uint64_t *ptr, unsigned level,

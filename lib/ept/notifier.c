@@ -18,14 +18,19 @@
  */
 #include "mmu.h"
 
-/* The next memslot from index *i on that [start, end) (HVAs) overlaps,
- * with the gfn range it covers; NULL when there is none. */
+/* The next memslot from index *i on (address space 0's, then SMM's) that
+ * [start, end) (HVAs) overlaps, with the gfn range it covers; NULL when
+ * there is none. */
 static const sv_memslot *next_slot(const sv_vm *vm, guint *i, uint64_t start,
 				   uint64_t end, uint64_t *gs, uint64_t *ge)
 {
-	for (; *i < vm->memslots.slots->len; (*i)++) {
+	const GArray *a0 = vm->memslots.slots, *a1 = vm->memslots_smm.slots;
+
+	for (; *i < a0->len + a1->len; (*i)++) {
 		const sv_memslot *s =
-			&g_array_index(vm->memslots.slots, sv_memslot, *i);
+			*i < a0->len
+				? &g_array_index(a0, sv_memslot, *i)
+				: &g_array_index(a1, sv_memslot, *i - a0->len);
 		uint64_t lo = start > s->hva ? start : s->hva;
 		uint64_t hi = end < s->hva + s->size ? end : s->hva + s->size;
 
@@ -59,11 +64,12 @@ static void inv_start(const sv_host_range *r, void *payload)
 	sv_vm *vm = payload;
 	sv_mmu *m = vm->mmu;
 	bool found = false, flush = false;
+	const sv_memslot *s;
 	uint64_t gs, ge;
 	guint i = 0;
 
 	vm->stat[SV_VM_STAT_invalidations]++;
-	while (next_slot(vm, &i, r->start, r->end, &gs, &ge)) {
+	while ((s = next_slot(vm, &i, r->start, r->end, &gs, &ge))) {
 		sv_mmu_inv_action act = SV_INV_ZAP;
 
 		if (!found) {
@@ -81,8 +87,9 @@ static void inv_start(const sv_host_range *r, void *payload)
 			act = m->policy->on_invalidate(r->event, gs, ge,
 						       m->policy->payload);
 		if (act == SV_INV_WRPROT)
-			sv__mmu_walk_range(m, gs, ge, 1, wrprot_fn, &flush);
-		else if (sv__mmu_zap_leafs(m, gs, ge))
+			sv__mmu_walk_range(m, s->as, gs, ge, 1, wrprot_fn,
+					   &flush);
+		else if (sv__mmu_zap_leafs(m, s->as, gs, ge))
 			flush = true;
 	}
 	if (flush)
@@ -144,11 +151,12 @@ static bool age(sv_host_age_kind kind, uint64_t start, uint64_t end,
 	sv_vm *vm = payload;
 	sv_mmu *m = vm->mmu;
 	age_ctx a = {kind, false};
+	const sv_memslot *s;
 	uint64_t gs, ge;
 	guint i = 0;
 
-	while (next_slot(vm, &i, start, end, &gs, &ge))
-		sv__mmu_walk_range(m, gs, ge, 1, age_fn, &a);
+	while ((s = next_slot(vm, &i, start, end, &gs, &ge)))
+		sv__mmu_walk_range(m, s->as, gs, ge, 1, age_fn, &a);
 	if (a.young)
 		vm->stat[SV_VM_STAT_age_young]++;
 	if (a.young && kind == SV_AGE_CLEAR_FLUSH_YOUNG)
@@ -160,7 +168,9 @@ static void release(void *payload)
 {
 	sv_vm *vm = payload;
 
-	if (sv__mmu_zap_leafs(vm->mmu, 0, ~0ULL >> 12))
+	bool any = sv__mmu_zap_leafs(vm->mmu, 0, 0, ~0ULL >> 12);
+
+	if (sv__mmu_zap_leafs(vm->mmu, 1, 0, ~0ULL >> 12) || any)
 		sv__mmu_flush_remote(vm->mmu);
 }
 

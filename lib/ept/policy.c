@@ -50,12 +50,18 @@ static unsigned legacy_level(const sv_mmu_fault_info *info, void *payload)
 	sv_host_leaf l;
 	sv_host_page pg;
 	unsigned level = 1;
+	uint64_t vma_hva = info->hva;
+	bool lookup = !((bugs & SV_BUG_B4_READONLY_4K) && info->slot_readonly);
 
 	SV_UNUSED(payload);
 	/* host_mapping_level: vma_kernel_pagesize(find_vma(hva)).  With B4
-	 * the lookup assumed a write and failed on read-only slots. */
-	if (!((bugs & SV_BUG_B4_READONLY_4K) && info->slot_readonly) &&
-	    !sv_host_vma_info(&vma, info->host, info->hva))
+	 * the lookup assumed a write and failed on read-only slots; with B3
+	 * it translated the gfn in address space 0 whatever the vCPU's. */
+	if ((bugs & SV_BUG_B3_SMM_AS0) && info->smm) {
+		lookup = lookup && info->as0_has_gfn;
+		vma_hva = info->as0_hva;
+	}
+	if (lookup && !sv_host_vma_info(&vma, info->host, vma_hva))
 		level = vma.page_size == SV_PAGE_1G   ? 3
 			: vma.page_size == SV_PAGE_2M ? 2
 						      : 1;
