@@ -282,7 +282,7 @@ static int load_vm(sv_scenario *s, sc_ctx *c)
 		"guest_1g", "maxphyaddr", "policy", "kernel_version",
 		"eager_page_split", "pml", "nx_huge_pages", "manual_protect",
 		"initially_set", "split_on_fault", "recover_in_place", "bugs",
-		"audit", "seed", NULL};
+		"audit", "tdp_mmu", "seed", NULL};
 	static const char *const tdp[] = {"ept", "npt"};
 	static const char *const tri[] = {"auto", "false", "true"};
 	g_autofree char *kv = NULL, *bugs = NULL;
@@ -306,6 +306,7 @@ static int load_vm(sv_scenario *s, sc_ctx *c)
 	if (!rc) rc = get_bool(c, "manual_protect", &s->mmu.manual_protect);
 	if (!rc) rc = get_bool(c, "initially_set", &s->mmu.initially_set);
 	if (!rc) rc = get_bool(c, "audit", &s->mmu.audit);
+	if (!rc) rc = get_bool(c, "tdp_mmu", &s->mmu.tdp_mmu);
 	if (!rc) rc = get_enum(c, "split_on_fault", tri, 3, &sof);
 	if (!rc) rc = get_enum(c, "recover_in_place", tri, 3, &rip);
 	if (rc)

@@ -187,6 +187,40 @@ START_TEST(anon_4k_touch_all)
 }
 END_TEST
 
+/* Scenario 3, the legacy MMU (tdp_mmu off) with the host pages populated
+ * first (the host process wrote them): each fault prefetches its group. */
+START_TEST(legacy_mmu_prefetch)
+{
+	scen s = scen_default();
+	fix f;
+	uint64_t a;
+
+	s.nohuge = true;
+	s.mo.tdp_mmu = false;
+	fix_up(&f, &s);
+	for (a = 0; a < SZ_1G; a += SZ_4K) {
+		sv_host_leaf l;
+
+		if (sv_host_fault(&l, f.h, f.hva + a, true))
+			ck_abort_msg("host fault at +0x%llx", (unsigned long long)a);
+	}
+	touch(&f, GPA, SZ_1G, SZ_4K, SV_ACCESS_WRITE);
+	/* the first page of each aligned group of 8 faults and the other 7
+	 * are prefetched: 262,144 / 8 = 32,768 faults */
+	ck_assert_uint_eq(CS(&f, pf_taken), PAGES_1G / 8);
+	ck_assert_uint_eq(VS(&f, spte_prefetch), PAGES_1G / 8 * 7);
+	ck_assert_uint_eq(VS(&f, pages_4k), PAGES_1G);
+	fix_down(&f);
+
+	/* an empty host: GUP-fast finds no neighbour, nothing prefetched */
+	fix_up(&f, &s);
+	touch(&f, GPA, SZ_1G, SZ_4K, SV_ACCESS_WRITE);
+	ck_assert_uint_eq(CS(&f, pf_taken), PAGES_1G);
+	ck_assert_uint_eq(VS(&f, spte_prefetch), 0);
+	fix_down(&f);
+}
+END_TEST
+
 START_TEST(hugetlb_1g)
 {
 	scen s = scen_default();
@@ -1248,6 +1282,7 @@ static Suite *mmu_suite(void)
 
 	tcase_add_test(t, thp_one_touch_per_2m);
 	tcase_add_test(t, anon_4k_touch_all);
+	tcase_add_test(t, legacy_mmu_prefetch);
 	tcase_add_test(t, hugetlb_1g);
 	tcase_add_test(t, hugetlb_1g_without_1g_ept);
 	tcase_add_test(t, bug_b1_illegal_1g);

@@ -62,7 +62,7 @@ enum {
 /** For a setting that changed between kernels: decide by kernel_version. */
 #define SV_BY_VERSION (-1)
 
-#define SV_MMU_OPTIONS_VERSION 1
+#define SV_MMU_OPTIONS_VERSION 2 /* 1: without tdp_mmu (taken as true) */
 
 typedef struct sv_mmu_options {
 	unsigned version;        /* SV_MMU_OPTIONS_VERSION */
@@ -85,11 +85,16 @@ typedef struct sv_mmu_options {
 	int recover_in_place;
 	unsigned bugs;           /* SV_BUG_* */
 	bool audit;              /* run the invariant checks (slower) */
+	/* kvm.tdp_mmu: false is the older (rmap) MMU for the direct map,
+	 * modelled where it differs in counts: after a 4K fault it
+	 * prefetches the fault's aligned group of 8 SPTEs whose host pages
+	 * are present and writable (direct_pte_prefetch). */
+	bool tdp_mmu;
 } sv_mmu_options;
 
 #define SV_MMU_OPTIONS_INIT                                                   \
 	{SV_MMU_OPTIONS_VERSION, SV_KERNEL(6, 12), "kvm", true, false, false, \
-	 false, false, SV_BY_VERSION, SV_BY_VERSION, 0, false}
+	 false, false, SV_BY_VERSION, SV_BY_VERSION, 0, false, true}
 
 /**
  * Hands the VM's nested tables to the hypervisor MMU, with `host` as the

@@ -112,6 +112,7 @@ typedef enum sv_vcpu_stat { SV_VCPU_STAT_LIST(SV__STAT_ENUM) SV_VCPU_STAT__COUNT
 	X(split_1g, "1G SPTEs split into 512 2M SPTEs")                     \
 	X(recover_2m, "2M SPTEs rebuilt in place from 4K tables")           \
 	X(recover_1g, "1G SPTEs rebuilt in place from 2M tables")           \
+	X(spte_prefetch, "4K SPTEs prefetched beside a fault (tdp_mmu off)") \
 	X(wrprot, "leaf SPTEs write-protected (or D cleared) for logging")  \
 	X(dirty_marked, "pages marked dirty in a dirty bitmap")             \
 	X(invalidations, "MMU-notifier invalidations received")             \

@@ -575,6 +575,45 @@ static void size_fault(sv_mmu *m, pf *f)
 
 /* ---- map ------------------------------------------------------------------ */
 
+/*
+ * direct_pte_prefetch, the rmap MMU's (kvm.tdp_mmu=0): after a 4K fault the
+ * other absent SPTEs of its aligned group of 8 in the same table are
+ * filled in where the host page is present and writable already (GUP-fast
+ * faults nothing in).  Not without A/D flags (a prefetched SPTE is told
+ * apart by its clear A flag), not while an invalidation is in progress,
+ * not in a dirty-logged slot.
+ */
+static void direct_prefetch(sv_mmu *m, const pf *f, uint64_t table)
+{
+	const sv_memslot *s = f->slot;
+	uint64_t gfn, first = f->gfn & ~7ULL;
+
+	if (!m->ad || m->inv_in_progress || s->dirty)
+		return;
+	for (gfn = first; gfn < first + 8; gfn++) {
+		uint64_t *p = sp_entry(m, table, gfn, 1), n;
+		sv_host_leaf l;
+		pf g = *f;
+
+		if (gfn == f->gfn || spte_present(*p) ||
+		    (gfn << 12) - s->gpa >= s->size)
+			continue;
+		g.gfn = gfn;
+		g.hva = s->hva + ((gfn << 12) - s->gpa);
+		if (sv_host_lookup(&l, m->host, g.hva) || !l.present ||
+		    !l.writable)
+			continue;
+		g.pfn = l.pfn;
+		g.host_writable = !(s->flags & SV_MEMSLOT_READONLY);
+		n = make_spte(m, &g, 1) & ~m->b.a;
+		*p = n;
+		account_leaf(m, 1, 1);
+		m->vm->stat[SV_VM_STAT_spte_prefetch]++;
+		if (SV_UNLIKELY(m->opts.audit))
+			sv__audit_spte(m, s, gfn, 1, n);
+	}
+}
+
 static sv_pf_ret tdp_map(sv_mmu *m, pf *f)
 {
 	uint64_t table = m->root[f->as], *p, e, n;
@@ -634,6 +673,8 @@ static sv_pf_ret tdp_map(sv_mmu *m, pf *f)
 	if (SV_UNLIKELY(m->opts.audit))
 		sv__audit_spte(m, f->slot, f->gfn & ~(level_pages(level) - 1),
 			       level, n);
+	if (!m->opts.tdp_mmu && level == 1)
+		direct_prefetch(m, f, table);
 	return PF_FIXED;
 }
 
@@ -780,7 +821,7 @@ static void bits_setup(sv_mmu *m)
 
 static int check_mmu_options(sv_vm *vm, const sv_mmu_options *o)
 {
-	if (o->version != SV_MMU_OPTIONS_VERSION)
+	if (o->version != 1 && o->version != SV_MMU_OPTIONS_VERSION)
 		return sv__err(vm, SV_EINVAL,
 			       "mmu options: version %u, expected %u "
 			       "(initialise with SV_MMU_OPTIONS_INIT)",
@@ -840,7 +881,14 @@ int sv_mmu_attach(sv_vm *vm, sv_host *host, const sv_mmu_options *opts)
 	m = g_new0(sv_mmu, 1);
 	m->vm = vm;
 	m->host = host;
-	m->opts = *opts;
+	if (opts->version == 1) {
+		/* a version-1 caller's struct ends before tdp_mmu */
+		memcpy(&m->opts, opts, offsetof(sv_mmu_options, tdp_mmu));
+		m->opts.tdp_mmu = true;
+	} else {
+		m->opts = *opts;
+	}
+	m->opts.version = SV_MMU_OPTIONS_VERSION;
 	m->policy = sv_mmu_policy_find(opts->policy);
 	m->opts.policy = m->policy->name;
 	if (m->opts.split_on_fault == SV_BY_VERSION)
