@@ -558,6 +558,8 @@ int sv_vcpu_access(sv_vcpu *v, uint64_t gva, uint32_t size, sv_access acc,
 			size - 1 >= 4096))
 		return sv__err(v ? v->vm : NULL, SV_EINVAL, "sv_vcpu_access: %s",
 			       access_args_error(v, size, acc, out));
+	/* the test above, not access_args_error(), on this path: its one
+	 * combined condition keeps an L1 hit measurably shorter */
 	fp = &v->fast[acc == SV_ACCESS_FETCH];
 	if (SV_LIKELY(fp->page == gva >> 12 && (fp->allow >> acc) & 1 &&
 		      (gva & 0xfff) + size <= 0x1000)) {

@@ -346,7 +346,7 @@ static int dirty_slot(sv_vm *vm, uint32_t id, sv_memslot **out)
 		return sv__err(NULL, SV_EINVAL, "dirty log: NULL vm");
 	if (!vm->mmu)
 		return sv__err(vm, SV_ENOTSUP, "dirty log: no MMU attached");
-	s = sv__memslot_by_id(sv__memslots_as(vm, id >> 16 ? 1 : 0), id);
+	s = sv__memslot_by_id(sv__memslots_as(vm, id >> 16), id);
 	if (!s || !s->dirty)
 		return sv__err(vm, SV_ENOENT,
 			       "dirty log: memslot %u %s (KVM: ENOENT)", id,

@@ -168,9 +168,12 @@ static void release(void *payload)
 {
 	sv_vm *vm = payload;
 
-	bool any = sv__mmu_zap_leafs(vm->mmu, 0, 0, ~0ULL >> 12);
+	bool any = false;
+	unsigned as;
 
-	if (sv__mmu_zap_leafs(vm->mmu, 1, 0, ~0ULL >> 12) || any)
+	for (as = 0; as < 2; as++)
+		any |= sv__mmu_zap_leafs(vm->mmu, as, 0, ~0ULL >> 12);
+	if (any)
 		sv__mmu_flush_remote(vm->mmu);
 }
 
