@@ -179,10 +179,55 @@ static double run_bare(const wl *w, bool hooks)
 	return t;
 }
 
-int main(void)
+static void usage(void)
 {
+	fprintf(stderr, "usage: %s [WORKLOAD [CONFIG]]\n"
+			"  WORKLOAD: touch, stream, random or chase (default: all)\n"
+			"  CONFIG:   one of a, b, c, d, to run only that one (for a "
+			"profiler)\n", bench_name);
+	exit(2);
+}
+
+/* Runs one configuration of one workload alone, for profiling. */
+static int run_one(const wl *w, char config)
+{
+	uint64_t n;
+	double t;
+
+	switch (config) {
+	case 'a':
+	case 'b':
+		run_sim(w, SV_EXEC_FAST_FORWARD, &n); /* the count to report */
+		t = run_bare(w, config == 'b');
+		break;
+	case 'c':
+	case 'd':
+		t = run_sim(w, config == 'c' ? SV_EXEC_DETAILED : SV_EXEC_FAST_FORWARD,
+			    &n);
+		break;
+	default:
+		usage();
+	}
+	printf("%s (%c): %llu instructions, %.1f M insn/s\n", w->name, config,
+	       (unsigned long long)n, n / t / 1e6);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *only = argc > 1 ? argv[1] : NULL;
 	size_t i;
-	bool met = true;
+	bool met = true, any = false;
+
+	if (argc > 3 || (argc == 3 && strlen(argv[2]) != 1))
+		usage();
+	for (i = 0; only && i < sizeof(wls) / sizeof(wls[0]); i++)
+		if (!strcmp(wls[i].name, only))
+			break;
+	if (only && i == sizeof(wls) / sizeof(wls[0]))
+		usage();
+	if (argc == 3)
+		return run_one(&wls[i], argv[2][0]);
 
 	printf("guest instructions per second (millions); ratios in one run\n");
 	printf("%-8s %12s %9s %9s %9s %9s  %8s %8s\n", "workload", "insns",
@@ -191,6 +236,10 @@ int main(void)
 	for (i = 0; i < sizeof(wls) / sizeof(wls[0]); i++) {
 		const wl *w = &wls[i];
 		uint64_t n, n_ff;
+
+		if (only && strcmp(w->name, only))
+			continue;
+		any = true;
 		double tc = run_sim(w, SV_EXEC_DETAILED, &n);
 		double td = run_sim(w, SV_EXEC_FAST_FORWARD, &n_ff);
 		double ta = run_bare(w, false), tb = run_bare(w, true);
@@ -209,6 +258,6 @@ int main(void)
 		met &= cb >= 0.75 && da >= 0.5;
 	}
 	printf("targets (c)/(b) >= 0.75 and (d)/(a) >= 0.5: %s\n",
-	       met ? "met" : "NOT met");
+	       met && any ? "met" : "NOT met");
 	return 0;
 }

@@ -24,6 +24,8 @@
 #define SV_UNUSED(x) (void)(x)
 #define SV_LIKELY(x) __builtin_expect(!!(x), 1)
 #define SV_UNLIKELY(x) __builtin_expect(!!(x), 0)
+/* Keeps a slow path out of its caller, whose prologue then stays short. */
+#define SV_NOINLINE __attribute__((noinline))
 
 /* ---- errors (lib/errors.c) ------------------------------------------- */
 
@@ -183,17 +185,31 @@ enum {
 	SV_PERM_NU = 1 << 6, /* nested (NPT): user at every level */
 };
 
-/* The last L1 hit: a repeat hit on the most recently used entry changes no
- * replacement state, so it is counted without a lookup.  Cleared by any
- * change to the L1 arrays or to the vCPU's mode. */
+/*
+ * An L1 hit remembered for the 4K page it was on, so that the next access
+ * to that page is counted without a lookup.  Two kinds, for data and for
+ * fetches:
+ *  - fast[]: the last L1 hit.  A repeat hit on the most recently used
+ *    entry changes no replacement state, so it is counted inline, without
+ *    touching the entry.
+ *  - recent[]: the last few pages hit, out of line: a hit there touches
+ *    the entry as the array's own lookup would (streams that take turns
+ *    over a few pages hit here).
+ * Keyed by the 4K page, never by the entry's size: an entry of another
+ * size that also maps the page would be a conflict, and that can appear
+ * only with a fill, which clears them.  Both are cleared by any change to
+ * the L1 arrays (fill, drop, invalidation) or to the vCPU's mode.
+ */
 typedef struct sv_fast {
 	uint64_t page;       /* gva >> 12, or ~0 when empty */
 	uint64_t gpa_base;   /* gpa of that 4K page */
 	uint64_t hpa_base;   /* hpa of that 4K page */
 	uint64_t page_size;
+	sv_tlbe *entry;      /* the L1 entry that maps it */
 	uint8_t allow;       /* 1 << sv_access for the kinds that may hit */
 	uint8_t stat;        /* sv_vcpu_stat of the hit */
 } sv_fast;
+#define SV_FAST_RECENT 4
 
 struct sv_vcpu {
 	sv_vm *vm;
@@ -211,6 +227,8 @@ struct sv_vcpu {
 	void *observer_payload;
 	sv_tlb tlb;
 	sv_fast fast[2];       /* [0] data, [1] fetch */
+	sv_fast recent[2][SV_FAST_RECENT]; /* the same two kinds */
+	uint8_t recent_next[2]; /* the slot the next one takes */
 	bool slow_only;        /* observer or auditor: no fast path */
 	/* Hypervisor MMU state (lib/ept/mmu.c). */
 	bool in_guest;         /* a remote flush must kick it */
@@ -244,8 +262,14 @@ int sv__vcpu_new(sv_vcpu **out, sv_vm *vm, unsigned index);
 void sv__vcpu_free(sv_vcpu *v);
 static inline void sv__fast_clear(sv_vcpu *v)
 {
+	unsigned i;
+
 	v->fast[0].page = ~0ULL;
 	v->fast[1].page = ~0ULL;
+	for (i = 0; i < SV_FAST_RECENT; i++) {
+		v->recent[0][i].page = ~0ULL;
+		v->recent[1][i].page = ~0ULL;
+	}
 }
 
 /* The memslots of address space `as` (KVM's as_id; 1 is SMM's). */

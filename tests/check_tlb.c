@@ -3,6 +3,8 @@
  * invalidation instruction against a TLB holding several tags, and
  * page-size conflicts.
  */
+#include <inttypes.h>
+
 #include "helpers.h"
 
 #define BASE 0x40000000ULL /* guest-virtual base of the test pages */
@@ -561,6 +563,53 @@ START_TEST(fast_path_counts)
 }
 END_TEST
 
+static void quiet_observer(const sv_walk_event *ev, void *payload)
+{
+	(void)ev;
+	(void)payload;
+}
+
+/*
+ * Hits through the recent-pages table touch their entry as the array's
+ * lookup does, so LRU stays exact; and with an observer (every access
+ * takes the full lookup) every counter comes out the same.
+ */
+START_TEST(recent_hits_keep_lru)
+{
+	/* A B C D fill the one set; A B C D hit through the full lookup,
+	 * which makes each a recent page; A B hit again, now through the
+	 * recent table; E evicts the least recently used, C; D hits; C
+	 * misses. */
+	static const unsigned seq[] = {0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 4, 3, 2};
+	uint64_t stats[2][SV_VCPU_STAT__COUNT];
+	unsigned run, i;
+
+	for (run = 0; run < 2; run++) {
+		sv_vm_options o = tiny(SV_TLB_LRU);
+		t_env e;
+
+		pages_env(&e, &o, 5, 4096);
+		if (run == 1)
+			sv_vcpu_set_walk_observer(e.v, quiet_observer, NULL);
+		for (i = 0; i < sizeof(seq) / sizeof(seq[0]); i++)
+			t_access(e.v, BASE + seq[i] * 4096ULL, SV_ACCESS_READ);
+		/* misses: A B C D, E, then C again = 6; hits: 4 + 2 + D = 7
+		 * (were recent hits not touching their entry, E would evict
+		 * A, and C would hit) */
+		ck_assert_uint_eq(T_STAT(e.v, tlb_miss), 6);
+		ck_assert_uint_eq(T_STAT(e.v, l1d_hit_4k), 7);
+		for (i = 0; i < SV_VCPU_STAT__COUNT; i++)
+			stats[run][i] = sv_vcpu_stat_get(e.v, (sv_vcpu_stat)i);
+		t_env_free(&e);
+	}
+	for (i = 0; i < SV_VCPU_STAT__COUNT; i++)
+		ck_assert_msg(stats[0][i] == stats[1][i],
+			      "%s: %" PRIu64 " with the fast path, %" PRIu64
+			      " without", sv_vcpu_stat_name((sv_vcpu_stat)i),
+			      stats[0][i], stats[1][i]);
+}
+END_TEST
+
 static Suite *tlb_suite(void)
 {
 	Suite *s = suite_create("tlb");
@@ -573,6 +622,7 @@ static Suite *tlb_suite(void)
 	tcase_add_test(tc, random_is_seeded);
 	tcase_add_test(tc, splintering);
 	tcase_add_test(tc, fast_path_counts);
+	tcase_add_test(tc, recent_hits_keep_lru);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("invalidation");
 	tcase_add_test(tc, matrix_filled);

@@ -247,8 +247,9 @@ static void conflict_fault(sv_vcpu *v, uint64_t gva, sv_fault *f)
 	v->stat[mce ? SV_VCPU_STAT_machine_checks : SV_VCPU_STAT_conflict_aborts]++;
 }
 
-/* Remembers an L1 hit for the fast path. */
-static void fast_set(sv_vcpu *v, const sv_tlbe *e, uint64_t gva, bool fetch,
+/* Remembers an L1 hit for the fast path: as the last hit, and among the
+ * recent ones. */
+static void fast_set(sv_vcpu *v, sv_tlbe *e, uint64_t gva, bool fetch,
 		     sv_vcpu_stat stat)
 {
 	sv_fast *fp = &v->fast[fetch];
@@ -259,12 +260,50 @@ static void fast_set(sv_vcpu *v, const sv_tlbe *e, uint64_t gva, bool fetch,
 	fp->gpa_base = e->gpa + off;
 	fp->hpa_base = e->target + off;
 	fp->page_size = 1ULL << e->shift;
+	fp->entry = e;
 	fp->stat = (uint8_t)stat;
 	fp->allow = 0;
 	for (a = fetch ? SV_ACCESS_FETCH : SV_ACCESS_READ;
 	     a <= (fetch ? SV_ACCESS_FETCH : SV_ACCESS_WRITE); a++)
 		if (entry_allows(v, e, (sv_access)a))
 			fp->allow |= (uint8_t)(1u << a);
+	v->recent[fetch][v->recent_next[fetch]] = *fp;
+	v->recent_next[fetch] = (uint8_t)((v->recent_next[fetch] + 1) % SV_FAST_RECENT);
+}
+
+/*
+ * An access within one 4K page that a recent L1 hit covers: the same
+ * outcome as the L1 lookup (its counters, its cycles, the entry touched),
+ * without the lookup.  The entry becomes the last hit.  False: not there.
+ */
+static bool recent_hit(sv_vcpu *v, uint64_t gva, uint32_t size,
+		       sv_access acc, sv_xlate *out)
+{
+	bool fetch = acc == SV_ACCESS_FETCH;
+	uint32_t cost = v->vm->opts.costs.l1_hit;
+	const sv_fast *r;
+	unsigned i;
+
+	if ((gva & 0xfff) + size > 0x1000)
+		return false;
+	for (i = 0, r = v->recent[fetch]; i < SV_FAST_RECENT; i++, r++)
+		if (r->page == gva >> 12 && (r->allow >> acc) & 1)
+			break;
+	if (i == SV_FAST_RECENT)
+		return false;
+	sv_tlb__touch(&v->tlb, r->entry);
+	v->fast[fetch] = *r;
+	v->stat[SV_VCPU_STAT_accesses]++;
+	v->stat[SV_VCPU_STAT_reads + acc]++;
+	v->stat[r->stat]++;
+	v->stat[SV_VCPU_STAT_cycles] += cost;
+	memset(out, 0, sizeof(*out));
+	out->gpa = r->gpa_base | (gva & 0xfff);
+	out->hpa = r->hpa_base | (gva & 0xfff);
+	out->page_size = r->page_size;
+	out->cycles = cost;
+	out->source = SV_SRC_L1;
+	return true;
 }
 
 /* Fills L1 (by page size and kind) and the STLB with a combined entry. */
@@ -328,8 +367,12 @@ static int try_level(sv_vcpu *v, bool l1, uint64_t gva, sv_access acc,
 	sv_tlbe *e = lookup_group(v, arrays, n, k, gva, &conflict);
 
 	*found = NULL;
-	if (l1)
-		sv__fast_clear(v); /* set again below on a clean hit */
+	if (l1) {
+		/* Whatever this touches is the last hit from now on: set
+		 * again below on a clean hit. */
+		v->fast[0].page = ~0ULL;
+		v->fast[1].page = ~0ULL;
+	}
 	if (!e) {
 		if (!conflict)
 			return LVL_MISS;
@@ -342,7 +385,8 @@ static int try_level(sv_vcpu *v, bool l1, uint64_t gva, sv_access acc,
 			v->stat[SV_VCPU_STAT_tlb_dirty_miss]++;
 			return LVL_WALK;
 		}
-		sv_tlb__drop(e); /* the fast path was cleared above */
+		sv_tlb__drop(e);
+		sv__fast_clear(v); /* it may be among the recent hits */
 		v->stat[SV_VCPU_STAT_tlb_entries_dropped]++;
 		return LVL_MISS;
 	}
@@ -485,9 +529,11 @@ static void access_finish(sv_vcpu *v, uint64_t gva, uint32_t size,
 		out->fault = second.fault;
 }
 
-static int access_slow(sv_vcpu *v, uint64_t gva, uint32_t size,
-		       sv_access acc, sv_xlate *out)
+SV_NOINLINE static int access_slow(sv_vcpu *v, uint64_t gva, uint32_t size,
+				   sv_access acc, sv_xlate *out)
 {
+	if (recent_hit(v, gva, size, acc, out))
+		return SV_OK;
 	access_begin(v, acc, out);
 	translate_mmu(v, gva, acc, out);
 	access_finish(v, gva, size, acc, out);
