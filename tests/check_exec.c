@@ -24,10 +24,14 @@ typedef struct fix {
 	sv_host *h;
 	sv_vm *vm;
 	sv_exec *ex;
-	uint64_t hva;
+	uint64_t hva, size;
+	/* data reads, writes, and the exits they took, inside [GPA, GPA +
+	 * size), when counted */
+	uint64_t reads, writes, exits;
 	/* counters at each sync point, [n][0] EPT violations, [n][1]
-	 * pages_4k, [n][2] pages_2m */
-	uint64_t at[8][3];
+	 * pages_4k, [n][2] pages_2m, and in the region [n][3] reads, [n][4]
+	 * writes and [n][5] exits */
+	uint64_t at[8][6];
 	unsigned syncs;
 	/* an action to run at a sync point */
 	uint32_t act_at;
@@ -42,6 +46,9 @@ static int on_sync(sv_exec *ex, uint32_t n, void *payload)
 	f->at[n][0] = CPUS(f->vm, ept_violations);
 	f->at[n][1] = VMS(f->vm, pages_4k);
 	f->at[n][2] = VMS(f->vm, pages_2m);
+	f->at[n][3] = f->reads;
+	f->at[n][4] = f->writes;
+	f->at[n][5] = f->exits;
 	f->syncs++;
 	if (f->act && n == f->act_at)
 		f->act(f);
@@ -61,6 +68,7 @@ static void fix_up(fix *f, unsigned vcpus, uint64_t size, bool thp,
 	sv_memslot_region r = {SV_MEMSLOT_REGION_VERSION, 1, 0, GPA, size, 0};
 
 	memset(f, 0, sizeof(*f));
+	f->size = size;
 	vo.vcpus = vcpus;
 	T_OK(sv_host_new(&f->h, &ho));
 	T_OK(sv_vm_new(&f->vm, &vo));
@@ -143,6 +151,114 @@ START_TEST(touch_anon_4k_backing)
 	ck_assert_uint_eq(f.at[2][0] - f.at[1][0], 65536 + 2);
 	ck_assert_uint_eq(f.at[2][1] - f.at[1][1], 65536 + 2);
 	ck_assert_uint_eq(f.at[2][2] - f.at[1][2], 0);
+	fix_down(&f);
+}
+END_TEST
+
+/* The workload's own data accesses: inside the region (the library's
+ * pages, stack and parameter block stay out). */
+static void count_region(sv_exec *ex, unsigned vcpu, uint64_t gva,
+			 uint32_t size, sv_access acc, const sv_xlate *x,
+			 void *payload)
+{
+	fix *f = payload;
+
+	if (gva - GPA >= f->size)
+		return;
+	f->reads += acc == SV_ACCESS_READ;
+	f->writes += acc == SV_ACCESS_WRITE;
+	f->exits += x->exits;
+}
+
+/* Runs workload `name` over size bytes of THP with 2M guest pages,
+ * counting its region accesses per phase (the exits of the library's own
+ * pages, such as a first write to the parameter block, stay out). */
+static void run_counted(fix *f, sv_workload *w, const char *name, uint64_t size)
+{
+	fix_up(f, 1, size, true, SZ_2M, NULL);
+	w->name = name;
+	w->gva = GPA;
+	w->size = size;
+	T_OK(sv_exec_load_workload(f->ex, w));
+	sv_exec_set_access_hook(f->ex, count_region, f);
+	run_halted(f);
+}
+
+#define PHASE(f, n, col) ((f).at[(n) + 1][col] - (f).at[n][col])
+
+START_TEST(stream_counts)
+{
+	sv_workload w = SV_WORKLOAD_INIT;
+	const uint64_t n = (6ULL << 20) / 24; /* words per array */
+	fix f;
+
+	/* Three arrays of 2M each: a, b and c are one THP each. */
+	w.passes = 2;
+	run_counted(&f, &w, "stream", 6ULL << 20);
+	ck_assert_uint_eq(f.syncs, 3);
+	/* before sync 1, a[i] = i: n writes; a's first write makes its 2M
+	 * SPTE */
+	ck_assert_uint_eq(f.at[1][4], n);
+	ck_assert_uint_eq(f.at[1][3], 0);
+	ck_assert_uint_eq(f.at[1][2], 1);
+	/* pass 1: copy (n reads, n writes), scale (n, n), add (2n, n),
+	 * triad (2n, n) = 6n reads, 4n writes; c's and b's first writes make
+	 * their 2M SPTEs: 2 violations, nothing else new */
+	ck_assert_uint_eq(PHASE(f, 1, 3), 6 * n);
+	ck_assert_uint_eq(PHASE(f, 1, 4), 4 * n);
+	ck_assert_uint_eq(PHASE(f, 1, 5), 2);
+	ck_assert_uint_eq(PHASE(f, 1, 2), 2);
+	/* pass 2: the same accesses, every SPTE already in place */
+	ck_assert_uint_eq(PHASE(f, 2, 3), 6 * n);
+	ck_assert_uint_eq(PHASE(f, 2, 4), 4 * n);
+	ck_assert_uint_eq(PHASE(f, 2, 5), 0);
+	fix_down(&f);
+}
+END_TEST
+
+START_TEST(random_counts)
+{
+	sv_workload w = SV_WORKLOAD_INIT;
+	const uint64_t words = (4ULL << 20) / 8;
+	fix f;
+
+	w.count = 10000;
+	run_counted(&f, &w, "random", 4ULL << 20);
+	ck_assert_uint_eq(f.syncs, 2);
+	/* before sync 1 the table is set in order: one write per word, and
+	 * the first write to each 2M makes its SPTE: 4M / 2M = 2 */
+	ck_assert_uint_eq(f.at[1][4], words);
+	ck_assert_uint_eq(f.at[1][3], 0);
+	ck_assert_uint_eq(f.at[1][2], 2);
+	/* the updates: each reads and writes one word; the table is
+	 * mapped writable already, so none exits */
+	ck_assert_uint_eq(PHASE(f, 1, 3), 10000);
+	ck_assert_uint_eq(PHASE(f, 1, 4), 10000);
+	ck_assert_uint_eq(PHASE(f, 1, 5), 0);
+	fix_down(&f);
+}
+END_TEST
+
+START_TEST(chase_counts)
+{
+	sv_workload w = SV_WORKLOAD_INIT;
+	const uint64_t n = (4ULL << 20) / 64; /* nodes */
+	fix f;
+
+	w.stride = 64;
+	w.passes = 1;
+	run_counted(&f, &w, "chase", 4ULL << 20);
+	ck_assert_uint_eq(f.syncs, 2);
+	/* before sync 1: n writes link each node to itself, then Sattolo's
+	 * shuffle swaps n - 1 pairs (2 reads, 2 writes each); the first
+	 * writes make the region's two 2M SPTEs */
+	ck_assert_uint_eq(f.at[1][4], n + 2 * (n - 1));
+	ck_assert_uint_eq(f.at[1][3], 2 * (n - 1));
+	ck_assert_uint_eq(f.at[1][2], 2);
+	/* the chase, count 0 and 1 pass: n links followed, one read each */
+	ck_assert_uint_eq(PHASE(f, 1, 3), n);
+	ck_assert_uint_eq(PHASE(f, 1, 4), 0);
+	ck_assert_uint_eq(PHASE(f, 1, 5), 0);
 	fix_down(&f);
 }
 END_TEST
@@ -478,6 +594,9 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, touch_thp_2m_guest_pages);
 	tcase_add_test(tc, touch_anon_4k_backing);
+	tcase_add_test(tc, stream_counts);
+	tcase_add_test(tc, random_counts);
+	tcase_add_test(tc, chase_counts);
 	tcase_add_test(tc, model_gpa_holds_the_bytes);
 	tcase_add_test(tc, three_page_faults_in_a_row);
 	tcase_add_test(tc, fault_without_handler_is_reported);

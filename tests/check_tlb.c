@@ -559,6 +559,21 @@ START_TEST(fast_path_counts)
 	ck_assert_uint_eq(T_STAT(e.v, l1d_hit_4k), 198);
 	ck_assert_uint_eq(T_STAT(e.v, accesses), 200);
 	ck_assert_uint_eq(T_STAT(e.v, reads), 200);
+	/* a fast-path hit fills in every field of the result: BASE is the
+	 * last hit (inline), then BASE + 4K a recent one */
+	for (i = 0; i < 2; i++) {
+		sv_xlate x;
+
+		memset(&x, 0xa5, sizeof(x));
+		T_OK(sv_vcpu_access(e.v, BASE + i * 4096ULL, 8,
+				    SV_ACCESS_READ, &x));
+		ck_assert_int_eq(x.fault.kind, SV_FAULT_NONE);
+		ck_assert_int_eq(x.source, SV_SRC_L1);
+		ck_assert_uint_eq(x.gpa, 0x2000000 + i * 4096ULL);
+		ck_assert_uint_eq(x.page_size, 4096);
+		ck_assert_uint_eq(x.refs, 0);
+		ck_assert_uint_eq(x.exits, 0);
+	}
 	t_env_free(&e);
 }
 END_TEST

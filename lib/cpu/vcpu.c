@@ -620,6 +620,7 @@ int sv_vcpu_access(sv_vcpu *v, uint64_t gva, uint32_t size, sv_access acc,
 		out->page_size = fp->page_size;
 		out->cycles = cost;
 		out->refs = 0;
+		out->exits = 0;
 		out->source = SV_SRC_L1;
 		out->fault.kind = SV_FAULT_NONE;
 		return SV_OK;
