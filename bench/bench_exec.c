@@ -30,16 +30,28 @@ const char *bench_name = "bench_exec";
 #define SYS 0x100000000ULL /* the library's slot, fixed so (a) can copy it */
 
 typedef struct wl {
-	const char *name;
+	const char *label;    /* the row's name */
+	const char *name;     /* the workload */
 	uint64_t size, stride, count;
 	unsigned passes;
+	bool populate;        /* the host writes the region before the run */
+	bool target;          /* the row counts toward the targets */
 } wl;
 
+/*
+ * random's table is populated first, as GUPS (HPCC RandomAccess) sets its
+ * table before the updates.  "random0" runs the same updates on untouched
+ * memory, for information: its first reads map the huge zero page, and
+ * each first write to a 4K page then splits it and copies (16,384 host
+ * COW faults, each zapping an SPTE and flushing the vCPU's TLB), so the
+ * model's own work, not the cost of modelling an access, dominates.
+ */
 static const wl wls[] = {
-	{"touch", 64ULL << 20, 64, 0, 4},
-	{"stream", 48ULL << 20, 0, 0, 3},
-	{"random", 64ULL << 20, 0, 2000000, 1},
-	{"chase", 16ULL << 20, 64, 2000000, 1},
+	{"touch", "touch", 64ULL << 20, 64, 0, 4, false, true},
+	{"stream", "stream", 48ULL << 20, 0, 0, 3, false, true},
+	{"random", "random", 64ULL << 20, 0, 2000000, 1, true, true},
+	{"chase", "chase", 16ULL << 20, 64, 2000000, 1, false, true},
+	{"random0", "random", 64ULL << 20, 0, 2000000, 1, false, false},
 };
 
 typedef struct sim {
@@ -58,6 +70,7 @@ static void sim_up(sim *s, const wl *w, sv_exec_mode mode)
 			       SV_PROT_READ | SV_PROT_WRITE, 0, SV_BACKING_ANON, 0};
 	sv_memslot_region r = {SV_MEMSLOT_REGION_VERSION, 1, 0, GPA, w->size, 0};
 	sv_workload g = SV_WORKLOAD_INIT;
+	uint64_t i;
 
 	bench_check("host", sv_host_new(&s->h, &ho));
 	bench_check("vm", sv_vm_new(&s->vm, &vo));
@@ -66,6 +79,11 @@ static void sim_up(sim *s, const wl *w, sv_exec_mode mode)
 	bench_check("mmap", sv_host_mmap(&r.hva, s->h, &a));
 	bench_check("madvise", sv_host_madvise(s->h, r.hva, a.size, SV_MADV_HUGEPAGE));
 	bench_check("memslot", sv_memslot_set(s->vm, &r));
+	for (i = 0; w->populate && i < a.size; i += 2ULL << 20) {
+		sv_host_leaf leaf;
+
+		bench_check("populate", sv_host_fault(&leaf, s->h, r.hva + i, true));
+	}
 	eo.sys_gpa = SYS;
 	eo.mode = mode;
 	bench_check("exec", sv_exec_new(&s->ex, s->vm, &eo));
@@ -99,7 +117,7 @@ static double run_sim(const wl *w, sv_exec_mode mode, uint64_t *insns)
 	t = bench_now() - t;
 	if (res.stop != SV_EXEC_HALTED) {
 		fprintf(stderr, "%s: %s did not halt (stop %d)\n", bench_name,
-			w->name, res.stop);
+			w->label, res.stop);
 		exit(1);
 	}
 	*insns = sv_vm_vcpu_stat_sum(s.vm, SV_VCPU_STAT_instructions);
@@ -167,7 +185,7 @@ static double run_bare(const wl *w, bool hooks)
 	e = uc_emu_start(uc, SV_GUEST_IMAGE, 0, 0, 0); /* runs to its hlt */
 	t = bench_now() - t;
 	if (e != UC_ERR_OK) {
-		fprintf(stderr, "%s: bare %s: %s\n", bench_name, w->name,
+		fprintf(stderr, "%s: bare %s: %s\n", bench_name, w->label,
 			uc_strerror(e));
 		exit(1);
 	}
@@ -182,7 +200,8 @@ static double run_bare(const wl *w, bool hooks)
 static void usage(void)
 {
 	fprintf(stderr, "usage: %s [WORKLOAD [CONFIG]]\n"
-			"  WORKLOAD: touch, stream, random or chase (default: all)\n"
+			"  WORKLOAD: touch, stream, random, chase or random0 (default: "
+			"all)\n"
 			"  CONFIG:   one of a, b, c, d, to run only that one (for a "
 			"profiler)\n", bench_name);
 	exit(2);
@@ -208,7 +227,7 @@ static int run_one(const wl *w, char config)
 	default:
 		usage();
 	}
-	printf("%s (%c): %llu instructions, %.1f M insn/s\n", w->name, config,
+	printf("%s (%c): %llu instructions, %.1f M insn/s\n", w->label, config,
 	       (unsigned long long)n, n / t / 1e6);
 	return 0;
 }
@@ -222,7 +241,7 @@ int main(int argc, char **argv)
 	if (argc > 3 || (argc == 3 && strlen(argv[2]) != 1))
 		usage();
 	for (i = 0; only && i < sizeof(wls) / sizeof(wls[0]); i++)
-		if (!strcmp(wls[i].name, only))
+		if (!strcmp(wls[i].label, only))
 			break;
 	if (only && i == sizeof(wls) / sizeof(wls[0]))
 		usage();
@@ -237,9 +256,8 @@ int main(int argc, char **argv)
 		const wl *w = &wls[i];
 		uint64_t n, n_ff;
 
-		if (only && strcmp(w->name, only))
+		if (only && strcmp(w->label, only))
 			continue;
-		any = true;
 		double tc = run_sim(w, SV_EXEC_DETAILED, &n);
 		double td = run_sim(w, SV_EXEC_FAST_FORWARD, &n_ff);
 		double ta = run_bare(w, false), tb = run_bare(w, true);
@@ -248,16 +266,21 @@ int main(int argc, char **argv)
 		if (n != n_ff) {
 			fprintf(stderr, "%s: %s: detailed and fast-forward "
 					"counted %llu and %llu instructions\n",
-				bench_name, w->name, (unsigned long long)n,
+				bench_name, w->label, (unsigned long long)n,
 				(unsigned long long)n_ff);
 			return 1;
 		}
-		printf("%-8s %12llu %9.1f %9.1f %9.1f %9.1f  %8.2f %8.2f\n",
-		       w->name, (unsigned long long)n, n / ta / 1e6, n / tb / 1e6,
-		       n / tc / 1e6, n / td / 1e6, cb, da);
-		met &= cb >= 0.75 && da >= 0.5;
+		printf("%-8s %12llu %9.1f %9.1f %9.1f %9.1f  %8.2f %8.2f%s\n",
+		       w->label, (unsigned long long)n, n / ta / 1e6, n / tb / 1e6,
+		       n / tc / 1e6, n / td / 1e6, cb, da,
+		       w->target ? "" : "  (information)");
+		if (w->target) {
+			met &= cb >= 0.75 && da >= 0.5;
+			any = true;
+		}
 	}
-	printf("targets (c)/(b) >= 0.75 and (d)/(a) >= 0.5: %s\n",
-	       met && any ? "met" : "NOT met");
+	if (any)
+		printf("targets (c)/(b) >= 0.75 and (d)/(a) >= 0.5: %s\n",
+		       met ? "met" : "NOT met");
 	return 0;
 }

@@ -38,7 +38,7 @@
 /* Workload numbers (struct sv_guest_params.workload). */
 #define SV_GW_TOUCH 1  /* passes over the region at a stride */
 #define SV_GW_STREAM 2 /* copy, scale, add, triad over three arrays */
-#define SV_GW_RANDOM 3 /* table set, then seeded read-modify-write updates (GUPS) */
+#define SV_GW_RANDOM 3 /* seeded read-modify-write updates (GUPS) */
 #define SV_GW_CHASE 4  /* pointer chase through a random cycle */
 #define SV_GW_KPT 5    /* kvm_page_table_test: create, update, adjust */
 #define SV_GW_REMAP 6  /* rewrites its own page tables, with invlpg */

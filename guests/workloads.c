@@ -80,18 +80,13 @@ void stream(u64 cpu)
 	sync_point((u32)PARAMS->passes + 1);
 }
 
-/* GUPS-style, as HPCC RandomAccess: each vCPU first sets its share of the
- * table (word i = i); after sync 1, `count` read-modify-write updates of
- * random 8-byte words of the whole table, from a generator seeded per
- * vCPU; sync 2 at the end. */
+/* GUPS-style: `count` read-modify-write updates of random 8-byte words of
+ * the whole region, from a generator seeded per vCPU. */
 void random_updates(u64 cpu)
 {
-	u64 words = PARAMS->size / 8, s = PARAMS->seed + cpu, first, n, i;
+	u64 words = PARAMS->size / 8, s = PARAMS->seed + cpu, i;
 	volatile u64 *t = (volatile u64 *)PARAMS->gva;
 
-	share(words, cpu, PARAMS->vcpus, &first, &n);
-	for (i = first; i < first + n; i++)
-		t[i] = i;
 	sync_point(1);
 	for (i = 0; i < PARAMS->count; i++) {
 		u64 r = rng_next(&s);

@@ -403,8 +403,8 @@ static const struct {
 			       "(sync N before pass N)"},
 	{"stream", SV_GW_STREAM, "STREAM copy, scale, add and triad over three "
 				 "arrays in the region"},
-	{"random", SV_GW_RANDOM, "GUPS-style: the table set in order, then "
-				 "seeded random read-modify-write updates"},
+	{"random", SV_GW_RANDOM, "GUPS-style random read-modify-write updates, "
+				 "seeded"},
 	{"chase", SV_GW_CHASE, "pointer chase through one random cycle of "
 			       "stride-sized nodes"},
 	{"kpt", SV_GW_KPT, "kvm_page_table_test's stages: create (write), "
