@@ -676,6 +676,7 @@ static int turn(sv_exec *ex, ex_cpu *c, sv_exec_result *out)
 	c->stop = EX_STOP_NONE;
 	c->pf_pending = false;
 	c->resume = 0;
+	c->started = true;
 	e = uc_emu_start(c->uc, c->rip, 0, 0, 0);
 	uc_reg_read(c->uc, UC_X86_REG_RIP, &c->rip);
 	if (c->resume)

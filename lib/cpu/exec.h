@@ -103,6 +103,7 @@ typedef struct ex_cpu {
 	sv_fault fault;         /* that #PF, or what EX_STOP_REPORT saw */
 	uint64_t fault_rip;
 	bool detailed;          /* memory hooks installed */
+	bool started;           /* Unicorn has run (may hold translated code) */
 	uc_hook h_mem;
 	GArray *regions;        /* ex_region *, sorted by gva */
 	guint sites_hooked;     /* ex->sites entries hooked on this engine */

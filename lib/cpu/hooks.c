@@ -469,10 +469,21 @@ static void on_site(uc_engine *uc, uint64_t addr, uint32_t size, void *payload)
 	}
 }
 
+/*
+ * Drops Unicorn's translated code for [addr, addr + len): blocks translated
+ * before a hook was added do not call it.  uc_ctl_flush_tlb would drop all
+ * of it, but in 2.0.1 a flush rewrites the whole code buffer: the first
+ * one on an engine costs about a second and a gigabyte of memory.
+ */
+static void drop_code(ex_cpu *c, uint64_t addr, uint64_t len)
+{
+	if (c->started)
+		uc_ctl_remove_cache(c->uc, addr, addr + len);
+}
+
 int sv__exec_sites_install(ex_cpu *c)
 {
 	sv_exec *ex = c->ex;
-	bool added = false;
 
 	for (; c->sites_hooked < ex->sites->len; c->sites_hooked++) {
 		const ex_site *s = &g_array_index(ex->sites, ex_site, c->sites_hooked);
@@ -483,10 +494,8 @@ int sv__exec_sites_install(ex_cpu *c)
 			return sv__err(ex->vm, SV_ENOMEM,
 				       "exec: Unicorn refused a code hook at 0x%" PRIx64,
 				       s->addr);
-		added = true;
+		drop_code(c, s->addr, s->size);
 	}
-	if (added)
-		uc_ctl_flush_tlb(c->uc); /* in 2.0.1: flush translated code */
 	return SV_OK;
 }
 
@@ -534,6 +543,8 @@ int sv__exec_hooks_add(ex_cpu *c)
 
 void sv__exec_set_detailed(ex_cpu *c, bool on)
 {
+	guint i;
+
 	if (on == c->detailed)
 		return;
 	if (on)
@@ -542,8 +553,13 @@ void sv__exec_set_detailed(ex_cpu *c, bool on)
 	else
 		uc_hook_del(c->uc, c->h_mem);
 	c->detailed = on;
-	/* Hooks change what Unicorn translates: drop its translated code. */
-	uc_ctl_flush_tlb(c->uc);
+	/* Hooks change what Unicorn translates: drop the code translated in
+	 * every region (an engine that has not run has none). */
+	for (i = 0; i < c->regions->len; i++) {
+		const ex_region *r = g_array_index(c->regions, ex_region *, i);
+
+		drop_code(c, r->gva, r->size);
+	}
 }
 
 int sv__exec_decoder_init(sv_exec *ex)
