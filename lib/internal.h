@@ -186,30 +186,34 @@ enum {
 };
 
 /*
- * An L1 hit remembered for the 4K page it was on, so that the next access
- * to that page is counted without a lookup.  Two kinds, for data and for
+ * An L1 hit remembered for the page it was on, so that the next access to
+ * that page is counted without a lookup.  Two kinds, for data and for
  * fetches:
- *  - fast[]: the last L1 hit.  A repeat hit on the most recently used
- *    entry changes no replacement state, so it is counted inline, without
- *    touching the entry.
- *  - recent[]: the last few pages hit, out of line: a hit there touches
- *    the entry as the array's own lookup would (streams that take turns
- *    over a few pages hit here).
- * Keyed by the 4K page, never by the entry's size: an entry of another
- * size that also maps the page would be a conflict, and that can appear
- * only with a fill, which clears them.  Both are cleared by any change to
- * the L1 arrays (fill, drop, invalidation) or to the vCPU's mode.
+ *  - fast[]: the last L1 hit, by 4K page.  A repeat hit on the most
+ *    recently used entry changes no replacement state, so it is counted
+ *    inline, without touching the entry.
+ *  - recent[]: the last few 4K pages hit, and huge[]: 2M ranges that a 2M
+ *    or 1G entry maps with no L1 entry of another size anywhere in them,
+ *    direct-mapped.  Both out of line: a hit there touches the entry as
+ *    the array's own lookup would (streams that take turns over a few
+ *    pages, and random accesses over huge pages, hit here).
+ * An entry of another size that also maps a remembered page would make a
+ * conflict; it can appear only with a fill, and every change to the L1
+ * arrays (fill, drop, invalidation) or to the vCPU's mode forgets them
+ * all: fast[] by its page, recent[] and huge[] by a new epoch.
  */
 typedef struct sv_fast {
-	uint64_t page;       /* gva >> 12, or ~0 when empty */
-	uint64_t gpa_base;   /* gpa of that 4K page */
-	uint64_t hpa_base;   /* hpa of that 4K page */
-	uint64_t page_size;
+	uint64_t page;       /* gva >> 12 (huge[]: gva >> 21); fast[]: ~0 when empty */
+	uint64_t gpa_base;   /* gpa of that page */
+	uint64_t hpa_base;   /* hpa of that page */
+	uint64_t page_size;  /* of the entry */
 	sv_tlbe *entry;      /* the L1 entry that maps it */
+	uint32_t epoch;      /* recent[] and huge[]: valid while the vCPU's */
 	uint8_t allow;       /* 1 << sv_access for the kinds that may hit */
 	uint8_t stat;        /* sv_vcpu_stat of the hit */
 } sv_fast;
 #define SV_FAST_RECENT 4
+#define SV_FAST_HUGE 32
 
 struct sv_vcpu {
 	sv_vm *vm;
@@ -228,7 +232,9 @@ struct sv_vcpu {
 	sv_tlb tlb;
 	sv_fast fast[2];       /* [0] data, [1] fetch */
 	sv_fast recent[2][SV_FAST_RECENT]; /* the same two kinds */
+	sv_fast huge[2][SV_FAST_HUGE];
 	uint8_t recent_next[2]; /* the slot the next one takes */
+	uint32_t fast_epoch;   /* of recent[] and huge[]; never 0 */
 	bool slow_only;        /* observer or auditor: no fast path */
 	/* Hypervisor MMU state (lib/ept/mmu.c). */
 	bool in_guest;         /* a remote flush must kick it */
@@ -262,13 +268,13 @@ int sv__vcpu_new(sv_vcpu **out, sv_vm *vm, unsigned index);
 void sv__vcpu_free(sv_vcpu *v);
 static inline void sv__fast_clear(sv_vcpu *v)
 {
-	unsigned i;
-
 	v->fast[0].page = ~0ULL;
 	v->fast[1].page = ~0ULL;
-	for (i = 0; i < SV_FAST_RECENT; i++) {
-		v->recent[0][i].page = ~0ULL;
-		v->recent[1][i].page = ~0ULL;
+	if (SV_UNLIKELY(++v->fast_epoch == 0)) {
+		/* a wrap: entries of epoch 1 could match again */
+		memset(v->recent, 0, sizeof(v->recent));
+		memset(v->huge, 0, sizeof(v->huge));
+		v->fast_epoch = 1;
 	}
 }
 

@@ -543,6 +543,26 @@ START_TEST(conflict_counted)
 }
 END_TEST
 
+/* A hit on the 2M entry at a page the stale 4K entry does not map has no
+ * conflict; the next lookup of A still has one (the fast path must not
+ * remember the 2M range as the 2M entry's alone). */
+START_TEST(conflict_after_clean_hit)
+{
+	t_env e;
+	sv_xlate x;
+
+	conflict_env(&e, SV_TLB_CONFLICT_USE_LARGER);
+	x = t_access(e.v, 0x802000, SV_ACCESS_READ);
+	ck_assert_uint_eq(x.gpa, 0x2202000);
+	ck_assert_uint_eq(T_STAT(e.v, tlb_conflicts), 0);
+	x = t_access(e.v, 0x800010, SV_ACCESS_READ);
+	ck_assert_uint_eq(x.gpa, 0x2200010);
+	/* A: the 4K and the 2M entry both match, one conflicting lookup */
+	ck_assert_uint_eq(T_STAT(e.v, tlb_conflicts), 1);
+	t_env_free(&e);
+}
+END_TEST
+
 /* The fast path must count exactly what the full lookup counts. */
 START_TEST(fast_path_counts)
 {
@@ -625,6 +645,55 @@ START_TEST(recent_hits_keep_lru)
 }
 END_TEST
 
+/*
+ * The same through the 2M ranges remembered for huge entries: guest 2M
+ * pages over EPT 2M, each access at another 4K page of its 2M page, so
+ * that neither the last hit nor the recent 4K pages serve it.
+ */
+START_TEST(huge_hits_keep_lru)
+{
+	/* (2M page, 4K page in it): A B C D miss; A B C D hit through the
+	 * full lookup, which remembers each 2M range; A B hit through those
+	 * ranges; E evicts the least recently used, C; D hits; C misses. */
+	static const unsigned seq[][2] = {
+		{0, 0}, {1, 0}, {2, 0}, {3, 0}, {0, 1}, {1, 1}, {2, 1},
+		{3, 1}, {0, 2}, {1, 2}, {4, 0}, {3, 3}, {2, 3},
+	};
+	uint64_t stats[2][SV_VCPU_STAT__COUNT];
+	unsigned run, i;
+
+	for (run = 0; run < 2; run++) {
+		sv_vm_options o = SV_VM_OPTIONS_INIT;
+		t_env e;
+
+		o.tlb.array[SV_TLB_l1d_2m].sets = 1;
+		o.tlb.array[SV_TLB_l1d_2m].ways = 4;
+		o.tlb.array[SV_TLB_stlb].sets = 0;
+		t_env_setup(&e, &o, SV_PAGE_2M);
+		T_OK(sv_pt_map(e.gpt, BASE, 0x2000000, 5 * SV_PAGE_2M, SV_PAGE_2M,
+			       SV_PTE_RW));
+		if (run == 1)
+			sv_vcpu_set_walk_observer(e.v, quiet_observer, NULL);
+		for (i = 0; i < sizeof(seq) / sizeof(seq[0]); i++)
+			t_access(e.v, BASE + seq[i][0] * SV_PAGE_2M + seq[i][1] * 4096ULL,
+				 SV_ACCESS_READ);
+		/* misses: A B C D, E, then C again = 6; hits: 4 + 2 + D = 7
+		 * (were these hits not touching their entry, E would evict
+		 * A, and C would hit) */
+		ck_assert_uint_eq(T_STAT(e.v, tlb_miss), 6);
+		ck_assert_uint_eq(T_STAT(e.v, l1d_hit_2m), 7);
+		for (i = 0; i < SV_VCPU_STAT__COUNT; i++)
+			stats[run][i] = sv_vcpu_stat_get(e.v, (sv_vcpu_stat)i);
+		t_env_free(&e);
+	}
+	for (i = 0; i < SV_VCPU_STAT__COUNT; i++)
+		ck_assert_msg(stats[0][i] == stats[1][i],
+			      "%s: %" PRIu64 " with the fast path, %" PRIu64
+			      " without", sv_vcpu_stat_name((sv_vcpu_stat)i),
+			      stats[0][i], stats[1][i]);
+}
+END_TEST
+
 static Suite *tlb_suite(void)
 {
 	Suite *s = suite_create("tlb");
@@ -638,6 +707,7 @@ static Suite *tlb_suite(void)
 	tcase_add_test(tc, splintering);
 	tcase_add_test(tc, fast_path_counts);
 	tcase_add_test(tc, recent_hits_keep_lru);
+	tcase_add_test(tc, huge_hits_keep_lru);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("invalidation");
 	tcase_add_test(tc, matrix_filled);
@@ -650,6 +720,7 @@ static Suite *tlb_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("conflicts");
 	tcase_add_test(tc, conflict_counted);
+	tcase_add_test(tc, conflict_after_clean_hit);
 	suite_add_tcase(s, tc);
 	return s;
 }

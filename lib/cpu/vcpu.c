@@ -29,6 +29,7 @@ int sv__vcpu_new(sv_vcpu **out, sv_vm *vm, unsigned index)
 		return sv__err(vm, SV_ENOMEM, "vcpu %u: no memory", index);
 	v->vm = vm;
 	v->index = index;
+	v->fast_epoch = 1; /* the zeroed recent[] and huge[] are empty */
 	rc = sv_tlb__init(&v->tlb, &vm->opts.tlb,
 			  vm->opts.seed ^ (0x9e3779b97f4a7c15ULL * (index + 1)));
 	if (rc) {
@@ -247,8 +248,37 @@ static void conflict_fault(sv_vcpu *v, uint64_t gva, sv_fault *f)
 	v->stat[mce ? SV_VCPU_STAT_machine_checks : SV_VCPU_STAT_conflict_aborts]++;
 }
 
-/* Remembers an L1 hit for the fast path: as the last hit, and among the
- * recent ones. */
+/*
+ * Does e map the 2M range of gva alone among the L1 arrays of its kind: no
+ * valid entry of another size maps any of it?  Then any access in the
+ * range finds e without a conflict, until the next fill.
+ */
+static bool alone_in_2m(const sv_vcpu *v, const sv_tlbe *e, uint64_t gva,
+			bool fetch)
+{
+	const sv_tlb_array *arrays = fetch ? l1_fetch : l1_data;
+	unsigned n = fetch ? G_N_ELEMENTS(l1_fetch) : G_N_ELEMENTS(l1_data);
+	uint64_t lo = gva & ~((1ULL << 21) - 1), hi = lo + (1ULL << 21);
+	unsigned a;
+	uint32_t i;
+
+	for (a = 0; a < n; a++) {
+		const sv_tlb_arr *r = &v->tlb.arr[arrays[a]];
+
+		for (i = 0; i < r->sets * r->ways; i++) {
+			const sv_tlbe *x = &r->e[i];
+			uint64_t start = x->vpn << x->shift;
+
+			if ((x->flags & SV_TLBE_VALID) && x->shift != e->shift &&
+			    start < hi && lo < start + (1ULL << x->shift))
+				return false;
+		}
+	}
+	return true;
+}
+
+/* Remembers an L1 hit for the fast path: as the last hit, among the recent
+ * ones, and for a huge entry alone in its 2M, by that 2M. */
 static void fast_set(sv_vcpu *v, sv_tlbe *e, uint64_t gva, bool fetch,
 		     sv_vcpu_stat stat)
 {
@@ -261,6 +291,7 @@ static void fast_set(sv_vcpu *v, sv_tlbe *e, uint64_t gva, bool fetch,
 	fp->hpa_base = e->target + off;
 	fp->page_size = 1ULL << e->shift;
 	fp->entry = e;
+	fp->epoch = v->fast_epoch;
 	fp->stat = (uint8_t)stat;
 	fp->allow = 0;
 	for (a = fetch ? SV_ACCESS_FETCH : SV_ACCESS_READ;
@@ -269,38 +300,60 @@ static void fast_set(sv_vcpu *v, sv_tlbe *e, uint64_t gva, bool fetch,
 			fp->allow |= (uint8_t)(1u << a);
 	v->recent[fetch][v->recent_next[fetch]] = *fp;
 	v->recent_next[fetch] = (uint8_t)((v->recent_next[fetch] + 1) % SV_FAST_RECENT);
+	if (e->shift > 12 && alone_in_2m(v, e, gva, fetch)) {
+		sv_fast *h = &v->huge[fetch][(gva >> 21) % SV_FAST_HUGE];
+		uint64_t off2m = (gva & ~((1ULL << 21) - 1)) - (e->vpn << e->shift);
+
+		*h = *fp;
+		h->page = gva >> 21;
+		h->gpa_base = e->gpa + off2m;
+		h->hpa_base = e->target + off2m;
+	}
 }
 
 /*
- * An access within one 4K page that a recent L1 hit covers: the same
- * outcome as the L1 lookup (its counters, its cycles, the entry touched),
- * without the lookup.  The entry becomes the last hit.  False: not there.
+ * An access within one 4K page that a remembered L1 hit covers (recent[]
+ * or huge[]): the same outcome as the L1 lookup (its counters, its cycles,
+ * the entry touched), without the lookup.  The page becomes the last hit.
+ * False: not there.
  */
 static bool recent_hit(sv_vcpu *v, uint64_t gva, uint32_t size,
 		       sv_access acc, sv_xlate *out)
 {
 	bool fetch = acc == SV_ACCESS_FETCH;
 	uint32_t cost = v->vm->opts.costs.l1_hit;
-	const sv_fast *r;
+	const sv_fast *r = &v->huge[fetch][(gva >> 21) % SV_FAST_HUGE];
+	sv_fast *fp = &v->fast[fetch];
+	uint64_t page_off;
 	unsigned i;
 
 	if ((gva & 0xfff) + size > 0x1000)
 		return false;
-	for (i = 0, r = v->recent[fetch]; i < SV_FAST_RECENT; i++, r++)
-		if (r->page == gva >> 12 && (r->allow >> acc) & 1)
-			break;
-	if (i == SV_FAST_RECENT)
-		return false;
+	if (r->page == gva >> 21 && r->epoch == v->fast_epoch &&
+	    (r->allow >> acc) & 1) {
+		page_off = gva & 0x1ff000;
+	} else {
+		for (i = 0, r = v->recent[fetch]; i < SV_FAST_RECENT; i++, r++)
+			if (r->page == gva >> 12 && r->epoch == v->fast_epoch &&
+			    (r->allow >> acc) & 1)
+				break;
+		if (i == SV_FAST_RECENT)
+			return false;
+		page_off = 0;
+	}
 	sv_tlb__touch(&v->tlb, r->entry);
-	v->fast[fetch] = *r;
+	*fp = *r;
+	fp->page = gva >> 12;
+	fp->gpa_base += page_off;
+	fp->hpa_base += page_off;
 	v->stat[SV_VCPU_STAT_accesses]++;
 	v->stat[SV_VCPU_STAT_reads + acc]++;
-	v->stat[r->stat]++;
+	v->stat[fp->stat]++;
 	v->stat[SV_VCPU_STAT_cycles] += cost;
 	memset(out, 0, sizeof(*out));
-	out->gpa = r->gpa_base | (gva & 0xfff);
-	out->hpa = r->hpa_base | (gva & 0xfff);
-	out->page_size = r->page_size;
+	out->gpa = fp->gpa_base | (gva & 0xfff);
+	out->hpa = fp->hpa_base | (gva & 0xfff);
+	out->page_size = fp->page_size;
 	out->cycles = cost;
 	out->source = SV_SRC_L1;
 	return true;
