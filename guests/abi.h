@@ -43,6 +43,7 @@
 #define SV_GW_KPT 5    /* kvm_page_table_test: create, update, adjust */
 #define SV_GW_REMAP 6  /* rewrites its own page tables, with invlpg */
 #define SV_GW_FAULTS 7 /* touches unmapped pages; its #PF handler skips */
+#define SV_GW_SITES 8  /* RDTSC and MOV to CR3: the intercepted instructions */
 
 /* Filled in by the library before the first instruction; the guest writes
  * only result[]. */

@@ -32,6 +32,11 @@ static inline u64 read_cr3(void)
 	return v;
 }
 
+static inline void write_cr3(u64 v)
+{
+	__asm__ volatile("movq %0, %%cr3" : : "r"(v) : "memory");
+}
+
 static inline u64 read_cr2(void)
 {
 	u64 v;

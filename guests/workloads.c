@@ -216,6 +216,35 @@ void faults(u64 cpu)
 	sync_point(2);
 }
 
+/* sites: the instructions the library answers itself.  vCPU 0 reads the
+ * TSC twice, two register moves apart (result[0] and result[1]), writes
+ * and reads back the region's first word; after sync 1 it loads CR3 with
+ * its own value (dropping every non-global translation) and reads the
+ * word again (result[2]); sync 2 at the end. */
+void sites(u64 cpu)
+{
+	u32 lo0, hi0, lo1, hi1;
+	volatile u64 *w = (volatile u64 *)PARAMS->gva;
+
+	if (cpu == 0) {
+		__asm__ volatile("rdtsc\n\t"
+				 "movl %%eax, %%esi\n\t"
+				 "movl %%edx, %%edi\n\t"
+				 "rdtsc"
+				 : "=a"(lo1), "=d"(hi1), "=S"(lo0), "=D"(hi0));
+		PARAMS->result[0] = (u64)hi0 << 32 | lo0;
+		PARAMS->result[1] = (u64)hi1 << 32 | lo1;
+		*w = 0x5173;
+		(void)*w;
+	}
+	sync_point(1);
+	if (cpu == 0) {
+		write_cr3(read_cr3());
+		PARAMS->result[2] = *w;
+	}
+	sync_point(2);
+}
+
 int main(u64 cpu);
 
 int main(u64 cpu)
@@ -243,6 +272,9 @@ int main(u64 cpu)
 		break;
 	case SV_GW_FAULTS:
 		faults(cpu);
+		break;
+	case SV_GW_SITES:
+		sites(cpu);
 		break;
 	}
 	return 0;

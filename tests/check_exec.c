@@ -55,13 +55,15 @@ static int on_sync(sv_exec *ex, uint32_t n, void *payload)
 	return 0;
 }
 
-/* A VM of `vcpus` with the MMU over a host slot of `size` at GPA (THP or
- * not), identity-mapped with guest pages of gpage, and an exec handle. */
-static void fix_up(fix *f, unsigned vcpus, uint64_t size, bool thp,
-		   uint64_t gpage, const sv_exec_options *eo)
+/* A VM of `vcpus` (vm_opts, or the defaults) with the MMU over a host
+ * slot of `size` at GPA (THP or not), identity-mapped with guest pages of
+ * gpage, and an exec handle. */
+static void fix_up_vm(fix *f, unsigned vcpus, uint64_t size, bool thp,
+		      uint64_t gpage, const sv_exec_options *eo,
+		      const sv_vm_options *vm_opts)
 {
 	sv_host_options ho = SV_HOST_OPTIONS_INIT;
-	sv_vm_options vo = SV_VM_OPTIONS_INIT;
+	sv_vm_options vo = vm_opts ? *vm_opts : (sv_vm_options)SV_VM_OPTIONS_INIT;
 	sv_mmu_options mo = SV_MMU_OPTIONS_INIT;
 	sv_host_mmap_args a = {SV_HOST_MMAP_VERSION, 0, size,
 			       SV_PROT_READ | SV_PROT_WRITE, 0, SV_BACKING_ANON, 0};
@@ -81,6 +83,12 @@ static void fix_up(fix *f, unsigned vcpus, uint64_t size, bool thp,
 	T_OK(sv_exec_new(&f->ex, f->vm, eo));
 	T_OK(sv_exec_map(f->ex, GPA, GPA, size, gpage, SV_EXEC_MAP_WRITE));
 	sv_exec_set_sync(f->ex, on_sync, f);
+}
+
+static void fix_up(fix *f, unsigned vcpus, uint64_t size, bool thp,
+		   uint64_t gpage, const sv_exec_options *eo)
+{
+	fix_up_vm(f, vcpus, size, thp, gpage, eo, NULL);
 }
 
 static void fix_down(fix *f)
@@ -272,6 +280,87 @@ START_TEST(chase_counts)
 	ck_assert_uint_eq(PHASE(f, 1, 4), 0);
 	ck_assert_uint_eq(PHASE(f, 1, 5), 0);
 	fix_down(&f);
+}
+END_TEST
+
+/* ---- the instructions the library answers -------------------------------- */
+
+typedef struct sources {
+	unsigned n;
+	sv_xlate_source src[8]; /* of the region's data accesses, in order */
+} sources;
+
+static void on_source(sv_exec *ex, unsigned vcpu, uint64_t gva, uint32_t size,
+		      sv_access acc, const sv_xlate *x, void *payload)
+{
+	sources *s = payload;
+
+	if (acc != SV_ACCESS_FETCH && gva - GPA < SZ_2M && s->n < 8)
+		s->src[s->n++] = x->source;
+}
+
+/* Runs the sites workload with every cost 0 but an ALU instruction's (1)
+ * and RDTSC's (1000); returns the two TSCs the guest read. */
+static void run_sites(uint64_t tsc[2], sources *s)
+{
+	sv_vm_options vo = SV_VM_OPTIONS_INIT;
+	sv_workload w = touch_of(SZ_2M, 1);
+	uint64_t word;
+	size_t i;
+	fix f;
+
+	for (i = 0; i < sv_cost_count(); i++)
+		*sv_cost_slot(&vo.costs, i) = 0;
+	vo.costs.insn_alu = 1;
+	vo.costs.insn_rdtsc = 1000;
+	fix_up_vm(&f, 1, SZ_2M, true, SZ_2M, NULL, &vo);
+	w.name = "sites";
+	T_OK(sv_exec_load_workload(f.ex, &w));
+	memset(s, 0, sizeof(*s));
+	sv_exec_set_access_hook(f.ex, on_source, s);
+	run_halted(&f);
+	T_OK(sv_exec_guest_result(&tsc[0], f.ex, 0));
+	T_OK(sv_exec_guest_result(&tsc[1], f.ex, 1));
+	T_OK(sv_exec_guest_result(&word, f.ex, 2));
+	ck_assert_uint_eq(word, 0x5173);
+	ck_assert_uint_eq(CPUS(f.vm, rdtsc), 2);
+	ck_assert_uint_eq(CPUS(f.vm, mov_cr3), 1);
+	/* the TSC is the cycle counter: it never runs ahead of it */
+	ck_assert_uint_le(tsc[1], CPUS(f.vm, cycles));
+	fix_down(&f);
+}
+
+START_TEST(rdtsc_is_the_cycle_counter)
+{
+	uint64_t a[2], b[2];
+	sources s;
+
+	run_sites(a, &s);
+	/* The first RDTSC ends its block (the hook answers it and moves RIP
+	 * past it), so the two moves and the second RDTSC are one block,
+	 * charged when it starts: 2 x 1 + 1000. */
+	ck_assert_uint_eq(a[1] - a[0], 2 + 1000);
+	/* ...and the first one's own cost was charged before it read. */
+	ck_assert_uint_ge(a[0], 1000);
+	/* no host time anywhere: a second run reads the same values */
+	run_sites(b, &s);
+	ck_assert_uint_eq(a[0], b[0]);
+	ck_assert_uint_eq(a[1], b[1]);
+}
+END_TEST
+
+START_TEST(mov_cr3_drops_translations)
+{
+	uint64_t tsc[2];
+	sources s;
+
+	run_sites(tsc, &s);
+	/* the write walks (the first touch), the read-back hits L1, and
+	 * after MOV CR3 (PCIDs off, no global pages) the read walks again */
+	ck_assert_uint_eq(s.n, 3);
+	ck_assert_int_eq(s.src[0], SV_SRC_WALK);
+	ck_assert_int_eq(s.src[1], SV_SRC_L1);
+	ck_assert_int_eq(s.src[2], SV_SRC_WALK);
 }
 END_TEST
 
@@ -609,6 +698,8 @@ int main(void)
 	tcase_add_test(tc, stream_counts);
 	tcase_add_test(tc, random_counts);
 	tcase_add_test(tc, chase_counts);
+	tcase_add_test(tc, rdtsc_is_the_cycle_counter);
+	tcase_add_test(tc, mov_cr3_drops_translations);
 	tcase_add_test(tc, model_gpa_holds_the_bytes);
 	tcase_add_test(tc, three_page_faults_in_a_row);
 	tcase_add_test(tc, fault_without_handler_is_reported);

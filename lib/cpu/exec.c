@@ -413,6 +413,8 @@ static const struct {
 			       "reads the new page"},
 	{"faults", SV_GW_FAULTS, "three accesses to unmapped pages, each a #PF "
 				 "its handler steps over"},
+	{"sites", SV_GW_SITES, "RDTSC twice, then MOV to CR3 between two reads "
+			       "of one word"},
 };
 
 const char *sv_workload_name(size_t i)
@@ -469,7 +471,7 @@ int sv_exec_load_workload(sv_exec *ex, const sv_workload *w)
 	if (!id)
 		return sv__err(ex->vm, SV_EINVAL, "workload \"%s\": unknown (expected "
 						  "touch, stream, random, chase, kpt, "
-						  "remap or faults)", w->name);
+						  "remap, faults or sites)", w->name);
 	rc = check_workload(ex, w, id);
 	if (rc != SV_OK)
 		return rc;
