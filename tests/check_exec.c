@@ -416,15 +416,33 @@ END_TEST
 
 START_TEST(three_page_faults_in_a_row)
 {
+	sv_exec_options eo = SV_EXEC_OPTIONS_INIT;
 	sv_workload w = SV_WORKLOAD_INIT;
 	uint64_t r[6];
 	unsigned i;
 	fix f;
 
-	fix_up(&f, 1, 16ULL << 20, false, SZ_4K, NULL);
+	/* _i: detailed, then fast-forward */
+	eo.mode = _i ? SV_EXEC_FAST_FORWARD : SV_EXEC_DETAILED;
+	fix_up(&f, 1, 16ULL << 20, false, SZ_4K, &eo);
 	w.name = "faults";
 	w.gva = 0x80000000ULL; /* mapped by nothing */
 	T_OK(sv_exec_load_workload(f.ex, &w));
+	if (_i) {
+		sv_exec_result res;
+
+		/* Without memory hooks Unicorn 2.0.1 keeps no precise RIP, so
+		 * fast-forward reports the first fault instead: a read of
+		 * 0x80000000, not present (error code 0), nothing delivered */
+		T_OK(sv_exec_run(f.ex, 0, &res));
+		ck_assert_int_eq(res.stop, SV_EXEC_FAULT);
+		ck_assert_int_eq(res.fault.kind, SV_FAULT_PF);
+		ck_assert_uint_eq(res.fault.gva, 0x80000000ULL);
+		ck_assert_uint_eq(res.fault.error_code, 0);
+		ck_assert_uint_eq(CPUS(f.vm, pf_delivered), 0);
+		fix_down(&f);
+		return;
+	}
 	run_halted(&f);
 	for (i = 0; i < 6; i++)
 		T_OK(sv_exec_guest_result(&r[i], f.ex, i));
@@ -701,7 +719,7 @@ int main(void)
 	tcase_add_test(tc, rdtsc_is_the_cycle_counter);
 	tcase_add_test(tc, mov_cr3_drops_translations);
 	tcase_add_test(tc, model_gpa_holds_the_bytes);
-	tcase_add_test(tc, three_page_faults_in_a_row);
+	tcase_add_loop_test(tc, three_page_faults_in_a_row, 0, 2);
 	tcase_add_test(tc, fault_without_handler_is_reported);
 	tcase_add_test(tc, dontneed_page_reads_zero);
 	tcase_add_test(tc, remap_reads_new_page_after_invlpg);

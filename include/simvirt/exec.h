@@ -201,7 +201,8 @@ typedef struct sv_exec_result {
 	sv_exec_stop stop;
 	int code;          /* SV_EXEC_STOPPED: the handler's number */
 	unsigned vcpu;     /* SV_EXEC_FAULT: which vCPU */
-	uint64_t rip;      /* SV_EXEC_FAULT: the faulting instruction */
+	uint64_t rip;      /* SV_EXEC_FAULT: the faulting instruction (in
+			      fast-forward mode, the start of its block) */
 	sv_fault fault;    /* SV_EXEC_FAULT: what happened */
 } sv_exec_result;
 
