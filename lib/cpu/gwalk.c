@@ -199,7 +199,7 @@ bool sv__walk2d(sv_vcpu *v, uint64_t gva, sv_access acc, sv_tlbe *entry,
 	unsigned start = fmt->levels, level, guest_shift = 30;
 	uint8_t perm_in = 0xff, gperm = SV_PERM_W | SV_PERM_U | SV_PERM_X;
 	bool global = false, gdirty = true;
-	gwalk_ctx g = {0};
+	gwalk_ctx g; /* table_hpa[] is written as the walk fetches tables */
 	sv_nxlate nx;
 	sv_walk w;
 
@@ -224,6 +224,7 @@ bool sv__walk2d(sv_vcpu *v, uint64_t gva, sv_access acc, sv_tlbe *entry,
 	g.gva = gva;
 	g.f = f;
 	g.refs = refs;
+	g.first_known = false;
 	if (sv_tlb__any(&v->tlb, SV_TLB_PSC_ARRAYS)) {
 		sv_tlbe *e = sv_tlb__lowest(&v->tlb, psc_array, fmt->levels, &key,
 					    gva, &level);

@@ -560,7 +560,11 @@ static void translate_mmu(sv_vcpu *v, uint64_t gva, sv_access acc,
 /* An access starts: counted, and the vCPU (re-)enters guest mode. */
 static void access_begin(sv_vcpu *v, sv_access acc, sv_xlate *out)
 {
-	memset(out, 0, sizeof(*out));
+	/* field by field: a memset of the whole is a slow string store */
+	out->gpa = out->hpa = out->page_size = 0;
+	out->cycles = out->refs = out->exits = 0;
+	out->source = SV_SRC_L1;
+	out->fault = (sv_fault){.kind = SV_FAULT_NONE};
 	v->stat[SV_VCPU_STAT_accesses]++;
 	v->stat[SV_VCPU_STAT_reads + acc]++;
 	if (v->vm->mmu)
