@@ -605,34 +605,27 @@ static void quiet_observer(const sv_walk_event *ev, void *payload)
 }
 
 /*
- * Hits through the recent-pages table touch their entry as the array's
- * lookup does, so LRU stays exact; and with an observer (every access
- * takes the full lookup) every counter comes out the same.
+ * Reads addrs[] in order on an environment `setup` makes, twice: with the
+ * fast path, and with an observer (every access then takes the full
+ * lookup).  Both runs must count `misses` TLB misses and `hits` of the
+ * counter `hit`, and every counter must come out the same.
  */
-START_TEST(recent_hits_keep_lru)
+static void both_ways(void (*setup)(t_env *e), const uint64_t *addrs,
+		      unsigned n, uint64_t misses, sv_vcpu_stat hit, uint64_t hits)
 {
-	/* A B C D fill the one set; A B C D hit through the full lookup,
-	 * which makes each a recent page; A B hit again, now through the
-	 * recent table; E evicts the least recently used, C; D hits; C
-	 * misses. */
-	static const unsigned seq[] = {0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 4, 3, 2};
 	uint64_t stats[2][SV_VCPU_STAT__COUNT];
 	unsigned run, i;
 
 	for (run = 0; run < 2; run++) {
-		sv_vm_options o = tiny(SV_TLB_LRU);
 		t_env e;
 
-		pages_env(&e, &o, 5, 4096);
+		setup(&e);
 		if (run == 1)
 			sv_vcpu_set_walk_observer(e.v, quiet_observer, NULL);
-		for (i = 0; i < sizeof(seq) / sizeof(seq[0]); i++)
-			t_access(e.v, BASE + seq[i] * 4096ULL, SV_ACCESS_READ);
-		/* misses: A B C D, E, then C again = 6; hits: 4 + 2 + D = 7
-		 * (were recent hits not touching their entry, E would evict
-		 * A, and C would hit) */
-		ck_assert_uint_eq(T_STAT(e.v, tlb_miss), 6);
-		ck_assert_uint_eq(T_STAT(e.v, l1d_hit_4k), 7);
+		for (i = 0; i < n; i++)
+			t_access(e.v, addrs[i], SV_ACCESS_READ);
+		ck_assert_uint_eq(T_STAT(e.v, tlb_miss), misses);
+		ck_assert_uint_eq(sv_vcpu_stat_get(e.v, hit), hits);
 		for (i = 0; i < SV_VCPU_STAT__COUNT; i++)
 			stats[run][i] = sv_vcpu_stat_get(e.v, (sv_vcpu_stat)i);
 		t_env_free(&e);
@@ -643,13 +636,53 @@ START_TEST(recent_hits_keep_lru)
 			      " without", sv_vcpu_stat_name((sv_vcpu_stat)i),
 			      stats[0][i], stats[1][i]);
 }
+
+/* Five 4K pages at BASE, one L1 set of 4 ways, no STLB. */
+static void five_4k_pages(t_env *e)
+{
+	sv_vm_options o = tiny(SV_TLB_LRU);
+
+	pages_env(e, &o, 5, 4096);
+}
+
+/* Hits through the recent-pages table touch their entry as the array's
+ * lookup does, so LRU stays exact. */
+START_TEST(recent_hits_keep_lru)
+{
+	/* A B C D fill the one set; A B C D hit through the full lookup,
+	 * which makes each a recent page; A B hit again, now through the
+	 * recent table; E evicts the least recently used, C; D hits; C
+	 * misses. */
+	static const unsigned seq[] = {0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 4, 3, 2};
+	uint64_t addrs[sizeof(seq) / sizeof(seq[0])];
+	unsigned i;
+
+	for (i = 0; i < sizeof(seq) / sizeof(seq[0]); i++)
+		addrs[i] = BASE + seq[i] * 4096ULL;
+	/* misses: A B C D, E, then C again = 6; hits: 4 + 2 + D = 7 (were
+	 * recent hits not touching their entry, E would evict A, and C would
+	 * hit) */
+	both_ways(five_4k_pages, addrs, i, 6, SV_VCPU_STAT_l1d_hit_4k, 7);
+}
 END_TEST
 
-/*
- * The same through the 2M ranges remembered for huge entries: guest 2M
- * pages over EPT 2M, each access at another 4K page of its 2M page, so
- * that neither the last hit nor the recent 4K pages serve it.
- */
+/* Five guest 2M pages at BASE over EPT 2M, one L1 2M set of 4 ways, no
+ * STLB. */
+static void five_2m_pages(t_env *e)
+{
+	sv_vm_options o = SV_VM_OPTIONS_INIT;
+
+	o.tlb.array[SV_TLB_l1d_2m].sets = 1;
+	o.tlb.array[SV_TLB_l1d_2m].ways = 4;
+	o.tlb.array[SV_TLB_stlb].sets = 0;
+	t_env_setup(e, &o, SV_PAGE_2M);
+	T_OK(sv_pt_map(e->gpt, BASE, 0x2000000, 5 * SV_PAGE_2M, SV_PAGE_2M,
+		       SV_PTE_RW));
+}
+
+/* The same through the 2M ranges remembered for huge entries: each access
+ * at another 4K page of its 2M page, so that neither the last hit nor the
+ * recent 4K pages serve it. */
 START_TEST(huge_hits_keep_lru)
 {
 	/* (2M page, 4K page in it): A B C D miss; A B C D hit through the
@@ -659,38 +692,13 @@ START_TEST(huge_hits_keep_lru)
 		{0, 0}, {1, 0}, {2, 0}, {3, 0}, {0, 1}, {1, 1}, {2, 1},
 		{3, 1}, {0, 2}, {1, 2}, {4, 0}, {3, 3}, {2, 3},
 	};
-	uint64_t stats[2][SV_VCPU_STAT__COUNT];
-	unsigned run, i;
+	uint64_t addrs[sizeof(seq) / sizeof(seq[0])];
+	unsigned i;
 
-	for (run = 0; run < 2; run++) {
-		sv_vm_options o = SV_VM_OPTIONS_INIT;
-		t_env e;
-
-		o.tlb.array[SV_TLB_l1d_2m].sets = 1;
-		o.tlb.array[SV_TLB_l1d_2m].ways = 4;
-		o.tlb.array[SV_TLB_stlb].sets = 0;
-		t_env_setup(&e, &o, SV_PAGE_2M);
-		T_OK(sv_pt_map(e.gpt, BASE, 0x2000000, 5 * SV_PAGE_2M, SV_PAGE_2M,
-			       SV_PTE_RW));
-		if (run == 1)
-			sv_vcpu_set_walk_observer(e.v, quiet_observer, NULL);
-		for (i = 0; i < sizeof(seq) / sizeof(seq[0]); i++)
-			t_access(e.v, BASE + seq[i][0] * SV_PAGE_2M + seq[i][1] * 4096ULL,
-				 SV_ACCESS_READ);
-		/* misses: A B C D, E, then C again = 6; hits: 4 + 2 + D = 7
-		 * (were these hits not touching their entry, E would evict
-		 * A, and C would hit) */
-		ck_assert_uint_eq(T_STAT(e.v, tlb_miss), 6);
-		ck_assert_uint_eq(T_STAT(e.v, l1d_hit_2m), 7);
-		for (i = 0; i < SV_VCPU_STAT__COUNT; i++)
-			stats[run][i] = sv_vcpu_stat_get(e.v, (sv_vcpu_stat)i);
-		t_env_free(&e);
-	}
-	for (i = 0; i < SV_VCPU_STAT__COUNT; i++)
-		ck_assert_msg(stats[0][i] == stats[1][i],
-			      "%s: %" PRIu64 " with the fast path, %" PRIu64
-			      " without", sv_vcpu_stat_name((sv_vcpu_stat)i),
-			      stats[0][i], stats[1][i]);
+	for (i = 0; i < sizeof(seq) / sizeof(seq[0]); i++)
+		addrs[i] = BASE + seq[i][0] * SV_PAGE_2M + seq[i][1] * 4096ULL;
+	/* misses: A B C D, E, then C again = 6; hits: 4 + 2 + D = 7 */
+	both_ways(five_2m_pages, addrs, i, 6, SV_VCPU_STAT_l1d_hit_2m, 7);
 }
 END_TEST
 

@@ -311,6 +311,29 @@ static void fast_set(sv_vcpu *v, sv_tlbe *e, uint64_t gva, bool fetch,
 	}
 }
 
+/* An L1 hit the fast path serves: what the full lookup counts and charges,
+ * and every field of the result the slow path would set for it (field by
+ * field: a memset of the whole costs more than the rest of the hit). */
+static inline __attribute__((always_inline)) void
+fast_count(sv_vcpu *v, const sv_fast *fp, uint64_t gva, sv_access acc,
+	   sv_xlate *out)
+{
+	uint32_t cost = v->vm->opts.costs.l1_hit;
+
+	v->stat[SV_VCPU_STAT_accesses]++;
+	v->stat[SV_VCPU_STAT_reads + acc]++;
+	v->stat[fp->stat]++;
+	v->stat[SV_VCPU_STAT_cycles] += cost;
+	out->gpa = fp->gpa_base | (gva & 0xfff);
+	out->hpa = fp->hpa_base | (gva & 0xfff);
+	out->page_size = fp->page_size;
+	out->cycles = cost;
+	out->refs = 0;
+	out->exits = 0;
+	out->source = SV_SRC_L1;
+	out->fault.kind = SV_FAULT_NONE;
+}
+
 /*
  * An access within one 4K page that a remembered L1 hit covers (recent[]
  * or huge[]): the same outcome as the L1 lookup (its counters, its cycles,
@@ -321,7 +344,6 @@ static bool recent_hit(sv_vcpu *v, uint64_t gva, uint32_t size,
 		       sv_access acc, sv_xlate *out)
 {
 	bool fetch = acc == SV_ACCESS_FETCH;
-	uint32_t cost = v->vm->opts.costs.l1_hit;
 	const sv_fast *r = &v->huge[fetch][(gva >> 21) % SV_FAST_HUGE];
 	sv_fast *fp = &v->fast[fetch];
 	uint64_t page_off;
@@ -346,20 +368,7 @@ static bool recent_hit(sv_vcpu *v, uint64_t gva, uint32_t size,
 	fp->page = gva >> 12;
 	fp->gpa_base += page_off;
 	fp->hpa_base += page_off;
-	v->stat[SV_VCPU_STAT_accesses]++;
-	v->stat[SV_VCPU_STAT_reads + acc]++;
-	v->stat[fp->stat]++;
-	v->stat[SV_VCPU_STAT_cycles] += cost;
-	/* every field the inline path sets (a memset here costs more than
-	 * the rest of the hit) */
-	out->gpa = fp->gpa_base | (gva & 0xfff);
-	out->hpa = fp->hpa_base | (gva & 0xfff);
-	out->page_size = fp->page_size;
-	out->cycles = cost;
-	out->refs = 0;
-	out->exits = 0;
-	out->source = SV_SRC_L1;
-	out->fault.kind = SV_FAULT_NONE;
+	fast_count(v, fp, gva, acc, out);
 	return true;
 }
 
@@ -670,20 +679,7 @@ int sv_vcpu_access(sv_vcpu *v, uint64_t gva, uint32_t size, sv_access acc,
 	fp = &v->fast[acc == SV_ACCESS_FETCH];
 	if (SV_LIKELY(fp->page == gva >> 12 && (fp->allow >> acc) & 1 &&
 		      (gva & 0xfff) + size <= 0x1000)) {
-		uint32_t cost = v->vm->opts.costs.l1_hit;
-
-		v->stat[SV_VCPU_STAT_accesses]++;
-		v->stat[SV_VCPU_STAT_reads + acc]++;
-		v->stat[fp->stat]++;
-		v->stat[SV_VCPU_STAT_cycles] += cost;
-		out->gpa = fp->gpa_base | (gva & 0xfff);
-		out->hpa = fp->hpa_base | (gva & 0xfff);
-		out->page_size = fp->page_size;
-		out->cycles = cost;
-		out->refs = 0;
-		out->exits = 0;
-		out->source = SV_SRC_L1;
-		out->fault.kind = SV_FAULT_NONE;
+		fast_count(v, fp, gva, acc, out);
 		return SV_OK;
 	}
 	return access_slow(v, gva, size, acc, out);
