@@ -266,10 +266,17 @@ void sv__vcpu_drop(sv_vcpu *v, const sv_tlb_filter *f);
 /* lib/cpu/vcpu.c */
 int sv__vcpu_new(sv_vcpu **out, sv_vm *vm, unsigned index);
 void sv__vcpu_free(sv_vcpu *v);
-static inline void sv__fast_clear(sv_vcpu *v)
+/* Forgets the last hits only (the entries stay remembered as recent). */
+static inline void sv__fast_forget_last(sv_vcpu *v)
 {
 	v->fast[0].page = ~0ULL;
 	v->fast[1].page = ~0ULL;
+}
+
+/* Forgets every remembered hit. */
+static inline void sv__fast_clear(sv_vcpu *v)
+{
+	sv__fast_forget_last(v);
 	if (SV_UNLIKELY(++v->fast_epoch == 0)) {
 		/* a wrap: entries of epoch 1 could match again */
 		memset(v->recent, 0, sizeof(v->recent));

@@ -433,12 +433,10 @@ static int try_level(sv_vcpu *v, bool l1, uint64_t gva, sv_access acc,
 	sv_tlbe *e = lookup_group(v, arrays, n, k, gva, &conflict);
 
 	*found = NULL;
-	if (l1) {
-		/* Whatever this touches is the last hit from now on: set
-		 * again below on a clean hit. */
-		v->fast[0].page = ~0ULL;
-		v->fast[1].page = ~0ULL;
-	}
+	if (l1)
+		sv__fast_forget_last(v); /* whatever this touches is the last
+					    hit now: set again below on a
+					    clean hit */
 	if (!e) {
 		if (!conflict)
 			return LVL_MISS;
