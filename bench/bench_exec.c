@@ -264,11 +264,11 @@ int main(int argc, char **argv)
 	for (i = 0; i < sizeof(wls) / sizeof(wls[0]); i++) {
 		const wl *w = &wls[i];
 		uint64_t n, n_ff;
+		double ta = 1e30, tb = 1e30, tc = 1e30, td = 1e30, cb, da;
+		unsigned r;
 
 		if (only && strcmp(w->label, only))
 			continue;
-		double ta = 1e30, tb = 1e30, tc = 1e30, td = 1e30, cb, da;
-		unsigned r;
 
 		/* each configuration's best of ROUNDS, taken in turns, so
 		 * that a burst of load on the machine hits one round of

@@ -229,10 +229,9 @@ int sv__exec_create(sv_exec **out, sv_vm *vm, const sv_exec_options *opts,
 		ex->cpus[i].v = sv_vm_vcpu(vm, i);
 		rc = cpu_open(ex, &ex->cpus[i]);
 	}
-	if (rc == SV_OK)
-		ex->resync = true;
 	if (rc != SV_OK)
 		goto fail;
+	ex->resync = true;
 	*out = ex;
 	return SV_OK;
 fail:

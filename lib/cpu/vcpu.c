@@ -340,7 +340,7 @@ fast_count(sv_vcpu *v, const sv_fast *fp, uint64_t gva, sv_access acc,
  * the entry touched), without the lookup.  The page becomes the last hit.
  * False: not there.
  */
-static bool recent_hit(sv_vcpu *v, uint64_t gva, uint32_t size,
+static bool remembered_hit(sv_vcpu *v, uint64_t gva, uint32_t size,
 		       sv_access acc, sv_xlate *out)
 {
 	bool fetch = acc == SV_ACCESS_FETCH;
@@ -600,7 +600,7 @@ static void access_finish(sv_vcpu *v, uint64_t gva, uint32_t size,
 SV_NOINLINE static int access_slow(sv_vcpu *v, uint64_t gva, uint32_t size,
 				   sv_access acc, sv_xlate *out)
 {
-	if (recent_hit(v, gva, size, acc, out))
+	if (remembered_hit(v, gva, size, acc, out))
 		return SV_OK;
 	access_begin(v, acc, out);
 	translate_mmu(v, gva, acc, out);
