@@ -122,7 +122,7 @@ void sv__pt_walker_init(sv_pt_walker *w, const sv_pt_format *fmt,
 void sv__pt_walk(const sv_pt_walker *w, sv_walk *out, uint64_t table_pa,
 		 unsigned start, uint64_t addr)
 {
-	sv__pt_walk_fetch(w, out, table_pa, start, addr, w->fetch);
+	sv__pt_walk_fetch(w, out, table_pa, start, addr, w->fetch, w->ctx);
 }
 
 /* ---- range iterator ---------------------------------------------------- */

@@ -99,8 +99,11 @@ typedef struct sv_pt_walker {
 	uint64_t rsvd[SV_PT_MAX_LEVELS + 1][2];
 	uint64_t leaf_mask[SV_PT_MAX_LEVELS + 1];
 	uint64_t bad_low[2];
+	/* How sv__pt_walk and the range iterator reach tables, with ctx.
+	 * NULL for a walker that only callers of sv__pt_walk_fetch use
+	 * (they pass their own fetch and context). */
 	sv_pt_fetch_fn fetch;
-	/* Called after each entry is read, when set (walk observers). */
+	/* Called with ctx after each entry is read, when set (observers). */
 	void (*on_ref)(void *ctx, unsigned level, uint64_t table_pa,
 		       uint64_t entry);
 	void *ctx;
@@ -128,7 +131,7 @@ typedef struct sv_walk {
 	uint64_t table[SV_PT_MAX_LEVELS + 1];    /* table physical address */
 	uint64_t and_bits;                       /* AND of entries read */
 	uint64_t or_bits;                        /* OR of entries read */
-	uint64_t pa;                             /* leaf: address for addr */
+	uint64_t pa;                             /* leaf: address for addr, else 0 */
 	unsigned refs;                           /* entries read */
 } sv_walk;
 
@@ -159,59 +162,74 @@ static inline bool sv__walker_bad(const sv_pt_walker *w, uint64_t e,
 /*
  * The walk itself, inlined where the fetch callback is known so that the
  * compiler can inline the fetch too (the nested walker's frame lookup,
- * which serves most references of a 2D walk).  `observe` (a constant at
- * each call site) says whether w->on_ref is set, so the common walk
- * without an observer carries no test for it.
+ * which serves most references of a 2D walk).  `ctx` is what the fetch
+ * gets (w->ctx for the out-of-line walk; a caller may pass a context it
+ * has loaded into locals).  `observe` (a constant at each call site) says
+ * whether w->on_ref is set, so the common walk without an observer
+ * carries no test for it.  *out is written only through `out` and the
+ * walker's fields are read into locals first, so the compiler keeps them
+ * in registers across the walk's stores.
  */
 static inline __attribute__((always_inline)) void
-sv__pt_walk_with(const sv_pt_walker *w, sv_walk *out, uint64_t table_pa,
-		 unsigned start, uint64_t addr, sv_pt_fetch_fn fetch,
-		 bool observe)
+sv__pt_walk_with(const sv_pt_walker *w, sv_walk *restrict out,
+		 uint64_t table_pa, unsigned start, uint64_t addr,
+		 sv_pt_fetch_fn fetch, void *ctx, bool observe)
 {
-	uint64_t and_bits = ~0ULL, or_bits = 0;
-	unsigned level, shift = sv__level_shift(start);
+	const uint64_t present = w->present_mask, amask = w->addr_mask;
+	const uint64_t bad_table = w->bad_low[0], bad_leaf = w->bad_low[1];
+	uint64_t and_bits = ~0ULL, or_bits = 0, pa = 0;
+	unsigned level = start, shift = sv__level_shift(start);
+	sv_walk_status status;
 
-	out->start = start;
-	out->refs = 0;
-	for (level = start;; level--, shift -= 9) {
+	for (;; level--, shift -= 9) {
 		uint64_t *tbl, *ptr, e;
-		bool leaf;
 
-		out->level = level;
 		out->table[level] = table_pa;
-		tbl = fetch(w->ctx, level, table_pa);
+		tbl = fetch(ctx, level, table_pa);
 		if (!tbl) {
-			out->status = SV_WALK_FETCH_FAIL;
+			status = SV_WALK_FETCH_FAIL;
 			break;
 		}
 		ptr = &tbl[(addr >> shift) & (SV_PT_ENTRIES - 1)];
 		e = *ptr;
-		out->refs++;
 		out->entry[level] = e;
 		out->ptr[level] = ptr;
 		if (observe)
 			w->on_ref(w->ctx, level, table_pa, e);
-		if (!(e & w->present_mask)) {
+		if (!(e & present)) {
 			and_bits &= e;
-			out->status = SV_WALK_NOT_PRESENT;
+			status = SV_WALK_NOT_PRESENT;
 			break;
 		}
-		leaf = sv__walker_leaf(w, e, level);
-		if (SV_PT_UNLIKELY(sv__walker_bad(w, e, level, leaf))) {
-			out->status = SV_WALK_BAD_ENTRY;
+		if (!(e & w->leaf_mask[level])) {
+			/* A table entry: the likely case, one level down. */
+			if (SV_PT_UNLIKELY((e & w->rsvd[level][0]) |
+					   ((bad_table >> (e & 63)) & 1))) {
+				status = SV_WALK_BAD_ENTRY;
+				break;
+			}
+			and_bits &= e;
+			or_bits |= e;
+			table_pa = e & amask;
+			continue;
+		}
+		if (SV_PT_UNLIKELY((e & w->rsvd[level][1]) |
+				   ((bad_leaf >> (e & 63)) & 1))) {
+			status = SV_WALK_BAD_ENTRY;
 			break;
 		}
 		and_bits &= e;
 		or_bits |= e;
-		if (leaf) {
-			uint64_t mask = (1ULL << shift) - 1;
-
-			out->pa = (e & w->addr_mask & ~mask) | (addr & mask);
-			out->status = SV_WALK_OK;
-			break;
-		}
-		table_pa = e & w->addr_mask;
+		pa = (e & amask & ~((1ULL << shift) - 1)) |
+		     (addr & ((1ULL << shift) - 1));
+		status = SV_WALK_OK;
+		break;
 	}
+	out->status = status;
+	out->pa = pa;
+	out->start = start;
+	out->level = level;
+	out->refs = start - level + (status != SV_WALK_FETCH_FAIL);
 	out->and_bits = and_bits;
 	out->or_bits = or_bits;
 }
@@ -219,13 +237,14 @@ sv__pt_walk_with(const sv_pt_walker *w, sv_walk *out, uint64_t table_pa,
 /* sv__pt_walk_with for a fetch known at the call site, choosing the
  * observed or unobserved body once per walk. */
 static inline __attribute__((always_inline)) void
-sv__pt_walk_fetch(const sv_pt_walker *w, sv_walk *out, uint64_t table_pa,
-		  unsigned start, uint64_t addr, sv_pt_fetch_fn fetch)
+sv__pt_walk_fetch(const sv_pt_walker *w, sv_walk *restrict out,
+		  uint64_t table_pa, unsigned start, uint64_t addr,
+		  sv_pt_fetch_fn fetch, void *ctx)
 {
 	if (SV_PT_UNLIKELY(w->on_ref != NULL))
-		sv__pt_walk_with(w, out, table_pa, start, addr, fetch, true);
+		sv__pt_walk_with(w, out, table_pa, start, addr, fetch, ctx, true);
 	else
-		sv__pt_walk_with(w, out, table_pa, start, addr, fetch, false);
+		sv__pt_walk_with(w, out, table_pa, start, addr, fetch, ctx, false);
 }
 
 /*

@@ -35,6 +35,7 @@ static const sv_vcpu_stat psc_stat[SV_PT_MAX_LEVELS + 1] = {
 
 /* State of one guest walk, handed to the walker's fetch callback. */
 typedef struct gwalk_ctx {
+	sv_vcpu *v;
 	uint64_t gva;
 	sv_fault *f;
 	uint32_t *refs;
@@ -43,10 +44,11 @@ typedef struct gwalk_ctx {
 	uint64_t table_hpa[SV_PT_MAX_LEVELS + 1];
 } gwalk_ctx;
 
-static uint64_t *guest_fetch(void *ctx, unsigned level, uint64_t table_gpa)
+static inline uint64_t *guest_fetch(void *ctx, unsigned level,
+				   uint64_t table_gpa)
 {
-	sv_vcpu *v = ctx;
-	gwalk_ctx *g = v->gwalk;
+	gwalk_ctx *g = ctx;
+	sv_vcpu *v = g->v;
 	uint8_t *p;
 
 	if (g->first_known) {
@@ -85,7 +87,8 @@ void sv__guest_walker_setup(sv_vcpu *v)
 
 	sv__pt_walker_init(&v->gwalker, fmt, o->maxphyaddr, v->nxe, o->guest_1g,
 			   false);
-	v->gwalker.fetch = guest_fetch;
+	/* Walked only by sv__walk2d, inline, with its gwalk_ctx. */
+	v->gwalker.fetch = NULL;
 	v->gwalker.on_ref = v->observer ? guest_ref : NULL;
 	v->gwalker.ctx = v;
 }
@@ -198,19 +201,19 @@ bool sv__walk2d(sv_vcpu *v, uint64_t gva, sv_access acc, sv_tlbe *entry,
 	uint64_t gpa, table = v->regs.cr3 & SV_PTE_ADDR_MASK;
 	unsigned start = fmt->levels, level, guest_shift = 30;
 	uint8_t perm_in = 0xff, gperm = SV_PERM_W | SV_PERM_U | SV_PERM_X;
-	bool global = false, gdirty = true;
+	bool paging = v->paging, global = false, gdirty = true;
 	gwalk_ctx g; /* table_hpa[] is written as the walk fetches tables */
 	sv_nxlate nx;
 	sv_walk w;
 
-	if (!v->paging) {
+	if (!paging) {
 		/* Linear = guest-physical; the entry's size is the nested
 		 * page's (guest_shift starts at the largest, 1G). */
 		gpa = gva;
 		if (gpa >> v->vm->opts.maxphyaddr == 0)
 			goto nested_final;
 	}
-	if (!v->paging || (v->lma && !canonical(gva, sv__fmt_va_bits(fmt)))) {
+	if (!paging || (v->lma && !canonical(gva, sv__fmt_va_bits(fmt)))) {
 		f->kind = SV_FAULT_GP;
 		f->stage = SV_STAGE_GUEST;
 		f->level = 0;
@@ -221,6 +224,7 @@ bool sv__walk2d(sv_vcpu *v, uint64_t gva, sv_access acc, sv_tlbe *entry,
 	}
 
 	/* 1. The lowest paging-structure cache that knows this address. */
+	g.v = v;
 	g.gva = gva;
 	g.f = f;
 	g.refs = refs;
@@ -244,7 +248,7 @@ bool sv__walk2d(sv_vcpu *v, uint64_t gva, sv_access acc, sv_tlbe *entry,
 
 	/* 2. Walk the guest tables. */
 	v->gwalk = &g;
-	sv__pt_walk(&v->gwalker, &w, table, start, gva);
+	sv__pt_walk_fetch(&v->gwalker, &w, table, start, gva, guest_fetch, &g);
 	v->gwalk = NULL;
 	*refs += w.refs;
 	v->stat[SV_VCPU_STAT_walk_refs] += w.refs;
@@ -281,7 +285,7 @@ nested_final:
 	/* 6. Paging-structure caches: each non-leaf guest entry read, with
 	 * the permissions accumulated down to it and the next table's GPA
 	 * and HPA (known now that every table was fetched). */
-	if (v->paging && sv_tlb__any(&v->tlb, SV_TLB_PSC_ARRAYS)) {
+	if (paging && sv_tlb__any(&v->tlb, SV_TLB_PSC_ARRAYS)) {
 		uint64_t and_bits = ~0ULL, or_bits = 0;
 		sv_tlbe p = {0};
 

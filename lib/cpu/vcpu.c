@@ -178,6 +178,12 @@ static const sv_tlb_array l1_data[] = {SV_TLB_l1d_4k, SV_TLB_l1d_2m,
 				       SV_TLB_l1d_1g};
 static const sv_tlb_array l1_fetch[] = {SV_TLB_l1i_4k, SV_TLB_l1i_2m};
 static const sv_tlb_array l2_all[] = {SV_TLB_stlb, SV_TLB_stlb_1g};
+/* The same groups as sv_tlb.present bits. */
+#define L1_DATA_BITS                                              \
+	(SV_TLB_BIT(SV_TLB_l1d_4k) | SV_TLB_BIT(SV_TLB_l1d_2m) |    \
+	 SV_TLB_BIT(SV_TLB_l1d_1g))
+#define L1_FETCH_BITS (SV_TLB_BIT(SV_TLB_l1i_4k) | SV_TLB_BIT(SV_TLB_l1i_2m))
+#define L2_BITS (SV_TLB_BIT(SV_TLB_stlb) | SV_TLB_BIT(SV_TLB_stlb_1g))
 
 /* The hit counter for an entry of `shift` found at a level. */
 static sv_vcpu_stat hit_stat(bool fetch, bool l1, unsigned shift)
@@ -430,13 +436,17 @@ static int try_level(sv_vcpu *v, bool l1, uint64_t gva, sv_access acc,
 	const sv_tlb_array *arrays = l1 ? (fetch ? l1_fetch : l1_data) : l2_all;
 	unsigned n = l1 ? (fetch ? G_N_ELEMENTS(l1_fetch) : G_N_ELEMENTS(l1_data))
 			: G_N_ELEMENTS(l2_all);
-	sv_tlbe *e = lookup_group(v, arrays, n, k, gva, &conflict);
+	uint32_t bits = l1 ? (fetch ? L1_FETCH_BITS : L1_DATA_BITS) : L2_BITS;
+	sv_tlbe *e;
 
 	*found = NULL;
 	if (l1)
 		sv__fast_forget_last(v); /* whatever this touches is the last
 					    hit now: set again below on a
 					    clean hit */
+	if (!sv_tlb__any(&v->tlb, bits))
+		return LVL_MISS; /* no array of the group has entries */
+	e = lookup_group(v, arrays, n, k, gva, &conflict);
 	if (!e) {
 		if (!conflict)
 			return LVL_MISS;

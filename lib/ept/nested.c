@@ -47,15 +47,22 @@ static uint8_t nested_perm(const sv_vm *vm, uint64_t and_bits,
 	       ((or_bits & SV_PTE_NX) ? 0 : SV_PERM_NX);
 }
 
-static uint64_t *frame_fetch(void *ctx, unsigned level, uint64_t pa)
+/* What a nested walk fetches tables with: copies of the VM's frames and
+ * all-ones table, which the compiler keeps in registers for the walk. */
+typedef struct frames_ctx {
+	sv_frames frames;
+	uint64_t *ones;
+} frames_ctx;
+
+static inline uint64_t *frame_fetch(void *ctx, unsigned level, uint64_t pa)
 {
-	sv_vcpu *v = ctx;
-	uint64_t *p = sv__frames_ptr(&v->vm->tdp_frames, pa);
+	const frames_ctx *fc = ctx;
+	uint64_t *p = sv__frames_ptr(&fc->frames, pa);
 
 	SV_UNUSED(level);
 	/* An entry pointing outside the tables the VM owns reads as
 	 * all-ones, which no format accepts as a valid entry. */
-	return p ? p : v->vm->ones_table;
+	return p ? p : fc->ones;
 }
 
 static void nested_ref(void *ctx, unsigned level, uint64_t table,
@@ -72,7 +79,8 @@ void sv__nested_walker_setup(sv_vcpu *v)
 
 	sv__pt_walker_init(&v->nwalker, v->vm->tdp_fmt, o->maxphyaddr, true,
 			   o->tdp_1g, o->ept_exec_only);
-	v->nwalker.fetch = frame_fetch;
+	/* Walked only by sv__nested_translate, inline, with a frames_ctx. */
+	v->nwalker.fetch = NULL;
 	v->nwalker.on_ref = v->observer ? nested_ref : NULL;
 	v->nwalker.ctx = v;
 }
@@ -180,6 +188,7 @@ bool sv__nested_translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
 	uint8_t perm_in = 0xff, perm;
 	uint64_t table = v->ep4ta;
 	unsigned start = vm->tdp_fmt->levels, n, i, level;
+	frames_ctx fc;
 	sv_walk w;
 
 	if (flags & SV_NACC_AD_WRITE)
@@ -225,7 +234,9 @@ bool sv__nested_translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
 
 	/* 4. The walk. */
 	v->nwalk_gpa = gpa;
-	sv__pt_walk_fetch(&v->nwalker, &w, table, start, gpa, frame_fetch);
+	fc.frames = vm->tdp_frames;
+	fc.ones = vm->ones_table;
+	sv__pt_walk_fetch(&v->nwalker, &w, table, start, gpa, frame_fetch, &fc);
 	*refs += w.refs;
 	v->stat[SV_VCPU_STAT_walk_refs] += w.refs;
 	v->stat[SV_VCPU_STAT_nested_walk_refs] += w.refs;
