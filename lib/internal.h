@@ -26,6 +26,12 @@
 #define SV_UNLIKELY(x) __builtin_expect(!!(x), 0)
 /* Keeps a slow path out of its caller, whose prologue then stays short. */
 #define SV_NOINLINE __attribute__((noinline))
+/* Tells the compiler that c holds (it is not checked). */
+#define SV_ASSUME(c)                             \
+	do {                                     \
+		if (!(c))                        \
+			__builtin_unreachable(); \
+	} while (0)
 
 /* ---- errors (lib/errors.c) ------------------------------------------- */
 
@@ -124,17 +130,23 @@ void sv__frames_fini(sv_frames *f);
 uint64_t sv__frames_alloc(sv_frames *f);
 void sv__frames_free(sv_frames *f, uint64_t hpa);
 /*
- * The bytes of the frame at hpa: NULL outside every frame ever handed out.
+ * The bytes of the frame at hpa: NULL (or `outside`) outside every frame
+ * ever handed out.
  * A frame freed since reads as all-ones (it is poisoned on free), which
  * no format accepts as an entry, so a stale pointer to it is caught.
  */
-static inline uint64_t *sv__frames_ptr(const sv_frames *f, uint64_t hpa)
+static inline uint64_t *sv__frames_ptr_or(const sv_frames *f, uint64_t hpa,
+					  uint64_t *outside)
 {
 	uint64_t off = hpa - f->base;
 
 	if (SV_UNLIKELY((off >> 12) >= f->used))
-		return NULL;
+		return outside;
 	return (uint64_t *)(f->mem + (off & ~0xfffULL));
+}
+static inline uint64_t *sv__frames_ptr(const sv_frames *f, uint64_t hpa)
+{
+	return sv__frames_ptr_or(f, hpa, NULL);
 }
 /* Is the frame at hpa allocated now? */
 static inline bool sv__frames_live(const sv_frames *f, uint64_t hpa)

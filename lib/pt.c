@@ -72,7 +72,7 @@ void sv__pt_walker_init(sv_pt_walker *w, const sv_pt_format *fmt,
 	/* Address bits at or above MAXPHYADDR are reserved in every entry. */
 	uint64_t high = maxphyaddr < 52 ? bits(maxphyaddr, 51) : 0;
 	bool leaf_ok[SV_PT_MAX_LEVELS + 1];
-	unsigned l;
+	unsigned l, b, n;
 
 	w->fmt = fmt;
 	w->present_mask = fmt->present_mask;
@@ -117,6 +117,17 @@ void sv__pt_walker_init(sv_pt_walker *w, const sv_pt_format *fmt,
 	}
 	/* A PTE is a leaf whatever bit 7 says. */
 	w->rsvd[1][0] = w->rsvd[1][1];
+	/* The low bits no misconfigured table entry has. */
+	w->table_low_ok = 0;
+	for (b = 0; b < 6; b++) {
+		bool in_bad = false;
+
+		for (n = 0; n < 64; n++)
+			if (((w->bad_low[0] >> n) & 1) && ((n >> b) & 1))
+				in_bad = true;
+		if (!in_bad)
+			w->table_low_ok |= 1ULL << b;
+	}
 }
 
 void sv__pt_walk(const sv_pt_walker *w, sv_walk *out, uint64_t table_pa,

@@ -90,7 +90,10 @@ typedef uint64_t *(*sv_pt_fetch_fn)(void *ctx, unsigned level,
  *  - a present entry is a leaf when it has a bit of leaf_mask[level] (all
  *    bits at level 1, the PS bit where a leaf may be, none elsewhere);
  *  - bit n of bad_low[leaf] says that an entry whose bits 5:0 equal n is
- *    misconfigured beyond its reserved bits (EPT only; 0 for x86).
+ *    misconfigured beyond its reserved bits (EPT only; 0 for x86);
+ *  - a table entry with a bit of table_low_ok set is not misconfigured by
+ *    its bits 5:0 (EPT: R), so the walk looks in bad_low[0] only for the
+ *    rare entry without one.
  */
 typedef struct sv_pt_walker {
 	const sv_pt_format *fmt;
@@ -99,6 +102,7 @@ typedef struct sv_pt_walker {
 	uint64_t rsvd[SV_PT_MAX_LEVELS + 1][2];
 	uint64_t leaf_mask[SV_PT_MAX_LEVELS + 1];
 	uint64_t bad_low[2];
+	uint64_t table_low_ok;
 	/* How sv__pt_walk and the range iterator reach tables, with ctx.
 	 * NULL for a walker that only callers of sv__pt_walk_fetch use
 	 * (they pass their own fetch and context). */
@@ -177,6 +181,7 @@ sv__pt_walk_with(const sv_pt_walker *w, sv_walk *restrict out,
 {
 	const uint64_t present = w->present_mask, amask = w->addr_mask;
 	const uint64_t bad_table = w->bad_low[0], bad_leaf = w->bad_low[1];
+	const uint64_t table_ok = w->table_low_ok;
 	uint64_t and_bits = ~0ULL, or_bits = 0, pa = 0;
 	unsigned level = start, shift = sv__level_shift(start);
 	sv_walk_status status;
@@ -201,10 +206,11 @@ sv__pt_walk_with(const sv_pt_walker *w, sv_walk *restrict out,
 			status = SV_WALK_NOT_PRESENT;
 			break;
 		}
-		if (!(e & w->leaf_mask[level])) {
+		if (level > 1 && !(e & w->leaf_mask[level])) {
 			/* A table entry: the likely case, one level down. */
-			if (SV_PT_UNLIKELY((e & w->rsvd[level][0]) |
-					   ((bad_table >> (e & 63)) & 1))) {
+			if (SV_PT_UNLIKELY(e & w->rsvd[level][0]) ||
+			    (SV_PT_UNLIKELY(!(e & table_ok)) &&
+			     ((bad_table >> (e & 63)) & 1))) {
 				status = SV_WALK_BAD_ENTRY;
 				break;
 			}
@@ -234,8 +240,13 @@ sv__pt_walk_with(const sv_pt_walker *w, sv_walk *restrict out,
 	out->or_bits = or_bits;
 }
 
-/* sv__pt_walk_with for a fetch known at the call site, choosing the
- * observed or unobserved body once per walk. */
+/*
+ * sv__pt_walk_with for a fetch known at the call site, choosing the
+ * observed or unobserved body once per walk.  An unobserved walk from the
+ * root of a 4-level format, the usual walk, gets a body of its own in
+ * which the start is a constant: the compiler unrolls it, with each
+ * level's shift and masks known.
+ */
 static inline __attribute__((always_inline)) void
 sv__pt_walk_fetch(const sv_pt_walker *w, sv_walk *restrict out,
 		  uint64_t table_pa, unsigned start, uint64_t addr,
@@ -243,6 +254,8 @@ sv__pt_walk_fetch(const sv_pt_walker *w, sv_walk *restrict out,
 {
 	if (SV_PT_UNLIKELY(w->on_ref != NULL))
 		sv__pt_walk_with(w, out, table_pa, start, addr, fetch, ctx, true);
+	else if (start == 4)
+		sv__pt_walk_with(w, out, table_pa, 4, addr, fetch, ctx, false);
 	else
 		sv__pt_walk_with(w, out, table_pa, start, addr, fetch, ctx, false);
 }

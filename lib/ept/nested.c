@@ -57,12 +57,13 @@ typedef struct frames_ctx {
 static inline uint64_t *frame_fetch(void *ctx, unsigned level, uint64_t pa)
 {
 	const frames_ctx *fc = ctx;
-	uint64_t *p = sv__frames_ptr(&fc->frames, pa);
-
-	SV_UNUSED(level);
 	/* An entry pointing outside the tables the VM owns reads as
 	 * all-ones, which no format accepts as a valid entry. */
-	return p ? p : fc->ones;
+	uint64_t *p = sv__frames_ptr_or(&fc->frames, pa, fc->ones);
+
+	SV_UNUSED(level);
+	SV_ASSUME(p != NULL); /* the walk needs no fetch-failure test */
+	return p;
 }
 
 static void nested_ref(void *ctx, unsigned level, uint64_t table,
@@ -172,6 +173,25 @@ static void nested_fault(sv_vcpu *v, sv_fault *f, nfail why, unsigned level,
 	drop_for_ept_violation(v, gpa, gva);
 }
 
+/* Caches what a nested walk found: a page-walk-cache entry (the next
+ * table's HPA as target) or a guest-physical TLB entry. */
+static void nested_fill(sv_vcpu *v, sv_tlb_array a, const sv_tlb_key *key,
+			uint64_t gpa, unsigned shift, uint64_t target,
+			uint64_t target_gpa, uint8_t perm, uint8_t flags)
+{
+	sv_tlbe e = {0};
+
+	e.vpn = gpa >> shift;
+	e.target = target;
+	e.gpa = target_gpa;
+	e.ep4ta = key->ep4ta;
+	e.vpid = key->vpid;
+	e.shift = (uint8_t)shift;
+	e.flags = flags;
+	e.perm = perm;
+	sv_tlb__fill(&v->tlb, a, &e);
+}
+
 bool sv__nested_translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
 			  unsigned flags, uint64_t gva, sv_nxlate *out,
 			  sv_fault *f, uint32_t *refs)
@@ -184,7 +204,7 @@ bool sv__nested_translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
 	uint64_t abit = ept ? SV_EPT_A : SV_PTE_A;
 	uint64_t dbit = ept ? SV_EPT_D : SV_PTE_D;
 	sv_tlb_key key = {v->ep4ta, ept ? 0 : v->regs.vpid, 0};
-	sv_tlbe *hits[3], proto = {0};
+	sv_tlbe *hits[3];
 	uint8_t perm_in = 0xff, perm;
 	uint64_t table = v->ep4ta;
 	unsigned start = vm->tdp_fmt->levels, n, i, level;
@@ -278,36 +298,29 @@ bool sv__nested_translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
 	}
 	/* Fill the page-walk cache with the non-leaf entries this walk
 	 * read, each with the permissions accumulated down to it. */
-	proto.vpid = key.vpid;
-	proto.ep4ta = key.ep4ta;
-	proto.flags = SV_TLBE_VALID;
 	if (sv_tlb__any(&v->tlb, SV_TLB_NPWC_ARRAYS)) {
 		uint64_t and_bits = ~0ULL, or_bits = 0;
 
 		for (level = w.start; level > w.level; level--) {
 			and_bits &= w.entry[level];
 			or_bits |= w.entry[level];
-			proto.shift = (uint8_t)sv__level_shift(level);
-			proto.vpn = gpa >> proto.shift;
-			proto.target = w.entry[level] & vm->tdp_fmt->addr_mask;
-			proto.gpa = 0;
-			proto.perm = perm_in & nested_perm(vm, and_bits, or_bits);
-			sv_tlb__fill(&v->tlb, npwc_array[level], &proto);
+			nested_fill(v, npwc_array[level], &key, gpa,
+				    sv__level_shift(level),
+				    w.entry[level] & vm->tdp_fmt->addr_mask, 0,
+				    perm_in & nested_perm(vm, and_bits, or_bits),
+				    SV_TLBE_VALID);
 		}
 	}
-	proto.shift = (uint8_t)sv__level_shift(w.level);
-	proto.vpn = gpa >> proto.shift;
-	proto.target = w.pa & ~((1ULL << proto.shift) - 1);
-	proto.gpa = gpa & ~((1ULL << proto.shift) - 1);
-	proto.perm = perm;
-	proto.flags = SV_TLBE_VALID;
-	if (!ad || acc == SV_ACCESS_WRITE || (w.entry[w.level] & dbit))
-		proto.flags |= SV_TLBE_DIRTY;
-	sv_tlb__fill(&v->tlb, SV_TLB_ntlb, &proto);
-
 	out->hpa = w.pa;
-	out->shift = proto.shift;
+	out->shift = (uint8_t)sv__level_shift(w.level);
 	out->perm = perm;
-	out->dirty = proto.flags & SV_TLBE_DIRTY;
+	out->dirty = !ad || acc == SV_ACCESS_WRITE || (w.entry[w.level] & dbit);
+	if (sv_tlb__any(&v->tlb, SV_TLB_BIT(SV_TLB_ntlb))) {
+		uint64_t mask = (1ULL << out->shift) - 1;
+
+		nested_fill(v, SV_TLB_ntlb, &key, gpa, out->shift, w.pa & ~mask,
+			    gpa & ~mask, perm,
+			    SV_TLBE_VALID | (out->dirty ? SV_TLBE_DIRTY : 0));
+	}
 	return true;
 }
