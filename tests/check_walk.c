@@ -533,6 +533,59 @@ START_TEST(ept_misconfig)
 }
 END_TEST
 
+/* Bits 2:0 of a nested entry that points at a table (SDM "EPT
+ * Misconfigurations"): W without R is misconfigured, and so is X without R
+ * where execute-only translations are not supported; where they are, an
+ * X-only table entry is valid and a read through it is a violation. */
+START_TEST(ept_misconfig_table)
+{
+	static const struct {
+		uint64_t rwx;
+		bool exec_only;
+		sv_fault_kind want;
+	} cases[] = {
+		{SV_EPT_W, false, SV_FAULT_EPT_MISCONFIG},
+		{SV_EPT_W, true, SV_FAULT_EPT_MISCONFIG},
+		{SV_EPT_W | SV_EPT_X, true, SV_FAULT_EPT_MISCONFIG},
+		{SV_EPT_X, false, SV_FAULT_EPT_MISCONFIG},
+		{SV_EPT_X, true, SV_FAULT_EPT_VIOLATION},
+		{SV_EPT_R, false, SV_FAULT_NONE},
+	};
+	unsigned i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sv_vm_options o = SV_VM_OPTIONS_INIT;
+		uint64_t pde;
+		t_env e;
+		sv_xlate x;
+
+		o.ept_exec_only = cases[i].exec_only;
+		t_env_setup(&e, &o, SV_PAGE_4K);
+		T_OK(sv_pt_map(e.gpt, 0x20000000, 0x2000000, 4096, 4096, 0));
+		/* the nested PDE for [32M, 34M), which points at a table */
+		T_OK(sv_pt_read(e.tdp, 0x2000000, 2, &pde));
+		T_OK(sv_pt_write(e.tdp, 0x2000000, 2,
+				 (pde & SV_EPT_ADDR_MASK) | cases[i].rwx));
+		x = t_access(e.v, 0x20000000, SV_ACCESS_READ);
+		ck_assert_msg(x.fault.kind == cases[i].want, "case %u: kind %d",
+			      i, x.fault.kind);
+		/* a misconfiguration stops at the PDE, the final GPA's walk */
+		ck_assert_uint_eq(T_STAT(e.v, ept_misconfigs),
+				  cases[i].want == SV_FAULT_EPT_MISCONFIG);
+		if (cases[i].want == SV_FAULT_EPT_MISCONFIG)
+			ck_assert_uint_eq(x.fault.gpa, 0x2000000);
+		/* the violation: a read, through entries that allow X only */
+		if (cases[i].want == SV_FAULT_EPT_VIOLATION)
+			ck_assert_uint_eq(x.fault.exit_qualification,
+					  SV_EPT_EXITQ_READ |
+						  SV_EPT_EXITQ_EXECUTABLE |
+						  SV_EPT_EXITQ_GLA_VALID |
+						  SV_EPT_EXITQ_FINAL);
+		t_env_free(&e);
+	}
+}
+END_TEST
+
 START_TEST(ept_ad_flags)
 {
 	t_env e;
@@ -658,6 +711,7 @@ static Suite *walk_suite(void)
 	tcase_add_test(tc, ept_violation_final);
 	tcase_add_test(tc, ept_violation_table);
 	tcase_add_test(tc, ept_misconfig);
+	tcase_add_test(tc, ept_misconfig_table);
 	tcase_add_test(tc, ept_ad_flags);
 	tcase_add_test(tc, guest_ad_needs_nested_write);
 	tcase_add_test(tc, npf_error_codes);
