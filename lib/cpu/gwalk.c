@@ -172,6 +172,10 @@ static bool set_guest_ad(sv_vcpu *v, const sv_walk *w, sv_access acc,
 	bool checked = v->vm->opts.tdp != SV_TDP_EPT || v->vm->opts.tdp_ad;
 	unsigned level;
 
+	/* Nothing to set: every entry has A, and the leaf D for a write. */
+	if ((w->and_bits & SV_PTE_A) &&
+	    (acc != SV_ACCESS_WRITE || (w->entry[w->level] & SV_PTE_D)))
+		return true;
 	for (level = w->start; level >= w->level; level--) {
 		uint64_t set = SV_PTE_A;
 		sv_nxlate nx;

@@ -198,12 +198,11 @@ bool sv__nested_translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
 {
 	sv_vm *vm = v->vm;
 	const sv_costs *c = &vm->opts.costs;
-	bool ept = vm->opts.tdp == SV_TDP_EPT;
 	/* NPT entries always have A/D flags; EPT ones with EPTP bit 6. */
-	bool ad = !ept || vm->opts.tdp_ad;
-	uint64_t abit = ept ? SV_EPT_A : SV_PTE_A;
-	uint64_t dbit = ept ? SV_EPT_D : SV_PTE_D;
-	sv_tlb_key key = {v->ep4ta, ept ? 0 : v->regs.vpid, 0};
+	uint64_t abit = vm->tdp_abit, dbit = vm->tdp_dbit;
+	bool ad = abit != 0;
+	sv_tlb_key key = {v->ep4ta,
+			  vm->opts.tdp == SV_TDP_EPT ? 0 : v->regs.vpid, 0};
 	sv_tlbe *hits[3];
 	uint8_t perm_in = 0xff, perm;
 	uint64_t table = v->ep4ta;
@@ -214,7 +213,7 @@ bool sv__nested_translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
 	if (flags & SV_NACC_AD_WRITE)
 		acc = SV_ACCESS_WRITE;
 	else if (flags & SV_NACC_TABLE)
-		acc = ad || !ept ? SV_ACCESS_WRITE : SV_ACCESS_READ;
+		acc = vm->tdp_table_acc;
 
 	/* 2. The guest-physical TLB. */
 	n = sv_tlb__probe(&v->tlb, SV_TLB_ntlb, &key, gpa, hits);
