@@ -422,30 +422,16 @@ static void result_from(sv_xlate *out, const sv_tlbe *e, uint64_t gva)
 /* What looking in one TLB level found. */
 enum { LVL_MISS, LVL_HIT, LVL_FAULT, LVL_WALK };
 
-/*
- * Looks up a cached entry in one TLB level.  LVL_HIT: usable, result
- * filled.  LVL_MISS: nothing usable (an entry that no longer allows the
- * access has been dropped).  LVL_WALK: a write met an entry whose dirty
- * flags are not set yet, so the walk must set them.  LVL_FAULT: a conflict
- * faulted.
- */
-static int try_level(sv_vcpu *v, bool l1, uint64_t gva, sv_access acc,
-		     const sv_tlb_key *k, sv_xlate *out, sv_tlbe **found)
+/* try_level's lookup, in a group that has an array with entries. */
+static int try_arrays(sv_vcpu *v, bool l1, uint64_t gva, sv_access acc,
+		      const sv_tlb_key *k, sv_xlate *out, sv_tlbe **found)
 {
 	bool fetch = acc == SV_ACCESS_FETCH, conflict;
 	const sv_tlb_array *arrays = l1 ? (fetch ? l1_fetch : l1_data) : l2_all;
 	unsigned n = l1 ? (fetch ? G_N_ELEMENTS(l1_fetch) : G_N_ELEMENTS(l1_data))
 			: G_N_ELEMENTS(l2_all);
-	uint32_t bits = l1 ? (fetch ? L1_FETCH_BITS : L1_DATA_BITS) : L2_BITS;
 	sv_tlbe *e;
 
-	*found = NULL;
-	if (l1)
-		sv__fast_forget_last(v); /* whatever this touches is the last
-					    hit now: set again below on a
-					    clean hit */
-	if (!sv_tlb__any(&v->tlb, bits))
-		return LVL_MISS; /* no array of the group has entries */
 	e = lookup_group(v, arrays, n, k, gva, &conflict);
 	if (!e) {
 		if (!conflict)
@@ -471,6 +457,30 @@ static int try_level(sv_vcpu *v, bool l1, uint64_t gva, sv_access acc,
 		fast_set(v, e, gva, fetch, hit_stat(fetch, true, e->shift));
 	result_from(out, e, gva);
 	return LVL_HIT;
+}
+
+/*
+ * Looks up a cached entry in one TLB level.  LVL_HIT: usable, result
+ * filled.  LVL_MISS: nothing usable (an entry that no longer allows the
+ * access has been dropped).  LVL_WALK: a write met an entry whose dirty
+ * flags are not set yet, so the walk must set them.  LVL_FAULT: a conflict
+ * faulted.
+ */
+static inline int try_level(sv_vcpu *v, bool l1, uint64_t gva,
+			    sv_access acc, const sv_tlb_key *k, sv_xlate *out,
+			    sv_tlbe **found)
+{
+	bool fetch = acc == SV_ACCESS_FETCH;
+	uint32_t bits = l1 ? (fetch ? L1_FETCH_BITS : L1_DATA_BITS) : L2_BITS;
+
+	*found = NULL;
+	if (l1)
+		sv__fast_forget_last(v); /* whatever this touches is the last
+					    hit now: set again on a clean
+					    hit */
+	if (!sv_tlb__any(&v->tlb, bits))
+		return LVL_MISS; /* no array of the group has entries */
+	return try_arrays(v, l1, gva, acc, k, out, found);
 }
 
 /* Translates the 4K page holding gva.  out->fault says how it ended. */
