@@ -49,8 +49,16 @@ static inline uint64_t *guest_fetch(void *ctx, unsigned level,
 {
 	gwalk_ctx *g = ctx;
 	sv_vcpu *v = g->v;
-	uint8_t *p;
+	/* Guest memory outside every memslot reads as all-ones, as reads
+	 * of absent physical memory do on x86 (such an entry always has
+	 * reserved bits set at the upper levels). */
+	uint8_t *p = sv__gpa_ptr(sv__vcpu_memslots(v), table_gpa);
 
+	/* The entry's host address does not depend on the table's nested
+	 * translation: its load (a host cache miss when the guest's tables
+	 * are large) starts now and overlaps that translation's. */
+	if (p)
+		__builtin_prefetch(p + 8 * sv__pt_index(g->gva, level));
 	if (g->first_known) {
 		g->first_known = false;
 		g->table_hpa[level] = g->first_hpa;
@@ -63,10 +71,6 @@ static inline uint64_t *guest_fetch(void *ctx, unsigned level,
 			return NULL; /* the walk ends with FETCH_FAIL */
 		g->table_hpa[level] = nx.hpa & ~0xfffULL;
 	}
-	/* Guest memory outside every memslot reads as all-ones, as reads
-	 * of absent physical memory do on x86 (such an entry always has
-	 * reserved bits set at the upper levels). */
-	p = sv__gpa_ptr(sv__vcpu_memslots(v), table_gpa);
 	return p ? (uint64_t *)p : v->vm->ones_table;
 }
 
