@@ -491,6 +491,10 @@ static void table_violation(bool ad)
 	ck_assert_uint_eq(x.fault.gpa, r.cr3 & SV_PTE_ADDR_MASK);
 	/* the walk stopped at the nested PDE that mapped [0, 2M) */
 	ck_assert_uint_eq(x.fault.level, 2);
+	/* nested PML4E, PDPTE and the absent PDE; the guest's root table
+	 * was never reached, so no guest entry was read */
+	ck_assert_uint_eq(x.refs, 3);
+	ck_assert_uint_eq(T_STAT(e.v, guest_walk_refs), 0);
 	if (ad)
 		want |= SV_EPT_EXITQ_WRITE;
 	ck_assert_uint_eq(x.fault.exit_qualification, want);
