@@ -206,6 +206,8 @@ sv__pt_walk_with(const sv_pt_walker *w, sv_walk *restrict out,
 			status = SV_WALK_NOT_PRESENT;
 			break;
 		}
+		/* (leaf_mask[1] is all-ones; testing the level as well shows
+		 * the compiler that the loop ends at level 1.) */
 		if (level > 1 && !(e & w->leaf_mask[level])) {
 			/* A table entry: the likely case, one level down. */
 			if (SV_PT_UNLIKELY(e & w->rsvd[level][0]) ||
