@@ -179,10 +179,8 @@ struct sv_vm {
 	sv_pt *tdp;            /* default nested tree */
 	const sv_pt_format *tdp_fmt;
 	/* The nested entries' A and D flags: NPT's, EPT's with EPTP bit 6,
-	 * else 0 (no A/D).  What a guest paging-structure read is in the
-	 * nested dimension: a write where A/D are on (lib/ept/nested.c). */
+	 * else 0 (no A/D). */
 	uint64_t tdp_abit, tdp_dbit;
-	sv_access tdp_table_acc;
 	uint64_t *ones_table;  /* what unbacked guest-physical memory reads as */
 	struct sv_mmu *mmu;    /* the hypervisor MMU, once a host is attached */
 	uint64_t stat[SV_VM_STAT__COUNT];

@@ -84,7 +84,6 @@ int sv_vm_new(sv_vm **out, const sv_vm_options *opts)
 		vm->tdp_abit = opts->tdp == SV_TDP_EPT ? SV_EPT_A : SV_PTE_A;
 		vm->tdp_dbit = opts->tdp == SV_TDP_EPT ? SV_EPT_D : SV_PTE_D;
 	}
-	vm->tdp_table_acc = vm->tdp_abit ? SV_ACCESS_WRITE : SV_ACCESS_READ;
 	vm->ones_table = g_try_malloc(4096);
 	if (!vm->ones_table) {
 		rc = sv__err(NULL, SV_ENOMEM, "sv_vm_new: no memory");

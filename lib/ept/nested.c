@@ -213,7 +213,7 @@ bool sv__nested_translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
 	if (flags & SV_NACC_AD_WRITE)
 		acc = SV_ACCESS_WRITE;
 	else if (flags & SV_NACC_TABLE)
-		acc = vm->tdp_table_acc;
+		acc = ad ? SV_ACCESS_WRITE : SV_ACCESS_READ;
 
 	/* 2. The guest-physical TLB. */
 	n = sv_tlb__probe(&v->tlb, SV_TLB_ntlb, &key, gpa, hits);
