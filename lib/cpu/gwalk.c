@@ -173,7 +173,8 @@ static bool set_guest_ad(sv_vcpu *v, const sv_walk *w, sv_access acc,
 			 uint64_t gva, sv_fault *f, uint32_t *refs)
 {
 	const sv_costs *c = &v->vm->opts.costs;
-	bool checked = v->vm->opts.tdp != SV_TDP_EPT || v->vm->opts.tdp_ad;
+	/* the nested entries have A/D flags: table reads were writes */
+	bool checked = v->vm->tdp_abit != 0;
 	unsigned level;
 
 	/* Nothing to set: every entry has A, and the leaf D for a write. */
