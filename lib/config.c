@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "config.h"
 
 /* ---- names of the closed sets ------------------------------------------ */
 

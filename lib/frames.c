@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "internal.h"
+#include "frames.h"
 
 int sv__frames_init(sv_frames *f, uint64_t base, uint64_t limit)
 {

@@ -6,11 +6,13 @@
  *  2. Each slot's bytes are an anonymous MAP_NORESERVE mapping, so a large
  *     sparse guest costs only the pages it touches.
  *  3. A lookup checks the slot found last, then binary-searches.
+ *  4. With a hypervisor MMU, its operations (sv_memslot_ops) give each
+ *     slot the host's bytes and hear of every change.
  */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE */
 #include <sys/mman.h>
 
-#include "ept/mmu.h"
+#include "vm.h"
 
 int sv__memslots_init(sv_memslots *ms)
 {
@@ -85,6 +87,62 @@ sv_memslot *sv__memslot_by_id(sv_memslots *ms, uint32_t id)
 	return i < 0 ? NULL : &g_array_index(ms->slots, sv_memslot, (guint)i);
 }
 
+uint64_t sv__memslots_next_start(const sv_memslots *ms, uint64_t gpa)
+{
+	guint i;
+
+	for (i = 0; i < ms->slots->len; i++) {
+		const sv_memslot *s = &g_array_index(ms->slots, sv_memslot, i);
+
+		if (s->gpa > gpa)
+			return s->gpa;
+	}
+	return ~0ULL;
+}
+
+uint64_t sv__memslots_end(const sv_memslots *ms)
+{
+	uint64_t end = 0;
+	guint i;
+
+	for (i = 0; i < ms->slots->len; i++) {
+		const sv_memslot *s = &g_array_index(ms->slots, sv_memslot, i);
+
+		end = MAX(end, s->gpa + s->size);
+	}
+	return end;
+}
+
+const sv_memslot *sv__memslots_next_hva(sv_vm *vm, guint *cursor,
+					uint64_t start, uint64_t end,
+					uint64_t *gs, uint64_t *ge)
+{
+	const GArray *a0 = vm->memslots.slots, *a1 = vm->memslots_smm.slots;
+
+	for (; *cursor < a0->len + a1->len; (*cursor)++) {
+		const sv_memslot *s =
+			*cursor < a0->len
+				? &g_array_index(a0, sv_memslot, *cursor)
+				: &g_array_index(a1, sv_memslot, *cursor - a0->len);
+		uint64_t lo = start > s->hva ? start : s->hva;
+		uint64_t hi = end < s->hva + s->size ? end : s->hva + s->size;
+
+		if (lo < hi) {
+			(*cursor)++;
+			*gs = (s->gpa + (lo - s->hva)) >> 12;
+			*ge = (s->gpa + (hi - s->hva) + 0xfff) >> 12;
+			return s;
+		}
+	}
+	return NULL;
+}
+
+void sv__memslots_set_ops(sv_vm *vm, const sv_memslot_ops *ops, void *mmu)
+{
+	vm->slot_ops = ops;
+	vm->slot_ops_payload = mmu;
+}
+
 void sv__memslots_rebind(sv_vm *vm)
 {
 	unsigned as;
@@ -96,7 +154,8 @@ void sv__memslots_rebind(sv_vm *vm)
 		for (i = 0; i < ms->slots->len; i++) {
 			sv_memslot *s = &g_array_index(ms->slots, sv_memslot, i);
 
-			s->mem = sv__host_bytes(vm->mmu->host, s->hva, s->size);
+			s->mem = vm->slot_ops->bytes(vm->slot_ops_payload,
+						     s->hva, s->size);
 		}
 	}
 	vm->memslots.epoch++;
@@ -149,7 +208,8 @@ static int lpage_setup(sv_memslot *s)
 
 static int check_region(sv_vm *vm, const sv_memslot_region *r, uint64_t hva)
 {
-	uint32_t known = SV_MEMSLOT_READONLY | (vm->mmu ? SV_MEMSLOT_LOG_DIRTY : 0);
+	bool mmu = vm->slot_ops != NULL;
+	uint32_t known = SV_MEMSLOT_READONLY | (mmu ? SV_MEMSLOT_LOG_DIRTY : 0);
 
 	if (r->version != 1 && r->version != SV_MEMSLOT_REGION_VERSION)
 		return sv__err(vm, SV_EINVAL,
@@ -160,7 +220,7 @@ static int check_region(sv_vm *vm, const sv_memslot_region *r, uint64_t hva)
 			       "memslot 0x%x: slot ids go up to 32767 and the "
 			       "address space (bits 16 and up) is 0, or 1 for SMM",
 			       r->slot);
-	if ((r->slot >> 16) && !vm->mmu)
+	if ((r->slot >> 16) && !mmu)
 		return sv__err(vm, SV_EINVAL,
 			       "memslot 0x%x: address space 1 (SMM) needs the "
 			       "hypervisor MMU (sv_mmu_attach)", r->slot);
@@ -168,7 +228,7 @@ static int check_region(sv_vm *vm, const sv_memslot_region *r, uint64_t hva)
 		return sv__err(vm, SV_EINVAL,
 			       "memslot %u: unknown flags 0x%x%s", r->slot,
 			       r->flags & ~known,
-			       vm->mmu ? "" : " (dirty logging needs the "
+			       mmu ? "" : " (dirty logging needs the "
 					      "hypervisor MMU: sv_mmu_attach)");
 	if ((r->gpa | r->size | hva) & 0xfff)
 		return sv__err(vm, SV_EALIGN,
@@ -210,6 +270,7 @@ static int slot_change(sv_vm *vm, int idx, const sv_memslot_region *r,
 {
 	sv_memslots *ms = sv__memslots_as(vm, r->slot >> 16);
 	sv_memslot *o = &g_array_index(ms->slots, sv_memslot, (guint)idx);
+	const sv_memslot_ops *ops = vm->slot_ops;
 	sv_memslot moved;
 	int rc;
 
@@ -218,13 +279,13 @@ static int slot_change(sv_vm *vm, int idx, const sv_memslot_region *r,
 
 		g_array_remove_index(ms->slots, (guint)idx);
 		ms->last = 0;
-		if (vm->mmu)
-			sv__mmu_slot_removed(vm->mmu, &gone);
-		slot_fini(&gone, !vm->mmu);
+		if (ops)
+			ops->removed(vm->slot_ops_payload, &gone);
+		slot_fini(&gone, !ops);
 		vm->stat[SV_VM_STAT_memslots]--;
 		return SV_OK;
 	}
-	if (!vm->mmu)
+	if (!ops)
 		return sv__err(vm, SV_EEXIST,
 			       "memslot %u: exists; delete it (size 0) first",
 			       r->slot);
@@ -248,7 +309,7 @@ static int slot_change(sv_vm *vm, int idx, const sv_memslot_region *r,
 				       r->slot);
 		}
 		/* The old range goes away as a deletion would take it. */
-		sv__mmu_slot_removed(vm->mmu, o);
+		ops->removed(vm->slot_ops_payload, o);
 		g_free(o->lpage[0]);
 		g_free(o->lpage[1]);
 		g_array_remove_index(ms->slots, (guint)idx);
@@ -259,20 +320,12 @@ static int slot_change(sv_vm *vm, int idx, const sv_memslot_region *r,
 			g_free(o->dirty);
 			o->dirty = NULL;
 		}
-		return sv__mmu_slot_created(vm->mmu, o);
+		return ops->created(vm->slot_ops_payload, o);
 	}
 	if (r->flags == o->flags) /* nothing changes, as in KVM */
 		return SV_OK;
 	o->flags = r->flags;
-	if (r->flags & SV_MEMSLOT_LOG_DIRTY)
-		sv__mmu_log_start(vm->mmu, o);
-	else
-		sv__mmu_log_stop(vm->mmu, o);
-	sv__mmu_gen_bump(vm->mmu);
-	return o->dirty || !(r->flags & SV_MEMSLOT_LOG_DIRTY)
-		       ? SV_OK
-		       : sv__err(vm, SV_ENOMEM, "memslot %u: no memory for the "
-						"dirty bitmap", r->slot);
+	return ops->flags_changed(vm->slot_ops_payload, o);
 }
 
 static int memslot_set(sv_vm *vm, const sv_memslot_region *r)
@@ -304,8 +357,8 @@ static int memslot_set(sv_vm *vm, const sv_memslot_region *r)
 	s.gpa = r->gpa;
 	s.size = r->size;
 	s.hva = hva;
-	if (vm->mmu) {
-		s.mem = sv__host_bytes(vm->mmu->host, hva, r->size);
+	if (vm->slot_ops) {
+		s.mem = vm->slot_ops->bytes(vm->slot_ops_payload, hva, r->size);
 		if (lpage_setup(&s)) {
 			slot_fini(&s, false);
 			return sv__err(vm, SV_ENOMEM, "memslot %u: no memory",
@@ -325,8 +378,9 @@ static int memslot_set(sv_vm *vm, const sv_memslot_region *r)
 	}
 	slot_insert(ms, &s);
 	vm->stat[SV_VM_STAT_memslots]++;
-	if (vm->mmu)
-		return sv__mmu_slot_created(vm->mmu, sv__memslot_by_id(ms, r->slot));
+	if (vm->slot_ops)
+		return vm->slot_ops->created(vm->slot_ops_payload,
+					     sv__memslot_by_id(ms, r->slot));
 	return SV_OK;
 }
 

@@ -17,6 +17,8 @@
  * The caller turns the status and the accumulated bits into its
  * architecture's outcome (#PF error code, EPT exit qualification, #NPF).
  */
+#include <string.h>
+
 #include "pt.h"
 
 #include "simvirt/ept.h"
@@ -130,6 +132,21 @@ void sv__pt_walker_init(sv_pt_walker *w, const sv_pt_format *fmt,
 	}
 }
 
+void sv__pt_walker_init_soft(sv_pt_walker *w, const sv_pt_format *fmt,
+			     uint64_t present_mask)
+{
+	unsigned l;
+
+	memset(w, 0, sizeof(*w));
+	w->fmt = fmt;
+	w->present_mask = present_mask;
+	w->addr_mask = fmt->addr_mask;
+	for (l = 0; l <= SV_PT_MAX_LEVELS; l++)
+		w->leaf_mask[l] = l == 1 ? ~0ULL : fmt->ps_bit;
+	/* No pattern of bits 5:0 is misconfigured. */
+	w->table_low_ok = 0x3f;
+}
+
 void sv__pt_walk(const sv_pt_walker *w, sv_walk *out, uint64_t table_pa,
 		 unsigned start, uint64_t addr)
 {
@@ -148,34 +165,43 @@ static void iter_point(sv_pt_iter *it)
 	it->ptr = &it->tables[it->level][sv__pt_index(it->addr, it->level)];
 }
 
-void sv__pt_iter_start(sv_pt_iter *it, const sv_pt_walker *w, uint64_t root,
-		       uint64_t start, uint64_t end, unsigned min_level)
+void sv__pt_iter_start_at(sv_pt_iter *it, const sv_pt_walker *w,
+			  uint64_t table, unsigned level, uint64_t start,
+			  uint64_t end, unsigned min_level)
 {
-	unsigned top = w->fmt->levels;
-
 	it->w = w;
 	it->start = start;
 	it->end = end;
 	it->min_level = min_level ? min_level : 1;
-	it->level = top;
+	it->level = it->top = level;
 	it->valid = false;
+	it->skip = false;
 	if (start >= end)
 		return;
-	it->tables[top] = w->fetch(w->ctx, top, root);
-	if (!it->tables[top])
+	it->tables[level] = w->fetch(w->ctx, level, table);
+	if (!it->tables[level])
 		return;
-	it->addr = start & ~(entry_size(top) - 1);
+	it->addr = start & ~(entry_size(level) - 1);
 	iter_point(it);
 	it->valid = true;
+}
+
+void sv__pt_iter_start(sv_pt_iter *it, const sv_pt_walker *w, uint64_t root,
+		       uint64_t start, uint64_t end, unsigned min_level)
+{
+	sv__pt_iter_start_at(it, w, root, w->fmt->levels, start, end,
+			     min_level);
 }
 
 void sv__pt_iter_next(sv_pt_iter *it)
 {
 	const sv_pt_walker *w = it->w;
 	uint64_t e = *it->ptr;
+	bool skip = it->skip;
 
+	it->skip = false;
 	/* Down: into a present table entry above min_level. */
-	if (it->level > it->min_level && (e & w->present_mask) &&
+	if (!skip && it->level > it->min_level && (e & w->present_mask) &&
 	    !sv__walker_leaf(w, e, it->level)) {
 		uint64_t *t = w->fetch(w->ctx, it->level - 1,
 				       e & w->fmt->addr_mask);
@@ -203,7 +229,7 @@ void sv__pt_iter_next(sv_pt_iter *it)
 			iter_point(it);
 			return;
 		}
-		if (it->level == w->fmt->levels) {
+		if (it->level == it->top) {
 			it->valid = false;
 			return;
 		}

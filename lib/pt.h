@@ -117,6 +117,15 @@ typedef struct sv_pt_walker {
 void sv__pt_walker_init(sv_pt_walker *w, const sv_pt_format *fmt,
 			unsigned maxphyaddr, bool nxe, bool gbpages,
 			bool ept_exec_only);
+/*
+ * A walker over a format as software keeps it rather than as the CPU
+ * checks it: an entry is present when it has a bit of `present_mask` (the
+ * hypervisor MMU's MMU-present bit, say), a leaf at level 1 or with the
+ * format's PS bit, and no bit is reserved.  fetch and ctx are the
+ * caller's to set.
+ */
+void sv__pt_walker_init_soft(sv_pt_walker *w, const sv_pt_format *fmt,
+			     uint64_t present_mask);
 
 typedef enum sv_walk_status {
 	SV_WALK_OK,          /* reached a leaf */
@@ -268,6 +277,9 @@ sv__pt_walk_fetch(const sv_pt_walker *w, sv_walk *restrict out,
  * non-leaf entries, sideways, and up (the shape of KVM's tdp_iter).  The
  * caller may change *it.ptr; if it turns a table entry into a leaf or a
  * non-present entry before calling next, the iterator will not descend.
+ * sv__pt_iter_skip_children keeps it from descending below the current
+ * entry even when that stays a table.  Tables the fetch callback refuses
+ * are stepped over.
  */
 typedef struct sv_pt_iter {
 	const sv_pt_walker *w;
@@ -276,13 +288,31 @@ typedef struct sv_pt_iter {
 	uint64_t addr;     /* first address the current entry maps */
 	uint64_t *ptr;     /* the current entry */
 	unsigned level;
+	unsigned top;      /* level of the table the walk started in */
 	unsigned min_level;
 	bool valid;
+	bool skip;         /* do not descend below the current entry */
 } sv_pt_iter;
 
 void sv__pt_iter_start(sv_pt_iter *it, const sv_pt_walker *w, uint64_t root,
 		       uint64_t start, uint64_t end, unsigned min_level);
+/* The same from a table of `level` that maps [base, base + its span). */
+void sv__pt_iter_start_at(sv_pt_iter *it, const sv_pt_walker *w,
+			  uint64_t table, unsigned level, uint64_t start,
+			  uint64_t end, unsigned min_level);
 void sv__pt_iter_next(sv_pt_iter *it);
+
+static inline void sv__pt_iter_skip_children(sv_pt_iter *it)
+{
+	it->skip = true;
+}
+
+/* The entry at `level` above the current one (level > it->level) on the
+ * path the iterator came down. */
+static inline uint64_t sv__pt_iter_parent(const sv_pt_iter *it, unsigned level)
+{
+	return it->tables[level][sv__pt_index(it->addr, level)];
+}
 
 #define sv__pt_for_each(it, w, root, start, end, min_level)          \
 	for (sv__pt_iter_start(it, w, root, start, end, min_level);  \

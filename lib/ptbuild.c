@@ -15,7 +15,7 @@
  *  Nothing here touches a TLB or a counter other than the table-page
  *  counts: these are the host's edits, not the guest's accesses.
  */
-#include "internal.h"
+#include "ptbuild.h"
 
 static uint64_t *tree_table(void *ctx, unsigned level, uint64_t pa)
 {
@@ -167,6 +167,12 @@ void sv_pt_free(sv_pt *pt)
 		pt->vm->stat[SV_VM_STAT_guest_table_pages] -= pt->pages;
 	g_array_free(pt->pool_free, TRUE);
 	g_free(pt);
+}
+
+void sv__pt_count_pages(sv_pt *pt, int delta)
+{
+	pt->pages += (uint64_t)(int64_t)delta;
+	pt->vm->stat[SV_VM_STAT_tdp_table_pages] += (uint64_t)(int64_t)delta;
 }
 
 sv_pt *sv_vm_tdp(sv_vm *vm)

@@ -5,7 +5,7 @@
 #ifndef SV_REPORT_H
 #define SV_REPORT_H
 
-#include "internal.h"
+#include "base.h"
 
 sv_report *sv__report_new(const char *scenario, unsigned nvcpu);
 /* Takes a snapshot: it ends the current phase and, when next_phase is not

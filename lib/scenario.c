@@ -14,6 +14,7 @@
 
 #include "cpu/exec.h"
 #include "ept/mmu.h"
+#include "config.h"
 #include "report.h"
 #include "trace.h"
 
@@ -1133,7 +1134,7 @@ static int do_action(sc_run *r, const sc_action *a)
 				   a->verb == V_age ? SV_AGE_CLEAR_FLUSH_YOUNG
 						    : SV_AGE_CLEAR_YOUNG);
 	case V_flush:
-		sv__mmu_flush_remote(r->vm->mmu);
+		sv_mmu__flush_remote(r->vm->mmu);
 		return SV_OK;
 	case V_mode:
 		if (r->ex->engines)

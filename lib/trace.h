@@ -21,7 +21,7 @@
 
 #include <stdio.h>
 
-#include "internal.h"
+#include "base.h"
 
 typedef enum sv_trace_kind {
 	SV_TEV_READ,    /* vcpu, addr (gva), size */

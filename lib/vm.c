@@ -1,7 +1,9 @@
 /*
  * lib/vm.c - creating and freeing a VM; VM-wide counters.
  */
+#include "cpu/vcpu.h"
 #include "ept/mmu.h"
+#include "ptbuild.h"
 
 void sv_vm_options_init(sv_vm_options *opts)
 {
@@ -120,7 +122,7 @@ void sv_vm_free(sv_vm *vm)
 	if (!vm)
 		return;
 	own_bytes = !vm->mmu;
-	sv__mmu_free(vm->mmu); /* first: it reaches into the vCPUs */
+	sv_mmu__free(vm->mmu); /* first: it reaches into the vCPUs */
 	vm->mmu = NULL;
 	if (vm->vcpus)
 		for (i = 0; i < vm->opts.vcpus; i++)
@@ -170,6 +172,6 @@ uint64_t sv_vm_vcpu_stat_sum(const sv_vm *vm, sv_vcpu_stat id)
 	if (!vm || (unsigned)id >= SV_VCPU_STAT__COUNT)
 		return 0;
 	for (i = 0; i < vm->opts.vcpus; i++)
-		sum += vm->vcpus[i]->stat[id];
+		sum += sv_vcpu_stat_get(vm->vcpus[i], id);
 	return sum;
 }

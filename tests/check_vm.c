@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "helpers.h"
-#include "internal.h"
+#include "vm.h"
 
 START_TEST(bad_options)
 {
@@ -317,6 +317,42 @@ START_TEST(range_iterator)
 		if (it.level == 1)
 			leaves++;
 	ck_assert_uint_eq(leaves, 0);
+	/* skipping the children of the PDPTE over the first 1G leaves the
+	 * 3 PTEs and the 2M page unseen: only the 1G page at 4G remains */
+	leaves = 0;
+	sv__pt_for_each(&it, &w, sv_pt_root(tdp), 0, 8 * SV_PAGE_1G, 1)
+	{
+		uint64_t e = *it.ptr;
+
+		if (it.level == 3 && it.addr == SV_PAGE_1G)
+			sv__pt_iter_skip_children(&it);
+		if ((e & SV_EPT_RWX) && (it.level == 1 || (e & SV_EPT_PS)))
+			leaves++;
+	}
+	ck_assert_uint_eq(leaves, 1);
+	/* from the PD of the second 1G (a table of level 2): the 3 PTEs and
+	 * the 2M page, and nothing above it */
+	leaves = tables = 0;
+	{
+		uint64_t pdpte; /* points at the PD */
+
+		T_OK(sv_pt_read(tdp, SV_PAGE_1G, 3, &pdpte));
+		sv__pt_iter_start_at(&it, &w, pdpte & SV_EPT_ADDR_MASK, 2,
+				     SV_PAGE_1G, 2 * SV_PAGE_1G, 1);
+		for (; it.valid; sv__pt_iter_next(&it)) {
+			uint64_t e = *it.ptr;
+
+			ck_assert_uint_le(it.level, 2);
+			if (!(e & SV_EPT_RWX))
+				continue;
+			if (it.level == 1 || (e & SV_EPT_PS))
+				leaves++;
+			else
+				tables++;
+		}
+	}
+	ck_assert_uint_eq(leaves, 4);
+	ck_assert_uint_eq(tables, 1); /* the PDE over the PT */
 	sv_vm_free(vm);
 }
 END_TEST

@@ -35,14 +35,8 @@ extern const size_t sv__guest_workloads_len;
 
 static uint64_t sys_gpa_default(sv_vm *vm)
 {
-	uint64_t end = 0;
-	guint i;
+	uint64_t end = sv__memslots_end(&vm->memslots);
 
-	for (i = 0; i < vm->memslots.slots->len; i++) {
-		const sv_memslot *s = &g_array_index(vm->memslots.slots, sv_memslot, i);
-
-		end = MAX(end, s->gpa + s->size);
-	}
 	return (end + EX_SYS_ALIGN - 1) & ~(EX_SYS_ALIGN - 1);
 }
 
@@ -50,19 +44,20 @@ static uint64_t sys_gpa_default(sv_vm *vm)
 static int sys_slot_add(sv_exec *ex)
 {
 	sv_vm *vm = ex->vm;
+	sv_host *host = sv_mmu__host_of(vm);
 	sv_memslot_region r = {SV_MEMSLOT_REGION_VERSION, ex->opts.sys_slot, 0,
 			       ex->sys_gpa, ex->sys_size, 0};
 	int rc;
 
-	if (vm->mmu) {
+	if (host) {
 		uint64_t hva;
 		sv_host_mmap_args a = {SV_HOST_MMAP_VERSION, 0, ex->sys_size,
 				       SV_PROT_READ | SV_PROT_WRITE, 0,
 				       SV_BACKING_ANON, 0};
 
-		rc = sv_host_mmap(&hva, vm->mmu->host, &a);
+		rc = sv_host_mmap(&hva, host, &a);
 		if (rc == SV_OK)
-			rc = sv_host_madvise(vm->mmu->host, hva,
+			rc = sv_host_madvise(host, hva,
 					     ex->sys_size, SV_MADV_NOHUGEPAGE);
 		if (rc != SV_OK)
 			return rc;
@@ -75,7 +70,7 @@ static int sys_slot_add(sv_exec *ex)
 			       r.size, sv_error_detail());
 	/* Without a hypervisor MMU the caller owns the nested tables; the
 	 * library maps its own slot there, identity, read-write-execute. */
-	if (!vm->mmu)
+	if (!host)
 		rc = sv_pt_map(sv_vm_tdp(vm), r.gpa, r.gpa, r.size, SV_PAGE_2M,
 			       vm->opts.tdp == SV_TDP_EPT ? SV_EPT_RWX | (6ULL << SV_EPT_MT_SHIFT)
 							  : SV_PTE_P | SV_PTE_RW | SV_PTE_US);

@@ -10,8 +10,8 @@
 #include <capstone/capstone.h>
 #include <unicorn/unicorn.h>
 
-#include "internal.h"
 #include "abi.h"
+#include "cpu/vcpu.h"
 #include "trace.h"
 
 /* Why a hook asked Unicorn to stop (the first reason wins). */

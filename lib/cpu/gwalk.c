@@ -22,7 +22,8 @@
  *     (a "splintered" entry when the nested page is the smaller).
  *  6. The paging-structure caches get the non-leaf guest entries read.
  */
-#include "../internal.h"
+#include "cpu/vcpu.h"
+#include "ept/nested.h"
 
 static const sv_tlb_array psc_array[SV_PT_MAX_LEVELS + 1] = {
 	[2] = SV_TLB_psc_pd, [3] = SV_TLB_psc_pdpt,

@@ -42,20 +42,6 @@ static uint64_t canonical(uint64_t va, unsigned levels)
 	return va & (1ULL << (bits - 1)) ? va | ~((1ULL << bits) - 1) : va;
 }
 
-/* The first memslot starting above gpa, or ~0. */
-static uint64_t next_slot_start(const sv_memslots *ms, uint64_t gpa)
-{
-	guint i;
-
-	for (i = 0; i < ms->slots->len; i++) {
-		const sv_memslot *s = &g_array_index(ms->slots, sv_memslot, i);
-
-		if (s->gpa > gpa)
-			return s->gpa;
-	}
-	return ~0ULL;
-}
-
 static void emit(sync_ctx *c, const ex_region *r)
 {
 	if (c->out->len) {
@@ -88,7 +74,7 @@ static void leaf(sync_ctx *c, uint64_t gva, uint64_t gpa, uint64_t size,
 			r.kind = s->flags & SV_MEMSLOT_READONLY ? EX_ROM : EX_RAM;
 			r.mem = s->mem ? s->mem + (gpa - s->gpa) : NULL;
 		} else {
-			piece_end = MIN(end, next_slot_start(ms, gpa));
+			piece_end = MIN(end, sv__memslots_next_start(ms, gpa));
 			r.kind = EX_MMIO;
 		}
 		r.size = piece_end - gpa;

@@ -1,24 +1,13 @@
 /*
- * lib/cpu/vcpu.c - vCPU state and the access path.
- *
- * How an access is translated (sv_vcpu_access):
- *  1. Fast path: the same 4K page as the last L1 hit of this kind, with
- *     the permissions that hit allowed.  That entry is the most recently
- *     used one of its set, so a repeat hit changes no replacement state; it
- *     is counted exactly as the full lookup would count it.
- *  2. L1: the instruction or data arrays of every page size are probed
- *     together.  Two matches of different sizes are a TLB conflict: counted,
- *     then resolved or turned into a fault as configured.  A hit whose
- *     permissions no longer allow the access is dropped and re-walked; a
- *     write to an entry not yet dirty walks to set the dirty flags.
- *  3. STLB (4K/2M array and 1G array), the same way; a hit refills L1.
- *  4. A miss in both walks (lib/cpu/gwalk.c) and fills L1 and STLB.
+ * lib/cpu/vcpu.c - the vCPU's state: registers and the mode derived from
+ * them, the requests the hypervisor MMU makes of it, SMM, the observer
+ * and the counters.  The access path is lib/cpu/access.c, the
+ * TLB-maintenance instructions lib/cpu/invalidate.c.
  */
-#include "../ept/mmu.h"
-
-_Static_assert(SV_VCPU_STAT_reads + SV_ACCESS_WRITE == SV_VCPU_STAT_writes &&
-		       SV_VCPU_STAT_reads + SV_ACCESS_FETCH == SV_VCPU_STAT_fetches,
-	       "access kinds index the reads/writes/fetches counters");
+#include "cpu/vcpu.h"
+#include "ept/mmu.h"
+#include "ept/nested.h"
+#include "ptbuild.h"
 
 int sv__vcpu_new(sv_vcpu **out, sv_vm *vm, unsigned index)
 {
@@ -58,6 +47,7 @@ void sv__vcpu_free(sv_vcpu *v)
 	if (!v)
 		return;
 	sv_tlb__fini(&v->tlb);
+	g_free(v->pml);
 	g_free(v);
 }
 
@@ -172,536 +162,95 @@ int sv_vcpu_set_regs(sv_vcpu *v, const sv_vcpu_regs *r)
 	return SV_OK;
 }
 
-/* ---- the access path --------------------------------------------------- */
 
-static const sv_tlb_array l1_data[] = {SV_TLB_l1d_4k, SV_TLB_l1d_2m,
-				       SV_TLB_l1d_1g};
-static const sv_tlb_array l1_fetch[] = {SV_TLB_l1i_4k, SV_TLB_l1i_2m};
-static const sv_tlb_array l2_all[] = {SV_TLB_stlb, SV_TLB_stlb_1g};
-/* The same groups as sv_tlb.present bits. */
-#define L1_DATA_BITS                                              \
-	(SV_TLB_BIT(SV_TLB_l1d_4k) | SV_TLB_BIT(SV_TLB_l1d_2m) |    \
-	 SV_TLB_BIT(SV_TLB_l1d_1g))
-#define L1_FETCH_BITS (SV_TLB_BIT(SV_TLB_l1i_4k) | SV_TLB_BIT(SV_TLB_l1i_2m))
-#define L2_BITS (SV_TLB_BIT(SV_TLB_stlb) | SV_TLB_BIT(SV_TLB_stlb_1g))
+/* ---- what the hypervisor MMU asks --------------------------------------------- */
 
-/* The hit counter for an entry of `shift` found at a level. */
-static sv_vcpu_stat hit_stat(bool fetch, bool l1, unsigned shift)
+bool sv__vcpu_request_flush(sv_vcpu *v)
 {
-	unsigned s = shift == 12 ? 0 : shift == 21 ? 1 : 2;
-
-	if (l1 && fetch)
-		return s ? SV_VCPU_STAT_l1i_hit_2m : SV_VCPU_STAT_l1i_hit_4k;
-	if (l1)
-		return (sv_vcpu_stat)(SV_VCPU_STAT_l1d_hit_4k + s);
-	return (sv_vcpu_stat)(SV_VCPU_STAT_stlb_hit_4k + s);
+	v->req_flush = true;
+	sv__fast_clear(v); /* the next access must see the request */
+	return v->in_guest;
 }
 
-/* Does a combined entry allow the access without a walk? */
-static inline bool entry_allows(const sv_vcpu *v, const sv_tlbe *e,
-				sv_access acc)
+void sv__vcpu_flush_gpa(sv_vcpu *v, uint64_t gpa)
 {
-	return sv__nested_allows(e->perm, acc) &&
-	       sv__guest_allows(v, e->perm, acc) &&
-	       (acc != SV_ACCESS_WRITE || (e->flags & SV_TLBE_DIRTY));
+	/* Combined entries name their guest-physical page; the guest-physical
+	 * TLB and the nested walk cache are indexed by it.  Guest
+	 * paging-structure caches are left: the guest's tables did not
+	 * change. */
+	sv_tlb_filter f = {.kinds = SV_TLBK_COMBINED, .by_gpa = true, .gpa = gpa};
+
+	sv__vcpu_drop(v, &f);
+	f = (sv_tlb_filter){.kinds = SV_TLBK_NESTED, .by_addr = true, .addr = gpa};
+	sv__vcpu_drop(v, &f);
 }
 
-/*
- * Looks addr up in a group of arrays probed together.  Returns the entry to
- * use, NULL on a miss, and sets *conflict when entries of two sizes match
- * (then the entry is chosen by the conflict policy; for mce/abort NULL is
- * returned with *conflict set).
- */
-static sv_tlbe *lookup_group(sv_vcpu *v, const sv_tlb_array *arrays,
-			     unsigned n, const sv_tlb_key *k, uint64_t addr,
-			     bool *conflict)
+void sv__vcpu_set_root(sv_vcpu *v, uint64_t root)
 {
-	sv_tlbe *hits[6], *best;
-	unsigned i, nh = 0;
-
-	for (i = 0; i < n; i++)
-		nh += sv_tlb__probe(&v->tlb, arrays[i], k, addr, hits + nh);
-	*conflict = false;
-	if (nh <= 1)
-		return nh ? hits[0] : NULL;
-	*conflict = true;
-	v->stat[SV_VCPU_STAT_tlb_conflicts]++;
-	if (v->vm->mmu && v->vm->mmu->opts.audit)
-		sv__audit(v->vm->mmu, SV_AUDIT_tlb_multi_match,
-			  "vcpu %u: gva 0x%" PRIx64 " matched %u TLB entries "
-			  "of different page sizes", v->index, addr, nh);
-	if (v->tlb.conflict == SV_TLB_CONFLICT_MCE ||
-	    v->tlb.conflict == SV_TLB_CONFLICT_ABORT)
-		return NULL;
-	best = hits[0];
-	for (i = 1; i < nh; i++) {
-		bool smaller = hits[i]->shift < best->shift;
-
-		if (smaller == (v->tlb.conflict == SV_TLB_CONFLICT_USE_SMALLER))
-			best = hits[i];
-	}
-	return best;
-}
-
-static void conflict_fault(sv_vcpu *v, uint64_t gva, sv_fault *f)
-{
-	bool mce = v->tlb.conflict == SV_TLB_CONFLICT_MCE;
-
-	memset(f, 0, sizeof(*f));
-	f->kind = mce ? SV_FAULT_MCE : SV_FAULT_TLB_CONFLICT;
-	f->stage = SV_STAGE_TLB;
-	f->gva = gva;
-	v->stat[mce ? SV_VCPU_STAT_machine_checks : SV_VCPU_STAT_conflict_aborts]++;
-}
-
-/*
- * Does e map the 2M range of gva alone among the L1 arrays of its kind: no
- * valid entry of another size maps any of it?  Then any access in the
- * range finds e without a conflict, until the next fill.
- */
-static bool alone_in_2m(const sv_vcpu *v, const sv_tlbe *e, uint64_t gva,
-			bool fetch)
-{
-	const sv_tlb_array *arrays = fetch ? l1_fetch : l1_data;
-	unsigned n = fetch ? G_N_ELEMENTS(l1_fetch) : G_N_ELEMENTS(l1_data);
-	uint64_t lo = gva & ~((1ULL << 21) - 1), hi = lo + (1ULL << 21);
-	unsigned a;
-	uint32_t i;
-
-	for (a = 0; a < n; a++) {
-		const sv_tlb_arr *r = &v->tlb.arr[arrays[a]];
-
-		for (i = 0; i < r->sets * r->ways; i++) {
-			const sv_tlbe *x = &r->e[i];
-			uint64_t start = x->vpn << x->shift;
-
-			if ((x->flags & SV_TLBE_VALID) && x->shift != e->shift &&
-			    start < hi && lo < start + (1ULL << x->shift))
-				return false;
-		}
-	}
-	return true;
-}
-
-/* Remembers an L1 hit for the fast path: as the last hit, among the recent
- * ones, and for a huge entry alone in its 2M, by that 2M. */
-static void fast_set(sv_vcpu *v, sv_tlbe *e, uint64_t gva, bool fetch,
-		     sv_vcpu_stat stat)
-{
-	sv_fast *fp = &v->fast[fetch];
-	uint64_t off = (gva & ~0xfffULL) - (e->vpn << e->shift);
-	unsigned a;
-
-	fp->page = gva >> 12;
-	fp->gpa_base = e->gpa + off;
-	fp->hpa_base = e->target + off;
-	fp->page_size = 1ULL << e->shift;
-	fp->entry = e;
-	fp->epoch = v->fast_epoch;
-	fp->stat = (uint8_t)stat;
-	fp->allow = 0;
-	for (a = fetch ? SV_ACCESS_FETCH : SV_ACCESS_READ;
-	     a <= (fetch ? SV_ACCESS_FETCH : SV_ACCESS_WRITE); a++)
-		if (entry_allows(v, e, (sv_access)a))
-			fp->allow |= (uint8_t)(1u << a);
-	v->recent[fetch][v->recent_next[fetch]] = *fp;
-	v->recent_next[fetch] = (uint8_t)((v->recent_next[fetch] + 1) % SV_FAST_RECENT);
-	if (e->shift > 12 && alone_in_2m(v, e, gva, fetch)) {
-		sv_fast *h = &v->huge[fetch][(gva >> 21) % SV_FAST_HUGE];
-		uint64_t off2m = (gva & ~((1ULL << 21) - 1)) - (e->vpn << e->shift);
-
-		*h = *fp;
-		h->page = gva >> 21;
-		h->gpa_base = e->gpa + off2m;
-		h->hpa_base = e->target + off2m;
-	}
-}
-
-/* An L1 hit the fast path serves: what the full lookup counts and charges,
- * and every field of the result the slow path would set for it (field by
- * field: a memset of the whole costs more than the rest of the hit). */
-static inline __attribute__((always_inline)) void
-fast_count(sv_vcpu *v, const sv_fast *fp, uint64_t gva, sv_access acc,
-	   sv_xlate *out)
-{
-	uint32_t cost = v->vm->opts.costs.l1_hit;
-
-	v->stat[SV_VCPU_STAT_accesses]++;
-	v->stat[SV_VCPU_STAT_reads + acc]++;
-	v->stat[fp->stat]++;
-	v->stat[SV_VCPU_STAT_cycles] += cost;
-	out->gpa = fp->gpa_base | (gva & 0xfff);
-	out->hpa = fp->hpa_base | (gva & 0xfff);
-	out->page_size = fp->page_size;
-	out->cycles = cost;
-	out->refs = 0;
-	out->exits = 0;
-	out->source = SV_SRC_L1;
-	out->fault.kind = SV_FAULT_NONE;
-}
-
-/*
- * An access within one 4K page that a remembered L1 hit covers (recent[]
- * or huge[]): the same outcome as the L1 lookup (its counters, its cycles,
- * the entry touched), without the lookup.  The page becomes the last hit.
- * False: not there.
- */
-static bool remembered_hit(sv_vcpu *v, uint64_t gva, uint32_t size,
-		       sv_access acc, sv_xlate *out)
-{
-	bool fetch = acc == SV_ACCESS_FETCH;
-	const sv_fast *r = &v->huge[fetch][(gva >> 21) % SV_FAST_HUGE];
-	sv_fast *fp = &v->fast[fetch];
-	uint64_t page_off;
-	unsigned i;
-
-	if ((gva & 0xfff) + size > 0x1000)
-		return false;
-	if (r->page == gva >> 21 && r->epoch == v->fast_epoch &&
-	    (r->allow >> acc) & 1) {
-		page_off = gva & 0x1ff000;
-	} else {
-		for (i = 0, r = v->recent[fetch]; i < SV_FAST_RECENT; i++, r++)
-			if (r->page == gva >> 12 && r->epoch == v->fast_epoch &&
-			    (r->allow >> acc) & 1)
-				break;
-		if (i == SV_FAST_RECENT)
-			return false;
-		page_off = 0;
-	}
-	sv_tlb__touch(&v->tlb, r->entry);
-	*fp = *r;
-	fp->page = gva >> 12;
-	fp->gpa_base += page_off;
-	fp->hpa_base += page_off;
-	fast_count(v, fp, gva, acc, out);
-	return true;
-}
-
-/* Fills L1 (by page size and kind) and the STLB with a combined entry. */
-static void fill_tlbs(sv_vcpu *v, const sv_tlbe *e, uint64_t gva, bool fetch,
-		      bool l1_only)
-{
-	sv_tlbe l1 = *e;
-
+	v->regs.eptp = (v->regs.eptp & ~SV_EPTP_ADDR_MASK) | root;
+	v->ep4ta = root;
 	sv__fast_clear(v);
-	if (!l1_only)
-		sv_tlb__fill(&v->tlb, e->shift == 30 ? SV_TLB_stlb_1g : SV_TLB_stlb,
-			     e);
-	if (fetch) {
-		/* The ITLB has no 1G array: a 1G page is cached as the 2M
-		 * part of it that holds the address. */
-		if (l1.shift == 30) {
-			uint64_t off = (gva & ~((1ULL << 21) - 1)) -
-				       (l1.vpn << 30);
+}
 
-			l1.shift = 21;
-			l1.vpn = gva >> 21;
-			l1.target += off;
-			l1.gpa += off;
-		}
-		sv_tlb__fill(&v->tlb, l1.shift == 12 ? SV_TLB_l1i_4k : SV_TLB_l1i_2m,
-			     &l1);
-	} else {
-		sv_tlb__fill(&v->tlb, l1.shift == 12   ? SV_TLB_l1d_4k
-				      : l1.shift == 21 ? SV_TLB_l1d_2m
-						       : SV_TLB_l1d_1g,
-			     &l1);
+int sv__vcpu_mmu_attached(sv_vcpu *v, bool pml, bool audit)
+{
+	v->pml_on = pml;
+	if (pml) {
+		v->pml = g_try_new0(uint64_t, 512);
+		if (!v->pml)
+			return sv__err(v->vm, SV_ENOMEM,
+				       "vcpu %u: no memory for its PML log",
+				       v->index);
 	}
-}
-
-static void result_from(sv_xlate *out, const sv_tlbe *e, uint64_t gva)
-{
-	uint64_t off = gva - (e->vpn << e->shift);
-
-	out->gpa = e->gpa + off;
-	out->hpa = e->target + off;
-	out->page_size = 1ULL << e->shift;
-}
-
-/* What looking in one TLB level found. */
-enum { LVL_MISS, LVL_HIT, LVL_FAULT, LVL_WALK };
-
-/* try_level's lookup, in a group that has an array with entries. */
-static int try_arrays(sv_vcpu *v, bool l1, uint64_t gva, sv_access acc,
-		      const sv_tlb_key *k, sv_xlate *out, sv_tlbe **found)
-{
-	bool fetch = acc == SV_ACCESS_FETCH, conflict;
-	const sv_tlb_array *arrays = l1 ? (fetch ? l1_fetch : l1_data) : l2_all;
-	unsigned n = l1 ? (fetch ? G_N_ELEMENTS(l1_fetch) : G_N_ELEMENTS(l1_data))
-			: G_N_ELEMENTS(l2_all);
-	sv_tlbe *e;
-
-	e = lookup_group(v, arrays, n, k, gva, &conflict);
-	if (!e) {
-		if (!conflict)
-			return LVL_MISS;
-		conflict_fault(v, gva, &out->fault);
-		return LVL_FAULT;
+	v->audit = audit;
+	if (audit) {
+		v->slow_only = true;
+		sv__fast_clear(v);
 	}
-	if (!entry_allows(v, e, acc)) {
-		if (acc == SV_ACCESS_WRITE && !(e->flags & SV_TLBE_DIRTY) &&
-		    (e->perm & SV_PERM_NW) && sv__guest_allows(v, e->perm, acc)) {
-			v->stat[SV_VCPU_STAT_tlb_dirty_miss]++;
-			return LVL_WALK;
-		}
-		sv_tlb__drop(e);
-		sv__fast_clear(v); /* it may be among the recent hits */
-		v->stat[SV_VCPU_STAT_tlb_entries_dropped]++;
-		return LVL_MISS;
-	}
-	sv_tlb__touch(&v->tlb, e);
-	v->stat[hit_stat(fetch, l1, e->shift)]++;
-	*found = e;
-	if (l1 && !conflict && !v->slow_only)
-		fast_set(v, e, gva, fetch, hit_stat(fetch, true, e->shift));
-	result_from(out, e, gva);
-	return LVL_HIT;
+	return SV_OK;
 }
 
-/*
- * Looks up a cached entry in one TLB level.  LVL_HIT: usable, result
- * filled.  LVL_MISS: nothing usable (an entry that no longer allows the
- * access has been dropped).  LVL_WALK: a write met an entry whose dirty
- * flags are not set yet, so the walk must set them.  LVL_FAULT: a conflict
- * faulted.
- */
-static inline int try_level(sv_vcpu *v, bool l1, uint64_t gva,
-			    sv_access acc, const sv_tlb_key *k, sv_xlate *out,
-			    sv_tlbe **found)
+void sv__vcpu_mmu_detached(sv_vcpu *v)
 {
-	bool fetch = acc == SV_ACCESS_FETCH;
-	uint32_t bits = l1 ? (fetch ? L1_FETCH_BITS : L1_DATA_BITS) : L2_BITS;
-
-	*found = NULL;
-	if (l1)
-		sv__fast_forget_last(v); /* whatever this touches is the last
-					    hit now: set again on a clean
-					    hit */
-	if (!sv_tlb__any(&v->tlb, bits))
-		return LVL_MISS; /* no array of the group has entries */
-	return try_arrays(v, l1, gva, acc, k, out, found);
+	g_free(v->pml);
+	v->pml = NULL;
+	v->pml_on = false;
+	v->pml_n = 0;
 }
 
-/* Translates the 4K page holding gva.  out->fault says how it ended. */
-static void translate_page(sv_vcpu *v, uint64_t gva, sv_access acc,
-			   sv_xlate *out)
+void sv_vcpu_leave_guest(sv_vcpu *v)
 {
-	const sv_costs *c = &v->vm->opts.costs;
-	sv_tlb_key key = {v->ep4ta, v->regs.vpid, v->pcid};
-	bool fetch = acc == SV_ACCESS_FETCH;
-	uint64_t before = v->stat[SV_VCPU_STAT_cycles];
-	uint32_t refs = 0;
-	sv_tlbe *e, walked;
-	int r;
-
-	out->fault.kind = SV_FAULT_NONE;
-	r = try_level(v, true, gva, acc, &key, out, &e);
-	if (r == LVL_HIT) {
-		sv__charge(v, c->l1_hit);
-		out->source = SV_SRC_L1;
-		goto done;
-	}
-	if (r == LVL_FAULT)
-		goto done;
-	if (r == LVL_MISS) {
-		r = try_level(v, false, gva, acc, &key, out, &e);
-		if (r == LVL_HIT) {
-			sv__charge(v, c->stlb_hit);
-			fill_tlbs(v, e, gva, fetch, true);
-			out->source = SV_SRC_STLB;
-			goto done;
-		}
-		if (r == LVL_FAULT)
-			goto done;
-	}
-
-	/* A miss (or a write to a clean entry): the STLB lookup's latency,
-	 * then the walk. */
-	sv__charge(v, c->stlb_hit);
-	v->stat[SV_VCPU_STAT_tlb_miss]++;
-	out->source = SV_SRC_WALK;
-	if (sv__walk2d(v, gva, acc, &walked, &refs, &out->fault)) {
-		v->stat[walked.shift == 12   ? SV_VCPU_STAT_tlb_fill_4k
-			: walked.shift == 21 ? SV_VCPU_STAT_tlb_fill_2m
-					     : SV_VCPU_STAT_tlb_fill_1g]++;
-		fill_tlbs(v, &walked, gva, fetch, false);
-		result_from(out, &walked, gva);
-	}
-done:
-	if (SV_UNLIKELY(v->observer != NULL)) {
-		if (out->fault.kind != SV_FAULT_NONE)
-			sv__observe(v, SV_WEV_FAULT, out->fault.level, gva, 0,
-				    out->fault.error_code);
-		else if (out->source != SV_SRC_WALK)
-			sv__observe(v, SV_WEV_TLB_HIT, 0, gva, out->hpa, 0);
-	}
-	out->refs += refs;
-	out->cycles += (uint32_t)(v->stat[SV_VCPU_STAT_cycles] - before);
-}
-
-/* Exits the MMU may resolve in a row before the access gives up: a fault
- * that keeps racing an invalidation, or keeps being fixed and re-faulting,
- * returns SV_FAULT_RETRY instead of spinning. */
-#define MAX_EXITS 8
-
-static bool is_tdp_exit(sv_fault_kind k)
-{
-	return k == SV_FAULT_EPT_VIOLATION || k == SV_FAULT_EPT_MISCONFIG ||
-	       k == SV_FAULT_NPF;
-}
-
-/* Lets the hypervisor MMU resolve the nested fault a translation of the
- * page at gva ended in (if any), translating again after each exit it
- * fixed. */
-static void resolve_exits(sv_vcpu *v, uint64_t gva, sv_access acc,
-			  sv_xlate *out)
-{
-	unsigned n;
-
-	for (n = 0; is_tdp_exit(out->fault.kind); n++) {
-		if (n == MAX_EXITS) {
-			out->fault.kind = SV_FAULT_RETRY;
-			break;
-		}
-		out->exits++;
-		if (!sv__mmu_exit(v, &out->fault))
-			break;
-		sv__mmu_enter(v);
-		translate_page(v, gva, acc, out);
-	}
-	if (SV_UNLIKELY(v->vm->mmu->opts.audit) &&
-	    out->fault.kind == SV_FAULT_NONE)
-		sv__audit_access(v, acc, out);
-}
-
-/* translate_page, with the hypervisor MMU resolving nested faults. */
-static void translate_mmu(sv_vcpu *v, uint64_t gva, sv_access acc,
-			  sv_xlate *out)
-{
-	translate_page(v, gva, acc, out);
-	if (v->vm->mmu)
-		resolve_exits(v, gva, acc, out);
-}
-
-/* An access starts: counted, and the vCPU (re-)enters guest mode. */
-static void access_begin(sv_vcpu *v, sv_access acc, sv_xlate *out)
-{
-	/* field by field: a memset of the whole is a slow string store */
-	out->gpa = out->hpa = out->page_size = 0;
-	out->cycles = out->refs = out->exits = 0;
-	out->source = SV_SRC_L1;
-	out->fault = (sv_fault){.kind = SV_FAULT_NONE};
-	v->stat[SV_VCPU_STAT_accesses]++;
-	v->stat[SV_VCPU_STAT_reads + acc]++;
-	if (v->vm->mmu)
-		sv__mmu_enter(v);
-}
-
-/* The first page has translated: an access that continues on the next
- * page must translate there too; the result keeps the first page's
- * addresses. */
-static void access_finish(sv_vcpu *v, uint64_t gva, uint32_t size,
-			  sv_access acc, sv_xlate *out)
-{
-	sv_xlate second;
-
-	if (out->fault.kind != SV_FAULT_NONE || (gva & 0xfff) + size <= 0x1000)
+	if (!v)
 		return;
-	memset(&second, 0, sizeof(second));
-	translate_mmu(v, (gva | 0xfff) + 1, acc, &second);
-	out->cycles += second.cycles;
-	out->refs += second.refs;
-	out->exits += second.exits;
-	if (second.fault.kind != SV_FAULT_NONE)
-		out->fault = second.fault;
+	v->in_guest = false;
+	sv__fast_clear(v); /* its next access enters again */
 }
 
-SV_NOINLINE static int access_slow(sv_vcpu *v, uint64_t gva, uint32_t size,
-				   sv_access acc, sv_xlate *out)
+int sv_vcpu_set_smm(sv_vcpu *v, bool smm)
 {
-	if (remembered_hit(v, gva, size, acc, out))
-		return SV_OK;
-	access_begin(v, acc, out);
-	translate_mmu(v, gva, acc, out);
-	access_finish(v, gva, size, acc, out);
+	sv_mmu *m;
+	uint64_t root;
+
+	if (!v)
+		return sv__err(NULL, SV_EINVAL, "sv_vcpu_set_smm: NULL vCPU");
+	m = v->vm->mmu;
+	if (!m)
+		return sv__err(v->vm, SV_EINVAL,
+			       "sv_vcpu_set_smm: SMM needs the hypervisor MMU "
+			       "(sv_mmu_attach)");
+	root = sv_mmu__root(m, smm);
+	if (!root)
+		return sv__err(v->vm, SV_ENOMEM,
+			       "sv_vcpu_set_smm: no table page for the SMM "
+			       "root");
+	v->smm = smm;
+	/* The root switch is a new EPTP/nCR3: entries tagged with the other
+	 * root stay in the TLB but cannot match. */
+	sv__vcpu_set_root(v, root);
 	return SV_OK;
 }
 
-static const char *access_args_error(const sv_vcpu *v, uint32_t size,
-				     sv_access acc, const sv_xlate *out)
-{
-	if (!v || !out)
-		return "NULL argument";
-	if ((unsigned)acc > SV_ACCESS_FETCH)
-		return "access must be read, write or fetch";
-	if (size - 1 >= 4096)
-		return "size must be 1 to 4096 bytes";
-	return NULL;
-}
-
-int sv_vcpu_access_together(const sv_access_req *reqs, unsigned n,
-			    sv_xlate *outs)
-{
-	sv_vm *vm;
-	unsigned i, j;
-
-	if (!reqs || !outs || !n || !reqs[0].vcpu)
-		return sv__err(NULL, SV_EINVAL, "sv_vcpu_access_together: %s",
-			       !n ? "no access" : "NULL argument");
-	vm = reqs[0].vcpu->vm;
-	for (i = 0; i < n; i++) {
-		const sv_access_req *q = &reqs[i];
-		const char *why = access_args_error(q->vcpu, q->size, q->access,
-						    &outs[i]);
-
-		if (!why && q->vcpu->vm != vm)
-			why = "every vCPU must belong to one VM";
-		for (j = 0; !why && j < i; j++)
-			if (reqs[j].vcpu == q->vcpu)
-				why = "a vCPU appears twice";
-		if (why)
-			return sv__err(vm, SV_EINVAL,
-				       "sv_vcpu_access_together: access %u: %s",
-				       i, why);
-	}
-	/* Every vCPU translates, and exits, before any handler runs... */
-	for (i = 0; i < n; i++) {
-		access_begin(reqs[i].vcpu, reqs[i].access, &outs[i]);
-		translate_page(reqs[i].vcpu, reqs[i].gva, reqs[i].access,
-			       &outs[i]);
-	}
-	/* ...then the handlers run one after the other, in the given order,
-	 * each seeing what the ones before it installed. */
-	for (i = 0; i < n; i++) {
-		const sv_access_req *q = &reqs[i];
-
-		if (vm->mmu)
-			resolve_exits(q->vcpu, q->gva, q->access, &outs[i]);
-		access_finish(q->vcpu, q->gva, q->size, q->access, &outs[i]);
-	}
-	return SV_OK;
-}
-
-int sv_vcpu_access(sv_vcpu *v, uint64_t gva, uint32_t size, sv_access acc,
-		   sv_xlate *out)
-{
-	const sv_fast *fp;
-
-	if (SV_UNLIKELY(!v || !out || (unsigned)acc > SV_ACCESS_FETCH ||
-			size - 1 >= 4096))
-		return sv__err(v ? v->vm : NULL, SV_EINVAL, "sv_vcpu_access: %s",
-			       access_args_error(v, size, acc, out));
-	/* the test above, not access_args_error(), on this path: its one
-	 * combined condition keeps an L1 hit measurably shorter */
-	fp = &v->fast[acc == SV_ACCESS_FETCH];
-	if (SV_LIKELY(fp->page == gva >> 12 && (fp->allow >> acc) & 1 &&
-		      (gva & 0xfff) + size <= 0x1000)) {
-		fast_count(v, fp, gva, acc, out);
-		return SV_OK;
-	}
-	return access_slow(v, gva, size, acc, out);
-}
+/* ---- observer and counters ---------------------------------------------------- */
 
 void sv_vcpu_set_walk_observer(sv_vcpu *v, sv_walk_observer_fn fn,
 			       void *payload)
@@ -710,15 +259,13 @@ void sv_vcpu_set_walk_observer(sv_vcpu *v, sv_walk_observer_fn fn,
 		return;
 	v->observer = fn;
 	v->observer_payload = payload;
-	v->slow_only = fn || (v->vm->mmu && v->vm->mmu->opts.audit);
+	v->slow_only = fn || v->audit;
 	sv__guest_walker_setup(v);
 	sv__nested_walker_setup(v);
 	/* With an observer every access takes the full path, so that TLB
 	 * hits are reported too; the counters are the same either way. */
 	sv__fast_clear(v);
 }
-
-/* ---- counters and contents ---------------------------------------------- */
 
 uint64_t sv_vcpu_stat_get(const sv_vcpu *v, sv_vcpu_stat id)
 {

@@ -1,7 +1,7 @@
 /*
- * lib/ept/dirty.c - memslot changes as the MMU sees them, and dirty logging
- * (arch/x86/kvm/x86.c kvm_mmu_slot_apply_flags, mmu.c, tdp_mmu.c,
- * virt/kvm/kvm_main.c kvm_get_dirty_log_protect / kvm_clear_dirty_log_protect).
+ * lib/ept/dirty.c - dirty logging (arch/x86/kvm/x86.c
+ * kvm_mmu_slot_apply_flags, mmu.c, tdp_mmu.c, virt/kvm/kvm_main.c
+ * kvm_get_dirty_log_protect / kvm_clear_dirty_log_protect).
  *
  *  start   With manual protect and INITIALLY_SET: the bitmap is all ones
  *          and nothing is protected now (each CLEAR protects).  Otherwise
@@ -18,12 +18,13 @@
  *  CLEAR   Per 64-page word: the bits given and set are cleared and their
  *          pages protected (with eager split, the word's range is split
  *          first and huge SPTEs at its ends write-protected); one flush.
- *  PML     A write that sets an EPT D flag logs the GPA; a full log (512)
- *          exits, and every exit empties the log into the bitmaps.
+ * A page becomes dirty when a 4K SPTE over it becomes writable (the
+ * SPTE-change function marks it) or when PML logs it (lib/ept/nested.c).
  */
-#include "mmu.h"
+#include "ept/mmu.h"
+#include "ept/nested.h"
 
-void sv__mmu_mark_dirty(sv_mmu *m, sv_memslot *s, uint64_t gfn)
+void sv_mmu__mark_dirty(sv_mmu *m, sv_memslot *s, uint64_t gfn)
 {
 	uint64_t i = gfn - (s->gpa >> 12);
 
@@ -40,94 +41,67 @@ static uint64_t slot_words(const sv_memslot *s)
 	return ((s->size >> 12) + 63) / 64;
 }
 
-/* ---- memslot changes ------------------------------------------------------- */
-
-void sv__mmu_gen_bump(sv_mmu *m)
+static uint64_t slot_start(const sv_memslot *s)
 {
-	/* Two address spaces on x86: the generation moves by 2 per update;
-	 * MMIO SPTEs keep 19 bits of it, so it wraps to 0 every 2^18
-	 * updates and every MMIO SPTE must go (kvm_mmu_zap_all_fast). */
-	m->gen += 2;
-	m->vm->stat[SV_VM_STAT_memslot_updates]++;
-	if ((m->gen & ((1ULL << SPTE_MMIO_GEN_BITS) - 1)) == 0) {
-		unsigned as, i;
-
-		m->vm->stat[SV_VM_STAT_mmio_gen_wraps]++;
-		for (as = 0; as < 2; as++) {
-			uint64_t *root;
-
-			if (!m->root[as])
-				continue;
-			root = sp_table(m, m->root[as]);
-			for (i = 0; i < SV_PT_ENTRIES; i++)
-				sv__mmu_zap(m, &root[i], m->top);
-		}
-		sv__mmu_flush_remote(m);
-	}
+	return s->gpa >> 12;
 }
 
-int sv__mmu_slot_created(sv_mmu *m, sv_memslot *s)
+static uint64_t slot_end(const sv_memslot *s)
 {
-	sv__mmu_gen_bump(m);
-	if ((s->flags & SV_MEMSLOT_LOG_DIRTY) && !s->dirty) {
-		sv__mmu_log_start(m, s);
-		if (!s->dirty)
-			return sv__err(m->vm, SV_ENOMEM,
-				       "memslot %u: no memory for the dirty "
-				       "bitmap", s->id);
-	}
-	return SV_OK;
+	return (s->gpa + s->size) >> 12;
 }
 
-void sv__mmu_slot_removed(sv_mmu *m, const sv_memslot *s)
-{
-	/* kvm_arch_flush_shadow_memslot: every SPTE of the slot, one flush */
-	if (sv__mmu_zap_leafs(m, s->as, s->gpa >> 12, (s->gpa + s->size) >> 12))
-		sv__mmu_flush_remote(m);
-	sv__mmu_gen_bump(m);
-}
+/* ---- protection ------------------------------------------------------------------- */
 
-/* ---- protection ---------------------------------------------------------------- */
-
-typedef struct prot_ctx {
+typedef struct prot {
 	bool huge_only;   /* only leaves above 4K */
 	bool clear_d;     /* PML: clear D on 4K leaves instead of W */
-	bool changed;
 	uint64_t base;    /* with mask: only the 4K leaves of gfns base + i */
 	uint64_t mask;    /* for the bits i set in it (0: every leaf) */
-} prot_ctx;
+} prot;
 
-static sv_rw_ret protect_fn(sv_mmu *m, uint64_t *ptr, unsigned level,
-			    uint64_t gfn, void *ctx)
+/* Write-protects (or, PML, cleans) the leaves of [start, end) at levels
+ * down to min_level that c selects; true if any changed. */
+static bool protect(sv_mmu *m, unsigned as, uint64_t start, uint64_t end,
+		    unsigned min_level, const prot *c)
 {
-	prot_ctx *c = ctx;
-	uint64_t e = *ptr, n;
+	const sv_spte_bits *b = &m->b;
+	bool changed = false;
+	sv_pt_iter it;
 
-	SV_UNUSED(gfn);
-	if (!spte_leaf(m, e, level))
-		return RW_NEXT;
-	if (c->huge_only && level == 1)
-		return RW_SKIP;
-	if (c->mask && (level > 1 || !((c->mask >> (gfn - c->base)) & 1)))
-		return RW_SKIP;
-	n = c->clear_d && level == 1 ? e & ~m->b.d : e & ~m->b.w;
-	if (n != e) {
-		*ptr = n;
-		c->changed = true;
-		m->vm->stat[SV_VM_STAT_wrprot]++;
+	sv_mmu__for_each(&it, m, as, start, end, min_level) {
+		uint64_t e = *it.ptr, gfn = it.addr >> 12, n;
+
+		if (!sv_spte__present(e) || !sv_spte__leaf(b, e, it.level))
+			continue;
+		if (c->huge_only && it.level == 1)
+			continue;
+		if (c->mask && (it.level > 1 || !((c->mask >> (gfn - c->base)) & 1)))
+			continue;
+		n = c->clear_d && it.level == 1 ? e & ~b->d : sv_spte__wrprot(b, e);
+		if (n != e) {
+			sv_mmu__spte_set(m, as, it.ptr, gfn, it.level, n,
+					 SV_SPTE_wrprot);
+			changed = true;
+		}
 	}
-	return RW_SKIP;
+	return changed;
 }
 
-static sv_rw_ret split_fn(sv_mmu *m, uint64_t *ptr, unsigned level,
-			  uint64_t gfn, void *ctx)
+/* Eager page split: every huge leaf of [start, end) down to 4K. */
+static void split_range(sv_mmu *m, unsigned as, uint64_t start, uint64_t end)
 {
-	SV_UNUSED(ctx);
-	if (level > 1 && spte_leaf(m, *ptr, level)) {
-		sv__mmu_split_to_4k(m, ptr, level, gfn);
-		return RW_SKIP;
+	sv_pt_iter it;
+
+	sv_mmu__for_each(&it, m, as, start, end, 2) {
+		uint64_t e = *it.ptr;
+
+		if (it.level > 1 && sv_spte__present(e) &&
+		    sv_spte__leaf(&m->b, e, it.level)) {
+			sv_tdp__split_to_4k(m, as, it.ptr, it.addr >> 12, it.level);
+			sv__pt_iter_skip_children(&it);
+		}
 	}
-	return RW_NEXT;
 }
 
 /* Protects [start, end) of address space as for logging: PML clears D
@@ -136,21 +110,17 @@ static sv_rw_ret split_fn(sv_mmu *m, uint64_t *ptr, unsigned level,
 static bool protect_range(sv_mmu *m, unsigned as, uint64_t start,
 			  uint64_t end)
 {
-	prot_ctx c = {false, m->opts.pml, false, 0, 0};
+	const prot huge = {.huge_only = true};
+	const prot all = {.clear_d = m->opts.pml};
+	bool changed = false;
 
-	if (m->opts.pml) {
-		prot_ctx h = {true, false, false, 0, 0};
-
-		sv__mmu_walk_range(m, as, start, end, 1, protect_fn, &h);
-		c.changed = h.changed;
-	}
-	sv__mmu_walk_range(m, as, start, end, 1, protect_fn, &c);
-	return c.changed;
+	if (m->opts.pml)
+		changed = protect(m, as, start, end, 1, &huge);
+	return protect(m, as, start, end, 1, &all) || changed;
 }
 
-void sv__mmu_log_start(sv_mmu *m, sv_memslot *s)
+void sv_mmu__log_start(sv_mmu *m, sv_memslot *s)
 {
-	uint64_t start = s->gpa >> 12, end = (s->gpa + s->size) >> 12;
 	uint64_t words = slot_words(s);
 
 	s->dirty = g_try_new0(uint64_t, words);
@@ -168,94 +138,95 @@ void sv__mmu_log_start(sv_mmu *m, sv_memslot *s)
 		return;
 	}
 	if (m->opts.eager_page_split)
-		sv__mmu_walk_range(m, s->as, start, end, 2, split_fn, NULL);
-	protect_range(m, s->as, start, end);
-	sv__mmu_flush_remote(m);
+		split_range(m, s->as, slot_start(s), slot_end(s));
+	protect_range(m, s->as, slot_start(s), slot_end(s));
+	sv_mmu__flush_remote(m);
 }
 
-/* ---- stopping: collapse ------------------------------------------------------- */
+/* ---- stopping: collapse ------------------------------------------------------------- */
 
-typedef struct collapse_ctx {
-	const sv_memslot *s;
-	bool any;
-} collapse_ctx;
-
-/* Stops at the first present leaf of a range walk and keeps it. */
-static sv_rw_ret first_leaf_fn(sv_mmu *m, uint64_t *ptr, unsigned level,
-			       uint64_t gfn, void *ctx)
+/* The first present leaf of [start, end), or 0. */
+static uint64_t first_leaf(sv_mmu *m, unsigned as, uint64_t start,
+			   uint64_t end)
 {
-	uint64_t *leaf = ctx;
+	sv_pt_iter it;
 
-	SV_UNUSED(gfn);
-	if (!spte_leaf(m, *ptr, level))
-		return RW_NEXT;
-	*leaf = *ptr;
-	return RW_STOP;
+	sv_mmu__for_each(&it, m, as, start, end, 1)
+		if (sv_spte__present(*it.ptr) &&
+		    sv_spte__leaf(&m->b, *it.ptr, it.level))
+			return *it.ptr;
+	return 0;
 }
 
-static sv_rw_ret collapse_fn(sv_mmu *m, uint64_t *ptr, unsigned level,
-			     uint64_t gfn, void *ctx)
+/* 6.2+: each table at 2M and above that may be mapped huge is zapped
+ * (6.2-6.12) or replaced by the huge leaf in place (6.13+); true if a
+ * flush is owed at the end. */
+static bool collapse_tables(sv_mmu *m, const sv_memslot *s)
 {
-	collapse_ctx *c = ctx;
-	uint64_t slot_start = c->s->gpa >> 12, slot_end = slot_start + (c->s->size >> 12);
-	uint64_t e = *ptr, huge;
+	bool any = false;
+	sv_pt_iter it;
 
-	if (spte_leaf(m, e, level))
-		return RW_SKIP;
-	/* The whole range of the entry must lie in the slot. */
-	if (gfn < slot_start || gfn + level_pages(level) > slot_end ||
-	    sv__mmu_max_mapping_level(m, c->s, gfn, true) < level)
-		return RW_NEXT;
-	if (!m->opts.recover_in_place) {
-		/* kvm_tdp_mmu_zap_collapsible_sptes: zap, flush the range */
-		sv__mmu_zap(m, ptr, level);
+	sv_mmu__for_each(&it, m, s->as, slot_start(s), slot_end(s), 2) {
+		uint64_t e = *it.ptr, gfn = it.addr >> 12, span, huge;
+
+		if (!sv_spte__present(e) || sv_spte__leaf(&m->b, e, it.level))
+			continue;
+		span = sv_spte__level_pages(it.level);
+		/* The whole range of the entry must lie in the slot. */
+		if (gfn < slot_start(s) || gfn + span > slot_end(s) ||
+		    sv_mmu__max_mapping_level(m, s, gfn, true) < it.level)
+			continue;
+		if (!m->opts.recover_in_place) {
+			/* kvm_tdp_mmu_zap_collapsible_sptes: zap, flush the
+			 * range */
+			sv_mmu__spte_set(m, s->as, it.ptr, gfn, it.level, 0,
+					 SV_SPTE_zap);
+			if (m->opts.bugs & SV_BUG_BASE_FLUSH)
+				sv_mmu__flush_base(m, gfn);
+			else
+				sv_mmu__flush_remote(m);
+			continue;
+		}
+		/* kvm_mmu_recover_huge_pages: any present leaf below gives
+		 * the frame (rounded down to the huge page, which the policy
+		 * found to be one host mapping) and the bits; the huge SPTE
+		 * replaces the table at once. */
+		huge = first_leaf(m, s->as, gfn, gfn + span);
+		if (!huge)
+			continue;
+		sv_mmu__spte_set(m, s->as, it.ptr, gfn, it.level,
+				 sv_spte__huge_from(&m->b, huge, it.level),
+				 SV_SPTE_recover);
 		if (m->opts.bugs & SV_BUG_BASE_FLUSH)
-			sv__mmu_flush_base(m, gfn);
+			sv_mmu__flush_base(m, gfn);
 		else
-			sv__mmu_flush_remote(m);
-		return RW_SKIP;
+			any = true; /* one flush when the walk is done */
 	}
-	/* kvm_mmu_recover_huge_pages: a leaf below gives the frame and
-	 * the bits; the huge SPTE replaces the table at once. */
-	/* Any present leaf below: the caller rounds its frame down to the
-	 * huge page, which the policy found to be one host mapping. */
-	huge = 0;
-	sv__mmu_walk_range(m, c->s->as, gfn, gfn + level_pages(level), 1,
-			   first_leaf_fn, &huge);
-	if (!huge)
-		return RW_NEXT;
-	huge = (huge & ~SPTE_ADDR) |
-	       ((huge & SPTE_ADDR) & ~((level_pages(level) << 12) - 1)) | m->b.ps;
-	if (m->opts.nx_huge_pages)
-		huge = (huge & ~m->b.x) | m->b.nx;
-	sv__mmu_install_huge(m, ptr, level, huge);
-	m->vm->stat[level == 2 ? SV_VM_STAT_recover_2m : SV_VM_STAT_recover_1g]++;
-	if (m->opts.bugs & SV_BUG_BASE_FLUSH)
-		sv__mmu_flush_base(m, gfn);
-	else
-		c->any = true; /* one flush when the walk is done */
-	return RW_SKIP;
+	return any;
 }
 
 /* Before 6.2: every 4K leaf whose gfn could be mapped huge is zapped. */
-static sv_rw_ret leaf_collapse_fn(sv_mmu *m, uint64_t *ptr, unsigned level,
-				  uint64_t gfn, void *ctx)
+static bool collapse_leaves(sv_mmu *m, const sv_memslot *s)
 {
-	collapse_ctx *c = ctx;
+	bool any = false;
+	sv_pt_iter it;
 
-	if (!spte_leaf(m, *ptr, level))
-		return RW_NEXT;
-	if (level == 1 && sv__mmu_max_mapping_level(m, c->s, gfn, true) > 1) {
-		sv__mmu_zap(m, ptr, level);
-		c->any = true;
+	sv_mmu__for_each(&it, m, s->as, slot_start(s), slot_end(s), 1) {
+		uint64_t gfn = it.addr >> 12;
+
+		if (it.level != 1 || !sv_spte__present(*it.ptr) ||
+		    sv_mmu__max_mapping_level(m, s, gfn, true) <= 1)
+			continue;
+		sv_mmu__spte_set(m, s->as, it.ptr, gfn, 1, 0, SV_SPTE_zap);
+		any = true;
 	}
-	return RW_SKIP;
+	return any;
 }
 
-void sv__mmu_log_stop(sv_mmu *m, sv_memslot *s)
+void sv_mmu__log_stop(sv_mmu *m, sv_memslot *s)
 {
-	uint64_t start = s->gpa >> 12, end = (s->gpa + s->size) >> 12;
 	unsigned i;
+	bool flush;
 
 	for (i = 0; i < m->vm->opts.vcpus; i++)
 		sv__pml_drain(m->vm->vcpus[i]);
@@ -263,78 +234,37 @@ void sv__mmu_log_stop(sv_mmu *m, sv_memslot *s)
 	g_free(s->written);
 	s->dirty = NULL;
 	s->written = NULL;
-	if (m->opts.kernel_version < SV_KERNEL(6, 2) && !m->opts.recover_in_place) {
-		collapse_ctx c = {s, false};
-
-		sv__mmu_walk_range(m, s->as, start, end, 1, leaf_collapse_fn,
-				   &c);
-		if (c.any)
-			sv__mmu_flush_remote(m);
-	} else {
-		collapse_ctx c = {s, false};
-
-		sv__mmu_walk_range(m, s->as, start, end, 2, collapse_fn, &c);
-		if (c.any)
-			sv__mmu_flush_remote(m);
-	}
+	if (m->opts.kernel_version < SV_KERNEL(6, 2) && !m->opts.recover_in_place)
+		flush = collapse_leaves(m, s);
+	else
+		flush = collapse_tables(m, s);
+	if (flush)
+		sv_mmu__flush_remote(m);
 }
 
-/* ---- PML ---------------------------------------------------------------------- */
-
-void sv__pml_drain(sv_vcpu *v)
-{
-	sv_mmu *m = v->vm->mmu;
-	unsigned i;
-
-	for (i = 0; i < v->pml_n; i++) {
-		sv_memslot *s = sv__memslot_find(sv__vcpu_memslots(v), v->pml[i]);
-
-		if (s)
-			sv__mmu_mark_dirty(m, s, v->pml[i] >> 12);
-	}
-	v->pml_n = 0;
-}
-
-void sv__pml_log(sv_vcpu *v, uint64_t gpa)
-{
-	if (v->pml_n == 512) {
-		/* The log is full: a PML-full exit before this write. */
-		const sv_costs *c = &v->vm->opts.costs;
-
-		v->stat[SV_VCPU_STAT_pml_full_exits]++;
-		v->stat[SV_VCPU_STAT_exits]++;
-		sv__charge(v, c->vmexit + c->vmentry);
-		sv__pml_drain(v);
-	}
-	v->pml[v->pml_n++] = gpa & ~0xfffULL;
-	v->stat[SV_VCPU_STAT_pml_entries]++;
-}
-
-/* ---- GET and CLEAR --------------------------------------------------------------- */
+/* ---- GET and CLEAR ------------------------------------------------------------------- */
 
 /* kvm_arch_mmu_enable_log_dirty_pt_masked for the pages in mask of the
  * word starting at page `first` of the slot. */
 static bool protect_masked(sv_mmu *m, const sv_memslot *s, uint64_t first,
 			   uint64_t mask)
 {
-	uint64_t base = (s->gpa >> 12) + first;
+	uint64_t base = slot_start(s) + first;
 	uint64_t lo = base + (uint64_t)__builtin_ctzll(mask);
 	uint64_t hi = base + 63 - (uint64_t)__builtin_clzll(mask);
-	prot_ctx c = {false, m->opts.pml, false, base, mask};
-	prot_ctx h = {true, false, false, 0, 0};
+	const prot pages = {.clear_d = m->opts.pml, .base = base, .mask = mask};
+	const prot huge = {.huge_only = true};
+	bool changed = false;
 
 	if (m->opts.manual_protect && m->opts.initially_set) {
 		if (m->opts.eager_page_split)
-			sv__mmu_walk_range(m, s->as, lo, hi + 1, 2, split_fn,
-					   NULL);
-		sv__mmu_walk_range(m, s->as, lo, lo + 1, 2, protect_fn, &h);
+			split_range(m, s->as, lo, hi + 1);
+		changed = protect(m, s->as, lo, lo + 1, 2, &huge);
 		if ((lo >> 9) != (hi >> 9))
-			sv__mmu_walk_range(m, s->as, hi, hi + 1, 2, protect_fn,
-					   &h);
+			changed |= protect(m, s->as, hi, hi + 1, 2, &huge);
 	}
 	/* the 4K leaves of the pages in mask (huge ones were handled above) */
-	sv__mmu_walk_range(m, s->as, lo, hi + 1, 1, protect_fn, &c);
-	return h.changed || c.changed;
+	return protect(m, s->as, lo, hi + 1, 1, &pages) || changed;
 }
 
 static int dirty_slot(sv_vm *vm, uint32_t id, sv_memslot **out)
@@ -364,10 +294,12 @@ static void audit_harvest(sv_mmu *m, sv_memslot *s, uint64_t w,
 	uint64_t lost = s->written[w] & ~handed;
 
 	if (lost)
-		sv__audit(m, SV_AUDIT_lost_dirty,
-			  "memslot %u: gpa 0x%" PRIx64 " written during dirty "
-			  "logging but not in the bitmap",
-			  s->id, s->gpa + ((w * 64 + (uint64_t)__builtin_ctzll(lost)) << 12));
+		sv_audit__report(m, SV_AUDIT_lost_dirty,
+				 "memslot %u: gpa 0x%" PRIx64 " written during "
+				 "dirty logging but not in the bitmap",
+				 s->id,
+				 s->gpa + ((w * 64 +
+					    (uint64_t)__builtin_ctzll(lost)) << 12));
 	s->written[w] &= ~handed;
 }
 
@@ -398,7 +330,7 @@ int sv_mmu_get_dirty_log(sv_vm *vm, uint32_t slot, uint64_t *bitmap)
 		flush = true;
 	}
 	if (flush)
-		sv__mmu_flush_remote(m);
+		sv_mmu__flush_remote(m);
 	return SV_OK;
 }
 
@@ -438,6 +370,6 @@ int sv_mmu_clear_dirty_log(sv_vm *vm, uint32_t slot, uint64_t first_page,
 		flush = true;
 	}
 	if (flush)
-		sv__mmu_flush_remote(m);
+		sv_mmu__flush_remote(m);
 	return SV_OK;
 }

@@ -1,42 +1,35 @@
 /*
- * lib/ept/mmu.c - the hypervisor MMU: KVM's TDP MMU fault path, SPTE
- * install, split and zap, and the remote TLB flush.
+ * lib/ept/mmu.c - the hypervisor MMU's core: attaching it to a VM, the one
+ * function through which every SPTE changes, table pages, remote flushes,
+ * memslot changes and the queries.
  *
- * How a nested fault is handled (KVM's kvm_mmu_page_fault, section (b) of
- * shared/reference/kvm-mmu.md):
- *  0. A misconfiguration on an MMIO SPTE of the current generation goes to
- *     emulation at once, counting nothing; a stale one takes the full path.
- *  1. pf_taken.  2. The lockless fast path: for a write to a present SPTE
- *     that is MMU-writable (not a huge one in a dirty-logged slot) or an
- *     access-tracked SPTE, the SPTE is fixed in place; an SPTE that already
- *     allows the access is spurious.
- *  3. Fault-in: the memslot (none: an MMIO SPTE; a write to a read-only
- *     slot: emulation), the invalidation sequence snapshot, the host fault,
- *     then the staleness check (RETRY if an invalidation ran meanwhile or
- *     covers the gfn).
- *  4. Sizing: 4K in a dirty-logged slot; else the largest level lpage_info
- *     and the TDP page sizes allow, then the policy's (kvm: the host page
- *     tables).  An exec fault with NX huge pages maps 4K.
- *  5. Map: tables are linked where missing; a huge SPTE above the goal is
- *     split (kernels 6.2+) or zapped with a flush (before); the leaf comes
- *     from make_spte (a read fault of a writable host page installs a
- *     writable, dirty SPTE and marks the page dirty in a logged slot).
- * The vCPU is out of guest mode while its exit is handled; any flush it
- * asked for is serviced when it enters again (sv__mmu_enter).
+ * How an SPTE change is accounted (sv_mmu__spte_set, KVM's
+ * handle_changed_spte):
+ *  1. The new value is stored; storing the old one again is nothing.
+ *  2. A leaf that appears counts +1 in pages_4k/2m/1g at its level, one
+ *     that goes -1 (a split's children +512 at the level below, one by
+ *     one; a huge leaf that becomes a table -1).
+ *  3. The reason's counter moves (zap_leaf_* or zap_table, split_*,
+ *     recover_*, spte_prefetch, wrprot).
+ *  4. A table entry replaced by anything but itself unlinks its table:
+ *     each of its entries becomes not-present through step 1-5 (their
+ *     leaves leave the counts, their tables are freed the same way), then
+ *     the page is freed.
+ *  5. A 4K leaf that becomes writable (it was absent, read-only, or
+ *     another frame) marks its gfn in the slot's dirty bitmap while the
+ *     slot logs, as the TDP MMU's handle_changed_spte_dirty_log did;
+ *     split children are exempt (they keep what the huge leaf had).
+ *  6. With the auditor on, a leaf from the fault path or prefetch is
+ *     checked against the host.
  */
-#include "mmu.h"
+#include "ept/fault.h"
+#include "ept/nested.h"
+#include "hostmm/host.h"
+#include "ptbuild.h"
 
-#include <stdarg.h>
+/* ---- table pages --------------------------------------------------------------- */
 
-/* ---- table pages ------------------------------------------------------- */
-
-static sv_sp *sp_of(sv_mmu *m, uint64_t hpa)
-{
-	return &g_array_index(m->sp, sv_sp,
-			      (hpa - m->vm->tdp_frames.base) >> 12);
-}
-
-static uint64_t sp_alloc(sv_mmu *m, uint64_t gfn, unsigned level)
+uint64_t sv_mmu__sp_alloc(sv_mmu *m, uint64_t gfn, unsigned level)
 {
 	uint64_t hpa = sv__frames_alloc(&m->vm->tdp_frames);
 	sv_sp *sp;
@@ -45,21 +38,21 @@ static uint64_t sp_alloc(sv_mmu *m, uint64_t gfn, unsigned level)
 		return 0;
 	if (m->sp->len < m->vm->tdp_frames.used)
 		g_array_set_size(m->sp, (guint)m->vm->tdp_frames.used);
-	sp = sp_of(m, hpa);
+	sp = sv_mmu__sp(m, hpa);
 	sp->gfn = gfn;
 	sp->level = (uint8_t)level;
 	sp->nx = 0;
-	m->vm->tdp->pages++;
-	m->vm->stat[SV_VM_STAT_tdp_table_pages]++;
+	sv__pt_count_pages(m->vm->tdp, 1);
 	return hpa;
 }
 
 static void sp_free(sv_mmu *m, uint64_t hpa)
 {
 	sv__frames_free(&m->vm->tdp_frames, hpa);
-	m->vm->tdp->pages--;
-	m->vm->stat[SV_VM_STAT_tdp_table_pages]--;
+	sv__pt_count_pages(m->vm->tdp, -1);
 }
+
+/* ---- the SPTE-change function ------------------------------------------------------ */
 
 static void account_leaf(sv_mmu *m, unsigned level, int delta)
 {
@@ -70,754 +63,240 @@ static void account_leaf(sv_mmu *m, unsigned level, int delta)
 	m->vm->stat[st[level]] += (uint64_t)(int64_t)delta;
 }
 
-/* ---- flushes -------------------------------------------------------------- */
+/* Step 3: what the reason counts. */
+static void count_change(sv_mmu *m, sv_spte_change why, uint64_t old,
+			 unsigned level, bool was_leaf)
+{
+	static const sv_vm_stat zap_leaf[4] = {
+		0, SV_VM_STAT_zap_leaf_4k, SV_VM_STAT_zap_leaf_2m,
+		SV_VM_STAT_zap_leaf_1g,
+	};
+	uint64_t *stat = m->vm->stat;
 
-void sv__mmu_flush_remote(sv_mmu *m)
+	switch (why) {
+	case SV_SPTE_zap:
+		if (sv_spte__present(old))
+			stat[was_leaf ? zap_leaf[level] : SV_VM_STAT_zap_table]++;
+		break;
+	case SV_SPTE_split:
+		stat[level == 3 ? SV_VM_STAT_split_1g : SV_VM_STAT_split_2m]++;
+		break;
+	case SV_SPTE_recover:
+		stat[level == 2 ? SV_VM_STAT_recover_2m : SV_VM_STAT_recover_1g]++;
+		break;
+	case SV_SPTE_prefetch:
+		stat[SV_VM_STAT_spte_prefetch]++;
+		break;
+	case SV_SPTE_wrprot:
+		stat[SV_VM_STAT_wrprot]++;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Step 4 (handle_removed_pt): the table at hpa, of `level`, mapping from
+ * gfn, is gone from the tree. */
+static void removed_table(sv_mmu *m, unsigned as, uint64_t hpa, unsigned level,
+			  uint64_t gfn)
+{
+	uint64_t *t = sv_mmu__table(m, hpa);
+	unsigned i;
+
+	for (i = 0; i < SV_PT_ENTRIES; i++)
+		if (sv_spte__present(t[i]))
+			sv_mmu__spte_set(m, as, &t[i],
+					 gfn + i * sv_spte__level_pages(level),
+					 level, 0, SV_SPTE_free);
+	sp_free(m, hpa);
+}
+
+/* Step 5: does the change make a 4K leaf newly writable? */
+static bool becomes_writable(const sv_spte_bits *b, uint64_t old, uint64_t n,
+			     bool was_leaf)
+{
+	return sv_spte__writable(b, n) &&
+	       (!was_leaf || !sv_spte__writable(b, old) ||
+		sv_spte__pfn(old, 1) != sv_spte__pfn(n, 1));
+}
+
+void sv_mmu__spte_set(sv_mmu *m, unsigned as, uint64_t *ptr, uint64_t gfn,
+		      unsigned level, uint64_t n, sv_spte_change why)
+{
+	const sv_spte_bits *b = &m->b;
+	uint64_t old = *ptr;
+	bool was_leaf, is_leaf;
+
+	if (n == old)
+		return;
+	*ptr = n;
+	was_leaf = sv_spte__present(old) && sv_spte__leaf(b, old, level);
+	is_leaf = sv_spte__present(n) && sv_spte__leaf(b, n, level);
+	if (was_leaf)
+		account_leaf(m, level, -1);
+	if (is_leaf)
+		account_leaf(m, level, 1);
+	count_change(m, why, old, level, was_leaf);
+	if (sv_spte__present(old) && !was_leaf &&
+	    (!sv_spte__present(n) || is_leaf ||
+	     (old & SPTE_ADDR) != (n & SPTE_ADDR)))
+		removed_table(m, as, old & SPTE_ADDR, level - 1, gfn);
+	if (!is_leaf)
+		return;
+	if (level == 1 && why != SV_SPTE_split_child &&
+	    becomes_writable(b, old, n, was_leaf)) {
+		sv_memslot *s = sv__memslot_find(sv__memslots_as(m->vm, as),
+						 gfn << 12);
+
+		if (s && s->dirty)
+			sv_mmu__mark_dirty(m, s, gfn);
+	}
+	if (SV_UNLIKELY(m->opts.audit) &&
+	    (why == SV_SPTE_install || why == SV_SPTE_prefetch)) {
+		const sv_memslot *s = sv__memslot_find(sv__memslots_as(m->vm, as),
+						       gfn << 12);
+
+		if (s)
+			sv_audit__spte(m, s, gfn, level, n);
+	}
+}
+
+/* ---- walks ------------------------------------------------------------------------- */
+
+static uint64_t *sp_fetch(void *ctx, unsigned level, uint64_t hpa)
+{
+	SV_UNUSED(level);
+	return sv__frames_ptr(ctx, hpa);
+}
+
+void sv_mmu__iter_start(sv_pt_iter *it, sv_mmu *m, unsigned as,
+			uint64_t start, uint64_t end, unsigned min_level)
+{
+	if (!m->root[as]) {
+		it->valid = false;
+		return;
+	}
+	sv__pt_iter_start(it, &m->walker, m->root[as], start << 12, end << 12,
+			  min_level);
+}
+
+uint64_t *sv_mmu__leaf_ptr(sv_mmu *m, uint64_t root, uint64_t gfn,
+			   unsigned *level)
+{
+	sv_walk w;
+
+	sv__pt_walk(&m->walker, &w, root, m->top, gfn << 12);
+	*level = w.level;
+	return w.ptr[w.level];
+}
+
+/* ---- flushes ------------------------------------------------------------------------- */
+
+void sv_mmu__flush_remote(sv_mmu *m)
 {
 	sv_vm *vm = m->vm;
 	bool kicked = false;
 	unsigned i;
 
 	vm->stat[SV_VM_STAT_remote_tlb_flush_requests]++;
-	for (i = 0; i < vm->opts.vcpus; i++) {
-		sv_vcpu *v = vm->vcpus[i];
-
-		v->req_flush = true;
-		sv__fast_clear(v); /* the next access must see the request */
-		if (v->in_guest)
-			kicked = true;
-	}
+	for (i = 0; i < vm->opts.vcpus; i++)
+		kicked |= sv__vcpu_request_flush(vm->vcpus[i]);
 	if (kicked)
 		vm->stat[SV_VM_STAT_remote_tlb_flush]++;
 }
 
-void sv__mmu_flush_base(sv_mmu *m, uint64_t gfn)
+void sv_mmu__flush_base(sv_mmu *m, uint64_t gfn)
 {
 	sv_vm *vm = m->vm;
-	uint64_t gpa = gfn << 12;
 	unsigned i;
 
 	vm->stat[SV_VM_STAT_remote_tlb_flush_requests]++;
 	vm->stat[SV_VM_STAT_base_only_flushes]++;
-	for (i = 0; i < vm->opts.vcpus; i++) {
-		/* Combined entries name their guest-physical page; the
-		 * guest-physical TLB and the nested walk cache are indexed by
-		 * it.  Guest paging-structure caches are left: the guest's
-		 * tables did not change. */
-		sv_tlb_filter f = {.kinds = SV_TLBK_COMBINED, .by_gpa = true, .gpa = gpa};
+	for (i = 0; i < vm->opts.vcpus; i++)
+		sv__vcpu_flush_gpa(vm->vcpus[i], gfn << 12);
+}
 
-		sv__vcpu_drop(vm->vcpus[i], &f);
-		f = (sv_tlb_filter){.kinds = SV_TLBK_NESTED, .by_addr = true, .addr = gpa};
-		sv__vcpu_drop(vm->vcpus[i], &f);
+/* ---- roots and memslots -------------------------------------------------------------- */
+
+uint64_t sv_mmu__root(sv_mmu *m, unsigned as)
+{
+	/* kvm_mmu_load for the first vCPU with that role */
+	if (!m->root[as])
+		m->root[as] = sv_mmu__sp_alloc(m, 0, m->top);
+	return m->root[as];
+}
+
+void sv_mmu__gen_bump(sv_mmu *m)
+{
+	/* Two address spaces on x86: the generation moves by 2 per update;
+	 * MMIO SPTEs keep 19 bits of it, so it wraps to 0 every 2^18
+	 * updates and every MMIO SPTE must go (kvm_mmu_zap_all_fast). */
+	m->gen += 2;
+	m->vm->stat[SV_VM_STAT_memslot_updates]++;
+	if (sv_spte__gen_of(m->gen) == 0) {
+		m->vm->stat[SV_VM_STAT_mmio_gen_wraps]++;
+		sv_tdp__zap_all(m, 0);
+		sv_tdp__zap_all(m, 1);
+		sv_mmu__flush_remote(m);
 	}
 }
 
-void sv__mmu_enter(sv_vcpu *v)
+static uint8_t *slot_bytes(void *mmu, uint64_t hva, uint64_t len)
 {
-	v->in_guest = true;
-	if (!v->req_flush)
-		return;
-	v->req_flush = false;
-	/* kvm_vcpu_flush_tlb_all: INVEPT all-context on VMX; on SVM a flush
-	 * of the vCPU's ASID at the next VMRUN.  Each counts tlb_flush. */
-	if (v->vm->opts.tdp == SV_TDP_EPT)
-		sv_vcpu_invept(v, 2, 0);
-	else
-		sv_vcpu_svm_tlb_control(v, 3);
+	sv_mmu *m = mmu;
+
+	return sv__host_bytes(m->host, hva, len);
 }
 
-void sv_vcpu_leave_guest(sv_vcpu *v)
+static int slot_created(void *mmu, sv_memslot *s)
 {
-	if (!v)
-		return;
-	v->in_guest = false;
-	sv__fast_clear(v); /* its next access enters again */
-}
+	sv_mmu *m = mmu;
 
-int sv_vcpu_set_smm(sv_vcpu *v, bool smm)
-{
-	sv_mmu *m;
-	uint64_t root;
-
-	if (!v)
-		return sv__err(NULL, SV_EINVAL, "sv_vcpu_set_smm: NULL vCPU");
-	m = v->vm->mmu;
-	if (!m)
-		return sv__err(v->vm, SV_EINVAL,
-			       "sv_vcpu_set_smm: SMM needs the hypervisor MMU "
-			       "(sv_mmu_attach)");
-	if (smm && !m->root[1]) {
-		/* kvm_mmu_load for the first vCPU with role.smm = 1 */
-		m->root[1] = sp_alloc(m, 0, m->top);
-		if (!m->root[1])
-			return sv__err(v->vm, SV_ENOMEM,
-				       "sv_vcpu_set_smm: no table page for "
-				       "the SMM root");
+	sv_mmu__gen_bump(m);
+	if ((s->flags & SV_MEMSLOT_LOG_DIRTY) && !s->dirty) {
+		sv_mmu__log_start(m, s);
+		if (!s->dirty)
+			return sv__err(m->vm, SV_ENOMEM,
+				       "memslot %u: no memory for the dirty "
+				       "bitmap", s->id);
 	}
-	root = m->root[smm];
-	v->smm = smm;
-	/* The root switch is a new EPTP/nCR3: entries tagged with the other
-	 * root stay in the TLB but cannot match. */
-	v->regs.eptp = (v->regs.eptp & ~SV_EPTP_ADDR_MASK) | root;
-	v->ep4ta = root;
-	sv__fast_clear(v);
 	return SV_OK;
 }
 
-/* ---- walking and changing the tree ---------------------------------------- */
-
-static void walk_table(sv_mmu *m, uint64_t table, unsigned level,
-		       uint64_t base, uint64_t start, uint64_t end,
-		       unsigned min_level, sv_rw_fn fn, void *ctx, bool *stop)
+static void slot_removed(void *mmu, const sv_memslot *s)
 {
-	uint64_t *t = sp_table(m, table);
-	uint64_t span = level_pages(level);
-	unsigned i = (unsigned)(((start > base ? start : base) - base) / span);
+	sv_mmu *m = mmu;
 
-	for (; i < SV_PT_ENTRIES && !*stop; i++) {
-		uint64_t gfn = base + i * span;
-		uint64_t e = t[i];
-		sv_rw_ret r;
-
-		if (gfn >= end)
-			break;
-		if (!spte_present(e))
-			continue;
-		r = fn(m, &t[i], level, gfn, ctx);
-		if (r == RW_STOP) {
-			*stop = true;
-			return;
-		}
-		e = t[i]; /* fn may have changed it */
-		if (r == RW_NEXT && level > min_level && spte_present(e) &&
-		    !spte_leaf(m, e, level))
-			walk_table(m, e & SPTE_ADDR, level - 1, gfn, start, end,
-				   min_level, fn, ctx, stop);
-	}
+	/* kvm_arch_flush_shadow_memslot: every SPTE of the slot, one flush */
+	if (sv_tdp__zap_leafs(m, s->as, s->gpa >> 12, (s->gpa + s->size) >> 12))
+		sv_mmu__flush_remote(m);
+	sv_mmu__gen_bump(m);
 }
 
-void sv__mmu_walk_range(sv_mmu *m, unsigned as, uint64_t start, uint64_t end,
-			unsigned min_level, sv_rw_fn fn, void *ctx)
+static int slot_flags_changed(void *mmu, sv_memslot *s)
 {
-	bool stop = false;
+	sv_mmu *m = mmu;
+	bool logging = s->flags & SV_MEMSLOT_LOG_DIRTY;
 
-	if (start < end && m->root[as])
-		walk_table(m, m->root[as], m->top, 0, start, end, min_level,
-			   fn, ctx, &stop);
+	if (logging)
+		sv_mmu__log_start(m, s);
+	else
+		sv_mmu__log_stop(m, s);
+	sv_mmu__gen_bump(m);
+	return s->dirty || !logging
+		       ? SV_OK
+		       : sv__err(m->vm, SV_ENOMEM, "memslot %u: no memory for "
+						   "the dirty bitmap", s->id);
 }
 
-static const sv_vm_stat zap_stat[4] = {
-	0, SV_VM_STAT_zap_leaf_4k, SV_VM_STAT_zap_leaf_2m, SV_VM_STAT_zap_leaf_1g,
+static const sv_memslot_ops slot_ops = {
+	.bytes = slot_bytes,
+	.created = slot_created,
+	.removed = slot_removed,
+	.flags_changed = slot_flags_changed,
 };
 
-/* Drops a subtree's leaves from the counts and frees its tables. */
-static void free_subtree(sv_mmu *m, uint64_t table, unsigned level)
-{
-	uint64_t *t = sp_table(m, table);
-	unsigned i;
-
-	for (i = 0; i < SV_PT_ENTRIES; i++) {
-		uint64_t e = t[i];
-
-		if (!spte_present(e))
-			continue;
-		if (spte_leaf(m, e, level))
-			account_leaf(m, level, -1);
-		else
-			free_subtree(m, e & SPTE_ADDR, level - 1);
-	}
-	sp_free(m, table);
-}
-
-void sv__mmu_zap(sv_mmu *m, uint64_t *ptr, unsigned level)
-{
-	uint64_t e = *ptr;
-
-	*ptr = 0;
-	if (!spte_present(e))
-		return;
-	if (spte_leaf(m, e, level)) {
-		account_leaf(m, level, -1);
-		m->vm->stat[zap_stat[level]]++;
-	} else {
-		free_subtree(m, e & SPTE_ADDR, level - 1);
-		m->vm->stat[SV_VM_STAT_zap_table]++;
-	}
-}
-
-void sv__mmu_install_huge(sv_mmu *m, uint64_t *ptr, unsigned level,
-			  uint64_t huge)
-{
-	free_subtree(m, *ptr & SPTE_ADDR, level - 1);
-	*ptr = huge;
-	account_leaf(m, level, 1);
-}
-
-static sv_rw_ret zap_leaf_fn(sv_mmu *m, uint64_t *ptr, unsigned level,
-			     uint64_t gfn, void *ctx)
-{
-	bool *any = ctx;
-
-	SV_UNUSED(gfn);
-	if (!spte_leaf(m, *ptr, level))
-		return RW_NEXT;
-	sv__mmu_zap(m, ptr, level);
-	*any = true;
-	return RW_SKIP;
-}
-
-bool sv__mmu_zap_leafs(sv_mmu *m, unsigned as, uint64_t start, uint64_t end)
-{
-	bool any = false;
-
-	sv__mmu_walk_range(m, as, start, end, 1, zap_leaf_fn, &any);
-	return any;
-}
-
-/* make_huge_page_split_spte: child i of a huge leaf keeps its bits. */
-static uint64_t split_child(const sv_mmu *m, uint64_t huge, unsigned level,
-			    unsigned i)
-{
-	uint64_t e = huge + ((uint64_t)i << (12 + 9 * (level - 2)));
-
-	if (level - 1 == 1) {
-		e &= ~m->b.ps;
-		/* 4K children may execute: only huge pages are NX for the
-		 * iTLB-multihit mitigation. */
-		if (m->opts.nx_huge_pages)
-			e = (e | m->b.x) & ~m->b.nx;
-	}
-	return e;
-}
-
-/* Fills a new table with the 512 children of the huge leaf `huge`. */
-static void split_into(sv_mmu *m, uint64_t table, uint64_t huge,
-		       unsigned level)
-{
-	uint64_t *t = sp_table(m, table);
-	unsigned i;
-
-	for (i = 0; i < SV_PT_ENTRIES; i++)
-		t[i] = split_child(m, huge, level, i);
-	account_leaf(m, level, -1);
-	account_leaf(m, level - 1, SV_PT_ENTRIES);
-	m->vm->stat[level == 3 ? SV_VM_STAT_split_1g : SV_VM_STAT_split_2m]++;
-}
-
-static uint64_t table_spte(const sv_mmu *m, uint64_t table)
-{
-	return table | m->b.table | SPTE_MMU_PRESENT;
-}
-
-bool sv__mmu_split_to_4k(sv_mmu *m, uint64_t *ptr, unsigned level,
-			 uint64_t gfn)
-{
-	uint64_t huge = *ptr, table, *t;
-	unsigned i;
-
-	if (level == 1 || !spte_present(huge) || !spte_leaf(m, huge, level))
-		return true;
-	table = sp_alloc(m, gfn, level - 1);
-	if (!table)
-		return false;
-	split_into(m, table, huge, level);
-	*ptr = table_spte(m, table);
-	if (level - 1 > 1) {
-		t = sp_table(m, table);
-		for (i = 0; i < SV_PT_ENTRIES; i++)
-			if (!sv__mmu_split_to_4k(m, &t[i], level - 1,
-						 gfn + i * level_pages(level - 1)))
-				return false;
-	}
-	return true;
-}
-
-/* ---- SPTE contents ------------------------------------------------------ */
-
-static bool spte_access_tracked(const sv_mmu *m, uint64_t e)
-{
-	return spte_present(e) && !(e & m->b.hw_present) && !(e & m->b.mmio);
-}
-
-static bool spte_is_mmio(const sv_mmu *m, uint64_t e)
-{
-	return !spte_present(e) && (e & m->b.mmio) == m->b.mmio;
-}
-
-static uint64_t mmio_spte(const sv_mmu *m)
-{
-	uint64_t g = m->gen & ((1ULL << SPTE_MMIO_GEN_BITS) - 1);
-
-	return m->b.mmio | ((g & 0xff) << 3) | ((g >> 8) << 52);
-}
-
-static uint64_t mmio_spte_gen(uint64_t e)
-{
-	return ((e >> 3) & 0xff) | (((e >> 52) & 0x7ff) << 8);
-}
-
-/* Does a shadow-present, hardware-present SPTE allow the access? */
-static bool spte_allows(const sv_mmu *m, uint64_t e, sv_access acc)
-{
-	if (!(e & m->b.hw_present))
-		return false;
-	switch (acc) {
-	case SV_ACCESS_WRITE:
-		return (e & m->b.w) != 0;
-	case SV_ACCESS_FETCH:
-		return m->b.nx ? !(e & m->b.nx) : (e & m->b.x) != 0;
-	default:
-		return (e & m->b.r) != 0;
-	}
-}
-
-/* One fault, as KVM's struct kvm_page_fault. */
-typedef struct pf {
-	sv_vcpu *v;
-	unsigned as;       /* the vCPU's address space */
-	uint64_t gfn;
-	sv_access acc;
-	bool write, exec, present, rsvd;
-	sv_memslot *slot;
-	uint64_t hva, pfn;
-	bool host_writable;
-	unsigned req_level, goal_level;
-	bool huge_disallowed;
-	uint64_t seq;
-} pf;
-
-static uint64_t make_spte(sv_mmu *m, const pf *f, unsigned level)
-{
-	uint64_t e = SPTE_MMU_PRESENT | m->b.r | m->b.leaf_attr | m->b.a;
-	uint64_t size = level_pages(level);
-
-	if (level > 1)
-		e |= m->b.ps;
-	if (!(m->opts.nx_huge_pages && level > 1))
-		e |= m->b.x;
-	else
-		e |= m->b.nx;
-	e |= ((f->pfn & ~(size - 1)) << 12);
-	if (f->host_writable) {
-		e |= m->b.host_w | m->b.w | m->b.mmu_w | m->b.d;
-		if (f->slot->dirty)
-			sv__mmu_mark_dirty(m, f->slot, f->gfn);
-	}
-	return e;
-}
-
-/* ---- the fast path ------------------------------------------------------ */
-
-/* The lowest shadow-present SPTE on gfn's path under root, or the first
- * absent one. */
-static uint64_t *leaf_ptr(sv_mmu *m, uint64_t root, uint64_t gfn,
-			  unsigned *level)
-{
-	uint64_t table = root;
-	unsigned l;
-
-	for (l = m->top;; l--) {
-		uint64_t *p = sp_entry(m, table, gfn, l);
-
-		if (!spte_present(*p) || spte_leaf(m, *p, l)) {
-			*level = l;
-			return p;
-		}
-		table = *p & SPTE_ADDR;
-	}
-}
-
-static sv_pf_ret fast_page_fault(sv_mmu *m, pf *f)
-{
-	unsigned level;
-	uint64_t *p, e, n;
-
-	/* page_fault_can_be_fast */
-	if (f->rsvd)
-		return PF_INVALID;
-	if (!f->present ? m->ad : !f->write)
-		return PF_INVALID;
-	p = leaf_ptr(m, m->root[f->as], f->gfn, &level);
-	e = *p;
-	if (!spte_present(e))
-		return PF_INVALID;
-	if (spte_allows(m, e, f->acc))
-		return PF_SPURIOUS;
-	n = e;
-	if (spte_access_tracked(m, e))
-		n |= ((e >> m->b.saved_shift) & (m->b.r | m->b.x));
-	if (f->write && (e & m->b.mmu_w)) {
-		sv_memslot *s = sv__memslot_find(sv__vcpu_memslots(f->v),
-						 f->gfn << 12);
-
-		/* A huge SPTE in a dirty-logged slot needs the slow path,
-		 * which maps 4K. */
-		if (level > 1 && s && s->dirty)
-			return PF_INVALID;
-		n |= m->b.w | m->b.d;
-		if (s && s->dirty)
-			sv__mmu_mark_dirty(m, s, f->gfn);
-	}
-	if (n == e || !spte_allows(m, n, f->acc))
-		return PF_INVALID;
-	*p = n;
-	return PF_FIXED;
-}
-
-/* ---- fault-in and sizing ---------------------------------------------------- */
-
-static bool inv_covers(const sv_mmu *m, uint64_t gfn)
-{
-	return m->inv_in_progress && gfn >= m->inv_start && gfn < m->inv_end;
-}
-
-static bool fault_stale(const sv_mmu *m, const pf *f)
-{
-	return f->seq != m->inv_seq || inv_covers(m, f->gfn);
-}
-
-unsigned sv__mmu_max_mapping_level(sv_mmu *m, const sv_memslot *s,
-				   uint64_t gfn, bool collapse)
-{
-	unsigned level = m->max_level, lp = 3;
-	sv_mmu_fault_info info = {0};
-	uint64_t idx;
-
-	/* lpage_info, from the 1G level down */
-	while (lp > 1) {
-		unsigned shift = 9 * (lp - 1);
-
-		idx = (gfn >> shift) - ((s->gpa >> 12) >> shift);
-		if (!s->lpage[lp - 2][idx])
-			break;
-		lp--;
-	}
-	if (!(m->opts.bugs & SV_BUG_B1_NO_MAX_LEVEL_CLAMP) && lp > level)
-		lp = level;
-	if (lp == 1)
-		return 1;
-	info.gfn = gfn;
-	info.hva = s->hva + ((gfn << 12) - s->gpa);
-	info.smm = s->as == 1;
-	if (info.smm) {
-		const sv_memslot *s0 = sv__memslot_find(&m->vm->memslots,
-							gfn << 12);
-
-		info.as0_has_gfn = s0 != NULL;
-		info.as0_hva = s0 ? s0->hva + ((gfn << 12) - s0->gpa) : 0;
-	}
-	info.slot = s->id;
-	info.slot_readonly = s->flags & SV_MEMSLOT_READONLY;
-	info.max_level = lp;
-	info.collapse = collapse;
-	info.kernel_version = m->opts.kernel_version;
-	info.bugs = m->opts.bugs;
-	info.host = m->host;
-	level = m->policy->level(&info, m->policy->payload);
-	if (level > lp)
-		level = lp;
-	if (collapse && (m->opts.bugs & SV_BUG_B5_COLLAPSE_THP_ONLY) && level > 1) {
-		sv_host_leaf l;
-		sv_host_page pg;
-
-		if (sv_host_lookup(&l, m->host, info.hva) || !l.present ||
-		    sv_host_page_info(&pg, m->host, l.pfn) ||
-		    pg.kind != SV_PAGE_THP)
-			level = 1;
-	}
-	return level ? level : 1;
-}
-
-static sv_pf_ret faultin(sv_mmu *m, pf *f)
-{
-	const sv_costs *c = &m->vm->opts.costs;
-	uint64_t faults, filled;
-	sv_host_leaf leaf;
-	bool ro;
-	int rc;
-
-	f->slot = sv__memslot_find(sv__vcpu_memslots(f->v), f->gfn << 12);
-	f->seq = m->inv_seq;
-	if (!f->slot)
-		return PF_CONTINUE; /* an MMIO SPTE */
-	ro = f->slot->flags & SV_MEMSLOT_READONLY;
-	if (f->write && ro)
-		return PF_EMULATE;
-	if (inv_covers(m, f->gfn))
-		return PF_RETRY;
-	f->hva = f->slot->hva + ((f->gfn << 12) - f->slot->gpa);
-	faults = sv_host_stat_get(m->host, SV_HOST_STAT_faults);
-	filled = sv_host_stat_get(m->host, SV_HOST_STAT_pages_filled);
-	rc = sv_host_fault(&leaf, m->host, f->hva, f->write);
-	/* the host's work is the vCPU's time: GUP runs in its thread */
-	sv__charge(f->v, (sv_host_stat_get(m->host, SV_HOST_STAT_faults) -
-			  faults) * c->host_fault +
-				 (sv_host_stat_get(m->host,
-						   SV_HOST_STAT_pages_filled) -
-				  filled) * c->host_fill_4k);
-	if (rc)
-		return PF_EFAULT;
-	f->pfn = leaf.pfn;
-	f->host_writable = !ro && leaf.writable;
-	if (fault_stale(m, f))
-		return PF_RETRY;
-	return PF_CONTINUE;
-}
-
-static void size_fault(sv_mmu *m, pf *f)
-{
-	f->huge_disallowed = f->exec && m->opts.nx_huge_pages;
-	f->req_level = 1;
-	if (f->slot && !f->slot->dirty)
-		f->req_level = sv__mmu_max_mapping_level(m, f->slot, f->gfn, false);
-	f->goal_level = f->huge_disallowed ? 1 : f->req_level;
-}
-
-/* ---- map ------------------------------------------------------------------ */
-
-/*
- * direct_pte_prefetch, the rmap MMU's (kvm.tdp_mmu=0): after a 4K fault the
- * other absent SPTEs of its aligned group of 8 in the same table are
- * filled in where the host page is present and writable already (GUP-fast
- * faults nothing in).  Not without A/D flags (a prefetched SPTE is told
- * apart by its clear A flag), not while an invalidation is in progress,
- * not in a dirty-logged slot.
- */
-static void direct_prefetch(sv_mmu *m, const pf *f, uint64_t table)
-{
-	const sv_memslot *s = f->slot;
-	uint64_t gfn, first = f->gfn & ~7ULL;
-
-	if (!m->ad || m->inv_in_progress || s->dirty)
-		return;
-	for (gfn = first; gfn < first + 8; gfn++) {
-		uint64_t *p = sp_entry(m, table, gfn, 1), n;
-		sv_host_leaf l;
-		pf g = *f;
-
-		if (gfn == f->gfn || spte_present(*p) ||
-		    (gfn << 12) - s->gpa >= s->size)
-			continue;
-		g.gfn = gfn;
-		g.hva = s->hva + ((gfn << 12) - s->gpa);
-		if (sv_host_lookup(&l, m->host, g.hva) || !l.present ||
-		    !l.writable)
-			continue;
-		g.pfn = l.pfn;
-		g.host_writable = !(s->flags & SV_MEMSLOT_READONLY);
-		n = make_spte(m, &g, 1) & ~m->b.a;
-		*p = n;
-		account_leaf(m, 1, 1);
-		m->vm->stat[SV_VM_STAT_spte_prefetch]++;
-		if (SV_UNLIKELY(m->opts.audit))
-			sv__audit_spte(m, s, gfn, 1, n);
-	}
-}
-
-static sv_pf_ret tdp_map(sv_mmu *m, pf *f)
-{
-	uint64_t table = m->root[f->as], *p, e, n;
-	unsigned level;
-
-	for (level = m->top;; level--) {
-		uint64_t child, base = f->gfn & ~(level_pages(level) - 1);
-
-		p = sp_entry(m, table, f->gfn, level);
-		e = *p;
-		/* disallowed_hugepage_adjust */
-		if (m->opts.nx_huge_pages && level > 1 && level == f->goal_level &&
-		    spte_present(e) && !spte_leaf(m, e, level) &&
-		    sp_of(m, e & SPTE_ADDR)->nx)
-			f->goal_level--;
-		if (level == f->goal_level)
-			break;
-		if (spte_present(e) && !spte_leaf(m, e, level)) {
-			table = e & SPTE_ADDR;
-			continue;
-		}
-		child = sp_alloc(m, base, level - 1);
-		if (!child)
-			return PF_EFAULT;
-		sp_of(m, child)->nx = f->huge_disallowed;
-		if (spte_present(e)) {
-			if (m->opts.split_on_fault) {
-				split_into(m, child, e, level);
-				sv__charge(f->v, m->vm->opts.costs.pf_split);
-			} else {
-				sv__mmu_zap(m, p, level);
-				sv__mmu_flush_remote(m);
-			}
-		}
-		*p = table_spte(m, child);
-		if (f->huge_disallowed && f->req_level >= level)
-			m->vm->stat[SV_VM_STAT_nx_lpage_splits]++;
-		table = child;
-	}
-
-	n = f->slot ? make_spte(m, f, level) : mmio_spte(m);
-	if (n == e)
-		return PF_SPURIOUS;
-	if (spte_present(e)) {
-		bool table_gone = !spte_leaf(m, e, level);
-
-		sv__mmu_zap(m, p, level);
-		if (table_gone)
-			sv__mmu_flush_remote(m);
-	}
-	*p = n;
-	if (!f->slot) {
-		f->v->stat[SV_VCPU_STAT_pf_mmio_spte_created]++;
-		return PF_EMULATE;
-	}
-	account_leaf(m, level, 1);
-	if (SV_UNLIKELY(m->opts.audit))
-		sv__audit_spte(m, f->slot, f->gfn & ~(level_pages(level) - 1),
-			       level, n);
-	if (!m->opts.tdp_mmu && level == 1)
-		direct_prefetch(m, f, table);
-	return PF_FIXED;
-}
-
-/* ---- the exit handler --------------------------------------------------------- */
-
-static sv_pf_ret page_fault(sv_mmu *m, pf *f)
-{
-	sv_pf_ret r;
-
-	if (f->rsvd) {
-		unsigned level;
-		uint64_t e = *leaf_ptr(m, m->root[f->as], f->gfn, &level);
-
-		if (!spte_is_mmio(m, e))
-			return PF_INVALID;
-		if (mmio_spte_gen(e) == (m->gen & ((1ULL << SPTE_MMIO_GEN_BITS) - 1)))
-			return PF_EMULATE; /* handle_mmio_page_fault: no pf_* */
-		f->rsvd = false; /* stale generation: the full fault */
-		f->present = false;
-	}
-	f->v->stat[SV_VCPU_STAT_pf_taken]++;
-	r = fast_page_fault(m, f);
-	if (r != PF_INVALID) {
-		f->v->stat[SV_VCPU_STAT_pf_fast]++;
-		sv__charge(f->v, m->vm->opts.costs.pf_fast);
-		return r;
-	}
-	sv__charge(f->v, m->vm->opts.costs.pf_slow);
-	r = faultin(m, f);
-	if (r != PF_CONTINUE)
-		return r;
-	size_fault(m, f);
-	r = tdp_map(m, f);
-	return r;
-}
-
-bool sv__mmu_exit(sv_vcpu *v, sv_fault *f)
-{
-	sv_vm *vm = v->vm;
-	sv_mmu *m = vm->mmu;
-	const sv_costs *c = &vm->opts.costs;
-	pf p = {0};
-	sv_pf_ret r;
-
-	p.v = v;
-	p.as = v->smm;
-	p.gfn = f->gpa >> 12;
-	if (f->kind == SV_FAULT_EPT_VIOLATION) {
-		uint64_t q = f->exit_qualification;
-
-		p.write = q & SV_EPT_EXITQ_WRITE;
-		p.exec = q & SV_EPT_EXITQ_FETCH;
-		p.present = q & (SV_EPT_EXITQ_READABLE | SV_EPT_EXITQ_WRITABLE |
-				 SV_EPT_EXITQ_EXECUTABLE);
-	} else if (f->kind == SV_FAULT_EPT_MISCONFIG) {
-		p.rsvd = true;
-	} else {
-		p.write = f->error_code & SV_PFERR_W;
-		p.exec = f->error_code & SV_PFERR_I;
-		p.present = f->error_code & SV_PFERR_P;
-		p.rsvd = f->error_code & SV_PFERR_RSVD;
-	}
-	p.acc = p.write ? SV_ACCESS_WRITE : p.exec ? SV_ACCESS_FETCH : SV_ACCESS_READ;
-	v->in_guest = false;
-	v->stat[SV_VCPU_STAT_exits]++;
-	sv__charge(v, c->vmexit + c->vmentry);
-	if (v->pml_n)
-		sv__pml_drain(v); /* KVM empties the log on every exit */
-	r = page_fault(m, &p);
-	switch (r) {
-	case PF_FIXED:
-		v->stat[SV_VCPU_STAT_pf_fixed]++;
-		return true;
-	case PF_SPURIOUS:
-		v->stat[SV_VCPU_STAT_pf_spurious]++;
-		return true;
-	case PF_RETRY:
-		v->stat[SV_VCPU_STAT_pf_retry]++;
-		/* While an invalidation still covers the gfn nothing can
-		 * change until it ends: the caller runs the access again
-		 * then.  A moved sequence alone retries at once. */
-		if (inv_covers(m, p.gfn)) {
-			f->kind = SV_FAULT_RETRY;
-			return false;
-		}
-		return true;
-	case PF_EMULATE:
-		/* p.rsvd still set: the MMIO fast path, which counts no pf_* */
-		if (!p.rsvd)
-			v->stat[SV_VCPU_STAT_pf_emulate]++;
-		v->stat[SV_VCPU_STAT_mmio_exits]++;
-		f->kind = SV_FAULT_MMIO;
-		return false;
-	case PF_EFAULT:
-		v->stat[SV_VCPU_STAT_pf_efault]++;
-		f->kind = SV_FAULT_EFAULT;
-		return false;
-	default:
-		return false; /* not ours: the fault stands */
-	}
-}
-
-/* ---- attach, free, queries ------------------------------------------------------ */
-
-static void bits_setup(sv_mmu *m)
-{
-	sv_spte_bits *b = &m->b;
-	const sv_vm_options *o = &m->vm->opts;
-
-	memset(b, 0, sizeof(*b));
-	if (o->tdp == SV_TDP_EPT) {
-		b->r = SV_EPT_R;
-		b->w = SV_EPT_W;
-		b->x = SV_EPT_X;
-		b->hw_present = SV_EPT_RWX;
-		b->a = o->tdp_ad ? SV_EPT_A : 0;
-		b->d = o->tdp_ad ? SV_EPT_D : 0;
-		b->ps = SV_EPT_PS;
-		b->host_w = 1ULL << 57;
-		b->mmu_w = 1ULL << 58;
-		b->leaf_attr = (SV_EPT_MT_WB << SV_EPT_MT_SHIFT) | SV_EPT_IPAT;
-		b->table = SV_EPT_RWX;
-		/* write + execute without read: a misconfiguration */
-		b->mmio = SV_EPT_W | SV_EPT_X;
-		b->saved_shift = 54; /* R to bit 54, X to bit 56 */
-		m->ad = o->tdp_ad;
-	} else {
-		b->r = SV_PTE_P;
-		b->w = SV_PTE_RW;
-		b->nx = SV_PTE_NX;
-		b->hw_present = SV_PTE_P;
-		b->ps = SV_PTE_PS;
-		b->host_w = 1ULL << 9;
-		b->mmu_w = 1ULL << 10;
-		b->leaf_attr = SV_PTE_US;
-		b->table = SV_PTE_P | SV_PTE_RW | SV_PTE_US;
-		/* present with reserved bit 51 set: #NPF with RSVD */
-		b->mmio = SV_PTE_P | (1ULL << 51);
-		b->a = SV_PTE_A;
-		b->d = SV_PTE_D;
-		m->ad = true; /* NPT entries always have A/D flags */
-	}
-}
+/* ---- attach, free, queries --------------------------------------------------------------- */
 
 static int check_mmu_options(sv_vm *vm, const sv_mmu_options *o)
 {
@@ -855,6 +334,18 @@ static int check_mmu_options(sv_vm *vm, const sv_mmu_options *o)
 	return SV_OK;
 }
 
+static void mmu_free(sv_mmu *m)
+{
+	unsigned i;
+
+	for (i = 0; i < m->vm->opts.vcpus; i++)
+		sv__vcpu_mmu_detached(m->vm->vcpus[i]);
+	for (i = 0; i < SV_AUDIT__COUNT; i++)
+		g_free(m->audit_first[i]);
+	g_array_free(m->sp, TRUE);
+	g_free(m);
+}
+
 int sv_mmu_attach(sv_vm *vm, sv_host *host, const sv_mmu_options *opts)
 {
 	sv_mmu_options defaults = SV_MMU_OPTIONS_INIT;
@@ -872,7 +363,7 @@ int sv_mmu_attach(sv_vm *vm, sv_host *host, const sv_mmu_options *opts)
 		return sv__err(vm, SV_EBUSY,
 			       "sv_mmu_attach: the VM has memslots already; "
 			       "attach the host first");
-	if (vm->tdp->pages != 1)
+	if (sv_pt_table_pages(vm->tdp) != 1)
 		return sv__err(vm, SV_EBUSY,
 			       "sv_mmu_attach: the VM's nested tree has entries");
 	rc = check_mmu_options(vm, opts);
@@ -897,48 +388,46 @@ int sv_mmu_attach(sv_vm *vm, sv_host *host, const sv_mmu_options *opts)
 		m->opts.recover_in_place = opts->kernel_version >= SV_KERNEL(6, 13);
 	m->top = vm->tdp_fmt->levels;
 	m->max_level = vm->opts.tdp_1g ? 3 : 2;
-	bits_setup(m);
+	/* NPT entries always have A/D flags; EPT ones with EPTP bit 6. */
+	m->ad = vm->opts.tdp == SV_TDP_NPT || vm->opts.tdp_ad;
+	sv_spte__bits_init(&m->b, vm->opts.tdp == SV_TDP_EPT, vm->opts.tdp_ad,
+			   m->opts.nx_huge_pages);
+	sv__pt_walker_init_soft(&m->walker, vm->tdp_fmt, SPTE_MMU_PRESENT);
+	m->walker.fetch = sp_fetch;
+	m->walker.ctx = &vm->tdp_frames;
 	m->sp = g_array_new(FALSE, TRUE, sizeof(sv_sp));
 	g_array_set_size(m->sp, (guint)vm->tdp_frames.used);
-	sp_of(m, vm->tdp->root)->level = (uint8_t)m->top;
-	m->root[0] = vm->tdp->root;
+	m->root[0] = sv_pt_root(vm->tdp);
+	sv_mmu__sp(m, m->root[0])->level = (uint8_t)m->top;
 	m->nops = sv__mmu_notifier_ops;
-	rc = sv_host_notifier_register(host, &m->nops, vm);
-	if (rc) {
-		g_array_free(m->sp, TRUE);
-		g_free(m);
-		return rc;
-	}
 	for (i = 0; i < vm->opts.vcpus; i++) {
-		sv_vcpu *v = vm->vcpus[i];
-
-		v->pml_on = m->opts.pml;
-		if (v->pml_on)
-			v->pml = g_new0(uint64_t, 512);
-		if (m->opts.audit) {
-			v->slow_only = true;
-			sv__fast_clear(v);
-		}
+		rc = sv__vcpu_mmu_attached(vm->vcpus[i], m->opts.pml,
+					   m->opts.audit);
+		if (rc)
+			goto fail;
 	}
+	rc = sv_host_notifier_register(host, &m->nops, vm);
+	if (rc)
+		goto fail;
+	sv__memslots_set_ops(vm, &slot_ops, m);
 	vm->mmu = m;
 	return SV_OK;
+fail:
+	mmu_free(m);
+	return rc;
 }
 
-void sv__mmu_free(sv_mmu *m)
+sv_host *sv_mmu__host_of(const sv_vm *vm)
 {
-	unsigned i;
+	return vm->mmu ? vm->mmu->host : NULL;
+}
 
+void sv_mmu__free(sv_mmu *m)
+{
 	if (!m)
 		return;
 	sv_host_notifier_unregister(m->host, &m->nops, m->vm);
-	for (i = 0; i < m->vm->opts.vcpus; i++) {
-		g_free(m->vm->vcpus[i]->pml);
-		m->vm->vcpus[i]->pml = NULL;
-	}
-	for (i = 0; i < SV_AUDIT__COUNT; i++)
-		g_free(m->audit_first[i]);
-	g_array_free(m->sp, TRUE);
-	g_free(m);
+	mmu_free(m);
 }
 
 const sv_mmu_options *sv_mmu_options_get(const sv_vm *vm)
@@ -948,8 +437,9 @@ const sv_mmu_options *sv_mmu_options_get(const sv_vm *vm)
 
 int sv_mmu_spte(sv_vm *vm, uint64_t gpa, sv_spte_info *out)
 {
+	const sv_spte_bits *b;
 	sv_mmu *m;
-	uint64_t e, *p;
+	uint64_t e;
 	unsigned level;
 
 	if (!vm || !out)
@@ -957,23 +447,23 @@ int sv_mmu_spte(sv_vm *vm, uint64_t gpa, sv_spte_info *out)
 	m = vm->mmu;
 	if (!m)
 		return sv__err(vm, SV_ENOTSUP, "sv_mmu_spte: no MMU attached");
+	b = &m->b;
 	memset(out, 0, sizeof(*out));
-	p = leaf_ptr(m, m->root[0], gpa >> 12, &level);
-	e = *p;
+	e = *sv_mmu__leaf_ptr(m, m->root[0], gpa >> 12, &level);
 	out->raw = e;
 	out->level = level;
-	out->mmio = spte_is_mmio(m, e);
-	out->present = spte_present(e);
+	out->mmio = sv_spte__is_mmio(b, e);
+	out->present = sv_spte__present(e);
 	if (!out->present)
 		return SV_OK;
-	out->hpa = (e & SPTE_ADDR) & ~((level_pages(level) << 12) - 1);
-	out->access_tracked = spte_access_tracked(m, e);
-	out->readable = spte_allows(m, e, SV_ACCESS_READ);
-	out->writable = spte_allows(m, e, SV_ACCESS_WRITE);
-	out->executable = spte_allows(m, e, SV_ACCESS_FETCH);
-	out->host_writable = e & m->b.host_w;
-	out->mmu_writable = e & m->b.mmu_w;
-	out->accessed = m->b.a ? (e & m->b.a) != 0 : !out->access_tracked;
-	out->dirty = m->b.d ? (e & m->b.d) != 0 : out->writable;
+	out->hpa = sv_spte__pfn(e, level) << 12;
+	out->access_tracked = sv_spte__access_tracked(b, e);
+	out->readable = sv_spte__allows(b, e, SV_ACCESS_READ);
+	out->writable = sv_spte__allows(b, e, SV_ACCESS_WRITE);
+	out->executable = sv_spte__allows(b, e, SV_ACCESS_FETCH);
+	out->host_writable = e & b->host_w;
+	out->mmu_writable = e & b->mmu_w;
+	out->accessed = b->a ? (e & b->a) != 0 : !out->access_tracked;
+	out->dirty = b->d ? (e & b->d) != 0 : out->writable;
 	return SV_OK;
 }

@@ -1,33 +1,29 @@
 /*
- * lib/ept/mmu.h - the hypervisor MMU's structures, shared by lib/ept's MMU
- * files, the memslot code and the vCPU access path.  Nothing is installed.
+ * lib/ept/mmu.h - the hypervisor MMU's state and the operations its units
+ * share: table pages, the one function every SPTE change goes through,
+ * walks over the SPTE tables, remote flushes, the memslot-facing
+ * functions and the auditor.  Nothing here is installed.
+ *
+ * The units of lib/ept:
+ *  spte.[ch]    the SPTE format
+ *  mmu.c        attach, the SPTE-change function, table pages, flushes,
+ *               memslot changes, queries
+ *  fault.[ch]   the fault descriptor and the exit handler (fast path,
+ *               fault-in, sizing)
+ *  tdp.c        the TDP MMU: map, zap, split, recover
+ *  dirty.c      dirty logging
+ *  notifier.c   the MMU-notifier handlers
+ *  policy.c     huge-page sizing policies
+ *  nested.c     the hardware's nested walk (and PML)
+ *  audit.c      the auditor
+ * A second MMU (shadow paging) sits beside tdp.c and shares the rest.
  */
-#ifndef SV_MMU_INTERNAL_H
-#define SV_MMU_INTERNAL_H
+#ifndef SV_EPT_MMU_H
+#define SV_EPT_MMU_H
 
-#include "../internal.h"
-
-/* ---- SPTE bits ---------------------------------------------------------- */
-
-/* Software bits KVM keeps in SPTEs (arch/x86/kvm/mmu/spte.h): bit 11 marks
- * an SPTE the MMU considers present, whatever the hardware sees. */
-#define SPTE_MMU_PRESENT (1ULL << 11)
-#define SPTE_ADDR SV_PTE_ADDR_MASK
-#define SPTE_MMIO_GEN_BITS 19
-
-/* The bits of one format (EPT or NPT), set up at attach. */
-typedef struct sv_spte_bits {
-	uint64_t r, w, x;       /* grant read, write, execute when set */
-	uint64_t nx;            /* NPT: forbid execute when set */
-	uint64_t hw_present;    /* any of these: the CPU walks through it */
-	uint64_t a, d;          /* 0 when the hardware keeps no A/D flags */
-	uint64_t ps;
-	uint64_t host_w, mmu_w; /* host-writable, MMU-writable */
-	uint64_t leaf_attr;     /* EPT: WB + ignore PAT; NPT: U/S */
-	uint64_t table;         /* a non-leaf entry's flags */
-	uint64_t mmio;          /* an MMIO SPTE's marker bits */
-	uint64_t saved_shift;   /* access tracking: R/X saved this far up */
-} sv_spte_bits;
+#include "cpu/vcpu.h"
+#include "ept/spte.h"
+#include "vm.h"
 
 /* Per table page (KVM's struct kvm_mmu_page, the parts used here). */
 typedef struct sv_sp {
@@ -36,23 +32,15 @@ typedef struct sv_sp {
 	uint8_t nx;        /* made because NX forbade a huge page */
 } sv_sp;
 
-/* Fault outcomes (KVM's RET_PF_*). */
-typedef enum sv_pf_ret {
-	PF_CONTINUE,
-	PF_RETRY,
-	PF_FIXED,
-	PF_SPURIOUS,
-	PF_EMULATE,
-	PF_INVALID,
-	PF_EFAULT,
-} sv_pf_ret;
-
 typedef struct sv_mmu {
 	sv_vm *vm;
 	sv_host *host;
 	sv_mmu_options opts;           /* SV_BY_VERSION resolved */
 	const sv_mmu_policy *policy;
 	sv_spte_bits b;
+	/* Walks the SPTE tables as the MMU sees them (MMU-present entries);
+	 * fetch is the table frames. */
+	sv_pt_walker walker;
 	/* KVM's roots by role: [0] the VM's tree, [1] SMM's (made when a
 	 * vCPU first enters SMM; 0 until then). */
 	uint64_t root[2];
@@ -71,106 +59,148 @@ typedef struct sv_mmu {
 	char *audit_first[SV_AUDIT__COUNT];
 } sv_mmu;
 
-static inline bool spte_present(uint64_t e)
-{
-	return (e & SPTE_MMU_PRESENT) != 0;
-}
+void sv_mmu__free(sv_mmu *m);
+/* The host process of the VM's MMU, or NULL without one. */
+sv_host *sv_mmu__host_of(const sv_vm *vm);
 
-static inline bool spte_leaf(const sv_mmu *m, uint64_t e, unsigned level)
-{
-	return level == 1 || (e & m->b.ps);
-}
+/* ---- table pages ------------------------------------------------------------ */
 
-static inline uint64_t *sp_table(const sv_mmu *m, uint64_t hpa)
+static inline uint64_t *sv_mmu__table(const sv_mmu *m, uint64_t hpa)
 {
 	return sv__frames_ptr(&m->vm->tdp_frames, hpa);
 }
 
-/* The entry translating gfn in the table at hpa, a table of `level`. */
-static inline uint64_t *sp_entry(const sv_mmu *m, uint64_t hpa, uint64_t gfn,
-				 unsigned level)
+static inline sv_sp *sv_mmu__sp(sv_mmu *m, uint64_t hpa)
 {
-	return &sp_table(m, hpa)[(gfn >> (9 * (level - 1))) & (SV_PT_ENTRIES - 1)];
+	return &g_array_index(m->sp, sv_sp,
+			      (hpa - m->vm->tdp_frames.base) >> 12);
 }
 
-static inline uint64_t level_pages(unsigned level)
-{
-	return 1ULL << (9 * (level - 1));
-}
+/* A zeroed table page for the entries of `level` from gfn; 0 if none is
+ * left. */
+uint64_t sv_mmu__sp_alloc(sv_mmu *m, uint64_t gfn, unsigned level);
 
-/* ---- lib/ept/mmu.c ------------------------------------------------------ */
+/* ---- SPTE changes -------------------------------------------------------------- */
 
-/* Handles a nested fault of vCPU v on the way of an access: true when the
- * access should run again; false with *f turned into what the caller sees
- * (left alone for a fault the MMU does not own). */
-bool sv__mmu_exit(sv_vcpu *v, sv_fault *f);
-/* VM entry: services the vCPU's pending TLB flush. */
-void sv__mmu_enter(sv_vcpu *v);
-void sv__mmu_free(sv_mmu *m);
-/* kvm_flush_remote_tlbs. */
-void sv__mmu_flush_remote(sv_mmu *m);
+/*
+ * Why an SPTE changes, and what sv_mmu__spte_set counts for it beside the
+ * page counts.
+ */
+#define SV_SPTE_CHANGE_LIST(X)                                              \
+	X(install, "the fault path's leaf (audited)")                      \
+	X(prefetch, "a neighbour's leaf prefetched (spte_prefetch, audited)") \
+	X(link, "a new table linked below a missing entry")                \
+	X(zap, "removed (zap_leaf_4k/2m/1g or zap_table)")                 \
+	X(split, "a huge leaf replaced by its table (split_2m/1g)")        \
+	X(split_child, "a leaf of a new split table (no dirty mark)")       \
+	X(recover, "a table replaced by a huge leaf (recover_2m/1g)")      \
+	X(fix, "the fast path: write access or access tracking undone")    \
+	X(wrprot, "write-protected for dirty logging (wrprot)")            \
+	X(protect, "write-protected by a policy's notifier handler")       \
+	X(age, "aged: A cleared or access-tracked")                        \
+	X(free, "an entry of a table being freed")
+
+typedef enum sv_spte_change {
+#define SV__SPTE_CHANGE_ENUM(name, what) SV_SPTE_##name,
+	SV_SPTE_CHANGE_LIST(SV__SPTE_CHANGE_ENUM)
+#undef SV__SPTE_CHANGE_ENUM
+} sv_spte_change;
+
+/*
+ * The one place an SPTE changes (KVM's tdp_mmu_set_spte and
+ * handle_changed_spte).  Stores `n` in the entry at ptr, which maps from
+ * gfn at `level` in address space as, and then:
+ *  1. page counts: pages_4k/2m/1g follow every leaf that appears or goes;
+ *  2. the counter of the reason (the list above);
+ *  3. a table that is no longer linked is freed, its entries changed to
+ *     not-present through here first (handle_removed_pt);
+ *  4. dirty tracking: a 4K leaf that becomes writable in a dirty-logged
+ *     slot marks its gfn dirty (handle_changed_spte_dirty_log), except
+ *     the children of a split, which only inherit what the huge leaf had;
+ *  5. the auditor checks a new leaf from the fault path or prefetch.
+ * Storing the value already there does nothing.
+ */
+void sv_mmu__spte_set(sv_mmu *m, unsigned as, uint64_t *ptr, uint64_t gfn,
+		      unsigned level, uint64_t n, sv_spte_change why);
+
+/* ---- walks over the SPTE tables ---------------------------------------------------- */
+
+/*
+ * for each entry of [start, end) (gfns) under address space as's root, at
+ * levels from the top down to min_level (the range iterator of lib/pt.h
+ * over the MMU's walker).  The body sees it.ptr, it.level and the entry's
+ * first gfn (it.addr >> 12); sv__pt_iter_skip_children keeps the walk
+ * from going below the entry.
+ */
+#define sv_mmu__for_each(it, m, as, start, end, min_level)                 \
+	for (sv_mmu__iter_start(it, m, as, start, end, min_level);         \
+	     (it)->valid; sv__pt_iter_next(it))
+void sv_mmu__iter_start(sv_pt_iter *it, sv_mmu *m, unsigned as,
+			uint64_t start, uint64_t end, unsigned min_level);
+
+/* The lowest MMU-present SPTE on gfn's path under root, or the first
+ * absent one, with its level. */
+uint64_t *sv_mmu__leaf_ptr(sv_mmu *m, uint64_t root, uint64_t gfn,
+			   unsigned *level);
+
+/* ---- flushes --------------------------------------------------------------------- */
+
+/* kvm_flush_remote_tlbs: every vCPU flushes at its next entry; counted as
+ * a request, and as a remote flush when a vCPU had to be kicked. */
+void sv_mmu__flush_remote(sv_mmu *m);
 /* The flush SV_BUG_BASE_FLUSH leaves after a huge SPTE replaced the tables
  * of the block at gfn: every vCPU drops, at once, only what it caches for
  * the block's base address. */
-void sv__mmu_flush_base(sv_mmu *m, uint64_t gfn);
+void sv_mmu__flush_base(sv_mmu *m, uint64_t gfn);
 
-/* What a range walk does with one entry. */
-typedef enum { RW_NEXT, RW_SKIP, RW_STOP } sv_rw_ret;
-typedef sv_rw_ret (*sv_rw_fn)(sv_mmu *m, uint64_t *ptr, unsigned level,
-			      uint64_t gfn, void *ctx);
-/* Pre-order over every shadow-present SPTE of [start, end) (gfns) under
- * address space as's root at levels >= min_level; RW_SKIP does not descend
- * below an entry. */
-void sv__mmu_walk_range(sv_mmu *m, unsigned as, uint64_t start, uint64_t end,
-			unsigned min_level, sv_rw_fn fn, void *ctx);
-/* Zaps the SPTE at *ptr (a leaf, or a table with everything below it). */
-void sv__mmu_zap(sv_mmu *m, uint64_t *ptr, unsigned level);
-/* Replaces the table at *ptr (freed with what is below) by a huge leaf. */
-void sv__mmu_install_huge(sv_mmu *m, uint64_t *ptr, unsigned level,
-			  uint64_t huge);
-/* Zaps every leaf of address space as intersecting [start, end); true if
- * any was. */
-bool sv__mmu_zap_leafs(sv_mmu *m, unsigned as, uint64_t start, uint64_t end);
-/* Splits the huge leaf at *ptr down to 4K (recursively); false if out of
- * table pages. */
-bool sv__mmu_split_to_4k(sv_mmu *m, uint64_t *ptr, unsigned level,
-			 uint64_t gfn);
+/* ---- sizing, memslots ------------------------------------------------------------- */
+
 /* The largest level gfn may be mapped at (kvm_mmu_max_mapping_level). */
-unsigned sv__mmu_max_mapping_level(sv_mmu *m, const sv_memslot *s,
+unsigned sv_mmu__max_mapping_level(sv_mmu *m, const sv_memslot *s,
 				   uint64_t gfn, bool collapse);
+/* mark_page_dirty_in_slot. */
+void sv_mmu__mark_dirty(sv_mmu *m, sv_memslot *s, uint64_t gfn);
+/* The memslot generation moved (every memslot update). */
+void sv_mmu__gen_bump(sv_mmu *m);
+/* The root of address space as, made for the first vCPU that needs it;
+ * 0 when no table page is left. */
+uint64_t sv_mmu__root(sv_mmu *m, unsigned as);
 
-/* ---- lib/ept/policy.c --------------------------------------------------- */
+/* ---- lib/ept/tdp.c ------------------------------------------------------------------ */
+
+/* Zaps every leaf of address space as intersecting [start, end) (gfns);
+ * true if any was. */
+bool sv_tdp__zap_leafs(sv_mmu *m, unsigned as, uint64_t start, uint64_t end);
+/* Zaps everything below the root of address space as. */
+bool sv_tdp__zap_all(sv_mmu *m, unsigned as);
+/* Splits the huge leaf at *ptr (mapping from gfn at level) down to 4K,
+ * recursively; false if out of table pages. */
+bool sv_tdp__split_to_4k(sv_mmu *m, unsigned as, uint64_t *ptr,
+			 uint64_t gfn, unsigned level);
+
+/* ---- lib/ept/dirty.c ---------------------------------------------------------------- */
+
+void sv_mmu__log_start(sv_mmu *m, sv_memslot *s);
+void sv_mmu__log_stop(sv_mmu *m, sv_memslot *s);
+
+/* ---- lib/ept/policy.c --------------------------------------------------------------- */
 
 extern const sv_mmu_policy sv__policy_kvm, sv__policy_kvm_legacy;
 
-/* ---- lib/ept/dirty.c ---------------------------------------------------- */
-
-/* Memslot changes, after the memslot array has them. */
-int sv__mmu_slot_created(sv_mmu *m, sv_memslot *s);
-void sv__mmu_slot_removed(sv_mmu *m, const sv_memslot *s);
-void sv__mmu_log_start(sv_mmu *m, sv_memslot *s);
-void sv__mmu_log_stop(sv_mmu *m, sv_memslot *s);
-void sv__mmu_gen_bump(sv_mmu *m);
-/* mark_page_dirty_in_slot. */
-void sv__mmu_mark_dirty(sv_mmu *m, sv_memslot *s, uint64_t gfn);
-/* Page-modification log: one GPA whose EPT D flag went from 0 to 1. */
-void sv__pml_log(sv_vcpu *v, uint64_t gpa);
-void sv__pml_drain(sv_vcpu *v);
-
-/* ---- lib/ept/notifier.c -------------------------------------------------- */
+/* ---- lib/ept/notifier.c -------------------------------------------------------------- */
 
 extern const sv_host_notifier_ops sv__mmu_notifier_ops;
 
-/* ---- lib/audit.c ---------------------------------------------------------- */
+/* ---- lib/ept/audit.c ----------------------------------------------------------------- */
 
-void sv__audit(sv_mmu *m, sv_audit_kind k, const char *fmt, ...)
+void sv_audit__report(sv_mmu *m, sv_audit_kind k, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* After a translated access: is its page still the host's at the slot's
  * hva, writable for a write?  (Audit on only.) */
-void sv__audit_access(sv_vcpu *v, sv_access acc, const sv_xlate *x);
+void sv_audit__access(sv_vcpu *v, sv_access acc, const sv_xlate *x);
 /* A new leaf SPTE: legal for the hardware, over one host mapping at least
  * its size, writable only over writable host memory. */
-void sv__audit_spte(sv_mmu *m, const sv_memslot *s, uint64_t gfn,
+void sv_audit__spte(sv_mmu *m, const sv_memslot *s, uint64_t gfn,
 		    unsigned level, uint64_t spte);
 
-#endif /* SV_MMU_INTERNAL_H */
+#endif /* SV_EPT_MMU_H */

@@ -22,8 +22,12 @@
  *     guest-physical TLB the translation, with the leaf's page size.
  *  6. An EPT violation also drops the cached translations of that GPA and
  *     linear address, as the SDM says it invalidates them.
+ * With PML on, a write that sets a leaf's EPT D flag logs its GPA in the
+ * vCPU's page-modification log; a full log (512) is a PML-full exit, and
+ * every exit empties the log into the memslots' dirty bitmaps.
  */
-#include "mmu.h"
+#include "ept/mmu.h"
+#include "ept/nested.h"
 
 static const sv_tlb_array npwc_array[SV_PT_MAX_LEVELS + 1] = {
 	[2] = SV_TLB_npwc_l2, [3] = SV_TLB_npwc_l3,
@@ -33,6 +37,40 @@ static const sv_vcpu_stat npwc_stat[SV_PT_MAX_LEVELS + 1] = {
 	[2] = SV_VCPU_STAT_npwc_hit_l2, [3] = SV_VCPU_STAT_npwc_hit_l3,
 	[4] = SV_VCPU_STAT_npwc_hit_l4, [5] = SV_VCPU_STAT_npwc_hit_l5,
 };
+
+/* ---- the page-modification log ------------------------------------------------ */
+
+void sv__pml_drain(sv_vcpu *v)
+{
+	sv_mmu *m = v->vm->mmu;
+	unsigned i;
+
+	for (i = 0; i < v->pml_n; i++) {
+		sv_memslot *s = sv__memslot_find(sv__vcpu_memslots(v), v->pml[i]);
+
+		if (s)
+			sv_mmu__mark_dirty(m, s, v->pml[i] >> 12);
+	}
+	v->pml_n = 0;
+}
+
+/* One GPA whose EPT D flag went from 0 to 1. */
+static void pml_log(sv_vcpu *v, uint64_t gpa)
+{
+	if (v->pml_n == 512) {
+		/* The log is full: a PML-full exit before this write. */
+		const sv_costs *c = &v->vm->opts.costs;
+
+		v->stat[SV_VCPU_STAT_pml_full_exits]++;
+		v->stat[SV_VCPU_STAT_exits]++;
+		sv__charge(v, c->vmexit + c->vmentry);
+		sv__pml_drain(v);
+	}
+	v->pml[v->pml_n++] = gpa & ~0xfffULL;
+	v->stat[SV_VCPU_STAT_pml_entries]++;
+}
+
+/* ---- the walk --------------------------------------------------------------------- */
 
 /* Nested permissions granted by the entries' AND (and OR, for NX). */
 static uint8_t nested_perm(const sv_vm *vm, uint64_t and_bits,
@@ -288,7 +326,7 @@ bool sv__nested_translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
 			if ((w.entry[level] & set) != set) {
 				/* PML logs the GPA whose leaf D goes 0 -> 1 */
 				if (v->pml_on && (set & ~w.entry[level] & dbit))
-					sv__pml_log(v, gpa);
+					pml_log(v, gpa);
 				*w.ptr[level] |= set;
 				v->stat[SV_VCPU_STAT_nested_ad_updates]++;
 				sv__charge(v, c->ad_update);

@@ -16,47 +16,27 @@
  *  release           Zaps everything.
  * Events that touch no memslot change nothing, as in KVM.
  */
-#include "mmu.h"
+#include "ept/mmu.h"
 
-/* The next memslot from index *i on (address space 0's, then SMM's) that
- * [start, end) (HVAs) overlaps, with the gfn range it covers; NULL when
- * there is none. */
-static const sv_memslot *next_slot(const sv_vm *vm, guint *i, uint64_t start,
-				   uint64_t end, uint64_t *gs, uint64_t *ge)
+/* A policy's SV_INV_WRPROT: the leaves of [start, end) lose W and
+ * MMU-writable; true if any did. */
+static bool wrprot_range(sv_mmu *m, unsigned as, uint64_t start, uint64_t end)
 {
-	const GArray *a0 = vm->memslots.slots, *a1 = vm->memslots_smm.slots;
+	const sv_spte_bits *b = &m->b;
+	bool any = false;
+	sv_pt_iter it;
 
-	for (; *i < a0->len + a1->len; (*i)++) {
-		const sv_memslot *s =
-			*i < a0->len
-				? &g_array_index(a0, sv_memslot, *i)
-				: &g_array_index(a1, sv_memslot, *i - a0->len);
-		uint64_t lo = start > s->hva ? start : s->hva;
-		uint64_t hi = end < s->hva + s->size ? end : s->hva + s->size;
+	sv_mmu__for_each(&it, m, as, start, end, 1) {
+		uint64_t e = *it.ptr;
 
-		if (lo < hi) {
-			(*i)++;
-			*gs = (s->gpa + (lo - s->hva)) >> 12;
-			*ge = (s->gpa + (hi - s->hva) + 0xfff) >> 12;
-			return s;
-		}
+		if (!sv_spte__present(e) || !sv_spte__leaf(b, e, it.level) ||
+		    !(e & (b->w | b->mmu_w)))
+			continue;
+		sv_mmu__spte_set(m, as, it.ptr, it.addr >> 12, it.level,
+				 e & ~(b->w | b->mmu_w), SV_SPTE_protect);
+		any = true;
 	}
-	return NULL;
-}
-
-static sv_rw_ret wrprot_fn(sv_mmu *m, uint64_t *ptr, unsigned level,
-			   uint64_t gfn, void *ctx)
-{
-	bool *any = ctx;
-
-	SV_UNUSED(gfn);
-	if (!spte_leaf(m, *ptr, level))
-		return RW_NEXT;
-	if (*ptr & (m->b.w | m->b.mmu_w)) {
-		*ptr &= ~(m->b.w | m->b.mmu_w);
-		*any = true;
-	}
-	return RW_SKIP;
+	return any;
 }
 
 static void inv_start(const sv_host_range *r, void *payload)
@@ -69,7 +49,7 @@ static void inv_start(const sv_host_range *r, void *payload)
 	guint i = 0;
 
 	vm->stat[SV_VM_STAT_invalidations]++;
-	while ((s = next_slot(vm, &i, r->start, r->end, &gs, &ge))) {
+	while ((s = sv__memslots_next_hva(vm, &i, r->start, r->end, &gs, &ge))) {
 		sv_mmu_inv_action act = SV_INV_ZAP;
 
 		if (!found) {
@@ -87,13 +67,12 @@ static void inv_start(const sv_host_range *r, void *payload)
 			act = m->policy->on_invalidate(r->event, gs, ge,
 						       m->policy->payload);
 		if (act == SV_INV_WRPROT)
-			sv__mmu_walk_range(m, s->as, gs, ge, 1, wrprot_fn,
-					   &flush);
-		else if (sv__mmu_zap_leafs(m, s->as, gs, ge))
-			flush = true;
+			flush |= wrprot_range(m, s->as, gs, ge);
+		else
+			flush |= sv_tdp__zap_leafs(m, s->as, gs, ge);
 	}
 	if (flush)
-		sv__mmu_flush_remote(m);
+		sv_mmu__flush_remote(m);
 }
 
 static void inv_end(const sv_host_range *r, void *payload)
@@ -103,7 +82,7 @@ static void inv_end(const sv_host_range *r, void *payload)
 	uint64_t gs, ge;
 	guint i = 0;
 
-	if (!next_slot(vm, &i, r->start, r->end, &gs, &ge))
+	if (!sv__memslots_next_hva(vm, &i, r->start, r->end, &gs, &ge))
 		return;
 	m->inv_seq++;
 	if (m->inv_in_progress)
@@ -113,36 +92,26 @@ static void inv_end(const sv_host_range *r, void *payload)
 		sv__memslots_rebind(vm);
 }
 
-typedef struct age_ctx {
-	sv_host_age_kind kind;
-	bool young;
-} age_ctx;
-
-static sv_rw_ret age_fn(sv_mmu *m, uint64_t *ptr, unsigned level,
-			uint64_t gfn, void *ctx)
+/* Ages the leaves of [start, end); true if any was young. */
+static bool age_range(sv_mmu *m, unsigned as, uint64_t start, uint64_t end,
+		      sv_host_age_kind kind)
 {
-	age_ctx *a = ctx;
-	uint64_t e = *ptr;
-	bool young;
+	const sv_spte_bits *b = &m->b;
+	bool young = false;
+	sv_pt_iter it;
 
-	SV_UNUSED(gfn);
-	if (!spte_leaf(m, e, level))
-		return RW_NEXT;
-	young = m->b.a ? (e & m->b.a) != 0 : (e & m->b.hw_present) != 0;
-	if (!young)
-		return RW_SKIP;
-	a->young = true;
-	if (a->kind == SV_AGE_TEST_YOUNG)
-		return RW_SKIP;
-	if (m->b.a) {
-		*ptr = e & ~m->b.a;
-	} else {
-		/* mark_spte_for_access_track: R and X saved, RWX cleared;
-		 * W comes back through the MMU-writable bit. */
-		*ptr = (e & ~m->b.hw_present) |
-		       ((e & (m->b.r | m->b.x)) << m->b.saved_shift);
+	sv_mmu__for_each(&it, m, as, start, end, 1) {
+		uint64_t e = *it.ptr;
+
+		if (!sv_spte__present(e) || !sv_spte__leaf(b, e, it.level) ||
+		    !sv_spte__young(b, e))
+			continue;
+		young = true;
+		if (kind != SV_AGE_TEST_YOUNG)
+			sv_mmu__spte_set(m, as, it.ptr, it.addr >> 12, it.level,
+					 sv_spte__age(b, e), SV_SPTE_age);
 	}
-	return RW_SKIP;
+	return young;
 }
 
 static bool age(sv_host_age_kind kind, uint64_t start, uint64_t end,
@@ -150,33 +119,36 @@ static bool age(sv_host_age_kind kind, uint64_t start, uint64_t end,
 {
 	sv_vm *vm = payload;
 	sv_mmu *m = vm->mmu;
-	age_ctx a = {kind, false};
 	const sv_memslot *s;
+	bool young = false;
 	uint64_t gs, ge;
 	guint i = 0;
 
-	while ((s = next_slot(vm, &i, start, end, &gs, &ge)))
-		sv__mmu_walk_range(m, s->as, gs, ge, 1, age_fn, &a);
-	if (a.young)
+	while ((s = sv__memslots_next_hva(vm, &i, start, end, &gs, &ge)))
+		young |= age_range(m, s->as, gs, ge, kind);
+	if (young)
 		vm->stat[SV_VM_STAT_age_young]++;
-	if (a.young && kind == SV_AGE_CLEAR_FLUSH_YOUNG)
-		sv__mmu_flush_remote(m);
-	return a.young;
+	if (young && kind == SV_AGE_CLEAR_FLUSH_YOUNG)
+		sv_mmu__flush_remote(m);
+	return young;
 }
 
 static void release(void *payload)
 {
 	sv_vm *vm = payload;
-
 	bool any = false;
 	unsigned as;
 
 	for (as = 0; as < 2; as++)
-		any |= sv__mmu_zap_leafs(vm->mmu, as, 0, ~0ULL >> 12);
+		any |= sv_tdp__zap_leafs(vm->mmu, as, 0, ~0ULL >> 12);
 	if (any)
-		sv__mmu_flush_remote(vm->mmu);
+		sv_mmu__flush_remote(vm->mmu);
 }
 
 const sv_host_notifier_ops sv__mmu_notifier_ops = {
-	SV_HOST_NOTIFIER_VERSION, inv_start, inv_end, age, release,
+	.version = SV_HOST_NOTIFIER_VERSION,
+	.invalidate_start = inv_start,
+	.invalidate_end = inv_end,
+	.age = age,
+	.release = release,
 };

@@ -12,7 +12,7 @@
  * The MMU clamps the answer to lpage_info and the TDP page sizes.
  * Registered policies are looked up by name after the built-in ones.
  */
-#include "mmu.h"
+#include "ept/mmu.h"
 
 /* Kernels from 5.6 to about 6.0 checked PageCompound before walking, so a
  * pfn without a compound struct page (PFNMAP, reserved) mapped 4K. */

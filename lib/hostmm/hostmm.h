@@ -5,7 +5,9 @@
 #ifndef SV_HOSTMM_INTERNAL_H
 #define SV_HOSTMM_INTERNAL_H
 
-#include "../internal.h"
+#include "frames.h"
+#include "hostmm/host.h"
+#include "pt.h"
 
 /* ---- host PTE bits (arch/x86/include/asm/pgtable_types.h) -------------- */
 

@@ -10,7 +10,8 @@
  *  3. Invalidation scans every entry and drops those its filter selects;
  *     it is rare next to lookups, so it favours clarity over speed.
  */
-#include "../internal.h"
+#include "base.h"
+#include "tlb/tlb.h"
 
 /* Which page sizes (address shifts) each array holds, and its kind. */
 static const struct {

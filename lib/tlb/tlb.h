@@ -19,6 +19,30 @@
 #include "simvirt/config.h"
 #include "simvirt/vcpu.h"
 
+/* Guest and nested permissions kept in a walk and in a TLB entry. */
+enum {
+	SV_PERM_W = 1 << 0,  /* guest: R/W set at every level */
+	SV_PERM_U = 1 << 1,  /* guest: U/S set at every level */
+	SV_PERM_X = 1 << 2,  /* guest: no XD at any level */
+	SV_PERM_NR = 1 << 3, /* nested: readable */
+	SV_PERM_NW = 1 << 4, /* nested: writable */
+	SV_PERM_NX = 1 << 5, /* nested: executable */
+	SV_PERM_NU = 1 << 6, /* nested (NPT): user at every level */
+};
+
+/* May a translation whose nested permissions are `perm` serve the access?
+ * Every NPT access is a user access (APM "Nested Paging"), so NPT also
+ * needs U/S at every level; EPT translations always carry SV_PERM_NU. */
+static inline bool sv__nested_allows(uint8_t perm, sv_access acc)
+{
+	static const uint8_t need[3] = {
+		SV_PERM_NR | SV_PERM_NU, SV_PERM_NW | SV_PERM_NU,
+		SV_PERM_NX | SV_PERM_NU,
+	};
+
+	return (perm & need[acc]) == need[acc];
+}
+
 enum {
 	SV_TLBE_VALID = 1 << 0,
 	SV_TLBE_GLOBAL = 1 << 1,

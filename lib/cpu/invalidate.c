@@ -1,5 +1,5 @@
 /*
- * lib/tlb/invalidate.c - the TLB-maintenance instructions.
+ * lib/cpu/invalidate.c - the TLB-maintenance instructions of a vCPU.
  *
  * Each builds filters that select exactly the entries the SDM (Vol. 3A
  * "Invalidation of TLBs and Paging-Structure Caches", Vol. 3C "Invalidating
@@ -14,7 +14,7 @@
  *    caches) of an EP4TA, for every VPID;
  *  - an SVM flush acts on everything tagged with an ASID.
  */
-#include "../internal.h"
+#include "cpu/vcpu.h"
 
 void sv__vcpu_drop(sv_vcpu *v, const sv_tlb_filter *f)
 {
@@ -24,7 +24,6 @@ void sv__vcpu_drop(sv_vcpu *v, const sv_tlb_filter *f)
 	if (n)
 		sv__fast_clear(v);
 }
-
 
 /* A filter on the current VPID (and, with pcid >= 0, one PCID). */
 static sv_tlb_filter in_vpid(const sv_vcpu *v, unsigned kinds, int pcid)

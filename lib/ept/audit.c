@@ -1,5 +1,5 @@
 /*
- * lib/audit.c - the auditor: invariants of the two-stage translation that
+ * lib/ept/audit.c - the auditor: invariants of the two-stage translation that
  * a correct hypervisor MMU keeps, checked as the model runs (when the MMU
  * was attached with audit on).  Each violation is counted; the first of
  * each kind keeps a report.
@@ -16,6 +16,7 @@
  *  tlb_multi_match         a TLB lookup that matched two page sizes
  */
 #include "ept/mmu.h"
+#include "hostmm/host.h"
 
 #include <stdarg.h>
 
@@ -43,7 +44,7 @@ const char *sv_audit_first(const sv_vm *vm, sv_audit_kind k)
 	return vm->mmu->audit_first[k];
 }
 
-void sv__audit(sv_mmu *m, sv_audit_kind k, const char *fmt, ...)
+void sv_audit__report(sv_mmu *m, sv_audit_kind k, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -54,36 +55,36 @@ void sv__audit(sv_mmu *m, sv_audit_kind k, const char *fmt, ...)
 	va_end(ap);
 }
 
-void sv__audit_spte(sv_mmu *m, const sv_memslot *s, uint64_t gfn,
+void sv_audit__spte(sv_mmu *m, const sv_memslot *s, uint64_t gfn,
 		    unsigned level, uint64_t spte)
 {
-	uint64_t hva = s->hva + ((gfn << 12) - s->gpa);
-	uint64_t pfn = (spte & SPTE_ADDR) >> 12;
+	uint64_t hva = sv__memslot_hva(s, gfn);
+	uint64_t pfn = sv_spte__pfn(spte, 1);
 	sv_host_leaf l = {0};
 
 	if (level == 3 && !m->vm->opts.tdp_1g)
-		sv__audit(m, SV_AUDIT_illegal_spte,
+		sv_audit__report(m, SV_AUDIT_illegal_spte,
 			  "gpa 0x%" PRIx64 ": a 1G SPTE, but the CPU has no 1G "
 			  "nested pages", gfn << 12);
 	if (sv_host_lookup(&l, m->host, hva) || !l.present) {
-		sv__audit(m, SV_AUDIT_stale_translation,
+		sv_audit__report(m, SV_AUDIT_stale_translation,
 			  "gpa 0x%" PRIx64 ": SPTE installed over hva 0x%" PRIx64
 			  " which the host does not map", gfn << 12, hva);
 		return;
 	}
 	if (level > 1 && (l.level < level || l.pfn != pfn))
-		sv__audit(m, SV_AUDIT_huge_not_contiguous,
+		sv_audit__report(m, SV_AUDIT_huge_not_contiguous,
 			  "gpa 0x%" PRIx64 ": a %s SPTE over hva 0x%" PRIx64
 			  ", which the host maps with a %s leaf",
 			  gfn << 12, level == 3 ? "1G" : "2M", hva,
 			  l.level == 3 ? "1G" : l.level == 2 ? "2M" : "4K");
 	if ((spte & m->b.w) && !l.writable)
-		sv__audit(m, SV_AUDIT_writable_over_readonly,
+		sv_audit__report(m, SV_AUDIT_writable_over_readonly,
 			  "gpa 0x%" PRIx64 ": writable SPTE over hva 0x%" PRIx64
 			  ", read-only in the host", gfn << 12, hva);
 }
 
-void sv__audit_access(sv_vcpu *v, sv_access acc, const sv_xlate *x)
+void sv_audit__access(sv_vcpu *v, sv_access acc, const sv_xlate *x)
 {
 	sv_mmu *m = v->vm->mmu;
 	sv_memslot *s = sv__memslot_find(sv__vcpu_memslots(v), x->gpa);
@@ -98,7 +99,7 @@ void sv__audit_access(sv_vcpu *v, sv_access acc, const sv_xlate *x)
 	hva = s->hva + (x->gpa - s->gpa);
 	if (sv_host_lookup(&l, m->host, hva) || !l.present ||
 	    l.pfn != x->hpa >> 12) {
-		sv__audit(m, SV_AUDIT_stale_translation,
+		sv_audit__report(m, SV_AUDIT_stale_translation,
 			  "vcpu %u: gpa 0x%" PRIx64 " used hpa 0x%" PRIx64
 			  "; the host maps hva 0x%" PRIx64 " %s",
 			  v->index, x->gpa, x->hpa, hva,
@@ -106,7 +107,7 @@ void sv__audit_access(sv_vcpu *v, sv_access acc, const sv_xlate *x)
 		return;
 	}
 	if (acc == SV_ACCESS_WRITE && !l.writable)
-		sv__audit(m, SV_AUDIT_writable_over_readonly,
+		sv_audit__report(m, SV_AUDIT_writable_over_readonly,
 			  "vcpu %u: a write to gpa 0x%" PRIx64 " went through; "
 			  "hva 0x%" PRIx64 " is read-only in the host",
 			  v->index, x->gpa, hva);

@@ -1,0 +1,56 @@
+/*
+ * lib/base.h - what every file of the library includes: the public API,
+ * GLib, a few compiler helpers, the error helper and the seeded PRNG.
+ * Each module's structures live in that module's own header.
+ */
+#ifndef SV_BASE_H
+#define SV_BASE_H
+
+#include <inttypes.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "simvirt/simvirt.h"
+
+/*
+ * GLib, with one rule: no GHashTable, GTree, GList or GSList.  Unicorn
+ * 2.0.1 exports its own copies of those functions (and of g_malloc and
+ * g_free, which are plain malloc and free on both sides), so in a process
+ * that loads both libraries some calls would reach one implementation and
+ * some the other.  GArray, GByteArray and GPtrArray are GLib's alone.
+ */
+#define SV_UNUSED(x) (void)(x)
+#define SV_LIKELY(x) __builtin_expect(!!(x), 1)
+#define SV_UNLIKELY(x) __builtin_expect(!!(x), 0)
+/* Keeps a slow path out of its caller, whose prologue then stays short. */
+#define SV_NOINLINE __attribute__((noinline))
+/* Tells the compiler that c holds (it is not checked). */
+#define SV_ASSUME(c)                             \
+	do {                                     \
+		if (!(c))                        \
+			__builtin_unreachable(); \
+	} while (0)
+
+/* ---- errors (lib/errors.c) ------------------------------------------- */
+
+/*
+ * Records the detail of an error (printf-style) on this thread and, when vm
+ * is not NULL, on the VM; returns code so that callers can write
+ * `return sv__err(vm, SV_EINVAL, "...")`.
+ */
+int sv__err(sv_vm *vm, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ---- deterministic random numbers (splitmix64) ------------------------ */
+
+static inline uint64_t sv__rng_next(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+#endif /* SV_BASE_H */

@@ -1,0 +1,25 @@
+/*
+ * lib/ptbuild.h - a page-table tree built through the API (lib/ptbuild.c).
+ */
+#ifndef SV_PTBUILD_H
+#define SV_PTBUILD_H
+
+#include "vm.h"
+
+struct sv_pt {
+	sv_vm *vm;
+	sv_pt_kind kind;
+	const sv_pt_format *fmt;
+	uint64_t root;        /* physical address of the root table */
+	uint64_t pages;       /* table pages in the tree */
+	bool vm_owned;        /* the VM's default nested tree */
+	/* SV_PT_GUEST: the pool table pages come from */
+	uint64_t pool_gpa, pool_size, pool_next;
+	GArray *pool_free;    /* uint64_t GPAs of freed pool pages */
+};
+
+/* The hypervisor MMU, which owns the VM's nested tree once attached,
+ * counts the table pages it adds (+1) or frees (-1) there. */
+void sv__pt_count_pages(sv_pt *pt, int delta);
+
+#endif /* SV_PTBUILD_H */
