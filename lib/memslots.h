@@ -74,6 +74,11 @@ const sv_memslot *sv__memslots_next_hva(sv_vm *vm, guint *cursor,
 /* Registers the MMU's operations (before any slot exists). */
 void sv__memslots_set_ops(sv_vm *vm, const sv_memslot_ops *ops, void *mmu);
 
+static inline bool sv__memslots_empty(const sv_memslots *ms)
+{
+	return ms->slots->len == 0;
+}
+
 /* Host pointer to the byte at gpa, or NULL outside every slot. */
 static inline uint8_t *sv__gpa_ptr(sv_memslots *ms, uint64_t gpa)
 {

@@ -4,11 +4,11 @@
  * Unicorn 2.0.1 is a flat guest-virtual machine here, so what the guest
  * page tables map must appear as Unicorn regions at the guest-virtual
  * addresses.  How it works:
- *  1. Walk every table reachable from the vCPU's CR3 (the same reserved-bit
- *     and leaf rules as the model's walker: a leaf the CPU would fault on
- *     gets no region, so Unicorn faults first and the model supplies the
- *     error code).  Effective permissions are ANDed (R/W) and ORed (XD)
- *     down the levels.
+ *  1. Walk every table reachable from the vCPU's CR3 with the range
+ *     iterator (the same reserved-bit and leaf rules as the model's
+ *     walker: a leaf the CPU would fault on gets no region, so Unicorn
+ *     faults first and the model supplies the error code).  Effective
+ *     permissions are ANDed (R/W) and ORed (XD) down the levels.
  *  2. Each leaf is cut where memslots begin or end and classified: slot
  *     bytes (RAM), a read-only slot (ROM: reads from its bytes, writes
  *     trap), or no slot (MMIO: every access traps).  A slot whose host
@@ -85,37 +85,64 @@ static void leaf(sync_ctx *c, uint64_t gva, uint64_t gpa, uint64_t size,
 	}
 }
 
-/* Step 1: the table at table_gpa, of `level`, mapping from va_base. */
-static void walk_table(sync_ctx *c, uint64_t table_gpa, unsigned level,
-		       uint64_t va_base, uint32_t perms)
+static uint64_t *table_fetch(void *ctx, unsigned level, uint64_t gpa)
 {
-	const sv_pt_walker *w = &c->v->gwalker;
-	const uint64_t *t = (const uint64_t *)sv__gpa_ptr(&c->ex->vm->memslots,
-							  table_gpa);
-	unsigned shift = sv__level_shift(level), i;
+	SV_UNUSED(level);
+	return (uint64_t *)sv__gpa_ptr(ctx, gpa);
+}
 
-	if (!t)
-		return;
-	g_array_append_val(c->tables, table_gpa);
-	for (i = 0; i < SV_PT_ENTRIES; i++) {
-		uint64_t e = t[i], va = va_base + ((uint64_t)i << shift);
-		uint32_t p = perms;
-		bool is_leaf;
+/* Unicorn's permissions for the entry the iterator is at: R/W ANDed and
+ * XD ORed over it and the entries above it. */
+static uint32_t path_perms(const sv_pt_iter *it)
+{
+	uint32_t p = UC_PROT_READ | UC_PROT_WRITE | UC_PROT_EXEC;
+	unsigned l;
 
-		if (!(e & w->present_mask))
-			continue;
-		is_leaf = sv__walker_leaf(w, e, level);
-		if (sv__walker_bad(w, e, level, is_leaf))
-			continue;
+	for (l = it->level; l <= it->top; l++) {
+		uint64_t e = l == it->level ? *it->ptr : sv__pt_iter_parent(it, l);
+
 		if (!(e & SV_PTE_RW))
 			p &= ~(uint32_t)UC_PROT_WRITE;
 		if (e & SV_PTE_NX)
 			p &= ~(uint32_t)UC_PROT_EXEC;
-		if (is_leaf)
-			leaf(c, canonical(va, c->levels),
-			     sv__pte_addr(w->fmt, e, level, true), 1ULL << shift, p);
-		else
-			walk_table(c, e & w->addr_mask, level - 1, va, p);
+	}
+	return p;
+}
+
+/* Step 1: every table reachable from the root at root_gpa. */
+static void walk_tables(sync_ctx *c, uint64_t root_gpa)
+{
+	sv_memslots *ms = &c->ex->vm->memslots;
+	sv_pt_walker w = c->v->gwalker;
+	uint64_t va_end = 1ULL << sv__fmt_va_bits(w.fmt);
+	sv_pt_iter it;
+
+	w.fetch = table_fetch;
+	w.ctx = ms;
+	w.on_ref = NULL;
+	if (sv__gpa_ptr(ms, root_gpa))
+		g_array_append_val(c->tables, root_gpa);
+	sv__pt_for_each(&it, &w, root_gpa, 0, va_end, 1)
+	{
+		uint64_t e = *it.ptr, table;
+		bool is_leaf;
+
+		if (!(e & w.present_mask))
+			continue;
+		is_leaf = sv__walker_leaf(&w, e, it.level);
+		if (sv__walker_bad(&w, e, it.level, is_leaf)) {
+			sv__pt_iter_skip_children(&it);
+			continue;
+		}
+		if (is_leaf) {
+			leaf(c, canonical(it.addr, c->levels),
+			     sv__pte_addr(w.fmt, e, it.level, true),
+			     1ULL << sv__level_shift(it.level), path_perms(&it));
+			continue;
+		}
+		table = e & w.addr_mask;
+		if (sv__gpa_ptr(ms, table))
+			g_array_append_val(c->tables, table);
 	}
 }
 
@@ -238,8 +265,7 @@ int sv__exec_regions_sync(sv_exec *ex)
 		c.v = cpu->v;
 		c.levels = sv_pt_levels(ex->gpt);
 		c.out = g_array_new(FALSE, FALSE, sizeof(ex_region));
-		walk_table(&c, cpu->v->regs.cr3 & SV_PTE_ADDR_MASK, c.levels, 0,
-			   UC_PROT_READ | UC_PROT_WRITE | UC_PROT_EXEC);
+		walk_tables(&c, cpu->v->regs.cr3 & SV_PTE_ADDR_MASK);
 		if (c.out->len > EX_MAX_REGIONS)
 			rc = sv__err(ex->vm, SV_ENOTSUP,
 				     "exec: the guest mappings need %u Unicorn "

@@ -229,7 +229,7 @@ void sv_mmu__log_stop(sv_mmu *m, sv_memslot *s)
 	bool flush;
 
 	for (i = 0; i < m->vm->opts.vcpus; i++)
-		sv__pml_drain(m->vm->vcpus[i]);
+		sv__pml_drain(sv_vm_vcpu(m->vm, i));
 	g_free(s->dirty);
 	g_free(s->written);
 	s->dirty = NULL;
@@ -282,7 +282,7 @@ static int dirty_slot(sv_vm *vm, uint32_t id, sv_memslot **out)
 			       "dirty log: memslot %u %s (KVM: ENOENT)", id,
 			       s ? "does not log dirty pages" : "does not exist");
 	for (i = 0; i < vm->opts.vcpus; i++)
-		sv__pml_drain(vm->vcpus[i]);
+		sv__pml_drain(sv_vm_vcpu(vm, i));
 	*out = s;
 	return SV_OK;
 }

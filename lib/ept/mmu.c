@@ -200,7 +200,7 @@ void sv_mmu__flush_remote(sv_mmu *m)
 
 	vm->stat[SV_VM_STAT_remote_tlb_flush_requests]++;
 	for (i = 0; i < vm->opts.vcpus; i++)
-		kicked |= sv__vcpu_request_flush(vm->vcpus[i]);
+		kicked |= sv__vcpu_request_flush(sv_vm_vcpu(vm, i));
 	if (kicked)
 		vm->stat[SV_VM_STAT_remote_tlb_flush]++;
 }
@@ -213,7 +213,7 @@ void sv_mmu__flush_base(sv_mmu *m, uint64_t gfn)
 	vm->stat[SV_VM_STAT_remote_tlb_flush_requests]++;
 	vm->stat[SV_VM_STAT_base_only_flushes]++;
 	for (i = 0; i < vm->opts.vcpus; i++)
-		sv__vcpu_flush_gpa(vm->vcpus[i], gfn << 12);
+		sv__vcpu_flush_gpa(sv_vm_vcpu(vm, i), gfn << 12);
 }
 
 /* ---- roots and memslots -------------------------------------------------------------- */
@@ -339,7 +339,7 @@ static void mmu_free(sv_mmu *m)
 	unsigned i;
 
 	for (i = 0; i < m->vm->opts.vcpus; i++)
-		sv__vcpu_mmu_detached(m->vm->vcpus[i]);
+		sv__vcpu_mmu_detached(sv_vm_vcpu(m->vm, i));
 	for (i = 0; i < SV_AUDIT__COUNT; i++)
 		g_free(m->audit_first[i]);
 	g_array_free(m->sp, TRUE);
@@ -359,7 +359,7 @@ int sv_mmu_attach(sv_vm *vm, sv_host *host, const sv_mmu_options *opts)
 		opts = &defaults;
 	if (vm->mmu)
 		return sv__err(vm, SV_EEXIST, "sv_mmu_attach: already attached");
-	if (vm->memslots.slots->len)
+	if (!sv__memslots_empty(&vm->memslots))
 		return sv__err(vm, SV_EBUSY,
 			       "sv_mmu_attach: the VM has memslots already; "
 			       "attach the host first");
@@ -401,7 +401,7 @@ int sv_mmu_attach(sv_vm *vm, sv_host *host, const sv_mmu_options *opts)
 	sv_mmu__sp(m, m->root[0])->level = (uint8_t)m->top;
 	m->nops = sv__mmu_notifier_ops;
 	for (i = 0; i < vm->opts.vcpus; i++) {
-		rc = sv__vcpu_mmu_attached(vm->vcpus[i], m->opts.pml,
+		rc = sv__vcpu_mmu_attached(sv_vm_vcpu(vm, i), m->opts.pml,
 					   m->opts.audit);
 		if (rc)
 			goto fail;
