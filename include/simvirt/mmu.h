@@ -29,35 +29,56 @@ extern "C" {
 /*
  * Historical bugs of the huge-page code, each a switch (off by default) that
  * brings back the old behaviour (the reference: shared/reference/kvm-mmu.md,
- * table "Bugs the series fixed").
+ * table "Bugs the series fixed").  X(ID, name, in scenarios, what it does):
+ * SV_BUG_<ID> is its bit; the name is what scenario files write ([vm]
+ * bugs=B1,B5); B3 needs a vCPU in SMM, which only the C API has.
  */
+#define SV_BUG_LIST(X)                                                        \
+	X(B1_NO_MAX_LEVEL_CLAMP, "B1", 1,                                     \
+	  "the host level is not clamped to the largest TDP page size: a 1G " \
+	  "hugetlbfs page on a CPU without 1G EPT gets a 1G SPTE")            \
+	X(B2_ANY_COMPOUND, "B2", 1,                                           \
+	  "kvm-legacy: any compound page passes the THP test, so a driver's " \
+	  "PTE-mapped compound page is mapped 2M")                            \
+	X(B3_SMM_AS0, "B3", 0,                                                \
+	  "kvm-legacy: for a vCPU in SMM the hugetlbfs size lookup "          \
+	  "translates the gfn in address space 0 (the wrong slot's size, 4K " \
+	  "when address space 0 has none there)")                             \
+	X(B4_READONLY_4K, "B4", 1,                                            \
+	  "kvm-legacy: the hugetlbfs size lookup fails on read-only "         \
+	  "memslots, which are then mapped 4K")                               \
+	X(B5_COLLAPSE_THP_ONLY, "B5", 1,                                      \
+	  "collapsing after dirty logging accepts THP only, so a hugetlbfs "  \
+	  "slot stays 4K")                                                    \
+	X(B6_DAX_4K, "B6", 1, "ZONE_DEVICE (DAX) pfns are mapped 4K")         \
+	X(BASE_FLUSH, "base_flush", 1,                                        \
+	  "not a KVM bug but the one break-before-make forbids (reference, "  \
+	  "scenario 31): after tables are replaced by a huge SPTE when "      \
+	  "logging stops, only the translations of the block's base address " \
+	  "are flushed, so up to 511 stale 4K entries can meet the new huge " \
+	  "entry in the TLB")
+
+typedef enum sv_bug_bit {
+#define SV__BUG_BIT(id, name, scenario, what) SV_BUG_BIT_##id,
+	SV_BUG_LIST(SV__BUG_BIT)
+#undef SV__BUG_BIT
+	SV_BUG__COUNT
+} sv_bug_bit;
+
 enum {
-	/* B1: the host level is not clamped to the largest TDP page size:
-	 * a 1G hugetlbfs page on a CPU without 1G EPT gets a 1G SPTE. */
-	SV_BUG_B1_NO_MAX_LEVEL_CLAMP = 1u << 0,
-	/* B2 (kvm-legacy): any compound page passes the THP test, so a
-	 * driver's PTE-mapped compound page is mapped 2M. */
-	SV_BUG_B2_ANY_COMPOUND = 1u << 1,
-	/* B3 (kvm-legacy): for a vCPU in SMM the hugetlbfs size lookup
-	 * translates the gfn in address space 0: the size of the wrong slot
-	 * (4K when address space 0 has none there). */
-	SV_BUG_B3_SMM_AS0 = 1u << 2,
-	/* B4 (kvm-legacy): the hugetlbfs size lookup fails on read-only
-	 * memslots, which are then mapped 4K. */
-	SV_BUG_B4_READONLY_4K = 1u << 3,
-	/* B5: collapsing after dirty logging accepts THP only, so a
-	 * hugetlbfs slot stays 4K. */
-	SV_BUG_B5_COLLAPSE_THP_ONLY = 1u << 4,
-	/* B6: ZONE_DEVICE (DAX) pfns are mapped 4K. */
-	SV_BUG_B6_DAX_4K = 1u << 5,
-	/* Not a KVM bug but the one break-before-make forbids (reference,
-	 * scenario 31): after tables are replaced by a huge SPTE when logging
-	 * stops, only the translations of the block's base address are
-	 * flushed, so up to 511 stale 4K entries can meet the new huge entry
-	 * in the TLB (tlb_conflicts, audit tlb_multi_match). */
-	SV_BUG_BASE_FLUSH = 1u << 6,
+#define SV__BUG_FLAG(id, name, scenario, what) \
+	SV_BUG_##id = 1u << SV_BUG_BIT_##id,
+	SV_BUG_LIST(SV__BUG_FLAG)
+#undef SV__BUG_FLAG
 };
-#define SV_BUG_ALL 0x7fu
+#define SV_BUG_ALL ((1u << SV_BUG__COUNT) - 1)
+
+/**
+ * Bug i of SV_BUG_LIST: its name (NULL past the end), and if asked its
+ * bit, whether scenario files may switch it on, and what it does.
+ */
+SV_API const char *sv_mmu_bug(size_t i, unsigned *bit, bool *in_scenarios,
+			      const char **desc);
 
 /** For a setting that changed between kernels: decide by kernel_version. */
 #define SV_BY_VERSION (-1)
@@ -176,6 +197,13 @@ SV_API int sv_mmu_get_dirty_log(sv_vm *vm, uint32_t slot, uint64_t *bitmap);
 SV_API int sv_mmu_clear_dirty_log(sv_vm *vm, uint32_t slot,
 				  uint64_t first_page, uint64_t num_pages,
 				  const uint64_t *bitmap);
+
+/**
+ * kvm_flush_remote_tlbs: every vCPU flushes its TLBs at its next guest
+ * entry.  Counted as remote_tlb_flush_requests, and as remote_tlb_flush
+ * when a vCPU in guest mode had to be kicked.  SV_ENOTSUP without an MMU.
+ */
+SV_API int sv_mmu_flush_remote_tlbs(sv_vm *vm);
 
 /* ---- the leaf SPTE of a GPA, for tests and labs ---------------------- */
 

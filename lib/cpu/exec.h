@@ -12,7 +12,7 @@
 
 #include "abi.h"
 #include "cpu/vcpu.h"
-#include "trace.h"
+#include "cpu/record.h"
 
 /* Why a hook asked Unicorn to stop (the first reason wins). */
 typedef enum ex_stop {

@@ -417,6 +417,40 @@ fail:
 	return rc;
 }
 
+int sv_mmu_flush_remote_tlbs(sv_vm *vm)
+{
+	if (!vm)
+		return sv__err(NULL, SV_EINVAL, "sv_mmu_flush_remote_tlbs: NULL vm");
+	if (!vm->mmu)
+		return sv__err(vm, SV_ENOTSUP,
+			       "sv_mmu_flush_remote_tlbs: no MMU attached");
+	sv_mmu__flush_remote(vm->mmu);
+	return SV_OK;
+}
+
+const char *sv_mmu_bug(size_t i, unsigned *bit, bool *in_scenarios,
+		       const char **desc)
+{
+	static const struct {
+		const char *name, *desc;
+		bool scenario;
+	} bugs[SV_BUG__COUNT] = {
+#define SV__BUG_ROW(id, name, scenario, what) {name, what, scenario},
+		SV_BUG_LIST(SV__BUG_ROW)
+#undef SV__BUG_ROW
+	};
+
+	if (i >= SV_BUG__COUNT)
+		return NULL;
+	if (bit)
+		*bit = 1u << i;
+	if (in_scenarios)
+		*in_scenarios = bugs[i].scenario;
+	if (desc)
+		*desc = bugs[i].desc;
+	return bugs[i].name;
+}
+
 sv_host *sv_mmu__host_of(const sv_vm *vm)
 {
 	return vm->mmu ? vm->mmu->host : NULL;

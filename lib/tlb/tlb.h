@@ -19,6 +19,10 @@
 #include "simvirt/config.h"
 #include "simvirt/vcpu.h"
 
+/* The largest geometry an array may have. */
+#define SV_TLB_MAX_SETS 65536
+#define SV_TLB_MAX_WAYS 64
+
 /* Guest and nested permissions kept in a walk and in a TLB entry. */
 enum {
 	SV_PERM_W = 1 << 0,  /* guest: R/W set at every level */

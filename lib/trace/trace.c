@@ -1,5 +1,5 @@
 /*
- * lib/trace.c - writing and reading traces (the format is in trace.h and
+ * lib/trace/trace.c - writing and reading traces (the format is in trace.h and
  * docs/trace.md).
  *
  * Events are a tag byte (kind in the low 4 bits, the vCPU in the high 4,
@@ -14,7 +14,7 @@
 #include <errno.h>
 #include <zlib.h>
 
-#include "trace.h"
+#include "trace/trace.h"
 
 #define MAGIC "SVTRACE\n"
 #define VERSION 1

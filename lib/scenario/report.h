@@ -1,6 +1,6 @@
 /*
- * lib/report.h - building a report (lib/report.c); the scenario runner
- * and the replayer are its only writers.
+ * lib/scenario/report.h - building a report (lib/scenario/report.c); the
+ * scenario runner and the replayer are its only writers.
  */
 #ifndef SV_REPORT_H
 #define SV_REPORT_H

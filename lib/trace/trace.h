@@ -1,5 +1,5 @@
 /*
- * lib/trace.h - the trace of a run's model inputs (docs/trace.md).
+ * lib/trace/trace.h - the trace of a run's model inputs (docs/trace.md).
  *
  * A trace holds everything a recorded run fed into the model after its set
  * up, in order: the accesses of each vCPU (writes with the value stored),
@@ -74,14 +74,5 @@ uint64_t sv__trace_offset(const sv_trace_reader *r);
 void sv__trace_free(sv_trace_reader *r);
 
 const char *sv__trace_kind_name(sv_trace_kind k);
-
-/* The execution side's part (lib/cpu/exec.c).  engines false builds the
- * guest's memory, tables and image but opens no Unicorn engine: a handle
- * to replay into. */
-int sv__exec_create(sv_exec **out, sv_vm *vm, const sv_exec_options *opts,
-		    bool engines);
-void sv__exec_set_recorder(sv_exec *ex, sv_trace_writer *w);
-/* Feeds one event of the execution side (not SYNC or PHASE) back. */
-int sv__exec_replay(sv_exec *ex, const sv_trace_event *ev);
 
 #endif /* SV_TRACE_H */

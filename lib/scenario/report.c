@@ -1,5 +1,5 @@
 /*
- * lib/report.c - a run's counters, snapshot at each phase boundary, and
+ * lib/scenario/report.c - a run's counters, snapshot at each phase boundary, and
  * their three printed forms (docs/stats.md).
  *
  * A snapshot is one row of numbers: the VM's scope (VM counters, vCPU
@@ -10,7 +10,7 @@
  */
 #include <errno.h>
 
-#include "report.h"
+#include "scenario/report.h"
 
 enum {
 	N_VM = SV_VM_STAT__COUNT,

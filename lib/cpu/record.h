@@ -1,0 +1,22 @@
+/*
+ * lib/cpu/record.h - the one internal seam between the execution side and
+ * the scenario runner (lib/scenario/run.c, lib/trace/replay.c): recording
+ * the model inputs of a run into a trace, and feeding them back.  For
+ * everything else the runner uses the public API.
+ */
+#ifndef SV_CPU_RECORD_H
+#define SV_CPU_RECORD_H
+
+#include "trace/trace.h"
+
+/* sv_exec_new, or with engines false a handle to replay into: the guest's
+ * memory, tables and image, but no Unicorn engine. */
+int sv__exec_create(sv_exec **out, sv_vm *vm, const sv_exec_options *opts,
+		    bool engines);
+/* Every model input the execution side makes goes to w too (NULL: off). */
+void sv__exec_set_recorder(sv_exec *ex, sv_trace_writer *w);
+/* Feeds one event of the execution side (not SYNC or PHASE) back, as the
+ * execution side fed it. */
+int sv__exec_replay(sv_exec *ex, const sv_trace_event *ev);
+
+#endif /* SV_CPU_RECORD_H */

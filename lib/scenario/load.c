@@ -1,0 +1,622 @@
+/*
+ * lib/scenario/load.c - loading a scenario: the key file, the overrides,
+ * every group read through the key schema, then the checks that involve
+ * more than one key; and [tlb]/[cost] configuration files.
+ *
+ * How a scenario is loaded:
+ *  1. The text is parsed as a key file; each --set override replaces or
+ *     adds its key.
+ *  2. Every group must be a known one: scenario, vm, host, memslot.NAME,
+ *     guest, tlb, cost or phase.N.
+ *  3. The plan starts from the public options' defaults and each group is
+ *     read into it through the schema, in a fixed order (scenario, vm,
+ *     host, the memslots in file order, guest, tlb and cost, the phases),
+ *     so the first mistake reported does not depend on the file's layout.
+ *  4. What one key cannot check alone is checked after its group: the
+ *     policy exists, PML is not asked of NPT, memslots do not overlap, the
+ *     guest's region exists and its range fits, actions name real slots.
+ *  5. The key file after the overrides (with the name written in) is the
+ *     plan's text: what a trace stores, so a replay loads the same plan.
+ */
+#include "scenario/schema.h"
+
+const char *const sv_sc__backing_names[B__COUNT] = {
+	"anon", "thp", "hugetlb-2m", "hugetlb-1g", "dax-pmd", "dax-pud",
+	"pfnmap", "readonly"};
+static const char *const backing_descs[B__COUNT] = {
+	"private anonymous memory (4K pages unless [host] thp=always)",
+	"private anonymous memory with MADV_HUGEPAGE (2M THPs)",
+	"hugetlbfs, 2M pages (the pool is sized for the slots)",
+	"hugetlbfs, 1G pages (the pool is sized for the slots)",
+	"DAX device memory mapped by PMDs (2M)",
+	"DAX device memory mapped by PUDs (1G)",
+	"a VM_PFNMAP | VM_IO range: pfns without struct pages",
+	"anonymous memory the host maps read-only, in a READONLY memslot"};
+
+const char *sv_scenario_backing(size_t i, const char **desc)
+{
+	if (i >= B__COUNT)
+		return NULL;
+	if (desc)
+		*desc = backing_descs[i];
+	return sv_sc__backing_names[i];
+}
+
+static const struct {
+	const char *name, *args, *what;
+} verbs[V__COUNT] = {
+#define VERB_ROW(name, args, what) {#name, args, what},
+	SC_VERB_LIST(VERB_ROW)
+#undef VERB_ROW
+};
+
+const char *sv_sc__verb_name(sc_verb v)
+{
+	return verbs[v].name;
+}
+
+const char *sv_scenario_action(size_t i, const char **args, const char **desc)
+{
+	if (i >= V__COUNT)
+		return NULL;
+	if (args)
+		*args = verbs[i].args;
+	if (desc)
+		*desc = verbs[i].what;
+	return verbs[i].name;
+}
+
+int sv_sc__find_slot(const sv_scenario *s, const char *name)
+{
+	guint i;
+
+	for (i = 0; i < s->slots->len; i++)
+		if (!strcmp(g_array_index(s->slots, sc_slot, i).name, name))
+			return (int)i;
+	return -1;
+}
+
+/* ---- the groups -------------------------------------------------------------------- */
+
+typedef struct sc_ctx {
+	GKeyFile *kf;
+	const char *file;
+} sc_ctx;
+
+static int bad(const sc_ctx *c, const char *group, const char *key,
+	       const char *expected, const char *got)
+{
+	return sv_kf__bad(c->file, group, key, expected, got);
+}
+
+static int load_vm(sv_scenario *s, const sc_ctx *c)
+{
+	int rc = sv_sc__load_group(c->kf, c->file, "vm", SC_G_vm, s);
+
+	if (rc)
+		return rc;
+	if (s->vm.tdp == SV_TDP_NPT)
+		s->vm.tdp_ad = false; /* NPT has no EPT A/D bit */
+	if (!sv_mmu_policy_find(s->policy))
+		return bad(c, "vm", "policy", "kvm, kvm-legacy or a registered policy",
+			   s->policy);
+	if (s->mmu.pml && s->vm.tdp == SV_TDP_NPT)
+		return sv__err(NULL, SV_ECONFIG, "%s: [vm] pml: PML is Intel's "
+						 "(expected false with tdp=npt)",
+			       c->file);
+	return SV_OK;
+}
+
+static int load_host(sv_scenario *s, const sc_ctx *c)
+{
+	s->host_mem_set = g_key_file_has_key(c->kf, "host", "mem", NULL);
+	s->host_pools_set =
+		g_key_file_has_key(c->kf, "host", "hugetlb_2m_pages", NULL) ||
+		g_key_file_has_key(c->kf, "host", "hugetlb_1g_pages", NULL);
+	return sv_sc__load_group(c->kf, c->file, "host", SC_G_host, s);
+}
+
+static int load_slot(sv_scenario *s, const sc_ctx *c, const char *group)
+{
+	const char *name = group + strlen("memslot.");
+	sc_slot sl = {.backing = B_ANON};
+	int rc;
+	guint i;
+
+	if (!*name || strchr(name, ' '))
+		return sv__err(NULL, SV_ECONFIG, "%s: [%s]: expected a memslot "
+						 "name without spaces",
+			       c->file, group);
+	rc = sv_sc__load_group(c->kf, c->file, group, SC_G_memslot, &sl);
+	if (rc)
+		return rc;
+	for (i = 0; i < s->slots->len; i++) {
+		const sc_slot *o = &g_array_index(s->slots, sc_slot, i);
+
+		if (sl.gpa < o->gpa + o->size && o->gpa < sl.gpa + sl.size)
+			return sv__err(NULL, SV_ECONFIG, "%s: [%s]: its GPA range "
+							 "overlaps [memslot.%s]",
+				       c->file, group, o->name);
+	}
+	sl.name = g_strdup(name);
+	g_array_append_val(s->slots, sl);
+	return SV_OK;
+}
+
+static int load_guest(sv_scenario *s, const sc_ctx *c)
+{
+	const sc_slot *sl;
+	size_t i;
+	int rc;
+
+	rc = sv_sc__load_group(c->kf, c->file, "guest", SC_G_guest, s);
+	if (rc)
+		return rc;
+	for (i = 0; sv_workload_name(i) && strcmp(sv_workload_name(i), s->workload); i++)
+		;
+	if (!sv_workload_name(i)) {
+		g_autoptr(GString) list = g_string_new("");
+
+		for (i = 0; sv_workload_name(i); i++)
+			g_string_append_printf(list, "%s%s",
+					       i ? (sv_workload_name(i + 1) ? ", " : " or ")
+						 : "",
+					       sv_workload_name(i));
+		return bad(c, "guest", "workload", list->str, s->workload);
+	}
+	if (!s->region_name && s->slots->len)
+		s->region_name = g_strdup(g_array_index(s->slots, sc_slot, 0).name);
+	if (!s->region_name)
+		return sv__err(NULL, SV_ECONFIG, "%s: [guest] region: there is no "
+						 "[memslot.NAME] group to run over",
+			       c->file);
+	s->region = sv_sc__find_slot(s, s->region_name);
+	if (s->region < 0)
+		return bad(c, "guest", "region", "the name of a [memslot.NAME] group",
+			   s->region_name);
+	sl = &g_array_index(s->slots, sc_slot, s->region);
+	/* gva and size default to the region's */
+	if (!g_key_file_has_key(c->kf, "guest", "gva", NULL))
+		s->work.gva = sl->gpa;
+	if (!g_key_file_has_key(c->kf, "guest", "size", NULL))
+		s->work.size = sl->size;
+	if (s->work.size > sl->size) {
+		g_autofree char *v = sv_kf__value(c->kf, "guest", "size");
+		g_autofree char *what = g_strdup_printf(
+			"a size (K/M/G suffixes allowed) from 4096 to %" PRIu64
+			" (the region's)", sl->size);
+
+		return bad(c, "guest", "size", what, v);
+	}
+	if (s->page_size == SV_PAGE_1G && !s->vm.guest_1g)
+		return sv__err(NULL, SV_ECONFIG, "%s: [guest] page_size: 1G guest "
+						 "pages need [vm] guest_1g=true",
+			       c->file);
+	if ((s->work.gva | s->work.size) & (s->page_size - 1))
+		return sv__err(NULL, SV_ECONFIG, "%s: [guest]: gva 0x%" PRIx64
+						 " and size 0x%" PRIx64 " must be "
+						 "multiples of page_size",
+			       c->file, s->work.gva, s->work.size);
+	return SV_OK;
+}
+
+/* ---- phases --------------------------------------------------------------------------- */
+
+/* Parses "verb args" of one action of [group]. */
+static int parse_action(const sv_scenario *s, const sc_ctx *c,
+			const char *group, const char *text, sc_action *a)
+{
+	g_auto(GStrv) tok = g_strsplit_set(text, " \t", -1);
+	const char *w[6];
+	unsigned n = 0, i, want_slot, extra = 0;
+	int v;
+
+	for (i = 0; tok[i]; i++)
+		if (*tok[i] && n < G_N_ELEMENTS(w))
+			w[n++] = tok[i];
+		else if (*tok[i])
+			n++;
+	if (n == 0)
+		return bad(c, group, "actions", "a verb (simvirt list shows them)",
+			   text);
+	for (v = 0; v < V__COUNT && strcmp(verbs[v].name, w[0]); v++)
+		;
+	if (v == V__COUNT)
+		return bad(c, group, "actions", "a verb (dirty_log_enable, munmap, "
+						"madvise, khugepaged, ...; simvirt "
+						"list shows them all)",
+			   w[0]);
+	memset(a, 0, sizeof(*a));
+	a->verb = (sc_verb)v;
+	a->slot = -1;
+	want_slot = verbs[v].args[0] == 'S';
+	if (a->verb == V_mprotect || a->verb == V_madvise || a->verb == V_split_thp)
+		extra = 1;
+	if (a->verb == V_mode) {
+		if (n != 2 || (strcmp(w[1], "detailed") && strcmp(w[1], "fast-forward")))
+			return bad(c, group, "actions", "mode detailed|fast-forward",
+				   text);
+		a->arg = w[1][0] == 'f' ? SV_EXEC_FAST_FORWARD : SV_EXEC_DETAILED;
+		return SV_OK;
+	}
+	if (n != 1 + want_slot + extra &&
+	    !(strstr(verbs[v].args, "[OFF LEN]") && n == 3 + want_slot + extra)) {
+		g_autofree char *what = g_strdup_printf("%s %s", verbs[v].name,
+							verbs[v].args);
+		return bad(c, group, "actions", what, text);
+	}
+	if (want_slot) {
+		a->slot = sv_sc__find_slot(s, w[1]);
+		if (a->slot < 0)
+			return bad(c, group, "actions",
+				   "the name of a [memslot.NAME] group", w[1]);
+	}
+	if (a->verb == V_mprotect) {
+		static const char *const p[] = {"none", "r", "rw"};
+		static const unsigned bits[] = {0, SV_PROT_READ,
+						SV_PROT_READ | SV_PROT_WRITE};
+		int k = sv_kf__parse_name(w[2], p, 3);
+
+		if (k < 0)
+			return bad(c, group, "actions", "mprotect SLOT none|r|rw",
+				   text);
+		a->arg = bits[k];
+	} else if (a->verb == V_madvise) {
+		static const char *const adv[] = {"dontneed", "free", "hugepage",
+						  "nohugepage", "collapse", "pageout"};
+		static const sv_madvise m[] = {SV_MADV_DONTNEED, SV_MADV_FREE,
+					       SV_MADV_HUGEPAGE, SV_MADV_NOHUGEPAGE,
+					       SV_MADV_COLLAPSE, SV_MADV_PAGEOUT};
+		int k = sv_kf__parse_name(w[2], adv, 6);
+
+		if (k < 0)
+			return bad(c, group, "actions",
+				   "madvise SLOT dontneed|free|hugepage|"
+				   "nohugepage|collapse|pageout",
+				   text);
+		a->arg = m[k];
+	} else if (a->verb == V_split_thp && !sv_kf__parse_uint(w[2], true, &a->off)) {
+		return bad(c, group, "actions", "split_thp SLOT OFFSET", text);
+	}
+	if (n == 1 + want_slot + extra + 2) {
+		const sc_slot *sl = &g_array_index(s->slots, sc_slot, a->slot);
+
+		if (!sv_kf__parse_uint(w[n - 2], true, &a->off) ||
+		    !sv_kf__parse_uint(w[n - 1], true, &a->len) || !a->len ||
+		    (a->off | a->len) & 0xfff || a->off > sl->size ||
+		    a->len > sl->size - a->off)
+			return bad(c, group, "actions", "OFF LEN: 4K multiples "
+							"inside the memslot",
+				   text);
+	}
+	if (a->slot >= 0 && a->off >= g_array_index(s->slots, sc_slot, a->slot).size)
+		return bad(c, group, "actions", "an offset inside the memslot", text);
+	return SV_OK;
+}
+
+static gint phase_cmp(gconstpointer pa, gconstpointer pb)
+{
+	const sc_phase *a = *(sc_phase *const *)pa, *b = *(sc_phase *const *)pb;
+
+	if ((a->insn != 0) != (b->insn != 0))
+		return a->insn ? 1 : -1;
+	if (a->insn != b->insn)
+		return a->insn < b->insn ? -1 : 1;
+	return a->n < b->n ? -1 : a->n > b->n;
+}
+
+static void phase_free(gpointer p)
+{
+	sc_phase *ph = p;
+
+	g_free(ph->name);
+	g_array_free(ph->actions, TRUE);
+	g_free(ph);
+}
+
+static int load_phase(sv_scenario *s, const sc_ctx *c, const char *group)
+{
+	const char *num = group + strlen("phase.");
+	g_autofree char *acts = NULL;
+	sc_phase *ph;
+	uint64_t n;
+	guint i;
+	int rc;
+
+	if (!sv_kf__parse_uint(num, false, &n) || n == 0 || n > UINT32_MAX)
+		return sv__err(NULL, SV_ECONFIG, "%s: [%s]: expected [phase.N] with "
+						 "N a sync point from 1, got '%s'",
+			       c->file, group, num);
+	ph = g_new0(sc_phase, 1);
+	ph->n = (uint32_t)n;
+	ph->actions = g_array_new(FALSE, FALSE, sizeof(sc_action));
+	g_ptr_array_add(s->phases, ph);
+	rc = sv_sc__load_group(c->kf, c->file, group, SC_G_phase, ph);
+	if (rc)
+		return rc;
+	acts = sv_kf__value(c->kf, group, "actions");
+	if (acts) {
+		g_auto(GStrv) list = g_strsplit(acts, ";", -1);
+
+		for (i = 0; list[i]; i++) {
+			sc_action a;
+
+			g_strstrip(list[i]);
+			if (!*list[i])
+				continue;
+			rc = parse_action(s, c, group, list[i], &a);
+			if (rc)
+				return rc;
+			g_array_append_val(ph->actions, a);
+		}
+	}
+	for (i = 0; i + 1 < s->phases->len; i++) {
+		const sc_phase *o = g_ptr_array_index(s->phases, i);
+
+		if (o->insn == ph->insn && (ph->insn || o->n == ph->n))
+			return sv__err(NULL, SV_ECONFIG, "%s: [%s]: another phase "
+							 "is bound to the same point",
+				       c->file, group);
+	}
+	return SV_OK;
+}
+
+/* ---- [tlb] and [cost] ------------------------------------------------------------------ */
+
+/* The [tlb] and [cost] groups into *tlb and *costs (either may be NULL):
+ * all or nothing. */
+static int load_tlb_cost(GKeyFile *kf, const char *file, sv_tlb_config *tlb,
+			 sv_costs *costs)
+{
+	sv_tlb_config t = tlb ? *tlb : (sv_tlb_config)SV_TLB_CONFIG_INIT;
+	sv_costs k = costs ? *costs : (sv_costs)SV_COSTS_INIT;
+	int rc = SV_OK;
+
+	if (tlb)
+		rc = sv_sc__load_group(kf, file, "tlb", SC_G_tlb, &t);
+	if (!rc && tlb)
+		rc = sv_tlb_config_validate(&t);
+	if (!rc && costs)
+		rc = sv_sc__load_group(kf, file, "cost", SC_G_cost, &k);
+	if (rc)
+		return rc;
+	if (tlb)
+		*tlb = t;
+	if (costs)
+		*costs = k;
+	return SV_OK;
+}
+
+int sv_config_load_data(sv_tlb_config *tlb, sv_costs *costs, const char *data,
+			size_t len, const char *name)
+{
+	g_autoptr(GKeyFile) kf = NULL;
+	int rc;
+
+	if (!data)
+		return sv__err(NULL, SV_EINVAL, "config data: NULL");
+	if (!name)
+		name = "(config)";
+	rc = sv_kf__load(&kf, data, len, name);
+	return rc ? rc : load_tlb_cost(kf, name, tlb, costs);
+}
+
+int sv_config_load(sv_tlb_config *tlb, sv_costs *costs, const char *path)
+{
+	g_autofree char *data = NULL;
+	g_autoptr(GError) gerr = NULL;
+	gsize len;
+
+	if (!path)
+		return sv__err(NULL, SV_EINVAL, "config path: NULL");
+	if (!g_file_get_contents(path, &data, &len, &gerr))
+		return sv__err(NULL, SV_EIO, "%s: %s", path, gerr->message);
+	return sv_config_load_data(tlb, costs, data, len, path);
+}
+
+/* ---- loading ------------------------------------------------------------------------------ */
+
+void sv_scenario_free(sv_scenario *s)
+{
+	guint i;
+
+	if (!s)
+		return;
+	for (i = 0; s->slots && i < s->slots->len; i++)
+		g_free(g_array_index(s->slots, sc_slot, i).name);
+	if (s->slots)
+		g_array_free(s->slots, TRUE);
+	if (s->phases)
+		g_ptr_array_free(s->phases, TRUE);
+	g_free(s->file);
+	g_free(s->name);
+	g_free(s->description);
+	g_free(s->text);
+	g_free(s->policy);
+	g_free(s->workload);
+	g_free(s->region_name);
+	g_free(s);
+}
+
+/* "group.key=value", the group being everything before the last dot. */
+static int apply_set(GKeyFile *kf, const char *file, const char *set)
+{
+	const char *eq = strchr(set, '='), *dot;
+	g_autofree char *lhs = NULL;
+
+	if (!eq)
+		goto bad;
+	lhs = g_strndup(set, (gsize)(eq - set));
+	dot = strrchr(lhs, '.');
+	if (!dot || dot == lhs || !dot[1])
+		goto bad;
+	lhs[dot - lhs] = '\0';
+	g_key_file_set_value(kf, lhs, dot + 1, eq + 1);
+	return SV_OK;
+bad:
+	return sv__err(NULL, SV_ECONFIG, "%s: --set '%s': expected GROUP.KEY=VALUE",
+		       file, set);
+}
+
+static bool known_group(const char *g)
+{
+	static const char *const plain[] = {"scenario", "vm", "host", "guest",
+					    "tlb", "cost"};
+
+	return sv_kf__parse_name(g, plain, G_N_ELEMENTS(plain)) >= 0 ||
+	       g_str_has_prefix(g, "memslot.") || g_str_has_prefix(g, "phase.");
+}
+
+static int load_kf(sv_scenario *s, GKeyFile *kf, const char *const *sets)
+{
+	const sc_ctx c = {.kf = kf, .file = s->file};
+	g_auto(GStrv) groups = NULL;
+	unsigned i;
+	int rc;
+
+	for (i = 0; sets && sets[i]; i++) {
+		rc = apply_set(kf, s->file, sets[i]);
+		if (rc)
+			return rc;
+	}
+	groups = g_key_file_get_groups(kf, NULL);
+	for (i = 0; groups[i]; i++)
+		if (!known_group(groups[i]))
+			return sv__err(NULL, SV_ECONFIG,
+				       "%s: [%s]: unknown group (expected "
+				       "scenario, vm, host, memslot.NAME, guest, "
+				       "tlb, cost or phase.N)",
+				       s->file, groups[i]);
+	rc = sv_sc__load_group(kf, s->file, "scenario", SC_G_scenario, s);
+	if (!rc)
+		rc = load_vm(s, &c);
+	if (!rc)
+		rc = load_host(s, &c);
+	for (i = 0; !rc && groups[i]; i++)
+		if (g_str_has_prefix(groups[i], "memslot."))
+			rc = load_slot(s, &c, groups[i]);
+	if (!rc)
+		rc = load_guest(s, &c);
+	if (!rc)
+		rc = load_tlb_cost(kf, s->file, &s->vm.tlb, &s->vm.costs);
+	for (i = 0; !rc && groups[i]; i++)
+		if (g_str_has_prefix(groups[i], "phase."))
+			rc = load_phase(s, &c, groups[i]);
+	if (rc)
+		return rc;
+	g_ptr_array_sort(s->phases, phase_cmp);
+	/* The name goes into the text, so a replay reports the same one. */
+	g_key_file_set_value(kf, "scenario", "name", s->name);
+	s->text = g_key_file_to_data(kf, NULL, NULL);
+	return SV_OK;
+}
+
+/* A plan holding every default: the public options' *_INIT values. */
+static sv_scenario *scenario_new(const char *file)
+{
+	sv_scenario *s = g_new0(sv_scenario, 1);
+	g_autofree char *base = g_path_get_basename(file);
+
+	s->file = g_strdup(file);
+	if (g_str_has_suffix(base, ".ini"))
+		base[strlen(base) - 4] = '\0';
+	s->name = g_strdup(base);
+	s->vm = (sv_vm_options)SV_VM_OPTIONS_INIT;
+	s->mmu = (sv_mmu_options)SV_MMU_OPTIONS_INIT;
+	s->policy = g_strdup(s->mmu.policy);
+	s->host = (sv_host_options)SV_HOST_OPTIONS_INIT;
+	s->work = (sv_workload)SV_WORKLOAD_INIT;
+	s->workload = g_strdup(s->work.name);
+	s->exec = (sv_exec_options)SV_EXEC_OPTIONS_INIT;
+	s->page_size = SV_PAGE_4K;
+	s->slots = g_array_new(FALSE, TRUE, sizeof(sc_slot));
+	s->phases = g_ptr_array_new_with_free_func(phase_free);
+	return s;
+}
+
+int sv_scenario_load_data(sv_scenario **out, const char *data, size_t len,
+			  const char *name, const char *const *sets)
+{
+	g_autoptr(GKeyFile) kf = NULL;
+	sv_scenario *s;
+	int rc;
+
+	if (!out || !data)
+		return sv__err(NULL, SV_EINVAL, "sv_scenario_load_data: NULL argument");
+	*out = NULL;
+	if (!name)
+		name = "(scenario)";
+	rc = sv_kf__load(&kf, data, len, name);
+	if (rc)
+		return rc;
+	s = scenario_new(name);
+	rc = load_kf(s, kf, sets);
+	if (rc) {
+		sv_scenario_free(s);
+		return rc;
+	}
+	*out = s;
+	return SV_OK;
+}
+
+int sv_scenario_load(sv_scenario **out, const char *path,
+		     const char *const *sets)
+{
+	g_autofree char *data = NULL;
+	g_autoptr(GError) gerr = NULL;
+	gsize len;
+
+	if (!out || !path)
+		return sv__err(NULL, SV_EINVAL, "sv_scenario_load: NULL argument");
+	*out = NULL;
+	if (!g_file_get_contents(path, &data, &len, &gerr))
+		return sv__err(NULL, SV_EIO, "%s", gerr->message);
+	return sv_scenario_load_data(out, data, len, path, sets);
+}
+
+const char *sv_scenario_name(const sv_scenario *s)
+{
+	return s ? s->name : NULL;
+}
+
+const char *sv_scenario_text(const sv_scenario *s)
+{
+	return s ? s->text : NULL;
+}
+
+const char *sv_scenario_default(void)
+{
+	return "# The default scenario: a guest writes 1 GiB of THP-backed memory\n"
+	       "# three times: it populates it, writes it again with dirty\n"
+	       "# logging on, and touches it again once logging is off.\n"
+	       "[scenario]\n"
+	       "name=default\n"
+	       "[vm]\n"
+	       "vcpus=1\n"
+	       "tdp=ept\n"
+	       "tdp_levels=4\n"
+	       "policy=kvm\n"
+	       "kernel_version=6.12\n"
+	       "eager_page_split=true\n"
+	       "[memslot.data]\n"
+	       "gpa=0x40000000\n"
+	       "size=1G\n"
+	       "backing=thp\n"
+	       "[guest]\n"
+	       "workload=touch\n"
+	       "region=data\n"
+	       "page_size=2M\n"
+	       "stride=4K\n"
+	       "passes=3\n"
+	       "write=true\n"
+	       "[phase.1]\n"
+	       "name=populate\n"
+	       "[phase.2]\n"
+	       "name=dirty-log\n"
+	       "actions=dirty_log_enable data\n"
+	       "[phase.3]\n"
+	       "name=re-touch\n"
+	       "actions=dirty_log_get data; dirty_log_disable data\n"
+	       "[phase.4]\n"
+	       "name=done\n";
+}

@@ -1,0 +1,96 @@
+/*
+ * lib/scenario/plan.h - a loaded scenario: everything its key file says,
+ * checked, as the values the library's options take (the plan).  Loading
+ * (load.c) fills it through the key schema (schema.c); the runner (run.c)
+ * builds and runs from it alone.
+ */
+#ifndef SV_SCENARIO_PLAN_H
+#define SV_SCENARIO_PLAN_H
+
+#include "base.h"
+
+typedef enum sc_backing {
+	B_ANON, B_THP, B_HUGETLB_2M, B_HUGETLB_1G, B_DAX_PMD, B_DAX_PUD,
+	B_PFNMAP, B_READONLY, B__COUNT
+} sc_backing;
+
+extern const char *const sv_sc__backing_names[B__COUNT];
+
+typedef struct sc_slot {
+	char *name;
+	uint64_t gpa, size, hva_offset;
+	int backing;       /* sc_backing */
+	bool readonly;
+} sc_slot;
+
+/* The phase actions: X(verb, its arguments, what it does). */
+#define SC_VERB_LIST(X)                                                     \
+	X(dirty_log_enable, "SLOT", "start dirty logging on a memslot")       \
+	X(dirty_log_disable, "SLOT", "stop dirty logging on a memslot")       \
+	X(dirty_log_get, "SLOT", "KVM_GET_DIRTY_LOG")                         \
+	X(dirty_log_clear, "SLOT", "KVM_CLEAR_DIRTY_LOG of the last get's "   \
+				   "bits (all pages if none)")                \
+	X(munmap, "SLOT [OFF LEN]", "unmap the slot's host memory")           \
+	X(mprotect, "SLOT none|r|rw [OFF LEN]", "change its host protection") \
+	X(madvise, "SLOT ADVICE [OFF LEN]", "dontneed, free, hugepage, "      \
+		   "nohugepage, collapse or pageout")                         \
+	X(collapse, "SLOT [OFF LEN]", "MADV_COLLAPSE")                        \
+	X(khugepaged, "", "one full khugepaged pass")                         \
+	X(split_thp, "SLOT OFF", "split the THP at an offset")                \
+	X(migrate, "SLOT [OFF LEN]", "migrate the pages to new frames")       \
+	X(ksm, "SLOT [OFF LEN]", "KSM: merge identical pages")                \
+	X(fork, "", "fork (private memory becomes copy-on-write)")            \
+	X(fork_exit, "", "the forked child exits")                            \
+	X(clear_refs, "", "clear_refs soft-dirty over the whole mm")          \
+	X(age, "SLOT [OFF LEN]", "clear_flush_young over the range")          \
+	X(age_noflush, "SLOT [OFF LEN]", "clear_young (no flush)")            \
+	X(flush, "", "a remote TLB flush of every vCPU")                      \
+	X(mode, "detailed|fast-forward", "switch the execution mode")
+
+typedef enum sc_verb {
+#define SC_VERB_ENUM(name, args, what) V_##name,
+	SC_VERB_LIST(SC_VERB_ENUM)
+#undef SC_VERB_ENUM
+	V__COUNT
+} sc_verb;
+
+const char *sv_sc__verb_name(sc_verb v);
+
+typedef struct sc_action {
+	sc_verb verb;
+	int slot;          /* index into the plan's slots, or -1 */
+	uint64_t off, len; /* len 0: to the end of the slot */
+	unsigned arg;      /* mprotect: SV_PROT_*; madvise: sv_madvise;
+			      mode: sv_exec_mode */
+} sc_action;
+
+typedef struct sc_phase {
+	uint32_t n;        /* the sync point, or the group's number */
+	uint64_t insn;     /* bound to this instruction count (0: sync n) */
+	char *name;
+	GArray *actions;   /* sc_action */
+} sc_phase;
+
+struct sv_scenario {
+	char *file, *name, *description, *text;
+	sv_vm_options vm;
+	sv_mmu_options mmu;
+	char *policy;
+	sv_host_options host;
+	bool host_mem_set;    /* [host] mem given (else sized for the slots) */
+	bool host_pools_set;  /* [host] hugetlb_*_pages given (else sized) */
+	GArray *slots;     /* sc_slot, in the file's order (= slot ids) */
+	sv_workload work;
+	char *workload;
+	char *region_name;
+	int region;        /* slot index */
+	uint64_t page_size;
+	uint64_t limit;    /* [guest] instructions, 0 = none */
+	sv_exec_options exec;
+	GPtrArray *phases; /* sc_phase *, sync phases by n then by count */
+};
+
+/* The index of the slot of that name, or -1. */
+int sv_sc__find_slot(const sv_scenario *s, const char *name);
+
+#endif /* SV_SCENARIO_PLAN_H */

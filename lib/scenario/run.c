@@ -1,0 +1,461 @@
+/*
+ * lib/scenario/run.c - running a plan: building its host, VM and guest
+ * through the public API, running the guest, and carrying out each
+ * phase's actions at its boundary; the report snapshots every boundary.
+ *
+ * How a run goes:
+ *  1. Build: the host (its RAM and hugetlbfs pools sized for the memslots
+ *     unless the plan says), the VM and its MMU, one host mapping and one
+ *     memslot per [memslot.NAME] (1G-aligned host addresses plus the
+ *     slot's hva_offset), then the guest: its page tables over the region
+ *     and the workload.
+ *  2. The first phase, "start", begins; the guest runs.  At each sync
+ *     point the guest reaches, and at each instruction count a phase is
+ *     bound to, a boundary snapshots the counters and runs that phase's
+ *     actions in order.
+ *  3. The run ends when every vCPU halted, at [guest] instructions, at a
+ *     guest fault, or when the caller's on_phase stops it; the last
+ *     snapshot closes the report.
+ * With a recording, the guest's model inputs go into the trace (the one
+ * seam of lib/cpu/record.h), and so do the boundaries.
+ */
+#include "scenario/run.h"
+
+#define HVA_BASE 0x100000000000ULL /* where the memslots' host memory goes */
+
+/* ---- building ----------------------------------------------------------------------- */
+
+/* A set-up call failed: say which group it came from. */
+static int setup_err(const sv_scenario *s, const char *group, int rc)
+{
+	g_autofree char *d = g_strdup(sv_error_detail());
+
+	return sv__err(NULL, rc == SV_ENOMEM || rc == SV_EIO ? rc : SV_ECONFIG,
+		       "%s: [%s]: %s", s->file, group, d);
+}
+
+static uint64_t slot_pages(const sc_slot *sl)
+{
+	return sl->size >> 12;
+}
+
+static int build_slot(sc_run *r, guint i, uint64_t *next)
+{
+	const sc_slot *sl = &g_array_index(r->s->slots, sc_slot, i);
+	g_autofree char *group = g_strdup_printf("memslot.%s", sl->name);
+	sv_host_mmap_args a = {
+		.version = SV_HOST_MMAP_VERSION,
+		.size = sl->size,
+		.prot = SV_PROT_READ | SV_PROT_WRITE,
+		.flags = SV_MAP_FIXED,
+		.backing = SV_BACKING_ANON,
+	};
+	sv_memslot_region m = {
+		.version = SV_MEMSLOT_REGION_VERSION,
+		.slot = i,
+		.gpa = sl->gpa,
+		.size = sl->size,
+	};
+	int rc;
+
+	switch (sl->backing) {
+	case B_HUGETLB_2M: a.backing = SV_BACKING_HUGETLB_2M; break;
+	case B_HUGETLB_1G: a.backing = SV_BACKING_HUGETLB_1G; break;
+	case B_DAX_PMD: a.backing = SV_BACKING_DAX; a.align = SV_PAGE_2M; break;
+	case B_DAX_PUD: a.backing = SV_BACKING_DAX; a.align = SV_PAGE_1G; break;
+	case B_PFNMAP:
+		a.backing = SV_BACKING_PFNMAP;
+		a.flags |= SV_MAP_NO_STRUCT_PAGE;
+		break;
+	case B_READONLY: a.prot = SV_PROT_READ; break;
+	default: break;
+	}
+	/* Naturally aligned (1G), plus the deliberate misalignment. */
+	a.hva = ((*next + SV_PAGE_1G - 1) & ~(SV_PAGE_1G - 1)) + sl->hva_offset;
+	rc = sv_host_mmap(&r->hva[i], r->h, &a);
+	if (rc == SV_OK && sl->backing == B_THP)
+		rc = sv_host_madvise(r->h, r->hva[i], sl->size, SV_MADV_HUGEPAGE);
+	if (rc != SV_OK)
+		return setup_err(r->s, group, rc);
+	*next = a.hva + sl->size;
+	if (sl->readonly || sl->backing == B_READONLY)
+		m.flags = SV_MEMSLOT_READONLY;
+	m.hva = r->hva[i];
+	r->flags[i] = m.flags;
+	rc = sv_memslot_set(r->vm, &m);
+	return rc == SV_OK ? SV_OK : setup_err(r->s, group, rc);
+}
+
+/* Host memory, hugetlbfs pools and RAM sized for the slots unless the
+ * scenario says otherwise. */
+static sv_host_options host_options(const sv_scenario *s)
+{
+	sv_host_options ho = s->host;
+	uint64_t need = 2 * SV_PAGE_1G;
+	unsigned p2 = 0, p1 = 0;
+	guint i;
+
+	for (i = 0; i < s->slots->len; i++) {
+		const sc_slot *sl = &g_array_index(s->slots, sc_slot, i);
+
+		need += (sl->size + SV_PAGE_1G - 1) & ~(SV_PAGE_1G - 1);
+		if (sl->backing == B_HUGETLB_2M)
+			p2 += (unsigned)((sl->size + SV_PAGE_2M - 1) / SV_PAGE_2M);
+		if (sl->backing == B_HUGETLB_1G)
+			p1 += (unsigned)((sl->size + SV_PAGE_1G - 1) / SV_PAGE_1G);
+	}
+	ho.levels = s->vm.tdp_levels;
+	ho.seed = s->vm.seed;
+	if (!s->host_mem_set)
+		ho.mem_size = MAX(ho.mem_size, need);
+	if (!s->host_pools_set) {
+		ho.hugetlb_2m_pages = p2;
+		ho.hugetlb_1g_pages = p1;
+	}
+	return ho;
+}
+
+int sv_sc__build(sc_run *r)
+{
+	const sv_scenario *s = r->s;
+	sv_host_options ho = host_options(s);
+	sv_mmu_options mo = s->mmu;
+	sv_workload w = s->work;
+	const sc_slot *reg;
+	uint64_t next = HVA_BASE;
+	guint i;
+	int rc;
+
+	r->hva = g_new0(uint64_t, s->slots->len);
+	r->flags = g_new0(uint32_t, s->slots->len);
+	r->bitmap = g_new0(uint64_t *, s->slots->len);
+	rc = sv_host_new(&r->h, &ho);
+	if (rc)
+		return setup_err(s, "host", rc);
+	rc = sv_vm_new(&r->vm, &s->vm);
+	if (rc)
+		return setup_err(s, "vm", rc);
+	mo.policy = s->policy;
+	rc = sv_mmu_attach(r->vm, r->h, &mo);
+	if (rc)
+		return setup_err(s, "vm", rc);
+	for (i = 0; i < s->slots->len; i++) {
+		rc = build_slot(r, i, &next);
+		if (rc)
+			return rc;
+	}
+	rc = sv__exec_create(&r->ex, r->vm, &s->exec, !r->replay);
+	if (rc)
+		return setup_err(s, "guest", rc);
+	reg = &g_array_index(s->slots, sc_slot, s->region);
+	rc = sv_exec_map(r->ex, w.gva, reg->gpa, w.size, s->page_size,
+			 SV_EXEC_MAP_WRITE);
+	w.name = s->workload;
+	if (rc == SV_OK)
+		rc = sv_exec_load_workload(r->ex, &w);
+	return rc == SV_OK ? SV_OK : setup_err(s, "guest", rc);
+}
+
+void sv_sc__run_free(sc_run *r)
+{
+	guint i;
+
+	sv_exec_free(r->ex);
+	sv_vm_free(r->vm);
+	sv_host_free(r->h);
+	for (i = 0; r->bitmap && i < r->s->slots->len; i++)
+		g_free(r->bitmap[i]);
+	g_free(r->bitmap);
+	g_free(r->hva);
+	g_free(r->flags);
+}
+
+/* ---- actions -------------------------------------------------------------------------- */
+
+static int dirty_log(sc_run *r, const sc_action *a)
+{
+	const sc_slot *sl = &g_array_index(r->s->slots, sc_slot, a->slot);
+	uint64_t words = (slot_pages(sl) + 63) / 64;
+	sv_memslot_region m = {
+		.version = SV_MEMSLOT_REGION_VERSION,
+		.slot = (uint32_t)a->slot,
+		.gpa = sl->gpa,
+		.size = sl->size,
+		.hva = r->hva[a->slot],
+	};
+	uint64_t *all;
+	int rc;
+
+	switch (a->verb) {
+	case V_dirty_log_enable:
+	case V_dirty_log_disable:
+		m.flags = a->verb == V_dirty_log_enable
+				  ? r->flags[a->slot] | SV_MEMSLOT_LOG_DIRTY
+				  : r->flags[a->slot] & ~SV_MEMSLOT_LOG_DIRTY;
+		rc = sv_memslot_set(r->vm, &m);
+		if (rc == SV_OK)
+			r->flags[a->slot] = m.flags;
+		return rc;
+	case V_dirty_log_get:
+		if (!r->bitmap[a->slot])
+			r->bitmap[a->slot] = g_new0(uint64_t, words);
+		return sv_mmu_get_dirty_log(r->vm, (uint32_t)a->slot,
+					    r->bitmap[a->slot]);
+	default:
+		if (r->bitmap[a->slot])
+			return sv_mmu_clear_dirty_log(r->vm, (uint32_t)a->slot, 0,
+						      slot_pages(sl), r->bitmap[a->slot]);
+		all = g_new(uint64_t, words);
+		memset(all, 0xff, words * sizeof(*all));
+		rc = sv_mmu_clear_dirty_log(r->vm, (uint32_t)a->slot, 0,
+					    slot_pages(sl), all);
+		g_free(all);
+		return rc;
+	}
+}
+
+static int do_action(sc_run *r, const sc_action *a)
+{
+	const sc_slot *sl = a->slot >= 0 ? &g_array_index(r->s->slots, sc_slot, a->slot)
+					 : NULL;
+	uint64_t start = sl ? r->hva[a->slot] + a->off : 0;
+	uint64_t len = sl ? (a->len ? a->len : sl->size - a->off) : 0;
+	unsigned n;
+	bool young;
+
+	switch (a->verb) {
+	case V_dirty_log_enable:
+	case V_dirty_log_disable:
+	case V_dirty_log_get:
+	case V_dirty_log_clear:
+		return dirty_log(r, a);
+	case V_munmap:
+		return sv_host_munmap(r->h, start, len);
+	case V_mprotect:
+		return sv_host_mprotect(r->h, start, len, a->arg);
+	case V_madvise:
+		return sv_host_madvise(r->h, start, len, (sv_madvise)a->arg);
+	case V_collapse:
+		return sv_host_madvise(r->h, start, len, SV_MADV_COLLAPSE);
+	case V_khugepaged:
+		return sv_host_khugepaged_scan(r->h, &n);
+	case V_split_thp:
+		return sv_host_split_thp(r->h, start);
+	case V_migrate:
+		return sv_host_migrate(r->h, start, len);
+	case V_ksm:
+		return sv_host_ksm_merge(r->h, start, len, &n);
+	case V_fork:
+		return sv_host_fork(r->h);
+	case V_fork_exit:
+		return sv_host_fork_exit(r->h);
+	case V_clear_refs:
+		return sv_host_clear_refs(r->h);
+	case V_age:
+	case V_age_noflush:
+		return sv_host_age(&young, r->h, start, len,
+				   a->verb == V_age ? SV_AGE_CLEAR_FLUSH_YOUNG
+						    : SV_AGE_CLEAR_YOUNG);
+	case V_flush:
+		return sv_mmu_flush_remote_tlbs(r->vm);
+	case V_mode:
+		if (!r->replay)
+			sv_exec_set_mode(r->ex, (sv_exec_mode)a->arg);
+		return SV_OK;
+	default:
+		return sv__err(NULL, SV_EBUG, "action %d", (int)a->verb);
+	}
+}
+
+/* ---- phase boundaries ------------------------------------------------------------------ */
+
+/* A phase begins: snapshot (ending the last one), then its actions. */
+static int boundary(sc_run *r, const sc_phase *ph, const char *fallback)
+{
+	const char *name = ph && ph->name ? ph->name : fallback;
+	guint i;
+
+	sv__report_snap(r->rep, name, r->vm, r->h);
+	for (i = 0; ph && i < ph->actions->len; i++) {
+		const sc_action *a = &g_array_index(ph->actions, sc_action, i);
+		int rc = do_action(r, a);
+
+		if (rc != SV_OK) {
+			g_autofree char *d = g_strdup(sv_error_detail());
+
+			return sv__err(NULL, rc, "%s: [phase.%u] action %s%s%s: %s",
+				       r->s->file, ph->n, sv_sc__verb_name(a->verb),
+				       a->slot >= 0 ? " " : "",
+				       a->slot >= 0 ? g_array_index(r->s->slots,
+								    sc_slot, a->slot).name
+						    : "",
+				       d);
+		}
+	}
+	if (r->o->on_phase && r->o->on_phase(name, r->vm, r->o->payload))
+		r->stopped = true;
+	return SV_OK;
+}
+
+int sv_sc__sync_boundary(sc_run *r, uint32_t n)
+{
+	g_autofree char *name = g_strdup_printf("sync %u", n);
+	const sc_phase *ph = NULL;
+	guint i;
+
+	for (i = 0; i < r->s->phases->len; i++) {
+		const sc_phase *p = g_ptr_array_index(r->s->phases, i);
+
+		if (!p->insn && p->n == n)
+			ph = p;
+	}
+	return boundary(r, ph, name);
+}
+
+int sv_sc__insn_boundary(sc_run *r, uint32_t index)
+{
+	const sc_phase *ph;
+	g_autofree char *name = NULL;
+
+	if (index >= r->s->phases->len)
+		return sv__err(NULL, SV_ECONFIG, "trace: phase %u, but the scenario "
+						 "has %u", index, r->s->phases->len);
+	ph = g_ptr_array_index(r->s->phases, index);
+	name = g_strdup_printf("insn %" PRIu64, ph->insn);
+	return boundary(r, ph, name);
+}
+
+int sv_sc__start(sc_run *r)
+{
+	r->rep = sv__report_new(r->s->name, r->s->vm.vcpus);
+	return boundary(r, NULL, "start");
+}
+
+void sv_sc__finish(sc_run *r, const char *end)
+{
+	sv__report_snap(r->rep, NULL, r->vm, r->h);
+	sv__report_end(r->rep, end);
+	if (r->o->on_phase && !r->stopped)
+		r->o->on_phase("end", r->vm, r->o->payload);
+}
+
+/* ---- running ---------------------------------------------------------------------------- */
+
+static int on_sync(sv_exec *ex, uint32_t n, void *payload)
+{
+	sc_run *r = payload;
+	sv_trace_event ev = {.kind = SV_TEV_SYNC, .n = n};
+
+	SV_UNUSED(ex);
+	if (r->w)
+		sv__trace_put(r->w, &ev);
+	r->err = sv_sc__sync_boundary(r, n);
+	return r->err || r->stopped ? 1 : 0;
+}
+
+static char *end_text(const sv_exec_result *res)
+{
+	switch (res->stop) {
+	case SV_EXEC_HALTED:
+		return g_strdup("halted");
+	case SV_EXEC_LIMIT:
+		return g_strdup("limit");
+	default:
+		return g_strdup_printf("fault: %s on vCPU %u at rip 0x%" PRIx64
+				       ", gva 0x%" PRIx64 ", error code 0x%" PRIx64,
+				       sv_fault_kind_name(res->fault.kind),
+				       res->vcpu, res->rip, res->fault.gva,
+				       res->fault.error_code);
+	}
+}
+
+/* Runs to the end, stopping at each instruction-count phase. */
+static int run_loop(sc_run *r, char **end)
+{
+	const sv_scenario *s = r->s;
+	uint64_t done = 0;
+	guint next = 0;
+	int rc;
+
+	while (next < s->phases->len &&
+	       !((const sc_phase *)g_ptr_array_index(s->phases, next))->insn)
+		next++;
+	for (;;) {
+		const sc_phase *ph = next < s->phases->len
+					     ? g_ptr_array_index(s->phases, next) : NULL;
+		uint64_t stop = ph ? ph->insn : 0, step = 0;
+		sv_exec_result res;
+
+		if (s->limit && (!stop || stop > s->limit))
+			stop = s->limit;
+		if (stop)
+			step = stop - done;
+		rc = sv_exec_run(r->ex, step, &res);
+		if (r->err)
+			return r->err;
+		if (rc != SV_OK)
+			return setup_err(s, "guest", rc);
+		if (r->stopped) {
+			*end = g_strdup("stopped");
+			return SV_OK;
+		}
+		if (res.stop == SV_EXEC_LIMIT)
+			done = stop;
+		if (res.stop != SV_EXEC_LIMIT || !ph || done == s->limit) {
+			*end = end_text(&res);
+			return SV_OK;
+		}
+		if (r->w) {
+			sv_trace_event ev = {.kind = SV_TEV_PHASE, .n = next};
+
+			sv__trace_put(r->w, &ev);
+		}
+		rc = sv_sc__insn_boundary(r, next++);
+		if (rc)
+			return rc;
+		if (r->stopped) {
+			*end = g_strdup("stopped");
+			return SV_OK;
+		}
+	}
+}
+
+int sv_scenario_run(sv_report **out, const sv_scenario *s,
+		    const sv_run_options *opts)
+{
+	sv_run_options def = SV_RUN_OPTIONS_INIT;
+	sc_run r = {.s = s, .o = opts ? opts : &def};
+	g_autofree char *end = NULL;
+	int rc;
+
+	if (!out || !s)
+		return sv__err(NULL, SV_EINVAL, "sv_scenario_run: NULL argument");
+	*out = NULL;
+	if (r.o->version != SV_RUN_OPTIONS_VERSION)
+		return sv__err(NULL, SV_EINVAL, "run options: version %u (expected %u)",
+			       r.o->version, SV_RUN_OPTIONS_VERSION);
+	rc = sv_sc__build(&r);
+	if (rc == SV_OK && r.o->record)
+		rc = sv__trace_create(&r.w, r.o->record, s->text);
+	if (rc == SV_OK) {
+		sv__exec_set_recorder(r.ex, r.w);
+		sv_exec_set_sync(r.ex, on_sync, &r);
+		rc = sv_sc__start(&r);
+	}
+	if (rc == SV_OK)
+		rc = run_loop(&r, &end);
+	if (rc == SV_OK)
+		sv_sc__finish(&r, end);
+	if (r.w) {
+		int crc = sv__trace_close(r.w, end ? end : "error");
+
+		if (rc == SV_OK)
+			rc = crc;
+	}
+	sv_sc__run_free(&r);
+	if (rc == SV_OK)
+		*out = r.rep;
+	else
+		sv_report_free(r.rep);
+	return rc;
+}

@@ -1,0 +1,42 @@
+/*
+ * lib/scenario/run.h - one run of a plan: what it built and the phase
+ * boundaries, shared by the runner (run.c) and the replayer
+ * (lib/trace/replay.c), which drives the same boundaries from a trace.
+ */
+#ifndef SV_SCENARIO_RUN_H
+#define SV_SCENARIO_RUN_H
+
+#include "cpu/record.h"
+#include "scenario/plan.h"
+#include "scenario/report.h"
+
+typedef struct sc_run {
+	const sv_scenario *s;
+	const sv_run_options *o;
+	bool replay;          /* built to replay into: no Unicorn engines */
+	sv_host *h;
+	sv_vm *vm;
+	sv_exec *ex;
+	uint64_t *hva;        /* each slot's host address */
+	uint32_t *flags;      /* each slot's memslot flags now */
+	uint64_t **bitmap;    /* each slot's last dirty_log_get, or NULL */
+	sv_report *rep;
+	sv_trace_writer *w;
+	int err;              /* an action failed: the run stops */
+	bool stopped;         /* the caller's on_phase asked to stop */
+} sc_run;
+
+/* Builds the plan's host, VM, memslots and guest (r->s, r->o and
+ * r->replay set). */
+int sv_sc__build(sc_run *r);
+void sv_sc__run_free(sc_run *r);
+/* The phase bound to sync point n begins (its snapshot, then its
+ * actions), or the n-th instruction-count phase of the plan. */
+int sv_sc__sync_boundary(sc_run *r, uint32_t n);
+int sv_sc__insn_boundary(sc_run *r, uint32_t index);
+/* The first phase, "start", begins (the report is made). */
+int sv_sc__start(sc_run *r);
+/* The run is over: the last snapshot, how it ended, the caller told. */
+void sv_sc__finish(sc_run *r, const char *end);
+
+#endif /* SV_SCENARIO_RUN_H */

@@ -1,0 +1,514 @@
+/*
+ * lib/scenario/schema.c - the key table and the reading of one group
+ * through it.
+ *
+ * How a group is read (sv_sc__load_group):
+ *  1. Every key the group has must be a row of its kind, else the error
+ *     lists the keys it may have.
+ *  2. Every required row must be there.
+ *  3. Each key present is parsed by its row's type, whole, and checked
+ *     against the row's range, alignment or names; then stored at the
+ *     row's offset in the group's struct.  A bad value stops the reading
+ *     with the file, group, key, what was expected and what was given.
+ * Defaults are not in the table: the loader starts from the public
+ * options' *_INIT values, and sv_sc__format prints them from there.
+ */
+#include "scenario/schema.h"
+#include "tlb/tlb.h"
+
+const char *const sv_sc__group_names[SC_G__COUNT] = {
+#define SC_GROUP_NAME(id, name) name,
+	SC_GROUP_LIST(SC_GROUP_NAME)
+#undef SC_GROUP_NAME
+};
+
+static const char *const tdp_names[] = {"ept", "npt"};
+static const char *const thp_names[] = {"never", "madvise", "always"};
+static const char *const mode_names[] = {"detailed", "fast-forward"};
+static const char *const repl_names[] = {"lru", "fifo", "random"};
+static const char *const conflict_names[] = {"smaller", "larger", "mce",
+					     "abort"};
+static const char *const tri_names[] = {"auto", "false", "true"};
+
+#define SZ(type, member) offsetof(type, member), sizeof(((type *)0)->member)
+#define S(member) SZ(sv_scenario, member)
+#define NAMES(a) a, G_N_ELEMENTS(a)
+#define K 1024ULL
+
+#define NONAMES NULL, 0
+#define NOWHERE 0, 0
+/* A row; `names` stands for the names and their count (NAMES() or
+ * NONAMES), `where` for the offset and width (S() or SZ()): ROW expands
+ * them before ROW13 takes its arguments. */
+#define ROW13(g, name, type, lo, hi, al, req, names, n, off, width, def, help) \
+	{SC_G_##g, name, type, lo, hi, al, false, req, names, n, off, width,  \
+	 def, help}
+#define ROW(...) ROW13(__VA_ARGS__)
+#define UINT(g, name, lo, hi, where, help) \
+	ROW(g, name, SC_UINT, lo, hi, 0, false, NONAMES, where, NULL, help)
+#define SIZE(g, name, lo, hi, al, where, def, help) \
+	ROW(g, name, SC_SIZE, lo, hi, al, false, NONAMES, where, def, help)
+#define BOOL(g, name, where, help) \
+	ROW(g, name, SC_BOOL, 0, 1, 0, false, NONAMES, where, NULL, help)
+#define ENUM(g, name, names, where, help) \
+	ROW(g, name, SC_ENUM, 0, 0, 0, false, NAMES(names), where, NULL, help)
+#define TEXT(g, name, where, def, help) \
+	ROW(g, name, SC_STR, 0, 0, 0, false, NONAMES, where, def, help)
+#define OTHER(g, name, type, where, def, help) \
+	ROW(g, name, type, 0, 0, 0, false, NONAMES, where, def, help)
+
+#define TLB_ROWS(name, def_sets, def_ways, desc)                                      \
+	{SC_G_tlb, #name "_sets", SC_UINT, 0, SV_TLB_MAX_SETS, 0, true, false,  \
+	 NULL, 0,                                                             \
+	 SZ(sv_tlb_config, array[SV_TLB_##name].sets), NULL,                  \
+	 "sets of the " desc " (0: none)"},                                  \
+	UINT(tlb, #name "_ways", 0, SV_TLB_MAX_WAYS,                          \
+	     SZ(sv_tlb_config, array[SV_TLB_##name].ways),                    \
+	     "ways of the " desc " (0: none)"),
+#define COST_ROW(name, def, desc) \
+	UINT(cost, #name, 0, 1000000000, SZ(sv_costs, name), "cycles: " desc),
+
+static const sc_key keys[] = {
+	TEXT(scenario, "name", S(name), "the file name without .ini",
+	     "the name in reports"),
+	TEXT(scenario, "description", S(description), "none", "free text"),
+
+	UINT(vm, "vcpus", 1, SV_MAX_VCPUS, S(vm.vcpus), "vCPUs"),
+	ENUM(vm, "tdp", tdp_names, S(vm.tdp),
+	     "the nested paging: Intel EPT or AMD NPT"),
+	UINT(vm, "tdp_levels", 4, 5, S(vm.tdp_levels),
+	     "levels of the nested tables (and of the host's)"),
+	UINT(vm, "guest_levels", 4, 5, S(vm.guest_levels),
+	     "levels of the guest's page tables (5: CR4.LA57)"),
+	BOOL(vm, "tdp_ad", S(vm.tdp_ad),
+	     "EPT A/D flags (EPTP bit 6); forced off with NPT"),
+	BOOL(vm, "tdp_1g", S(vm.tdp_1g), "1G nested pages supported"),
+	BOOL(vm, "guest_1g", S(vm.guest_1g),
+	     "1G guest pages supported (CPUID PDPE1GB)"),
+	UINT(vm, "maxphyaddr", 36, 52, S(vm.maxphyaddr),
+	     "physical-address width"),
+	TEXT(vm, "policy", S(policy), NULL,
+	     "the huge-page sizing policy: kvm, kvm-legacy or one registered "
+	     "with sv_mmu_policy_register"),
+	OTHER(vm, "kernel_version", SC_KVER, S(mmu.kernel_version), NULL,
+	      "picks the behaviour that changed between kernels"),
+	BOOL(vm, "eager_page_split", S(mmu.eager_page_split),
+	     "split huge SPTEs when dirty logging starts"),
+	BOOL(vm, "pml", S(mmu.pml), "page-modification logging (EPT only)"),
+	BOOL(vm, "nx_huge_pages", S(mmu.nx_huge_pages),
+	     "the iTLB-multihit mitigation: huge SPTEs are not executable"),
+	BOOL(vm, "manual_protect", S(mmu.manual_protect),
+	     "KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2: GET does not re-protect, "
+	     "CLEAR does"),
+	BOOL(vm, "initially_set", S(mmu.initially_set),
+	     "with manual_protect: the bitmap starts all ones, nothing is "
+	     "protected when logging starts"),
+	ENUM(vm, "split_on_fault", tri_names, S(mmu.split_on_fault),
+	     "split a huge SPTE in the fault path (6.2+) rather than zap it; "
+	     "auto: by kernel_version"),
+	ENUM(vm, "recover_in_place", tri_names, S(mmu.recover_in_place),
+	     "recover huge pages in place when logging stops (6.13+) rather "
+	     "than zap the tables; auto: by kernel_version"),
+	OTHER(vm, "bugs", SC_BUGS, S(mmu.bugs), "none",
+	      "historical bugs to switch on (simvirt list explains each)"),
+	BOOL(vm, "audit", S(mmu.audit),
+	     "run the invariant checks (counted as audit.*)"),
+	BOOL(vm, "tdp_mmu", S(mmu.tdp_mmu),
+	     "false: the older rmap MMU's difference in counts, the prefetch "
+	     "of the 8-page group around a 4K fault where the host pages are "
+	     "present and writable"),
+	UINT(vm, "seed", 0, UINT64_MAX, S(vm.seed), "seeds every random choice"),
+
+	SIZE(host, "mem", 1ULL << 30, 1ULL << 46, 1ULL << 30, S(host.mem_size),
+	     "16G, or enough for the memslots", "host RAM"),
+	ENUM(host, "thp", thp_names, S(host.thp),
+	     "transparent huge pages: /sys/kernel/mm/transparent_hugepage/enabled"),
+	BOOL(host, "thp_zero_page", S(host.thp_zero_page),
+	     "read faults map the huge zero page"),
+	UINT(host, "frag_percent", 0, 100, S(host.frag_percent),
+	     "percent of 2M blocks pinned by an unmovable page"),
+	ROW(host, "hugetlb_2m_pages", SC_UINT, 0, 1U << 24, 0, false, NONAMES,
+	    S(host.hugetlb_2m_pages), "sized for the memslots",
+	    "the 2M hugetlbfs pool"),
+	ROW(host, "hugetlb_1g_pages", SC_UINT, 0, 1U << 16, 0, false, NONAMES,
+	    S(host.hugetlb_1g_pages), "sized for the memslots",
+	    "the 1G hugetlbfs pool"),
+	UINT(host, "max_ptes_none", 0, 511, S(host.max_ptes_none),
+	     "khugepaged's max_ptes_none"),
+
+	ROW(memslot, "gpa", SC_SIZE, 0, 1ULL << 52, 4 * K, true, NONAMES,
+	    SZ(sc_slot, gpa), "required", "guest-physical base"),
+	ROW(memslot, "size", SC_SIZE, 4 * K, 1ULL << 44, 4 * K, true, NONAMES,
+	    SZ(sc_slot, size), "required", "bytes"),
+	ENUM(memslot, "backing", sv_sc__backing_names, SZ(sc_slot, backing),
+	     "the host memory behind it (simvirt list explains each)"),
+	SIZE(memslot, "hva_offset", 0, 1ULL << 30, 4 * K,
+	     SZ(sc_slot, hva_offset), NULL,
+	     "bytes added to its 1G-aligned host address (a deliberately "
+	     "misaligned slot)"),
+	BOOL(memslot, "readonly", SZ(sc_slot, readonly),
+	     "a KVM_MEM_READONLY slot"),
+
+	TEXT(guest, "workload", S(workload), NULL,
+	     "the built-in workload (simvirt list explains each)"),
+	TEXT(guest, "region", S(region_name), "the first memslot",
+	     "the [memslot.NAME] the workload runs over"),
+	OTHER(guest, "page_size", SC_PAGE, S(page_size), NULL,
+	      "the guest's page size over the region"),
+	SIZE(guest, "gva", 0, (1ULL << 47) - 1, 0, S(work.gva),
+	     "the region's GPA", "guest-virtual start, mapped onto the slot"),
+	SIZE(guest, "size", 4 * K, 1ULL << 52, 0, S(work.size),
+	     "the region's size", "bytes mapped and worked over"),
+	SIZE(guest, "stride", 8, 1ULL << 30, 0, S(work.stride), NULL,
+	     "bytes between accesses (touch, kpt, chase)"),
+	UINT(guest, "passes", 1, 1000000, S(work.passes),
+	     "passes over the region (touch, stream, chase)"),
+	BOOL(guest, "write", S(work.write), "touch writes (else reads)"),
+	UINT(guest, "seed", 0, UINT64_MAX, S(work.seed), "random, chase"),
+	UINT(guest, "count", 0, 1ULL << 40, S(work.count),
+	     "random: updates per vCPU; chase: links (0: passes times the "
+	     "nodes)"),
+	UINT(guest, "instructions", 0, 1ULL << 50, S(limit),
+	     "stop after each vCPU ran this many (0: run to the end)"),
+	ENUM(guest, "mode", mode_names, S(exec.mode),
+	     "the execution mode the run starts in"),
+	UINT(guest, "detail_at_sync", 0, UINT32_MAX, S(exec.detail_at_sync),
+	     "from fast-forward, switch to detailed at this sync point "
+	     "(0: never)"),
+	UINT(guest, "slice", 1000, 1ULL << 32, S(exec.slice),
+	     "instructions per vCPU turn (round-robin)"),
+
+	SV_TLB_ARRAY_LIST(TLB_ROWS)
+	ENUM(tlb, "replacement", repl_names, SZ(sv_tlb_config, replacement),
+	     "the TLBs' replacement policy"),
+	ENUM(tlb, "conflict", conflict_names, SZ(sv_tlb_config, conflict),
+	     "a lookup that matches two page sizes: use the smaller or the "
+	     "larger entry, a machine check, or an abort"),
+
+	SV_COST_LIST(COST_ROW)
+
+	ROW(phase, "actions", SC_ACTIONS, 0, 0, 0, false, NONAMES, NOWHERE, "none",
+	      "';'-separated VERB ARGS (simvirt list shows the verbs)"),
+	TEXT(phase, "name", SZ(sc_phase, name), "sync N or insn COUNT",
+	     "the phase's name in reports"),
+	UINT(phase, "instructions", 1, 1ULL << 50, SZ(sc_phase, insn),
+	     "bind the phase to this instruction count instead of sync N"),
+};
+
+const sc_key *sv_sc__key(size_t i)
+{
+	return i < G_N_ELEMENTS(keys) ? &keys[i] : NULL;
+}
+
+const sc_key *sv_sc__key_find(sc_group g, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(keys); i++)
+		if (keys[i].group == g && strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+/* ---- values in words ------------------------------------------------------------- */
+
+/* A size as a file would write it: the largest exact K/M/G/T, else the
+ * number. */
+static char *size_text(uint64_t v)
+{
+	static const char units[] = "KMGT";
+	int u;
+
+	for (u = 3; u >= 0 && v; u--) {
+		uint64_t mul = 1ULL << (10 * (u + 1));
+
+		if (v % mul == 0)
+			return g_strdup_printf("%" PRIu64 "%c", v / mul, units[u]);
+	}
+	return g_strdup_printf("%" PRIu64, v);
+}
+
+static char *bug_list(void)
+{
+	GString *list = g_string_new("a comma-separated list of ");
+	GString *c_only = g_string_new("");
+	bool scenario;
+	const char *name;
+	size_t i, n = 0;
+
+	for (i = 0; (name = sv_mmu_bug(i, NULL, &scenario, NULL)); i++) {
+		if (!scenario) {
+			g_string_append_printf(c_only, "%s%s", c_only->len ? ", " : "",
+					       name);
+			continue;
+		}
+		g_string_append_printf(list, "%s%s", n++ ? ", " : "", name);
+	}
+	if (c_only->len)
+		g_string_append_printf(list, " (%s needs a vCPU in SMM: the C "
+					     "API's sv_vcpu_set_smm)",
+				       c_only->str);
+	g_string_free(c_only, TRUE);
+	return g_string_free(list, FALSE);
+}
+
+char *sv_sc__values(const sc_key *k)
+{
+	switch (k->type) {
+	case SC_UINT:
+		if (k->pow2)
+			return g_strdup_printf("0 or a power of two up to %" PRIu64,
+					       k->max);
+		return g_strdup_printf("a whole number from %" PRIu64 " to %" PRIu64,
+				       k->min, k->max);
+	case SC_SIZE: {
+		g_autofree char *lo = size_text(k->min), *hi = size_text(k->max);
+		g_autofree char *al = k->align ? size_text(k->align) : NULL;
+
+		return g_strdup_printf("a size (K/M/G suffixes allowed) from %s "
+				       "to %s%s%s",
+				       lo, hi, al ? ", a multiple of " : "",
+				       al ? al : "");
+	}
+	case SC_BOOL:
+		return g_strdup("true or false");
+	case SC_ENUM:
+		return sv_kf__name_list(k->names, k->nnames);
+	case SC_KVER:
+		return g_strdup("a version 5.0 to 7.99 such as 6.12");
+	case SC_BUGS:
+		return bug_list();
+	case SC_PAGE:
+		return g_strdup("4K, 2M or 1G");
+	case SC_ACTIONS:
+		return g_strdup("VERB ARGS; VERB ARGS; ...");
+	default:
+		return g_strdup("text");
+	}
+}
+
+/* ---- storing and reading values --------------------------------------------------- */
+
+static void store(const sc_key *k, void *base, uint64_t v)
+{
+	uint8_t *p = (uint8_t *)base + k->off;
+
+	switch (k->width) {
+	case 1: {
+		uint8_t x = (uint8_t)v;
+
+		memcpy(p, &x, 1);
+		break;
+	}
+	case 4: {
+		uint32_t x = (uint32_t)v;
+
+		memcpy(p, &x, 4);
+		break;
+	}
+	default:
+		memcpy(p, &v, 8);
+	}
+}
+
+static uint64_t fetch(const sc_key *k, const void *base)
+{
+	const uint8_t *p = (const uint8_t *)base + k->off;
+
+	switch (k->width) {
+	case 1:
+		return *p;
+	case 4: {
+		uint32_t x;
+
+		memcpy(&x, p, 4);
+		return x;
+	}
+	default: {
+		uint64_t x;
+
+		memcpy(&x, p, 8);
+		return x;
+	}
+	}
+}
+
+static bool parse_kver(const char *v, uint64_t *out)
+{
+	unsigned major, minor;
+	char tail;
+
+	if (sscanf(v, "%u.%u%c", &major, &minor, &tail) != 2 || major < 5 ||
+	    major > 7 || minor > 99)
+		return false;
+	*out = SV_KERNEL(major, minor);
+	return true;
+}
+
+static bool parse_bugs(const char *v, uint64_t *out)
+{
+	g_auto(GStrv) list = g_strsplit(v, ",", -1);
+	unsigned i, bit;
+	bool scenario;
+	const char *name;
+	size_t b;
+
+	*out = 0;
+	if (!*v)
+		return true;
+	for (i = 0; list[i]; i++) {
+		g_strstrip(list[i]);
+		for (b = 0; (name = sv_mmu_bug(b, &bit, &scenario, NULL)); b++)
+			if (scenario && !strcmp(name, list[i]))
+				break;
+		if (!name)
+			return false;
+		*out |= bit;
+	}
+	return true;
+}
+
+/* Parses v for row k: true with *out, false for a value the row refuses. */
+static bool parse(const sc_key *k, const char *v, uint64_t *out)
+{
+	bool b;
+	int i;
+
+	switch (k->type) {
+	case SC_UINT:
+	case SC_SIZE:
+		if (!sv_kf__parse_uint(v, k->type == SC_SIZE, out) ||
+		    *out < k->min || *out > k->max)
+			return false;
+		return !k->pow2 || !(*out & (*out - 1));
+	case SC_BOOL:
+		if (!sv_kf__parse_bool(v, &b))
+			return false;
+		*out = b;
+		return true;
+	case SC_ENUM:
+		i = sv_kf__parse_name(v, k->names, k->nnames);
+		/* the tri-state's names stand for SV_BY_VERSION, 0, 1 */
+		*out = (uint64_t)(int64_t)(k->names == tri_names ? i - 1 : i);
+		return i >= 0;
+	case SC_KVER:
+		return parse_kver(v, out);
+	case SC_BUGS:
+		return parse_bugs(v, out);
+	case SC_PAGE:
+		return sv_kf__parse_uint(v, true, out) &&
+		       (*out == SV_PAGE_4K || *out == SV_PAGE_2M ||
+			*out == SV_PAGE_1G);
+	default:
+		return true;
+	}
+}
+
+static int bad_key(const char *file, const char *group, const char *key,
+		   sc_group g)
+{
+	g_autoptr(GString) list = g_string_new("");
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(keys); i++)
+		if (keys[i].group == g)
+			g_string_append_printf(list, "%s%s", list->len ? ", " : "",
+					       keys[i].name);
+	return sv__err(NULL, SV_ECONFIG,
+		       "%s: [%s] %s: unknown key (expected one of %s)", file,
+		       group, key, list->str);
+}
+
+int sv_sc__load_group(GKeyFile *kf, const char *file, const char *group,
+		      sc_group g, void *base)
+{
+	g_auto(GStrv) have = g_key_file_get_keys(kf, group, NULL, NULL);
+	size_t i;
+
+	for (i = 0; have && have[i]; i++)
+		if (!sv_sc__key_find(g, have[i]))
+			return bad_key(file, group, have[i], g);
+	for (i = 0; i < G_N_ELEMENTS(keys); i++) {
+		const sc_key *k = &keys[i];
+		g_autofree char *v = NULL;
+		uint64_t n;
+
+		if (k->group != g)
+			continue;
+		v = sv_kf__value(kf, group, k->name);
+		if (!v) {
+			if (k->required)
+				return sv__err(NULL, SV_ECONFIG,
+					       "%s: [%s] %s: missing (%s)", file,
+					       group, k->name, k->help);
+			continue;
+		}
+		if (k->type == SC_ACTIONS)
+			continue;
+		if (k->type == SC_STR) {
+			char **p = (char **)((uint8_t *)base + k->off);
+
+			g_free(*p);
+			*p = g_steal_pointer(&v);
+			continue;
+		}
+		if (!parse(k, v, &n)) {
+			g_autofree char *what = sv_sc__values(k);
+
+			return sv_kf__bad(file, group, k->name, what, v);
+		}
+		if (k->type == SC_SIZE && k->align && n % k->align) {
+			g_autofree char *al = size_text(k->align);
+			g_autofree char *what = g_strdup_printf("a multiple of %s", al);
+
+			return sv_kf__bad(file, group, k->name, what, v);
+		}
+		store(k, base, n);
+	}
+	return SV_OK;
+}
+
+char *sv_sc__format(const sc_key *k, const void *base)
+{
+	uint64_t v;
+
+	if (k->type == SC_STR) {
+		const char *const *p =
+			(const char *const *)((const uint8_t *)base + k->off);
+
+		return g_strdup(*p ? *p : "");
+	}
+	if (k->type == SC_ACTIONS)
+		return g_strdup("");
+	v = fetch(k, base);
+	switch (k->type) {
+	case SC_BOOL:
+		return g_strdup(v ? "true" : "false");
+	case SC_ENUM: {
+		int i = (int)(int32_t)v + (k->names == tri_names ? 1 : 0);
+
+		return g_strdup(i >= 0 && (unsigned)i < k->nnames ? k->names[i]
+								  : "?");
+	}
+	case SC_KVER:
+		return g_strdup_printf("%u.%u", (unsigned)v / 100,
+				       (unsigned)v % 100);
+	case SC_BUGS: {
+		GString *list = g_string_new("");
+		const char *name;
+		unsigned bit;
+		size_t b;
+
+		for (b = 0; (name = sv_mmu_bug(b, &bit, NULL, NULL)); b++)
+			if (v & bit)
+				g_string_append_printf(list, "%s%s",
+						       list->len ? "," : "", name);
+		return g_string_free(list, FALSE);
+	}
+	case SC_SIZE:
+	case SC_PAGE:
+		return size_text(v);
+	default:
+		return g_strdup_printf("%" PRIu64, v);
+	}
+}

@@ -1,0 +1,119 @@
+/*
+ * lib/trace/replay.c - replaying a trace through the model, and printing
+ * one (docs/trace.md).
+ *
+ * How a replay goes:
+ *  1. The trace's header is the scenario's text: it is loaded as a
+ *     scenario and built as the run built it, without Unicorn engines.
+ *  2. Each event goes back into the model as the execution side fed it
+ *     (lib/cpu/record.h); SYNC and PHASE events are the phase boundaries,
+ *     where the scenario's actions run as they ran in the recording.
+ *  3. The end chunk says how the recorded run ended; the report ends so.
+ */
+#include "scenario/run.h"
+
+int sv_trace_replay(sv_report **out, const char *path,
+		    const sv_run_options *opts)
+{
+	sv_run_options def = SV_RUN_OPTIONS_INIT;
+	sc_run r = {.o = opts ? opts : &def, .replay = true};
+	sv_trace_reader *rd = NULL;
+	g_autofree char *text = NULL;
+	sv_scenario *s = NULL;
+	sv_trace_event ev;
+	int rc;
+
+	if (!out || !path)
+		return sv__err(NULL, SV_EINVAL, "sv_trace_replay: NULL argument");
+	*out = NULL;
+	rc = sv__trace_open(&rd, path, &text);
+	if (rc == SV_OK)
+		rc = sv_scenario_load_data(&s, text, strlen(text), path, NULL);
+	if (rc != SV_OK) {
+		sv__trace_free(rd);
+		return rc;
+	}
+	r.s = s;
+	rc = sv_sc__build(&r);
+	if (rc == SV_OK)
+		rc = sv_sc__start(&r);
+	while (rc == SV_OK && !r.stopped && (rc = sv__trace_next(rd, &ev)) == 1) {
+		if (ev.kind == SV_TEV_SYNC)
+			rc = sv_sc__sync_boundary(&r, ev.n);
+		else if (ev.kind == SV_TEV_PHASE)
+			rc = sv_sc__insn_boundary(&r, ev.n);
+		else
+			rc = sv__exec_replay(r.ex, &ev);
+		if (rc != SV_OK) {
+			g_autofree char *d = g_strdup(sv_error_detail());
+
+			rc = sv__err(NULL, rc, "trace %s: offset %" PRIu64 ": %s", path,
+				     sv__trace_offset(rd), d);
+		}
+	}
+	if (rc == SV_OK)
+		sv_sc__finish(&r, r.stopped ? "stopped" : sv__trace_end(rd));
+	sv_sc__run_free(&r);
+	sv__trace_free(rd);
+	sv_scenario_free(s);
+	if (rc == SV_OK)
+		*out = r.rep;
+	else
+		sv_report_free(r.rep);
+	return rc;
+}
+
+int sv_trace_dump(const char *path, FILE *out)
+{
+	sv_trace_reader *rd = NULL;
+	g_autofree char *text = NULL;
+	g_auto(GStrv) lines = NULL;
+	sv_trace_event ev;
+	uint64_t n = 0;
+	unsigned i;
+	int rc;
+
+	if (!path || !out)
+		return sv__err(NULL, SV_EINVAL, "sv_trace_dump: NULL argument");
+	rc = sv__trace_open(&rd, path, &text);
+	if (rc != SV_OK)
+		return rc;
+	lines = g_strsplit(text, "\n", -1);
+	fprintf(out, "# scenario (the trace's header):\n");
+	for (i = 0; lines[i]; i++)
+		if (*lines[i])
+			fprintf(out, "#   %s\n", lines[i]);
+	while ((rc = sv__trace_next(rd, &ev)) == 1) {
+		fprintf(out, "%10" PRIu64 "  ", n++);
+		switch (ev.kind) {
+		case SV_TEV_SYNC:
+		case SV_TEV_PHASE:
+			fprintf(out, "%-6s %u\n", sv__trace_kind_name(ev.kind), ev.n);
+			break;
+		case SV_TEV_STAT:
+			fprintf(out, "vcpu %-3u stat   %s += %" PRIu64 "\n", ev.vcpu,
+				sv_vcpu_stat_name((sv_vcpu_stat)ev.n), ev.value);
+			break;
+		case SV_TEV_BLOCK:
+			fprintf(out, "vcpu %-3u block  %u instructions, %" PRIu64
+				" cycles\n", ev.vcpu, ev.n, ev.value);
+			break;
+		case SV_TEV_LEAVE:
+			fprintf(out, "vcpu %-3u leave\n", ev.vcpu);
+			break;
+		default:
+			fprintf(out, "vcpu %-3u %-6s 0x%016" PRIx64, ev.vcpu,
+				sv__trace_kind_name(ev.kind), ev.addr);
+			if (ev.size)
+				fprintf(out, " size %u", ev.size);
+			for (i = 0; i < ev.data_len && i < 16; i++)
+				fprintf(out, "%s%02x", i ? "" : " data ", ev.data[i]);
+			fputc('\n', out);
+		}
+	}
+	if (rc == 0)
+		fprintf(out, "# end: %" PRIu64 " events; the run ended: %s\n", n,
+			sv__trace_end(rd));
+	sv__trace_free(rd);
+	return rc < 0 ? rc : SV_OK;
+}
