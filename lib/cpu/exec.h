@@ -1,8 +1,9 @@
 /*
- * lib/cpu/exec.h - the execution side's bodies, shared by exec.c (engines,
- * loader, run loop, exception delivery, trap bus), hooks.c (the Unicorn
- * hooks and the Capstone block-cost cache) and regions.c (Unicorn regions
- * from the guest page tables).
+ * lib/cpu/exec.h - the execution side's bodies, shared by exec.c (engines
+ * and callbacks), loader.c, run.c (the run loop), deliver.c (exception
+ * delivery), record.c (recording and replay), hooks.c (the Unicorn hooks,
+ * the trap bus and the Capstone block-cost cache) and regions.c (Unicorn
+ * regions from the guest page tables).
  */
 #ifndef SV_CPU_EXEC_H
 #define SV_CPU_EXEC_H
@@ -202,6 +203,11 @@ static inline void sv__exec_access(ex_cpu *c, uint64_t gva, uint32_t size,
 }
 void sv__exec_record_event(sv_exec *ex, sv_trace_kind kind, unsigned vcpu,
 			   uint64_t addr);
+
+/* deliver.c: delivers the pending #PF of c (c->fault at c->fault_rip) to
+ * the guest's handler; false when it cannot (no gate, or a fault on the
+ * way: the CPU would raise #DF, simvirt reports the first fault). */
+bool sv__exec_deliver_pf(ex_cpu *c);
 
 /* regions.c */
 int sv__exec_regions_sync(sv_exec *ex);

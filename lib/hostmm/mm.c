@@ -649,3 +649,91 @@ int sv_host_vma_info(sv_host_vma *out, const sv_host *h, uint64_t hva)
 							       : SV_PAGE_4K;
 	return SV_OK;
 }
+
+/* ---- walking ranges --------------------------------------------------------- */
+
+uint64_t hm_user_top(const sv_host *h)
+{
+	return h->opts.levels == 5 ? 1ULL << 56 : 1ULL << 47;
+}
+
+void hm_each_leaf(sv_host *h, uint64_t start, uint64_t end, bool breaking,
+		      hm_leaf_fn fn, void *ctx)
+{
+	sv_pt_iter it;
+
+	sv__pt_for_each(&it, &h->walker, h->root, start, end, 1)
+	{
+		uint64_t x = *it.ptr, at = MAX(it.addr, start);
+		sv_vma *v;
+
+		if (!hm_is_leaf(x, it.level) && !(it.level == 1 && x))
+			continue;
+		v = hm_vma_find(h, at);
+		if (!v)
+			continue;
+		if (breaking && it.level > 1 &&
+		    (it.addr < start || it.addr + hm_level_size(it.level) > end)) {
+			hm_break_huge(h, v, at);
+			continue; /* a split PMD is walked next */
+		}
+		{
+			hm_rleaf l = {v, it.ptr, it.level, it.addr};
+
+			fn(h, &l, ctx);
+		}
+	}
+}
+
+bool hm_any_entry(sv_host *h, uint64_t start, uint64_t end)
+{
+	sv_pt_iter it;
+
+	sv__pt_for_each(&it, &h->walker, h->root, start, end, 1)
+		if (*it.ptr)
+			return true;
+	return false;
+}
+
+int hm_check_range(sv_host *h, const char *op, uint64_t hva, uint64_t len,
+		       bool need_mapped)
+{
+	uint64_t a;
+
+	if (!h)
+		return sv__err(NULL, SV_EINVAL, "%s: NULL host", op);
+	if (hva & 0xfff)
+		return sv__err(NULL, SV_EINVAL, "%s: start 0x%" PRIx64
+			       " is not page-aligned (EINVAL)", op, hva);
+	if (hva + len < hva || hva + len > hm_user_top(h))
+		return sv__err(NULL, SV_EINVAL, "%s: range 0x%" PRIx64
+			       " + 0x%" PRIx64 " leaves the user address "
+			       "space (EINVAL)", op, hva, len);
+	if (need_mapped && !hm_range_mapped(h, hva, hva + len))
+		return sv__err(NULL, SV_ENOMEM, "%s: [0x%" PRIx64 ", 0x%" PRIx64
+			       ") is not entirely mapped (ENOMEM)", op, hva,
+			       hva + len);
+	for (a = hva; a < hva + len;) {
+		sv_vma *v = hm_vma_find(h, a);
+		uint64_t ps, e;
+
+		if (!v) { /* skip the hole to the next VMA */
+			guint i = hm_vma_index(h, a);
+
+			if (i >= h->vmas->len)
+				break;
+			a = ((sv_vma *)g_ptr_array_index(h->vmas, i))->start;
+			continue;
+		}
+		ps = hm_page_size(v);
+		e = MIN(v->end, hva + len);
+		if ((MAX(a, v->start) & (ps - 1)) || (e & (ps - 1)))
+			return sv__err(NULL, SV_EINVAL,
+				       "%s: [0x%" PRIx64 ", 0x%" PRIx64
+				       ") is not aligned to the %" PRIu64
+				       "K pages of its hugetlb VMA (EINVAL)",
+				       op, hva, hva + len, ps >> 10);
+		a = v->end;
+	}
+	return SV_OK;
+}

@@ -48,4 +48,45 @@ void hm_break_huge(sv_host *h, const sv_vma *v, uint64_t hva);
 /* The leaf size a VMA's backing uses (bytes). */
 uint64_t hm_page_size(const sv_vma *v);
 
+/* MADV_COLLAPSE and khugepaged (ops.c): collapses the PTE-mapped 2M range
+ * at base (at most max_none of its PTEs empty) into a new THP; 1 if
+ * collapsed, 0 if there was nothing to do, or an error. */
+int hm_collapse_2m(sv_host *h, const sv_vma *v, uint64_t base,
+		   unsigned max_none);
+
+/* Walking ranges (mm.c). */
+#define SZ_2M (2ULL << 20)
+#define SZ_1G (1ULL << 30)
+
+static inline uint64_t hm_level_size(unsigned level)
+{
+	return 1ULL << sv__level_shift(level);
+}
+
+/* User address space: 47 bits with 4-level paging, 56 with 5-level. */
+uint64_t hm_user_top(const sv_host *h);
+
+/* One leaf (or swap entry) met by hm_each_leaf: its VMA, entry, level and
+ * the first address it maps. */
+typedef struct hm_rleaf {
+	sv_vma *v;
+	uint64_t *e;
+	unsigned level;
+	uint64_t addr;
+} hm_rleaf;
+
+typedef void (*hm_leaf_fn)(sv_host *h, const hm_rleaf *l, void *ctx);
+
+/* Calls fn on every leaf and swap entry in [start, end).  With `breaking`,
+ * a huge leaf that sticks out of the range is broken first. */
+void hm_each_leaf(sv_host *h, uint64_t start, uint64_t end, bool breaking,
+		  hm_leaf_fn fn, void *ctx);
+/* Is any entry (leaf, table or swap entry) present in [start, end)? */
+bool hm_any_entry(sv_host *h, uint64_t start, uint64_t end);
+/* Checks [hva, hva + len) for op: 4K-aligned start, inside the user
+ * address space, mapped if need_mapped, and for each hugetlb VMA met,
+ * ends aligned to its page size. */
+int hm_check_range(sv_host *h, const char *op, uint64_t hva, uint64_t len,
+		   bool need_mapped);
+
 #endif /* SV_HOSTMM_MM_H */

@@ -16,123 +16,14 @@
  *     __split_huge_pmd does); other huge leaves are dropped and refault.
  *  4. Change the leaves, then the VMAs (split at the range's ends), then
  *     close the notifier range.
+ * This file has the per-range system calls (mmap, munmap, mremap,
+ * mprotect, madvise); mmwide.c the operations of the whole mm and its
+ * kernel threads.
  */
 #define _DEFAULT_SOURCE /* MAP_NORESERVE */
 #include <sys/mman.h>
 
 #include "mm.h"
-
-#define SZ_2M (2ULL << 20)
-#define SZ_1G (1ULL << 30)
-
-static inline uint64_t level_size(unsigned level)
-{
-	return 1ULL << sv__level_shift(level);
-}
-
-/* User address space: 47 bits with 4-level paging, 56 with 5-level. */
-static uint64_t user_top(const sv_host *h)
-{
-	return h->opts.levels == 5 ? 1ULL << 56 : 1ULL << 47;
-}
-
-/* One leaf (or swap entry) met by each_leaf: its VMA, entry, level and
- * the first address it maps. */
-typedef struct leaf {
-	sv_vma *v;
-	uint64_t *e;
-	unsigned level;
-	uint64_t addr;
-} leaf;
-
-typedef void (*leaf_fn)(sv_host *h, const leaf *l, void *ctx);
-
-/*
- * Calls fn on every leaf and swap entry in [start, end).  With `breaking`,
- * a huge leaf that sticks out of the range is broken first (step 3).
- */
-static void each_leaf(sv_host *h, uint64_t start, uint64_t end, bool breaking,
-		      leaf_fn fn, void *ctx)
-{
-	sv_pt_iter it;
-
-	sv__pt_for_each(&it, &h->walker, h->root, start, end, 1)
-	{
-		uint64_t x = *it.ptr, at = MAX(it.addr, start);
-		sv_vma *v;
-
-		if (!hm_is_leaf(x, it.level) && !(it.level == 1 && x))
-			continue;
-		v = hm_vma_find(h, at);
-		if (!v)
-			continue;
-		if (breaking && it.level > 1 &&
-		    (it.addr < start || it.addr + level_size(it.level) > end)) {
-			hm_break_huge(h, v, at);
-			continue; /* a split PMD is walked next */
-		}
-		{
-			leaf l = {v, it.ptr, it.level, it.addr};
-
-			fn(h, &l, ctx);
-		}
-	}
-}
-
-static bool any_entry(sv_host *h, uint64_t start, uint64_t end)
-{
-	sv_pt_iter it;
-
-	sv__pt_for_each(&it, &h->walker, h->root, start, end, 1)
-		if (*it.ptr)
-			return true;
-	return false;
-}
-
-/* Checks [hva, hva + len): 4K-aligned start; for each hugetlb VMA met,
- * ends aligned to its page size. */
-static int check_range(sv_host *h, const char *op, uint64_t hva, uint64_t len,
-		       bool need_mapped)
-{
-	uint64_t a;
-
-	if (!h)
-		return sv__err(NULL, SV_EINVAL, "%s: NULL host", op);
-	if (hva & 0xfff)
-		return sv__err(NULL, SV_EINVAL, "%s: start 0x%" PRIx64
-			       " is not page-aligned (EINVAL)", op, hva);
-	if (hva + len < hva || hva + len > user_top(h))
-		return sv__err(NULL, SV_EINVAL, "%s: range 0x%" PRIx64
-			       " + 0x%" PRIx64 " leaves the user address "
-			       "space (EINVAL)", op, hva, len);
-	if (need_mapped && !hm_range_mapped(h, hva, hva + len))
-		return sv__err(NULL, SV_ENOMEM, "%s: [0x%" PRIx64 ", 0x%" PRIx64
-			       ") is not entirely mapped (ENOMEM)", op, hva,
-			       hva + len);
-	for (a = hva; a < hva + len;) {
-		sv_vma *v = hm_vma_find(h, a);
-		uint64_t ps, e;
-
-		if (!v) { /* skip the hole to the next VMA */
-			guint i = hm_vma_index(h, a);
-
-			if (i >= h->vmas->len)
-				break;
-			a = ((sv_vma *)g_ptr_array_index(h->vmas, i))->start;
-			continue;
-		}
-		ps = hm_page_size(v);
-		e = MIN(v->end, hva + len);
-		if ((MAX(a, v->start) & (ps - 1)) || (e & (ps - 1)))
-			return sv__err(NULL, SV_EINVAL,
-				       "%s: [0x%" PRIx64 ", 0x%" PRIx64
-				       ") is not aligned to the %" PRIu64
-				       "K pages of its hugetlb VMA (EINVAL)",
-				       op, hva, hva + len, ps >> 10);
-		a = v->end;
-	}
-	return SV_OK;
-}
 
 /* ---- mmap / munmap / mremap ----------------------------------------------- */
 
@@ -150,7 +41,7 @@ static uint64_t pick_hva(sv_host *h, uint64_t size, uint64_t align)
 		a = MAX(a, v->end);
 	}
 	a = (a + align - 1) & ~(align - 1);
-	return a + size <= user_top(h) ? a : 0;
+	return a + size <= hm_user_top(h) ? a : 0;
 }
 
 int sv_host_mmap(uint64_t *hva, sv_host *h, const sv_host_mmap_args *a)
@@ -188,7 +79,7 @@ int sv_host_mmap(uint64_t *hva, sv_host *h, const sv_host_mmap_args *a)
 			return sv__err(NULL, SV_EINVAL, "sv_host_mmap: fixed "
 				       "address 0x%" PRIx64 " is not aligned to "
 				       "%" PRIu64 "K (EINVAL)", at, ps >> 10);
-		if (at < 4096 || at + a->size < at || at + a->size > user_top(h))
+		if (at < 4096 || at + a->size < at || at + a->size > hm_user_top(h))
 			return sv__err(NULL, SV_EINVAL, "sv_host_mmap: fixed "
 				       "range 0x%" PRIx64 " + 0x%" PRIx64
 				       " is outside user space", at, a->size);
@@ -247,7 +138,7 @@ int sv_host_mmap(uint64_t *hva, sv_host *h, const sv_host_mmap_args *a)
 	return SV_OK;
 }
 
-static void zap_fn(sv_host *h, const leaf *l, void *ctx)
+static void zap_fn(sv_host *h, const hm_rleaf *l, void *ctx)
 {
 	SV_UNUSED(ctx);
 	hm_clear_leaf(h, l->e, l->level);
@@ -280,7 +171,7 @@ int sv_host_munmap(sv_host *h, uint64_t hva, uint64_t len)
 	int rc;
 
 	len = (len + 0xfff) & ~0xfffULL;
-	rc = check_range(h, "munmap", hva, len, false);
+	rc = hm_check_range(h, "munmap", hva, len, false);
 	if (rc)
 		return rc;
 	if (!len)
@@ -289,18 +180,18 @@ int sv_host_munmap(sv_host *h, uint64_t hva, uint64_t len)
 	if (hm_range_free(h, r.start, r.end))
 		return SV_OK; /* nothing mapped: nothing to do */
 	hm_ev_start(h, &r);
-	each_leaf(h, r.start, r.end, true, zap_fn, NULL);
+	hm_each_leaf(h, r.start, r.end, true, zap_fn, NULL);
 	drop_vmas(h, r.start, r.end);
 	hm_ev_end(h, &r);
 	return SV_OK;
 }
 
-static void move_fn(sv_host *h, const leaf *l, void *ctx)
+static void move_fn(sv_host *h, const hm_rleaf *l, void *ctx)
 {
 	const int64_t *delta = ctx;
 	uint64_t na = l->addr + (uint64_t)*delta, *ne;
 
-	if (na & (level_size(l->level) - 1)) {
+	if (na & (hm_level_size(l->level) - 1)) {
 		/* a misaligned huge leaf refaults at the new address */
 		hm_clear_leaf(h, l->e, l->level);
 		return;
@@ -314,7 +205,7 @@ static void move_fn(sv_host *h, const leaf *l, void *ctx)
 	*l->e = 0;
 }
 
-static void split_misaligned_fn(sv_host *h, const leaf *l, void *ctx)
+static void split_misaligned_fn(sv_host *h, const hm_rleaf *l, void *ctx)
 {
 	const int64_t *delta = ctx;
 
@@ -331,7 +222,7 @@ int sv_host_mremap(sv_host *h, uint64_t old_hva, uint64_t len,
 	sv_vma *v;
 	int rc;
 
-	rc = check_range(h, "mremap", old_hva, len, true);
+	rc = hm_check_range(h, "mremap", old_hva, len, true);
 	if (rc)
 		return rc;
 	v = hm_vma_find(h, old_hva);
@@ -339,7 +230,7 @@ int sv_host_mremap(sv_host *h, uint64_t old_hva, uint64_t len,
 		return sv__err(NULL, SV_EINVAL, "mremap: [0x%" PRIx64 ", 0x%" PRIx64
 			       ") is not one whole VMA (this model moves "
 			       "whole VMAs only)", old_hva, old_hva + len);
-	if ((new_hva & (hm_page_size(v) - 1)) || new_hva + len > user_top(h) ||
+	if ((new_hva & (hm_page_size(v) - 1)) || new_hva + len > hm_user_top(h) ||
 	    new_hva < 4096)
 		return sv__err(NULL, SV_EINVAL, "mremap: new address 0x%" PRIx64
 			       " is misaligned or outside user space (EINVAL)",
@@ -349,8 +240,8 @@ int sv_host_mremap(sv_host *h, uint64_t old_hva, uint64_t len,
 		return sv__err(NULL, SV_EEXIST, "mremap: new range 0x%" PRIx64
 			       " + 0x%" PRIx64 " is not free", new_hva, len);
 	hm_ev_start(h, &r);
-	each_leaf(h, r.start, r.end, false, split_misaligned_fn, &delta);
-	each_leaf(h, r.start, r.end, false, move_fn, &delta);
+	hm_each_leaf(h, r.start, r.end, false, split_misaligned_fn, &delta);
+	hm_each_leaf(h, r.start, r.end, false, move_fn, &delta);
 	g_ptr_array_remove(h->vmas, v);
 	v->start = new_hva;
 	v->end = new_hva + len;
@@ -361,7 +252,7 @@ int sv_host_mremap(sv_host *h, uint64_t old_hva, uint64_t len,
 
 /* ---- mprotect -------------------------------------------------------------- */
 
-static void prot_fn(sv_host *h, const leaf *l, void *ctx)
+static void prot_fn(sv_host *h, const hm_rleaf *l, void *ctx)
 {
 	unsigned prot = *(const unsigned *)ctx;
 
@@ -403,7 +294,7 @@ int sv_host_mprotect(sv_host *h, uint64_t hva, uint64_t len, unsigned prot)
 	int rc;
 
 	len = (len + 0xfff) & ~0xfffULL;
-	rc = check_range(h, "mprotect", hva, len, true);
+	rc = hm_check_range(h, "mprotect", hva, len, true);
 	if (rc)
 		return rc;
 	if (prot & ~(unsigned)(SV_PROT_READ | SV_PROT_WRITE | SV_PROT_EXEC))
@@ -411,10 +302,10 @@ int sv_host_mprotect(sv_host *h, uint64_t hva, uint64_t len, unsigned prot)
 						"unknown bits (EINVAL)", prot);
 	r.end = hva + len;
 	/* change_protection opens its range only where something is mapped */
-	any = any_entry(h, r.start, r.end);
+	any = hm_any_entry(h, r.start, r.end);
 	if (any)
 		hm_ev_start(h, &r);
-	each_leaf(h, r.start, r.end, true, prot_fn, &prot);
+	hm_each_leaf(h, r.start, r.end, true, prot_fn, &prot);
 	set_prot(h, r.start, r.end, prot, 0, 0);
 	if (any)
 		hm_ev_end(h, &r);
@@ -423,15 +314,15 @@ int sv_host_mprotect(sv_host *h, uint64_t hva, uint64_t len, unsigned prot)
 
 /* ---- madvise --------------------------------------------------------------- */
 
-static void dontneed_fn(sv_host *h, const leaf *l, void *ctx)
+static void dontneed_fn(sv_host *h, const hm_rleaf *l, void *ctx)
 {
 	SV_UNUSED(ctx);
 	hm_clear_leaf(h, l->e, l->level);
 	if (l->v->backing == SV_BACKING_ANON)
-		hm_discard_bytes(l->v, l->addr, l->addr + level_size(l->level));
+		hm_discard_bytes(l->v, l->addr, l->addr + hm_level_size(l->level));
 }
 
-static void free_fn(sv_host *h, const leaf *l, void *ctx)
+static void free_fn(sv_host *h, const hm_rleaf *l, void *ctx)
 {
 	uint64_t pfn = (*l->e & HPTE_ADDR) >> 12, i;
 
@@ -446,11 +337,11 @@ static void free_fn(sv_host *h, const leaf *l, void *ctx)
 	if (*l->e & HPTE_SPECIAL)
 		return; /* the zero page */
 	*l->e &= ~(HPTE_D | HPTE_A);
-	for (i = 0; i < level_size(l->level) / 4096; i++)
+	for (i = 0; i < hm_level_size(l->level) / 4096; i++)
 		sv__phys_page(&h->phys, pfn + i)->flags |= HP_LAZYFREE;
 }
 
-static void swapout_fn(sv_host *h, const leaf *l, void *ctx)
+static void swapout_fn(sv_host *h, const hm_rleaf *l, void *ctx)
 {
 	sv_host_range r = {SV_HOST_EVENT_CLEAR, l->addr, l->addr + 4096};
 	sv_hpage *pg;
@@ -476,17 +367,15 @@ static void swapout_fn(sv_host *h, const leaf *l, void *ctx)
 	hm_ev_end(h, &r);
 }
 
-static void split_all_fn(sv_host *h, const leaf *l, void *ctx)
+static void split_all_fn(sv_host *h, const hm_rleaf *l, void *ctx)
 {
 	SV_UNUSED(ctx);
 	if (l->level == 2 && l->v->backing == SV_BACKING_ANON)
 		hm_split_pmd(h, l->addr);
 }
 
-/* Collapses the PTE-mapped 2M range at base into a new THP; returns 1 if
- * collapsed, 0 if there was nothing to do, or an error. */
-static int collapse_2m(sv_host *h, const sv_vma *v, uint64_t base,
-		       unsigned max_none)
+int hm_collapse_2m(sv_host *h, const sv_vma *v, uint64_t base,
+		   unsigned max_none)
 {
 	sv_host_range r = {SV_HOST_EVENT_CLEAR, base, base + SZ_2M};
 	uint64_t *pmd = hm_entry(h, base, 2, false), *pte, pfn, table;
@@ -542,7 +431,7 @@ static int madv_collapse(sv_host *h, uint64_t start, uint64_t end)
 
 		if (!v || v->end < b + SZ_2M || v->start > b)
 			continue;
-		r = collapse_2m(h, v, b, 511);
+		r = hm_collapse_2m(h, v, b, 511);
 		if (r < 0)
 			rc = r;
 	}
@@ -583,7 +472,7 @@ int sv_host_madvise(sv_host *h, uint64_t hva, uint64_t len, sv_madvise advice)
 	int rc;
 
 	len = (len + 0xfff) & ~0xfffULL;
-	rc = check_range(h, "madvise", hva, len, true);
+	rc = hm_check_range(h, "madvise", hva, len, true);
 	if (rc)
 		return rc;
 	if ((unsigned)advice > SV_MADV_PAGEOUT)
@@ -604,7 +493,7 @@ int sv_host_madvise(sv_host *h, uint64_t hva, uint64_t len, sv_madvise advice)
 					   MIN(v->end, end)};
 
 			hm_ev_start(h, &r);
-			each_leaf(h, r.start, r.end, true,
+			hm_each_leaf(h, r.start, r.end, true,
 				  advice == SV_MADV_FREE ? free_fn : dontneed_fn,
 				  NULL);
 			hm_ev_end(h, &r);
@@ -626,379 +515,10 @@ int sv_host_madvise(sv_host *h, uint64_t hva, uint64_t len, sv_madvise advice)
 	case SV_MADV_COLLAPSE:
 		return madv_collapse(h, hva, end);
 	case SV_MADV_PAGEOUT:
-		each_leaf(h, hva, end, true, split_all_fn, NULL);
-		each_leaf(h, hva, end, false, swapout_fn, NULL);
+		hm_each_leaf(h, hva, end, true, split_all_fn, NULL);
+		hm_each_leaf(h, hva, end, false, swapout_fn, NULL);
 		return SV_OK;
 	}
 	return SV_OK;
 }
 
-/* ---- whole-mm operations ------------------------------------------------- */
-
-int sv_host_khugepaged_scan(sv_host *h, unsigned *collapsed)
-{
-	unsigned n = 0;
-	guint i;
-
-	if (!h)
-		return sv__err(NULL, SV_EINVAL, "khugepaged: NULL host");
-	for (i = 0; i < h->vmas->len; i++) {
-		sv_vma *v = g_ptr_array_index(h->vmas, i);
-		uint64_t b;
-
-		if (!hm_thp_allowed(h, v))
-			continue;
-		for (b = (v->start + SZ_2M - 1) & ~(SZ_2M - 1);
-		     b + SZ_2M <= v->end; b += SZ_2M)
-			if (collapse_2m(h, v, b, h->opts.max_ptes_none) == 1)
-				n++;
-	}
-	if (collapsed)
-		*collapsed = n;
-	return SV_OK;
-}
-
-int sv_host_split_thp(sv_host *h, uint64_t hva)
-{
-	sv_host_range r = {SV_HOST_EVENT_CLEAR, 0, 0};
-	unsigned level;
-	uint64_t *e, head, i;
-	sv_hpage *pg;
-
-	if (!h)
-		return sv__err(NULL, SV_EINVAL, "split_thp: NULL host");
-	e = hm_leaf(h, hva, &level);
-	pg = e && (*e & HPTE_P)
-		     ? sv__phys_page(&h->phys, (*e & HPTE_ADDR) >> 12)
-		     : NULL;
-	if (!pg || pg->kind != SV_PAGE_THP)
-		return sv__err(NULL, SV_EINVAL, "split_thp: 0x%" PRIx64
-			       " is not mapped to a THP (EINVAL)", hva);
-	head = hm_head(h, (*e & HPTE_ADDR) >> 12);
-	if (h->forked)
-		return sv__err(NULL, SV_EBUSY, "split_thp: the THP at 0x%" PRIx64
-			       " may be shared with a child (EBUSY)", hva);
-	if (level == 2) {
-		if (!hm_split_pmd(h, hva)) /* its own CLEAR over the 2M */
-			return sv__err(NULL, SV_ENOMEM, "split_thp: no "
-							"page-table page");
-	} else {
-		r.start = hva & ~(SZ_2M - 1);
-		r.end = r.start + SZ_2M;
-		hm_ev_start(h, &r);
-	}
-	/* split_huge_page: 512 order-0 pages; unmapped ones are freed */
-	sv__phys_split(&h->phys, head);
-	for (i = 0; i < 512; i++) {
-		pg = sv__phys_page(&h->phys, head + i);
-		pg->order = 0;
-		pg->kind = SV_PAGE_ANON;
-		pg->ref = pg->map;
-		if (!pg->map)
-			sv__phys_free(&h->phys, head + i, 0);
-	}
-	if (level != 2)
-		hm_ev_end(h, &r);
-	return SV_OK;
-}
-
-static void migrate_fn(sv_host *h, const leaf *l, void *ctx)
-{
-	uint64_t pfn = (*l->e & HPTE_ADDR) >> 12, npfn;
-	sv_host_range r = {SV_HOST_EVENT_CLEAR, l->addr, l->addr + level_size(l->level)};
-	sv_hpage *pg;
-	unsigned order = l->level == 2 ? 9 : 0;
-
-	SV_UNUSED(ctx);
-	if (!(*l->e & HPTE_P) || (*l->e & HPTE_SPECIAL) || l->level > 2)
-		return;
-	pg = sv__phys_page(&h->phys, pfn);
-	if (!pg || pg->map > 1 ||
-	    !(l->level == 2 ? pg->kind == SV_PAGE_THP : pg->kind == SV_PAGE_ANON))
-		return; /* shared, PTE-mapped THP, hugetlb, file, device */
-	npfn = sv__phys_alloc(&h->phys, order, (sv_page_kind)pg->kind);
-	if (npfn == UINT64_MAX)
-		return; /* no target frame: the page stays */
-	hm_ev_start(h, &r);
-	hm_unmap_pages(h, pfn, l->level);
-	*l->e = (*l->e & ~HPTE_ADDR) | (npfn << 12);
-	hm_map_pages(h, npfn, l->level);
-	h->stat[SV_HOST_STAT_migrations] += 1ULL << order;
-	hm_ev_end(h, &r);
-}
-
-int sv_host_migrate(sv_host *h, uint64_t hva, uint64_t len)
-{
-	int rc;
-
-	len = (len + 0xfff) & ~0xfffULL;
-	rc = check_range(h, "migrate", hva, len, true);
-	if (rc)
-		return rc;
-	each_leaf(h, hva, hva + len, false, migrate_fn, NULL);
-	return SV_OK;
-}
-
-/* A stable KSM page met during one merge pass: its content hash, its pfn
- * and the bytes of its first mapping (content lives at HVAs); `next` is
- * the next stable page whose hash shares its table slot, or -1. */
-typedef struct ksm_page {
-	uint64_t hash;
-	uint64_t pfn;
-	const uint8_t *bytes;
-	gint next;
-} ksm_page;
-
-/*
- * The stable pages by content hash: an open-addressing table of chain
- * heads (indices into `pages`), at most half full.  Not a GHashTable:
- * Unicorn 2.0.1 exports its own g_hash_table_* and g_slist_*, and in a
- * process that loads both, calls would mix the two implementations.
- */
-typedef struct ksm_ctx {
-	GArray *pages;      /* ksm_page */
-	gint *slots;        /* chain heads, -1 = empty */
-	guint cap;          /* a power of two */
-	unsigned merged;
-} ksm_ctx;
-
-static gint *ksm_slot(ksm_ctx *k, uint64_t hash)
-{
-	guint i = (guint)((hash * 0x9e3779b97f4a7c15ULL) >> 40) & (k->cap - 1);
-
-	for (;; i = (i + 1) & (k->cap - 1)) {
-		gint *s = &k->slots[i];
-
-		if (*s < 0 || g_array_index(k->pages, ksm_page, *s).hash == hash)
-			return s;
-	}
-}
-
-static void ksm_link(ksm_ctx *k, gint i)
-{
-	ksm_page *kp = &g_array_index(k->pages, ksm_page, i);
-	gint *s = ksm_slot(k, kp->hash);
-
-	kp->next = *s;
-	*s = i;
-}
-
-/* Adds a stable page, doubling the table first when it would be more
- * than half full. */
-static void ksm_add(ksm_ctx *k, uint64_t hash, uint64_t pfn,
-		    const uint8_t *bytes)
-{
-	ksm_page kp = {hash, pfn, bytes, -1};
-	guint i;
-
-	g_array_append_val(k->pages, kp);
-	if (k->pages->len * 2 > k->cap) {
-		k->cap *= 2;
-		k->slots = g_renew(gint, k->slots, k->cap);
-		memset(k->slots, 0xff, k->cap * sizeof(gint));
-		for (i = 0; i < k->pages->len; i++)
-			ksm_link(k, (gint)i);
-		return;
-	}
-	ksm_link(k, (gint)k->pages->len - 1);
-}
-
-/* FNV-1a over the page: only picks candidates, memcmp decides. */
-static guint64 page_hash(const uint8_t *p)
-{
-	guint64 x = 1469598103934665603ULL;
-	unsigned i;
-
-	for (i = 0; i < 4096; i++)
-		x = (x ^ p[i]) * 1099511628211ULL;
-	return x;
-}
-
-static void ksm_fn(sv_host *h, const leaf *l, void *ctx)
-{
-	ksm_ctx *k = ctx;
-	uint64_t pfn = (*l->e & HPTE_ADDR) >> 12;
-	const uint8_t *bytes = hm_bytes(l->v, l->addr);
-	sv_host_range r = {SV_HOST_EVENT_CLEAR, l->addr, l->addr + 4096};
-	guint64 hash;
-	gint i;
-	sv_hpage *pg;
-
-	if (l->level != 1 || !(*l->e & HPTE_P) || (*l->e & HPTE_SPECIAL) ||
-	    l->v->backing != SV_BACKING_ANON)
-		return;
-	pg = sv__phys_page(&h->phys, pfn);
-	if (pg->kind != SV_PAGE_ANON || pg->map > 1)
-		return;
-	hash = page_hash(bytes);
-	for (i = *ksm_slot(k, hash); i >= 0;
-	     i = g_array_index(k->pages, ksm_page, i).next) {
-		const ksm_page *kp = &g_array_index(k->pages, ksm_page, i);
-
-		if (memcmp(kp->bytes, bytes, 4096))
-			continue;
-		/* write_protect_page, then replace_page: a CLEAR each */
-		hm_ev_start(h, &r);
-		*l->e &= ~HPTE_RW;
-		hm_ev_end(h, &r);
-		hm_ev_start(h, &r);
-		hm_clear_leaf(h, l->e, 1);
-		*l->e = (kp->pfn << 12) | HPTE_P | HPTE_US | HPTE_A;
-		hm_map_pages(h, kp->pfn, 1);
-		hm_ev_end(h, &r);
-		k->merged++;
-		h->stat[SV_HOST_STAT_ksm_merged]++;
-		return;
-	}
-	/* the first page with this content becomes a stable KSM page */
-	hm_ev_start(h, &r);
-	*l->e &= ~HPTE_RW;
-	pg->kind = SV_PAGE_KSM;
-	hm_ev_end(h, &r);
-	ksm_add(k, hash, pfn, bytes);
-}
-
-int sv_host_ksm_merge(sv_host *h, uint64_t hva, uint64_t len,
-		      unsigned *merged)
-{
-	ksm_ctx k = {NULL, NULL, 64, 0};
-	int rc;
-
-	len = (len + 0xfff) & ~0xfffULL;
-	rc = check_range(h, "ksm_merge", hva, len, true);
-	if (rc)
-		return rc;
-	k.pages = g_array_new(FALSE, FALSE, sizeof(ksm_page));
-	k.slots = g_new(gint, k.cap);
-	memset(k.slots, 0xff, k.cap * sizeof(gint));
-	each_leaf(h, hva, hva + len, false, ksm_fn, &k);
-	g_array_free(k.pages, TRUE);
-	g_free(k.slots);
-	if (merged)
-		*merged = k.merged;
-	return SV_OK;
-}
-
-static void fork_fn(sv_host *h, const leaf *l, void *ctx)
-{
-	uint64_t pfn = (*l->e & HPTE_ADDR) >> 12, rec[2];
-
-	SV_UNUSED(ctx);
-	if (!(*l->e & HPTE_P))
-		return;
-	if (l->v->backing == SV_BACKING_ANON)
-		*l->e &= ~HPTE_RW; /* COW */
-	rec[0] = pfn;
-	rec[1] = l->level;
-	hm_map_pages(h, pfn, l->level); /* the child's mapping */
-	g_array_append_vals(h->child, rec, 2);
-}
-
-int sv_host_fork(sv_host *h)
-{
-	guint i;
-
-	if (!h)
-		return sv__err(NULL, SV_EINVAL, "fork: NULL host");
-	if (h->forked)
-		return sv__err(NULL, SV_EBUSY, "fork: a child already exists "
-					       "(call sv_host_fork_exit)");
-	for (i = 0; i < h->vmas->len; i++) {
-		sv_vma *v = g_ptr_array_index(h->vmas, i);
-		sv_host_range r = {SV_HOST_EVENT_PROTECTION_PAGE, v->start,
-				   v->end};
-		bool cow = v->backing == SV_BACKING_ANON &&
-			   (v->prot & SV_PROT_WRITE);
-
-		if (v->flags & VMF_DONTFORK)
-			continue;
-		/* copy_page_range skips a VMA with nothing to copy, and
-		 * opens PROTECTION_PAGE only for COW mappings */
-		if (!any_entry(h, v->start, v->end))
-			continue;
-		if (cow)
-			hm_ev_start(h, &r);
-		each_leaf(h, v->start, v->end, false, fork_fn, NULL);
-		if (cow)
-			hm_ev_end(h, &r);
-	}
-	h->forked = true;
-	return SV_OK;
-}
-
-int sv_host_fork_exit(sv_host *h)
-{
-	guint i;
-
-	if (!h || !h->forked)
-		return sv__err(NULL, SV_EINVAL, "fork_exit: no child");
-	for (i = 0; i < h->child->len; i += 2)
-		hm_unmap_pages(h, g_array_index(h->child, uint64_t, i),
-			       (unsigned)g_array_index(h->child, uint64_t, i + 1));
-	g_array_set_size(h->child, 0);
-	h->forked = false;
-	return SV_OK;
-}
-
-static void soft_dirty_fn(sv_host *h, const leaf *l, void *ctx)
-{
-	SV_UNUSED(h);
-	SV_UNUSED(ctx);
-	if (*l->e & HPTE_P)
-		*l->e &= ~(HPTE_RW | HPTE_SOFT_DIRTY);
-}
-
-int sv_host_clear_refs(sv_host *h)
-{
-	sv_host_range r = {SV_HOST_EVENT_SOFT_DIRTY, 0, UINT64_MAX};
-
-	if (!h)
-		return sv__err(NULL, SV_EINVAL, "clear_refs: NULL host");
-	hm_ev_start(h, &r);
-	each_leaf(h, 0, user_top(h), false, soft_dirty_fn, NULL);
-	hm_ev_end(h, &r);
-	return SV_OK;
-}
-
-typedef struct age_ctx {
-	sv_host_age_kind kind;
-	bool young;
-} age_ctx;
-
-static void age_fn(sv_host *h, const leaf *l, void *ctx)
-{
-	age_ctx *a = ctx;
-
-	SV_UNUSED(h);
-	if ((*l->e & HPTE_P) && (*l->e & HPTE_A)) {
-		a->young = true;
-		if (a->kind != SV_AGE_TEST_YOUNG)
-			*l->e &= ~HPTE_A;
-	}
-}
-
-int sv_host_age(bool *young, sv_host *h, uint64_t hva, uint64_t len,
-		sv_host_age_kind kind)
-{
-	age_ctx a = {kind, false};
-	guint i;
-	int rc;
-
-	len = (len + 0xfff) & ~0xfffULL;
-	rc = check_range(h, "age", hva, len, false);
-	if (rc)
-		return rc;
-	if ((unsigned)kind > SV_AGE_TEST_YOUNG)
-		return sv__err(NULL, SV_EINVAL, "age: unknown kind %d", (int)kind);
-	h->stat[SV_HOST_STAT_age_calls]++;
-	for (i = 0; i < h->notifiers->len; i++) {
-		const sv_notifier *n = &g_array_index(h->notifiers, sv_notifier, i);
-
-		if (n->ops->age && n->ops->age(kind, hva, hva + len, n->payload))
-			a.young = true;
-	}
-	each_leaf(h, hva, hva + len, false, age_fn, &a);
-	if (young)
-		*young = a.young;
-	return SV_OK;
-}

@@ -1,0 +1,235 @@
+/*
+ * lib/cpu/loader.c - putting a guest in: a freestanding ELF image into the
+ * library's memslot, or the built-in workloads with their parameters.
+ *
+ * How an image is loaded (sv_exec_load_elf):
+ *  1. The ELF header and program headers are checked: a little-endian
+ *     x86-64 executable whose PT_LOAD segments lie in the top 2G (link
+ *     with guests/guest.ld).
+ *  2. Each segment's pages are zeroed in the image range of the library's
+ *     slot, its bytes copied in, and its pages mapped in the guest tables
+ *     with the segment's permissions.
+ *  3. Every vCPU starts at the entry point with its own stack, its index
+ *     in RDI.
+ */
+#include <elf.h>
+
+#include "cpu/exec.h"
+
+extern const unsigned char sv__guest_workloads[];
+extern const size_t sv__guest_workloads_len;
+
+static int bad_elf(sv_exec *ex, const char *why)
+{
+	return sv__err(ex->vm, SV_EINVAL, "exec load: not a guest image: %s", why);
+}
+
+/* Loads one PT_LOAD segment into the image range of the library's slot and
+ * maps its pages with the segment's permissions. */
+static int load_segment(sv_exec *ex, const uint8_t *img, size_t len,
+			const Elf64_Phdr *ph)
+{
+	uint64_t first = ph->p_vaddr & ~0xfffULL;
+	uint64_t last = (ph->p_vaddr + ph->p_memsz + 0xfff) & ~0xfffULL;
+	uint64_t flags = SV_PTE_P;
+	uint64_t gpa = ex->sys_gpa + SV_SYS_IMAGE + (first - SV_GUEST_IMAGE);
+	uint8_t *mem;
+
+	if (ph->p_vaddr < SV_GUEST_IMAGE || ph->p_memsz > SV_GUEST_IMAGE_MAX ||
+	    ph->p_vaddr + ph->p_memsz > SV_GUEST_IMAGE + SV_GUEST_IMAGE_MAX)
+		return bad_elf(ex, "a segment lies outside 0xffffffff80000000 "
+				   "+ 2M (link with guests/guest.ld)");
+	if (ph->p_filesz > ph->p_memsz || ph->p_offset > len ||
+	    ph->p_filesz > len - ph->p_offset)
+		return bad_elf(ex, "a segment's bytes run past the end of the file");
+	mem = sv__gpa_ptr(&ex->vm->memslots, gpa);
+	if (!mem)
+		return sv__err(ex->vm, SV_EFAULT, "exec load: the library's memslot "
+						  "has no bytes");
+	memset(mem, 0, last - first);
+	memcpy(mem + (ph->p_vaddr - first), img + ph->p_offset, ph->p_filesz);
+	if (ph->p_flags & PF_W)
+		flags |= SV_PTE_RW;
+	if (!(ph->p_flags & PF_X))
+		flags |= SV_PTE_NX;
+	return sv_pt_map(ex->gpt, first, gpa, last - first, SV_PAGE_4K, flags);
+}
+
+static uint64_t stack_top(unsigned i)
+{
+	return SV_GUEST_STACKS + (uint64_t)(i + 1) * SV_GUEST_STACK_SIZE;
+}
+
+static void cpu_reset(sv_exec *ex, ex_cpu *c)
+{
+	uint64_t rsp = stack_top(c->index), rdi = c->index, rflags = 2;
+
+	if (!c->uc)
+		return;
+	uc_reg_write(c->uc, UC_X86_REG_RSP, &rsp);
+	uc_reg_write(c->uc, UC_X86_REG_RDI, &rdi);
+	uc_reg_write(c->uc, UC_X86_REG_RFLAGS, &rflags);
+	c->rip = ex->entry;
+	c->halted = false;
+	c->at_sync = false;
+	c->pf_pending = false;
+}
+
+int sv_exec_load_elf(sv_exec *ex, const void *image, size_t len)
+{
+	const uint8_t *img = image;
+	const Elf64_Ehdr *eh = image;
+	unsigned i;
+	int rc;
+
+	if (!ex || !image)
+		return sv__err(ex ? ex->vm : NULL, SV_EINVAL, "sv_exec_load_elf: NULL argument");
+	if (ex->loaded)
+		return sv__err(ex->vm, SV_EBUSY, "exec load: an image is loaded "
+						 "already (one per sv_exec)");
+	if (len < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG))
+		return bad_elf(ex, "no ELF header");
+	if (eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_ident[EI_DATA] != ELFDATA2LSB ||
+	    eh->e_machine != EM_X86_64 || eh->e_type != ET_EXEC)
+		return bad_elf(ex, "expected a little-endian x86-64 ET_EXEC file");
+	if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phoff > len ||
+	    (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > len - eh->e_phoff)
+		return bad_elf(ex, "the program headers run past the end of the file");
+	for (i = 0; i < eh->e_phnum; i++) {
+		Elf64_Phdr ph;
+
+		memcpy(&ph, img + eh->e_phoff + i * sizeof(ph), sizeof(ph));
+		if (ph.p_type != PT_LOAD || !ph.p_memsz)
+			continue;
+		rc = load_segment(ex, img, len, &ph);
+		if (rc == SV_EEXIST)
+			return bad_elf(ex, "two segments share a page");
+		if (rc != SV_OK)
+			return rc;
+	}
+	if (eh->e_entry < SV_GUEST_IMAGE ||
+	    eh->e_entry >= SV_GUEST_IMAGE + SV_GUEST_IMAGE_MAX)
+		return bad_elf(ex, "the entry point is outside the image");
+	ex->entry = eh->e_entry;
+	ex->loaded = true;
+	ex->resync = true;
+	for (i = 0; i < ex->n; i++)
+		cpu_reset(ex, &ex->cpus[i]);
+	return SV_OK;
+}
+
+/* ---- built-in workloads ------------------------------------------------------ */
+
+static const struct {
+	const char *name;
+	unsigned id;
+	const char *desc;
+} workloads[] = {
+	{"touch", SV_GW_TOUCH, "passes over the region, one access per stride "
+			       "(sync N before pass N)"},
+	{"stream", SV_GW_STREAM, "STREAM copy, scale, add and triad over three "
+				 "arrays in the region"},
+	{"random", SV_GW_RANDOM, "GUPS-style random read-modify-write updates, "
+				 "seeded"},
+	{"chase", SV_GW_CHASE, "pointer chase through one random cycle of "
+			       "stride-sized nodes"},
+	{"kpt", SV_GW_KPT, "kvm_page_table_test's stages: create (write), "
+			   "update (write), adjust (read)"},
+	{"remap", SV_GW_REMAP, "rewrites its own page table entry, invlpg, "
+			       "reads the new page"},
+	{"faults", SV_GW_FAULTS, "three accesses to unmapped pages, each a #PF "
+				 "its handler steps over"},
+	{"sites", SV_GW_SITES, "RDTSC twice, then MOV to CR3 between two reads "
+			       "of one word"},
+};
+
+const char *sv_workload_name(size_t i)
+{
+	return i < G_N_ELEMENTS(workloads) ? workloads[i].name : NULL;
+}
+
+const char *sv_workload_desc(size_t i)
+{
+	return i < G_N_ELEMENTS(workloads) ? workloads[i].desc : NULL;
+}
+
+static int check_workload(sv_exec *ex, const sv_workload *w, unsigned id)
+{
+	if (id == SV_GW_FAULTS)
+		return SV_OK;
+	if (!w->size || w->gva & 7)
+		return sv__err(ex->vm, SV_EINVAL, "workload %s: the region needs a "
+						  "size and an 8-byte-aligned gva", w->name);
+	if ((id == SV_GW_TOUCH || id == SV_GW_KPT || id == SV_GW_CHASE) &&
+	    (w->stride < 8 || w->stride & 7 || w->stride > w->size))
+		return sv__err(ex->vm, SV_EINVAL, "workload %s: stride %" PRIu64
+						  " (expected a multiple of 8 up to the "
+						  "region size)", w->name, w->stride);
+	if ((id == SV_GW_CHASE && w->size / w->stride < 2) ||
+	    (id == SV_GW_STREAM && w->size < 24 * ex->n))
+		return sv__err(ex->vm, SV_EINVAL, "workload %s: region of %" PRIu64
+						  " bytes is too small", w->name, w->size);
+	if ((id == SV_GW_TOUCH || id == SV_GW_STREAM) && w->passes == 0)
+		return sv__err(ex->vm, SV_EINVAL, "workload %s: passes must be at "
+						  "least 1", w->name);
+	if (id == SV_GW_RANDOM && !w->count)
+		return sv__err(ex->vm, SV_EINVAL, "workload random: count must be "
+						  "at least 1");
+	return SV_OK;
+}
+
+int sv_exec_load_workload(sv_exec *ex, const sv_workload *w)
+{
+	struct sv_guest_params p;
+	unsigned id = 0;
+	size_t i;
+	int rc;
+
+	if (!ex || !w || !w->name)
+		return sv__err(ex ? ex->vm : NULL, SV_EINVAL,
+			       "sv_exec_load_workload: NULL argument");
+	if (w->version != SV_WORKLOAD_VERSION)
+		return sv__err(ex->vm, SV_EINVAL, "workload: version %u (expected %u)",
+			       w->version, SV_WORKLOAD_VERSION);
+	for (i = 0; i < G_N_ELEMENTS(workloads); i++)
+		if (!strcmp(w->name, workloads[i].name))
+			id = workloads[i].id;
+	if (!id)
+		return sv__err(ex->vm, SV_EINVAL, "workload \"%s\": unknown (expected "
+						  "touch, stream, random, chase, kpt, "
+						  "remap, faults or sites)", w->name);
+	rc = check_workload(ex, w, id);
+	if (rc != SV_OK)
+		return rc;
+	memset(&p, 0, sizeof(p));
+	p.magic = SV_GUEST_MAGIC;
+	p.workload = id;
+	p.vcpus = ex->n;
+	p.gva = w->gva;
+	p.size = w->size;
+	p.stride = w->stride;
+	p.passes = w->passes;
+	p.write = w->write;
+	p.seed = w->seed;
+	p.count = w->count;
+	p.sys_gpa = ex->sys_gpa;
+	p.levels = sv_pt_levels(ex->gpt);
+	rc = sv_exec_load_elf(ex, sv__guest_workloads, sv__guest_workloads_len);
+	if (rc == SV_OK)
+		rc = sv_gpa_write(ex->vm, ex->sys_gpa + SV_SYS_BOOT + 0x1000, &p,
+				  sizeof(p));
+	return rc;
+}
+
+int sv_exec_guest_result(uint64_t *out, sv_exec *ex, unsigned i)
+{
+	if (!out || !ex)
+		return sv__err(NULL, SV_EINVAL, "sv_exec_guest_result: NULL argument");
+	if (i >= SV_GUEST_MAX_VCPUS)
+		return sv__err(ex->vm, SV_ERANGE, "guest result %u (expected < %u)",
+			       i, SV_GUEST_MAX_VCPUS);
+	return sv_gpa_read(ex->vm, ex->sys_gpa + SV_SYS_BOOT + 0x1000 +
+					   offsetof(struct sv_guest_params, result) + 8 * i,
+			   out, 8);
+}
+

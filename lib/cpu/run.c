@@ -1,0 +1,208 @@
+/*
+ * lib/cpu/run.c - the run loop of execution-driven guests.
+ *
+ * How it works:
+ *  1. Before anyone runs, the Unicorn regions, code hooks and mode are
+ *     brought up to date (a handler may have moved memslots, the guest its
+ *     tables).
+ *  2. Each vCPU gets a turn of `slice` instructions in index order.  A
+ *     turn ends when the block hook sees the budget used up, at a sync
+ *     point, at a guest fault, or when the guest changed its page tables.
+ *  3. Sync points are a barrier: when every running vCPU waits at the same
+ *     point, the sync handler runs once and they all go on.
+ *  4. A guest #PF ends the turn and is delivered (deliver.c); one that
+ *     cannot be delivered, or any fault in fast-forward mode, ends the run
+ *     with the fault in the result.
+ */
+#include "cpu/exec.h"
+
+static void fault_result(sv_exec_result *out, ex_cpu *c)
+{
+	out->stop = SV_EXEC_FAULT;
+	out->vcpu = c->index;
+	out->rip = c->fault_rip;
+	out->fault = c->fault;
+}
+
+static void apply_mode(sv_exec *ex)
+{
+	unsigned i;
+
+	ex->mode = ex->mode_next;
+	for (i = 0; i < ex->n; i++)
+		sv__exec_set_detailed(&ex->cpus[i], ex->mode == SV_EXEC_DETAILED);
+}
+
+/* Regions, code hooks and mode brought up to date before anyone runs. */
+static int settle(sv_exec *ex)
+{
+	unsigned i;
+	int rc = SV_OK;
+
+	if (ex->mode != ex->mode_next)
+		apply_mode(ex);
+	if (ex->resync || ex->mem_epoch != ex->vm->memslots.epoch)
+		rc = sv__exec_regions_sync(ex);
+	for (i = 0; i < ex->n && rc == SV_OK; i++)
+		rc = sv__exec_sites_install(&ex->cpus[i]);
+	return rc;
+}
+
+/*
+ * One turn of vCPU c.  Returns 1 when the run must end with *out filled,
+ * 0 to go on, or an error.
+ */
+static int turn(sv_exec *ex, ex_cpu *c, sv_exec_result *out)
+{
+	uint64_t before = c->v->stat[SV_VCPU_STAT_instructions], ran;
+	uc_err e;
+
+	c->budget = (int64_t)MIN(ex->opts.slice, c->left);
+	c->stop = EX_STOP_NONE;
+	c->pf_pending = false;
+	c->resume = 0;
+	c->started = true;
+	e = uc_emu_start(c->uc, c->rip, 0, 0, 0);
+	uc_reg_read(c->uc, UC_X86_REG_RIP, &c->rip);
+	if (c->resume)
+		c->rip = c->resume;
+	ran = c->v->stat[SV_VCPU_STAT_instructions] - before;
+	c->left -= MIN(ran, c->left);
+	if (c->stop == EX_STOP_REPORT) {
+		fault_result(out, c);
+		return 1;
+	}
+	if (c->pf_pending) {
+		if (e == UC_ERR_OK) {
+			/* Unicorn did the access the model refused. */
+			c->fault.stage = SV_STAGE_TLB;
+			fault_result(out, c);
+			return 1;
+		}
+		if (ex->mode == SV_EXEC_FAST_FORWARD || !sv__exec_deliver_pf(c)) {
+			fault_result(out, c);
+			return 1;
+		}
+		return 0;
+	}
+	if (e != UC_ERR_OK) {
+		out->stop = SV_EXEC_FAULT;
+		out->vcpu = c->index;
+		out->rip = c->rip;
+		return sv__err(ex->vm, SV_EINVAL, "exec: vCPU %u at 0x%" PRIx64
+						  ": Unicorn stopped: %s",
+			       c->index, c->rip, uc_strerror(e));
+	}
+	if (c->stop == EX_STOP_TRAP) {
+		out->stop = SV_EXEC_STOPPED;
+		out->code = c->trap_code;
+		return 1;
+	}
+	if (c->stop == EX_STOP_NONE) {
+		c->halted = true;
+		sv_vcpu_leave_guest(c->v);
+		sv__exec_record_event(ex, SV_TEV_LEAVE, c->index, 0);
+	}
+	return 0;
+}
+
+/* Step 3: releases the barrier when every running vCPU waits at it.
+ * Returns 2 when it did, 1 when the handler stopped the run, 0 when some
+ * vCPU does not wait yet, or an error. */
+static int barrier(sv_exec *ex, sv_exec_result *out)
+{
+	uint32_t n = 0;
+	bool waiting = false;
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < ex->n; i++) {
+		const ex_cpu *c = &ex->cpus[i];
+
+		if (c->halted)
+			continue;
+		if (!c->at_sync)
+			return 0;
+		if (waiting && c->sync_n != n)
+			return sv__err(ex->vm, SV_EINVAL,
+				       "exec: vCPUs wait at different sync points "
+				       "(%u and %u): the guest's phases disagree",
+				       n, c->sync_n);
+		n = c->sync_n;
+		waiting = true;
+	}
+	if (!waiting)
+		return 0;
+	for (i = 0; i < ex->n; i++)
+		ex->cpus[i].at_sync = false;
+	if (ex->opts.mode == SV_EXEC_FAST_FORWARD && ex->opts.detail_at_sync == n)
+		ex->mode_next = SV_EXEC_DETAILED;
+	rc = ex->sync_fn ? ex->sync_fn(ex, n, ex->sync_payload) : 0;
+	if (rc > 0) {
+		out->stop = SV_EXEC_STOPPED;
+		out->code = rc;
+		return 1;
+	}
+	return rc < 0 ? rc : 2;
+}
+
+int sv_exec_run(sv_exec *ex, uint64_t limit, sv_exec_result *out)
+{
+	sv_exec_result dummy;
+	unsigned i;
+	int rc;
+
+	if (!ex)
+		return sv__err(NULL, SV_EINVAL, "sv_exec_run: NULL handle");
+	if (!ex->engines)
+		return sv__err(ex->vm, SV_EINVAL, "sv_exec_run: a handle built "
+						  "for replay has no engines");
+	if (!out)
+		out = &dummy;
+	memset(out, 0, sizeof(*out));
+	if (!ex->loaded)
+		return sv__err(ex->vm, SV_EINVAL, "exec run: no guest loaded "
+						  "(sv_exec_load_elf or _workload)");
+	for (i = 0; i < ex->n; i++)
+		ex->cpus[i].left = limit ? limit : UINT64_MAX;
+	for (;;) {
+		bool ran = false, all_halted = true;
+
+		rc = settle(ex);
+		if (rc != SV_OK)
+			return rc;
+		for (i = 0; i < ex->n; i++) {
+			ex_cpu *c = &ex->cpus[i];
+
+			if (c->halted)
+				continue;
+			all_halted = false;
+			if (c->at_sync || !c->left)
+				continue;
+			rc = turn(ex, c, out);
+			if (rc)
+				return rc > 0 ? SV_OK : rc;
+			ran = true;
+			/* A handler may have moved memslots, the guest its
+			 * tables: the next vCPU must see the same memory. */
+			rc = settle(ex);
+			if (rc != SV_OK)
+				return rc;
+		}
+		if (all_halted) {
+			out->stop = SV_EXEC_HALTED;
+			return SV_OK;
+		}
+		rc = barrier(ex, out);
+		if (rc < 0)
+			return rc;
+		if (rc == 1)
+			return SV_OK;
+		if (rc == 0 && !ran) {
+			/* Nobody could run: the rest used up the limit. */
+			out->stop = SV_EXEC_LIMIT;
+			return SV_OK;
+		}
+	}
+}
+
