@@ -36,6 +36,6 @@ add_custom_command(OUTPUT ${SV_GUEST_ELF}
 set(SV_GUEST_C ${CMAKE_CURRENT_BINARY_DIR}/guests/workloads_elf.c)
 add_custom_command(OUTPUT ${SV_GUEST_C}
   COMMAND ${CMAKE_COMMAND} -DIN=${SV_GUEST_ELF} -DOUT=${SV_GUEST_C}
-          -DNAME=sv__guest_workloads -P ${PROJECT_SOURCE_DIR}/cmake/bin2c.cmake
+          -DNAME=sv_guests__image -P ${PROJECT_SOURCE_DIR}/cmake/bin2c.cmake
   DEPENDS ${SV_GUEST_ELF} ${PROJECT_SOURCE_DIR}/cmake/bin2c.cmake VERBATIM)
 add_custom_target(simvirt_guests DEPENDS ${SV_GUEST_ELF} ${SV_GUEST_C})

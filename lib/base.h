@@ -37,14 +37,14 @@
 /*
  * Records the detail of an error (printf-style) on this thread and, when vm
  * is not NULL, on the VM; returns code so that callers can write
- * `return sv__err(vm, SV_EINVAL, "...")`.
+ * `return sv_err__set(vm, SV_EINVAL, "...")`.
  */
-int sv__err(sv_vm *vm, int code, const char *fmt, ...)
+int sv_err__set(sv_vm *vm, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* ---- deterministic random numbers (splitmix64) ------------------------ */
 
-static inline uint64_t sv__rng_next(uint64_t *state)
+static inline uint64_t sv_rng__next(uint64_t *state)
 {
 	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
 

@@ -61,8 +61,8 @@ int sv_vcpu_stat_lookup(sv_vcpu_stat *out, const char *name)
 	int i = lookup(vcpu_stat_names, SV_VCPU_STAT__COUNT, name);
 
 	if (i < 0)
-		return sv__err(NULL, SV_ENOENT, "no vCPU counter named '%s'",
-			       name ? name : "(null)");
+		return sv_err__set(NULL, SV_ENOENT, "no vCPU counter named '%s'",
+				   name ? name : "(null)");
 	*out = (sv_vcpu_stat)i;
 	return SV_OK;
 }
@@ -72,8 +72,8 @@ int sv_vm_stat_lookup(sv_vm_stat *out, const char *name)
 	int i = lookup(vm_stat_names, SV_VM_STAT__COUNT, name);
 
 	if (i < 0)
-		return sv__err(NULL, SV_ENOENT, "no VM counter named '%s'",
-			       name ? name : "(null)");
+		return sv_err__set(NULL, SV_ENOENT, "no VM counter named '%s'",
+				   name ? name : "(null)");
 	*out = (sv_vm_stat)i;
 	return SV_OK;
 }
@@ -115,26 +115,26 @@ int sv_tlb_config_validate(const sv_tlb_config *cfg)
 	unsigned a;
 
 	if (!cfg)
-		return sv__err(NULL, SV_EINVAL, "tlb config: NULL");
+		return sv_err__set(NULL, SV_EINVAL, "tlb config: NULL");
 	for (a = 0; a < SV_TLB__COUNT; a++) {
 		uint32_t s = cfg->array[a].sets, w = cfg->array[a].ways;
 
 		if (s > SV_TLB_MAX_SETS || (s & (s - 1)))
-			return sv__err(NULL, SV_ECONFIG,
-				       "tlb.%s_sets: expected 0 or a power of "
-				       "two up to %u, got %u",
-				       tlb_names[a], SV_TLB_MAX_SETS, s);
+			return sv_err__set(NULL, SV_ECONFIG,
+					   "tlb.%s_sets: expected 0 or a power of "
+					   "two up to %u, got %u",
+					   tlb_names[a], SV_TLB_MAX_SETS, s);
 		if (w > SV_TLB_MAX_WAYS)
-			return sv__err(NULL, SV_ECONFIG,
-				       "tlb.%s_ways: expected 0 to %u, got %u",
-				       tlb_names[a], SV_TLB_MAX_WAYS, w);
+			return sv_err__set(NULL, SV_ECONFIG,
+					   "tlb.%s_ways: expected 0 to %u, got %u",
+					   tlb_names[a], SV_TLB_MAX_WAYS, w);
 	}
 	if ((unsigned)cfg->replacement > SV_TLB_RANDOM)
-		return sv__err(NULL, SV_ECONFIG,
-			       "tlb.replacement: expected lru, fifo or random");
+		return sv_err__set(NULL, SV_ECONFIG,
+				   "tlb.replacement: expected lru, fifo or random");
 	if ((unsigned)cfg->conflict > SV_TLB_CONFLICT_ABORT)
-		return sv__err(NULL, SV_ECONFIG,
-			       "tlb.conflict: expected smaller, larger, mce "
-			       "or abort");
+		return sv_err__set(NULL, SV_ECONFIG,
+				   "tlb.conflict: expected smaller, larger, mce "
+				   "or abort");
 	return SV_OK;
 }

@@ -35,7 +35,7 @@ const char *sv_error_detail(void)
 	return last_detail;
 }
 
-int sv__err(sv_vm *vm, int code, const char *fmt, ...)
+int sv_err__set(sv_vm *vm, int code, const char *fmt, ...)
 {
 	va_list ap;
 

@@ -2,7 +2,7 @@
  * lib/frames.c - host-physical frames for page tables the model owns.
  *
  * How it works:
- *  1. sv__frames_init reserves one range of limit * 4K bytes without
+ *  1. sv_frames__init reserves one range of limit * 4K bytes without
  *     backing (MAP_NORESERVE); the kernel backs a page of it when it is
  *     first written.  Frame i is at HPA base + i * 4K and at mem + i * 4K.
  *  2. Allocation pops the most recently freed frame, or else takes the
@@ -17,7 +17,7 @@
 
 #include "frames.h"
 
-int sv__frames_init(sv_frames *f, uint64_t base, uint64_t limit)
+int sv_frames__init(sv_frames *f, uint64_t base, uint64_t limit)
 {
 	void *mem;
 
@@ -35,7 +35,7 @@ int sv__frames_init(sv_frames *f, uint64_t base, uint64_t limit)
 	return SV_OK;
 }
 
-void sv__frames_fini(sv_frames *f)
+void sv_frames__fini(sv_frames *f)
 {
 	if (!f->mem)
 		return;
@@ -45,7 +45,7 @@ void sv__frames_fini(sv_frames *f)
 	f->mem = NULL;
 }
 
-uint64_t sv__frames_alloc(sv_frames *f)
+uint64_t sv_frames__alloc(sv_frames *f)
 {
 	static const guint8 one = 1;
 	guint i;
@@ -64,11 +64,11 @@ uint64_t sv__frames_alloc(sv_frames *f)
 	return f->base + ((uint64_t)i << 12);
 }
 
-void sv__frames_free(sv_frames *f, uint64_t hpa)
+void sv_frames__free(sv_frames *f, uint64_t hpa)
 {
 	guint i = (guint)((hpa - f->base) >> 12);
 
-	if (!sv__frames_live(f, hpa))
+	if (!sv_frames__live(f, hpa))
 		return;
 	f->live->data[i] = 0;
 	memset(f->mem + ((size_t)i << 12), 0xff, 4096);

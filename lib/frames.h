@@ -24,18 +24,18 @@ typedef struct sv_frames {
 } sv_frames;
 
 /* Reserves room for up to `limit` frames; SV_ENOMEM if it cannot. */
-int sv__frames_init(sv_frames *f, uint64_t base, uint64_t limit);
-void sv__frames_fini(sv_frames *f);
+int sv_frames__init(sv_frames *f, uint64_t base, uint64_t limit);
+void sv_frames__fini(sv_frames *f);
 /* Allocates a zeroed frame; returns its HPA or 0 when out of memory. */
-uint64_t sv__frames_alloc(sv_frames *f);
-void sv__frames_free(sv_frames *f, uint64_t hpa);
+uint64_t sv_frames__alloc(sv_frames *f);
+void sv_frames__free(sv_frames *f, uint64_t hpa);
 /*
  * The bytes of the frame at hpa: NULL (or `outside`) outside every frame
  * ever handed out.
  * A frame freed since reads as all-ones (it is poisoned on free), which
  * no format accepts as an entry, so a stale pointer to it is caught.
  */
-static inline uint64_t *sv__frames_ptr_or(const sv_frames *f, uint64_t hpa,
+static inline uint64_t *sv_frames__ptr_or(const sv_frames *f, uint64_t hpa,
 					  uint64_t *outside)
 {
 	uint64_t off = hpa - f->base;
@@ -44,12 +44,12 @@ static inline uint64_t *sv__frames_ptr_or(const sv_frames *f, uint64_t hpa,
 		return outside;
 	return (uint64_t *)(f->mem + (off & ~0xfffULL));
 }
-static inline uint64_t *sv__frames_ptr(const sv_frames *f, uint64_t hpa)
+static inline uint64_t *sv_frames__ptr(const sv_frames *f, uint64_t hpa)
 {
-	return sv__frames_ptr_or(f, hpa, NULL);
+	return sv_frames__ptr_or(f, hpa, NULL);
 }
 /* Is the frame at hpa allocated now? */
-static inline bool sv__frames_live(const sv_frames *f, uint64_t hpa)
+static inline bool sv_frames__live(const sv_frames *f, uint64_t hpa)
 {
 	uint64_t i = (hpa - f->base) >> 12;
 

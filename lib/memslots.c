@@ -14,7 +14,7 @@
 
 #include "vm.h"
 
-int sv__memslots_init(sv_memslots *ms)
+int sv_memslots__init(sv_memslots *ms)
 {
 	ms->slots = g_array_new(FALSE, FALSE, sizeof(sv_memslot));
 	ms->last = 0;
@@ -31,7 +31,7 @@ static void slot_fini(sv_memslot *s, bool own)
 	g_free(s->written);
 }
 
-void sv__memslots_fini(sv_memslots *ms, bool own)
+void sv_memslots__fini(sv_memslots *ms, bool own)
 {
 	guint i;
 
@@ -43,7 +43,7 @@ void sv__memslots_fini(sv_memslots *ms, bool own)
 	ms->slots = NULL;
 }
 
-sv_memslot *sv__memslot_find(sv_memslots *ms, uint64_t gpa)
+sv_memslot *sv_memslots__find(sv_memslots *ms, uint64_t gpa)
 {
 	GArray *a = ms->slots;
 	guint lo = 0, hi = a->len;
@@ -80,14 +80,14 @@ static int slot_index_by_id(sv_memslots *ms, uint32_t id)
 	return -1;
 }
 
-sv_memslot *sv__memslot_by_id(sv_memslots *ms, uint32_t id)
+sv_memslot *sv_memslots__by_id(sv_memslots *ms, uint32_t id)
 {
 	int i = slot_index_by_id(ms, id);
 
 	return i < 0 ? NULL : &g_array_index(ms->slots, sv_memslot, (guint)i);
 }
 
-uint64_t sv__memslots_next_start(const sv_memslots *ms, uint64_t gpa)
+uint64_t sv_memslots__next_start(const sv_memslots *ms, uint64_t gpa)
 {
 	guint i;
 
@@ -100,7 +100,7 @@ uint64_t sv__memslots_next_start(const sv_memslots *ms, uint64_t gpa)
 	return ~0ULL;
 }
 
-uint64_t sv__memslots_end(const sv_memslots *ms)
+uint64_t sv_memslots__end(const sv_memslots *ms)
 {
 	uint64_t end = 0;
 	guint i;
@@ -113,7 +113,7 @@ uint64_t sv__memslots_end(const sv_memslots *ms)
 	return end;
 }
 
-const sv_memslot *sv__memslots_next_hva(sv_vm *vm, guint *cursor,
+const sv_memslot *sv_memslots__next_hva(sv_vm *vm, guint *cursor,
 					uint64_t start, uint64_t end,
 					uint64_t *gs, uint64_t *ge)
 {
@@ -137,19 +137,19 @@ const sv_memslot *sv__memslots_next_hva(sv_vm *vm, guint *cursor,
 	return NULL;
 }
 
-void sv__memslots_set_ops(sv_vm *vm, const sv_memslot_ops *ops, void *mmu)
+void sv_memslots__set_ops(sv_vm *vm, const sv_memslot_ops *ops, void *mmu)
 {
 	vm->slot_ops = ops;
 	vm->slot_ops_payload = mmu;
 }
 
-void sv__memslots_rebind(sv_vm *vm)
+void sv_memslots__rebind(sv_vm *vm)
 {
 	unsigned as;
 	guint i;
 
 	for (as = 0; as < 2; as++) {
-		sv_memslots *ms = sv__memslots_as(vm, as);
+		sv_memslots *ms = sv_vm__memslots(vm, as);
 
 		for (i = 0; i < ms->slots->len; i++) {
 			sv_memslot *s = &g_array_index(ms->slots, sv_memslot, i);
@@ -212,43 +212,43 @@ static int check_region(sv_vm *vm, const sv_memslot_region *r, uint64_t hva)
 	uint32_t known = SV_MEMSLOT_READONLY | (mmu ? SV_MEMSLOT_LOG_DIRTY : 0);
 
 	if (r->version != 1 && r->version != SV_MEMSLOT_REGION_VERSION)
-		return sv__err(vm, SV_EINVAL,
-			       "memslot region: version %u, expected %u",
-			       r->version, SV_MEMSLOT_REGION_VERSION);
+		return sv_err__set(vm, SV_EINVAL,
+				   "memslot region: version %u, expected %u",
+				   r->version, SV_MEMSLOT_REGION_VERSION);
 	if ((r->slot & 0xffff) >= 32768 || (r->slot >> 16) > 1)
-		return sv__err(vm, SV_EINVAL,
-			       "memslot 0x%x: slot ids go up to 32767 and the "
-			       "address space (bits 16 and up) is 0, or 1 for SMM",
-			       r->slot);
+		return sv_err__set(vm, SV_EINVAL,
+				   "memslot 0x%x: slot ids go up to 32767 and the "
+				   "address space (bits 16 and up) is 0, or 1 for SMM",
+				   r->slot);
 	if ((r->slot >> 16) && !mmu)
-		return sv__err(vm, SV_EINVAL,
-			       "memslot 0x%x: address space 1 (SMM) needs the "
-			       "hypervisor MMU (sv_mmu_attach)", r->slot);
+		return sv_err__set(vm, SV_EINVAL,
+				   "memslot 0x%x: address space 1 (SMM) needs the "
+				   "hypervisor MMU (sv_mmu_attach)", r->slot);
 	if (r->flags & ~known)
-		return sv__err(vm, SV_EINVAL,
-			       "memslot %u: unknown flags 0x%x%s", r->slot,
-			       r->flags & ~known,
-			       mmu ? "" : " (dirty logging needs the "
-					      "hypervisor MMU: sv_mmu_attach)");
+		return sv_err__set(vm, SV_EINVAL,
+				   "memslot %u: unknown flags 0x%x%s", r->slot,
+				   r->flags & ~known,
+				   mmu ? "" : " (dirty logging needs the "
+						  "hypervisor MMU: sv_mmu_attach)");
 	if ((r->gpa | r->size | hva) & 0xfff)
-		return sv__err(vm, SV_EALIGN,
-			       "memslot %u: gpa 0x%" PRIx64 ", size 0x%" PRIx64
-			       " and hva 0x%" PRIx64 " must be 4K-aligned "
-			       "(KVM: EINVAL)",
-			       r->slot, r->gpa, r->size, hva);
+		return sv_err__set(vm, SV_EALIGN,
+				   "memslot %u: gpa 0x%" PRIx64 ", size 0x%" PRIx64
+				   " and hva 0x%" PRIx64 " must be 4K-aligned "
+				   "(KVM: EINVAL)",
+				   r->slot, r->gpa, r->size, hva);
 	if (r->size && (r->gpa + r->size < r->gpa ||
 			r->gpa + r->size > (1ULL << vm->opts.maxphyaddr)))
-		return sv__err(vm, SV_ERANGE,
-			       "memslot %u: [0x%" PRIx64 ", +0x%" PRIx64
-			       ") goes past MAXPHYADDR (%u bits)",
-			       r->slot, r->gpa, r->size, vm->opts.maxphyaddr);
+		return sv_err__set(vm, SV_ERANGE,
+				   "memslot %u: [0x%" PRIx64 ", +0x%" PRIx64
+				   ") goes past MAXPHYADDR (%u bits)",
+				   r->slot, r->gpa, r->size, vm->opts.maxphyaddr);
 	return SV_OK;
 }
 
 /* Slots overlap only within one address space. */
 static int check_overlap(sv_vm *vm, const sv_memslot_region *r)
 {
-	sv_memslots *ms = sv__memslots_as(vm, r->slot >> 16);
+	sv_memslots *ms = sv_vm__memslots(vm, r->slot >> 16);
 	guint i;
 
 	for (i = 0; i < ms->slots->len; i++) {
@@ -256,10 +256,10 @@ static int check_overlap(sv_vm *vm, const sv_memslot_region *r)
 
 		if (o->id != r->slot && r->gpa < o->gpa + o->size &&
 		    o->gpa < r->gpa + r->size)
-			return sv__err(vm, SV_EOVERLAP,
-				       "memslot %u: [0x%" PRIx64 ", 0x%" PRIx64
-				       ") overlaps slot %u (KVM: EEXIST)",
-				       r->slot, r->gpa, r->gpa + r->size, o->id);
+			return sv_err__set(vm, SV_EOVERLAP,
+					   "memslot %u: [0x%" PRIx64 ", 0x%" PRIx64
+					   ") overlaps slot %u (KVM: EEXIST)",
+					   r->slot, r->gpa, r->gpa + r->size, o->id);
 	}
 	return SV_OK;
 }
@@ -268,7 +268,7 @@ static int check_overlap(sv_vm *vm, const sv_memslot_region *r)
 static int slot_change(sv_vm *vm, int idx, const sv_memslot_region *r,
 		       uint64_t hva)
 {
-	sv_memslots *ms = sv__memslots_as(vm, r->slot >> 16);
+	sv_memslots *ms = sv_vm__memslots(vm, r->slot >> 16);
 	sv_memslot *o = &g_array_index(ms->slots, sv_memslot, (guint)idx);
 	const sv_memslot_ops *ops = vm->slot_ops;
 	sv_memslot moved;
@@ -286,16 +286,16 @@ static int slot_change(sv_vm *vm, int idx, const sv_memslot_region *r,
 		return SV_OK;
 	}
 	if (!ops)
-		return sv__err(vm, SV_EEXIST,
-			       "memslot %u: exists; delete it (size 0) first",
-			       r->slot);
+		return sv_err__set(vm, SV_EEXIST,
+				   "memslot %u: exists; delete it (size 0) first",
+				   r->slot);
 	if (r->size != o->size || hva != o->hva ||
 	    ((r->flags ^ o->flags) & SV_MEMSLOT_READONLY))
-		return sv__err(vm, SV_EINVAL,
-			       "memslot %u: an existing slot may only move or "
-			       "change SV_MEMSLOT_LOG_DIRTY; size, hva and "
-			       "READONLY stay (KVM: EINVAL)",
-			       r->slot);
+		return sv_err__set(vm, SV_EINVAL,
+				   "memslot %u: an existing slot may only move or "
+				   "change SV_MEMSLOT_LOG_DIRTY; size, hva and "
+				   "READONLY stay (KVM: EINVAL)",
+				   r->slot);
 	if (r->gpa != o->gpa) {
 		rc = check_overlap(vm, r);
 		if (rc)
@@ -305,8 +305,8 @@ static int slot_change(sv_vm *vm, int idx, const sv_memslot_region *r,
 		moved.gpa = r->gpa;
 		if (lpage_setup(&moved)) {
 			g_free(moved.lpage[0]);
-			return sv__err(vm, SV_ENOMEM, "memslot %u: no memory",
-				       r->slot);
+			return sv_err__set(vm, SV_ENOMEM, "memslot %u: no memory",
+					   r->slot);
 		}
 		/* The old range goes away as a deletion would take it. */
 		ops->removed(vm->slot_ops_payload, o);
@@ -315,7 +315,7 @@ static int slot_change(sv_vm *vm, int idx, const sv_memslot_region *r,
 		g_array_remove_index(ms->slots, (guint)idx);
 		moved.flags = r->flags;
 		slot_insert(ms, &moved);
-		o = sv__memslot_by_id(ms, r->slot);
+		o = sv_memslots__by_id(ms, r->slot);
 		if (o->dirty && !(o->flags & SV_MEMSLOT_LOG_DIRTY)) {
 			g_free(o->dirty);
 			o->dirty = NULL;
@@ -336,18 +336,18 @@ static int memslot_set(sv_vm *vm, const sv_memslot_region *r)
 	int old, rc;
 
 	if (!vm || !r)
-		return sv__err(vm, SV_EINVAL, "sv_memslot_set: NULL argument");
+		return sv_err__set(vm, SV_EINVAL, "sv_memslot_set: NULL argument");
 	hva = r->version >= 2 ? r->hva : 0;
 	rc = check_region(vm, r, hva);
 	if (rc)
 		return rc;
-	ms = sv__memslots_as(vm, r->slot >> 16);
+	ms = sv_vm__memslots(vm, r->slot >> 16);
 	old = slot_index_by_id(ms, r->slot);
 	if (old >= 0)
 		return slot_change(vm, old, r, hva);
 	if (r->size == 0)
-		return sv__err(vm, SV_ENOENT,
-			       "memslot %u: no such slot to delete", r->slot);
+		return sv_err__set(vm, SV_ENOENT,
+				   "memslot %u: no such slot to delete", r->slot);
 	rc = check_overlap(vm, r);
 	if (rc)
 		return rc;
@@ -361,17 +361,17 @@ static int memslot_set(sv_vm *vm, const sv_memslot_region *r)
 		s.mem = vm->slot_ops->bytes(vm->slot_ops_payload, hva, r->size);
 		if (lpage_setup(&s)) {
 			slot_fini(&s, false);
-			return sv__err(vm, SV_ENOMEM, "memslot %u: no memory",
-				       r->slot);
+			return sv_err__set(vm, SV_ENOMEM, "memslot %u: no memory",
+					   r->slot);
 		}
 	} else {
 		s.mem = mmap(NULL, r->size, PROT_READ | PROT_WRITE,
 			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (s.mem == MAP_FAILED)
-			return sv__err(vm, SV_ENOMEM,
-				       "memslot %u: cannot reserve 0x%" PRIx64
-				       " bytes",
-				       r->slot, r->size);
+			return sv_err__set(vm, SV_ENOMEM,
+					   "memslot %u: cannot reserve 0x%" PRIx64
+					   " bytes",
+					   r->slot, r->size);
 		/* Guest page tables in here are read at random by walks:
 		 * huge pages keep the host's TLB misses down.  A hint. */
 		madvise(s.mem, r->size, MADV_HUGEPAGE);
@@ -380,7 +380,7 @@ static int memslot_set(sv_vm *vm, const sv_memslot_region *r)
 	vm->stat[SV_VM_STAT_memslots]++;
 	if (vm->slot_ops)
 		return vm->slot_ops->created(vm->slot_ops_payload,
-					     sv__memslot_by_id(ms, r->slot));
+					     sv_memslots__by_id(ms, r->slot));
 	return SV_OK;
 }
 
@@ -389,14 +389,14 @@ static int gpa_copy(sv_vm *vm, uint64_t gpa, void *buf, size_t len, bool in)
 	uint8_t *b = buf;
 
 	if (!vm || (!buf && len))
-		return sv__err(vm, SV_EINVAL, "guest memory copy: NULL argument");
+		return sv_err__set(vm, SV_EINVAL, "guest memory copy: NULL argument");
 	while (len) {
-		const sv_memslot *s = sv__memslot_find(&vm->memslots, gpa);
+		const sv_memslot *s = sv_memslots__find(&vm->memslots, gpa);
 		size_t n;
 
 		if (!s || !s->mem)
-			return sv__err(vm, SV_EFAULT,
-				       "gpa 0x%" PRIx64 " is in no memslot", gpa);
+			return sv_err__set(vm, SV_EFAULT,
+					   "gpa 0x%" PRIx64 " is in no memslot", gpa);
 		n = (size_t)MIN((uint64_t)len, s->gpa + s->size - gpa);
 		if (in)
 			memcpy(s->mem + (gpa - s->gpa), b, n);

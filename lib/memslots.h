@@ -50,45 +50,45 @@ typedef struct sv_memslot_ops {
 	int (*flags_changed)(void *mmu, sv_memslot *s);
 } sv_memslot_ops;
 
-int sv__memslots_init(sv_memslots *ms);
+int sv_memslots__init(sv_memslots *ms);
 /* own: the slots' bytes are ours to unmap (no host attached). */
-void sv__memslots_fini(sv_memslots *ms, bool own);
+void sv_memslots__fini(sv_memslots *ms, bool own);
 /* The slot holding gpa, or NULL. */
-sv_memslot *sv__memslot_find(sv_memslots *ms, uint64_t gpa);
-sv_memslot *sv__memslot_by_id(sv_memslots *ms, uint32_t id);
+sv_memslot *sv_memslots__find(sv_memslots *ms, uint64_t gpa);
+sv_memslot *sv_memslots__by_id(sv_memslots *ms, uint32_t id);
 /* The GPA where the first slot above gpa starts, or ~0. */
-uint64_t sv__memslots_next_start(const sv_memslots *ms, uint64_t gpa);
+uint64_t sv_memslots__next_start(const sv_memslots *ms, uint64_t gpa);
 /* The end of the highest slot (0 without slots). */
-uint64_t sv__memslots_end(const sv_memslots *ms);
+uint64_t sv_memslots__end(const sv_memslots *ms);
 /* Points each slot's bytes at the host's memory again (after the host
  * unmapped or moved some). */
-void sv__memslots_rebind(sv_vm *vm);
+void sv_memslots__rebind(sv_vm *vm);
 /*
  * The slots, of both address spaces, whose host range overlaps [start,
  * end) (HVAs): each call returns the next from *cursor on (0 at first),
  * with the gfns [*gs, *ge) the overlap covers; NULL when there is none.
  */
-const sv_memslot *sv__memslots_next_hva(sv_vm *vm, guint *cursor,
+const sv_memslot *sv_memslots__next_hva(sv_vm *vm, guint *cursor,
 					uint64_t start, uint64_t end,
 					uint64_t *gs, uint64_t *ge);
 /* Registers the MMU's operations (before any slot exists). */
-void sv__memslots_set_ops(sv_vm *vm, const sv_memslot_ops *ops, void *mmu);
+void sv_memslots__set_ops(sv_vm *vm, const sv_memslot_ops *ops, void *mmu);
 
-static inline bool sv__memslots_empty(const sv_memslots *ms)
+static inline bool sv_memslots__empty(const sv_memslots *ms)
 {
 	return ms->slots->len == 0;
 }
 
 /* Host pointer to the byte at gpa, or NULL outside every slot. */
-static inline uint8_t *sv__gpa_ptr(sv_memslots *ms, uint64_t gpa)
+static inline uint8_t *sv_memslots__ptr(sv_memslots *ms, uint64_t gpa)
 {
-	const sv_memslot *s = sv__memslot_find(ms, gpa);
+	const sv_memslot *s = sv_memslots__find(ms, gpa);
 
 	return s && s->mem ? s->mem + (gpa - s->gpa) : NULL;
 }
 
 /* The host address of gfn in the slot. */
-static inline uint64_t sv__memslot_hva(const sv_memslot *s, uint64_t gfn)
+static inline uint64_t sv_memslot__hva(const sv_memslot *s, uint64_t gfn)
 {
 	return s->hva + ((gfn << 12) - s->gpa);
 }

@@ -1,6 +1,6 @@
 /*
  * lib/pt.c - format descriptors, walker set-up, the out-of-line walk and the
- * range iterator (the walk's body is sv__pt_walk_with in pt.h).
+ * range iterator (the walk's body is sv_pt__walk_with in pt.h).
  *
  * How a walk works:
  *  1. Start at a table of some level (the root, or a table a
@@ -24,19 +24,19 @@
 #include "simvirt/ept.h"
 #include "simvirt/x86.h"
 
-const sv_pt_format sv__fmt_x86_4 = {
+const sv_pt_format sv_pt__fmt_x86_4 = {
 	"x86-64 4-level", SV_FMT_X86, 4, 3, SV_PTE_P, SV_PTE_PS,
 	SV_PTE_ADDR_MASK, SV_PTE_P | SV_PTE_RW | SV_PTE_US,
 };
-const sv_pt_format sv__fmt_x86_5 = {
+const sv_pt_format sv_pt__fmt_x86_5 = {
 	"x86-64 5-level", SV_FMT_X86, 5, 3, SV_PTE_P, SV_PTE_PS,
 	SV_PTE_ADDR_MASK, SV_PTE_P | SV_PTE_RW | SV_PTE_US,
 };
-const sv_pt_format sv__fmt_ept_4 = {
+const sv_pt_format sv_pt__fmt_ept_4 = {
 	"EPT 4-level", SV_FMT_EPT, 4, 3, SV_EPT_RWX, SV_EPT_PS,
 	SV_EPT_ADDR_MASK, SV_EPT_RWX,
 };
-const sv_pt_format sv__fmt_ept_5 = {
+const sv_pt_format sv_pt__fmt_ept_5 = {
 	"EPT 5-level", SV_FMT_EPT, 5, 3, SV_EPT_RWX, SV_EPT_PS,
 	SV_EPT_ADDR_MASK, SV_EPT_RWX,
 };
@@ -67,7 +67,7 @@ static uint64_t ept_bad_low(bool leaf, bool exec_only)
 	return bad;
 }
 
-void sv__pt_walker_init(sv_pt_walker *w, const sv_pt_format *fmt,
+void sv_pt__walker_init(sv_pt_walker *w, const sv_pt_format *fmt,
 			unsigned maxphyaddr, bool nxe, bool gbpages,
 			bool ept_exec_only)
 {
@@ -132,7 +132,7 @@ void sv__pt_walker_init(sv_pt_walker *w, const sv_pt_format *fmt,
 	}
 }
 
-void sv__pt_walker_init_soft(sv_pt_walker *w, const sv_pt_format *fmt,
+void sv_pt__walker_init_soft(sv_pt_walker *w, const sv_pt_format *fmt,
 			     uint64_t present_mask)
 {
 	unsigned l;
@@ -147,25 +147,25 @@ void sv__pt_walker_init_soft(sv_pt_walker *w, const sv_pt_format *fmt,
 	w->table_low_ok = 0x3f;
 }
 
-void sv__pt_walk(const sv_pt_walker *w, sv_walk *out, uint64_t table_pa,
+void sv_pt__walk(const sv_pt_walker *w, sv_walk *out, uint64_t table_pa,
 		 unsigned start, uint64_t addr)
 {
-	sv__pt_walk_fetch(w, out, table_pa, start, addr, w->fetch, w->ctx);
+	sv_pt__walk_fetch(w, out, table_pa, start, addr, w->fetch, w->ctx);
 }
 
 /* ---- range iterator ---------------------------------------------------- */
 
 static inline uint64_t entry_size(unsigned level)
 {
-	return 1ULL << sv__level_shift(level);
+	return 1ULL << sv_pt__level_shift(level);
 }
 
 static void iter_point(sv_pt_iter *it)
 {
-	it->ptr = &it->tables[it->level][sv__pt_index(it->addr, it->level)];
+	it->ptr = &it->tables[it->level][sv_pt__index(it->addr, it->level)];
 }
 
-void sv__pt_iter_start_at(sv_pt_iter *it, const sv_pt_walker *w,
+void sv_pt__iter_start_at(sv_pt_iter *it, const sv_pt_walker *w,
 			  uint64_t table, unsigned level, uint64_t start,
 			  uint64_t end, unsigned min_level)
 {
@@ -186,14 +186,14 @@ void sv__pt_iter_start_at(sv_pt_iter *it, const sv_pt_walker *w,
 	it->valid = true;
 }
 
-void sv__pt_iter_start(sv_pt_iter *it, const sv_pt_walker *w, uint64_t root,
+void sv_pt__iter_start(sv_pt_iter *it, const sv_pt_walker *w, uint64_t root,
 		       uint64_t start, uint64_t end, unsigned min_level)
 {
-	sv__pt_iter_start_at(it, w, root, w->fmt->levels, start, end,
+	sv_pt__iter_start_at(it, w, root, w->fmt->levels, start, end,
 			     min_level);
 }
 
-void sv__pt_iter_next(sv_pt_iter *it)
+void sv_pt__iter_next(sv_pt_iter *it)
 {
 	const sv_pt_walker *w = it->w;
 	uint64_t e = *it->ptr;
@@ -202,7 +202,7 @@ void sv__pt_iter_next(sv_pt_iter *it)
 	it->skip = false;
 	/* Down: into a present table entry above min_level. */
 	if (!skip && it->level > it->min_level && (e & w->present_mask) &&
-	    !sv__walker_leaf(w, e, it->level)) {
+	    !sv_pt__walker_leaf(w, e, it->level)) {
 		uint64_t *t = w->fetch(w->ctx, it->level - 1,
 				       e & w->fmt->addr_mask);
 
@@ -219,7 +219,7 @@ void sv__pt_iter_next(sv_pt_iter *it)
 	}
 	/* Sideways, climbing up past the last entry of each table. */
 	for (;;) {
-		if (sv__pt_index(it->addr, it->level) != SV_PT_ENTRIES - 1) {
+		if (sv_pt__index(it->addr, it->level) != SV_PT_ENTRIES - 1) {
 			it->addr = (it->addr & ~(entry_size(it->level) - 1)) +
 				   entry_size(it->level);
 			if (it->addr >= it->end) {

@@ -36,39 +36,39 @@ typedef struct sv_pt_format {
 	uint64_t table_flags;   /* a new, fully permissive non-leaf entry */
 } sv_pt_format;
 
-extern const sv_pt_format sv__fmt_x86_4, sv__fmt_x86_5;
-extern const sv_pt_format sv__fmt_ept_4, sv__fmt_ept_5;
+extern const sv_pt_format sv_pt__fmt_x86_4, sv_pt__fmt_x86_5;
+extern const sv_pt_format sv_pt__fmt_ept_4, sv_pt__fmt_ept_5;
 
-static inline unsigned sv__level_shift(unsigned level)
+static inline unsigned sv_pt__level_shift(unsigned level)
 {
 	return 12 + 9 * (level - 1);
 }
 
-static inline unsigned sv__pt_index(uint64_t addr, unsigned level)
+static inline unsigned sv_pt__index(uint64_t addr, unsigned level)
 {
-	return (addr >> sv__level_shift(level)) & (SV_PT_ENTRIES - 1);
+	return (addr >> sv_pt__level_shift(level)) & (SV_PT_ENTRIES - 1);
 }
 
-static inline bool sv__pte_present(const sv_pt_format *fmt, uint64_t e)
+static inline bool sv_pt__pte_present(const sv_pt_format *fmt, uint64_t e)
 {
 	return (e & fmt->present_mask) != 0;
 }
 
 /* Is e, read at level, a leaf?  (Reserved PS bits are caught separately.) */
-static inline bool sv__pte_leaf(const sv_pt_format *fmt, uint64_t e,
-				unsigned level)
+static inline bool sv_pt__pte_leaf(const sv_pt_format *fmt, uint64_t e,
+				   unsigned level)
 {
 	return level == 1 || (e & fmt->ps_bit);
 }
 
 /* The page or table an entry points at, aligned to what it maps. */
-static inline uint64_t sv__pte_addr(const sv_pt_format *fmt, uint64_t e,
-				    unsigned level, bool leaf)
+static inline uint64_t sv_pt__pte_addr(const sv_pt_format *fmt, uint64_t e,
+				       unsigned level, bool leaf)
 {
 	uint64_t a = e & fmt->addr_mask;
 
 	if (leaf && level > 1)
-		a &= ~((1ULL << sv__level_shift(level)) - 1);
+		a &= ~((1ULL << sv_pt__level_shift(level)) - 1);
 	return a;
 }
 
@@ -103,8 +103,8 @@ typedef struct sv_pt_walker {
 	uint64_t leaf_mask[SV_PT_MAX_LEVELS + 1];
 	uint64_t bad_low[2];
 	uint64_t table_low_ok;
-	/* How sv__pt_walk and the range iterator reach tables, with ctx.
-	 * NULL for a walker that only callers of sv__pt_walk_fetch use
+	/* How sv_pt__walk and the range iterator reach tables, with ctx.
+	 * NULL for a walker that only callers of sv_pt__walk_fetch use
 	 * (they pass their own fetch and context). */
 	sv_pt_fetch_fn fetch;
 	/* Called with ctx after each entry is read, when set (observers). */
@@ -114,7 +114,7 @@ typedef struct sv_pt_walker {
 } sv_pt_walker;
 
 /* Fills in the masks for a format; maxphyaddr and the feature flags. */
-void sv__pt_walker_init(sv_pt_walker *w, const sv_pt_format *fmt,
+void sv_pt__walker_init(sv_pt_walker *w, const sv_pt_format *fmt,
 			unsigned maxphyaddr, bool nxe, bool gbpages,
 			bool ept_exec_only);
 /*
@@ -124,7 +124,7 @@ void sv__pt_walker_init(sv_pt_walker *w, const sv_pt_format *fmt,
  * format's PS bit, and no bit is reserved.  fetch and ctx are the
  * caller's to set.
  */
-void sv__pt_walker_init_soft(sv_pt_walker *w, const sv_pt_format *fmt,
+void sv_pt__walker_init_soft(sv_pt_walker *w, const sv_pt_format *fmt,
 			     uint64_t present_mask);
 
 typedef enum sv_walk_status {
@@ -154,20 +154,20 @@ typedef struct sv_walk {
  * Each entry read is one reference.  On SV_WALK_OK, out->pa is the physical
  * address addr maps to and out->level the leaf's level.
  */
-void sv__pt_walk(const sv_pt_walker *w, sv_walk *out, uint64_t table_pa,
+void sv_pt__walk(const sv_pt_walker *w, sv_walk *out, uint64_t table_pa,
 		 unsigned start, uint64_t addr);
 
 /* Is e, a present entry read at level, a leaf? */
-static inline bool sv__walker_leaf(const sv_pt_walker *w, uint64_t e,
-				   unsigned level)
+static inline bool sv_pt__walker_leaf(const sv_pt_walker *w, uint64_t e,
+				      unsigned level)
 {
 	return (e & w->leaf_mask[level]) != 0;
 }
 
 /* Does e, a present entry, have reserved bits set or (EPT) a
  * misconfigured permission or memory-type combination? */
-static inline bool sv__walker_bad(const sv_pt_walker *w, uint64_t e,
-				  unsigned level, bool leaf)
+static inline bool sv_pt__walker_bad(const sv_pt_walker *w, uint64_t e,
+				     unsigned level, bool leaf)
 {
 	return ((e & w->rsvd[level][leaf]) | ((w->bad_low[leaf] >> (e & 63)) & 1)) != 0;
 }
@@ -184,7 +184,7 @@ static inline bool sv__walker_bad(const sv_pt_walker *w, uint64_t e,
  * in registers across the walk's stores.
  */
 static inline __attribute__((always_inline)) void
-sv__pt_walk_with(const sv_pt_walker *w, sv_walk *restrict out,
+sv_pt__walk_with(const sv_pt_walker *w, sv_walk *restrict out,
 		 uint64_t table_pa, unsigned start, uint64_t addr,
 		 sv_pt_fetch_fn fetch, void *ctx, bool observe)
 {
@@ -192,7 +192,7 @@ sv__pt_walk_with(const sv_pt_walker *w, sv_walk *restrict out,
 	const uint64_t bad_table = w->bad_low[0], bad_leaf = w->bad_low[1];
 	const uint64_t table_ok = w->table_low_ok;
 	uint64_t and_bits = ~0ULL, or_bits = 0, pa = 0;
-	unsigned level = start, shift = sv__level_shift(start);
+	unsigned level = start, shift = sv_pt__level_shift(start);
 	sv_walk_status status;
 
 	for (;; level--, shift -= 9) {
@@ -252,23 +252,23 @@ sv__pt_walk_with(const sv_pt_walker *w, sv_walk *restrict out,
 }
 
 /*
- * sv__pt_walk_with for a fetch known at the call site, choosing the
+ * sv_pt__walk_with for a fetch known at the call site, choosing the
  * observed or unobserved body once per walk.  An unobserved walk from the
  * root of a 4-level format, the usual walk, gets a body of its own in
  * which the start is a constant: the compiler unrolls it, with each
  * level's shift and masks known.
  */
 static inline __attribute__((always_inline)) void
-sv__pt_walk_fetch(const sv_pt_walker *w, sv_walk *restrict out,
+sv_pt__walk_fetch(const sv_pt_walker *w, sv_walk *restrict out,
 		  uint64_t table_pa, unsigned start, uint64_t addr,
 		  sv_pt_fetch_fn fetch, void *ctx)
 {
 	if (SV_PT_UNLIKELY(w->on_ref != NULL))
-		sv__pt_walk_with(w, out, table_pa, start, addr, fetch, ctx, true);
+		sv_pt__walk_with(w, out, table_pa, start, addr, fetch, ctx, true);
 	else if (start == 4)
-		sv__pt_walk_with(w, out, table_pa, 4, addr, fetch, ctx, false);
+		sv_pt__walk_with(w, out, table_pa, 4, addr, fetch, ctx, false);
 	else
-		sv__pt_walk_with(w, out, table_pa, start, addr, fetch, ctx, false);
+		sv_pt__walk_with(w, out, table_pa, start, addr, fetch, ctx, false);
 }
 
 /*
@@ -277,7 +277,7 @@ sv__pt_walk_fetch(const sv_pt_walker *w, sv_walk *restrict out,
  * non-leaf entries, sideways, and up (the shape of KVM's tdp_iter).  The
  * caller may change *it.ptr; if it turns a table entry into a leaf or a
  * non-present entry before calling next, the iterator will not descend.
- * sv__pt_iter_skip_children keeps it from descending below the current
+ * sv_pt__iter_skip_children keeps it from descending below the current
  * entry even when that stays a table.  Tables the fetch callback refuses
  * are stepped over.
  */
@@ -294,34 +294,34 @@ typedef struct sv_pt_iter {
 	bool skip;         /* do not descend below the current entry */
 } sv_pt_iter;
 
-void sv__pt_iter_start(sv_pt_iter *it, const sv_pt_walker *w, uint64_t root,
+void sv_pt__iter_start(sv_pt_iter *it, const sv_pt_walker *w, uint64_t root,
 		       uint64_t start, uint64_t end, unsigned min_level);
 /* The same from a table of `level` that maps [base, base + its span). */
-void sv__pt_iter_start_at(sv_pt_iter *it, const sv_pt_walker *w,
+void sv_pt__iter_start_at(sv_pt_iter *it, const sv_pt_walker *w,
 			  uint64_t table, unsigned level, uint64_t start,
 			  uint64_t end, unsigned min_level);
-void sv__pt_iter_next(sv_pt_iter *it);
+void sv_pt__iter_next(sv_pt_iter *it);
 
-static inline void sv__pt_iter_skip_children(sv_pt_iter *it)
+static inline void sv_pt__iter_skip_children(sv_pt_iter *it)
 {
 	it->skip = true;
 }
 
 /* The entry at `level` above the current one (level > it->level) on the
  * path the iterator came down. */
-static inline uint64_t sv__pt_iter_parent(const sv_pt_iter *it, unsigned level)
+static inline uint64_t sv_pt__iter_parent(const sv_pt_iter *it, unsigned level)
 {
-	return it->tables[level][sv__pt_index(it->addr, level)];
+	return it->tables[level][sv_pt__index(it->addr, level)];
 }
 
-#define sv__pt_for_each(it, w, root, start, end, min_level)          \
-	for (sv__pt_iter_start(it, w, root, start, end, min_level);  \
-	     (it)->valid; sv__pt_iter_next(it))
+#define sv_pt__for_each(it, w, root, start, end, min_level)          \
+	for (sv_pt__iter_start(it, w, root, start, end, min_level);  \
+	     (it)->valid; sv_pt__iter_next(it))
 
 /* Bits of the address space a format translates (48 or 57). */
-static inline unsigned sv__fmt_va_bits(const sv_pt_format *fmt)
+static inline unsigned sv_pt__va_bits(const sv_pt_format *fmt)
 {
-	return sv__level_shift(fmt->levels) + 9;
+	return sv_pt__level_shift(fmt->levels) + 9;
 }
 
 #endif /* SV_PT_H */

@@ -23,8 +23,8 @@ static uint64_t *tree_table(void *ctx, unsigned level, uint64_t pa)
 
 	SV_UNUSED(level);
 	if (pt->kind == SV_PT_GUEST)
-		return (uint64_t *)sv__gpa_ptr(&pt->vm->memslots, pa);
-	return sv__frames_ptr(&pt->vm->tdp_frames, pa);
+		return (uint64_t *)sv_memslots__ptr(&pt->vm->memslots, pa);
+	return sv_frames__ptr(&pt->vm->tdp_frames, pa);
 }
 
 /* The VM's own nested tree belongs to the hypervisor MMU once one is
@@ -41,7 +41,7 @@ static void tree_walker(sv_pt *pt, sv_pt_walker *w)
 {
 	const sv_vm_options *o = &pt->vm->opts;
 
-	sv__pt_walker_init(w, pt->fmt, o->maxphyaddr, true,
+	sv_pt__walker_init(w, pt->fmt, o->maxphyaddr, true,
 			   pt->kind == SV_PT_GUEST ? o->guest_1g : o->tdp_1g,
 			   o->ept_exec_only);
 	w->fetch = tree_table;
@@ -55,7 +55,7 @@ static bool table_alloc(sv_pt *pt, uint64_t *out)
 	uint8_t *p;
 
 	if (pt->kind == SV_PT_TDP) {
-		pa = sv__frames_alloc(&pt->vm->tdp_frames);
+		pa = sv_frames__alloc(&pt->vm->tdp_frames);
 		if (!pa) /* frames start at half the physical space, never 0 */
 			return false;
 		pt->vm->stat[SV_VM_STAT_tdp_table_pages]++;
@@ -70,7 +70,7 @@ static bool table_alloc(sv_pt *pt, uint64_t *out)
 		} else {
 			return false;
 		}
-		p = sv__gpa_ptr(&pt->vm->memslots, pa);
+		p = sv_memslots__ptr(&pt->vm->memslots, pa);
 		if (!p) /* the pool's slot was deleted since */
 			return false;
 		memset(p, 0, 4096);
@@ -87,45 +87,45 @@ int sv_pt_new(sv_pt **out, sv_vm *vm, const sv_pt_options *o)
 	sv_pt *pt;
 
 	if (!out || !vm || !o)
-		return sv__err(vm, SV_EINVAL, "sv_pt_new: NULL argument");
+		return sv_err__set(vm, SV_EINVAL, "sv_pt_new: NULL argument");
 	*out = NULL;
 	if (o->version != SV_PT_OPTIONS_VERSION)
-		return sv__err(vm, SV_EINVAL, "pt options: version %u, expected %u",
-			       o->version, SV_PT_OPTIONS_VERSION);
+		return sv_err__set(vm, SV_EINVAL, "pt options: version %u, expected %u",
+				   o->version, SV_PT_OPTIONS_VERSION);
 	if (o->kind != SV_PT_GUEST && o->kind != SV_PT_TDP)
-		return sv__err(vm, SV_EINVAL, "pt options: kind %d", (int)o->kind);
+		return sv_err__set(vm, SV_EINVAL, "pt options: kind %d", (int)o->kind);
 	levels = o->levels ? o->levels
 			   : o->kind == SV_PT_GUEST ? vm->opts.guest_levels
 						    : vm->opts.tdp_levels;
 	if (levels != 4 && levels != 5)
-		return sv__err(vm, SV_EINVAL,
-			       "pt options: levels = %u (expected 4 or 5)", levels);
+		return sv_err__set(vm, SV_EINVAL,
+				   "pt options: levels = %u (expected 4 or 5)", levels);
 	if (o->kind == SV_PT_TDP && levels != vm->opts.tdp_levels)
-		return sv__err(vm, SV_EINVAL,
-			       "pt options: a nested tree has the VM's %u levels, "
-			       "not %u", vm->opts.tdp_levels, levels);
+		return sv_err__set(vm, SV_EINVAL,
+				   "pt options: a nested tree has the VM's %u levels, "
+				   "not %u", vm->opts.tdp_levels, levels);
 	if (o->kind == SV_PT_GUEST) {
 		uint64_t a;
 
 		if ((o->pool_gpa | o->pool_size) & 0xfff || !o->pool_size)
-			return sv__err(vm, SV_EALIGN,
-				       "pt options: pool gpa 0x%" PRIx64
-				       " and size 0x%" PRIx64
-				       " must be 4K-aligned and non-empty",
-				       o->pool_gpa, o->pool_size);
+			return sv_err__set(vm, SV_EALIGN,
+					   "pt options: pool gpa 0x%" PRIx64
+					   " and size 0x%" PRIx64
+					   " must be 4K-aligned and non-empty",
+					   o->pool_gpa, o->pool_size);
 		for (a = o->pool_gpa; a < o->pool_gpa + o->pool_size; a += 4096)
-			if (!sv__gpa_ptr(&vm->memslots, a))
-				return sv__err(vm, SV_EFAULT,
-					       "pt options: pool page 0x%" PRIx64
-					       " is in no memslot", a);
+			if (!sv_memslots__ptr(&vm->memslots, a))
+				return sv_err__set(vm, SV_EFAULT,
+						   "pt options: pool page 0x%" PRIx64
+						   " is in no memslot", a);
 	}
 	pt = g_try_new0(sv_pt, 1);
 	if (!pt)
-		return sv__err(vm, SV_ENOMEM, "sv_pt_new: no memory");
+		return sv_err__set(vm, SV_ENOMEM, "sv_pt_new: no memory");
 	pt->vm = vm;
 	pt->kind = o->kind;
 	if (o->kind == SV_PT_GUEST)
-		pt->fmt = levels == 5 ? &sv__fmt_x86_5 : &sv__fmt_x86_4;
+		pt->fmt = levels == 5 ? &sv_pt__fmt_x86_5 : &sv_pt__fmt_x86_4;
 	else
 		pt->fmt = vm->tdp_fmt;
 	pt->pool_gpa = pt->pool_next = o->pool_gpa;
@@ -134,8 +134,8 @@ int sv_pt_new(sv_pt **out, sv_vm *vm, const sv_pt_options *o)
 	if (!table_alloc(pt, &pt->root)) {
 		g_array_free(pt->pool_free, TRUE);
 		g_free(pt);
-		return sv__err(vm, o->kind == SV_PT_GUEST ? SV_EFULL : SV_ENOMEM,
-			       "sv_pt_new: no page for the root table");
+		return sv_err__set(vm, o->kind == SV_PT_GUEST ? SV_EFULL : SV_ENOMEM,
+				   "sv_pt_new: no page for the root table");
 	}
 	*out = pt;
 	return SV_OK;
@@ -144,16 +144,16 @@ int sv_pt_new(sv_pt **out, sv_vm *vm, const sv_pt_options *o)
 /* Frees a nested table and every table below it. */
 static void free_tables(sv_pt *pt, uint64_t pa, unsigned level)
 {
-	uint64_t *t = sv__frames_ptr(&pt->vm->tdp_frames, pa);
+	uint64_t *t = sv_frames__ptr(&pt->vm->tdp_frames, pa);
 	unsigned i;
 
 	if (!t)
 		return;
 	for (i = 0; level > 1 && i < SV_PT_ENTRIES; i++)
-		if (sv__pte_present(pt->fmt, t[i]) &&
+		if (sv_pt__pte_present(pt->fmt, t[i]) &&
 		    !(t[i] & pt->fmt->ps_bit))
 			free_tables(pt, t[i] & pt->fmt->addr_mask, level - 1);
-	sv__frames_free(&pt->vm->tdp_frames, pa);
+	sv_frames__free(&pt->vm->tdp_frames, pa);
 	pt->vm->stat[SV_VM_STAT_tdp_table_pages]--;
 }
 
@@ -169,7 +169,7 @@ void sv_pt_free(sv_pt *pt)
 	g_free(pt);
 }
 
-void sv__pt_count_pages(sv_pt *pt, int delta)
+void sv_pt__count_pages(sv_pt *pt, int delta)
 {
 	pt->pages += (uint64_t)(int64_t)delta;
 	pt->vm->stat[SV_VM_STAT_tdp_table_pages] += (uint64_t)(int64_t)delta;
@@ -231,7 +231,7 @@ static unsigned size_level(uint64_t page_size)
  * index their low 48 or 57 bits; nested trees take GPAs. */
 static bool tree_addr_ok(const sv_pt *pt, uint64_t addr)
 {
-	unsigned bits = sv__fmt_va_bits(pt->fmt);
+	unsigned bits = sv_pt__va_bits(pt->fmt);
 	int64_t s = (int64_t)(addr << (64 - bits)) >> (64 - bits);
 
 	if (pt->kind == SV_PT_GUEST)
@@ -256,8 +256,8 @@ static int table_at(sv_pt *pt, uint64_t addr, unsigned level, bool create,
 
 		if (!t)
 			return SV_EFAULT;
-		e = &t[sv__pt_index(addr, l)];
-		if (!sv__pte_present(pt->fmt, *e)) {
+		e = &t[sv_pt__index(addr, l)];
+		if (!sv_pt__pte_present(pt->fmt, *e)) {
 			uint64_t pa;
 
 			if (!create)
@@ -265,7 +265,7 @@ static int table_at(sv_pt *pt, uint64_t addr, unsigned level, bool create,
 			if (!table_alloc(pt, &pa))
 				return pt->kind == SV_PT_GUEST ? SV_EFULL : SV_ENOMEM;
 			*e = pa | pt->fmt->table_flags;
-		} else if (sv__pte_leaf(pt->fmt, *e, l)) {
+		} else if (sv_pt__pte_leaf(pt->fmt, *e, l)) {
 			return SV_EEXIST;
 		}
 		t = tree_table(pt, l - 1, *e & pt->fmt->addr_mask);
@@ -280,21 +280,21 @@ static int map_error(sv_pt *pt, int rc, uint64_t addr)
 {
 	switch (rc) {
 	case SV_EEXIST:
-		return sv__err(pt->vm, rc,
-			       "pt map: 0x%" PRIx64 " is already mapped (by a "
-			       "page or a table at another level)", addr);
+		return sv_err__set(pt->vm, rc,
+				   "pt map: 0x%" PRIx64 " is already mapped (by a "
+				   "page or a table at another level)", addr);
 	case SV_EFULL:
-		return sv__err(pt->vm, rc,
-			       "pt map: the guest table pool [0x%" PRIx64
-			       ", +0x%" PRIx64 ") is used up",
-			       pt->pool_gpa, pt->pool_size);
+		return sv_err__set(pt->vm, rc,
+				   "pt map: the guest table pool [0x%" PRIx64
+				   ", +0x%" PRIx64 ") is used up",
+				   pt->pool_gpa, pt->pool_size);
 	case SV_EFAULT:
-		return sv__err(pt->vm, rc,
-			       "pt map: a table on the way to 0x%" PRIx64
-			       " is outside the tree's memory", addr);
+		return sv_err__set(pt->vm, rc,
+				   "pt map: a table on the way to 0x%" PRIx64
+				   " is outside the tree's memory", addr);
 	default:
-		return sv__err(pt->vm, rc, "pt map: 0x%" PRIx64 ": no memory",
-			       addr);
+		return sv_err__set(pt->vm, rc, "pt map: 0x%" PRIx64 ": no memory",
+				   addr);
 	}
 }
 
@@ -307,39 +307,39 @@ int sv_pt_map(sv_pt *pt, uint64_t addr, uint64_t target, uint64_t size,
 	int rc;
 
 	if (!pt)
-		return sv__err(NULL, SV_EINVAL, "sv_pt_map: NULL tree");
+		return sv_err__set(NULL, SV_EINVAL, "sv_pt_map: NULL tree");
 	if (mmu_owned(pt))
-		return sv__err(pt->vm, SV_EBUSY, "pt map: %s", mmu_owned_msg);
+		return sv_err__set(pt->vm, SV_EBUSY, "pt map: %s", mmu_owned_msg);
 	if (!level)
-		return sv__err(pt->vm, SV_EINVAL,
-			       "pt map: page size 0x%" PRIx64
-			       " (expected 4K, 2M or 1G)", page_size);
+		return sv_err__set(pt->vm, SV_EINVAL,
+				   "pt map: page size 0x%" PRIx64
+				   " (expected 4K, 2M or 1G)", page_size);
 	gb = pt->kind == SV_PT_GUEST ? pt->vm->opts.guest_1g : pt->vm->opts.tdp_1g;
 	if (level == 3 && !gb)
-		return sv__err(pt->vm, SV_ENOTSUP,
-			       "pt map: 1G pages are off for this tree (vm "
-			       "option %s)", pt->kind == SV_PT_GUEST ? "guest_1g"
-								     : "tdp_1g");
+		return sv_err__set(pt->vm, SV_ENOTSUP,
+				   "pt map: 1G pages are off for this tree (vm "
+				   "option %s)", pt->kind == SV_PT_GUEST ? "guest_1g"
+									 : "tdp_1g");
 	if ((addr | target | size) & (page_size - 1) || !size)
-		return sv__err(pt->vm, SV_EALIGN,
-			       "pt map: addr 0x%" PRIx64 ", target 0x%" PRIx64
-			       " and size 0x%" PRIx64
-			       " must be non-zero multiples of the page size 0x%"
-			       PRIx64, addr, target, size, page_size);
+		return sv_err__set(pt->vm, SV_EALIGN,
+				   "pt map: addr 0x%" PRIx64 ", target 0x%" PRIx64
+				   " and size 0x%" PRIx64
+				   " must be non-zero multiples of the page size 0x%"
+				   PRIx64, addr, target, size, page_size);
 	if (!tree_addr_ok(pt, addr) || !tree_addr_ok(pt, addr + size - 1) ||
 	    addr + size - 1 < addr)
-		return sv__err(pt->vm, SV_ERANGE,
-			       "pt map: [0x%" PRIx64 ", +0x%" PRIx64
-			       ") is outside what the tree translates",
-			       addr, size);
+		return sv_err__set(pt->vm, SV_ERANGE,
+				   "pt map: [0x%" PRIx64 ", +0x%" PRIx64
+				   ") is outside what the tree translates",
+				   addr, size);
 	if ((target + size - 1) >> pt->vm->opts.maxphyaddr)
-		return sv__err(pt->vm, SV_ERANGE,
-			       "pt map: target range ends past MAXPHYADDR (%u bits)",
-			       pt->vm->opts.maxphyaddr);
+		return sv_err__set(pt->vm, SV_ERANGE,
+				   "pt map: target range ends past MAXPHYADDR (%u bits)",
+				   pt->vm->opts.maxphyaddr);
 	if (flags & (pt->fmt->addr_mask | pt->fmt->ps_bit))
-		return sv__err(pt->vm, SV_EINVAL,
-			       "pt map: flags 0x%" PRIx64
-			       " hold address or page-size bits", flags);
+		return sv_err__set(pt->vm, SV_EINVAL,
+				   "pt map: flags 0x%" PRIx64
+				   " hold address or page-size bits", flags);
 
 	/* Check the whole range first: nothing may be mapped there. */
 	for (off = 0; off < size; off += page_size) {
@@ -347,7 +347,7 @@ int sv_pt_map(sv_pt *pt, uint64_t addr, uint64_t target, uint64_t size,
 		if (rc == SV_ENOENT)
 			continue;
 		if (rc == SV_OK &&
-		    !sv__pte_present(pt->fmt, t[sv__pt_index(addr + off, level)]))
+		    !sv_pt__pte_present(pt->fmt, t[sv_pt__index(addr + off, level)]))
 			continue;
 		return map_error(pt, rc == SV_OK ? SV_EEXIST : rc, addr + off);
 	}
@@ -359,10 +359,10 @@ int sv_pt_map(sv_pt *pt, uint64_t addr, uint64_t target, uint64_t size,
 			for (back = 0; back < off; back += page_size)
 				if (table_at(pt, addr + back, level, false, &t) ==
 				    SV_OK)
-					t[sv__pt_index(addr + back, level)] = 0;
+					t[sv_pt__index(addr + back, level)] = 0;
 			return map_error(pt, rc, addr + off);
 		}
-		t[sv__pt_index(addr + off, level)] =
+		t[sv_pt__index(addr + off, level)] =
 			leaf_entry(pt, target + off, level, flags);
 	}
 	return SV_OK;
@@ -375,31 +375,31 @@ int sv_pt_unmap(sv_pt *pt, uint64_t addr, uint64_t size)
 	int pass;
 
 	if (!pt)
-		return sv__err(NULL, SV_EINVAL, "sv_pt_unmap: NULL tree");
+		return sv_err__set(NULL, SV_EINVAL, "sv_pt_unmap: NULL tree");
 	if (mmu_owned(pt))
-		return sv__err(pt->vm, SV_EBUSY, "pt unmap: %s", mmu_owned_msg);
+		return sv_err__set(pt->vm, SV_EBUSY, "pt unmap: %s", mmu_owned_msg);
 	if ((addr | size) & 0xfff || addr + size < addr)
-		return sv__err(pt->vm, SV_EALIGN,
-			       "pt unmap: addr 0x%" PRIx64 " and size 0x%" PRIx64
-			       " must be 4K-aligned", addr, size);
+		return sv_err__set(pt->vm, SV_EALIGN,
+				   "pt unmap: addr 0x%" PRIx64 " and size 0x%" PRIx64
+				   " must be 4K-aligned", addr, size);
 	tree_walker(pt, &w);
 	/* Pass 0 checks that no leaf straddles the range; pass 1 clears. */
 	for (pass = 0; pass < 2; pass++) {
-		sv__pt_for_each(&it, &w, pt->root, addr, addr + size, 1)
+		sv_pt__for_each(&it, &w, pt->root, addr, addr + size, 1)
 		{
 			uint64_t e = *it.ptr, len;
 
-			if (!sv__pte_present(pt->fmt, e) ||
-			    !sv__pte_leaf(pt->fmt, e, it.level))
+			if (!sv_pt__pte_present(pt->fmt, e) ||
+			    !sv_pt__pte_leaf(pt->fmt, e, it.level))
 				continue;
-			len = 1ULL << sv__level_shift(it.level);
+			len = 1ULL << sv_pt__level_shift(it.level);
 			if (pass == 0 &&
 			    (it.addr < addr || it.addr + len > addr + size))
-				return sv__err(pt->vm, SV_EINVAL,
-					       "pt unmap: the page at 0x%" PRIx64
-					       " (0x%" PRIx64 " bytes) is only "
-					       "partly inside the range",
-					       it.addr, len);
+				return sv_err__set(pt->vm, SV_EINVAL,
+						   "pt unmap: the page at 0x%" PRIx64
+						   " (0x%" PRIx64 " bytes) is only "
+						   "partly inside the range",
+						   it.addr, len);
 			if (pass == 1)
 				*it.ptr = 0;
 		}
@@ -413,18 +413,18 @@ static int entry_ptr(sv_pt *pt, uint64_t addr, unsigned level, uint64_t **p)
 	int rc;
 
 	if (!pt)
-		return sv__err(NULL, SV_EINVAL, "pt entry: NULL tree");
+		return sv_err__set(NULL, SV_EINVAL, "pt entry: NULL tree");
 	if (level < 1 || level > pt->fmt->levels)
-		return sv__err(pt->vm, SV_EINVAL,
-			       "pt entry: level %u (expected 1 to %u)", level,
-			       pt->fmt->levels);
+		return sv_err__set(pt->vm, SV_EINVAL,
+				   "pt entry: level %u (expected 1 to %u)", level,
+				   pt->fmt->levels);
 	rc = table_at(pt, addr, level, false, &t);
 	if (rc)
-		return sv__err(pt->vm, rc,
-			       "pt entry: no level-%u table for 0x%" PRIx64 "%s",
-			       level, addr,
-			       rc == SV_EEXIST ? " (a larger page maps it)" : "");
-	*p = &t[sv__pt_index(addr, level)];
+		return sv_err__set(pt->vm, rc,
+				   "pt entry: no level-%u table for 0x%" PRIx64 "%s",
+				   level, addr,
+				   rc == SV_EEXIST ? " (a larger page maps it)" : "");
+	*p = &t[sv_pt__index(addr, level)];
 	return SV_OK;
 }
 
@@ -444,7 +444,7 @@ int sv_pt_write(sv_pt *pt, uint64_t addr, unsigned level, uint64_t entry)
 	int rc;
 
 	if (pt && mmu_owned(pt))
-		return sv__err(pt->vm, SV_EBUSY, "pt write: %s", mmu_owned_msg);
+		return sv_err__set(pt->vm, SV_EBUSY, "pt write: %s", mmu_owned_msg);
 	rc = entry_ptr(pt, addr, level, &p);
 	if (!rc)
 		*p = entry;

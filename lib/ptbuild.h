@@ -20,6 +20,6 @@ struct sv_pt {
 
 /* The hypervisor MMU, which owns the VM's nested tree once attached,
  * counts the table pages it adds (+1) or frees (-1) there. */
-void sv__pt_count_pages(sv_pt *pt, int delta);
+void sv_pt__count_pages(sv_pt *pt, int delta);
 
 #endif /* SV_PTBUILD_H */

@@ -16,34 +16,34 @@ void sv_vm_options_init(sv_vm_options *opts)
 static int check_options(const sv_vm_options *o)
 {
 	if (o->version != SV_VM_OPTIONS_VERSION)
-		return sv__err(NULL, SV_EINVAL,
-			       "vm options: version %u, expected %u (initialise "
-			       "with SV_VM_OPTIONS_INIT)",
-			       o->version, SV_VM_OPTIONS_VERSION);
+		return sv_err__set(NULL, SV_EINVAL,
+				   "vm options: version %u, expected %u (initialise "
+				   "with SV_VM_OPTIONS_INIT)",
+				   o->version, SV_VM_OPTIONS_VERSION);
 	if (o->vcpus < 1 || o->vcpus > SV_MAX_VCPUS)
-		return sv__err(NULL, SV_EINVAL,
-			       "vm options: vcpus = %u (expected 1 to %u)",
-			       o->vcpus, SV_MAX_VCPUS);
+		return sv_err__set(NULL, SV_EINVAL,
+				   "vm options: vcpus = %u (expected 1 to %u)",
+				   o->vcpus, SV_MAX_VCPUS);
 	if (o->tdp != SV_TDP_EPT && o->tdp != SV_TDP_NPT)
-		return sv__err(NULL, SV_EINVAL,
-			       "vm options: tdp = %d (expected SV_TDP_EPT or "
-			       "SV_TDP_NPT)", (int)o->tdp);
+		return sv_err__set(NULL, SV_EINVAL,
+				   "vm options: tdp = %d (expected SV_TDP_EPT or "
+				   "SV_TDP_NPT)", (int)o->tdp);
 	if (o->tdp_levels != 4 && o->tdp_levels != 5)
-		return sv__err(NULL, SV_EINVAL,
-			       "vm options: tdp_levels = %u (expected 4 or 5)",
-			       o->tdp_levels);
+		return sv_err__set(NULL, SV_EINVAL,
+				   "vm options: tdp_levels = %u (expected 4 or 5)",
+				   o->tdp_levels);
 	if (o->guest_levels != 4 && o->guest_levels != 5)
-		return sv__err(NULL, SV_EINVAL,
-			       "vm options: guest_levels = %u (expected 4 or 5)",
-			       o->guest_levels);
+		return sv_err__set(NULL, SV_EINVAL,
+				   "vm options: guest_levels = %u (expected 4 or 5)",
+				   o->guest_levels);
 	if (o->maxphyaddr < 36 || o->maxphyaddr > 52)
-		return sv__err(NULL, SV_EINVAL,
-			       "vm options: maxphyaddr = %u (expected 36 to 52)",
-			       o->maxphyaddr);
+		return sv_err__set(NULL, SV_EINVAL,
+				   "vm options: maxphyaddr = %u (expected 36 to 52)",
+				   o->maxphyaddr);
 	if (o->tdp == SV_TDP_NPT && o->tdp_ad)
-		return sv__err(NULL, SV_EINVAL,
-			       "vm options: tdp_ad is EPTP bit 6, EPT only (NPT "
-			       "sets A/D like ordinary page tables)");
+		return sv_err__set(NULL, SV_EINVAL,
+				   "vm options: tdp_ad is EPTP bit 6, EPT only (NPT "
+				   "sets A/D like ordinary page tables)");
 	return sv_tlb_config_validate(&o->tlb);
 }
 
@@ -56,7 +56,7 @@ int sv_vm_new(sv_vm **out, const sv_vm_options *opts)
 	int rc;
 
 	if (!out)
-		return sv__err(NULL, SV_EINVAL, "sv_vm_new: NULL out");
+		return sv_err__set(NULL, SV_EINVAL, "sv_vm_new: NULL out");
 	*out = NULL;
 	if (!opts)
 		opts = &defaults;
@@ -65,30 +65,30 @@ int sv_vm_new(sv_vm **out, const sv_vm_options *opts)
 		return rc;
 	vm = g_try_new0(sv_vm, 1);
 	if (!vm)
-		return sv__err(NULL, SV_ENOMEM, "sv_vm_new: no memory");
+		return sv_err__set(NULL, SV_ENOMEM, "sv_vm_new: no memory");
 	vm->opts = *opts;
-	sv__memslots_init(&vm->memslots);
-	sv__memslots_init(&vm->memslots_smm);
+	sv_memslots__init(&vm->memslots);
+	sv_memslots__init(&vm->memslots_smm);
 	/* Nested tables live in the upper half of host-physical space, out
 	 * of the way of the frames a test maps guest memory to.  Up to 1M
 	 * table pages (4 GiB: 4K EPT mappings of 2 TiB) are reserved. */
-	if (sv__frames_init(&vm->tdp_frames, 1ULL << (opts->maxphyaddr - 1),
+	if (sv_frames__init(&vm->tdp_frames, 1ULL << (opts->maxphyaddr - 1),
 			    MIN(1ULL << (opts->maxphyaddr - 13), 1ULL << 20))) {
-		rc = sv__err(NULL, SV_ENOMEM,
-			     "sv_vm_new: cannot reserve address space "
-			     "for the nested tables");
+		rc = sv_err__set(NULL, SV_ENOMEM,
+				 "sv_vm_new: cannot reserve address space "
+				 "for the nested tables");
 		goto free_vm;
 	}
 	vm->tdp_fmt = opts->tdp == SV_TDP_EPT
-			      ? (opts->tdp_levels == 5 ? &sv__fmt_ept_5 : &sv__fmt_ept_4)
-			      : (opts->tdp_levels == 5 ? &sv__fmt_x86_5 : &sv__fmt_x86_4);
+			      ? (opts->tdp_levels == 5 ? &sv_pt__fmt_ept_5 : &sv_pt__fmt_ept_4)
+			      : (opts->tdp_levels == 5 ? &sv_pt__fmt_x86_5 : &sv_pt__fmt_x86_4);
 	if (opts->tdp == SV_TDP_NPT || opts->tdp_ad) {
 		vm->tdp_abit = opts->tdp == SV_TDP_EPT ? SV_EPT_A : SV_PTE_A;
 		vm->tdp_dbit = opts->tdp == SV_TDP_EPT ? SV_EPT_D : SV_PTE_D;
 	}
 	vm->ones_table = g_try_malloc(4096);
 	if (!vm->ones_table) {
-		rc = sv__err(NULL, SV_ENOMEM, "sv_vm_new: no memory");
+		rc = sv_err__set(NULL, SV_ENOMEM, "sv_vm_new: no memory");
 		goto free_vm;
 	}
 	memset(vm->ones_table, 0xff, 4096);
@@ -98,11 +98,11 @@ int sv_vm_new(sv_vm **out, const sv_vm_options *opts)
 	vm->tdp->vm_owned = true;
 	vm->vcpus = g_try_new0(sv_vcpu *, opts->vcpus);
 	if (!vm->vcpus) {
-		rc = sv__err(NULL, SV_ENOMEM, "sv_vm_new: no memory");
+		rc = sv_err__set(NULL, SV_ENOMEM, "sv_vm_new: no memory");
 		goto free_vm;
 	}
 	for (i = 0; i < opts->vcpus; i++) {
-		rc = sv__vcpu_new(&vm->vcpus[i], vm, i);
+		rc = sv_vcpu__new(&vm->vcpus[i], vm, i);
 		if (rc)
 			goto free_vm;
 	}
@@ -126,15 +126,15 @@ void sv_vm_free(sv_vm *vm)
 	vm->mmu = NULL;
 	if (vm->vcpus)
 		for (i = 0; i < vm->opts.vcpus; i++)
-			sv__vcpu_free(vm->vcpus[i]);
+			sv_vcpu__free(vm->vcpus[i]);
 	g_free(vm->vcpus);
 	if (vm->tdp) {
 		vm->tdp->vm_owned = false;
 		sv_pt_free(vm->tdp);
 	}
-	sv__frames_fini(&vm->tdp_frames);
-	sv__memslots_fini(&vm->memslots, own_bytes);
-	sv__memslots_fini(&vm->memslots_smm, own_bytes);
+	sv_frames__fini(&vm->tdp_frames);
+	sv_memslots__fini(&vm->memslots, own_bytes);
+	sv_memslots__fini(&vm->memslots_smm, own_bytes);
 	g_free(vm->ones_table);
 	g_free(vm);
 }

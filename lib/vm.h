@@ -29,7 +29,7 @@ struct sv_vm {
 };
 
 /* The memslots of address space `as` (KVM's as_id; 1 is SMM's). */
-static inline sv_memslots *sv__memslots_as(sv_vm *vm, unsigned as)
+static inline sv_memslots *sv_vm__memslots(sv_vm *vm, unsigned as)
 {
 	return as ? &vm->memslots_smm : &vm->memslots;
 }

@@ -259,7 +259,7 @@ END_TEST
 
 static uint64_t *frames_fetch(void *ctx, unsigned level, uint64_t pa)
 {
-	return sv__frames_ptr(ctx, pa);
+	return sv_frames__ptr(ctx, pa);
 }
 
 START_TEST(range_iterator)
@@ -277,10 +277,10 @@ START_TEST(range_iterator)
 		       SV_PAGE_2M, SV_EPT_RWX));
 	T_OK(sv_pt_map(tdp, 4 * SV_PAGE_1G, 0x40000000, SV_PAGE_1G, SV_PAGE_1G,
 		       SV_EPT_RWX));
-	sv__pt_walker_init(&w, &sv__fmt_ept_4, 46, true, true, false);
+	sv_pt__walker_init(&w, &sv_pt__fmt_ept_4, 46, true, true, false);
 	w.fetch = frames_fetch;
 	w.ctx = &vm->tdp_frames;
-	sv__pt_for_each(&it, &w, sv_pt_root(tdp), 0, 8 * SV_PAGE_1G, 1)
+	sv_pt__for_each(&it, &w, sv_pt_root(tdp), 0, 8 * SV_PAGE_1G, 1)
 	{
 		uint64_t e = *it.ptr;
 
@@ -302,7 +302,7 @@ START_TEST(range_iterator)
 	/* a sub-range starting inside the first PT sees 2 PTEs and the 2M
 	 * page, and stops before the 1G page */
 	leaves = 0;
-	sv__pt_for_each(&it, &w, sv_pt_root(tdp), SV_PAGE_1G + 4096,
+	sv_pt__for_each(&it, &w, sv_pt_root(tdp), SV_PAGE_1G + 4096,
 			SV_PAGE_1G + SV_PAGE_1G / 2, 1)
 	{
 		uint64_t e = *it.ptr;
@@ -313,19 +313,19 @@ START_TEST(range_iterator)
 	ck_assert_uint_eq(leaves, 3);
 	/* min_level 2 never descends into the PT */
 	leaves = 0;
-	sv__pt_for_each(&it, &w, sv_pt_root(tdp), 0, 8 * SV_PAGE_1G, 2)
+	sv_pt__for_each(&it, &w, sv_pt_root(tdp), 0, 8 * SV_PAGE_1G, 2)
 		if (it.level == 1)
 			leaves++;
 	ck_assert_uint_eq(leaves, 0);
 	/* skipping the children of the PDPTE over the first 1G leaves the
 	 * 3 PTEs and the 2M page unseen: only the 1G page at 4G remains */
 	leaves = 0;
-	sv__pt_for_each(&it, &w, sv_pt_root(tdp), 0, 8 * SV_PAGE_1G, 1)
+	sv_pt__for_each(&it, &w, sv_pt_root(tdp), 0, 8 * SV_PAGE_1G, 1)
 	{
 		uint64_t e = *it.ptr;
 
 		if (it.level == 3 && it.addr == SV_PAGE_1G)
-			sv__pt_iter_skip_children(&it);
+			sv_pt__iter_skip_children(&it);
 		if ((e & SV_EPT_RWX) && (it.level == 1 || (e & SV_EPT_PS)))
 			leaves++;
 	}
@@ -337,9 +337,9 @@ START_TEST(range_iterator)
 		uint64_t pdpte; /* points at the PD */
 
 		T_OK(sv_pt_read(tdp, SV_PAGE_1G, 3, &pdpte));
-		sv__pt_iter_start_at(&it, &w, pdpte & SV_EPT_ADDR_MASK, 2,
+		sv_pt__iter_start_at(&it, &w, pdpte & SV_EPT_ADDR_MASK, 2,
 				     SV_PAGE_1G, 2 * SV_PAGE_1G, 1);
-		for (; it.valid; sv__pt_iter_next(&it)) {
+		for (; it.valid; sv_pt__iter_next(&it)) {
 			uint64_t e = *it.ptr;
 
 			ck_assert_uint_le(it.level, 2);
@@ -363,14 +363,14 @@ START_TEST(walker_reserved_masks)
 
 	/* x86, MAXPHYADDR 46, no NXE, no 1G: bits 51:46 and XD everywhere,
 	 * PS in PDPTE and PML4E, 20:13 in a 2M leaf */
-	sv__pt_walker_init(&w, &sv__fmt_x86_4, 46, false, false, false);
+	sv_pt__walker_init(&w, &sv_pt__fmt_x86_4, 46, false, false, false);
 	ck_assert_uint_eq(w.rsvd[1][1], 0x000fc00000000000ULL | SV_PTE_NX);
 	ck_assert(w.rsvd[4][0] & SV_PTE_PS);
 	ck_assert(w.rsvd[3][0] & SV_PTE_PS);
 	ck_assert(!(w.rsvd[2][0] & SV_PTE_PS));
 	ck_assert_uint_eq(w.rsvd[2][1] & 0x1fffff, 0x1fe000);
 	/* EPT: 7:3 in a PML4E, 6:3 in a table PDE, 20:12 in a 2M leaf */
-	sv__pt_walker_init(&w, &sv__fmt_ept_4, 46, true, true, false);
+	sv_pt__walker_init(&w, &sv_pt__fmt_ept_4, 46, true, true, false);
 	ck_assert_uint_eq(w.rsvd[4][0] & 0xff, 0xf8);
 	ck_assert_uint_eq(w.rsvd[2][0] & 0xff, 0x78);
 	ck_assert_uint_eq(w.rsvd[2][1] & 0x1fffff, 0x1ff000);

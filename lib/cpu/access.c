@@ -55,8 +55,8 @@ static sv_vcpu_stat hit_stat(bool fetch, bool l1, unsigned shift)
 static inline bool entry_allows(const sv_vcpu *v, const sv_tlbe *e,
 				sv_access acc)
 {
-	return sv__nested_allows(e->perm, acc) &&
-	       sv__guest_allows(v, e->perm, acc) &&
+	return sv_tlb__nested_allows(e->perm, acc) &&
+	       sv_gwalk__allows(v, e->perm, acc) &&
 	       (acc != SV_ACCESS_WRITE || (e->flags & SV_TLBE_DIRTY));
 }
 
@@ -239,7 +239,7 @@ static void fill_tlbs(sv_vcpu *v, const sv_tlbe *e, uint64_t gva, bool fetch,
 {
 	sv_tlbe l1 = *e;
 
-	sv__fast_clear(v);
+	sv_vcpu__fast_clear(v);
 	if (!l1_only)
 		sv_tlb__fill(&v->tlb, e->shift == 30 ? SV_TLB_stlb_1g : SV_TLB_stlb,
 			     e);
@@ -296,12 +296,12 @@ static int try_arrays(sv_vcpu *v, bool l1, uint64_t gva, sv_access acc,
 	}
 	if (!entry_allows(v, e, acc)) {
 		if (acc == SV_ACCESS_WRITE && !(e->flags & SV_TLBE_DIRTY) &&
-		    (e->perm & SV_PERM_NW) && sv__guest_allows(v, e->perm, acc)) {
+		    (e->perm & SV_PERM_NW) && sv_gwalk__allows(v, e->perm, acc)) {
 			v->stat[SV_VCPU_STAT_tlb_dirty_miss]++;
 			return LVL_WALK;
 		}
 		sv_tlb__drop(e);
-		sv__fast_clear(v); /* it may be among the recent hits */
+		sv_vcpu__fast_clear(v); /* it may be among the recent hits */
 		v->stat[SV_VCPU_STAT_tlb_entries_dropped]++;
 		return LVL_MISS;
 	}
@@ -330,9 +330,9 @@ static inline int try_level(sv_vcpu *v, bool l1, uint64_t gva,
 
 	*found = NULL;
 	if (l1)
-		sv__fast_forget_last(v); /* whatever this touches is the last
-					    hit now: set again on a clean
-					    hit */
+		sv_vcpu__fast_forget_last(v); /* whatever this touches is the last
+						 hit now: set again on a clean
+						 hit */
 	if (!sv_tlb__any(&v->tlb, bits))
 		return LVL_MISS; /* no array of the group has entries */
 	return try_arrays(v, l1, gva, acc, k, out, found);
@@ -353,7 +353,7 @@ static void translate_page(sv_vcpu *v, uint64_t gva, sv_access acc,
 	out->fault.kind = SV_FAULT_NONE;
 	r = try_level(v, true, gva, acc, &key, out, &e);
 	if (r == LVL_HIT) {
-		sv__charge(v, c->l1_hit);
+		sv_vcpu__charge(v, c->l1_hit);
 		out->source = SV_SRC_L1;
 		goto done;
 	}
@@ -362,7 +362,7 @@ static void translate_page(sv_vcpu *v, uint64_t gva, sv_access acc,
 	if (r == LVL_MISS) {
 		r = try_level(v, false, gva, acc, &key, out, &e);
 		if (r == LVL_HIT) {
-			sv__charge(v, c->stlb_hit);
+			sv_vcpu__charge(v, c->stlb_hit);
 			fill_tlbs(v, e, gva, fetch, true);
 			out->source = SV_SRC_STLB;
 			goto done;
@@ -373,10 +373,10 @@ static void translate_page(sv_vcpu *v, uint64_t gva, sv_access acc,
 
 	/* A miss (or a write to a clean entry): the STLB lookup's latency,
 	 * then the walk. */
-	sv__charge(v, c->stlb_hit);
+	sv_vcpu__charge(v, c->stlb_hit);
 	v->stat[SV_VCPU_STAT_tlb_miss]++;
 	out->source = SV_SRC_WALK;
-	if (sv__walk2d(v, gva, acc, &walked, &refs, &out->fault)) {
+	if (sv_gwalk__walk2d(v, gva, acc, &walked, &refs, &out->fault)) {
 		v->stat[walked.shift == 12   ? SV_VCPU_STAT_tlb_fill_4k
 			: walked.shift == 21 ? SV_VCPU_STAT_tlb_fill_2m
 					     : SV_VCPU_STAT_tlb_fill_1g]++;
@@ -386,10 +386,10 @@ static void translate_page(sv_vcpu *v, uint64_t gva, sv_access acc,
 done:
 	if (SV_UNLIKELY(v->observer != NULL)) {
 		if (out->fault.kind != SV_FAULT_NONE)
-			sv__observe(v, SV_WEV_FAULT, out->fault.level, gva, 0,
-				    out->fault.error_code);
+			sv_vcpu__observe(v, SV_WEV_FAULT, out->fault.level, gva, 0,
+					 out->fault.error_code);
 		else if (out->source != SV_SRC_WALK)
-			sv__observe(v, SV_WEV_TLB_HIT, 0, gva, out->hpa, 0);
+			sv_vcpu__observe(v, SV_WEV_TLB_HIT, 0, gva, out->hpa, 0);
 	}
 	out->refs += refs;
 	out->cycles += (uint32_t)(v->stat[SV_VCPU_STAT_cycles] - before);
@@ -424,9 +424,9 @@ static void exit_guest(sv_vcpu *v)
 
 	v->in_guest = false;
 	v->stat[SV_VCPU_STAT_exits]++;
-	sv__charge(v, c->vmexit + c->vmentry);
+	sv_vcpu__charge(v, c->vmexit + c->vmentry);
 	if (v->pml_n)
-		sv__pml_drain(v);
+		sv_nested__pml_drain(v);
 }
 
 static bool is_tdp_exit(sv_fault_kind k)
@@ -531,8 +531,8 @@ int sv_vcpu_access_together(const sv_access_req *reqs, unsigned n,
 	unsigned i, j;
 
 	if (!reqs || !outs || !n || !reqs[0].vcpu)
-		return sv__err(NULL, SV_EINVAL, "sv_vcpu_access_together: %s",
-			       !n ? "no access" : "NULL argument");
+		return sv_err__set(NULL, SV_EINVAL, "sv_vcpu_access_together: %s",
+				   !n ? "no access" : "NULL argument");
 	vm = reqs[0].vcpu->vm;
 	for (i = 0; i < n; i++) {
 		const sv_access_req *q = &reqs[i];
@@ -545,9 +545,9 @@ int sv_vcpu_access_together(const sv_access_req *reqs, unsigned n,
 			if (reqs[j].vcpu == q->vcpu)
 				why = "a vCPU appears twice";
 		if (why)
-			return sv__err(vm, SV_EINVAL,
-				       "sv_vcpu_access_together: access %u: %s",
-				       i, why);
+			return sv_err__set(vm, SV_EINVAL,
+					   "sv_vcpu_access_together: access %u: %s",
+					   i, why);
 	}
 	/* Every vCPU translates, and exits, before any handler runs... */
 	for (i = 0; i < n; i++) {
@@ -574,8 +574,8 @@ int sv_vcpu_access(sv_vcpu *v, uint64_t gva, uint32_t size, sv_access acc,
 
 	if (SV_UNLIKELY(!v || !out || (unsigned)acc > SV_ACCESS_FETCH ||
 			size - 1 >= 4096))
-		return sv__err(v ? v->vm : NULL, SV_EINVAL, "sv_vcpu_access: %s",
-			       access_args_error(v, size, acc, out));
+		return sv_err__set(v ? v->vm : NULL, SV_EINVAL, "sv_vcpu_access: %s",
+				   access_args_error(v, size, acc, out));
 	/* the test above, not access_args_error(), on this path: its one
 	 * combined condition keeps an L1 hit measurably shorter */
 	fp = &v->fast[acc == SV_ACCESS_FETCH];

@@ -16,7 +16,7 @@ static bool sys_access(ex_cpu *c, uint64_t gva, void *buf, uint32_t len,
 {
 	sv_xlate x;
 
-	sv__exec_access(c, gva, len, acc, acc == SV_ACCESS_WRITE ? buf : NULL, &x);
+	sv_exec__access(c, gva, len, acc, acc == SV_ACCESS_WRITE ? buf : NULL, &x);
 	if (x.fault.kind != SV_FAULT_NONE)
 		return false;
 	return (acc == SV_ACCESS_WRITE ? uc_mem_write(c->uc, gva, buf, len)
@@ -30,7 +30,7 @@ static bool sys_access(ex_cpu *c, uint64_t gva, void *buf, uint32_t len,
  * false when it cannot: no IDT entry, or a fault on the way (the CPU would
  * raise #DF; simvirt reports the first fault instead).
  */
-bool sv__exec_deliver_pf(ex_cpu *c)
+bool sv_exec__deliver_pf(ex_cpu *c)
 {
 	uc_x86_mmr idtr;
 	uint64_t gate[2], handler, rsp, rflags, cs, ss, frame[6];
@@ -65,7 +65,7 @@ bool sv__exec_deliver_pf(ex_cpu *c)
 	uc_reg_write(c->uc, UC_X86_REG_RFLAGS, &rflags);
 	uc_reg_write(c->uc, UC_X86_REG_CS, &cs);
 	c->rip = handler;
-	sv__exec_stat_add(c, SV_VCPU_STAT_pf_delivered, 1);
+	sv_exec__stat_add(c, SV_VCPU_STAT_pf_delivered, 1);
 	return true;
 }
 

@@ -22,7 +22,7 @@
 
 static uint64_t sys_gpa_default(sv_vm *vm)
 {
-	uint64_t end = sv__memslots_end(&vm->memslots);
+	uint64_t end = sv_memslots__end(&vm->memslots);
 
 	return (end + EX_SYS_ALIGN - 1) & ~(EX_SYS_ALIGN - 1);
 }
@@ -52,9 +52,9 @@ static int sys_slot_add(sv_exec *ex)
 	}
 	rc = sv_memslot_set(vm, &r);
 	if (rc != SV_OK)
-		return sv__err(vm, rc, "exec: the library's memslot %u at 0x%" PRIx64
-				       " (+0x%" PRIx64 "): %s", r.slot, r.gpa,
-			       r.size, sv_error_detail());
+		return sv_err__set(vm, rc, "exec: the library's memslot %u at 0x%" PRIx64
+					   " (+0x%" PRIx64 "): %s", r.slot, r.gpa,
+				   r.size, sv_error_detail());
 	/* Without a hypervisor MMU the caller owns the nested tables; the
 	 * library maps its own slot there, identity, read-write-execute. */
 	if (!host)
@@ -100,8 +100,8 @@ static int cpu_open(sv_exec *ex, ex_cpu *c)
 	if (ex->engines) {
 		e = uc_open(UC_ARCH_X86, UC_MODE_64, &c->uc);
 		if (e != UC_ERR_OK)
-			return sv__err(ex->vm, SV_ENOMEM, "exec: uc_open: %s",
-				       uc_strerror(e));
+			return sv_err__set(ex->vm, SV_ENOMEM, "exec: uc_open: %s",
+					   uc_strerror(e));
 		uc_reg_write(c->uc, UC_X86_REG_GDTR, &gdtr);
 		/* In 64-bit mode Unicorn only stores the selectors; iretq
 		 * reads the descriptors from the GDT. */
@@ -109,10 +109,10 @@ static int cpu_open(sv_exec *ex, ex_cpu *c)
 		uc_reg_write(c->uc, UC_X86_REG_SS, &ds);
 		uc_reg_write(c->uc, UC_X86_REG_DS, &zero);
 		c->regions = g_array_new(FALSE, FALSE, sizeof(ex_region *));
-		rc = sv__exec_hooks_add(c);
+		rc = sv_exec__hooks_add(c);
 		if (rc != SV_OK)
 			return rc;
-		sv__exec_set_detailed(c, ex->mode == SV_EXEC_DETAILED);
+		sv_exec__set_detailed(c, ex->mode == SV_EXEC_DETAILED);
 	}
 
 	sv_vcpu_get_regs(c->v, &r);
@@ -131,31 +131,31 @@ static int cpu_open(sv_exec *ex, ex_cpu *c)
 static int check_options(sv_vm *vm, const sv_exec_options *o)
 {
 	if (o->version != SV_EXEC_OPTIONS_VERSION)
-		return sv__err(vm, SV_EINVAL, "exec options: version %u (expected %u)",
-			       o->version, SV_EXEC_OPTIONS_VERSION);
+		return sv_err__set(vm, SV_EINVAL, "exec options: version %u (expected %u)",
+				   o->version, SV_EXEC_OPTIONS_VERSION);
 	if (o->slice < 1000)
-		return sv__err(vm, SV_EINVAL, "exec options: slice %" PRIu64
-					      " (expected at least 1000 instructions)",
-			       o->slice);
+		return sv_err__set(vm, SV_EINVAL, "exec options: slice %" PRIu64
+						  " (expected at least 1000 instructions)",
+				   o->slice);
 	if (o->table_pool < 0x10000 || o->table_pool & 0xfff)
-		return sv__err(vm, SV_EINVAL, "exec options: table_pool 0x%" PRIx64
-					      " (expected a 4K multiple of at least 64K)",
-			       o->table_pool);
+		return sv_err__set(vm, SV_EINVAL, "exec options: table_pool 0x%" PRIx64
+						  " (expected a 4K multiple of at least 64K)",
+				   o->table_pool);
 	if ((unsigned)o->mode > SV_EXEC_FAST_FORWARD)
-		return sv__err(vm, SV_EINVAL, "exec options: mode %d (expected "
-					      "detailed or fast-forward)", (int)o->mode);
+		return sv_err__set(vm, SV_EINVAL, "exec options: mode %d (expected "
+						  "detailed or fast-forward)", (int)o->mode);
 	if (o->sys_gpa & (SV_PAGE_2M - 1))
-		return sv__err(vm, SV_EALIGN, "exec options: sys_gpa 0x%" PRIx64
-					      " (expected 2M-aligned)", o->sys_gpa);
+		return sv_err__set(vm, SV_EALIGN, "exec options: sys_gpa 0x%" PRIx64
+						  " (expected 2M-aligned)", o->sys_gpa);
 	return SV_OK;
 }
 
 int sv_exec_new(sv_exec **out, sv_vm *vm, const sv_exec_options *opts)
 {
-	return sv__exec_create(out, vm, opts, true);
+	return sv_exec__create(out, vm, opts, true);
 }
 
-int sv__exec_create(sv_exec **out, sv_vm *vm, const sv_exec_options *opts,
+int sv_exec__create(sv_exec **out, sv_vm *vm, const sv_exec_options *opts,
 		    bool engines)
 {
 	sv_exec_options def = SV_EXEC_OPTIONS_INIT;
@@ -165,7 +165,7 @@ int sv__exec_create(sv_exec **out, sv_vm *vm, const sv_exec_options *opts,
 	int rc;
 
 	if (!out || !vm)
-		return sv__err(vm, SV_EINVAL, "sv_exec_new: NULL argument");
+		return sv_err__set(vm, SV_EINVAL, "sv_exec_new: NULL argument");
 	*out = NULL;
 	if (!opts)
 		opts = &def;
@@ -185,9 +185,9 @@ int sv__exec_create(sv_exec **out, sv_vm *vm, const sv_exec_options *opts,
 	ex->traps = g_array_new(FALSE, FALSE, sizeof(ex_trap));
 	ex->cpus = g_new0(ex_cpu, ex->n);
 	if (ex->sys_size > SV_PAGE_1G) {
-		rc = sv__err(vm, SV_ERANGE, "exec: the library's memslot would "
-					    "need 0x%" PRIx64 " bytes (at most 1G)",
-			     ex->sys_size);
+		rc = sv_err__set(vm, SV_ERANGE, "exec: the library's memslot would "
+						"need 0x%" PRIx64 " bytes (at most 1G)",
+				 ex->sys_size);
 		goto fail;
 	}
 	rc = sys_slot_add(ex);
@@ -199,7 +199,7 @@ int sv__exec_create(sv_exec **out, sv_vm *vm, const sv_exec_options *opts,
 	if (rc == SV_OK)
 		rc = sys_map(ex);
 	if (rc == SV_OK && engines)
-		rc = sv__exec_decoder_init(ex);
+		rc = sv_exec__decoder_init(ex);
 	for (i = 0; i < ex->n && rc == SV_OK; i++) {
 		ex->cpus[i].ex = ex;
 		ex->cpus[i].index = i;
@@ -225,14 +225,14 @@ void sv_exec_free(sv_exec *ex)
 	for (i = 0; ex->cpus && i < ex->n; i++) {
 		ex_cpu *c = &ex->cpus[i];
 
-		sv__exec_regions_drop(c);
+		sv_exec__regions_drop(c);
 		if (c->regions)
 			g_array_free(c->regions, TRUE);
 		if (c->uc)
 			uc_close(c->uc);
 	}
 	g_free(ex->cpus);
-	sv__exec_decoder_fini(ex);
+	sv_exec__decoder_fini(ex);
 	sv_pt_free(ex->gpt);
 	if (ex->tables)
 		g_array_free(ex->tables, TRUE);
@@ -253,15 +253,15 @@ int sv_exec_map(sv_exec *ex, uint64_t gva, uint64_t gpa, uint64_t size,
 	int rc;
 
 	if (!ex)
-		return sv__err(NULL, SV_EINVAL, "sv_exec_map: NULL handle");
+		return sv_err__set(NULL, SV_EINVAL, "sv_exec_map: NULL handle");
 	if (prot & ~(SV_EXEC_MAP_WRITE | SV_EXEC_MAP_EXEC))
-		return sv__err(ex->vm, SV_EINVAL, "exec map: prot 0x%x (expected "
-						  "SV_EXEC_MAP_WRITE and/or _EXEC)", prot);
+		return sv_err__set(ex->vm, SV_EINVAL, "exec map: prot 0x%x (expected "
+						      "SV_EXEC_MAP_WRITE and/or _EXEC)", prot);
 	if (gva + size < gva || gva + size > (1ULL << 47) || gva >= EX_TOP2G)
-		return sv__err(ex->vm, SV_ERANGE,
-			       "exec map: [0x%" PRIx64 ", +0x%" PRIx64
-			       ") must end below 0x800000000000 (the top 2G are "
-			       "the library's)", gva, size);
+		return sv_err__set(ex->vm, SV_ERANGE,
+				   "exec map: [0x%" PRIx64 ", +0x%" PRIx64
+				   ") must end below 0x800000000000 (the top 2G are "
+				   "the library's)", gva, size);
 	if (prot & SV_EXEC_MAP_WRITE)
 		flags |= SV_PTE_RW;
 	if (!(prot & SV_EXEC_MAP_EXEC))
@@ -281,22 +281,22 @@ int sv_exec_trap_add(sv_exec *ex, sv_trap_kind kind, uint64_t base,
 	guint i;
 
 	if (!ex || !fn)
-		return sv__err(ex ? ex->vm : NULL, SV_EINVAL, "sv_exec_trap_add: NULL argument");
+		return sv_err__set(ex ? ex->vm : NULL, SV_EINVAL, "sv_exec_trap_add: NULL argument");
 	if ((unsigned)kind > SV_TRAP_MMIO || !len || base + len - 1 < base ||
 	    (kind == SV_TRAP_PIO && base + len > 0x10000))
-		return sv__err(ex->vm, SV_EINVAL, "trap: [0x%" PRIx64 ", +0x%" PRIx64
-						  ") is not a %s range", base, len,
-			       kind == SV_TRAP_PIO ? "port (< 0x10000)" : "GPA");
+		return sv_err__set(ex->vm, SV_EINVAL, "trap: [0x%" PRIx64 ", +0x%" PRIx64
+						      ") is not a %s range", base, len,
+				   kind == SV_TRAP_PIO ? "port (< 0x10000)" : "GPA");
 	if (kind == SV_TRAP_PIO && SV_PORT_SYNC - base < len)
-		return sv__err(ex->vm, SV_EEXIST, "trap: port 0x%x is the sync port",
-			       SV_PORT_SYNC);
+		return sv_err__set(ex->vm, SV_EEXIST, "trap: port 0x%x is the sync port",
+				   SV_PORT_SYNC);
 	for (i = 0; i < ex->traps->len; i++) {
 		const ex_trap *o = &g_array_index(ex->traps, ex_trap, i);
 
 		if (o->kind == kind && base < o->base + o->len && o->base < base + len)
-			return sv__err(ex->vm, SV_EOVERLAP, "trap: [0x%" PRIx64 ", +0x%"
-							    PRIx64 ") overlaps a handler's "
-							    "range", base, len);
+			return sv_err__set(ex->vm, SV_EOVERLAP, "trap: [0x%" PRIx64 ", +0x%"
+								PRIx64 ") overlaps a handler's "
+								"range", base, len);
 	}
 	g_array_append_val(ex->traps, t);
 	return SV_OK;

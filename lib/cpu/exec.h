@@ -142,34 +142,34 @@ struct sv_exec {
 };
 
 /* hooks.c */
-int sv__exec_hooks_add(ex_cpu *c);
-void sv__exec_set_detailed(ex_cpu *c, bool on);
-int sv__exec_sites_install(ex_cpu *c);
-int sv__exec_decoder_init(sv_exec *ex);
-void sv__exec_decoder_fini(sv_exec *ex);
+int sv_exec__hooks_add(ex_cpu *c);
+void sv_exec__set_detailed(ex_cpu *c, bool on);
+int sv_exec__sites_install(ex_cpu *c);
+int sv_exec__decoder_init(sv_exec *ex);
+void sv_exec__decoder_fini(sv_exec *ex);
 /* Asks for this vCPU's turn to end at the next block start, keeping the
  * first reason. */
-void sv__exec_stop(ex_cpu *c, ex_stop why);
+void sv_exec__stop(ex_cpu *c, ex_stop why);
 /* Traps: dispatches t to its handler (or counts it unclaimed). */
-void sv__exec_trap(ex_cpu *c, sv_trap *t);
+void sv_exec__trap(ex_cpu *c, sv_trap *t);
 
 /*
  * The model inputs the execution side makes besides sv_vcpu_access: each
  * goes through one of these so that a recording sees it.
  */
-static inline void sv__exec_stat_add(ex_cpu *c, sv_vcpu_stat id, uint64_t d)
+static inline void sv_exec__stat_add(ex_cpu *c, sv_vcpu_stat id, uint64_t d)
 {
 	c->v->stat[id] += d;
 	if (SV_UNLIKELY(c->ex->rec != NULL)) {
 		sv_trace_event ev = {.kind = SV_TEV_STAT, .vcpu = c->index,
 				     .n = id, .value = d};
 
-		sv__trace_put(c->ex->rec, &ev);
+		sv_trace__put(c->ex->rec, &ev);
 	}
 }
 
 /* A block ran: its instructions and their base cycles. */
-static inline void sv__exec_charge(ex_cpu *c, uint32_t ninsn, uint64_t cycles)
+static inline void sv_exec__charge(ex_cpu *c, uint32_t ninsn, uint64_t cycles)
 {
 	c->v->stat[SV_VCPU_STAT_instructions] += ninsn;
 	c->v->stat[SV_VCPU_STAT_insn_cycles] += cycles;
@@ -178,13 +178,13 @@ static inline void sv__exec_charge(ex_cpu *c, uint32_t ninsn, uint64_t cycles)
 		sv_trace_event ev = {.kind = SV_TEV_BLOCK, .vcpu = c->index,
 				     .n = ninsn, .value = cycles};
 
-		sv__trace_put(c->ex->rec, &ev);
+		sv_trace__put(c->ex->rec, &ev);
 	}
 }
 
 /* An access sent through the model; a write's bytes when known (NULL
  * otherwise) so that a replay stores them too. */
-static inline void sv__exec_access(ex_cpu *c, uint64_t gva, uint32_t size,
+static inline void sv_exec__access(ex_cpu *c, uint64_t gva, uint32_t size,
 				   sv_access acc, const void *data,
 				   sv_xlate *x)
 {
@@ -198,25 +198,25 @@ static inline void sv__exec_access(ex_cpu *c, uint64_t gva, uint32_t size,
 				     .addr = gva, .size = size, .data = data,
 				     .data_len = data ? size : 0};
 
-		sv__trace_put(c->ex->rec, &ev);
+		sv_trace__put(c->ex->rec, &ev);
 	}
 }
-void sv__exec_record_event(sv_exec *ex, sv_trace_kind kind, unsigned vcpu,
+void sv_exec__record_event(sv_exec *ex, sv_trace_kind kind, unsigned vcpu,
 			   uint64_t addr);
 
 /* deliver.c: delivers the pending #PF of c (c->fault at c->fault_rip) to
  * the guest's handler; false when it cannot (no gate, or a fault on the
  * way: the CPU would raise #DF, simvirt reports the first fault). */
-bool sv__exec_deliver_pf(ex_cpu *c);
+bool sv_exec__deliver_pf(ex_cpu *c);
 
 /* regions.c */
-int sv__exec_regions_sync(sv_exec *ex);
-void sv__exec_regions_drop(ex_cpu *c);
+int sv_exec__regions_sync(sv_exec *ex);
+void sv_exec__regions_drop(ex_cpu *c);
 /* Is gpa a guest page-table page of the last sync? */
-static inline bool sv__exec_is_table(const sv_exec *ex, uint64_t gpa)
+static inline bool sv_exec__is_table(const sv_exec *ex, uint64_t gpa)
 {
 	return gpa - ex->tbl_lo < ex->tbl_span;
 }
-bool sv__exec_table_lookup(const sv_exec *ex, uint64_t gpa);
+bool sv_exec__table_lookup(const sv_exec *ex, uint64_t gpa);
 
 #endif

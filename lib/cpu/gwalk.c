@@ -53,20 +53,20 @@ static inline uint64_t *guest_fetch(void *ctx, unsigned level,
 	/* Guest memory outside every memslot reads as all-ones, as reads
 	 * of absent physical memory do on x86 (such an entry always has
 	 * reserved bits set at the upper levels). */
-	uint8_t *p = sv__gpa_ptr(sv__vcpu_memslots(v), table_gpa);
+	uint8_t *p = sv_memslots__ptr(sv_vcpu__memslots(v), table_gpa);
 
 	/* The entry's host address does not depend on the table's nested
 	 * translation: its load (a host cache miss when the guest's tables
 	 * are large) starts now and overlaps that translation's. */
 	if (p)
-		__builtin_prefetch(p + 8 * sv__pt_index(g->gva, level));
+		__builtin_prefetch(p + 8 * sv_pt__index(g->gva, level));
 	if (g->first_known) {
 		g->first_known = false;
 		g->table_hpa[level] = g->first_hpa;
 	} else {
 		sv_nxlate nx;
 
-		if (!sv__nested_translate(v, table_gpa, SV_ACCESS_READ,
+		if (!sv_nested__translate(v, table_gpa, SV_ACCESS_READ,
 					  SV_NACC_TABLE, g->gva, &nx, g->f,
 					  g->refs))
 			return NULL; /* the walk ends with FETCH_FAIL */
@@ -81,18 +81,18 @@ static void guest_ref(void *ctx, unsigned level, uint64_t table,
 	sv_vcpu *v = ctx;
 	const gwalk_ctx *g = v->gwalk;
 
-	sv__observe(v, SV_WEV_GUEST_REF, level, g->gva, table, entry);
+	sv_vcpu__observe(v, SV_WEV_GUEST_REF, level, g->gva, table, entry);
 }
 
-void sv__guest_walker_setup(sv_vcpu *v)
+void sv_gwalk__setup(sv_vcpu *v)
 {
 	const sv_vm_options *o = &v->vm->opts;
-	const sv_pt_format *fmt = (v->regs.cr4 & SV_CR4_LA57) ? &sv__fmt_x86_5
-							       : &sv__fmt_x86_4;
+	const sv_pt_format *fmt = (v->regs.cr4 & SV_CR4_LA57) ? &sv_pt__fmt_x86_5
+							       : &sv_pt__fmt_x86_4;
 
-	sv__pt_walker_init(&v->gwalker, fmt, o->maxphyaddr, v->nxe, o->guest_1g,
+	sv_pt__walker_init(&v->gwalker, fmt, o->maxphyaddr, v->nxe, o->guest_1g,
 			   false);
-	/* Walked only by sv__walk2d, inline, with its gwalk_ctx. */
+	/* Walked only by sv_gwalk__walk2d, inline, with its gwalk_ctx. */
 	v->gwalker.fetch = NULL;
 	v->gwalker.on_ref = v->observer ? guest_ref : NULL;
 	v->gwalker.ctx = v;
@@ -105,7 +105,7 @@ static uint8_t guest_perm(const sv_vcpu *v, uint64_t and_bits, uint64_t or_bits)
 	       ((v->nxe && (or_bits & SV_PTE_NX)) ? 0 : SV_PERM_X);
 }
 
-bool sv__guest_allows(const sv_vcpu *v, uint8_t perm, sv_access acc)
+bool sv_gwalk__allows(const sv_vcpu *v, uint8_t perm, sv_access acc)
 {
 	bool upage = perm & SV_PERM_U;
 
@@ -156,7 +156,7 @@ static void raise_pf(sv_vcpu *v, sv_fault *f, uint64_t gva, sv_access acc,
 	flt.ep4ta = v->ep4ta;
 	flt.by_addr = true;
 	flt.addr = gva;
-	sv__vcpu_drop(v, &flt);
+	sv_vcpu__drop(v, &flt);
 }
 
 static bool canonical(uint64_t gva, unsigned va_bits)
@@ -191,19 +191,19 @@ static bool set_guest_ad(sv_vcpu *v, const sv_walk *w, sv_access acc,
 		if ((w->entry[level] & set) == set)
 			continue;
 		if (!checked &&
-		    !sv__nested_translate(v, w->table[level], SV_ACCESS_WRITE,
+		    !sv_nested__translate(v, w->table[level], SV_ACCESS_WRITE,
 					  SV_NACC_TABLE | SV_NACC_AD_WRITE, gva,
 					  &nx, f, refs))
 			return false;
 		*w->ptr[level] |= set;
 		v->stat[SV_VCPU_STAT_guest_ad_updates]++;
-		sv__charge(v, c->ad_update);
+		sv_vcpu__charge(v, c->ad_update);
 	}
 	return true;
 }
 
-bool sv__walk2d(sv_vcpu *v, uint64_t gva, sv_access acc, sv_tlbe *entry,
-		uint32_t *refs, sv_fault *f)
+bool sv_gwalk__walk2d(sv_vcpu *v, uint64_t gva, sv_access acc, sv_tlbe *entry,
+		      uint32_t *refs, sv_fault *f)
 {
 	const sv_costs *c = &v->vm->opts.costs;
 	const sv_pt_format *fmt = v->gwalker.fmt;
@@ -223,7 +223,7 @@ bool sv__walk2d(sv_vcpu *v, uint64_t gva, sv_access acc, sv_tlbe *entry,
 		if (gpa >> v->vm->opts.maxphyaddr == 0)
 			goto nested_final;
 	}
-	if (!paging || (v->lma && !canonical(gva, sv__fmt_va_bits(fmt)))) {
+	if (!paging || (v->lma && !canonical(gva, sv_pt__va_bits(fmt)))) {
 		f->kind = SV_FAULT_GP;
 		f->stage = SV_STAGE_GUEST;
 		f->level = 0;
@@ -245,9 +245,9 @@ bool sv__walk2d(sv_vcpu *v, uint64_t gva, sv_access acc, sv_tlbe *entry,
 
 		if (e) {
 			sv_tlb__touch(&v->tlb, e);
-			sv__observe(v, SV_WEV_PSC_HIT, level, gva, e->gpa, 0);
+			sv_vcpu__observe(v, SV_WEV_PSC_HIT, level, gva, e->gpa, 0);
 			v->stat[psc_stat[level]]++;
-			sv__charge(v, c->psc_hit);
+			sv_vcpu__charge(v, c->psc_hit);
 			start = level - 1;
 			table = e->gpa;
 			g.first_known = true;
@@ -258,12 +258,12 @@ bool sv__walk2d(sv_vcpu *v, uint64_t gva, sv_access acc, sv_tlbe *entry,
 
 	/* 2. Walk the guest tables. */
 	v->gwalk = &g;
-	sv__pt_walk_fetch(&v->gwalker, &w, table, start, gva, guest_fetch, &g);
+	sv_pt__walk_fetch(&v->gwalker, &w, table, start, gva, guest_fetch, &g);
 	v->gwalk = NULL;
 	*refs += w.refs;
 	v->stat[SV_VCPU_STAT_walk_refs] += w.refs;
 	v->stat[SV_VCPU_STAT_guest_walk_refs] += w.refs;
-	sv__charge(v, (uint64_t)w.refs * c->walk_ref);
+	sv_vcpu__charge(v, (uint64_t)w.refs * c->walk_ref);
 	if (w.status == SV_WALK_FETCH_FAIL)
 		return false; /* the nested fault is already in *f */
 
@@ -274,7 +274,7 @@ bool sv__walk2d(sv_vcpu *v, uint64_t gva, sv_access acc, sv_tlbe *entry,
 		return false;
 	}
 	gperm = perm_in & guest_perm(v, w.and_bits, w.or_bits);
-	if (!sv__guest_allows(v, gperm, acc)) {
+	if (!sv_gwalk__allows(v, gperm, acc)) {
 		raise_pf(v, f, gva, acc, w.level, true, false);
 		return false;
 	}
@@ -284,12 +284,12 @@ bool sv__walk2d(sv_vcpu *v, uint64_t gva, sv_access acc, sv_tlbe *entry,
 		return false;
 	gdirty = (w.entry[w.level] & SV_PTE_D) || acc == SV_ACCESS_WRITE;
 	global = v->pge && (w.entry[w.level] & SV_PTE_G);
-	guest_shift = sv__level_shift(w.level);
+	guest_shift = sv_pt__level_shift(w.level);
 	gpa = w.pa;
 
 nested_final:
 	/* 5. The final guest-physical address. */
-	if (!sv__nested_translate(v, gpa, acc, 0, gva, &nx, f, refs))
+	if (!sv_nested__translate(v, gpa, acc, 0, gva, &nx, f, refs))
 		return false;
 
 	/* 6. Paging-structure caches: each non-leaf guest entry read, with
@@ -306,7 +306,7 @@ nested_final:
 		for (level = w.start; level > w.level; level--) {
 			and_bits &= w.entry[level];
 			or_bits |= w.entry[level];
-			p.shift = (uint8_t)sv__level_shift(level);
+			p.shift = (uint8_t)sv_pt__level_shift(level);
 			p.vpn = gva >> p.shift;
 			p.gpa = w.entry[level] & fmt->addr_mask;
 			p.target = g.table_hpa[level - 1];

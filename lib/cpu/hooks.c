@@ -33,7 +33,7 @@
  * leave RIP at the instruction that made the access, which would run
  * again.
  */
-void sv__exec_stop(ex_cpu *c, ex_stop why)
+void sv_exec__stop(ex_cpu *c, ex_stop why)
 {
 	if (c->stop == EX_STOP_NONE)
 		c->stop = why;
@@ -63,7 +63,7 @@ static void model_fault(ex_cpu *c, const sv_xlate *x)
 			/* Unicorn's protection check follows and stops it; if
 			 * it does not, the next block start ends the turn and
 			 * it is reported. */
-			sv__exec_stop(c, EX_STOP_PF);
+			sv_exec__stop(c, EX_STOP_PF);
 		}
 		return;
 	default:
@@ -80,14 +80,14 @@ static void on_mem(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
 	uint64_t bytes = (uint64_t)value; /* x86: little-endian, as stored */
 	sv_xlate x;
 
-	sv__exec_access(c, addr, (uint32_t)size, acc,
+	sv_exec__access(c, addr, (uint32_t)size, acc,
 			acc == SV_ACCESS_WRITE && size <= 8 ? &bytes : NULL, &x);
 	if (SV_UNLIKELY(x.fault.kind != SV_FAULT_NONE))
 		model_fault(c, &x);
-	else if (acc == SV_ACCESS_WRITE && SV_UNLIKELY(sv__exec_is_table(ex, x.gpa)) &&
-		 sv__exec_table_lookup(ex, x.gpa)) {
+	else if (acc == SV_ACCESS_WRITE && SV_UNLIKELY(sv_exec__is_table(ex, x.gpa)) &&
+		 sv_exec__table_lookup(ex, x.gpa)) {
 		ex->resync = true;
-		sv__exec_stop(c, EX_STOP_RESYNC);
+		sv_exec__stop(c, EX_STOP_RESYNC);
 	}
 	if (SV_UNLIKELY(ex->access_fn != NULL))
 		ex->access_fn(ex, c->index, addr, (uint32_t)size, acc, &x,
@@ -118,7 +118,7 @@ static bool on_fault(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
 	default:
 		acc = SV_ACCESS_READ;
 	}
-	sv__exec_access(c, addr, size > 0 ? (uint32_t)size : 1, acc, NULL, &x);
+	sv_exec__access(c, addr, size > 0 ? (uint32_t)size : 1, acc, NULL, &x);
 	if (x.fault.kind == SV_FAULT_NONE) {
 		/* Unicorn's regions and the model disagree: the guest used a
 		 * translation it changed without invalidating it. */
@@ -331,23 +331,23 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *payload)
 	 * may still be the last one a memory hook synchronised: the run
 	 * loop resumes at the block instead. */
 	if (SV_UNLIKELY(c->sites_hooked < ex->sites->len))
-		sv__exec_stop(c, EX_STOP_SITES);
+		sv_exec__stop(c, EX_STOP_SITES);
 	else if (c->budget <= 0)
-		sv__exec_stop(c, EX_STOP_SLICE);
+		sv_exec__stop(c, EX_STOP_SLICE);
 	if (SV_UNLIKELY(c->stop != EX_STOP_NONE)) {
 		c->resume = addr;
 		uc_emu_stop(uc);
 		return;
 	}
 	c->budget -= b->ninsn;
-	sv__exec_charge(c, b->ninsn, b->cycles);
+	sv_exec__charge(c, b->ninsn, b->cycles);
 	if (!c->detailed)
 		return;
 	for (a = addr, end = addr + b->bytes; a < end; a = (a | 0xfff) + 1) {
 		uint64_t n = MIN(end, (a | 0xfff) + 1) - a;
 		sv_xlate x;
 
-		sv__exec_access(c, a, (uint32_t)n, SV_ACCESS_FETCH, NULL, &x);
+		sv_exec__access(c, a, (uint32_t)n, SV_ACCESS_FETCH, NULL, &x);
 		if (SV_UNLIKELY(x.fault.kind != SV_FAULT_NONE)) {
 			report(c, &x.fault);
 			return;
@@ -390,21 +390,21 @@ static void port_io(ex_cpu *c, const ex_site *s)
 		     .size = s->width, .vcpu = c->index};
 
 	t.addr = s->reg_base ? reg(c, s->reg_base) & 0xffff : (uint64_t)s->disp;
-	sv__exec_stat_add(c, SV_VCPU_STAT_pio_exits, 1);
-	sv__exec_stat_add(c, SV_VCPU_STAT_cycles, (uint64_t)k->vmexit + k->vmentry);
+	sv_exec__stat_add(c, SV_VCPU_STAT_pio_exits, 1);
+	sv_exec__stat_add(c, SV_VCPU_STAT_cycles, (uint64_t)k->vmexit + k->vmentry);
 	if (t.write) {
 		t.value = reg(c, UC_X86_REG_RAX) & mask;
 		if (t.addr == SV_PORT_SYNC) {
 			c->at_sync = true;
 			c->sync_n = (uint32_t)t.value;
-			sv__exec_stop(c, EX_STOP_SYNC);
+			sv_exec__stop(c, EX_STOP_SYNC);
 			return;
 		}
-		sv__exec_trap(c, &t);
+		sv_exec__trap(c, &t);
 	} else {
 		uint64_t rax = reg(c, UC_X86_REG_RAX);
 
-		sv__exec_trap(c, &t);
+		sv_exec__trap(c, &t);
 		/* in eax zero-extends into RAX; al and ax merge */
 		rax = s->width >= 4 ? (t.value & mask) : (rax & ~mask) | (t.value & mask);
 		uc_reg_write(c->uc, UC_X86_REG_RAX, &rax);
@@ -426,7 +426,7 @@ static void on_site(uc_engine *uc, uint64_t addr, uint32_t size, void *payload)
 		uint64_t tsc = c->v->stat[SV_VCPU_STAT_cycles];
 		uint64_t lo = tsc & 0xffffffffULL, hi = tsc >> 32;
 
-		sv__exec_stat_add(c, SV_VCPU_STAT_rdtsc, 1);
+		sv_exec__stat_add(c, SV_VCPU_STAT_rdtsc, 1);
 		uc_reg_write(uc, UC_X86_REG_RAX, &lo);
 		uc_reg_write(uc, UC_X86_REG_RDX, &hi);
 		break;
@@ -437,17 +437,17 @@ static void on_site(uc_engine *uc, uint64_t addr, uint32_t size, void *payload)
 			       (uint64_t)s->disp;
 
 		sv_vcpu_invlpg(c->v, gva);
-		sv__exec_record_event(ex, SV_TEV_INVLPG, c->index, gva);
+		sv_exec__record_event(ex, SV_TEV_INVLPG, c->index, gva);
 		break;
 	}
 	case EX_SITE_MOV_CR3: {
 		uint64_t cr3 = reg(c, s->reg_base);
 
 		sv_vcpu_mov_cr3(c->v, cr3);
-		sv__exec_record_event(ex, SV_TEV_CR3, c->index, cr3);
+		sv_exec__record_event(ex, SV_TEV_CR3, c->index, cr3);
 		uc_reg_write(uc, UC_X86_REG_CR3, &cr3);
 		ex->resync = true;
-		sv__exec_stop(c, EX_STOP_RESYNC);
+		sv_exec__stop(c, EX_STOP_RESYNC);
 		break;
 	}
 	case EX_SITE_IN:
@@ -481,7 +481,7 @@ static void drop_code(ex_cpu *c, uint64_t addr, uint64_t len)
 		uc_ctl_remove_cache(c->uc, addr, addr + len);
 }
 
-int sv__exec_sites_install(ex_cpu *c)
+int sv_exec__sites_install(ex_cpu *c)
 {
 	sv_exec *ex = c->ex;
 
@@ -491,9 +491,9 @@ int sv__exec_sites_install(ex_cpu *c)
 
 		if (uc_hook_add(c->uc, &h, UC_HOOK_CODE, on_site, c, s->addr,
 				s->addr) != UC_ERR_OK)
-			return sv__err(ex->vm, SV_ENOMEM,
-				       "exec: Unicorn refused a code hook at 0x%" PRIx64,
-				       s->addr);
+			return sv_err__set(ex->vm, SV_ENOMEM,
+					   "exec: Unicorn refused a code hook at 0x%" PRIx64,
+					   s->addr);
 		drop_code(c, s->addr, s->size);
 	}
 	return SV_OK;
@@ -501,7 +501,7 @@ int sv__exec_sites_install(ex_cpu *c)
 
 /* ---- ports ---------------------------------------------------------------- */
 
-void sv__exec_trap(ex_cpu *c, sv_trap *t)
+void sv_exec__trap(ex_cpu *c, sv_trap *t)
 {
 	sv_exec *ex = c->ex;
 	guint i;
@@ -515,18 +515,18 @@ void sv__exec_trap(ex_cpu *c, sv_trap *t)
 		rc = tr->fn(ex, t, tr->payload);
 		if (rc > 0) {
 			c->trap_code = rc;
-			sv__exec_stop(c, EX_STOP_TRAP);
+			sv_exec__stop(c, EX_STOP_TRAP);
 		}
 		return;
 	}
-	sv__exec_stat_add(c, SV_VCPU_STAT_trap_unclaimed, 1);
+	sv_exec__stat_add(c, SV_VCPU_STAT_trap_unclaimed, 1);
 	if (!t->write)
 		t->value = t->size >= 8 ? ~0ULL : (1ULL << (8 * t->size)) - 1;
 }
 
 /* ---- set-up ----------------------------------------------------------------- */
 
-int sv__exec_hooks_add(ex_cpu *c)
+int sv_exec__hooks_add(ex_cpu *c)
 {
 	uc_hook h;
 	uc_err e;
@@ -536,12 +536,12 @@ int sv__exec_hooks_add(ex_cpu *c)
 		e = uc_hook_add(c->uc, &h, UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_PROT,
 				on_fault, c, 1, 0);
 	if (e != UC_ERR_OK)
-		return sv__err(c->ex->vm, SV_ENOMEM, "exec: Unicorn hook: %s",
-			       uc_strerror(e));
+		return sv_err__set(c->ex->vm, SV_ENOMEM, "exec: Unicorn hook: %s",
+				   uc_strerror(e));
 	return SV_OK;
 }
 
-void sv__exec_set_detailed(ex_cpu *c, bool on)
+void sv_exec__set_detailed(ex_cpu *c, bool on)
 {
 	guint i;
 
@@ -562,10 +562,10 @@ void sv__exec_set_detailed(ex_cpu *c, bool on)
 	}
 }
 
-int sv__exec_decoder_init(sv_exec *ex)
+int sv_exec__decoder_init(sv_exec *ex)
 {
 	if (cs_open(CS_ARCH_X86, CS_MODE_64, &ex->cs) != CS_ERR_OK)
-		return sv__err(ex->vm, SV_ENOMEM, "exec: Capstone would not open");
+		return sv_err__set(ex->vm, SV_ENOMEM, "exec: Capstone would not open");
 	cs_option(ex->cs, CS_OPT_DETAIL, CS_OPT_ON);
 	ex->insn = cs_malloc(ex->cs);
 	ex->blocks = g_new0(ex_block, EX_BLOCK_CACHE);
@@ -574,7 +574,7 @@ int sv__exec_decoder_init(sv_exec *ex)
 	return SV_OK;
 }
 
-void sv__exec_decoder_fini(sv_exec *ex)
+void sv_exec__decoder_fini(sv_exec *ex)
 {
 	if (ex->insn)
 		cs_free(ex->insn, 1);

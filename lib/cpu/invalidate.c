@@ -16,13 +16,13 @@
  */
 #include "cpu/vcpu.h"
 
-void sv__vcpu_drop(sv_vcpu *v, const sv_tlb_filter *f)
+void sv_vcpu__drop(sv_vcpu *v, const sv_tlb_filter *f)
 {
 	unsigned n = sv_tlb__invalidate(&v->tlb, f);
 
 	v->stat[SV_VCPU_STAT_tlb_entries_dropped] += n;
 	if (n)
-		sv__fast_clear(v);
+		sv_vcpu__fast_clear(v);
 }
 
 /* A filter on the current VPID (and, with pcid >= 0, one PCID). */
@@ -45,18 +45,18 @@ int sv_vcpu_invlpg(sv_vcpu *v, uint64_t gva)
 	sv_tlb_filter f;
 
 	if (!v)
-		return sv__err(NULL, SV_EINVAL, "sv_vcpu_invlpg: NULL vcpu");
+		return sv_err__set(NULL, SV_EINVAL, "sv_vcpu_invlpg: NULL vcpu");
 	/* The page's entries for the current PCID and any global ones. */
 	f = in_vpid(v, SV_TLBK_COMBINED, v->pcid);
 	f.pcid_or_global = true;
 	f.by_addr = true;
 	f.addr = gva;
-	sv__vcpu_drop(v, &f);
+	sv_vcpu__drop(v, &f);
 	/* Every paging-structure-cache entry of the current PCID. */
 	f = in_vpid(v, SV_TLBK_PSC, v->pcid);
-	sv__vcpu_drop(v, &f);
+	sv_vcpu__drop(v, &f);
 	v->stat[SV_VCPU_STAT_invlpg]++;
-	sv__charge(v, v->vm->opts.costs.invlpg);
+	sv_vcpu__charge(v, v->vm->opts.costs.invlpg);
 	return SV_OK;
 }
 
@@ -65,43 +65,43 @@ int sv_vcpu_invpcid(sv_vcpu *v, unsigned type, uint16_t pcid, uint64_t gva)
 	sv_tlb_filter f;
 
 	if (!v)
-		return sv__err(NULL, SV_EINVAL, "sv_vcpu_invpcid: NULL vcpu");
+		return sv_err__set(NULL, SV_EINVAL, "sv_vcpu_invpcid: NULL vcpu");
 	if (type > 3)
-		return sv__err(v->vm, SV_EINVAL,
-			       "invpcid: type %u (expected 0-3; the CPU raises "
-			       "#GP)", type);
+		return sv_err__set(v->vm, SV_EINVAL,
+				   "invpcid: type %u (expected 0-3; the CPU raises "
+				   "#GP)", type);
 	if (pcid > SV_CR3_PCID_MASK)
-		return sv__err(v->vm, SV_EINVAL,
-			       "invpcid: pcid %u does not fit 12 bits", pcid);
+		return sv_err__set(v->vm, SV_EINVAL,
+				   "invpcid: pcid %u does not fit 12 bits", pcid);
 	switch (type) {
 	case 0: /* individual address, non-global, that PCID */
 		f = in_vpid(v, SV_TLBK_COMBINED, pcid);
 		f.keep_global = true;
 		f.by_addr = true;
 		f.addr = gva;
-		sv__vcpu_drop(v, &f);
+		sv_vcpu__drop(v, &f);
 		f = in_vpid(v, SV_TLBK_PSC, pcid);
-		sv__vcpu_drop(v, &f);
+		sv_vcpu__drop(v, &f);
 		break;
 	case 1: /* single context: that PCID's non-global entries */
 		f = in_vpid(v, SV_TLBK_COMBINED, pcid);
 		f.keep_global = true;
-		sv__vcpu_drop(v, &f);
+		sv_vcpu__drop(v, &f);
 		f = in_vpid(v, SV_TLBK_PSC, pcid);
-		sv__vcpu_drop(v, &f);
+		sv_vcpu__drop(v, &f);
 		break;
 	case 2: /* all contexts, globals included */
 		f = in_vpid(v, SV_TLBK_COMBINED | SV_TLBK_PSC, -1);
-		sv__vcpu_drop(v, &f);
+		sv_vcpu__drop(v, &f);
 		break;
 	default: /* all contexts but globals */
 		f = in_vpid(v, SV_TLBK_COMBINED | SV_TLBK_PSC, -1);
 		f.keep_global = true;
-		sv__vcpu_drop(v, &f);
+		sv_vcpu__drop(v, &f);
 		break;
 	}
 	v->stat[SV_VCPU_STAT_invpcid]++;
-	sv__charge(v, v->vm->opts.costs.invpcid);
+	sv_vcpu__charge(v, v->vm->opts.costs.invpcid);
 	return SV_OK;
 }
 
@@ -113,11 +113,11 @@ int sv_vcpu_mov_cr3(sv_vcpu *v, uint64_t cr3)
 	int rc;
 
 	if (!v)
-		return sv__err(NULL, SV_EINVAL, "sv_vcpu_mov_cr3: NULL vcpu");
+		return sv_err__set(NULL, SV_EINVAL, "sv_vcpu_mov_cr3: NULL vcpu");
 	noflush = cr3 & SV_CR3_NOFLUSH;
 	if (noflush && !v->pcide)
-		return sv__err(v->vm, SV_EINVAL,
-			       "mov cr3: bit 63 set without CR4.PCIDE (#GP)");
+		return sv_err__set(v->vm, SV_EINVAL,
+				   "mov cr3: bit 63 set without CR4.PCIDE (#GP)");
 	stored = cr3 & ~SV_CR3_NOFLUSH;
 	r = v->regs;
 	r.cr3 = stored;
@@ -129,10 +129,10 @@ int sv_vcpu_mov_cr3(sv_vcpu *v, uint64_t cr3)
 		sv_tlb_filter f = in_vpid(v, SV_TLBK_COMBINED | SV_TLBK_PSC, v->pcid);
 
 		f.keep_global = true;
-		sv__vcpu_drop(v, &f);
+		sv_vcpu__drop(v, &f);
 	}
 	v->stat[SV_VCPU_STAT_mov_cr3]++;
-	sv__charge(v, v->vm->opts.costs.mov_cr3);
+	sv_vcpu__charge(v, v->vm->opts.costs.mov_cr3);
 	return SV_OK;
 }
 
@@ -141,16 +141,16 @@ int sv_vcpu_invvpid(sv_vcpu *v, unsigned type, uint16_t vpid, uint64_t gva)
 	sv_tlb_filter f = {0};
 
 	if (!v)
-		return sv__err(NULL, SV_EINVAL, "sv_vcpu_invvpid: NULL vcpu");
+		return sv_err__set(NULL, SV_EINVAL, "sv_vcpu_invvpid: NULL vcpu");
 	if (v->vm->opts.tdp != SV_TDP_EPT)
-		return sv__err(v->vm, SV_ENOTSUP, "invvpid: an NPT VM has no VPIDs");
+		return sv_err__set(v->vm, SV_ENOTSUP, "invvpid: an NPT VM has no VPIDs");
 	if (type > 3)
-		return sv__err(v->vm, SV_EINVAL,
-			       "invvpid: type %u (expected 0-3)", type);
+		return sv_err__set(v->vm, SV_EINVAL,
+				   "invvpid: type %u (expected 0-3)", type);
 	if (type != 2 && vpid == 0)
-		return sv__err(v->vm, SV_EINVAL,
-			       "invvpid: type %u with VPID 0 fails (VMfailValid)",
-			       type);
+		return sv_err__set(v->vm, SV_EINVAL,
+				   "invvpid: type %u with VPID 0 fails (VMfailValid)",
+				   type);
 	f.kinds = SV_TLBK_COMBINED | SV_TLBK_PSC;
 	f.by_vpid = type != 2;
 	f.vpid = vpid;
@@ -162,11 +162,11 @@ int sv_vcpu_invvpid(sv_vcpu *v, unsigned type, uint16_t vpid, uint64_t gva)
 		f.by_addr = true;
 		f.addr = gva;
 	}
-	sv__vcpu_drop(v, &f);
+	sv_vcpu__drop(v, &f);
 	v->stat[SV_VCPU_STAT_invvpid]++;
 	if (type != 0)
 		v->stat[SV_VCPU_STAT_tlb_flush]++;
-	sv__charge(v, v->vm->opts.costs.invvpid);
+	sv_vcpu__charge(v, v->vm->opts.costs.invvpid);
 	return SV_OK;
 }
 
@@ -175,20 +175,20 @@ int sv_vcpu_invept(sv_vcpu *v, unsigned type, uint64_t eptp)
 	sv_tlb_filter f = {0};
 
 	if (!v)
-		return sv__err(NULL, SV_EINVAL, "sv_vcpu_invept: NULL vcpu");
+		return sv_err__set(NULL, SV_EINVAL, "sv_vcpu_invept: NULL vcpu");
 	if (v->vm->opts.tdp != SV_TDP_EPT)
-		return sv__err(v->vm, SV_ENOTSUP, "invept: the VM uses NPT");
+		return sv_err__set(v->vm, SV_ENOTSUP, "invept: the VM uses NPT");
 	if (type != 1 && type != 2)
-		return sv__err(v->vm, SV_EINVAL,
-			       "invept: type %u (expected 1 single-context or "
-			       "2 all-context)", type);
+		return sv_err__set(v->vm, SV_EINVAL,
+				   "invept: type %u (expected 1 single-context or "
+				   "2 all-context)", type);
 	f.kinds = SV_TLBK_ALL;
 	f.by_ep4ta = type == 1;
 	f.ep4ta = eptp & SV_EPTP_ADDR_MASK;
-	sv__vcpu_drop(v, &f);
+	sv_vcpu__drop(v, &f);
 	v->stat[SV_VCPU_STAT_invept]++;
 	v->stat[SV_VCPU_STAT_tlb_flush]++;
-	sv__charge(v, v->vm->opts.costs.invept);
+	sv_vcpu__charge(v, v->vm->opts.costs.invept);
 	return SV_OK;
 }
 
@@ -197,23 +197,23 @@ int sv_vcpu_svm_tlb_control(sv_vcpu *v, unsigned ctl)
 	sv_tlb_filter f = {0};
 
 	if (!v)
-		return sv__err(NULL, SV_EINVAL, "sv_vcpu_svm_tlb_control: NULL vcpu");
+		return sv_err__set(NULL, SV_EINVAL, "sv_vcpu_svm_tlb_control: NULL vcpu");
 	if (v->vm->opts.tdp != SV_TDP_NPT)
-		return sv__err(v->vm, SV_ENOTSUP,
-			       "tlb_control: the VM uses EPT, not SVM");
+		return sv_err__set(v->vm, SV_ENOTSUP,
+				   "tlb_control: the VM uses EPT, not SVM");
 	if (ctl == 0)
 		return SV_OK;
 	if (ctl != 1 && ctl != 3 && ctl != 7)
-		return sv__err(v->vm, SV_EINVAL,
-			       "tlb_control: %u (expected 0, 1, 3 or 7)", ctl);
+		return sv_err__set(v->vm, SV_EINVAL,
+				   "tlb_control: %u (expected 0, 1, 3 or 7)", ctl);
 	f.kinds = SV_TLBK_ALL;
 	f.by_vpid = ctl != 1;
 	f.vpid = v->regs.vpid;
 	f.keep_global = ctl == 7;
-	sv__vcpu_drop(v, &f);
+	sv_vcpu__drop(v, &f);
 	v->stat[SV_VCPU_STAT_asid_flush]++;
 	v->stat[SV_VCPU_STAT_tlb_flush]++;
-	sv__charge(v, v->vm->opts.costs.asid_flush);
+	sv_vcpu__charge(v, v->vm->opts.costs.asid_flush);
 	return SV_OK;
 }
 
@@ -222,20 +222,20 @@ int sv_vcpu_invlpga(sv_vcpu *v, uint64_t gva, uint16_t asid)
 	sv_tlb_filter f = {0};
 
 	if (!v)
-		return sv__err(NULL, SV_EINVAL, "sv_vcpu_invlpga: NULL vcpu");
+		return sv_err__set(NULL, SV_EINVAL, "sv_vcpu_invlpga: NULL vcpu");
 	if (v->vm->opts.tdp != SV_TDP_NPT)
-		return sv__err(v->vm, SV_ENOTSUP,
-			       "invlpga: the VM uses EPT, not SVM");
+		return sv_err__set(v->vm, SV_ENOTSUP,
+				   "invlpga: the VM uses EPT, not SVM");
 	f.kinds = SV_TLBK_COMBINED;
 	f.by_vpid = true;
 	f.vpid = asid;
 	f.by_addr = true;
 	f.addr = gva;
-	sv__vcpu_drop(v, &f);
+	sv_vcpu__drop(v, &f);
 	f.kinds = SV_TLBK_PSC;
 	f.by_addr = false;
-	sv__vcpu_drop(v, &f);
+	sv_vcpu__drop(v, &f);
 	v->stat[SV_VCPU_STAT_asid_flush]++;
-	sv__charge(v, v->vm->opts.costs.invlpg);
+	sv_vcpu__charge(v, v->vm->opts.costs.invlpg);
 	return SV_OK;
 }

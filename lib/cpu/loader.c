@@ -16,12 +16,12 @@
 
 #include "cpu/exec.h"
 
-extern const unsigned char sv__guest_workloads[];
-extern const size_t sv__guest_workloads_len;
+extern const unsigned char sv_guests__image[];
+extern const size_t sv_guests__image_len;
 
 static int bad_elf(sv_exec *ex, const char *why)
 {
-	return sv__err(ex->vm, SV_EINVAL, "exec load: not a guest image: %s", why);
+	return sv_err__set(ex->vm, SV_EINVAL, "exec load: not a guest image: %s", why);
 }
 
 /* Loads one PT_LOAD segment into the image range of the library's slot and
@@ -42,10 +42,10 @@ static int load_segment(sv_exec *ex, const uint8_t *img, size_t len,
 	if (ph->p_filesz > ph->p_memsz || ph->p_offset > len ||
 	    ph->p_filesz > len - ph->p_offset)
 		return bad_elf(ex, "a segment's bytes run past the end of the file");
-	mem = sv__gpa_ptr(&ex->vm->memslots, gpa);
+	mem = sv_memslots__ptr(&ex->vm->memslots, gpa);
 	if (!mem)
-		return sv__err(ex->vm, SV_EFAULT, "exec load: the library's memslot "
-						  "has no bytes");
+		return sv_err__set(ex->vm, SV_EFAULT, "exec load: the library's memslot "
+						      "has no bytes");
 	memset(mem, 0, last - first);
 	memcpy(mem + (ph->p_vaddr - first), img + ph->p_offset, ph->p_filesz);
 	if (ph->p_flags & PF_W)
@@ -83,10 +83,10 @@ int sv_exec_load_elf(sv_exec *ex, const void *image, size_t len)
 	int rc;
 
 	if (!ex || !image)
-		return sv__err(ex ? ex->vm : NULL, SV_EINVAL, "sv_exec_load_elf: NULL argument");
+		return sv_err__set(ex ? ex->vm : NULL, SV_EINVAL, "sv_exec_load_elf: NULL argument");
 	if (ex->loaded)
-		return sv__err(ex->vm, SV_EBUSY, "exec load: an image is loaded "
-						 "already (one per sv_exec)");
+		return sv_err__set(ex->vm, SV_EBUSY, "exec load: an image is loaded "
+						     "already (one per sv_exec)");
 	if (len < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG))
 		return bad_elf(ex, "no ELF header");
 	if (eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_ident[EI_DATA] != ELFDATA2LSB ||
@@ -158,23 +158,23 @@ static int check_workload(sv_exec *ex, const sv_workload *w, unsigned id)
 	if (id == SV_GW_FAULTS)
 		return SV_OK;
 	if (!w->size || w->gva & 7)
-		return sv__err(ex->vm, SV_EINVAL, "workload %s: the region needs a "
-						  "size and an 8-byte-aligned gva", w->name);
+		return sv_err__set(ex->vm, SV_EINVAL, "workload %s: the region needs a "
+						      "size and an 8-byte-aligned gva", w->name);
 	if ((id == SV_GW_TOUCH || id == SV_GW_KPT || id == SV_GW_CHASE) &&
 	    (w->stride < 8 || w->stride & 7 || w->stride > w->size))
-		return sv__err(ex->vm, SV_EINVAL, "workload %s: stride %" PRIu64
-						  " (expected a multiple of 8 up to the "
-						  "region size)", w->name, w->stride);
+		return sv_err__set(ex->vm, SV_EINVAL, "workload %s: stride %" PRIu64
+						      " (expected a multiple of 8 up to the "
+						      "region size)", w->name, w->stride);
 	if ((id == SV_GW_CHASE && w->size / w->stride < 2) ||
 	    (id == SV_GW_STREAM && w->size < 24 * ex->n))
-		return sv__err(ex->vm, SV_EINVAL, "workload %s: region of %" PRIu64
-						  " bytes is too small", w->name, w->size);
+		return sv_err__set(ex->vm, SV_EINVAL, "workload %s: region of %" PRIu64
+						      " bytes is too small", w->name, w->size);
 	if ((id == SV_GW_TOUCH || id == SV_GW_STREAM) && w->passes == 0)
-		return sv__err(ex->vm, SV_EINVAL, "workload %s: passes must be at "
-						  "least 1", w->name);
+		return sv_err__set(ex->vm, SV_EINVAL, "workload %s: passes must be at "
+						      "least 1", w->name);
 	if (id == SV_GW_RANDOM && !w->count)
-		return sv__err(ex->vm, SV_EINVAL, "workload random: count must be "
-						  "at least 1");
+		return sv_err__set(ex->vm, SV_EINVAL, "workload random: count must be "
+						      "at least 1");
 	return SV_OK;
 }
 
@@ -186,18 +186,18 @@ int sv_exec_load_workload(sv_exec *ex, const sv_workload *w)
 	int rc;
 
 	if (!ex || !w || !w->name)
-		return sv__err(ex ? ex->vm : NULL, SV_EINVAL,
-			       "sv_exec_load_workload: NULL argument");
+		return sv_err__set(ex ? ex->vm : NULL, SV_EINVAL,
+				   "sv_exec_load_workload: NULL argument");
 	if (w->version != SV_WORKLOAD_VERSION)
-		return sv__err(ex->vm, SV_EINVAL, "workload: version %u (expected %u)",
-			       w->version, SV_WORKLOAD_VERSION);
+		return sv_err__set(ex->vm, SV_EINVAL, "workload: version %u (expected %u)",
+				   w->version, SV_WORKLOAD_VERSION);
 	for (i = 0; i < G_N_ELEMENTS(workloads); i++)
 		if (!strcmp(w->name, workloads[i].name))
 			id = workloads[i].id;
 	if (!id)
-		return sv__err(ex->vm, SV_EINVAL, "workload \"%s\": unknown (expected "
-						  "touch, stream, random, chase, kpt, "
-						  "remap, faults or sites)", w->name);
+		return sv_err__set(ex->vm, SV_EINVAL, "workload \"%s\": unknown (expected "
+						      "touch, stream, random, chase, kpt, "
+						      "remap, faults or sites)", w->name);
 	rc = check_workload(ex, w, id);
 	if (rc != SV_OK)
 		return rc;
@@ -214,7 +214,7 @@ int sv_exec_load_workload(sv_exec *ex, const sv_workload *w)
 	p.count = w->count;
 	p.sys_gpa = ex->sys_gpa;
 	p.levels = sv_pt_levels(ex->gpt);
-	rc = sv_exec_load_elf(ex, sv__guest_workloads, sv__guest_workloads_len);
+	rc = sv_exec_load_elf(ex, sv_guests__image, sv_guests__image_len);
 	if (rc == SV_OK)
 		rc = sv_gpa_write(ex->vm, ex->sys_gpa + SV_SYS_BOOT + 0x1000, &p,
 				  sizeof(p));
@@ -224,10 +224,10 @@ int sv_exec_load_workload(sv_exec *ex, const sv_workload *w)
 int sv_exec_guest_result(uint64_t *out, sv_exec *ex, unsigned i)
 {
 	if (!out || !ex)
-		return sv__err(NULL, SV_EINVAL, "sv_exec_guest_result: NULL argument");
+		return sv_err__set(NULL, SV_EINVAL, "sv_exec_guest_result: NULL argument");
 	if (i >= SV_GUEST_MAX_VCPUS)
-		return sv__err(ex->vm, SV_ERANGE, "guest result %u (expected < %u)",
-			       i, SV_GUEST_MAX_VCPUS);
+		return sv_err__set(ex->vm, SV_ERANGE, "guest result %u (expected < %u)",
+				   i, SV_GUEST_MAX_VCPUS);
 	return sv_gpa_read(ex->vm, ex->sys_gpa + SV_SYS_BOOT + 0x1000 +
 					   offsetof(struct sv_guest_params, result) + 8 * i,
 			   out, 8);

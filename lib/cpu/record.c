@@ -4,18 +4,18 @@
  */
 #include "cpu/exec.h"
 
-void sv__exec_set_recorder(sv_exec *ex, sv_trace_writer *w)
+void sv_exec__set_recorder(sv_exec *ex, sv_trace_writer *w)
 {
 	ex->rec = w;
 }
 
-void sv__exec_record_event(sv_exec *ex, sv_trace_kind kind, unsigned vcpu,
+void sv_exec__record_event(sv_exec *ex, sv_trace_kind kind, unsigned vcpu,
 			   uint64_t addr)
 {
 	sv_trace_event ev = {.kind = kind, .vcpu = vcpu, .addr = addr};
 
 	if (ex->rec)
-		sv__trace_put(ex->rec, &ev);
+		sv_trace__put(ex->rec, &ev);
 }
 
 /*
@@ -23,7 +23,7 @@ void sv__exec_record_event(sv_exec *ex, sv_trace_kind kind, unsigned vcpu,
  * it: the same call, and a write's bytes stored where Unicorn stored them
  * (the slot's bytes, unless the slot is read-only or the access faulted).
  */
-int sv__exec_replay(sv_exec *ex, const sv_trace_event *ev)
+int sv_exec__replay(sv_exec *ex, const sv_trace_event *ev)
 {
 	static const sv_access acc[] = {[SV_TEV_READ] = SV_ACCESS_READ,
 					[SV_TEV_WRITE] = SV_ACCESS_WRITE,
@@ -32,8 +32,8 @@ int sv__exec_replay(sv_exec *ex, const sv_trace_event *ev)
 	sv_xlate x;
 
 	if (ev->vcpu >= ex->n)
-		return sv__err(ex->vm, SV_ECONFIG, "trace: vCPU %u, but the scenario "
-						   "has %u", ev->vcpu, ex->n);
+		return sv_err__set(ex->vm, SV_ECONFIG, "trace: vCPU %u, but the scenario "
+						       "has %u", ev->vcpu, ex->n);
 	v = ex->cpus[ev->vcpu].v;
 	switch (ev->kind) {
 	case SV_TEV_READ:
@@ -41,7 +41,7 @@ int sv__exec_replay(sv_exec *ex, const sv_trace_event *ev)
 	case SV_TEV_FETCH:
 		sv_vcpu_access(v, ev->addr, ev->size, acc[ev->kind], &x);
 		if (ev->data_len && x.fault.kind == SV_FAULT_NONE) {
-			sv_memslot *s = sv__memslot_find(&ex->vm->memslots, x.gpa);
+			sv_memslot *s = sv_memslots__find(&ex->vm->memslots, x.gpa);
 
 			if (s && s->mem && !(s->flags & SV_MEMSLOT_READONLY) &&
 			    x.gpa + ev->data_len <= s->gpa + s->size)
@@ -65,8 +65,8 @@ int sv__exec_replay(sv_exec *ex, const sv_trace_event *ev)
 		sv_vcpu_leave_guest(v);
 		return SV_OK;
 	default:
-		return sv__err(ex->vm, SV_EBUG, "trace: event %s is not the "
-						"execution side's",
-			       sv__trace_kind_name(ev->kind));
+		return sv_err__set(ex->vm, SV_EBUG, "trace: event %s is not the "
+						    "execution side's",
+				   sv_trace__kind_name(ev->kind));
 	}
 }

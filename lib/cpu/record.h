@@ -11,12 +11,12 @@
 
 /* sv_exec_new, or with engines false a handle to replay into: the guest's
  * memory, tables and image, but no Unicorn engine. */
-int sv__exec_create(sv_exec **out, sv_vm *vm, const sv_exec_options *opts,
+int sv_exec__create(sv_exec **out, sv_vm *vm, const sv_exec_options *opts,
 		    bool engines);
 /* Every model input the execution side makes goes to w too (NULL: off). */
-void sv__exec_set_recorder(sv_exec *ex, sv_trace_writer *w);
+void sv_exec__set_recorder(sv_exec *ex, sv_trace_writer *w);
 /* Feeds one event of the execution side (not SYNC or PHASE) back, as the
  * execution side fed it. */
-int sv__exec_replay(sv_exec *ex, const sv_trace_event *ev);
+int sv_exec__replay(sv_exec *ex, const sv_trace_event *ev);
 
 #endif /* SV_CPU_RECORD_H */

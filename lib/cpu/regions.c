@@ -65,7 +65,7 @@ static void leaf(sync_ctx *c, uint64_t gva, uint64_t gpa, uint64_t size,
 	uint64_t end = gpa + size;
 
 	while (gpa < end) {
-		sv_memslot *s = sv__memslot_find(ms, gpa);
+		sv_memslot *s = sv_memslots__find(ms, gpa);
 		ex_region r = {.gva = gva, .gpa = gpa, .perms = perms};
 		uint64_t piece_end;
 
@@ -74,7 +74,7 @@ static void leaf(sync_ctx *c, uint64_t gva, uint64_t gpa, uint64_t size,
 			r.kind = s->flags & SV_MEMSLOT_READONLY ? EX_ROM : EX_RAM;
 			r.mem = s->mem ? s->mem + (gpa - s->gpa) : NULL;
 		} else {
-			piece_end = MIN(end, sv__memslots_next_start(ms, gpa));
+			piece_end = MIN(end, sv_memslots__next_start(ms, gpa));
 			r.kind = EX_MMIO;
 		}
 		r.size = piece_end - gpa;
@@ -88,7 +88,7 @@ static void leaf(sync_ctx *c, uint64_t gva, uint64_t gpa, uint64_t size,
 static uint64_t *table_fetch(void *ctx, unsigned level, uint64_t gpa)
 {
 	SV_UNUSED(level);
-	return (uint64_t *)sv__gpa_ptr(ctx, gpa);
+	return (uint64_t *)sv_memslots__ptr(ctx, gpa);
 }
 
 /* Unicorn's permissions for the entry the iterator is at: R/W ANDed and
@@ -99,7 +99,7 @@ static uint32_t path_perms(const sv_pt_iter *it)
 	unsigned l;
 
 	for (l = it->level; l <= it->top; l++) {
-		uint64_t e = l == it->level ? *it->ptr : sv__pt_iter_parent(it, l);
+		uint64_t e = l == it->level ? *it->ptr : sv_pt__iter_parent(it, l);
 
 		if (!(e & SV_PTE_RW))
 			p &= ~(uint32_t)UC_PROT_WRITE;
@@ -114,34 +114,34 @@ static void walk_tables(sync_ctx *c, uint64_t root_gpa)
 {
 	sv_memslots *ms = &c->ex->vm->memslots;
 	sv_pt_walker w = c->v->gwalker;
-	uint64_t va_end = 1ULL << sv__fmt_va_bits(w.fmt);
+	uint64_t va_end = 1ULL << sv_pt__va_bits(w.fmt);
 	sv_pt_iter it;
 
 	w.fetch = table_fetch;
 	w.ctx = ms;
 	w.on_ref = NULL;
-	if (sv__gpa_ptr(ms, root_gpa))
+	if (sv_memslots__ptr(ms, root_gpa))
 		g_array_append_val(c->tables, root_gpa);
-	sv__pt_for_each(&it, &w, root_gpa, 0, va_end, 1)
+	sv_pt__for_each(&it, &w, root_gpa, 0, va_end, 1)
 	{
 		uint64_t e = *it.ptr, table;
 		bool is_leaf;
 
 		if (!(e & w.present_mask))
 			continue;
-		is_leaf = sv__walker_leaf(&w, e, it.level);
-		if (sv__walker_bad(&w, e, it.level, is_leaf)) {
-			sv__pt_iter_skip_children(&it);
+		is_leaf = sv_pt__walker_leaf(&w, e, it.level);
+		if (sv_pt__walker_bad(&w, e, it.level, is_leaf)) {
+			sv_pt__iter_skip_children(&it);
 			continue;
 		}
 		if (is_leaf) {
 			leaf(c, canonical(it.addr, c->levels),
-			     sv__pte_addr(w.fmt, e, it.level, true),
-			     1ULL << sv__level_shift(it.level), path_perms(&it));
+			     sv_pt__pte_addr(w.fmt, e, it.level, true),
+			     1ULL << sv_pt__level_shift(it.level), path_perms(&it));
 			continue;
 		}
 		table = e & w.addr_mask;
-		if (sv__gpa_ptr(ms, table))
+		if (sv_memslots__ptr(ms, table))
 			g_array_append_val(c->tables, table);
 	}
 }
@@ -159,7 +159,7 @@ static uint64_t mmio_read(uc_engine *uc, uint64_t off, unsigned size,
 		memcpy(&val, r->mem + off, size);
 		return val;
 	}
-	sv__exec_trap(r->cpu, &t);
+	sv_exec__trap(r->cpu, &t);
 	return t.value;
 }
 
@@ -170,7 +170,7 @@ static void mmio_write(uc_engine *uc, uint64_t off, unsigned size,
 	sv_trap t = {.kind = SV_TRAP_MMIO, .write = true, .size = size,
 		     .vcpu = r->cpu->index, .addr = r->gpa + off, .value = value};
 
-	sv__exec_trap(r->cpu, &t);
+	sv_exec__trap(r->cpu, &t);
 }
 
 static bool same_region(const ex_region *a, const ex_region *b)
@@ -191,10 +191,10 @@ static bool in_list(GArray *list, const ex_region *r)
 
 static int uc_fail(sv_exec *ex, const char *what, const ex_region *r, uc_err e)
 {
-	return sv__err(ex->vm, SV_ENOMEM,
-		       "exec: Unicorn refused to %s [0x%" PRIx64 ", +0x%" PRIx64
-		       ") (gpa 0x%" PRIx64 "): %s", what, r->gva, r->size,
-		       r->gpa, uc_strerror(e));
+	return sv_err__set(ex->vm, SV_ENOMEM,
+			   "exec: Unicorn refused to %s [0x%" PRIx64 ", +0x%" PRIx64
+			   ") (gpa 0x%" PRIx64 "): %s", what, r->gva, r->size,
+			   r->gpa, uc_strerror(e));
 }
 
 /* Step 4 for one engine. */
@@ -252,7 +252,7 @@ static gint cmp_u64(gconstpointer a, gconstpointer b)
 	return x < y ? -1 : x > y;
 }
 
-int sv__exec_regions_sync(sv_exec *ex)
+int sv_exec__regions_sync(sv_exec *ex)
 {
 	sync_ctx c = {.ex = ex};
 	unsigned i;
@@ -267,12 +267,12 @@ int sv__exec_regions_sync(sv_exec *ex)
 		c.out = g_array_new(FALSE, FALSE, sizeof(ex_region));
 		walk_tables(&c, cpu->v->regs.cr3 & SV_PTE_ADDR_MASK);
 		if (c.out->len > EX_MAX_REGIONS)
-			rc = sv__err(ex->vm, SV_ENOTSUP,
-				     "exec: the guest mappings need %u Unicorn "
-				     "regions (at most %u: Unicorn 2.0.1 slows "
-				     "down with hundreds and aborts near 4,000); "
-				     "map longer linear runs", c.out->len,
-				     EX_MAX_REGIONS);
+			rc = sv_err__set(ex->vm, SV_ENOTSUP,
+					 "exec: the guest mappings need %u Unicorn "
+					 "regions (at most %u: Unicorn 2.0.1 slows "
+					 "down with hundreds and aborts near 4,000); "
+					 "map longer linear runs", c.out->len,
+					 EX_MAX_REGIONS);
 		else
 			rc = apply(cpu, c.out);
 		g_array_free(c.out, TRUE);
@@ -290,7 +290,7 @@ int sv__exec_regions_sync(sv_exec *ex)
 	return rc;
 }
 
-bool sv__exec_table_lookup(const sv_exec *ex, uint64_t gpa)
+bool sv_exec__table_lookup(const sv_exec *ex, uint64_t gpa)
 {
 	uint64_t page = gpa & ~0xfffULL;
 	guint lo = 0, hi = ex->tables->len;
@@ -309,7 +309,7 @@ bool sv__exec_table_lookup(const sv_exec *ex, uint64_t gpa)
 	return false;
 }
 
-void sv__exec_regions_drop(ex_cpu *c)
+void sv_exec__regions_drop(ex_cpu *c)
 {
 	guint i;
 

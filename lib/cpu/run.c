@@ -30,7 +30,7 @@ static void apply_mode(sv_exec *ex)
 
 	ex->mode = ex->mode_next;
 	for (i = 0; i < ex->n; i++)
-		sv__exec_set_detailed(&ex->cpus[i], ex->mode == SV_EXEC_DETAILED);
+		sv_exec__set_detailed(&ex->cpus[i], ex->mode == SV_EXEC_DETAILED);
 }
 
 /* Regions, code hooks and mode brought up to date before anyone runs. */
@@ -42,9 +42,9 @@ static int settle(sv_exec *ex)
 	if (ex->mode != ex->mode_next)
 		apply_mode(ex);
 	if (ex->resync || ex->mem_epoch != ex->vm->memslots.epoch)
-		rc = sv__exec_regions_sync(ex);
+		rc = sv_exec__regions_sync(ex);
 	for (i = 0; i < ex->n && rc == SV_OK; i++)
-		rc = sv__exec_sites_install(&ex->cpus[i]);
+		rc = sv_exec__sites_install(&ex->cpus[i]);
 	return rc;
 }
 
@@ -79,7 +79,7 @@ static int turn(sv_exec *ex, ex_cpu *c, sv_exec_result *out)
 			fault_result(out, c);
 			return 1;
 		}
-		if (ex->mode == SV_EXEC_FAST_FORWARD || !sv__exec_deliver_pf(c)) {
+		if (ex->mode == SV_EXEC_FAST_FORWARD || !sv_exec__deliver_pf(c)) {
 			fault_result(out, c);
 			return 1;
 		}
@@ -89,9 +89,9 @@ static int turn(sv_exec *ex, ex_cpu *c, sv_exec_result *out)
 		out->stop = SV_EXEC_FAULT;
 		out->vcpu = c->index;
 		out->rip = c->rip;
-		return sv__err(ex->vm, SV_EINVAL, "exec: vCPU %u at 0x%" PRIx64
-						  ": Unicorn stopped: %s",
-			       c->index, c->rip, uc_strerror(e));
+		return sv_err__set(ex->vm, SV_EINVAL, "exec: vCPU %u at 0x%" PRIx64
+						      ": Unicorn stopped: %s",
+				   c->index, c->rip, uc_strerror(e));
 	}
 	if (c->stop == EX_STOP_TRAP) {
 		out->stop = SV_EXEC_STOPPED;
@@ -101,7 +101,7 @@ static int turn(sv_exec *ex, ex_cpu *c, sv_exec_result *out)
 	if (c->stop == EX_STOP_NONE) {
 		c->halted = true;
 		sv_vcpu_leave_guest(c->v);
-		sv__exec_record_event(ex, SV_TEV_LEAVE, c->index, 0);
+		sv_exec__record_event(ex, SV_TEV_LEAVE, c->index, 0);
 	}
 	return 0;
 }
@@ -124,10 +124,10 @@ static int barrier(sv_exec *ex, sv_exec_result *out)
 		if (!c->at_sync)
 			return 0;
 		if (waiting && c->sync_n != n)
-			return sv__err(ex->vm, SV_EINVAL,
-				       "exec: vCPUs wait at different sync points "
-				       "(%u and %u): the guest's phases disagree",
-				       n, c->sync_n);
+			return sv_err__set(ex->vm, SV_EINVAL,
+					   "exec: vCPUs wait at different sync points "
+					   "(%u and %u): the guest's phases disagree",
+					   n, c->sync_n);
 		n = c->sync_n;
 		waiting = true;
 	}
@@ -153,16 +153,16 @@ int sv_exec_run(sv_exec *ex, uint64_t limit, sv_exec_result *out)
 	int rc;
 
 	if (!ex)
-		return sv__err(NULL, SV_EINVAL, "sv_exec_run: NULL handle");
+		return sv_err__set(NULL, SV_EINVAL, "sv_exec_run: NULL handle");
 	if (!ex->engines)
-		return sv__err(ex->vm, SV_EINVAL, "sv_exec_run: a handle built "
-						  "for replay has no engines");
+		return sv_err__set(ex->vm, SV_EINVAL, "sv_exec_run: a handle built "
+						      "for replay has no engines");
 	if (!out)
 		out = &dummy;
 	memset(out, 0, sizeof(*out));
 	if (!ex->loaded)
-		return sv__err(ex->vm, SV_EINVAL, "exec run: no guest loaded "
-						  "(sv_exec_load_elf or _workload)");
+		return sv_err__set(ex->vm, SV_EINVAL, "exec run: no guest loaded "
+						      "(sv_exec_load_elf or _workload)");
 	for (i = 0; i < ex->n; i++)
 		ex->cpus[i].left = limit ? limit : UINT64_MAX;
 	for (;;) {

@@ -9,13 +9,13 @@
 #include "ept/nested.h"
 #include "ptbuild.h"
 
-int sv__vcpu_new(sv_vcpu **out, sv_vm *vm, unsigned index)
+int sv_vcpu__new(sv_vcpu **out, sv_vm *vm, unsigned index)
 {
 	sv_vcpu *v = g_try_new0(sv_vcpu, 1);
 	int rc;
 
 	if (!v)
-		return sv__err(vm, SV_ENOMEM, "vcpu %u: no memory", index);
+		return sv_err__set(vm, SV_ENOMEM, "vcpu %u: no memory", index);
 	v->vm = vm;
 	v->index = index;
 	v->fast_epoch = 1; /* the zeroed recent[] and huge[] are empty */
@@ -23,9 +23,9 @@ int sv__vcpu_new(sv_vcpu **out, sv_vm *vm, unsigned index)
 			  vm->opts.seed ^ (0x9e3779b97f4a7c15ULL * (index + 1)));
 	if (rc) {
 		g_free(v);
-		return sv__err(vm, rc, "vcpu %u: no memory for its TLBs", index);
+		return sv_err__set(vm, rc, "vcpu %u: no memory for its TLBs", index);
 	}
-	sv__nested_walker_setup(v);
+	sv_nested__setup(v);
 	v->regs.version = SV_VCPU_REGS_VERSION;
 	v->regs.cr0 = SV_CR0_PE;
 	v->regs.cr4 = SV_CR4_PAE | (vm->opts.guest_levels == 5 ? SV_CR4_LA57 : 0);
@@ -35,14 +35,14 @@ int sv__vcpu_new(sv_vcpu **out, sv_vm *vm, unsigned index)
 	v->regs.eptp = sv_pt_pointer(vm->tdp);
 	rc = sv_vcpu_set_regs(v, &v->regs);
 	if (rc) {
-		sv__vcpu_free(v);
+		sv_vcpu__free(v);
 		return rc;
 	}
 	*out = v;
 	return SV_OK;
 }
 
-void sv__vcpu_free(sv_vcpu *v)
+void sv_vcpu__free(sv_vcpu *v)
 {
 	if (!v)
 		return;
@@ -72,30 +72,30 @@ static int check_tdp_pointer(sv_vm *vm, uint64_t p)
 		uint64_t pwl = (p & SV_EPTP_PWL_MASK) >> SV_EPTP_PWL_SHIFT;
 
 		if (mt != SV_EPT_MT_UC && mt != SV_EPT_MT_WB)
-			return sv__err(vm, SV_EINVAL,
-				       "eptp 0x%" PRIx64 ": memory type %" PRIu64
-				       " (expected 0 = UC or 6 = WB)",
-				       p, mt);
+			return sv_err__set(vm, SV_EINVAL,
+					   "eptp 0x%" PRIx64 ": memory type %" PRIu64
+					   " (expected 0 = UC or 6 = WB)",
+					   p, mt);
 		if (pwl + 1 != vm->opts.tdp_levels)
-			return sv__err(vm, SV_EINVAL,
-				       "eptp 0x%" PRIx64 ": walk length %" PRIu64
-				       " (the VM's EPT has %u levels)",
-				       p, pwl + 1, vm->opts.tdp_levels);
+			return sv_err__set(vm, SV_EINVAL,
+					   "eptp 0x%" PRIx64 ": walk length %" PRIu64
+					   " (the VM's EPT has %u levels)",
+					   p, pwl + 1, vm->opts.tdp_levels);
 		if (p & ~(SV_EPTP_ADDR_MASK | SV_EPTP_MT_MASK |
 			  SV_EPTP_PWL_MASK | SV_EPTP_AD))
-			return sv__err(vm, SV_EINVAL,
-				       "eptp 0x%" PRIx64 ": reserved bits set", p);
+			return sv_err__set(vm, SV_EINVAL,
+					   "eptp 0x%" PRIx64 ": reserved bits set", p);
 		if ((p & SV_EPTP_AD) && !vm->opts.tdp_ad)
-			return sv__err(vm, SV_EINVAL,
-				       "eptp 0x%" PRIx64 ": A/D enabled but the "
-				       "VM's options say tdp_ad = false", p);
+			return sv_err__set(vm, SV_EINVAL,
+					   "eptp 0x%" PRIx64 ": A/D enabled but the "
+					   "VM's options say tdp_ad = false", p);
 	}
-	if (!sv__frames_live(&vm->tdp_frames, root))
-		return sv__err(vm, SV_EINVAL,
-			       "%s 0x%" PRIx64 ": root 0x%" PRIx64
-			       " is not a nested table of this VM",
-			       vm->opts.tdp == SV_TDP_EPT ? "eptp" : "ncr3", p,
-			       root);
+	if (!sv_frames__live(&vm->tdp_frames, root))
+		return sv_err__set(vm, SV_EINVAL,
+				   "%s 0x%" PRIx64 ": root 0x%" PRIx64
+				   " is not a nested table of this VM",
+				   vm->opts.tdp == SV_TDP_EPT ? "eptp" : "ncr3", p,
+				   root);
 	return SV_OK;
 }
 
@@ -107,39 +107,39 @@ int sv_vcpu_set_regs(sv_vcpu *v, const sv_vcpu_regs *r)
 	int rc;
 
 	if (!v || !r)
-		return sv__err(v ? v->vm : NULL, SV_EINVAL,
-			       "sv_vcpu_set_regs: NULL argument");
+		return sv_err__set(v ? v->vm : NULL, SV_EINVAL,
+				   "sv_vcpu_set_regs: NULL argument");
 	vm = v->vm;
 	n = *r;
 	if (n.version != SV_VCPU_REGS_VERSION)
-		return sv__err(vm, SV_EINVAL, "vcpu regs: version %u, expected %u",
-			       n.version, SV_VCPU_REGS_VERSION);
+		return sv_err__set(vm, SV_EINVAL, "vcpu regs: version %u, expected %u",
+				   n.version, SV_VCPU_REGS_VERSION);
 	if (n.cpl > 3)
-		return sv__err(vm, SV_EINVAL, "vcpu regs: cpl %u (expected 0-3)",
-			       n.cpl);
+		return sv_err__set(vm, SV_EINVAL, "vcpu regs: cpl %u (expected 0-3)",
+				   n.cpl);
 	pg = n.cr0 & SV_CR0_PG;
 	if (pg && !(n.cr0 & SV_CR0_PE))
-		return sv__err(vm, SV_EINVAL, "vcpu regs: CR0.PG without CR0.PE");
+		return sv_err__set(vm, SV_EINVAL, "vcpu regs: CR0.PG without CR0.PE");
 	if (pg && (!(n.cr4 & SV_CR4_PAE) || !(n.efer & SV_EFER_LME)))
-		return sv__err(vm, SV_EINVAL,
-			       "vcpu regs: paging needs CR4.PAE and EFER.LME "
-			       "(simvirt models 64-bit paging only)");
+		return sv_err__set(vm, SV_EINVAL,
+				   "vcpu regs: paging needs CR4.PAE and EFER.LME "
+				   "(simvirt models 64-bit paging only)");
 	/* EFER.LMA follows LME and PG, as the processor sets it. */
 	if (pg && (n.efer & SV_EFER_LME))
 		n.efer |= SV_EFER_LMA;
 	else
 		n.efer &= ~SV_EFER_LMA;
 	if ((n.cr4 & SV_CR4_PCIDE) && !(n.efer & SV_EFER_LMA))
-		return sv__err(vm, SV_EINVAL,
-			       "vcpu regs: CR4.PCIDE outside long mode");
+		return sv_err__set(vm, SV_EINVAL,
+				   "vcpu regs: CR4.PCIDE outside long mode");
 	if (n.cr3 & SV_CR3_NOFLUSH)
-		return sv__err(vm, SV_EINVAL,
-			       "vcpu regs: CR3 bit 63 is not part of CR3 (use "
-			       "sv_vcpu_mov_cr3 for a no-flush MOV to CR3)");
+		return sv_err__set(vm, SV_EINVAL,
+				   "vcpu regs: CR3 bit 63 is not part of CR3 (use "
+				   "sv_vcpu_mov_cr3 for a no-flush MOV to CR3)");
 	if ((n.cr3 & SV_PTE_ADDR_MASK) >> vm->opts.maxphyaddr)
-		return sv__err(vm, SV_EINVAL,
-			       "vcpu regs: CR3 0x%" PRIx64 " beyond MAXPHYADDR",
-			       n.cr3);
+		return sv_err__set(vm, SV_EINVAL,
+				   "vcpu regs: CR3 0x%" PRIx64 " beyond MAXPHYADDR",
+				   n.cr3);
 	rc = check_tdp_pointer(vm, n.eptp);
 	if (rc)
 		return rc;
@@ -157,22 +157,22 @@ int sv_vcpu_set_regs(sv_vcpu *v, const sv_vcpu_regs *r)
 	v->ac = n.rflags & SV_RFLAGS_AC;
 	v->pcid = v->pcide ? (uint16_t)(n.cr3 & SV_CR3_PCID_MASK) : 0;
 	v->ep4ta = n.eptp & SV_EPTP_ADDR_MASK;
-	sv__guest_walker_setup(v);
-	sv__fast_clear(v);
+	sv_gwalk__setup(v);
+	sv_vcpu__fast_clear(v);
 	return SV_OK;
 }
 
 
 /* ---- what the hypervisor MMU asks --------------------------------------------- */
 
-bool sv__vcpu_request_flush(sv_vcpu *v)
+bool sv_vcpu__request_flush(sv_vcpu *v)
 {
 	v->req_flush = true;
-	sv__fast_clear(v); /* the next access must see the request */
+	sv_vcpu__fast_clear(v); /* the next access must see the request */
 	return v->in_guest;
 }
 
-void sv__vcpu_flush_gpa(sv_vcpu *v, uint64_t gpa)
+void sv_vcpu__flush_gpa(sv_vcpu *v, uint64_t gpa)
 {
 	/* Combined entries name their guest-physical page; the guest-physical
 	 * TLB and the nested walk cache are indexed by it.  Guest
@@ -180,37 +180,37 @@ void sv__vcpu_flush_gpa(sv_vcpu *v, uint64_t gpa)
 	 * change. */
 	sv_tlb_filter f = {.kinds = SV_TLBK_COMBINED, .by_gpa = true, .gpa = gpa};
 
-	sv__vcpu_drop(v, &f);
+	sv_vcpu__drop(v, &f);
 	f = (sv_tlb_filter){.kinds = SV_TLBK_NESTED, .by_addr = true, .addr = gpa};
-	sv__vcpu_drop(v, &f);
+	sv_vcpu__drop(v, &f);
 }
 
-void sv__vcpu_set_root(sv_vcpu *v, uint64_t root)
+void sv_vcpu__set_root(sv_vcpu *v, uint64_t root)
 {
 	v->regs.eptp = (v->regs.eptp & ~SV_EPTP_ADDR_MASK) | root;
 	v->ep4ta = root;
-	sv__fast_clear(v);
+	sv_vcpu__fast_clear(v);
 }
 
-int sv__vcpu_mmu_attached(sv_vcpu *v, bool pml, bool audit)
+int sv_vcpu__mmu_attached(sv_vcpu *v, bool pml, bool audit)
 {
 	v->pml_on = pml;
 	if (pml) {
 		v->pml = g_try_new0(uint64_t, 512);
 		if (!v->pml)
-			return sv__err(v->vm, SV_ENOMEM,
-				       "vcpu %u: no memory for its PML log",
-				       v->index);
+			return sv_err__set(v->vm, SV_ENOMEM,
+					   "vcpu %u: no memory for its PML log",
+					   v->index);
 	}
 	v->audit = audit;
 	if (audit) {
 		v->slow_only = true;
-		sv__fast_clear(v);
+		sv_vcpu__fast_clear(v);
 	}
 	return SV_OK;
 }
 
-void sv__vcpu_mmu_detached(sv_vcpu *v)
+void sv_vcpu__mmu_detached(sv_vcpu *v)
 {
 	g_free(v->pml);
 	v->pml = NULL;
@@ -223,7 +223,7 @@ void sv_vcpu_leave_guest(sv_vcpu *v)
 	if (!v)
 		return;
 	v->in_guest = false;
-	sv__fast_clear(v); /* its next access enters again */
+	sv_vcpu__fast_clear(v); /* its next access enters again */
 }
 
 int sv_vcpu_set_smm(sv_vcpu *v, bool smm)
@@ -232,21 +232,21 @@ int sv_vcpu_set_smm(sv_vcpu *v, bool smm)
 	uint64_t root;
 
 	if (!v)
-		return sv__err(NULL, SV_EINVAL, "sv_vcpu_set_smm: NULL vCPU");
+		return sv_err__set(NULL, SV_EINVAL, "sv_vcpu_set_smm: NULL vCPU");
 	m = v->vm->mmu;
 	if (!m)
-		return sv__err(v->vm, SV_EINVAL,
-			       "sv_vcpu_set_smm: SMM needs the hypervisor MMU "
-			       "(sv_mmu_attach)");
+		return sv_err__set(v->vm, SV_EINVAL,
+				   "sv_vcpu_set_smm: SMM needs the hypervisor MMU "
+				   "(sv_mmu_attach)");
 	root = sv_mmu__root(m, smm);
 	if (!root)
-		return sv__err(v->vm, SV_ENOMEM,
-			       "sv_vcpu_set_smm: no table page for the SMM "
-			       "root");
+		return sv_err__set(v->vm, SV_ENOMEM,
+				   "sv_vcpu_set_smm: no table page for the SMM "
+				   "root");
 	v->smm = smm;
 	/* The root switch is a new EPTP/nCR3: entries tagged with the other
 	 * root stay in the TLB but cannot match. */
-	sv__vcpu_set_root(v, root);
+	sv_vcpu__set_root(v, root);
 	return SV_OK;
 }
 
@@ -260,11 +260,11 @@ void sv_vcpu_set_walk_observer(sv_vcpu *v, sv_walk_observer_fn fn,
 	v->observer = fn;
 	v->observer_payload = payload;
 	v->slow_only = fn || v->audit;
-	sv__guest_walker_setup(v);
-	sv__nested_walker_setup(v);
+	sv_gwalk__setup(v);
+	sv_nested__setup(v);
 	/* With an observer every access takes the full path, so that TLB
 	 * hits are reported too; the counters are the same either way. */
-	sv__fast_clear(v);
+	sv_vcpu__fast_clear(v);
 }
 
 uint64_t sv_vcpu_stat_get(const sv_vcpu *v, sv_vcpu_stat id)

@@ -77,20 +77,20 @@ struct sv_vcpu {
 
 /* ---- lib/cpu/vcpu.c ----------------------------------------------------- */
 
-int sv__vcpu_new(sv_vcpu **out, sv_vm *vm, unsigned index);
-void sv__vcpu_free(sv_vcpu *v);
+int sv_vcpu__new(sv_vcpu **out, sv_vm *vm, unsigned index);
+void sv_vcpu__free(sv_vcpu *v);
 
 /* Forgets the last hits only (the entries stay remembered as recent). */
-static inline void sv__fast_forget_last(sv_vcpu *v)
+static inline void sv_vcpu__fast_forget_last(sv_vcpu *v)
 {
 	v->fast[0].page = ~0ULL;
 	v->fast[1].page = ~0ULL;
 }
 
 /* Forgets every remembered hit. */
-static inline void sv__fast_clear(sv_vcpu *v)
+static inline void sv_vcpu__fast_clear(sv_vcpu *v)
 {
-	sv__fast_forget_last(v);
+	sv_vcpu__fast_forget_last(v);
 	if (SV_UNLIKELY(++v->fast_epoch == 0)) {
 		/* a wrap: entries of epoch 1 could match again */
 		memset(v->recent, 0, sizeof(v->recent));
@@ -100,21 +100,21 @@ static inline void sv__fast_clear(sv_vcpu *v)
 }
 
 /* The memslots the vCPU sees: SMRAM's address space while in SMM. */
-static inline sv_memslots *sv__vcpu_memslots(sv_vcpu *v)
+static inline sv_memslots *sv_vcpu__memslots(sv_vcpu *v)
 {
-	return sv__memslots_as(v->vm, v->smm);
+	return sv_vm__memslots(v->vm, v->smm);
 }
 
 /* Charges cycles to a vCPU. */
-static inline void sv__charge(sv_vcpu *v, uint64_t cycles)
+static inline void sv_vcpu__charge(sv_vcpu *v, uint64_t cycles)
 {
 	v->stat[SV_VCPU_STAT_cycles] += cycles;
 }
 
 /* Reports a walk step to the vCPU's observer, if it has one. */
-static inline void sv__observe(sv_vcpu *v, sv_walk_event_kind kind,
-			       unsigned level, uint64_t addr, uint64_t table,
-			       uint64_t entry)
+static inline void sv_vcpu__observe(sv_vcpu *v, sv_walk_event_kind kind,
+				    unsigned level, uint64_t addr, uint64_t table,
+				    uint64_t entry)
 {
 	if (SV_UNLIKELY(v->observer != NULL)) {
 		sv_walk_event ev = {kind, level, addr, table, entry};
@@ -134,17 +134,17 @@ static inline void sv__observe(sv_vcpu *v, sv_walk_event_kind kind,
  *  mmu_attached   the MMU's choices that the vCPU carries out: PML, and
  *                 an auditor that must see every access.
  */
-bool sv__vcpu_request_flush(sv_vcpu *v);
-void sv__vcpu_flush_gpa(sv_vcpu *v, uint64_t gpa);
-void sv__vcpu_set_root(sv_vcpu *v, uint64_t root);
-int sv__vcpu_mmu_attached(sv_vcpu *v, bool pml, bool audit);
-void sv__vcpu_mmu_detached(sv_vcpu *v);
+bool sv_vcpu__request_flush(sv_vcpu *v);
+void sv_vcpu__flush_gpa(sv_vcpu *v, uint64_t gpa);
+void sv_vcpu__set_root(sv_vcpu *v, uint64_t root);
+int sv_vcpu__mmu_attached(sv_vcpu *v, bool pml, bool audit);
+void sv_vcpu__mmu_detached(sv_vcpu *v);
 
 /* ---- lib/cpu/invalidate.c ------------------------------------------------ */
 
 /* Drops the vCPU's cached entries that f selects, counts them and forgets
  * the fast path's remembered hits. */
-void sv__vcpu_drop(sv_vcpu *v, const sv_tlb_filter *f);
+void sv_vcpu__drop(sv_vcpu *v, const sv_tlb_filter *f);
 
 /* ---- lib/cpu/gwalk.c ------------------------------------------------------- */
 
@@ -154,14 +154,14 @@ void sv__vcpu_drop(sv_vcpu *v, const sv_tlb_filter *f);
  * guest and nested pages) and returns true; otherwise fills *f.  Adds the
  * references it made to *refs.
  */
-bool sv__walk2d(sv_vcpu *v, uint64_t gva, sv_access acc, sv_tlbe *entry,
-		uint32_t *refs, sv_fault *f);
+bool sv_gwalk__walk2d(sv_vcpu *v, uint64_t gva, sv_access acc, sv_tlbe *entry,
+		      uint32_t *refs, sv_fault *f);
 
 /* Does the guest part of a translation (SV_PERM_W/U/X) allow the access
  * in the vCPU's current mode (CPL, CR0.WP, CR4.SMEP/SMAP, RFLAGS.AC)? */
-bool sv__guest_allows(const sv_vcpu *v, uint8_t perm, sv_access acc);
+bool sv_gwalk__allows(const sv_vcpu *v, uint8_t perm, sv_access acc);
 
 /* Sets up the vCPU's guest walker for its mode. */
-void sv__guest_walker_setup(sv_vcpu *v);
+void sv_gwalk__setup(sv_vcpu *v);
 
 #endif /* SV_CPU_VCPU_H */

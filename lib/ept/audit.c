@@ -58,7 +58,7 @@ void sv_audit__report(sv_mmu *m, sv_audit_kind k, const char *fmt, ...)
 void sv_audit__spte(sv_mmu *m, const sv_memslot *s, uint64_t gfn,
 		    unsigned level, uint64_t spte)
 {
-	uint64_t hva = sv__memslot_hva(s, gfn);
+	uint64_t hva = sv_memslot__hva(s, gfn);
 	uint64_t pfn = sv_spte__pfn(spte, 1);
 	sv_host_leaf l = {0};
 
@@ -87,7 +87,7 @@ void sv_audit__spte(sv_mmu *m, const sv_memslot *s, uint64_t gfn,
 void sv_audit__access(sv_vcpu *v, sv_access acc, const sv_xlate *x)
 {
 	sv_mmu *m = v->vm->mmu;
-	sv_memslot *s = sv__memslot_find(sv__vcpu_memslots(v), x->gpa);
+	sv_memslot *s = sv_memslots__find(sv_vcpu__memslots(v), x->gpa);
 	uint64_t hva, page;
 	sv_host_leaf l = {0};
 

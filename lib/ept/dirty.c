@@ -99,7 +99,7 @@ static void split_range(sv_mmu *m, unsigned as, uint64_t start, uint64_t end)
 		if (it.level > 1 && sv_spte__present(e) &&
 		    sv_spte__leaf(&m->b, e, it.level)) {
 			sv_tdp__split_to_4k(m, as, it.ptr, it.addr >> 12, it.level);
-			sv__pt_iter_skip_children(&it);
+			sv_pt__iter_skip_children(&it);
 		}
 	}
 }
@@ -229,7 +229,7 @@ void sv_mmu__log_stop(sv_mmu *m, sv_memslot *s)
 	bool flush;
 
 	for (i = 0; i < m->vm->opts.vcpus; i++)
-		sv__pml_drain(sv_vm_vcpu(m->vm, i));
+		sv_nested__pml_drain(sv_vm_vcpu(m->vm, i));
 	g_free(s->dirty);
 	g_free(s->written);
 	s->dirty = NULL;
@@ -273,16 +273,16 @@ static int dirty_slot(sv_vm *vm, uint32_t id, sv_memslot **out)
 	unsigned i;
 
 	if (!vm)
-		return sv__err(NULL, SV_EINVAL, "dirty log: NULL vm");
+		return sv_err__set(NULL, SV_EINVAL, "dirty log: NULL vm");
 	if (!vm->mmu)
-		return sv__err(vm, SV_ENOTSUP, "dirty log: no MMU attached");
-	s = sv__memslot_by_id(sv__memslots_as(vm, id >> 16), id);
+		return sv_err__set(vm, SV_ENOTSUP, "dirty log: no MMU attached");
+	s = sv_memslots__by_id(sv_vm__memslots(vm, id >> 16), id);
 	if (!s || !s->dirty)
-		return sv__err(vm, SV_ENOENT,
-			       "dirty log: memslot %u %s (KVM: ENOENT)", id,
-			       s ? "does not log dirty pages" : "does not exist");
+		return sv_err__set(vm, SV_ENOENT,
+				   "dirty log: memslot %u %s (KVM: ENOENT)", id,
+				   s ? "does not log dirty pages" : "does not exist");
 	for (i = 0; i < vm->opts.vcpus; i++)
-		sv__pml_drain(sv_vm_vcpu(vm, i));
+		sv_nested__pml_drain(sv_vm_vcpu(vm, i));
 	*out = s;
 	return SV_OK;
 }
@@ -314,7 +314,7 @@ int sv_mmu_get_dirty_log(sv_vm *vm, uint32_t slot, uint64_t *bitmap)
 	if (rc)
 		return rc;
 	if (!bitmap)
-		return sv__err(vm, SV_EINVAL, "dirty log: NULL bitmap");
+		return sv_err__set(vm, SV_EINVAL, "dirty log: NULL bitmap");
 	m = vm->mmu;
 	words = slot_words(s);
 	for (w = 0; w < words; w++) {
@@ -348,17 +348,17 @@ int sv_mmu_clear_dirty_log(sv_vm *vm, uint32_t slot, uint64_t first_page,
 	m = vm->mmu;
 	pages = s->size >> 12;
 	if (!m->opts.manual_protect)
-		return sv__err(vm, SV_EINVAL,
-			       "clear dirty log: needs manual protect (KVM: "
-			       "EINVAL)");
+		return sv_err__set(vm, SV_EINVAL,
+				   "clear dirty log: needs manual protect (KVM: "
+				   "EINVAL)");
 	if (!bitmap || first_page % 64 || first_page > pages ||
 	    num_pages > pages - first_page ||
 	    (num_pages % 64 && first_page + num_pages != pages))
-		return sv__err(vm, SV_EINVAL,
-			       "clear dirty log: pages [%" PRIu64 ", +%" PRIu64
-			       ") of %" PRIu64 ": the first must be a multiple "
-			       "of 64, the count too unless it reaches the end",
-			       first_page, num_pages, pages);
+		return sv_err__set(vm, SV_EINVAL,
+				   "clear dirty log: pages [%" PRIu64 ", +%" PRIu64
+				   ") of %" PRIu64 ": the first must be a multiple "
+				   "of 64, the count too unless it reaches the end",
+				   first_page, num_pages, pages);
 	for (w = 0; w < (num_pages + 63) / 64; w++) {
 		uint64_t word = first_page / 64 + w;
 		uint64_t mask = s->dirty[word] & bitmap[w];

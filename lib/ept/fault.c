@@ -45,8 +45,8 @@ static sv_pf_ret fast_page_fault(sv_mmu *m, sv_page_fault *f)
 	if (sv_spte__access_tracked(b, e))
 		n = sv_spte__restore(b, e);
 	if (f->write && (e & b->mmu_w)) {
-		const sv_memslot *s = sv__memslot_find(sv__vcpu_memslots(f->v),
-						       f->gfn << 12);
+		const sv_memslot *s = sv_memslots__find(sv_vcpu__memslots(f->v),
+							f->gfn << 12);
 
 		/* A huge SPTE in a dirty-logged slot needs the slow path,
 		 * which maps 4K. */
@@ -97,14 +97,14 @@ unsigned sv_mmu__max_mapping_level(sv_mmu *m, const sv_memslot *s,
 	if (lp == 1)
 		return 1;
 	info.gfn = gfn;
-	info.hva = sv__memslot_hva(s, gfn);
+	info.hva = sv_memslot__hva(s, gfn);
 	info.smm = s->as == 1;
 	if (info.smm) {
-		const sv_memslot *s0 = sv__memslot_find(&m->vm->memslots,
-							gfn << 12);
+		const sv_memslot *s0 = sv_memslots__find(&m->vm->memslots,
+							 gfn << 12);
 
 		info.as0_has_gfn = s0 != NULL;
-		info.as0_hva = s0 ? sv__memslot_hva(s0, gfn) : 0;
+		info.as0_hva = s0 ? sv_memslot__hva(s0, gfn) : 0;
 	}
 	info.slot = s->id;
 	info.slot_readonly = s->flags & SV_MEMSLOT_READONLY;
@@ -136,7 +136,7 @@ static sv_pf_ret faultin(sv_mmu *m, sv_page_fault *f)
 	bool ro;
 	int rc;
 
-	f->slot = sv__memslot_find(sv__vcpu_memslots(f->v), f->gfn << 12);
+	f->slot = sv_memslots__find(sv_vcpu__memslots(f->v), f->gfn << 12);
 	f->seq = m->inv_seq;
 	if (!f->slot)
 		return PF_CONTINUE; /* an MMIO SPTE */
@@ -145,16 +145,16 @@ static sv_pf_ret faultin(sv_mmu *m, sv_page_fault *f)
 		return PF_EMULATE;
 	if (inv_covers(m, f->gfn))
 		return PF_RETRY;
-	f->hva = sv__memslot_hva(f->slot, f->gfn);
+	f->hva = sv_memslot__hva(f->slot, f->gfn);
 	faults = sv_host_stat_get(m->host, SV_HOST_STAT_faults);
 	filled = sv_host_stat_get(m->host, SV_HOST_STAT_pages_filled);
 	rc = sv_host_fault(&leaf, m->host, f->hva, f->write);
 	/* the host's work is the vCPU's time: GUP runs in its thread */
-	sv__charge(f->v, (sv_host_stat_get(m->host, SV_HOST_STAT_faults) -
-			  faults) * c->host_fault +
-				 (sv_host_stat_get(m->host,
-						   SV_HOST_STAT_pages_filled) -
-				  filled) * c->host_fill_4k);
+	sv_vcpu__charge(f->v, (sv_host_stat_get(m->host, SV_HOST_STAT_faults) -
+			       faults) * c->host_fault +
+				      (sv_host_stat_get(m->host,
+							SV_HOST_STAT_pages_filled) -
+				       filled) * c->host_fill_4k);
 	if (rc)
 		return PF_EFAULT;
 	f->pfn = leaf.pfn;
@@ -194,10 +194,10 @@ static sv_pf_ret page_fault(sv_mmu *m, sv_page_fault *f)
 	r = fast_page_fault(m, f);
 	if (r != PF_INVALID) {
 		f->v->stat[SV_VCPU_STAT_pf_fast]++;
-		sv__charge(f->v, m->vm->opts.costs.pf_fast);
+		sv_vcpu__charge(f->v, m->vm->opts.costs.pf_fast);
 		return r;
 	}
-	sv__charge(f->v, m->vm->opts.costs.pf_slow);
+	sv_vcpu__charge(f->v, m->vm->opts.costs.pf_slow);
 	r = faultin(m, f);
 	if (r != PF_CONTINUE)
 		return r;

@@ -31,7 +31,7 @@
 
 uint64_t sv_mmu__sp_alloc(sv_mmu *m, uint64_t gfn, unsigned level)
 {
-	uint64_t hpa = sv__frames_alloc(&m->vm->tdp_frames);
+	uint64_t hpa = sv_frames__alloc(&m->vm->tdp_frames);
 	sv_sp *sp;
 
 	if (!hpa)
@@ -42,14 +42,14 @@ uint64_t sv_mmu__sp_alloc(sv_mmu *m, uint64_t gfn, unsigned level)
 	sp->gfn = gfn;
 	sp->level = (uint8_t)level;
 	sp->nx = 0;
-	sv__pt_count_pages(m->vm->tdp, 1);
+	sv_pt__count_pages(m->vm->tdp, 1);
 	return hpa;
 }
 
 static void sp_free(sv_mmu *m, uint64_t hpa)
 {
-	sv__frames_free(&m->vm->tdp_frames, hpa);
-	sv__pt_count_pages(m->vm->tdp, -1);
+	sv_frames__free(&m->vm->tdp_frames, hpa);
+	sv_pt__count_pages(m->vm->tdp, -1);
 }
 
 /* ---- the SPTE-change function ------------------------------------------------------ */
@@ -145,16 +145,16 @@ void sv_mmu__spte_set(sv_mmu *m, unsigned as, uint64_t *ptr, uint64_t gfn,
 		return;
 	if (level == 1 && why != SV_SPTE_split_child &&
 	    becomes_writable(b, old, n, was_leaf)) {
-		sv_memslot *s = sv__memslot_find(sv__memslots_as(m->vm, as),
-						 gfn << 12);
+		sv_memslot *s = sv_memslots__find(sv_vm__memslots(m->vm, as),
+						  gfn << 12);
 
 		if (s && s->dirty)
 			sv_mmu__mark_dirty(m, s, gfn);
 	}
 	if (SV_UNLIKELY(m->opts.audit) &&
 	    (why == SV_SPTE_install || why == SV_SPTE_prefetch)) {
-		const sv_memslot *s = sv__memslot_find(sv__memslots_as(m->vm, as),
-						       gfn << 12);
+		const sv_memslot *s = sv_memslots__find(sv_vm__memslots(m->vm, as),
+							gfn << 12);
 
 		if (s)
 			sv_audit__spte(m, s, gfn, level, n);
@@ -166,7 +166,7 @@ void sv_mmu__spte_set(sv_mmu *m, unsigned as, uint64_t *ptr, uint64_t gfn,
 static uint64_t *sp_fetch(void *ctx, unsigned level, uint64_t hpa)
 {
 	SV_UNUSED(level);
-	return sv__frames_ptr(ctx, hpa);
+	return sv_frames__ptr(ctx, hpa);
 }
 
 void sv_mmu__iter_start(sv_pt_iter *it, sv_mmu *m, unsigned as,
@@ -176,7 +176,7 @@ void sv_mmu__iter_start(sv_pt_iter *it, sv_mmu *m, unsigned as,
 		it->valid = false;
 		return;
 	}
-	sv__pt_iter_start(it, &m->walker, m->root[as], start << 12, end << 12,
+	sv_pt__iter_start(it, &m->walker, m->root[as], start << 12, end << 12,
 			  min_level);
 }
 
@@ -185,7 +185,7 @@ uint64_t *sv_mmu__leaf_ptr(sv_mmu *m, uint64_t root, uint64_t gfn,
 {
 	sv_walk w;
 
-	sv__pt_walk(&m->walker, &w, root, m->top, gfn << 12);
+	sv_pt__walk(&m->walker, &w, root, m->top, gfn << 12);
 	*level = w.level;
 	return w.ptr[w.level];
 }
@@ -200,7 +200,7 @@ void sv_mmu__flush_remote(sv_mmu *m)
 
 	vm->stat[SV_VM_STAT_remote_tlb_flush_requests]++;
 	for (i = 0; i < vm->opts.vcpus; i++)
-		kicked |= sv__vcpu_request_flush(sv_vm_vcpu(vm, i));
+		kicked |= sv_vcpu__request_flush(sv_vm_vcpu(vm, i));
 	if (kicked)
 		vm->stat[SV_VM_STAT_remote_tlb_flush]++;
 }
@@ -213,7 +213,7 @@ void sv_mmu__flush_base(sv_mmu *m, uint64_t gfn)
 	vm->stat[SV_VM_STAT_remote_tlb_flush_requests]++;
 	vm->stat[SV_VM_STAT_base_only_flushes]++;
 	for (i = 0; i < vm->opts.vcpus; i++)
-		sv__vcpu_flush_gpa(sv_vm_vcpu(vm, i), gfn << 12);
+		sv_vcpu__flush_gpa(sv_vm_vcpu(vm, i), gfn << 12);
 }
 
 /* ---- roots and memslots -------------------------------------------------------------- */
@@ -245,7 +245,7 @@ static uint8_t *slot_bytes(void *mmu, uint64_t hva, uint64_t len)
 {
 	sv_mmu *m = mmu;
 
-	return sv__host_bytes(m->host, hva, len);
+	return sv_host__bytes(m->host, hva, len);
 }
 
 static int slot_created(void *mmu, sv_memslot *s)
@@ -256,9 +256,9 @@ static int slot_created(void *mmu, sv_memslot *s)
 	if ((s->flags & SV_MEMSLOT_LOG_DIRTY) && !s->dirty) {
 		sv_mmu__log_start(m, s);
 		if (!s->dirty)
-			return sv__err(m->vm, SV_ENOMEM,
-				       "memslot %u: no memory for the dirty "
-				       "bitmap", s->id);
+			return sv_err__set(m->vm, SV_ENOMEM,
+					   "memslot %u: no memory for the dirty "
+					   "bitmap", s->id);
 	}
 	return SV_OK;
 }
@@ -285,8 +285,8 @@ static int slot_flags_changed(void *mmu, sv_memslot *s)
 	sv_mmu__gen_bump(m);
 	return s->dirty || !logging
 		       ? SV_OK
-		       : sv__err(m->vm, SV_ENOMEM, "memslot %u: no memory for "
-						   "the dirty bitmap", s->id);
+		       : sv_err__set(m->vm, SV_ENOMEM, "memslot %u: no memory for "
+						       "the dirty bitmap", s->id);
 }
 
 static const sv_memslot_ops slot_ops = {
@@ -301,36 +301,36 @@ static const sv_memslot_ops slot_ops = {
 static int check_mmu_options(sv_vm *vm, const sv_mmu_options *o)
 {
 	if (o->version != 1 && o->version != SV_MMU_OPTIONS_VERSION)
-		return sv__err(vm, SV_EINVAL,
-			       "mmu options: version %u, expected %u "
-			       "(initialise with SV_MMU_OPTIONS_INIT)",
-			       o->version, SV_MMU_OPTIONS_VERSION);
+		return sv_err__set(vm, SV_EINVAL,
+				   "mmu options: version %u, expected %u "
+				   "(initialise with SV_MMU_OPTIONS_INIT)",
+				   o->version, SV_MMU_OPTIONS_VERSION);
 	if (o->kernel_version < SV_KERNEL(5, 0) ||
 	    o->kernel_version > SV_KERNEL(7, 99) || o->kernel_version % 100 > 99)
-		return sv__err(vm, SV_EINVAL,
-			       "mmu options: kernel_version %u (expected "
-			       "SV_KERNEL(5, 0) to SV_KERNEL(7, 99))",
-			       o->kernel_version);
+		return sv_err__set(vm, SV_EINVAL,
+				   "mmu options: kernel_version %u (expected "
+				   "SV_KERNEL(5, 0) to SV_KERNEL(7, 99))",
+				   o->kernel_version);
 	if (o->split_on_fault < -1 || o->split_on_fault > 1 ||
 	    o->recover_in_place < -1 || o->recover_in_place > 1)
-		return sv__err(vm, SV_EINVAL,
-			       "mmu options: split_on_fault and recover_in_place "
-			       "are SV_BY_VERSION, 0 or 1");
+		return sv_err__set(vm, SV_EINVAL,
+				   "mmu options: split_on_fault and recover_in_place "
+				   "are SV_BY_VERSION, 0 or 1");
 	if (o->bugs & ~SV_BUG_ALL)
-		return sv__err(vm, SV_EINVAL, "mmu options: unknown bugs 0x%x",
-			       o->bugs & ~SV_BUG_ALL);
+		return sv_err__set(vm, SV_EINVAL, "mmu options: unknown bugs 0x%x",
+				   o->bugs & ~SV_BUG_ALL);
 	if (o->pml && (vm->opts.tdp != SV_TDP_EPT || !vm->opts.tdp_ad))
-		return sv__err(vm, SV_EINVAL,
-			       "mmu options: pml needs EPT with A/D flags");
+		return sv_err__set(vm, SV_EINVAL,
+				   "mmu options: pml needs EPT with A/D flags");
 	if (vm->opts.tdp == SV_TDP_NPT && vm->opts.maxphyaddr > 51)
-		return sv__err(vm, SV_EINVAL,
-			       "mmu options: NPT MMIO SPTEs need a reserved "
-			       "physical-address bit (maxphyaddr <= 51)");
+		return sv_err__set(vm, SV_EINVAL,
+				   "mmu options: NPT MMIO SPTEs need a reserved "
+				   "physical-address bit (maxphyaddr <= 51)");
 	if (!o->policy || !sv_mmu_policy_find(o->policy))
-		return sv__err(vm, SV_ENOENT,
-			       "mmu options: no sizing policy named \"%s\" "
-			       "(kvm, kvm-legacy or a registered one)",
-			       o->policy ? o->policy : "(null)");
+		return sv_err__set(vm, SV_ENOENT,
+				   "mmu options: no sizing policy named \"%s\" "
+				   "(kvm, kvm-legacy or a registered one)",
+				   o->policy ? o->policy : "(null)");
 	return SV_OK;
 }
 
@@ -339,7 +339,7 @@ static void mmu_free(sv_mmu *m)
 	unsigned i;
 
 	for (i = 0; i < m->vm->opts.vcpus; i++)
-		sv__vcpu_mmu_detached(sv_vm_vcpu(m->vm, i));
+		sv_vcpu__mmu_detached(sv_vm_vcpu(m->vm, i));
 	for (i = 0; i < SV_AUDIT__COUNT; i++)
 		g_free(m->audit_first[i]);
 	g_array_free(m->sp, TRUE);
@@ -354,18 +354,18 @@ int sv_mmu_attach(sv_vm *vm, sv_host *host, const sv_mmu_options *opts)
 	int rc;
 
 	if (!vm || !host)
-		return sv__err(vm, SV_EINVAL, "sv_mmu_attach: NULL argument");
+		return sv_err__set(vm, SV_EINVAL, "sv_mmu_attach: NULL argument");
 	if (!opts)
 		opts = &defaults;
 	if (vm->mmu)
-		return sv__err(vm, SV_EEXIST, "sv_mmu_attach: already attached");
-	if (!sv__memslots_empty(&vm->memslots))
-		return sv__err(vm, SV_EBUSY,
-			       "sv_mmu_attach: the VM has memslots already; "
-			       "attach the host first");
+		return sv_err__set(vm, SV_EEXIST, "sv_mmu_attach: already attached");
+	if (!sv_memslots__empty(&vm->memslots))
+		return sv_err__set(vm, SV_EBUSY,
+				   "sv_mmu_attach: the VM has memslots already; "
+				   "attach the host first");
 	if (sv_pt_table_pages(vm->tdp) != 1)
-		return sv__err(vm, SV_EBUSY,
-			       "sv_mmu_attach: the VM's nested tree has entries");
+		return sv_err__set(vm, SV_EBUSY,
+				   "sv_mmu_attach: the VM's nested tree has entries");
 	rc = check_mmu_options(vm, opts);
 	if (rc)
 		return rc;
@@ -392,16 +392,16 @@ int sv_mmu_attach(sv_vm *vm, sv_host *host, const sv_mmu_options *opts)
 	m->ad = vm->opts.tdp == SV_TDP_NPT || vm->opts.tdp_ad;
 	sv_spte__bits_init(&m->b, vm->opts.tdp == SV_TDP_EPT, vm->opts.tdp_ad,
 			   m->opts.nx_huge_pages);
-	sv__pt_walker_init_soft(&m->walker, vm->tdp_fmt, SPTE_MMU_PRESENT);
+	sv_pt__walker_init_soft(&m->walker, vm->tdp_fmt, SPTE_MMU_PRESENT);
 	m->walker.fetch = sp_fetch;
 	m->walker.ctx = &vm->tdp_frames;
 	m->sp = g_array_new(FALSE, TRUE, sizeof(sv_sp));
 	g_array_set_size(m->sp, (guint)vm->tdp_frames.used);
 	m->root[0] = sv_pt_root(vm->tdp);
 	sv_mmu__sp(m, m->root[0])->level = (uint8_t)m->top;
-	m->nops = sv__mmu_notifier_ops;
+	m->nops = sv_mmu__notifier_ops;
 	for (i = 0; i < vm->opts.vcpus; i++) {
-		rc = sv__vcpu_mmu_attached(sv_vm_vcpu(vm, i), m->opts.pml,
+		rc = sv_vcpu__mmu_attached(sv_vm_vcpu(vm, i), m->opts.pml,
 					   m->opts.audit);
 		if (rc)
 			goto fail;
@@ -409,7 +409,7 @@ int sv_mmu_attach(sv_vm *vm, sv_host *host, const sv_mmu_options *opts)
 	rc = sv_host_notifier_register(host, &m->nops, vm);
 	if (rc)
 		goto fail;
-	sv__memslots_set_ops(vm, &slot_ops, m);
+	sv_memslots__set_ops(vm, &slot_ops, m);
 	vm->mmu = m;
 	return SV_OK;
 fail:
@@ -420,10 +420,10 @@ fail:
 int sv_mmu_flush_remote_tlbs(sv_vm *vm)
 {
 	if (!vm)
-		return sv__err(NULL, SV_EINVAL, "sv_mmu_flush_remote_tlbs: NULL vm");
+		return sv_err__set(NULL, SV_EINVAL, "sv_mmu_flush_remote_tlbs: NULL vm");
 	if (!vm->mmu)
-		return sv__err(vm, SV_ENOTSUP,
-			       "sv_mmu_flush_remote_tlbs: no MMU attached");
+		return sv_err__set(vm, SV_ENOTSUP,
+				   "sv_mmu_flush_remote_tlbs: no MMU attached");
 	sv_mmu__flush_remote(vm->mmu);
 	return SV_OK;
 }
@@ -477,10 +477,10 @@ int sv_mmu_spte(sv_vm *vm, uint64_t gpa, sv_spte_info *out)
 	unsigned level;
 
 	if (!vm || !out)
-		return sv__err(vm, SV_EINVAL, "sv_mmu_spte: NULL argument");
+		return sv_err__set(vm, SV_EINVAL, "sv_mmu_spte: NULL argument");
 	m = vm->mmu;
 	if (!m)
-		return sv__err(vm, SV_ENOTSUP, "sv_mmu_spte: no MMU attached");
+		return sv_err__set(vm, SV_ENOTSUP, "sv_mmu_spte: no MMU attached");
 	b = &m->b;
 	memset(out, 0, sizeof(*out));
 	e = *sv_mmu__leaf_ptr(m, m->root[0], gpa >> 12, &level);

@@ -67,7 +67,7 @@ sv_host *sv_mmu__host_of(const sv_vm *vm);
 
 static inline uint64_t *sv_mmu__table(const sv_mmu *m, uint64_t hpa)
 {
-	return sv__frames_ptr(&m->vm->tdp_frames, hpa);
+	return sv_frames__ptr(&m->vm->tdp_frames, hpa);
 }
 
 static inline sv_sp *sv_mmu__sp(sv_mmu *m, uint64_t hpa)
@@ -129,12 +129,12 @@ void sv_mmu__spte_set(sv_mmu *m, unsigned as, uint64_t *ptr, uint64_t gfn,
  * for each entry of [start, end) (gfns) under address space as's root, at
  * levels from the top down to min_level (the range iterator of lib/pt.h
  * over the MMU's walker).  The body sees it.ptr, it.level and the entry's
- * first gfn (it.addr >> 12); sv__pt_iter_skip_children keeps the walk
+ * first gfn (it.addr >> 12); sv_pt__iter_skip_children keeps the walk
  * from going below the entry.
  */
 #define sv_mmu__for_each(it, m, as, start, end, min_level)                 \
 	for (sv_mmu__iter_start(it, m, as, start, end, min_level);         \
-	     (it)->valid; sv__pt_iter_next(it))
+	     (it)->valid; sv_pt__iter_next(it))
 void sv_mmu__iter_start(sv_pt_iter *it, sv_mmu *m, unsigned as,
 			uint64_t start, uint64_t end, unsigned min_level);
 
@@ -185,11 +185,11 @@ void sv_mmu__log_stop(sv_mmu *m, sv_memslot *s);
 
 /* ---- lib/ept/policy.c --------------------------------------------------------------- */
 
-extern const sv_mmu_policy sv__policy_kvm, sv__policy_kvm_legacy;
+extern const sv_mmu_policy sv_policy__kvm, sv_policy__kvm_legacy;
 
 /* ---- lib/ept/notifier.c -------------------------------------------------------------- */
 
-extern const sv_host_notifier_ops sv__mmu_notifier_ops;
+extern const sv_host_notifier_ops sv_mmu__notifier_ops;
 
 /* ---- lib/ept/audit.c ----------------------------------------------------------------- */
 

@@ -40,13 +40,13 @@ static const sv_vcpu_stat npwc_stat[SV_PT_MAX_LEVELS + 1] = {
 
 /* ---- the page-modification log ------------------------------------------------ */
 
-void sv__pml_drain(sv_vcpu *v)
+void sv_nested__pml_drain(sv_vcpu *v)
 {
 	sv_mmu *m = v->vm->mmu;
 	unsigned i;
 
 	for (i = 0; i < v->pml_n; i++) {
-		sv_memslot *s = sv__memslot_find(sv__vcpu_memslots(v), v->pml[i]);
+		sv_memslot *s = sv_memslots__find(sv_vcpu__memslots(v), v->pml[i]);
 
 		if (s)
 			sv_mmu__mark_dirty(m, s, v->pml[i] >> 12);
@@ -63,8 +63,8 @@ static void pml_log(sv_vcpu *v, uint64_t gpa)
 
 		v->stat[SV_VCPU_STAT_pml_full_exits]++;
 		v->stat[SV_VCPU_STAT_exits]++;
-		sv__charge(v, c->vmexit + c->vmentry);
-		sv__pml_drain(v);
+		sv_vcpu__charge(v, c->vmexit + c->vmentry);
+		sv_nested__pml_drain(v);
 	}
 	v->pml[v->pml_n++] = gpa & ~0xfffULL;
 	v->stat[SV_VCPU_STAT_pml_entries]++;
@@ -97,7 +97,7 @@ static inline uint64_t *frame_fetch(void *ctx, unsigned level, uint64_t pa)
 	const frames_ctx *fc = ctx;
 	/* An entry pointing outside the tables the VM owns reads as
 	 * all-ones, which no format accepts as a valid entry. */
-	uint64_t *p = sv__frames_ptr_or(&fc->frames, pa, fc->ones);
+	uint64_t *p = sv_frames__ptr_or(&fc->frames, pa, fc->ones);
 
 	SV_UNUSED(level);
 	SV_ASSUME(p != NULL); /* the walk needs no fetch-failure test */
@@ -109,16 +109,16 @@ static void nested_ref(void *ctx, unsigned level, uint64_t table,
 {
 	sv_vcpu *v = ctx;
 
-	sv__observe(v, SV_WEV_NESTED_REF, level, v->nwalk_gpa, table, entry);
+	sv_vcpu__observe(v, SV_WEV_NESTED_REF, level, v->nwalk_gpa, table, entry);
 }
 
-void sv__nested_walker_setup(sv_vcpu *v)
+void sv_nested__setup(sv_vcpu *v)
 {
 	const sv_vm_options *o = &v->vm->opts;
 
-	sv__pt_walker_init(&v->nwalker, v->vm->tdp_fmt, o->maxphyaddr, true,
+	sv_pt__walker_init(&v->nwalker, v->vm->tdp_fmt, o->maxphyaddr, true,
 			   o->tdp_1g, o->ept_exec_only);
-	/* Walked only by sv__nested_translate, inline, with a frames_ctx. */
+	/* Walked only by sv_nested__translate, inline, with a frames_ctx. */
 	v->nwalker.fetch = NULL;
 	v->nwalker.on_ref = v->observer ? nested_ref : NULL;
 	v->nwalker.ctx = v;
@@ -133,7 +133,7 @@ static void drop_for_ept_violation(sv_vcpu *v, uint64_t gpa, uint64_t gva)
 	f.ep4ta = v->ep4ta;
 	f.by_addr = true;
 	f.addr = gpa;
-	sv__vcpu_drop(v, &f);
+	sv_vcpu__drop(v, &f);
 	f.kinds = 1u << SV_TLBE_COMBINED;
 	f.by_vpid = true;
 	f.vpid = v->regs.vpid;
@@ -141,7 +141,7 @@ static void drop_for_ept_violation(sv_vcpu *v, uint64_t gpa, uint64_t gva)
 	f.pcid = v->pcid;
 	f.pcid_or_global = true;
 	f.addr = gva;
-	sv__vcpu_drop(v, &f);
+	sv_vcpu__drop(v, &f);
 }
 
 /* Why a nested translation failed. */
@@ -230,7 +230,7 @@ static void nested_fill(sv_vcpu *v, sv_tlb_array a, const sv_tlb_key *key,
 	sv_tlb__fill(&v->tlb, a, &e);
 }
 
-bool sv__nested_translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
+bool sv_nested__translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
 			  unsigned flags, uint64_t gva, sv_nxlate *out,
 			  sv_fault *f, uint32_t *refs)
 {
@@ -258,12 +258,12 @@ bool sv__nested_translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
 	for (i = 0; i < n; i++) {
 		sv_tlbe *e = hits[i];
 
-		if (sv__nested_allows(e->perm, acc) &&
+		if (sv_tlb__nested_allows(e->perm, acc) &&
 		    (acc != SV_ACCESS_WRITE || (e->flags & SV_TLBE_DIRTY))) {
 			sv_tlb__touch(&v->tlb, e);
-			sv__observe(v, SV_WEV_NTLB_HIT, 0, gpa, e->target, 0);
+			sv_vcpu__observe(v, SV_WEV_NTLB_HIT, 0, gpa, e->target, 0);
 			v->stat[SV_VCPU_STAT_ntlb_hit]++;
-			sv__charge(v, c->ntlb_hit);
+			sv_vcpu__charge(v, c->ntlb_hit);
 			out->hpa = e->target | (gpa & ((1ULL << e->shift) - 1));
 			out->shift = e->shift;
 			out->perm = e->perm;
@@ -280,9 +280,9 @@ bool sv__nested_translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
 
 		if (e) {
 			sv_tlb__touch(&v->tlb, e);
-			sv__observe(v, SV_WEV_NPWC_HIT, level, gpa, e->target, 0);
+			sv_vcpu__observe(v, SV_WEV_NPWC_HIT, level, gpa, e->target, 0);
 			v->stat[npwc_stat[level]]++;
-			sv__charge(v, c->pwc_hit);
+			sv_vcpu__charge(v, c->pwc_hit);
 			start = level - 1;
 			table = e->target;
 			perm_in = e->perm;
@@ -293,11 +293,11 @@ bool sv__nested_translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
 	v->nwalk_gpa = gpa;
 	fc.frames = vm->tdp_frames;
 	fc.ones = vm->ones_table;
-	sv__pt_walk_fetch(&v->nwalker, &w, table, start, gpa, frame_fetch, &fc);
+	sv_pt__walk_fetch(&v->nwalker, &w, table, start, gpa, frame_fetch, &fc);
 	*refs += w.refs;
 	v->stat[SV_VCPU_STAT_walk_refs] += w.refs;
 	v->stat[SV_VCPU_STAT_nested_walk_refs] += w.refs;
-	sv__charge(v, (uint64_t)w.refs * c->walk_ref);
+	sv_vcpu__charge(v, (uint64_t)w.refs * c->walk_ref);
 	perm = perm_in & nested_perm(vm, w.and_bits, w.or_bits);
 	if (w.status != SV_WALK_OK) {
 		/* Nested tables always resolve (frame_fetch), so a walk
@@ -308,7 +308,7 @@ bool sv__nested_translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
 			     w.level, perm, acc, flags, gpa, gva);
 		return false;
 	}
-	if (!sv__nested_allows(perm, acc)) {
+	if (!sv_tlb__nested_allows(perm, acc)) {
 		nested_fault(v, f, NFAIL_PERMISSION, w.level, perm, acc, flags,
 			     gpa, gva);
 		return false;
@@ -329,7 +329,7 @@ bool sv__nested_translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
 					pml_log(v, gpa);
 				*w.ptr[level] |= set;
 				v->stat[SV_VCPU_STAT_nested_ad_updates]++;
-				sv__charge(v, c->ad_update);
+				sv_vcpu__charge(v, c->ad_update);
 			}
 		}
 	}
@@ -342,14 +342,14 @@ bool sv__nested_translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
 			and_bits &= w.entry[level];
 			or_bits |= w.entry[level];
 			nested_fill(v, npwc_array[level], &key, gpa,
-				    sv__level_shift(level),
+				    sv_pt__level_shift(level),
 				    w.entry[level] & vm->tdp_fmt->addr_mask, 0,
 				    perm_in & nested_perm(vm, and_bits, or_bits),
 				    SV_TLBE_VALID);
 		}
 	}
 	out->hpa = w.pa;
-	out->shift = (uint8_t)sv__level_shift(w.level);
+	out->shift = (uint8_t)sv_pt__level_shift(w.level);
 	out->perm = perm;
 	out->dirty = !ad || acc == SV_ACCESS_WRITE || (w.entry[w.level] & dbit);
 	if (sv_tlb__any(&v->tlb, SV_TLB_BIT(SV_TLB_ntlb))) {

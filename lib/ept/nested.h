@@ -29,15 +29,15 @@ typedef enum sv_nacc_flags {
  * counters.  Returns true with *out filled, or false with *f describing
  * the EPT violation, misconfiguration or #NPF.
  */
-bool sv__nested_translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
+bool sv_nested__translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
 			  unsigned flags, uint64_t gva, sv_nxlate *out,
 			  sv_fault *f, uint32_t *refs);
 
 /* Sets up the vCPU's nested walker for its VM. */
-void sv__nested_walker_setup(sv_vcpu *v);
+void sv_nested__setup(sv_vcpu *v);
 
 /* Empties the vCPU's page-modification log into the memslots' dirty
  * bitmaps (KVM does it on every exit). */
-void sv__pml_drain(sv_vcpu *v);
+void sv_nested__pml_drain(sv_vcpu *v);
 
 #endif /* SV_EPT_NESTED_H */

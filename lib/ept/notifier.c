@@ -49,7 +49,7 @@ static void inv_start(const sv_host_range *r, void *payload)
 	guint i = 0;
 
 	vm->stat[SV_VM_STAT_invalidations]++;
-	while ((s = sv__memslots_next_hva(vm, &i, r->start, r->end, &gs, &ge))) {
+	while ((s = sv_memslots__next_hva(vm, &i, r->start, r->end, &gs, &ge))) {
 		sv_mmu_inv_action act = SV_INV_ZAP;
 
 		if (!found) {
@@ -82,14 +82,14 @@ static void inv_end(const sv_host_range *r, void *payload)
 	uint64_t gs, ge;
 	guint i = 0;
 
-	if (!sv__memslots_next_hva(vm, &i, r->start, r->end, &gs, &ge))
+	if (!sv_memslots__next_hva(vm, &i, r->start, r->end, &gs, &ge))
 		return;
 	m->inv_seq++;
 	if (m->inv_in_progress)
 		m->inv_in_progress--;
 	/* An unmap or a move may have taken the bytes behind a slot. */
 	if (r->event == SV_HOST_EVENT_UNMAP)
-		sv__memslots_rebind(vm);
+		sv_memslots__rebind(vm);
 }
 
 /* Ages the leaves of [start, end); true if any was young. */
@@ -124,7 +124,7 @@ static bool age(sv_host_age_kind kind, uint64_t start, uint64_t end,
 	uint64_t gs, ge;
 	guint i = 0;
 
-	while ((s = sv__memslots_next_hva(vm, &i, start, end, &gs, &ge)))
+	while ((s = sv_memslots__next_hva(vm, &i, start, end, &gs, &ge)))
 		young |= age_range(m, s->as, gs, ge, kind);
 	if (young)
 		vm->stat[SV_VM_STAT_age_young]++;
@@ -145,7 +145,7 @@ static void release(void *payload)
 		sv_mmu__flush_remote(vm->mmu);
 }
 
-const sv_host_notifier_ops sv__mmu_notifier_ops = {
+const sv_host_notifier_ops sv_mmu__notifier_ops = {
 	.version = SV_HOST_NOTIFIER_VERSION,
 	.invalidate_start = inv_start,
 	.invalidate_end = inv_end,

@@ -79,10 +79,10 @@ static unsigned legacy_level(const sv_mmu_fault_info *info, void *payload)
 	return pg.kind == SV_PAGE_THP && l.level >= 2 ? 2 : 1;
 }
 
-const sv_mmu_policy sv__policy_kvm = {
+const sv_mmu_policy sv_policy__kvm = {
 	SV_MMU_POLICY_VERSION, "kvm", kvm_level, NULL, NULL,
 };
-const sv_mmu_policy sv__policy_kvm_legacy = {
+const sv_mmu_policy sv_policy__kvm_legacy = {
 	SV_MMU_POLICY_VERSION, "kvm-legacy", legacy_level, NULL, NULL,
 };
 
@@ -94,10 +94,10 @@ const sv_mmu_policy *sv_mmu_policy_find(const char *name)
 
 	if (!name)
 		return NULL;
-	if (!strcmp(name, sv__policy_kvm.name))
-		return &sv__policy_kvm;
-	if (!strcmp(name, sv__policy_kvm_legacy.name))
-		return &sv__policy_kvm_legacy;
+	if (!strcmp(name, sv_policy__kvm.name))
+		return &sv_policy__kvm;
+	if (!strcmp(name, sv_policy__kvm_legacy.name))
+		return &sv_policy__kvm_legacy;
 	for (i = 0; registered && i < registered->len; i++) {
 		const sv_mmu_policy *p = g_ptr_array_index(registered, i);
 
@@ -110,16 +110,16 @@ const sv_mmu_policy *sv_mmu_policy_find(const char *name)
 int sv_mmu_policy_register(const sv_mmu_policy *p)
 {
 	if (!p || !p->name || !p->level)
-		return sv__err(NULL, SV_EINVAL,
-			       "sv_mmu_policy_register: a policy needs a name "
-			       "and a level callback");
+		return sv_err__set(NULL, SV_EINVAL,
+				   "sv_mmu_policy_register: a policy needs a name "
+				   "and a level callback");
 	if (p->version != SV_MMU_POLICY_VERSION)
-		return sv__err(NULL, SV_EINVAL,
-			       "policy %s: version %u, expected %u", p->name,
-			       p->version, SV_MMU_POLICY_VERSION);
+		return sv_err__set(NULL, SV_EINVAL,
+				   "policy %s: version %u, expected %u", p->name,
+				   p->version, SV_MMU_POLICY_VERSION);
 	if (sv_mmu_policy_find(p->name))
-		return sv__err(NULL, SV_EEXIST, "policy %s: the name is taken",
-			       p->name);
+		return sv_err__set(NULL, SV_EEXIST, "policy %s: the name is taken",
+				   p->name);
 	if (!registered)
 		registered = g_ptr_array_new();
 	g_ptr_array_add(registered, (gpointer)p);
@@ -142,6 +142,6 @@ int sv_mmu_policy_unregister(const char *name)
 			return SV_OK;
 		}
 	}
-	return sv__err(NULL, SV_ENOENT, "no registered policy named \"%s\"",
-		       name ? name : "(null)");
+	return sv_err__set(NULL, SV_ENOENT, "no registered policy named \"%s\"",
+			   name ? name : "(null)");
 }

@@ -124,7 +124,7 @@ static void direct_prefetch(sv_mmu *m, const sv_page_fault *f, uint64_t *table)
 		if (gfn == f->gfn || sv_spte__present(*p) ||
 		    (gfn << 12) - s->gpa >= s->size)
 			continue;
-		if (sv_host_lookup(&l, m->host, sv__memslot_hva(s, gfn)) ||
+		if (sv_host_lookup(&l, m->host, sv_memslot__hva(s, gfn)) ||
 		    !l.present || !l.writable)
 			continue;
 		sv_mmu__spte_set(m, f->as, p, gfn, 1,
@@ -145,7 +145,7 @@ static bool link_table(sv_mmu *m, sv_page_fault *f, const sv_pt_iter *it)
 		table = split_table(m, f->as, e, gfn, it->level);
 		if (!table)
 			return false;
-		sv__charge(f->v, m->vm->opts.costs.pf_split);
+		sv_vcpu__charge(f->v, m->vm->opts.costs.pf_split);
 		sv_mmu__spte_set(m, f->as, it->ptr, gfn, it->level,
 				 sv_spte__table(&m->b, table), SV_SPTE_split);
 	} else {

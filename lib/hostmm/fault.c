@@ -18,10 +18,10 @@
 
 static inline uint64_t level_size(unsigned level)
 {
-	return 1ULL << sv__level_shift(level);
+	return 1ULL << sv_pt__level_shift(level);
 }
 
-bool hm_thp_allowed(const sv_host *h, const sv_vma *v)
+bool sv_host__thp_allowed(const sv_host *h, const sv_vma *v)
 {
 	if (v->backing != SV_BACKING_ANON || (v->flags & VMF_NOHUGEPAGE))
 		return false;
@@ -29,63 +29,63 @@ bool hm_thp_allowed(const sv_host *h, const sv_vma *v)
 	       (h->opts.thp == SV_THP_MADVISE && (v->flags & VMF_HUGEPAGE));
 }
 
-uint64_t hm_page_size(const sv_vma *v)
+uint64_t sv_host__page_size(const sv_vma *v)
 {
 	return v->backing == SV_BACKING_HUGETLB_2M   ? 2ULL << 20
 	       : v->backing == SV_BACKING_HUGETLB_1G ? 1ULL << 30
 						     : 4096;
 }
 
-bool hm_split_pmd(sv_host *h, uint64_t hva)
+bool sv_host__split_pmd(sv_host *h, uint64_t hva)
 {
 	uint64_t base = hva & ~((2ULL << 20) - 1), *pmd, *pte, pa, e, pfn, i;
 	sv_host_range r = {SV_HOST_EVENT_CLEAR, base, base + (2ULL << 20)};
 	bool zero;
 
-	pmd = hm_entry(h, hva, 2, false);
-	if (!pmd || !hm_is_leaf(*pmd, 2))
+	pmd = sv_host__entry(h, hva, 2, false);
+	if (!pmd || !sv_host__is_leaf(*pmd, 2))
 		return true;
-	pa = sv__frames_alloc(&h->pt);
+	pa = sv_frames__alloc(&h->pt);
 	if (!pa)
 		return false;
 	h->stat[SV_HOST_STAT_pt_pages]++;
-	hm_ev_start(h, &r);
+	sv_host__ev_start(h, &r);
 	e = *pmd;
 	pfn = (e & HPTE_ADDR) >> 12;
 	zero = pfn == h->huge_zero_pfn;
-	pte = hm_table(h, pa);
+	pte = sv_host__table(h, pa);
 	for (i = 0; i < 512; i++) {
 		/* a huge zero PMD becomes 512 PTEs of the 4K zero page */
 		pte[i] = ((zero ? h->zero_pfn : pfn + i) << 12) |
 			 (e & ~(HPTE_ADDR | HPTE_PS));
-		hm_map_pages(h, zero ? h->zero_pfn : pfn + i, 1);
+		sv_host__map_pages(h, zero ? h->zero_pfn : pfn + i, 1);
 	}
-	hm_unmap_pages(h, pfn, 2);
+	sv_host__unmap_pages(h, pfn, 2);
 	*pmd = pa | HPTE_TABLE;
 	h->stat[SV_HOST_STAT_thp_split_pmd]++;
-	hm_ev_end(h, &r);
+	sv_host__ev_end(h, &r);
 	return true;
 }
 
-void hm_break_huge(sv_host *h, const sv_vma *v, uint64_t hva)
+void sv_host__break_huge(sv_host *h, const sv_vma *v, uint64_t hva)
 {
 	unsigned level;
-	uint64_t *e = hm_leaf(h, hva, &level), base;
+	uint64_t *e = sv_host__leaf(h, hva, &level), base;
 	sv_host_range r = {SV_HOST_EVENT_CLEAR, 0, 0};
 
 	if (!e || level == 1)
 		return;
 	if (level == 2 && v->backing == SV_BACKING_ANON) {
-		hm_split_pmd(h, hva);
+		sv_host__split_pmd(h, hva);
 		return;
 	}
 	/* a file, DAX or PFNMAP huge leaf is dropped whole and refaulted */
 	base = hva & ~(level_size(level) - 1);
 	r.start = base;
 	r.end = base + level_size(level);
-	hm_ev_start(h, &r);
-	hm_clear_leaf(h, e, level);
-	hm_ev_end(h, &r);
+	sv_host__ev_start(h, &r);
+	sv_host__clear_leaf(h, e, level);
+	sv_host__ev_end(h, &r);
 }
 
 /* The next device or driver pfn for hva inside v. */
@@ -113,16 +113,16 @@ static unsigned device_level(const sv_vma *v, uint64_t hva, uint64_t pfn)
 static int install(sv_host *h, uint64_t hva, unsigned level, uint64_t pfn,
 		   uint64_t bits, unsigned *level_out)
 {
-	uint64_t *e = hm_entry(h, hva, level, true);
+	uint64_t *e = sv_host__entry(h, hva, level, true);
 	uint64_t mask = level_size(level) / 4096 - 1;
 
 	if (!e)
-		return sv__err(NULL, SV_ENOMEM, "host fault at 0x%" PRIx64
-						": no page-table page", hva);
+		return sv_err__set(NULL, SV_ENOMEM, "host fault at 0x%" PRIx64
+						    ": no page-table page", hva);
 	pfn &= ~mask;
 	*e = (pfn << 12) | bits | HPTE_P | HPTE_US | HPTE_A |
 	     (level > 1 ? HPTE_PS : 0);
-	hm_map_pages(h, pfn, level);
+	sv_host__map_pages(h, pfn, level);
 	*level_out = level;
 	return SV_OK;
 }
@@ -133,9 +133,9 @@ static int fault_anon(sv_host *h, const sv_vma *v, uint64_t hva, bool write,
 	uint64_t base = hva & ~((2ULL << 20) - 1), pfn;
 	uint64_t wbits = HPTE_RW | HPTE_D | HPTE_SOFT_DIRTY;
 
-	if (hm_thp_allowed(h, v) && base >= v->start &&
+	if (sv_host__thp_allowed(h, v) && base >= v->start &&
 	    base + (2ULL << 20) <= v->end) {
-		uint64_t *pmd = hm_entry(h, hva, 2, true);
+		uint64_t *pmd = sv_host__entry(h, hva, 2, true);
 
 		if (pmd && !*pmd) {
 			if (!write && h->opts.thp_zero_page) {
@@ -143,7 +143,7 @@ static int fault_anon(sv_host *h, const sv_vma *v, uint64_t hva, bool write,
 				return install(h, hva, 2, h->huge_zero_pfn,
 					       HPTE_SPECIAL, level);
 			}
-			pfn = sv__phys_alloc(&h->phys, 9, SV_PAGE_THP);
+			pfn = sv_phys__alloc(&h->phys, 9, SV_PAGE_THP);
 			if (pfn != UINT64_MAX) {
 				h->stat[SV_HOST_STAT_thp_fault_alloc]++;
 				h->stat[SV_HOST_STAT_pages_filled] += 512;
@@ -160,10 +160,10 @@ static int fault_anon(sv_host *h, const sv_vma *v, uint64_t hva, bool write,
 		h->stat[SV_HOST_STAT_zero_page_maps]++;
 		return install(h, hva, 1, h->zero_pfn, HPTE_SPECIAL, level);
 	}
-	pfn = sv__phys_alloc(&h->phys, 0, SV_PAGE_ANON);
+	pfn = sv_phys__alloc(&h->phys, 0, SV_PAGE_ANON);
 	if (pfn == UINT64_MAX)
-		return sv__err(NULL, SV_ENOMEM, "host fault at 0x%" PRIx64
-						": out of memory (OOM)", hva);
+		return sv_err__set(NULL, SV_ENOMEM, "host fault at 0x%" PRIx64
+						    ": out of memory (OOM)", hva);
 	h->stat[SV_HOST_STAT_pages_filled]++;
 	return install(h, hva, 1, pfn, wbits, level);
 }
@@ -183,13 +183,13 @@ static int fault_none(sv_host *h, sv_vma *v, uint64_t hva, bool write,
 		pool = v->backing == SV_BACKING_HUGETLB_2M ? h->pool_2m
 							   : h->pool_1g;
 		if (!pool->len)
-			return sv__err(NULL, SV_ESIGBUS,
-				       "host fault at 0x%" PRIx64 ": the hugetlb "
-				       "%s pool is exhausted (SIGBUS)", hva,
-				       pool == h->pool_2m ? "2M" : "1G");
+			return sv_err__set(NULL, SV_ESIGBUS,
+					   "host fault at 0x%" PRIx64 ": the hugetlb "
+					   "%s pool is exhausted (SIGBUS)", hva,
+					   pool == h->pool_2m ? "2M" : "1G");
 		pfn = g_array_index(pool, uint64_t, pool->len - 1);
 		g_array_set_size(pool, pool->len - 1);
-		sv__phys_page(&h->phys, pfn)->flags &= (uint16_t)~HP_POOL;
+		sv_phys__page(&h->phys, pfn)->flags &= (uint16_t)~HP_POOL;
 		h->stat[SV_HOST_STAT_pages_filled] +=
 			pool == h->pool_2m ? 512 : 512 * 512;
 		/* hugetlb memory is shared: writable when the VMA is */
@@ -212,12 +212,12 @@ static int fault_none(sv_host *h, sv_vma *v, uint64_t hva, bool write,
 	case SV_BACKING_FILE:
 		slot = &v->bk->pages[bk_index(v, hva)];
 		if (!*slot) {
-			pfn = sv__phys_alloc(&h->phys, 0, SV_PAGE_FILE);
+			pfn = sv_phys__alloc(&h->phys, 0, SV_PAGE_FILE);
 			if (pfn == UINT64_MAX)
-				return sv__err(NULL, SV_ENOMEM,
-					       "host fault at 0x%" PRIx64
-					       ": out of memory (OOM)", hva);
-			sv__phys_page(&h->phys, pfn)->ref = 1; /* page cache */
+				return sv_err__set(NULL, SV_ENOMEM,
+						   "host fault at 0x%" PRIx64
+						   ": out of memory (OOM)", hva);
+			sv_phys__page(&h->phys, pfn)->ref = 1; /* page cache */
 			h->stat[SV_HOST_STAT_pages_filled]++;
 			*slot = pfn + 1;
 		}
@@ -225,13 +225,13 @@ static int fault_none(sv_host *h, sv_vma *v, uint64_t hva, bool write,
 	case SV_BACKING_DRIVER:
 		slot = &v->bk->pages[bk_index(v, hva) >> 9];
 		if (!*slot) {
-			pfn = sv__phys_alloc(&h->phys, 9, SV_PAGE_DRIVER);
+			pfn = sv_phys__alloc(&h->phys, 9, SV_PAGE_DRIVER);
 			if (pfn == UINT64_MAX)
-				return sv__err(NULL, SV_ENOMEM,
-					       "host fault at 0x%" PRIx64
-					       ": the driver found no 2M page",
-					       hva);
-			sv__phys_page(&h->phys, pfn)->ref = 1; /* the driver's */
+				return sv_err__set(NULL, SV_ENOMEM,
+						   "host fault at 0x%" PRIx64
+						   ": the driver found no 2M page",
+						   hva);
+			sv_phys__page(&h->phys, pfn)->ref = 1; /* the driver's */
 			*slot = pfn + 1;
 		}
 		return install(h, hva, 1, *slot - 1 + (bk_index(v, hva) & 511),
@@ -239,8 +239,8 @@ static int fault_none(sv_host *h, sv_vma *v, uint64_t hva, bool write,
 				       wbits,
 			       level);
 	}
-	return sv__err(NULL, SV_EBUG, "host fault: unknown backing %d",
-		       (int)v->backing);
+	return sv_err__set(NULL, SV_EBUG, "host fault: unknown backing %d",
+			   (int)v->backing);
 }
 
 /* Copies the 4K page under a read-only PTE to a new frame (wp_page_copy). */
@@ -249,18 +249,18 @@ static int cow_4k(sv_host *h, uint64_t hva, uint64_t *e)
 	uint64_t page = hva & ~0xfffULL, pfn;
 	sv_host_range r = {SV_HOST_EVENT_CLEAR, page, page + 4096};
 
-	pfn = sv__phys_alloc(&h->phys, 0, SV_PAGE_ANON);
+	pfn = sv_phys__alloc(&h->phys, 0, SV_PAGE_ANON);
 	if (pfn == UINT64_MAX)
-		return sv__err(NULL, SV_ENOMEM, "host COW at 0x%" PRIx64
-						": out of memory (OOM)", hva);
-	hm_ev_start(h, &r);
-	hm_clear_leaf(h, e, 1);
+		return sv_err__set(NULL, SV_ENOMEM, "host COW at 0x%" PRIx64
+						    ": out of memory (OOM)", hva);
+	sv_host__ev_start(h, &r);
+	sv_host__clear_leaf(h, e, 1);
 	*e = (pfn << 12) | HPTE_P | HPTE_RW | HPTE_US | HPTE_A | HPTE_D |
 	     HPTE_SOFT_DIRTY;
-	hm_map_pages(h, pfn, 1);
+	sv_host__map_pages(h, pfn, 1);
 	h->stat[SV_HOST_STAT_cow]++;
 	h->stat[SV_HOST_STAT_pages_filled]++;
-	hm_ev_end(h, &r);
+	sv_host__ev_end(h, &r);
 	return SV_OK;
 }
 
@@ -270,18 +270,18 @@ static int wp_fault(sv_host *h, const sv_vma *v, uint64_t hva, uint64_t *e,
 {
 	uint64_t pfn = ((*e & HPTE_ADDR) >> 12) +
 		       ((hva & (level_size(level) - 1)) >> 12);
-	sv_hpage *pg = sv__phys_page(&h->phys, pfn);
+	sv_hpage *pg = sv_phys__page(&h->phys, pfn);
 	bool shared = pg && (pg->map > 1 || pg->kind == SV_PAGE_ZERO ||
 			     pg->kind == SV_PAGE_KSM);
 	unsigned l;
 
 	if (shared && v->backing == SV_BACKING_ANON) {
 		if (level == 2) {
-			if (!hm_split_pmd(h, hva))
-				return sv__err(NULL, SV_ENOMEM,
-					       "host fault at 0x%" PRIx64
-					       ": no page-table page", hva);
-			e = hm_leaf(h, hva, &l);
+			if (!sv_host__split_pmd(h, hva))
+				return sv_err__set(NULL, SV_ENOMEM,
+						   "host fault at 0x%" PRIx64
+						   ": no page-table page", hva);
+			e = sv_host__leaf(h, hva, &l);
 		}
 		return cow_4k(h, hva, e);
 	}
@@ -292,22 +292,22 @@ static int wp_fault(sv_host *h, const sv_vma *v, uint64_t hva, uint64_t *e,
 	return SV_OK;
 }
 
-int hm_fault(sv_host *h, uint64_t hva, bool write, unsigned *level)
+int sv_host__fault_in(sv_host *h, uint64_t hva, bool write, unsigned *level)
 {
-	sv_vma *v = hm_vma_find(h, hva);
+	sv_vma *v = sv_host__vma_find(h, hva);
 	unsigned l;
 	uint64_t *e;
 	int rc;
 
 	if (!v)
-		return sv__err(NULL, SV_EFAULT, "host fault at 0x%" PRIx64
-						": no VMA (SIGSEGV)", hva);
+		return sv_err__set(NULL, SV_EFAULT, "host fault at 0x%" PRIx64
+						    ": no VMA (SIGSEGV)", hva);
 	if (!(v->prot & (write ? SV_PROT_WRITE : SV_PROT_READ)))
-		return sv__err(NULL, SV_EFAULT,
-			       "host %s fault at 0x%" PRIx64 ": the VMA is not "
-			       "%s (SIGSEGV)", write ? "write" : "read", hva,
-			       write ? "writable" : "readable");
-	e = hm_leaf(h, hva, &l);
+		return sv_err__set(NULL, SV_EFAULT,
+				   "host %s fault at 0x%" PRIx64 ": the VMA is not "
+				   "%s (SIGSEGV)", write ? "write" : "read", hva,
+				   write ? "writable" : "readable");
+	e = sv_host__leaf(h, hva, &l);
 	if (e && (*e & HPTE_P) && (!write || (*e & HPTE_RW))) {
 		*e |= HPTE_A | (write ? HPTE_D | HPTE_SOFT_DIRTY : 0);
 		*level = l;
@@ -317,15 +317,15 @@ int hm_fault(sv_host *h, uint64_t hva, bool write, unsigned *level)
 	if (e && (*e & HPTE_P)) {
 		rc = wp_fault(h, v, hva, e, l);
 		if (!rc)
-			hm_leaf(h, hva, level);
+			sv_host__leaf(h, hva, level);
 		return rc;
 	}
 	if (e && (*e & HPTE_SWAP)) {
-		uint64_t pfn = sv__phys_alloc(&h->phys, 0, SV_PAGE_ANON);
+		uint64_t pfn = sv_phys__alloc(&h->phys, 0, SV_PAGE_ANON);
 
 		if (pfn == UINT64_MAX)
-			return sv__err(NULL, SV_ENOMEM, "host swap-in at 0x%" PRIx64
-							": out of memory (OOM)", hva);
+			return sv_err__set(NULL, SV_ENOMEM, "host swap-in at 0x%" PRIx64
+							    ": out of memory (OOM)", hva);
 		*e = 0;
 		h->stat[SV_HOST_STAT_swap_in]++;
 		h->stat[SV_HOST_STAT_pages_filled]++;
@@ -345,8 +345,8 @@ int sv_host_fault(sv_host_leaf *out, sv_host *h, uint64_t hva, bool write)
 	int rc;
 
 	if (!h)
-		return sv__err(NULL, SV_EINVAL, "sv_host_fault: NULL host");
-	rc = hm_fault(h, hva, write, &level);
+		return sv_err__set(NULL, SV_EINVAL, "sv_host_fault: NULL host");
+	rc = sv_host__fault_in(h, hva, write, &level);
 	if (rc)
 		return rc;
 	return out ? sv_host_lookup(out, h, hva) : SV_OK;
@@ -360,15 +360,15 @@ static int access_bytes(sv_host *h, uint64_t hva, uint8_t *buf, size_t len,
 		size_t n = (size_t)MIN((uint64_t)len, 4096 - (hva & 0xfff));
 		unsigned level;
 		sv_vma *v;
-		int rc = hm_fault(h, hva, write, &level);
+		int rc = sv_host__fault_in(h, hva, write, &level);
 
 		if (rc)
 			return rc;
-		v = hm_vma_find(h, hva);
+		v = sv_host__vma_find(h, hva);
 		if (write)
-			memcpy(hm_bytes(v, hva), buf, n);
+			memcpy(sv_host__vma_bytes(v, hva), buf, n);
 		else
-			memcpy(buf, hm_bytes(v, hva), n);
+			memcpy(buf, sv_host__vma_bytes(v, hva), n);
 		hva += n;
 		buf += n;
 		len -= n;
@@ -379,13 +379,13 @@ static int access_bytes(sv_host *h, uint64_t hva, uint8_t *buf, size_t len,
 int sv_host_read(sv_host *h, uint64_t hva, void *buf, size_t len)
 {
 	if (!h || (!buf && len))
-		return sv__err(NULL, SV_EINVAL, "sv_host_read: NULL argument");
+		return sv_err__set(NULL, SV_EINVAL, "sv_host_read: NULL argument");
 	return access_bytes(h, hva, buf, len, false);
 }
 
 int sv_host_write(sv_host *h, uint64_t hva, const void *buf, size_t len)
 {
 	if (!h || (!buf && len))
-		return sv__err(NULL, SV_EINVAL, "sv_host_write: NULL argument");
+		return sv_err__set(NULL, SV_EINVAL, "sv_host_write: NULL argument");
 	return access_bytes(h, hva, (uint8_t *)(uintptr_t)buf, len, true);
 }

@@ -9,6 +9,6 @@
 
 /* The host process's bytes behind [hva, hva + len) when one VMA's backing
  * holds all of them, else NULL. */
-uint8_t *sv__host_bytes(sv_host *h, uint64_t hva, uint64_t len);
+uint8_t *sv_host__bytes(sv_host *h, uint64_t hva, uint64_t len);
 
 #endif /* SV_HOSTMM_HOST_H */

@@ -53,27 +53,27 @@ typedef struct sv_phys {
 	uint64_t *stat;     /* the host's counters */
 } sv_phys;
 
-int sv__phys_init(sv_phys *p, uint64_t mem_size, uint64_t *stat);
-void sv__phys_fini(sv_phys *p);
+int sv_phys__init(sv_phys *p, uint64_t mem_size, uint64_t *stat);
+void sv_phys__fini(sv_phys *p);
 /* Allocates 2^order frames (order 0, 9 or 18), the lowest that fit;
  * returns the first pfn or UINT64_MAX.  Metadata is zeroed, kind set. */
-uint64_t sv__phys_alloc(sv_phys *p, unsigned order, sv_page_kind kind);
+uint64_t sv_phys__alloc(sv_phys *p, unsigned order, sv_page_kind kind);
 /* Turns the 2M frame at pfn into 512 order-0 frames, all allocated. */
-void sv__phys_split(sv_phys *p, uint64_t pfn);
-void sv__phys_free(sv_phys *p, uint64_t pfn, unsigned order);
+void sv_phys__split(sv_phys *p, uint64_t pfn);
+void sv_phys__free(sv_phys *p, uint64_t pfn, unsigned order);
 /* Pins one random 4K page in frag_percent% of the blocks (seeded). */
-void sv__phys_fragment(sv_phys *p, unsigned percent, uint64_t seed);
+void sv_phys__fragment(sv_phys *p, unsigned percent, uint64_t seed);
 /* The metadata of a RAM pfn (NULL beyond RAM), made on first use. */
-sv_hpage *sv__phys_page(sv_phys *p, uint64_t pfn);
+sv_hpage *sv_phys__page(sv_phys *p, uint64_t pfn);
 /* The same without making it: NULL also for a never-used block, whose
  * pages are all free. */
-static inline const sv_hpage *sv__phys_peek(const sv_phys *p, uint64_t pfn)
+static inline const sv_hpage *sv_phys__peek(const sv_phys *p, uint64_t pfn)
 {
 	uint64_t b = pfn / 512;
 
 	return b < p->nblocks && p->memmap[b] ? &p->memmap[b][pfn % 512] : NULL;
 }
-static inline uint64_t sv__phys_pages(const sv_phys *p)
+static inline uint64_t sv_phys__pages(const sv_phys *p)
 {
 	return p->nblocks << 9;
 }

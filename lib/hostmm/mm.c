@@ -88,7 +88,7 @@ static const sv_host_stat event_stat[SV_HOST_EVENT__COUNT] = {
 	SV_HOST_STAT_event_soft_dirty,      SV_HOST_STAT_event_release,
 };
 
-void hm_ev_start(sv_host *h, const sv_host_range *r)
+void sv_host__ev_start(sv_host *h, const sv_host_range *r)
 {
 	guint i;
 
@@ -101,7 +101,7 @@ void hm_ev_start(sv_host *h, const sv_host_range *r)
 	}
 }
 
-void hm_ev_end(sv_host *h, const sv_host_range *r)
+void sv_host__ev_end(sv_host *h, const sv_host_range *r)
 {
 	guint i;
 
@@ -113,12 +113,12 @@ void hm_ev_end(sv_host *h, const sv_host_range *r)
 	}
 }
 
-void hm_event(sv_host *h, sv_host_event ev, uint64_t start, uint64_t end)
+void sv_host__event(sv_host *h, sv_host_event ev, uint64_t start, uint64_t end)
 {
 	sv_host_range r = {ev, start, end};
 
-	hm_ev_start(h, &r);
-	hm_ev_end(h, &r);
+	sv_host__ev_start(h, &r);
+	sv_host__ev_end(h, &r);
 }
 
 int sv_host_notifier_register(sv_host *h, const sv_host_notifier_ops *ops,
@@ -127,13 +127,13 @@ int sv_host_notifier_register(sv_host *h, const sv_host_notifier_ops *ops,
 	sv_notifier n = {ops, payload};
 
 	if (!h || !ops)
-		return sv__err(NULL, SV_EINVAL, "sv_host_notifier_register: "
-						"NULL host or ops");
+		return sv_err__set(NULL, SV_EINVAL, "sv_host_notifier_register: "
+						    "NULL host or ops");
 	if (ops->version != SV_HOST_NOTIFIER_VERSION)
-		return sv__err(NULL, SV_EINVAL,
-			       "sv_host_notifier_register: ops version %u, "
-			       "expected %u",
-			       ops->version, SV_HOST_NOTIFIER_VERSION);
+		return sv_err__set(NULL, SV_EINVAL,
+				   "sv_host_notifier_register: ops version %u, "
+				   "expected %u",
+				   ops->version, SV_HOST_NOTIFIER_VERSION);
 	g_array_append_val(h->notifiers, n);
 	return SV_OK;
 }
@@ -151,8 +151,8 @@ int sv_host_notifier_unregister(sv_host *h, const sv_host_notifier_ops *ops,
 			return SV_OK;
 		}
 	}
-	return sv__err(NULL, SV_ENOENT, "sv_host_notifier_unregister: "
-					"not registered");
+	return sv_err__set(NULL, SV_ENOENT, "sv_host_notifier_unregister: "
+					    "not registered");
 }
 
 /* ---- host page tables ---------------------------------------------------- */
@@ -162,61 +162,61 @@ static uint64_t *host_fetch(void *ctx, unsigned level, uint64_t pa)
 	sv_host *h = ctx;
 
 	SV_UNUSED(level);
-	return sv__frames_ptr(&h->pt, pa);
+	return sv_frames__ptr(&h->pt, pa);
 }
 
-uint64_t *hm_table(sv_host *h, uint64_t pa)
+uint64_t *sv_host__table(sv_host *h, uint64_t pa)
 {
-	return sv__frames_ptr(&h->pt, pa);
+	return sv_frames__ptr(&h->pt, pa);
 }
 
-bool hm_is_leaf(uint64_t e, unsigned level)
+bool sv_host__is_leaf(uint64_t e, unsigned level)
 {
 	return (e & (HPTE_P | HPTE_PROTNONE)) && (level == 1 || (e & HPTE_PS));
 }
 
-uint64_t *hm_entry(sv_host *h, uint64_t hva, unsigned level, bool create)
+uint64_t *sv_host__entry(sv_host *h, uint64_t hva, unsigned level, bool create)
 {
-	uint64_t *t = hm_table(h, h->root);
+	uint64_t *t = sv_host__table(h, h->root);
 	unsigned l;
 
 	for (l = h->walker.fmt->levels;; l--) {
-		uint64_t *e = &t[sv__pt_index(hva, l)];
+		uint64_t *e = &t[sv_pt__index(hva, l)];
 		uint64_t pa;
 
 		if (l == level)
 			return e;
-		if (hm_is_leaf(*e, l))
+		if (sv_host__is_leaf(*e, l))
 			return NULL; /* a huge leaf covers it */
 		if (!(*e & HPTE_P)) {
 			if (!create)
 				return NULL;
-			pa = sv__frames_alloc(&h->pt);
+			pa = sv_frames__alloc(&h->pt);
 			if (!pa)
 				return NULL;
 			h->stat[SV_HOST_STAT_pt_pages]++;
 			*e = pa | HPTE_TABLE;
 		}
-		t = hm_table(h, *e & HPTE_ADDR);
+		t = sv_host__table(h, *e & HPTE_ADDR);
 	}
 }
 
 /* The leaf mapping hva: its entry and level, or NULL. */
-uint64_t *hm_leaf(sv_host *h, uint64_t hva, unsigned *level)
+uint64_t *sv_host__leaf(sv_host *h, uint64_t hva, unsigned *level)
 {
-	uint64_t *t = hm_table(h, h->root);
+	uint64_t *t = sv_host__table(h, h->root);
 	unsigned l;
 
 	for (l = h->walker.fmt->levels; l >= 1; l--) {
-		uint64_t *e = &t[sv__pt_index(hva, l)];
+		uint64_t *e = &t[sv_pt__index(hva, l)];
 
-		if (hm_is_leaf(*e, l) || (l == 1 && *e)) {
+		if (sv_host__is_leaf(*e, l) || (l == 1 && *e)) {
 			*level = l;
 			return e;
 		}
 		if (!(*e & HPTE_P))
 			return NULL;
-		t = hm_table(h, *e & HPTE_ADDR);
+		t = sv_host__table(h, *e & HPTE_ADDR);
 	}
 	return NULL;
 }
@@ -226,9 +226,9 @@ int sv_host_lookup(sv_host_leaf *out, const sv_host *h, uint64_t hva)
 	sv_walk w;
 
 	if (!out || !h)
-		return sv__err(NULL, SV_EINVAL, "sv_host_lookup: NULL argument");
+		return sv_err__set(NULL, SV_EINVAL, "sv_host_lookup: NULL argument");
 	memset(out, 0, sizeof(*out));
-	sv__pt_walk(&h->walker, &w, h->root, h->walker.fmt->levels, hva);
+	sv_pt__walk(&h->walker, &w, h->root, h->walker.fmt->levels, hva);
 	if (w.status == SV_WALK_OK) {
 		uint64_t e = w.entry[w.level];
 
@@ -254,23 +254,23 @@ static inline uint64_t level_pages(unsigned level)
 	return 1ULL << (9 * (level - 1));
 }
 
-uint64_t hm_head(sv_host *h, uint64_t pfn)
+uint64_t sv_host__head(sv_host *h, uint64_t pfn)
 {
-	sv_hpage *pg = sv__phys_page(&h->phys, pfn);
+	sv_hpage *pg = sv_phys__page(&h->phys, pfn);
 
 	return pg ? pfn & ~((1ULL << pg->order) - 1) : pfn;
 }
 
-void hm_map_pages(sv_host *h, uint64_t pfn, unsigned level)
+void sv_host__map_pages(sv_host *h, uint64_t pfn, unsigned level)
 {
 	uint64_t i, n = level_pages(level);
 	sv_hpage *head;
 
-	if (!sv__phys_page(&h->phys, pfn))
+	if (!sv_phys__page(&h->phys, pfn))
 		return; /* device memory: no struct page to count */
 	for (i = 0; i < n; i++)
-		sv__phys_page(&h->phys, pfn + i)->map++;
-	head = sv__phys_page(&h->phys, hm_head(h, pfn));
+		sv_phys__page(&h->phys, pfn + i)->map++;
+	head = sv_phys__page(&h->phys, sv_host__head(h, pfn));
 	if (head->kind != SV_PAGE_DEVICE)
 		head->ref++;
 }
@@ -282,7 +282,7 @@ static void release_head(sv_host *h, uint64_t head_pfn, sv_hpage *head)
 	case SV_PAGE_ANON:
 	case SV_PAGE_THP:
 	case SV_PAGE_KSM:
-		sv__phys_free(&h->phys, head_pfn, head->order);
+		sv_phys__free(&h->phys, head_pfn, head->order);
 		break;
 	case SV_PAGE_HUGETLB:
 		head->flags |= HP_POOL;
@@ -296,17 +296,17 @@ static void release_head(sv_host *h, uint64_t head_pfn, sv_hpage *head)
 	}
 }
 
-void hm_unmap_pages(sv_host *h, uint64_t pfn, unsigned level)
+void sv_host__unmap_pages(sv_host *h, uint64_t pfn, unsigned level)
 {
 	uint64_t i, n = level_pages(level), hp;
 	sv_hpage *head;
 
-	if (!sv__phys_page(&h->phys, pfn))
+	if (!sv_phys__page(&h->phys, pfn))
 		return;
 	for (i = 0; i < n; i++)
-		sv__phys_page(&h->phys, pfn + i)->map--;
-	hp = hm_head(h, pfn);
-	head = sv__phys_page(&h->phys, hp);
+		sv_phys__page(&h->phys, pfn + i)->map--;
+	hp = sv_host__head(h, pfn);
+	head = sv_phys__page(&h->phys, hp);
 	if (head->kind == SV_PAGE_DEVICE || head->kind == SV_PAGE_ZERO)
 		return;
 	if (--head->ref == 0)
@@ -314,16 +314,16 @@ void hm_unmap_pages(sv_host *h, uint64_t pfn, unsigned level)
 }
 
 /* Clears one leaf (or swap entry) and drops its mapping. */
-void hm_clear_leaf(sv_host *h, uint64_t *e, unsigned level)
+void sv_host__clear_leaf(sv_host *h, uint64_t *e, unsigned level)
 {
 	if (*e & (HPTE_P | HPTE_PROTNONE))
-		hm_unmap_pages(h, (*e & HPTE_ADDR) >> 12, level);
+		sv_host__unmap_pages(h, (*e & HPTE_ADDR) >> 12, level);
 	*e = 0;
 }
 
 /* ---- VMAs ----------------------------------------------------------------- */
 
-sv_vma *hm_vma_find(sv_host *h, uint64_t hva)
+sv_vma *sv_host__vma_find(sv_host *h, uint64_t hva)
 {
 	guint lo = 0, hi = h->vmas->len;
 
@@ -342,7 +342,7 @@ sv_vma *hm_vma_find(sv_host *h, uint64_t hva)
 }
 
 /* Index of the first VMA ending after hva. */
-guint hm_vma_index(sv_host *h, uint64_t hva)
+guint sv_host__vma_index(sv_host *h, uint64_t hva)
 {
 	guint lo = 0, hi = h->vmas->len;
 
@@ -357,12 +357,12 @@ guint hm_vma_index(sv_host *h, uint64_t hva)
 	return lo;
 }
 
-bool hm_range_mapped(sv_host *h, uint64_t start, uint64_t end)
+bool sv_host__range_mapped(sv_host *h, uint64_t start, uint64_t end)
 {
 	uint64_t a = start;
 
 	while (a < end) {
-		sv_vma *v = hm_vma_find(h, a);
+		sv_vma *v = sv_host__vma_find(h, a);
 
 		if (!v)
 			return false;
@@ -371,18 +371,18 @@ bool hm_range_mapped(sv_host *h, uint64_t start, uint64_t end)
 	return true;
 }
 
-bool hm_range_free(sv_host *h, uint64_t start, uint64_t end)
+bool sv_host__range_free(sv_host *h, uint64_t start, uint64_t end)
 {
-	guint i = hm_vma_index(h, start);
+	guint i = sv_host__vma_index(h, start);
 
 	return i >= h->vmas->len ||
 	       ((sv_vma *)g_ptr_array_index(h->vmas, i))->start >= end;
 }
 
 /* Splits the VMA holding `at` so that a VMA starts at `at`. */
-void hm_vma_split(sv_host *h, uint64_t at)
+void sv_host__vma_split(sv_host *h, uint64_t at)
 {
-	sv_vma *v = hm_vma_find(h, at), *n;
+	sv_vma *v = sv_host__vma_find(h, at), *n;
 
 	if (!v || v->start == at)
 		return;
@@ -392,15 +392,15 @@ void hm_vma_split(sv_host *h, uint64_t at)
 	n->bk_off = v->bk_off + (at - v->start);
 	v->end = at;
 	v->bk->refs++;
-	g_ptr_array_insert(h->vmas, (gint)hm_vma_index(h, at), n);
+	g_ptr_array_insert(h->vmas, (gint)sv_host__vma_index(h, at), n);
 }
 
-uint8_t *hm_bytes(const sv_vma *v, uint64_t hva)
+uint8_t *sv_host__vma_bytes(const sv_vma *v, uint64_t hva)
 {
 	return v->bk->mem + v->bk_off + (hva - v->start);
 }
 
-void hm_backing_put(sv_host *h, sv_backing *bk)
+void sv_host__backing_put(sv_host *h, sv_backing *bk)
 {
 	uint64_t i;
 
@@ -410,11 +410,11 @@ void hm_backing_put(sv_host *h, sv_backing *bk)
 		/* driver memory: 2M compound pages, one per 2M chunk */
 		for (i = 0; i < bk->size >> 21; i++)
 			if (bk->pages[i])
-				sv__phys_free(&h->phys, bk->pages[i] - 1, 9);
+				sv_phys__free(&h->phys, bk->pages[i] - 1, 9);
 	} else if (bk->kind == SV_BACKING_FILE) {
 		for (i = 0; i < bk->size >> 12; i++)
 			if (bk->pages[i])
-				sv__phys_free(&h->phys, bk->pages[i] - 1, 0);
+				sv_phys__free(&h->phys, bk->pages[i] - 1, 0);
 	}
 	g_free(bk->pages);
 	munmap(bk->mem, bk->size);
@@ -422,9 +422,9 @@ void hm_backing_put(sv_host *h, sv_backing *bk)
 }
 
 /* Discards the bytes of [start, end) of a VMA (they read back as 0). */
-void hm_discard_bytes(const sv_vma *v, uint64_t start, uint64_t end)
+void sv_host__discard_bytes(const sv_vma *v, uint64_t start, uint64_t end)
 {
-	uint8_t *p = hm_bytes(v, start);
+	uint8_t *p = sv_host__vma_bytes(v, start);
 
 	/* whole host pages are returned; any partial edge is cleared */
 	if (madvise(p, end - start, MADV_DONTNEED))
@@ -436,28 +436,28 @@ void hm_discard_bytes(const sv_vma *v, uint64_t start, uint64_t end)
 static int check_options(const sv_host_options *o)
 {
 	if (o->version != SV_HOST_OPTIONS_VERSION)
-		return sv__err(NULL, SV_EINVAL, "sv_host_options.version = %u, "
-			       "expected %u", o->version, SV_HOST_OPTIONS_VERSION);
+		return sv_err__set(NULL, SV_EINVAL, "sv_host_options.version = %u, "
+				   "expected %u", o->version, SV_HOST_OPTIONS_VERSION);
 	if (o->levels != 4 && o->levels != 5)
-		return sv__err(NULL, SV_EINVAL, "sv_host_options.levels = %u, "
-			       "expected 4 or 5", o->levels);
+		return sv_err__set(NULL, SV_EINVAL, "sv_host_options.levels = %u, "
+				   "expected 4 or 5", o->levels);
 	if (!o->mem_size || (o->mem_size & ((1ULL << 30) - 1)) ||
 	    o->mem_size > (1ULL << 40))
-		return sv__err(NULL, SV_EINVAL,
-			       "sv_host_options.mem_size = %" PRIu64
-			       ": expected a multiple of 1G, at most 1T",
-			       o->mem_size);
+		return sv_err__set(NULL, SV_EINVAL,
+				   "sv_host_options.mem_size = %" PRIu64
+				   ": expected a multiple of 1G, at most 1T",
+				   o->mem_size);
 	if (o->thp > SV_THP_ALWAYS)
-		return sv__err(NULL, SV_EINVAL, "sv_host_options.thp = %d: "
-			       "expected never, madvise or always", (int)o->thp);
+		return sv_err__set(NULL, SV_EINVAL, "sv_host_options.thp = %d: "
+				   "expected never, madvise or always", (int)o->thp);
 	if (o->frag_percent > 100)
-		return sv__err(NULL, SV_EINVAL,
-			       "sv_host_options.frag_percent = %u: expected "
-			       "0..100", o->frag_percent);
+		return sv_err__set(NULL, SV_EINVAL,
+				   "sv_host_options.frag_percent = %u: expected "
+				   "0..100", o->frag_percent);
 	if (o->max_ptes_none > 511)
-		return sv__err(NULL, SV_EINVAL,
-			       "sv_host_options.max_ptes_none = %u: expected "
-			       "0..511", o->max_ptes_none);
+		return sv_err__set(NULL, SV_EINVAL,
+				   "sv_host_options.max_ptes_none = %u: expected "
+				   "0..511", o->max_ptes_none);
 	return SV_OK;
 }
 
@@ -467,16 +467,16 @@ static int fill_pools(sv_host *h)
 
 	for (i = 0; i < h->opts.hugetlb_1g_pages + h->opts.hugetlb_2m_pages; i++) {
 		bool giant = i < h->opts.hugetlb_1g_pages;
-		uint64_t pfn = sv__phys_alloc(&h->phys, giant ? 18 : 9,
+		uint64_t pfn = sv_phys__alloc(&h->phys, giant ? 18 : 9,
 					      SV_PAGE_HUGETLB);
 
 		if (pfn == UINT64_MAX)
-			return sv__err(NULL, SV_ENOMEM,
-				       "sv_host_new: RAM cannot hold %u 1G and "
-				       "%u 2M hugetlb pages",
-				       h->opts.hugetlb_1g_pages,
-				       h->opts.hugetlb_2m_pages);
-		sv__phys_page(&h->phys, pfn)->flags |= HP_POOL;
+			return sv_err__set(NULL, SV_ENOMEM,
+					   "sv_host_new: RAM cannot hold %u 1G and "
+					   "%u 2M hugetlb pages",
+					   h->opts.hugetlb_1g_pages,
+					   h->opts.hugetlb_2m_pages);
+		sv_phys__page(&h->phys, pfn)->flags |= HP_POOL;
 		g_array_append_val(giant ? h->pool_1g : h->pool_2m, pfn);
 	}
 	return SV_OK;
@@ -489,7 +489,7 @@ int sv_host_new(sv_host **out, const sv_host_options *opts)
 	int rc;
 
 	if (!out)
-		return sv__err(NULL, SV_EINVAL, "sv_host_new: NULL out");
+		return sv_err__set(NULL, SV_EINVAL, "sv_host_new: NULL out");
 	*out = NULL;
 	if (!opts)
 		opts = &defaults;
@@ -506,29 +506,29 @@ int sv_host_new(sv_host **out, const sv_host_options *opts)
 	h->pool_1g = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 	/* Device pfns start 1G above RAM; table frames far above both. */
 	h->dev_next = (opts->mem_size >> 12) + (1ULL << 18);
-	if (sv__phys_init(&h->phys, opts->mem_size, h->stat) ||
-	    sv__frames_init(&h->pt, 1ULL << 46, 1ULL << 19)) {
-		rc = sv__err(NULL, SV_ENOMEM, "sv_host_new: no memory");
+	if (sv_phys__init(&h->phys, opts->mem_size, h->stat) ||
+	    sv_frames__init(&h->pt, 1ULL << 46, 1ULL << 19)) {
+		rc = sv_err__set(NULL, SV_ENOMEM, "sv_host_new: no memory");
 		goto free_host;
 	}
-	sv__pt_walker_init(&h->walker, opts->levels == 5 ? &sv__fmt_x86_5
-							 : &sv__fmt_x86_4,
+	sv_pt__walker_init(&h->walker, opts->levels == 5 ? &sv_pt__fmt_x86_5
+							 : &sv_pt__fmt_x86_4,
 			   52, true, true, false);
 	h->walker.fetch = host_fetch;
 	h->walker.ctx = h;
-	h->root = sv__frames_alloc(&h->pt);
+	h->root = sv_frames__alloc(&h->pt);
 	h->stat[SV_HOST_STAT_pt_pages]++;
 	rc = fill_pools(h);
 	if (rc)
 		goto free_host;
-	sv__phys_fragment(&h->phys, opts->frag_percent, opts->seed);
-	h->zero_pfn = sv__phys_alloc(&h->phys, 0, SV_PAGE_ZERO);
+	sv_phys__fragment(&h->phys, opts->frag_percent, opts->seed);
+	h->zero_pfn = sv_phys__alloc(&h->phys, 0, SV_PAGE_ZERO);
 	h->huge_zero_pfn = opts->thp_zero_page
-				   ? sv__phys_alloc(&h->phys, 9, SV_PAGE_ZERO)
+				   ? sv_phys__alloc(&h->phys, 9, SV_PAGE_ZERO)
 				   : UINT64_MAX - 1;
 	if (h->zero_pfn == UINT64_MAX || h->huge_zero_pfn == UINT64_MAX) {
-		rc = sv__err(NULL, SV_ENOMEM, "sv_host_new: no RAM for the "
-					      "zero pages");
+		rc = sv_err__set(NULL, SV_ENOMEM, "sv_host_new: no RAM for the "
+						  "zero pages");
 		goto free_host;
 	}
 	*out = h;
@@ -555,7 +555,7 @@ void sv_host_free(sv_host *h)
 	for (i = 0; i < h->vmas->len; i++) {
 		sv_vma *v = g_ptr_array_index(h->vmas, i);
 
-		hm_backing_put(h, v->bk);
+		sv_host__backing_put(h, v->bk);
 		g_free(v);
 	}
 	g_ptr_array_free(h->vmas, TRUE);
@@ -564,8 +564,8 @@ void sv_host_free(sv_host *h)
 	g_array_free(h->child, TRUE);
 	g_array_free(h->pool_2m, TRUE);
 	g_array_free(h->pool_1g, TRUE);
-	sv__frames_fini(&h->pt);
-	sv__phys_fini(&h->phys);
+	sv_frames__fini(&h->pt);
+	sv_phys__fini(&h->phys);
 	g_free(h);
 }
 
@@ -575,16 +575,16 @@ int sv_host_page_info(sv_host_page *out, const sv_host *h, uint64_t pfn)
 	guint i;
 
 	if (!out || !h)
-		return sv__err(NULL, SV_EINVAL, "sv_host_page_info: NULL "
-						"argument");
+		return sv_err__set(NULL, SV_EINVAL, "sv_host_page_info: NULL "
+						    "argument");
 	memset(out, 0, sizeof(*out));
-	if (pfn < sv__phys_pages(&h->phys)) {
-		pg = sv__phys_peek(&h->phys, pfn);
+	if (pfn < sv_phys__pages(&h->phys)) {
+		pg = sv_phys__peek(&h->phys, pfn);
 		out->head = pfn;
 		if (!pg)
 			return SV_OK; /* a block never used: a free page */
 		out->head = pfn & ~((1ULL << pg->order) - 1);
-		head = sv__phys_peek(&h->phys, out->head);
+		head = sv_phys__peek(&h->phys, out->head);
 		out->kind = (sv_page_kind)pg->kind;
 		out->order = pg->order;
 		out->refcount = head->ref;
@@ -605,13 +605,13 @@ int sv_host_page_info(sv_host_page *out, const sv_host *h, uint64_t pfn)
 			return SV_OK;
 		}
 	}
-	return sv__err(NULL, SV_ENOENT, "pfn 0x%" PRIx64 " is not RAM or a "
-					"mapped device range", pfn);
+	return sv_err__set(NULL, SV_ENOENT, "pfn 0x%" PRIx64 " is not RAM or a "
+					    "mapped device range", pfn);
 }
 
-uint8_t *sv__host_bytes(sv_host *h, uint64_t hva, uint64_t len)
+uint8_t *sv_host__bytes(sv_host *h, uint64_t hva, uint64_t len)
 {
-	sv_vma *v = hm_vma_find(h, hva);
+	sv_vma *v = sv_host__vma_find(h, hva);
 	uint64_t end = hva + len;
 
 	if (!v)
@@ -622,8 +622,8 @@ uint8_t *sv__host_bytes(sv_host *h, uint64_t hva, uint64_t len)
 		sv_vma *n;
 
 		if (end <= v->end)
-			return hm_bytes(hm_vma_find(h, hva), hva);
-		n = hm_vma_find(h, v->end);
+			return sv_host__vma_bytes(sv_host__vma_find(h, hva), hva);
+		n = sv_host__vma_find(h, v->end);
 		if (!n || n->bk != v->bk || n->bk_off != v->bk_off + (v->end - v->start))
 			return NULL;
 		v = n;
@@ -635,11 +635,11 @@ int sv_host_vma_info(sv_host_vma *out, const sv_host *h, uint64_t hva)
 	const sv_vma *v;
 
 	if (!out || !h)
-		return sv__err(NULL, SV_EINVAL, "sv_host_vma_info: NULL argument");
-	v = hm_vma_find((sv_host *)h, hva);
+		return sv_err__set(NULL, SV_EINVAL, "sv_host_vma_info: NULL argument");
+	v = sv_host__vma_find((sv_host *)h, hva);
 	if (!v)
-		return sv__err(NULL, SV_ENOMEM,
-			       "hva 0x%" PRIx64 " is in no VMA", hva);
+		return sv_err__set(NULL, SV_ENOMEM,
+				   "hva 0x%" PRIx64 " is in no VMA", hva);
 	out->start = v->start;
 	out->end = v->end;
 	out->prot = v->prot;
@@ -652,87 +652,87 @@ int sv_host_vma_info(sv_host_vma *out, const sv_host *h, uint64_t hva)
 
 /* ---- walking ranges --------------------------------------------------------- */
 
-uint64_t hm_user_top(const sv_host *h)
+uint64_t sv_host__user_top(const sv_host *h)
 {
 	return h->opts.levels == 5 ? 1ULL << 56 : 1ULL << 47;
 }
 
-void hm_each_leaf(sv_host *h, uint64_t start, uint64_t end, bool breaking,
-		      hm_leaf_fn fn, void *ctx)
+void sv_host__each_leaf(sv_host *h, uint64_t start, uint64_t end, bool breaking,
+			    sv_range_leaf_fn fn, void *ctx)
 {
 	sv_pt_iter it;
 
-	sv__pt_for_each(&it, &h->walker, h->root, start, end, 1)
+	sv_pt__for_each(&it, &h->walker, h->root, start, end, 1)
 	{
 		uint64_t x = *it.ptr, at = MAX(it.addr, start);
 		sv_vma *v;
 
-		if (!hm_is_leaf(x, it.level) && !(it.level == 1 && x))
+		if (!sv_host__is_leaf(x, it.level) && !(it.level == 1 && x))
 			continue;
-		v = hm_vma_find(h, at);
+		v = sv_host__vma_find(h, at);
 		if (!v)
 			continue;
 		if (breaking && it.level > 1 &&
-		    (it.addr < start || it.addr + hm_level_size(it.level) > end)) {
-			hm_break_huge(h, v, at);
+		    (it.addr < start || it.addr + sv_host__level_size(it.level) > end)) {
+			sv_host__break_huge(h, v, at);
 			continue; /* a split PMD is walked next */
 		}
 		{
-			hm_rleaf l = {v, it.ptr, it.level, it.addr};
+			sv_range_leaf l = {v, it.ptr, it.level, it.addr};
 
 			fn(h, &l, ctx);
 		}
 	}
 }
 
-bool hm_any_entry(sv_host *h, uint64_t start, uint64_t end)
+bool sv_host__any_entry(sv_host *h, uint64_t start, uint64_t end)
 {
 	sv_pt_iter it;
 
-	sv__pt_for_each(&it, &h->walker, h->root, start, end, 1)
+	sv_pt__for_each(&it, &h->walker, h->root, start, end, 1)
 		if (*it.ptr)
 			return true;
 	return false;
 }
 
-int hm_check_range(sv_host *h, const char *op, uint64_t hva, uint64_t len,
-		       bool need_mapped)
+int sv_host__check_range(sv_host *h, const char *op, uint64_t hva, uint64_t len,
+			     bool need_mapped)
 {
 	uint64_t a;
 
 	if (!h)
-		return sv__err(NULL, SV_EINVAL, "%s: NULL host", op);
+		return sv_err__set(NULL, SV_EINVAL, "%s: NULL host", op);
 	if (hva & 0xfff)
-		return sv__err(NULL, SV_EINVAL, "%s: start 0x%" PRIx64
-			       " is not page-aligned (EINVAL)", op, hva);
-	if (hva + len < hva || hva + len > hm_user_top(h))
-		return sv__err(NULL, SV_EINVAL, "%s: range 0x%" PRIx64
-			       " + 0x%" PRIx64 " leaves the user address "
-			       "space (EINVAL)", op, hva, len);
-	if (need_mapped && !hm_range_mapped(h, hva, hva + len))
-		return sv__err(NULL, SV_ENOMEM, "%s: [0x%" PRIx64 ", 0x%" PRIx64
-			       ") is not entirely mapped (ENOMEM)", op, hva,
-			       hva + len);
+		return sv_err__set(NULL, SV_EINVAL, "%s: start 0x%" PRIx64
+				   " is not page-aligned (EINVAL)", op, hva);
+	if (hva + len < hva || hva + len > sv_host__user_top(h))
+		return sv_err__set(NULL, SV_EINVAL, "%s: range 0x%" PRIx64
+				   " + 0x%" PRIx64 " leaves the user address "
+				   "space (EINVAL)", op, hva, len);
+	if (need_mapped && !sv_host__range_mapped(h, hva, hva + len))
+		return sv_err__set(NULL, SV_ENOMEM, "%s: [0x%" PRIx64 ", 0x%" PRIx64
+				   ") is not entirely mapped (ENOMEM)", op, hva,
+				   hva + len);
 	for (a = hva; a < hva + len;) {
-		sv_vma *v = hm_vma_find(h, a);
+		sv_vma *v = sv_host__vma_find(h, a);
 		uint64_t ps, e;
 
 		if (!v) { /* skip the hole to the next VMA */
-			guint i = hm_vma_index(h, a);
+			guint i = sv_host__vma_index(h, a);
 
 			if (i >= h->vmas->len)
 				break;
 			a = ((sv_vma *)g_ptr_array_index(h->vmas, i))->start;
 			continue;
 		}
-		ps = hm_page_size(v);
+		ps = sv_host__page_size(v);
 		e = MIN(v->end, hva + len);
 		if ((MAX(a, v->start) & (ps - 1)) || (e & (ps - 1)))
-			return sv__err(NULL, SV_EINVAL,
-				       "%s: [0x%" PRIx64 ", 0x%" PRIx64
-				       ") is not aligned to the %" PRIu64
-				       "K pages of its hugetlb VMA (EINVAL)",
-				       op, hva, hva + len, ps >> 10);
+			return sv_err__set(NULL, SV_EINVAL,
+					   "%s: [0x%" PRIx64 ", 0x%" PRIx64
+					   ") is not aligned to the %" PRIu64
+					   "K pages of its hugetlb VMA (EINVAL)",
+					   op, hva, hva + len, ps >> 10);
 		a = v->end;
 	}
 	return SV_OK;

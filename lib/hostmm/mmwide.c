@@ -13,16 +13,16 @@ int sv_host_khugepaged_scan(sv_host *h, unsigned *collapsed)
 	guint i;
 
 	if (!h)
-		return sv__err(NULL, SV_EINVAL, "khugepaged: NULL host");
+		return sv_err__set(NULL, SV_EINVAL, "khugepaged: NULL host");
 	for (i = 0; i < h->vmas->len; i++) {
 		sv_vma *v = g_ptr_array_index(h->vmas, i);
 		uint64_t b;
 
-		if (!hm_thp_allowed(h, v))
+		if (!sv_host__thp_allowed(h, v))
 			continue;
 		for (b = (v->start + SZ_2M - 1) & ~(SZ_2M - 1);
 		     b + SZ_2M <= v->end; b += SZ_2M)
-			if (hm_collapse_2m(h, v, b, h->opts.max_ptes_none) == 1)
+			if (sv_host__collapse_2m(h, v, b, h->opts.max_ptes_none) == 1)
 				n++;
 	}
 	if (collapsed)
@@ -38,65 +38,65 @@ int sv_host_split_thp(sv_host *h, uint64_t hva)
 	sv_hpage *pg;
 
 	if (!h)
-		return sv__err(NULL, SV_EINVAL, "split_thp: NULL host");
-	e = hm_leaf(h, hva, &level);
+		return sv_err__set(NULL, SV_EINVAL, "split_thp: NULL host");
+	e = sv_host__leaf(h, hva, &level);
 	pg = e && (*e & HPTE_P)
-		     ? sv__phys_page(&h->phys, (*e & HPTE_ADDR) >> 12)
+		     ? sv_phys__page(&h->phys, (*e & HPTE_ADDR) >> 12)
 		     : NULL;
 	if (!pg || pg->kind != SV_PAGE_THP)
-		return sv__err(NULL, SV_EINVAL, "split_thp: 0x%" PRIx64
-			       " is not mapped to a THP (EINVAL)", hva);
-	head = hm_head(h, (*e & HPTE_ADDR) >> 12);
+		return sv_err__set(NULL, SV_EINVAL, "split_thp: 0x%" PRIx64
+				   " is not mapped to a THP (EINVAL)", hva);
+	head = sv_host__head(h, (*e & HPTE_ADDR) >> 12);
 	if (h->forked)
-		return sv__err(NULL, SV_EBUSY, "split_thp: the THP at 0x%" PRIx64
-			       " may be shared with a child (EBUSY)", hva);
+		return sv_err__set(NULL, SV_EBUSY, "split_thp: the THP at 0x%" PRIx64
+				   " may be shared with a child (EBUSY)", hva);
 	if (level == 2) {
-		if (!hm_split_pmd(h, hva)) /* its own CLEAR over the 2M */
-			return sv__err(NULL, SV_ENOMEM, "split_thp: no "
-							"page-table page");
+		if (!sv_host__split_pmd(h, hva)) /* its own CLEAR over the 2M */
+			return sv_err__set(NULL, SV_ENOMEM, "split_thp: no "
+							    "page-table page");
 	} else {
 		r.start = hva & ~(SZ_2M - 1);
 		r.end = r.start + SZ_2M;
-		hm_ev_start(h, &r);
+		sv_host__ev_start(h, &r);
 	}
 	/* split_huge_page: 512 order-0 pages; unmapped ones are freed */
-	sv__phys_split(&h->phys, head);
+	sv_phys__split(&h->phys, head);
 	for (i = 0; i < 512; i++) {
-		pg = sv__phys_page(&h->phys, head + i);
+		pg = sv_phys__page(&h->phys, head + i);
 		pg->order = 0;
 		pg->kind = SV_PAGE_ANON;
 		pg->ref = pg->map;
 		if (!pg->map)
-			sv__phys_free(&h->phys, head + i, 0);
+			sv_phys__free(&h->phys, head + i, 0);
 	}
 	if (level != 2)
-		hm_ev_end(h, &r);
+		sv_host__ev_end(h, &r);
 	return SV_OK;
 }
 
-static void migrate_fn(sv_host *h, const hm_rleaf *l, void *ctx)
+static void migrate_fn(sv_host *h, const sv_range_leaf *l, void *ctx)
 {
 	uint64_t pfn = (*l->e & HPTE_ADDR) >> 12, npfn;
-	sv_host_range r = {SV_HOST_EVENT_CLEAR, l->addr, l->addr + hm_level_size(l->level)};
+	sv_host_range r = {SV_HOST_EVENT_CLEAR, l->addr, l->addr + sv_host__level_size(l->level)};
 	sv_hpage *pg;
 	unsigned order = l->level == 2 ? 9 : 0;
 
 	SV_UNUSED(ctx);
 	if (!(*l->e & HPTE_P) || (*l->e & HPTE_SPECIAL) || l->level > 2)
 		return;
-	pg = sv__phys_page(&h->phys, pfn);
+	pg = sv_phys__page(&h->phys, pfn);
 	if (!pg || pg->map > 1 ||
 	    !(l->level == 2 ? pg->kind == SV_PAGE_THP : pg->kind == SV_PAGE_ANON))
 		return; /* shared, PTE-mapped THP, hugetlb, file, device */
-	npfn = sv__phys_alloc(&h->phys, order, (sv_page_kind)pg->kind);
+	npfn = sv_phys__alloc(&h->phys, order, (sv_page_kind)pg->kind);
 	if (npfn == UINT64_MAX)
 		return; /* no target frame: the page stays */
-	hm_ev_start(h, &r);
-	hm_unmap_pages(h, pfn, l->level);
+	sv_host__ev_start(h, &r);
+	sv_host__unmap_pages(h, pfn, l->level);
 	*l->e = (*l->e & ~HPTE_ADDR) | (npfn << 12);
-	hm_map_pages(h, npfn, l->level);
+	sv_host__map_pages(h, npfn, l->level);
 	h->stat[SV_HOST_STAT_migrations] += 1ULL << order;
-	hm_ev_end(h, &r);
+	sv_host__ev_end(h, &r);
 }
 
 int sv_host_migrate(sv_host *h, uint64_t hva, uint64_t len)
@@ -104,10 +104,10 @@ int sv_host_migrate(sv_host *h, uint64_t hva, uint64_t len)
 	int rc;
 
 	len = (len + 0xfff) & ~0xfffULL;
-	rc = hm_check_range(h, "migrate", hva, len, true);
+	rc = sv_host__check_range(h, "migrate", hva, len, true);
 	if (rc)
 		return rc;
-	hm_each_leaf(h, hva, hva + len, false, migrate_fn, NULL);
+	sv_host__each_leaf(h, hva, hva + len, false, migrate_fn, NULL);
 	return SV_OK;
 }
 
@@ -186,11 +186,11 @@ static guint64 page_hash(const uint8_t *p)
 	return x;
 }
 
-static void ksm_fn(sv_host *h, const hm_rleaf *l, void *ctx)
+static void ksm_fn(sv_host *h, const sv_range_leaf *l, void *ctx)
 {
 	ksm_ctx *k = ctx;
 	uint64_t pfn = (*l->e & HPTE_ADDR) >> 12;
-	const uint8_t *bytes = hm_bytes(l->v, l->addr);
+	const uint8_t *bytes = sv_host__vma_bytes(l->v, l->addr);
 	sv_host_range r = {SV_HOST_EVENT_CLEAR, l->addr, l->addr + 4096};
 	guint64 hash;
 	gint i;
@@ -199,7 +199,7 @@ static void ksm_fn(sv_host *h, const hm_rleaf *l, void *ctx)
 	if (l->level != 1 || !(*l->e & HPTE_P) || (*l->e & HPTE_SPECIAL) ||
 	    l->v->backing != SV_BACKING_ANON)
 		return;
-	pg = sv__phys_page(&h->phys, pfn);
+	pg = sv_phys__page(&h->phys, pfn);
 	if (pg->kind != SV_PAGE_ANON || pg->map > 1)
 		return;
 	hash = page_hash(bytes);
@@ -210,23 +210,23 @@ static void ksm_fn(sv_host *h, const hm_rleaf *l, void *ctx)
 		if (memcmp(kp->bytes, bytes, 4096))
 			continue;
 		/* write_protect_page, then replace_page: a CLEAR each */
-		hm_ev_start(h, &r);
+		sv_host__ev_start(h, &r);
 		*l->e &= ~HPTE_RW;
-		hm_ev_end(h, &r);
-		hm_ev_start(h, &r);
-		hm_clear_leaf(h, l->e, 1);
+		sv_host__ev_end(h, &r);
+		sv_host__ev_start(h, &r);
+		sv_host__clear_leaf(h, l->e, 1);
 		*l->e = (kp->pfn << 12) | HPTE_P | HPTE_US | HPTE_A;
-		hm_map_pages(h, kp->pfn, 1);
-		hm_ev_end(h, &r);
+		sv_host__map_pages(h, kp->pfn, 1);
+		sv_host__ev_end(h, &r);
 		k->merged++;
 		h->stat[SV_HOST_STAT_ksm_merged]++;
 		return;
 	}
 	/* the first page with this content becomes a stable KSM page */
-	hm_ev_start(h, &r);
+	sv_host__ev_start(h, &r);
 	*l->e &= ~HPTE_RW;
 	pg->kind = SV_PAGE_KSM;
-	hm_ev_end(h, &r);
+	sv_host__ev_end(h, &r);
 	ksm_add(k, hash, pfn, bytes);
 }
 
@@ -237,13 +237,13 @@ int sv_host_ksm_merge(sv_host *h, uint64_t hva, uint64_t len,
 	int rc;
 
 	len = (len + 0xfff) & ~0xfffULL;
-	rc = hm_check_range(h, "ksm_merge", hva, len, true);
+	rc = sv_host__check_range(h, "ksm_merge", hva, len, true);
 	if (rc)
 		return rc;
 	k.pages = g_array_new(FALSE, FALSE, sizeof(ksm_page));
 	k.slots = g_new(gint, k.cap);
 	memset(k.slots, 0xff, k.cap * sizeof(gint));
-	hm_each_leaf(h, hva, hva + len, false, ksm_fn, &k);
+	sv_host__each_leaf(h, hva, hva + len, false, ksm_fn, &k);
 	g_array_free(k.pages, TRUE);
 	g_free(k.slots);
 	if (merged)
@@ -251,7 +251,7 @@ int sv_host_ksm_merge(sv_host *h, uint64_t hva, uint64_t len,
 	return SV_OK;
 }
 
-static void fork_fn(sv_host *h, const hm_rleaf *l, void *ctx)
+static void fork_fn(sv_host *h, const sv_range_leaf *l, void *ctx)
 {
 	uint64_t pfn = (*l->e & HPTE_ADDR) >> 12, rec[2];
 
@@ -262,7 +262,7 @@ static void fork_fn(sv_host *h, const hm_rleaf *l, void *ctx)
 		*l->e &= ~HPTE_RW; /* COW */
 	rec[0] = pfn;
 	rec[1] = l->level;
-	hm_map_pages(h, pfn, l->level); /* the child's mapping */
+	sv_host__map_pages(h, pfn, l->level); /* the child's mapping */
 	g_array_append_vals(h->child, rec, 2);
 }
 
@@ -271,10 +271,10 @@ int sv_host_fork(sv_host *h)
 	guint i;
 
 	if (!h)
-		return sv__err(NULL, SV_EINVAL, "fork: NULL host");
+		return sv_err__set(NULL, SV_EINVAL, "fork: NULL host");
 	if (h->forked)
-		return sv__err(NULL, SV_EBUSY, "fork: a child already exists "
-					       "(call sv_host_fork_exit)");
+		return sv_err__set(NULL, SV_EBUSY, "fork: a child already exists "
+						   "(call sv_host_fork_exit)");
 	for (i = 0; i < h->vmas->len; i++) {
 		sv_vma *v = g_ptr_array_index(h->vmas, i);
 		sv_host_range r = {SV_HOST_EVENT_PROTECTION_PAGE, v->start,
@@ -286,13 +286,13 @@ int sv_host_fork(sv_host *h)
 			continue;
 		/* copy_page_range skips a VMA with nothing to copy, and
 		 * opens PROTECTION_PAGE only for COW mappings */
-		if (!hm_any_entry(h, v->start, v->end))
+		if (!sv_host__any_entry(h, v->start, v->end))
 			continue;
 		if (cow)
-			hm_ev_start(h, &r);
-		hm_each_leaf(h, v->start, v->end, false, fork_fn, NULL);
+			sv_host__ev_start(h, &r);
+		sv_host__each_leaf(h, v->start, v->end, false, fork_fn, NULL);
 		if (cow)
-			hm_ev_end(h, &r);
+			sv_host__ev_end(h, &r);
 	}
 	h->forked = true;
 	return SV_OK;
@@ -303,16 +303,16 @@ int sv_host_fork_exit(sv_host *h)
 	guint i;
 
 	if (!h || !h->forked)
-		return sv__err(NULL, SV_EINVAL, "fork_exit: no child");
+		return sv_err__set(NULL, SV_EINVAL, "fork_exit: no child");
 	for (i = 0; i < h->child->len; i += 2)
-		hm_unmap_pages(h, g_array_index(h->child, uint64_t, i),
-			       (unsigned)g_array_index(h->child, uint64_t, i + 1));
+		sv_host__unmap_pages(h, g_array_index(h->child, uint64_t, i),
+				     (unsigned)g_array_index(h->child, uint64_t, i + 1));
 	g_array_set_size(h->child, 0);
 	h->forked = false;
 	return SV_OK;
 }
 
-static void soft_dirty_fn(sv_host *h, const hm_rleaf *l, void *ctx)
+static void soft_dirty_fn(sv_host *h, const sv_range_leaf *l, void *ctx)
 {
 	SV_UNUSED(h);
 	SV_UNUSED(ctx);
@@ -325,10 +325,10 @@ int sv_host_clear_refs(sv_host *h)
 	sv_host_range r = {SV_HOST_EVENT_SOFT_DIRTY, 0, UINT64_MAX};
 
 	if (!h)
-		return sv__err(NULL, SV_EINVAL, "clear_refs: NULL host");
-	hm_ev_start(h, &r);
-	hm_each_leaf(h, 0, hm_user_top(h), false, soft_dirty_fn, NULL);
-	hm_ev_end(h, &r);
+		return sv_err__set(NULL, SV_EINVAL, "clear_refs: NULL host");
+	sv_host__ev_start(h, &r);
+	sv_host__each_leaf(h, 0, sv_host__user_top(h), false, soft_dirty_fn, NULL);
+	sv_host__ev_end(h, &r);
 	return SV_OK;
 }
 
@@ -337,7 +337,7 @@ typedef struct age_ctx {
 	bool young;
 } age_ctx;
 
-static void age_fn(sv_host *h, const hm_rleaf *l, void *ctx)
+static void age_fn(sv_host *h, const sv_range_leaf *l, void *ctx)
 {
 	age_ctx *a = ctx;
 
@@ -357,11 +357,11 @@ int sv_host_age(bool *young, sv_host *h, uint64_t hva, uint64_t len,
 	int rc;
 
 	len = (len + 0xfff) & ~0xfffULL;
-	rc = hm_check_range(h, "age", hva, len, false);
+	rc = sv_host__check_range(h, "age", hva, len, false);
 	if (rc)
 		return rc;
 	if ((unsigned)kind > SV_AGE_TEST_YOUNG)
-		return sv__err(NULL, SV_EINVAL, "age: unknown kind %d", (int)kind);
+		return sv_err__set(NULL, SV_EINVAL, "age: unknown kind %d", (int)kind);
 	h->stat[SV_HOST_STAT_age_calls]++;
 	for (i = 0; i < h->notifiers->len; i++) {
 		const sv_notifier *n = &g_array_index(h->notifiers, sv_notifier, i);
@@ -369,7 +369,7 @@ int sv_host_age(bool *young, sv_host *h, uint64_t hva, uint64_t len,
 		if (n->ops->age && n->ops->age(kind, hva, hva + len, n->payload))
 			a.young = true;
 	}
-	hm_each_leaf(h, hva, hva + len, false, age_fn, &a);
+	sv_host__each_leaf(h, hva, hva + len, false, age_fn, &a);
 	if (young)
 		*young = a.young;
 	return SV_OK;

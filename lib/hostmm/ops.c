@@ -41,7 +41,7 @@ static uint64_t pick_hva(sv_host *h, uint64_t size, uint64_t align)
 		a = MAX(a, v->end);
 	}
 	a = (a + align - 1) & ~(align - 1);
-	return a + size <= hm_user_top(h) ? a : 0;
+	return a + size <= sv_host__user_top(h) ? a : 0;
 }
 
 int sv_host_mmap(uint64_t *hva, sv_host *h, const sv_host_mmap_args *a)
@@ -51,49 +51,49 @@ int sv_host_mmap(uint64_t *hva, sv_host *h, const sv_host_mmap_args *a)
 	uint64_t ps, align, at;
 
 	if (!hva || !h || !a)
-		return sv__err(NULL, SV_EINVAL, "sv_host_mmap: NULL argument");
+		return sv_err__set(NULL, SV_EINVAL, "sv_host_mmap: NULL argument");
 	if (a->version != SV_HOST_MMAP_VERSION)
-		return sv__err(NULL, SV_EINVAL, "sv_host_mmap: args version %u, "
-			       "expected %u", a->version, SV_HOST_MMAP_VERSION);
+		return sv_err__set(NULL, SV_EINVAL, "sv_host_mmap: args version %u, "
+				   "expected %u", a->version, SV_HOST_MMAP_VERSION);
 	if ((unsigned)a->backing > SV_BACKING_DRIVER)
-		return sv__err(NULL, SV_EINVAL, "sv_host_mmap: unknown backing "
-			       "%d", (int)a->backing);
+		return sv_err__set(NULL, SV_EINVAL, "sv_host_mmap: unknown backing "
+				   "%d", (int)a->backing);
 	if (a->prot & ~(unsigned)(SV_PROT_READ | SV_PROT_WRITE | SV_PROT_EXEC))
-		return sv__err(NULL, SV_EINVAL, "sv_host_mmap: prot 0x%x has "
-			       "unknown bits", a->prot);
+		return sv_err__set(NULL, SV_EINVAL, "sv_host_mmap: prot 0x%x has "
+				   "unknown bits", a->prot);
 	ps = a->backing == SV_BACKING_HUGETLB_2M   ? SZ_2M
 	     : a->backing == SV_BACKING_HUGETLB_1G ? SZ_1G
 						   : 4096;
 	align = a->backing == SV_BACKING_DAX ? (a->align ? a->align : SZ_2M)
 					     : (a->align ? a->align : ps);
 	if (align != 4096 && align != SZ_2M && align != SZ_1G)
-		return sv__err(NULL, SV_EINVAL, "sv_host_mmap: align 0x%" PRIx64
-			       ": expected 4K, 2M or 1G", align);
+		return sv_err__set(NULL, SV_EINVAL, "sv_host_mmap: align 0x%" PRIx64
+				   ": expected 4K, 2M or 1G", align);
 	if (!a->size || (a->size & (ps - 1)))
-		return sv__err(NULL, SV_EINVAL, "sv_host_mmap: size 0x%" PRIx64
-			       " is not a positive multiple of %" PRIu64 "K "
-			       "(EINVAL)", a->size, ps >> 10);
+		return sv_err__set(NULL, SV_EINVAL, "sv_host_mmap: size 0x%" PRIx64
+				   " is not a positive multiple of %" PRIu64 "K "
+				   "(EINVAL)", a->size, ps >> 10);
 	if (a->flags & SV_MAP_FIXED) {
 		at = a->hva;
 		if (at & (ps - 1))
-			return sv__err(NULL, SV_EINVAL, "sv_host_mmap: fixed "
-				       "address 0x%" PRIx64 " is not aligned to "
-				       "%" PRIu64 "K (EINVAL)", at, ps >> 10);
-		if (at < 4096 || at + a->size < at || at + a->size > hm_user_top(h))
-			return sv__err(NULL, SV_EINVAL, "sv_host_mmap: fixed "
-				       "range 0x%" PRIx64 " + 0x%" PRIx64
-				       " is outside user space", at, a->size);
-		if (!hm_range_free(h, at, at + a->size))
-			return sv__err(NULL, SV_EEXIST, "sv_host_mmap: fixed "
-				       "range 0x%" PRIx64 " + 0x%" PRIx64
-				       " overlaps a mapping (EEXIST, as "
-				       "MAP_FIXED_NOREPLACE)", at, a->size);
+			return sv_err__set(NULL, SV_EINVAL, "sv_host_mmap: fixed "
+					   "address 0x%" PRIx64 " is not aligned to "
+					   "%" PRIu64 "K (EINVAL)", at, ps >> 10);
+		if (at < 4096 || at + a->size < at || at + a->size > sv_host__user_top(h))
+			return sv_err__set(NULL, SV_EINVAL, "sv_host_mmap: fixed "
+					   "range 0x%" PRIx64 " + 0x%" PRIx64
+					   " is outside user space", at, a->size);
+		if (!sv_host__range_free(h, at, at + a->size))
+			return sv_err__set(NULL, SV_EEXIST, "sv_host_mmap: fixed "
+					   "range 0x%" PRIx64 " + 0x%" PRIx64
+					   " overlaps a mapping (EEXIST, as "
+					   "MAP_FIXED_NOREPLACE)", at, a->size);
 	} else {
 		at = pick_hva(h, a->size, MAX(align, a->size >= SZ_2M ? SZ_2M
 								      : 4096));
 		if (!at)
-			return sv__err(NULL, SV_ENOMEM, "sv_host_mmap: no free "
-				       "range of 0x%" PRIx64 " bytes", a->size);
+			return sv_err__set(NULL, SV_ENOMEM, "sv_host_mmap: no free "
+					   "range of 0x%" PRIx64 " bytes", a->size);
 	}
 	bk = g_new0(sv_backing, 1);
 	bk->kind = a->backing;
@@ -103,8 +103,8 @@ int sv_host_mmap(uint64_t *hva, sv_host *h, const sv_host_mmap_args *a)
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (bk->mem == MAP_FAILED) {
 		g_free(bk);
-		return sv__err(NULL, SV_ENOMEM, "sv_host_mmap: cannot reserve "
-			       "0x%" PRIx64 " bytes", a->size);
+		return sv_err__set(NULL, SV_ENOMEM, "sv_host_mmap: cannot reserve "
+				   "0x%" PRIx64 " bytes", a->size);
 	}
 	if (a->backing == SV_BACKING_FILE)
 		bk->pages = g_new0(uint64_t, a->size >> 12);
@@ -133,15 +133,15 @@ int sv_host_mmap(uint64_t *hva, sv_host *h, const sv_host_mmap_args *a)
 			   : ps;
 	v->flags = (a->flags & SV_MAP_NO_STRUCT_PAGE) ? VMF_NO_STRUCT_PAGE : 0;
 	v->bk = bk;
-	g_ptr_array_insert(h->vmas, (gint)hm_vma_index(h, at), v);
+	g_ptr_array_insert(h->vmas, (gint)sv_host__vma_index(h, at), v);
 	*hva = at;
 	return SV_OK;
 }
 
-static void zap_fn(sv_host *h, const hm_rleaf *l, void *ctx)
+static void zap_fn(sv_host *h, const sv_range_leaf *l, void *ctx)
 {
 	SV_UNUSED(ctx);
-	hm_clear_leaf(h, l->e, l->level);
+	sv_host__clear_leaf(h, l->e, l->level);
 }
 
 /* Removes the VMAs (pieces) inside [start, end) after their leaves went. */
@@ -149,17 +149,17 @@ static void drop_vmas(sv_host *h, uint64_t start, uint64_t end)
 {
 	guint i;
 
-	hm_vma_split(h, start);
-	hm_vma_split(h, end);
-	i = hm_vma_index(h, start);
+	sv_host__vma_split(h, start);
+	sv_host__vma_split(h, end);
+	i = sv_host__vma_index(h, start);
 	while (i < h->vmas->len) {
 		sv_vma *v = g_ptr_array_index(h->vmas, i);
 
 		if (v->start >= end)
 			break;
 		if (v->bk->refs > 1)
-			hm_discard_bytes(v, v->start, v->end);
-		hm_backing_put(h, v->bk);
+			sv_host__discard_bytes(v, v->start, v->end);
+		sv_host__backing_put(h, v->bk);
 		g_ptr_array_remove_index(h->vmas, i);
 		g_free(v);
 	}
@@ -171,47 +171,47 @@ int sv_host_munmap(sv_host *h, uint64_t hva, uint64_t len)
 	int rc;
 
 	len = (len + 0xfff) & ~0xfffULL;
-	rc = hm_check_range(h, "munmap", hva, len, false);
+	rc = sv_host__check_range(h, "munmap", hva, len, false);
 	if (rc)
 		return rc;
 	if (!len)
-		return sv__err(NULL, SV_EINVAL, "munmap: zero length (EINVAL)");
+		return sv_err__set(NULL, SV_EINVAL, "munmap: zero length (EINVAL)");
 	r.end = hva + len;
-	if (hm_range_free(h, r.start, r.end))
+	if (sv_host__range_free(h, r.start, r.end))
 		return SV_OK; /* nothing mapped: nothing to do */
-	hm_ev_start(h, &r);
-	hm_each_leaf(h, r.start, r.end, true, zap_fn, NULL);
+	sv_host__ev_start(h, &r);
+	sv_host__each_leaf(h, r.start, r.end, true, zap_fn, NULL);
 	drop_vmas(h, r.start, r.end);
-	hm_ev_end(h, &r);
+	sv_host__ev_end(h, &r);
 	return SV_OK;
 }
 
-static void move_fn(sv_host *h, const hm_rleaf *l, void *ctx)
+static void move_fn(sv_host *h, const sv_range_leaf *l, void *ctx)
 {
 	const int64_t *delta = ctx;
 	uint64_t na = l->addr + (uint64_t)*delta, *ne;
 
-	if (na & (hm_level_size(l->level) - 1)) {
+	if (na & (sv_host__level_size(l->level) - 1)) {
 		/* a misaligned huge leaf refaults at the new address */
-		hm_clear_leaf(h, l->e, l->level);
+		sv_host__clear_leaf(h, l->e, l->level);
 		return;
 	}
-	ne = hm_entry(h, na, l->level, true);
+	ne = sv_host__entry(h, na, l->level, true);
 	if (!ne) {
-		hm_clear_leaf(h, l->e, l->level);
+		sv_host__clear_leaf(h, l->e, l->level);
 		return;
 	}
 	*ne = *l->e;
 	*l->e = 0;
 }
 
-static void split_misaligned_fn(sv_host *h, const hm_rleaf *l, void *ctx)
+static void split_misaligned_fn(sv_host *h, const sv_range_leaf *l, void *ctx)
 {
 	const int64_t *delta = ctx;
 
 	if (l->level == 2 && l->v->backing == SV_BACKING_ANON &&
 	    ((l->addr + (uint64_t)*delta) & (SZ_2M - 1)))
-		hm_split_pmd(h, l->addr);
+		sv_host__split_pmd(h, l->addr);
 }
 
 int sv_host_mremap(sv_host *h, uint64_t old_hva, uint64_t len,
@@ -222,37 +222,37 @@ int sv_host_mremap(sv_host *h, uint64_t old_hva, uint64_t len,
 	sv_vma *v;
 	int rc;
 
-	rc = hm_check_range(h, "mremap", old_hva, len, true);
+	rc = sv_host__check_range(h, "mremap", old_hva, len, true);
 	if (rc)
 		return rc;
-	v = hm_vma_find(h, old_hva);
+	v = sv_host__vma_find(h, old_hva);
 	if (!len || v->start != old_hva || v->end != old_hva + len)
-		return sv__err(NULL, SV_EINVAL, "mremap: [0x%" PRIx64 ", 0x%" PRIx64
-			       ") is not one whole VMA (this model moves "
-			       "whole VMAs only)", old_hva, old_hva + len);
-	if ((new_hva & (hm_page_size(v) - 1)) || new_hva + len > hm_user_top(h) ||
+		return sv_err__set(NULL, SV_EINVAL, "mremap: [0x%" PRIx64 ", 0x%" PRIx64
+				   ") is not one whole VMA (this model moves "
+				   "whole VMAs only)", old_hva, old_hva + len);
+	if ((new_hva & (sv_host__page_size(v) - 1)) || new_hva + len > sv_host__user_top(h) ||
 	    new_hva < 4096)
-		return sv__err(NULL, SV_EINVAL, "mremap: new address 0x%" PRIx64
-			       " is misaligned or outside user space (EINVAL)",
-			       new_hva);
-	if (!hm_range_free(h, new_hva, new_hva + len) ||
+		return sv_err__set(NULL, SV_EINVAL, "mremap: new address 0x%" PRIx64
+				   " is misaligned or outside user space (EINVAL)",
+				   new_hva);
+	if (!sv_host__range_free(h, new_hva, new_hva + len) ||
 	    (new_hva < old_hva + len && old_hva < new_hva + len))
-		return sv__err(NULL, SV_EEXIST, "mremap: new range 0x%" PRIx64
-			       " + 0x%" PRIx64 " is not free", new_hva, len);
-	hm_ev_start(h, &r);
-	hm_each_leaf(h, r.start, r.end, false, split_misaligned_fn, &delta);
-	hm_each_leaf(h, r.start, r.end, false, move_fn, &delta);
+		return sv_err__set(NULL, SV_EEXIST, "mremap: new range 0x%" PRIx64
+				   " + 0x%" PRIx64 " is not free", new_hva, len);
+	sv_host__ev_start(h, &r);
+	sv_host__each_leaf(h, r.start, r.end, false, split_misaligned_fn, &delta);
+	sv_host__each_leaf(h, r.start, r.end, false, move_fn, &delta);
 	g_ptr_array_remove(h->vmas, v);
 	v->start = new_hva;
 	v->end = new_hva + len;
-	g_ptr_array_insert(h->vmas, (gint)hm_vma_index(h, new_hva), v);
-	hm_ev_end(h, &r);
+	g_ptr_array_insert(h->vmas, (gint)sv_host__vma_index(h, new_hva), v);
+	sv_host__ev_end(h, &r);
 	return SV_OK;
 }
 
 /* ---- mprotect -------------------------------------------------------------- */
 
-static void prot_fn(sv_host *h, const hm_rleaf *l, void *ctx)
+static void prot_fn(sv_host *h, const sv_range_leaf *l, void *ctx)
 {
 	unsigned prot = *(const unsigned *)ctx;
 
@@ -274,9 +274,9 @@ static void set_prot(sv_host *h, uint64_t start, uint64_t end, unsigned prot,
 {
 	guint i;
 
-	hm_vma_split(h, start);
-	hm_vma_split(h, end);
-	for (i = hm_vma_index(h, start); i < h->vmas->len; i++) {
+	sv_host__vma_split(h, start);
+	sv_host__vma_split(h, end);
+	for (i = sv_host__vma_index(h, start); i < h->vmas->len; i++) {
 		sv_vma *v = g_ptr_array_index(h->vmas, i);
 
 		if (v->start >= end)
@@ -294,35 +294,35 @@ int sv_host_mprotect(sv_host *h, uint64_t hva, uint64_t len, unsigned prot)
 	int rc;
 
 	len = (len + 0xfff) & ~0xfffULL;
-	rc = hm_check_range(h, "mprotect", hva, len, true);
+	rc = sv_host__check_range(h, "mprotect", hva, len, true);
 	if (rc)
 		return rc;
 	if (prot & ~(unsigned)(SV_PROT_READ | SV_PROT_WRITE | SV_PROT_EXEC))
-		return sv__err(NULL, SV_EINVAL, "mprotect: prot 0x%x has "
-						"unknown bits (EINVAL)", prot);
+		return sv_err__set(NULL, SV_EINVAL, "mprotect: prot 0x%x has "
+						    "unknown bits (EINVAL)", prot);
 	r.end = hva + len;
 	/* change_protection opens its range only where something is mapped */
-	any = hm_any_entry(h, r.start, r.end);
+	any = sv_host__any_entry(h, r.start, r.end);
 	if (any)
-		hm_ev_start(h, &r);
-	hm_each_leaf(h, r.start, r.end, true, prot_fn, &prot);
+		sv_host__ev_start(h, &r);
+	sv_host__each_leaf(h, r.start, r.end, true, prot_fn, &prot);
 	set_prot(h, r.start, r.end, prot, 0, 0);
 	if (any)
-		hm_ev_end(h, &r);
+		sv_host__ev_end(h, &r);
 	return SV_OK;
 }
 
 /* ---- madvise --------------------------------------------------------------- */
 
-static void dontneed_fn(sv_host *h, const hm_rleaf *l, void *ctx)
+static void dontneed_fn(sv_host *h, const sv_range_leaf *l, void *ctx)
 {
 	SV_UNUSED(ctx);
-	hm_clear_leaf(h, l->e, l->level);
+	sv_host__clear_leaf(h, l->e, l->level);
 	if (l->v->backing == SV_BACKING_ANON)
-		hm_discard_bytes(l->v, l->addr, l->addr + hm_level_size(l->level));
+		sv_host__discard_bytes(l->v, l->addr, l->addr + sv_host__level_size(l->level));
 }
 
-static void free_fn(sv_host *h, const hm_rleaf *l, void *ctx)
+static void free_fn(sv_host *h, const sv_range_leaf *l, void *ctx)
 {
 	uint64_t pfn = (*l->e & HPTE_ADDR) >> 12, i;
 
@@ -330,18 +330,18 @@ static void free_fn(sv_host *h, const hm_rleaf *l, void *ctx)
 	if (!(*l->e & HPTE_P)) {
 		if (*l->e & HPTE_SWAP) { /* the swapped copy is freed */
 			*l->e = 0;
-			hm_discard_bytes(l->v, l->addr, l->addr + 4096);
+			sv_host__discard_bytes(l->v, l->addr, l->addr + 4096);
 		}
 		return;
 	}
 	if (*l->e & HPTE_SPECIAL)
 		return; /* the zero page */
 	*l->e &= ~(HPTE_D | HPTE_A);
-	for (i = 0; i < hm_level_size(l->level) / 4096; i++)
-		sv__phys_page(&h->phys, pfn + i)->flags |= HP_LAZYFREE;
+	for (i = 0; i < sv_host__level_size(l->level) / 4096; i++)
+		sv_phys__page(&h->phys, pfn + i)->flags |= HP_LAZYFREE;
 }
 
-static void swapout_fn(sv_host *h, const hm_rleaf *l, void *ctx)
+static void swapout_fn(sv_host *h, const sv_range_leaf *l, void *ctx)
 {
 	sv_host_range r = {SV_HOST_EVENT_CLEAR, l->addr, l->addr + 4096};
 	sv_hpage *pg;
@@ -349,42 +349,42 @@ static void swapout_fn(sv_host *h, const hm_rleaf *l, void *ctx)
 	SV_UNUSED(ctx);
 	if (l->level != 1 || !(*l->e & HPTE_P) || (*l->e & HPTE_SPECIAL))
 		return;
-	pg = sv__phys_page(&h->phys, (*l->e & HPTE_ADDR) >> 12);
+	pg = sv_phys__page(&h->phys, (*l->e & HPTE_ADDR) >> 12);
 	if (!pg || (pg->kind != SV_PAGE_ANON && pg->kind != SV_PAGE_THP &&
 		    pg->kind != SV_PAGE_FILE))
 		return;
-	hm_ev_start(h, &r);
+	sv_host__ev_start(h, &r);
 	if (pg->kind == SV_PAGE_FILE) {
-		hm_clear_leaf(h, l->e, 1); /* the page cache keeps it */
+		sv_host__clear_leaf(h, l->e, 1); /* the page cache keeps it */
 	} else if ((pg->flags & HP_LAZYFREE) && !(*l->e & HPTE_D)) {
-		hm_clear_leaf(h, l->e, 1); /* clean lazy-free page: dropped */
-		hm_discard_bytes(l->v, l->addr, l->addr + 4096);
+		sv_host__clear_leaf(h, l->e, 1); /* clean lazy-free page: dropped */
+		sv_host__discard_bytes(l->v, l->addr, l->addr + 4096);
 	} else {
-		hm_clear_leaf(h, l->e, 1);
+		sv_host__clear_leaf(h, l->e, 1);
 		*l->e = HPTE_SWAP | (++h->swap_next << 12);
 		h->stat[SV_HOST_STAT_swap_out]++;
 	}
-	hm_ev_end(h, &r);
+	sv_host__ev_end(h, &r);
 }
 
-static void split_all_fn(sv_host *h, const hm_rleaf *l, void *ctx)
+static void split_all_fn(sv_host *h, const sv_range_leaf *l, void *ctx)
 {
 	SV_UNUSED(ctx);
 	if (l->level == 2 && l->v->backing == SV_BACKING_ANON)
-		hm_split_pmd(h, l->addr);
+		sv_host__split_pmd(h, l->addr);
 }
 
-int hm_collapse_2m(sv_host *h, const sv_vma *v, uint64_t base,
-		   unsigned max_none)
+int sv_host__collapse_2m(sv_host *h, const sv_vma *v, uint64_t base,
+			 unsigned max_none)
 {
 	sv_host_range r = {SV_HOST_EVENT_CLEAR, base, base + SZ_2M};
-	uint64_t *pmd = hm_entry(h, base, 2, false), *pte, pfn, table;
+	uint64_t *pmd = sv_host__entry(h, base, 2, false), *pte, pfn, table;
 	unsigned i, none = 0;
 
-	if (!pmd || !(*pmd & HPTE_P) || hm_is_leaf(*pmd, 2))
+	if (!pmd || !(*pmd & HPTE_P) || sv_host__is_leaf(*pmd, 2))
 		return 0;
 	table = *pmd & HPTE_ADDR;
-	pte = hm_table(h, table);
+	pte = sv_host__table(h, table);
 	for (i = 0; i < 512; i++) {
 		sv_hpage *pg;
 
@@ -394,28 +394,28 @@ int hm_collapse_2m(sv_host *h, const sv_vma *v, uint64_t base,
 		}
 		if (!(pte[i] & HPTE_P))
 			return 0; /* swapped or PROT_NONE: left alone */
-		pg = sv__phys_page(&h->phys, (pte[i] & HPTE_ADDR) >> 12);
+		pg = sv_phys__page(&h->phys, (pte[i] & HPTE_ADDR) >> 12);
 		if (!pg || pg->map > 1 || pg->kind == SV_PAGE_KSM)
 			return 0; /* shared pages are not collapsed */
 	}
 	if (none > max_none || none == 512)
 		return 0;
-	pfn = sv__phys_alloc(&h->phys, 9, SV_PAGE_THP);
+	pfn = sv_phys__alloc(&h->phys, 9, SV_PAGE_THP);
 	if (pfn == UINT64_MAX) {
 		h->stat[SV_HOST_STAT_thp_collapse_alloc_failed]++;
-		return sv__err(NULL, SV_ENOMEM, "collapse at 0x%" PRIx64
-			       ": no free 2M frame (ENOMEM)", base);
+		return sv_err__set(NULL, SV_ENOMEM, "collapse at 0x%" PRIx64
+				   ": no free 2M frame (ENOMEM)", base);
 	}
-	hm_ev_start(h, &r);
+	sv_host__ev_start(h, &r);
 	for (i = 0; i < 512; i++)
-		hm_clear_leaf(h, &pte[i], 1);
-	sv__frames_free(&h->pt, table);
+		sv_host__clear_leaf(h, &pte[i], 1);
+	sv_frames__free(&h->pt, table);
 	h->stat[SV_HOST_STAT_pt_pages]--;
 	*pmd = (pfn << 12) | HPTE_P | HPTE_US | HPTE_A | HPTE_D | HPTE_PS |
 	       HPTE_SOFT_DIRTY | ((v->prot & SV_PROT_WRITE) ? HPTE_RW : 0);
-	hm_map_pages(h, pfn, 2);
+	sv_host__map_pages(h, pfn, 2);
 	h->stat[SV_HOST_STAT_thp_collapse_alloc]++;
-	hm_ev_end(h, &r);
+	sv_host__ev_end(h, &r);
 	return 1;
 }
 
@@ -426,12 +426,12 @@ static int madv_collapse(sv_host *h, uint64_t start, uint64_t end)
 
 	for (b = (start + SZ_2M - 1) & ~(SZ_2M - 1); b + SZ_2M <= end;
 	     b += SZ_2M) {
-		sv_vma *v = hm_vma_find(h, b);
+		sv_vma *v = sv_host__vma_find(h, b);
 		int r;
 
 		if (!v || v->end < b + SZ_2M || v->start > b)
 			continue;
-		r = hm_collapse_2m(h, v, b, 511);
+		r = sv_host__collapse_2m(h, v, b, 511);
 		if (r < 0)
 			rc = r;
 	}
@@ -445,22 +445,22 @@ static int check_advice(sv_host *h, uint64_t start, uint64_t end,
 	uint64_t a;
 
 	for (a = start; a < end;) {
-		sv_vma *v = hm_vma_find(h, a);
+		sv_vma *v = sv_host__vma_find(h, a);
 
 		if (advice == SV_MADV_DONTNEED && v->backing == SV_BACKING_PFNMAP)
-			return sv__err(NULL, SV_EINVAL, "madvise(DONTNEED): "
-				       "0x%" PRIx64 " is in a VM_PFNMAP VMA "
-				       "(EINVAL)", a);
+			return sv_err__set(NULL, SV_EINVAL, "madvise(DONTNEED): "
+					   "0x%" PRIx64 " is in a VM_PFNMAP VMA "
+					   "(EINVAL)", a);
 		if ((advice == SV_MADV_FREE || advice == SV_MADV_COLLAPSE) &&
 		    v->backing != SV_BACKING_ANON)
-			return sv__err(NULL, SV_EINVAL, "madvise(%s): 0x%" PRIx64
-				       " is not private anonymous memory "
-				       "(EINVAL)", advice == SV_MADV_FREE
-				       ? "FREE" : "COLLAPSE", a);
+			return sv_err__set(NULL, SV_EINVAL, "madvise(%s): 0x%" PRIx64
+					   " is not private anonymous memory "
+					   "(EINVAL)", advice == SV_MADV_FREE
+					   ? "FREE" : "COLLAPSE", a);
 		if (advice == SV_MADV_COLLAPSE && (v->flags & VMF_NOHUGEPAGE))
-			return sv__err(NULL, SV_EINVAL, "madvise(COLLAPSE): "
-				       "0x%" PRIx64 " is in a NOHUGEPAGE VMA "
-				       "(EINVAL)", a);
+			return sv_err__set(NULL, SV_EINVAL, "madvise(COLLAPSE): "
+					   "0x%" PRIx64 " is in a NOHUGEPAGE VMA "
+					   "(EINVAL)", a);
 		a = v->end;
 	}
 	return SV_OK;
@@ -472,12 +472,12 @@ int sv_host_madvise(sv_host *h, uint64_t hva, uint64_t len, sv_madvise advice)
 	int rc;
 
 	len = (len + 0xfff) & ~0xfffULL;
-	rc = hm_check_range(h, "madvise", hva, len, true);
+	rc = sv_host__check_range(h, "madvise", hva, len, true);
 	if (rc)
 		return rc;
 	if ((unsigned)advice > SV_MADV_PAGEOUT)
-		return sv__err(NULL, SV_EINVAL, "madvise: unknown advice %d "
-						"(EINVAL)", (int)advice);
+		return sv_err__set(NULL, SV_EINVAL, "madvise: unknown advice %d "
+						    "(EINVAL)", (int)advice);
 	end = hva + len;
 	rc = check_advice(h, hva, end, advice);
 	if (rc)
@@ -488,15 +488,15 @@ int sv_host_madvise(sv_host *h, uint64_t hva, uint64_t len, sv_madvise advice)
 		/* one CLEAR per VMA, as zap_page_range_single and
 		 * madvise_free_single_vma open one each */
 		for (a = hva; a < end;) {
-			sv_vma *v = hm_vma_find(h, a);
+			sv_vma *v = sv_host__vma_find(h, a);
 			sv_host_range r = {SV_HOST_EVENT_CLEAR, a,
 					   MIN(v->end, end)};
 
-			hm_ev_start(h, &r);
-			hm_each_leaf(h, r.start, r.end, true,
+			sv_host__ev_start(h, &r);
+			sv_host__each_leaf(h, r.start, r.end, true,
 				  advice == SV_MADV_FREE ? free_fn : dontneed_fn,
 				  NULL);
-			hm_ev_end(h, &r);
+			sv_host__ev_end(h, &r);
 			a = r.end;
 		}
 		return SV_OK;
@@ -515,8 +515,8 @@ int sv_host_madvise(sv_host *h, uint64_t hva, uint64_t len, sv_madvise advice)
 	case SV_MADV_COLLAPSE:
 		return madv_collapse(h, hva, end);
 	case SV_MADV_PAGEOUT:
-		hm_each_leaf(h, hva, end, true, split_all_fn, NULL);
-		hm_each_leaf(h, hva, end, false, swapout_fn, NULL);
+		sv_host__each_leaf(h, hva, end, true, split_all_fn, NULL);
+		sv_host__each_leaf(h, hva, end, false, swapout_fn, NULL);
 		return SV_OK;
 	}
 	return SV_OK;

@@ -44,7 +44,7 @@ static uint64_t bit_first(const uint64_t *bm, uint64_t nbits)
 	return UINT64_MAX;
 }
 
-int sv__phys_init(sv_phys *p, uint64_t mem_size, uint64_t *stat)
+int sv_phys__init(sv_phys *p, uint64_t mem_size, uint64_t *stat)
 {
 	uint64_t words, b;
 
@@ -61,7 +61,7 @@ int sv__phys_init(sv_phys *p, uint64_t mem_size, uint64_t *stat)
 	p->memmap = g_try_new0(sv_hpage *, p->nblocks);
 	if (!p->bstate || !p->nfree || !p->bits || !p->gfree || !p->has_free ||
 	    !p->is_free || !p->memmap) {
-		sv__phys_fini(p);
+		sv_phys__fini(p);
 		return SV_ENOMEM;
 	}
 	for (b = 0; b < p->nblocks; b++) {
@@ -71,7 +71,7 @@ int sv__phys_init(sv_phys *p, uint64_t mem_size, uint64_t *stat)
 	return SV_OK;
 }
 
-void sv__phys_fini(sv_phys *p)
+void sv_phys__fini(sv_phys *p)
 {
 	uint64_t b;
 
@@ -88,7 +88,7 @@ void sv__phys_fini(sv_phys *p)
 	memset(p, 0, sizeof(*p));
 }
 
-sv_hpage *sv__phys_page(sv_phys *p, uint64_t pfn)
+sv_hpage *sv_phys__page(sv_phys *p, uint64_t pfn)
 {
 	uint64_t b = pfn / BLK_PAGES;
 
@@ -123,7 +123,7 @@ static void set_meta(sv_phys *p, uint64_t pfn, unsigned order,
 	uint64_t i, n = 1ULL << order;
 
 	for (i = 0; i < n; i++) {
-		sv_hpage *pg = sv__phys_page(p, pfn + i);
+		sv_hpage *pg = sv_phys__page(p, pfn + i);
 
 		memset(pg, 0, sizeof(*pg));
 		pg->kind = (uint8_t)kind;
@@ -168,7 +168,7 @@ static uint64_t alloc_1g(sv_phys *p)
 	return r * BLK_PAGES * BLK_PAGES;
 }
 
-uint64_t sv__phys_alloc(sv_phys *p, unsigned order, sv_page_kind kind)
+uint64_t sv_phys__alloc(sv_phys *p, unsigned order, sv_page_kind kind)
 {
 	uint64_t pfn;
 
@@ -193,7 +193,7 @@ uint64_t sv__phys_alloc(sv_phys *p, unsigned order, sv_page_kind kind)
 	return pfn;
 }
 
-void sv__phys_split(sv_phys *p, uint64_t pfn)
+void sv_phys__split(sv_phys *p, uint64_t pfn)
 {
 	uint64_t b = pfn / BLK_PAGES;
 
@@ -202,7 +202,7 @@ void sv__phys_split(sv_phys *p, uint64_t pfn)
 	p->nfree[b] = 0;
 }
 
-void sv__phys_free(sv_phys *p, uint64_t pfn, unsigned order)
+void sv_phys__free(sv_phys *p, uint64_t pfn, unsigned order)
 {
 	uint64_t b = pfn / BLK_PAGES, i;
 
@@ -225,22 +225,22 @@ void sv__phys_free(sv_phys *p, uint64_t pfn, unsigned order)
 	}
 }
 
-void sv__phys_fragment(sv_phys *p, unsigned percent, uint64_t seed)
+void sv_phys__fragment(sv_phys *p, unsigned percent, uint64_t seed)
 {
 	uint64_t b, rng = seed;
 
 	for (b = 0; b < p->nblocks && percent; b++) {
 		uint64_t i;
 
-		if (sv__rng_next(&rng) % 100 >= percent)
+		if (sv_rng__next(&rng) % 100 >= percent)
 			continue;
-		i = sv__rng_next(&rng) % BLK_PAGES;
+		i = sv_rng__next(&rng) % BLK_PAGES;
 		block_take(p, b, BLK_PARTIAL);
 		memset(p->bits[b], 0, sizeof(p->bits[b]));
 		p->bits[b][i / 64] |= 1ULL << (i % 64);
 		p->nfree[b] = BLK_PAGES - 1;
 		bit_set(p->has_free, b);
 		set_meta(p, b * BLK_PAGES + i, 0, SV_PAGE_RESERVED);
-		sv__phys_page(p, b * BLK_PAGES + i)->ref = 1;
+		sv_phys__page(p, b * BLK_PAGES + i)->ref = 1;
 	}
 }

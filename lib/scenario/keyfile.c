@@ -5,7 +5,7 @@
 
 #include "scenario/keyfile.h"
 
-bool sv_kf__parse_uint(const char *s, bool size, uint64_t *out)
+bool sv_keyfile__parse_uint(const char *s, bool size, uint64_t *out)
 {
 	char *end;
 	uint64_t v, mul = 1;
@@ -33,7 +33,7 @@ bool sv_kf__parse_uint(const char *s, bool size, uint64_t *out)
 	return true;
 }
 
-bool sv_kf__parse_bool(const char *s, bool *out)
+bool sv_keyfile__parse_bool(const char *s, bool *out)
 {
 	if (!s || (strcmp(s, "true") && strcmp(s, "false")))
 		return false;
@@ -41,7 +41,7 @@ bool sv_kf__parse_bool(const char *s, bool *out)
 	return true;
 }
 
-int sv_kf__parse_name(const char *s, const char *const *names, unsigned n)
+int sv_keyfile__parse_name(const char *s, const char *const *names, unsigned n)
 {
 	unsigned i;
 
@@ -51,7 +51,7 @@ int sv_kf__parse_name(const char *s, const char *const *names, unsigned n)
 	return -1;
 }
 
-char *sv_kf__name_list(const char *const *names, unsigned n)
+char *sv_keyfile__name_list(const char *const *names, unsigned n)
 {
 	GString *list = g_string_new("");
 	unsigned i;
@@ -63,21 +63,21 @@ char *sv_kf__name_list(const char *const *names, unsigned n)
 	return g_string_free(list, FALSE);
 }
 
-int sv_kf__bad(const char *file, const char *group, const char *key,
-	       const char *expected, const char *got)
+int sv_keyfile__bad(const char *file, const char *group, const char *key,
+		    const char *expected, const char *got)
 {
-	return sv__err(NULL, SV_ECONFIG, "%s: [%s] %s: expected %s, got '%s'",
-		       file, group, key, expected, got);
+	return sv_err__set(NULL, SV_ECONFIG, "%s: [%s] %s: expected %s, got '%s'",
+			   file, group, key, expected, got);
 }
 
-int sv_kf__load(GKeyFile **out, const char *data, size_t len, const char *name)
+int sv_keyfile__load(GKeyFile **out, const char *data, size_t len, const char *name)
 {
 	GKeyFile *kf = g_key_file_new();
 	GError *gerr = NULL;
 	int rc;
 
 	if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &gerr)) {
-		rc = sv__err(NULL, SV_ECONFIG, "%s: %s", name, gerr->message);
+		rc = sv_err__set(NULL, SV_ECONFIG, "%s: %s", name, gerr->message);
 		g_error_free(gerr);
 		g_key_file_free(kf);
 		return rc;
@@ -86,7 +86,7 @@ int sv_kf__load(GKeyFile **out, const char *data, size_t len, const char *name)
 	return SV_OK;
 }
 
-char *sv_kf__value(GKeyFile *kf, const char *group, const char *key)
+char *sv_keyfile__value(GKeyFile *kf, const char *group, const char *key)
 {
 	char *v = g_key_file_get_value(kf, group, key, NULL);
 

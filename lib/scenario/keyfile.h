@@ -12,23 +12,23 @@
  * A number: decimal, or hex with 0x; with `size`, also a K, M, G or T
  * suffix (binary: K is 1024).  The whole text must be the number.
  */
-bool sv_kf__parse_uint(const char *s, bool size, uint64_t *out);
+bool sv_keyfile__parse_uint(const char *s, bool size, uint64_t *out);
 /* "true" or "false". */
-bool sv_kf__parse_bool(const char *s, bool *out);
+bool sv_keyfile__parse_bool(const char *s, bool *out);
 /* The index of s in names[0..n), or -1. */
-int sv_kf__parse_name(const char *s, const char *const *names, unsigned n);
+int sv_keyfile__parse_name(const char *s, const char *const *names, unsigned n);
 /* "a, b or c" from names[0..n) (g_free it). */
-char *sv_kf__name_list(const char *const *names, unsigned n);
+char *sv_keyfile__name_list(const char *const *names, unsigned n);
 
 /* SV_ECONFIG with "FILE: [GROUP] KEY: expected WHAT, got 'VALUE'". */
-int sv_kf__bad(const char *file, const char *group, const char *key,
-	       const char *expected, const char *got);
+int sv_keyfile__bad(const char *file, const char *group, const char *key,
+		    const char *expected, const char *got);
 
 /* The key file in data (name is used in messages); SV_ECONFIG with the
  * parser's message when it is not one. */
-int sv_kf__load(GKeyFile **out, const char *data, size_t len,
-		const char *name);
+int sv_keyfile__load(GKeyFile **out, const char *data, size_t len,
+		     const char *name);
 /* The value of group.key with surrounding blanks cut, or NULL (g_free). */
-char *sv_kf__value(GKeyFile *kf, const char *group, const char *key);
+char *sv_keyfile__value(GKeyFile *kf, const char *group, const char *key);
 
 #endif /* SV_SCENARIO_KEYFILE_H */

@@ -20,7 +20,7 @@
  */
 #include "scenario/schema.h"
 
-const char *const sv_sc__backing_names[B__COUNT] = {
+const char *const sv_scenario__backing_names[B__COUNT] = {
 	"anon", "thp", "hugetlb-2m", "hugetlb-1g", "dax-pmd", "dax-pud",
 	"pfnmap", "readonly"};
 static const char *const backing_descs[B__COUNT] = {
@@ -39,7 +39,7 @@ const char *sv_scenario_backing(size_t i, const char **desc)
 		return NULL;
 	if (desc)
 		*desc = backing_descs[i];
-	return sv_sc__backing_names[i];
+	return sv_scenario__backing_names[i];
 }
 
 static const struct {
@@ -50,7 +50,7 @@ static const struct {
 #undef VERB_ROW
 };
 
-const char *sv_sc__verb_name(sc_verb v)
+const char *sv_scenario__verb_name(sc_verb v)
 {
 	return verbs[v].name;
 }
@@ -66,7 +66,7 @@ const char *sv_scenario_action(size_t i, const char **args, const char **desc)
 	return verbs[i].name;
 }
 
-int sv_sc__find_slot(const sv_scenario *s, const char *name)
+int sv_scenario__find_slot(const sv_scenario *s, const char *name)
 {
 	guint i;
 
@@ -86,12 +86,12 @@ typedef struct sc_ctx {
 static int bad(const sc_ctx *c, const char *group, const char *key,
 	       const char *expected, const char *got)
 {
-	return sv_kf__bad(c->file, group, key, expected, got);
+	return sv_keyfile__bad(c->file, group, key, expected, got);
 }
 
 static int load_vm(sv_scenario *s, const sc_ctx *c)
 {
-	int rc = sv_sc__load_group(c->kf, c->file, "vm", SC_G_vm, s);
+	int rc = sv_scenario__load_group(c->kf, c->file, "vm", SC_G_vm, s);
 
 	if (rc)
 		return rc;
@@ -101,9 +101,9 @@ static int load_vm(sv_scenario *s, const sc_ctx *c)
 		return bad(c, "vm", "policy", "kvm, kvm-legacy or a registered policy",
 			   s->policy);
 	if (s->mmu.pml && s->vm.tdp == SV_TDP_NPT)
-		return sv__err(NULL, SV_ECONFIG, "%s: [vm] pml: PML is Intel's "
-						 "(expected false with tdp=npt)",
-			       c->file);
+		return sv_err__set(NULL, SV_ECONFIG, "%s: [vm] pml: PML is Intel's "
+						     "(expected false with tdp=npt)",
+				   c->file);
 	return SV_OK;
 }
 
@@ -113,7 +113,7 @@ static int load_host(sv_scenario *s, const sc_ctx *c)
 	s->host_pools_set =
 		g_key_file_has_key(c->kf, "host", "hugetlb_2m_pages", NULL) ||
 		g_key_file_has_key(c->kf, "host", "hugetlb_1g_pages", NULL);
-	return sv_sc__load_group(c->kf, c->file, "host", SC_G_host, s);
+	return sv_scenario__load_group(c->kf, c->file, "host", SC_G_host, s);
 }
 
 static int load_slot(sv_scenario *s, const sc_ctx *c, const char *group)
@@ -124,19 +124,19 @@ static int load_slot(sv_scenario *s, const sc_ctx *c, const char *group)
 	guint i;
 
 	if (!*name || strchr(name, ' '))
-		return sv__err(NULL, SV_ECONFIG, "%s: [%s]: expected a memslot "
-						 "name without spaces",
-			       c->file, group);
-	rc = sv_sc__load_group(c->kf, c->file, group, SC_G_memslot, &sl);
+		return sv_err__set(NULL, SV_ECONFIG, "%s: [%s]: expected a memslot "
+						     "name without spaces",
+				   c->file, group);
+	rc = sv_scenario__load_group(c->kf, c->file, group, SC_G_memslot, &sl);
 	if (rc)
 		return rc;
 	for (i = 0; i < s->slots->len; i++) {
 		const sc_slot *o = &g_array_index(s->slots, sc_slot, i);
 
 		if (sl.gpa < o->gpa + o->size && o->gpa < sl.gpa + sl.size)
-			return sv__err(NULL, SV_ECONFIG, "%s: [%s]: its GPA range "
-							 "overlaps [memslot.%s]",
-				       c->file, group, o->name);
+			return sv_err__set(NULL, SV_ECONFIG, "%s: [%s]: its GPA range "
+							     "overlaps [memslot.%s]",
+					   c->file, group, o->name);
 	}
 	sl.name = g_strdup(name);
 	g_array_append_val(s->slots, sl);
@@ -149,7 +149,7 @@ static int load_guest(sv_scenario *s, const sc_ctx *c)
 	size_t i;
 	int rc;
 
-	rc = sv_sc__load_group(c->kf, c->file, "guest", SC_G_guest, s);
+	rc = sv_scenario__load_group(c->kf, c->file, "guest", SC_G_guest, s);
 	if (rc)
 		return rc;
 	for (i = 0; sv_workload_name(i) && strcmp(sv_workload_name(i), s->workload); i++)
@@ -167,10 +167,10 @@ static int load_guest(sv_scenario *s, const sc_ctx *c)
 	if (!s->region_name && s->slots->len)
 		s->region_name = g_strdup(g_array_index(s->slots, sc_slot, 0).name);
 	if (!s->region_name)
-		return sv__err(NULL, SV_ECONFIG, "%s: [guest] region: there is no "
-						 "[memslot.NAME] group to run over",
-			       c->file);
-	s->region = sv_sc__find_slot(s, s->region_name);
+		return sv_err__set(NULL, SV_ECONFIG, "%s: [guest] region: there is no "
+						     "[memslot.NAME] group to run over",
+				   c->file);
+	s->region = sv_scenario__find_slot(s, s->region_name);
 	if (s->region < 0)
 		return bad(c, "guest", "region", "the name of a [memslot.NAME] group",
 			   s->region_name);
@@ -181,7 +181,7 @@ static int load_guest(sv_scenario *s, const sc_ctx *c)
 	if (!g_key_file_has_key(c->kf, "guest", "size", NULL))
 		s->work.size = sl->size;
 	if (s->work.size > sl->size) {
-		g_autofree char *v = sv_kf__value(c->kf, "guest", "size");
+		g_autofree char *v = sv_keyfile__value(c->kf, "guest", "size");
 		g_autofree char *what = g_strdup_printf(
 			"a size (K/M/G suffixes allowed) from 4096 to %" PRIu64
 			" (the region's)", sl->size);
@@ -189,14 +189,14 @@ static int load_guest(sv_scenario *s, const sc_ctx *c)
 		return bad(c, "guest", "size", what, v);
 	}
 	if (s->page_size == SV_PAGE_1G && !s->vm.guest_1g)
-		return sv__err(NULL, SV_ECONFIG, "%s: [guest] page_size: 1G guest "
-						 "pages need [vm] guest_1g=true",
-			       c->file);
+		return sv_err__set(NULL, SV_ECONFIG, "%s: [guest] page_size: 1G guest "
+						     "pages need [vm] guest_1g=true",
+				   c->file);
 	if ((s->work.gva | s->work.size) & (s->page_size - 1))
-		return sv__err(NULL, SV_ECONFIG, "%s: [guest]: gva 0x%" PRIx64
-						 " and size 0x%" PRIx64 " must be "
-						 "multiples of page_size",
-			       c->file, s->work.gva, s->work.size);
+		return sv_err__set(NULL, SV_ECONFIG, "%s: [guest]: gva 0x%" PRIx64
+						     " and size 0x%" PRIx64 " must be "
+						     "multiples of page_size",
+				   c->file, s->work.gva, s->work.size);
 	return SV_OK;
 }
 
@@ -246,7 +246,7 @@ static int parse_action(const sv_scenario *s, const sc_ctx *c,
 		return bad(c, group, "actions", what, text);
 	}
 	if (want_slot) {
-		a->slot = sv_sc__find_slot(s, w[1]);
+		a->slot = sv_scenario__find_slot(s, w[1]);
 		if (a->slot < 0)
 			return bad(c, group, "actions",
 				   "the name of a [memslot.NAME] group", w[1]);
@@ -255,7 +255,7 @@ static int parse_action(const sv_scenario *s, const sc_ctx *c,
 		static const char *const p[] = {"none", "r", "rw"};
 		static const unsigned bits[] = {0, SV_PROT_READ,
 						SV_PROT_READ | SV_PROT_WRITE};
-		int k = sv_kf__parse_name(w[2], p, 3);
+		int k = sv_keyfile__parse_name(w[2], p, 3);
 
 		if (k < 0)
 			return bad(c, group, "actions", "mprotect SLOT none|r|rw",
@@ -267,7 +267,7 @@ static int parse_action(const sv_scenario *s, const sc_ctx *c,
 		static const sv_madvise m[] = {SV_MADV_DONTNEED, SV_MADV_FREE,
 					       SV_MADV_HUGEPAGE, SV_MADV_NOHUGEPAGE,
 					       SV_MADV_COLLAPSE, SV_MADV_PAGEOUT};
-		int k = sv_kf__parse_name(w[2], adv, 6);
+		int k = sv_keyfile__parse_name(w[2], adv, 6);
 
 		if (k < 0)
 			return bad(c, group, "actions",
@@ -275,18 +275,18 @@ static int parse_action(const sv_scenario *s, const sc_ctx *c,
 				   "nohugepage|collapse|pageout",
 				   text);
 		a->arg = m[k];
-	} else if (a->verb == V_split_thp && !sv_kf__parse_uint(w[2], true, &a->off)) {
+	} else if (a->verb == V_split_thp && !sv_keyfile__parse_uint(w[2], true, &a->off)) {
 		return bad(c, group, "actions", "split_thp SLOT OFFSET", text);
 	}
 	if (n == 1 + want_slot + extra + 2) {
 		const sc_slot *sl = &g_array_index(s->slots, sc_slot, a->slot);
 
-		if (!sv_kf__parse_uint(w[n - 2], true, &a->off) ||
-		    !sv_kf__parse_uint(w[n - 1], true, &a->len) || !a->len ||
+		if (!sv_keyfile__parse_uint(w[n - 2], true, &a->off) ||
+		    !sv_keyfile__parse_uint(w[n - 1], true, &a->len) || !a->len ||
 		    (a->off | a->len) & 0xfff || a->off > sl->size ||
 		    a->len > sl->size - a->off)
 			return bad(c, group, "actions", "OFF LEN: 4K multiples "
-							"inside the memslot",
+							     "inside the memslot",
 				   text);
 	}
 	if (a->slot >= 0 && a->off >= g_array_index(s->slots, sc_slot, a->slot).size)
@@ -323,18 +323,18 @@ static int load_phase(sv_scenario *s, const sc_ctx *c, const char *group)
 	guint i;
 	int rc;
 
-	if (!sv_kf__parse_uint(num, false, &n) || n == 0 || n > UINT32_MAX)
-		return sv__err(NULL, SV_ECONFIG, "%s: [%s]: expected [phase.N] with "
-						 "N a sync point from 1, got '%s'",
-			       c->file, group, num);
+	if (!sv_keyfile__parse_uint(num, false, &n) || n == 0 || n > UINT32_MAX)
+		return sv_err__set(NULL, SV_ECONFIG, "%s: [%s]: expected [phase.N] with "
+						      "N a sync point from 1, got '%s'",
+				    c->file, group, num);
 	ph = g_new0(sc_phase, 1);
 	ph->n = (uint32_t)n;
 	ph->actions = g_array_new(FALSE, FALSE, sizeof(sc_action));
 	g_ptr_array_add(s->phases, ph);
-	rc = sv_sc__load_group(c->kf, c->file, group, SC_G_phase, ph);
+	rc = sv_scenario__load_group(c->kf, c->file, group, SC_G_phase, ph);
 	if (rc)
 		return rc;
-	acts = sv_kf__value(c->kf, group, "actions");
+	acts = sv_keyfile__value(c->kf, group, "actions");
 	if (acts) {
 		g_auto(GStrv) list = g_strsplit(acts, ";", -1);
 
@@ -354,9 +354,9 @@ static int load_phase(sv_scenario *s, const sc_ctx *c, const char *group)
 		const sc_phase *o = g_ptr_array_index(s->phases, i);
 
 		if (o->insn == ph->insn && (ph->insn || o->n == ph->n))
-			return sv__err(NULL, SV_ECONFIG, "%s: [%s]: another phase "
-							 "is bound to the same point",
-				       c->file, group);
+			return sv_err__set(NULL, SV_ECONFIG, "%s: [%s]: another phase "
+							     "is bound to the same point",
+					   c->file, group);
 	}
 	return SV_OK;
 }
@@ -373,11 +373,11 @@ static int load_tlb_cost(GKeyFile *kf, const char *file, sv_tlb_config *tlb,
 	int rc = SV_OK;
 
 	if (tlb)
-		rc = sv_sc__load_group(kf, file, "tlb", SC_G_tlb, &t);
+		rc = sv_scenario__load_group(kf, file, "tlb", SC_G_tlb, &t);
 	if (!rc && tlb)
 		rc = sv_tlb_config_validate(&t);
 	if (!rc && costs)
-		rc = sv_sc__load_group(kf, file, "cost", SC_G_cost, &k);
+		rc = sv_scenario__load_group(kf, file, "cost", SC_G_cost, &k);
 	if (rc)
 		return rc;
 	if (tlb)
@@ -394,10 +394,10 @@ int sv_config_load_data(sv_tlb_config *tlb, sv_costs *costs, const char *data,
 	int rc;
 
 	if (!data)
-		return sv__err(NULL, SV_EINVAL, "config data: NULL");
+		return sv_err__set(NULL, SV_EINVAL, "config data: NULL");
 	if (!name)
 		name = "(config)";
-	rc = sv_kf__load(&kf, data, len, name);
+	rc = sv_keyfile__load(&kf, data, len, name);
 	return rc ? rc : load_tlb_cost(kf, name, tlb, costs);
 }
 
@@ -408,9 +408,9 @@ int sv_config_load(sv_tlb_config *tlb, sv_costs *costs, const char *path)
 	gsize len;
 
 	if (!path)
-		return sv__err(NULL, SV_EINVAL, "config path: NULL");
+		return sv_err__set(NULL, SV_EINVAL, "config path: NULL");
 	if (!g_file_get_contents(path, &data, &len, &gerr))
-		return sv__err(NULL, SV_EIO, "%s: %s", path, gerr->message);
+		return sv_err__set(NULL, SV_EIO, "%s: %s", path, gerr->message);
 	return sv_config_load_data(tlb, costs, data, len, path);
 }
 
@@ -454,8 +454,8 @@ static int apply_set(GKeyFile *kf, const char *file, const char *set)
 	g_key_file_set_value(kf, lhs, dot + 1, eq + 1);
 	return SV_OK;
 bad:
-	return sv__err(NULL, SV_ECONFIG, "%s: --set '%s': expected GROUP.KEY=VALUE",
-		       file, set);
+	return sv_err__set(NULL, SV_ECONFIG, "%s: --set '%s': expected GROUP.KEY=VALUE",
+			   file, set);
 }
 
 static bool known_group(const char *g)
@@ -463,7 +463,7 @@ static bool known_group(const char *g)
 	static const char *const plain[] = {"scenario", "vm", "host", "guest",
 					    "tlb", "cost"};
 
-	return sv_kf__parse_name(g, plain, G_N_ELEMENTS(plain)) >= 0 ||
+	return sv_keyfile__parse_name(g, plain, G_N_ELEMENTS(plain)) >= 0 ||
 	       g_str_has_prefix(g, "memslot.") || g_str_has_prefix(g, "phase.");
 }
 
@@ -482,12 +482,12 @@ static int load_kf(sv_scenario *s, GKeyFile *kf, const char *const *sets)
 	groups = g_key_file_get_groups(kf, NULL);
 	for (i = 0; groups[i]; i++)
 		if (!known_group(groups[i]))
-			return sv__err(NULL, SV_ECONFIG,
-				       "%s: [%s]: unknown group (expected "
-				       "scenario, vm, host, memslot.NAME, guest, "
-				       "tlb, cost or phase.N)",
-				       s->file, groups[i]);
-	rc = sv_sc__load_group(kf, s->file, "scenario", SC_G_scenario, s);
+			return sv_err__set(NULL, SV_ECONFIG,
+					   "%s: [%s]: unknown group (expected "
+					   "scenario, vm, host, memslot.NAME, guest, "
+					   "tlb, cost or phase.N)",
+					   s->file, groups[i]);
+	rc = sv_scenario__load_group(kf, s->file, "scenario", SC_G_scenario, s);
 	if (!rc)
 		rc = load_vm(s, &c);
 	if (!rc)
@@ -542,11 +542,11 @@ int sv_scenario_load_data(sv_scenario **out, const char *data, size_t len,
 	int rc;
 
 	if (!out || !data)
-		return sv__err(NULL, SV_EINVAL, "sv_scenario_load_data: NULL argument");
+		return sv_err__set(NULL, SV_EINVAL, "sv_scenario_load_data: NULL argument");
 	*out = NULL;
 	if (!name)
 		name = "(scenario)";
-	rc = sv_kf__load(&kf, data, len, name);
+	rc = sv_keyfile__load(&kf, data, len, name);
 	if (rc)
 		return rc;
 	s = scenario_new(name);
@@ -567,10 +567,10 @@ int sv_scenario_load(sv_scenario **out, const char *path,
 	gsize len;
 
 	if (!out || !path)
-		return sv__err(NULL, SV_EINVAL, "sv_scenario_load: NULL argument");
+		return sv_err__set(NULL, SV_EINVAL, "sv_scenario_load: NULL argument");
 	*out = NULL;
 	if (!g_file_get_contents(path, &data, &len, &gerr))
-		return sv__err(NULL, SV_EIO, "%s", gerr->message);
+		return sv_err__set(NULL, SV_EIO, "%s", gerr->message);
 	return sv_scenario_load_data(out, data, len, path, sets);
 }
 

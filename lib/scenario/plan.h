@@ -14,7 +14,7 @@ typedef enum sc_backing {
 	B_PFNMAP, B_READONLY, B__COUNT
 } sc_backing;
 
-extern const char *const sv_sc__backing_names[B__COUNT];
+extern const char *const sv_scenario__backing_names[B__COUNT];
 
 typedef struct sc_slot {
 	char *name;
@@ -54,7 +54,7 @@ typedef enum sc_verb {
 	V__COUNT
 } sc_verb;
 
-const char *sv_sc__verb_name(sc_verb v);
+const char *sv_scenario__verb_name(sc_verb v);
 
 typedef struct sc_action {
 	sc_verb verb;
@@ -91,6 +91,6 @@ struct sv_scenario {
 };
 
 /* The index of the slot of that name, or -1. */
-int sv_sc__find_slot(const sv_scenario *s, const char *name);
+int sv_scenario__find_slot(const sv_scenario *s, const char *name);
 
 #endif /* SV_SCENARIO_PLAN_H */

@@ -29,7 +29,7 @@ struct sv_report {
 	GArray *snaps;       /* uint64_t rows, one after another */
 };
 
-sv_report *sv__report_new(const char *scenario, unsigned nvcpu)
+sv_report *sv_report__new(const char *scenario, unsigned nvcpu)
 {
 	sv_report *r = g_new0(sv_report, 1);
 
@@ -53,7 +53,7 @@ void sv_report_free(sv_report *r)
 	g_free(r);
 }
 
-void sv__report_snap(sv_report *r, const char *next_phase, const sv_vm *vm,
+void sv_report__snap(sv_report *r, const char *next_phase, const sv_vm *vm,
 		     const sv_host *h)
 {
 	guint base = r->snaps->len;
@@ -78,7 +78,7 @@ void sv__report_snap(sv_report *r, const char *next_phase, const sv_vm *vm,
 		g_ptr_array_add(r->names, g_strdup(next_phase));
 }
 
-void sv__report_end(sv_report *r, const char *end)
+void sv_report__end(sv_report *r, const char *end)
 {
 	g_free(r->end);
 	r->end = g_strdup(end);
@@ -140,15 +140,15 @@ int sv_report_get(uint64_t *out, const sv_report *r, size_t phase, int vcpu,
 	size_t j;
 
 	if (!out || !r || !name)
-		return sv__err(NULL, SV_EINVAL, "sv_report_get: NULL argument");
+		return sv_err__set(NULL, SV_EINVAL, "sv_report_get: NULL argument");
 	if (r->snaps->len < r->row)
-		return sv__err(NULL, SV_ERANGE, "report: no snapshot yet");
+		return sv_err__set(NULL, SV_ERANGE, "report: no snapshot yet");
 	if (phase != SV_REPORT_TOTAL && phase >= sv_report_phase_count(r))
-		return sv__err(NULL, SV_ERANGE, "report: phase %zu (there are %zu)",
-			       phase, sv_report_phase_count(r));
+		return sv_err__set(NULL, SV_ERANGE, "report: phase %zu (there are %zu)",
+				   phase, sv_report_phase_count(r));
 	if (vcpu != SV_REPORT_VM && (vcpu < 0 || (unsigned)vcpu >= r->nvcpu))
-		return sv__err(NULL, SV_ERANGE, "report: vCPU %d (there are %u)",
-			       vcpu, r->nvcpu);
+		return sv_err__set(NULL, SV_ERANGE, "report: vCPU %d (there are %u)",
+				   vcpu, r->nvcpu);
 	for (j = 0; j < (vcpu == SV_REPORT_VM ? (size_t)N_SCOPE : (size_t)N_VC); j++) {
 		const char *n = vcpu == SV_REPORT_VM
 					? scope_name(j, &prefix)
@@ -163,7 +163,7 @@ int sv_report_get(uint64_t *out, const sv_report *r, size_t phase, int vcpu,
 			return SV_OK;
 		}
 	}
-	return sv__err(NULL, SV_ENOENT, "report: no counter named '%s'", name);
+	return sv_err__set(NULL, SV_ENOENT, "report: no counter named '%s'", name);
 }
 
 /* A total is a count; a phase's change may be negative (pages_2m after a
@@ -349,9 +349,9 @@ static void write_table(const sv_report *r, FILE *f)
 int sv_report_write(const sv_report *r, FILE *f, sv_report_format fmt)
 {
 	if (!r || !f)
-		return sv__err(NULL, SV_EINVAL, "sv_report_write: NULL argument");
+		return sv_err__set(NULL, SV_EINVAL, "sv_report_write: NULL argument");
 	if (r->snaps->len < 2 * r->row)
-		return sv__err(NULL, SV_EINVAL, "report: the run has not ended");
+		return sv_err__set(NULL, SV_EINVAL, "report: the run has not ended");
 	switch (fmt) {
 	case SV_REPORT_TABLE:
 		write_table(r, f);
@@ -363,11 +363,11 @@ int sv_report_write(const sv_report *r, FILE *f, sv_report_format fmt)
 		write_csv(r, f);
 		break;
 	default:
-		return sv__err(NULL, SV_EINVAL, "report format %d (expected table, "
-						"json or csv)", (int)fmt);
+		return sv_err__set(NULL, SV_EINVAL, "report format %d (expected table, "
+						    "json or csv)", (int)fmt);
 	}
 	if (fflush(f) != 0 || ferror(f))
-		return sv__err(NULL, SV_EIO, "report: write failed: %s",
-			       g_strerror(errno));
+		return sv_err__set(NULL, SV_EIO, "report: write failed: %s",
+				   g_strerror(errno));
 	return SV_OK;
 }

@@ -7,11 +7,11 @@
 
 #include "base.h"
 
-sv_report *sv__report_new(const char *scenario, unsigned nvcpu);
+sv_report *sv_report__new(const char *scenario, unsigned nvcpu);
 /* Takes a snapshot: it ends the current phase and, when next_phase is not
  * NULL, begins one of that name. */
-void sv__report_snap(sv_report *r, const char *next_phase, const sv_vm *vm,
+void sv_report__snap(sv_report *r, const char *next_phase, const sv_vm *vm,
 		     const sv_host *h);
-void sv__report_end(sv_report *r, const char *end);
+void sv_report__end(sv_report *r, const char *end);
 
 #endif /* SV_REPORT_H */

@@ -30,8 +30,8 @@ static int setup_err(const sv_scenario *s, const char *group, int rc)
 {
 	g_autofree char *d = g_strdup(sv_error_detail());
 
-	return sv__err(NULL, rc == SV_ENOMEM || rc == SV_EIO ? rc : SV_ECONFIG,
-		       "%s: [%s]: %s", s->file, group, d);
+	return sv_err__set(NULL, rc == SV_ENOMEM || rc == SV_EIO ? rc : SV_ECONFIG,
+			   "%s: [%s]: %s", s->file, group, d);
 }
 
 static uint64_t slot_pages(const sc_slot *sl)
@@ -115,7 +115,7 @@ static sv_host_options host_options(const sv_scenario *s)
 	return ho;
 }
 
-int sv_sc__build(sc_run *r)
+int sv_scenario__build(sc_run *r)
 {
 	const sv_scenario *s = r->s;
 	sv_host_options ho = host_options(s);
@@ -144,7 +144,7 @@ int sv_sc__build(sc_run *r)
 		if (rc)
 			return rc;
 	}
-	rc = sv__exec_create(&r->ex, r->vm, &s->exec, !r->replay);
+	rc = sv_exec__create(&r->ex, r->vm, &s->exec, !r->replay);
 	if (rc)
 		return setup_err(s, "guest", rc);
 	reg = &g_array_index(s->slots, sc_slot, s->region);
@@ -156,7 +156,7 @@ int sv_sc__build(sc_run *r)
 	return rc == SV_OK ? SV_OK : setup_err(s, "guest", rc);
 }
 
-void sv_sc__run_free(sc_run *r)
+void sv_scenario__run_free(sc_run *r)
 {
 	guint i;
 
@@ -263,7 +263,7 @@ static int do_action(sc_run *r, const sc_action *a)
 			sv_exec_set_mode(r->ex, (sv_exec_mode)a->arg);
 		return SV_OK;
 	default:
-		return sv__err(NULL, SV_EBUG, "action %d", (int)a->verb);
+		return sv_err__set(NULL, SV_EBUG, "action %d", (int)a->verb);
 	}
 }
 
@@ -275,7 +275,7 @@ static int boundary(sc_run *r, const sc_phase *ph, const char *fallback)
 	const char *name = ph && ph->name ? ph->name : fallback;
 	guint i;
 
-	sv__report_snap(r->rep, name, r->vm, r->h);
+	sv_report__snap(r->rep, name, r->vm, r->h);
 	for (i = 0; ph && i < ph->actions->len; i++) {
 		const sc_action *a = &g_array_index(ph->actions, sc_action, i);
 		int rc = do_action(r, a);
@@ -283,13 +283,13 @@ static int boundary(sc_run *r, const sc_phase *ph, const char *fallback)
 		if (rc != SV_OK) {
 			g_autofree char *d = g_strdup(sv_error_detail());
 
-			return sv__err(NULL, rc, "%s: [phase.%u] action %s%s%s: %s",
-				       r->s->file, ph->n, sv_sc__verb_name(a->verb),
-				       a->slot >= 0 ? " " : "",
-				       a->slot >= 0 ? g_array_index(r->s->slots,
-								    sc_slot, a->slot).name
-						    : "",
-				       d);
+			return sv_err__set(NULL, rc, "%s: [phase.%u] action %s%s%s: %s",
+					   r->s->file, ph->n, sv_scenario__verb_name(a->verb),
+					   a->slot >= 0 ? " " : "",
+					   a->slot >= 0 ? g_array_index(r->s->slots,
+									sc_slot, a->slot).name
+							: "",
+					   d);
 		}
 	}
 	if (r->o->on_phase && r->o->on_phase(name, r->vm, r->o->payload))
@@ -297,7 +297,7 @@ static int boundary(sc_run *r, const sc_phase *ph, const char *fallback)
 	return SV_OK;
 }
 
-int sv_sc__sync_boundary(sc_run *r, uint32_t n)
+int sv_scenario__sync_boundary(sc_run *r, uint32_t n)
 {
 	g_autofree char *name = g_strdup_printf("sync %u", n);
 	const sc_phase *ph = NULL;
@@ -312,29 +312,29 @@ int sv_sc__sync_boundary(sc_run *r, uint32_t n)
 	return boundary(r, ph, name);
 }
 
-int sv_sc__insn_boundary(sc_run *r, uint32_t index)
+int sv_scenario__insn_boundary(sc_run *r, uint32_t index)
 {
 	const sc_phase *ph;
 	g_autofree char *name = NULL;
 
 	if (index >= r->s->phases->len)
-		return sv__err(NULL, SV_ECONFIG, "trace: phase %u, but the scenario "
-						 "has %u", index, r->s->phases->len);
+		return sv_err__set(NULL, SV_ECONFIG, "trace: phase %u, but the scenario "
+						     "has %u", index, r->s->phases->len);
 	ph = g_ptr_array_index(r->s->phases, index);
 	name = g_strdup_printf("insn %" PRIu64, ph->insn);
 	return boundary(r, ph, name);
 }
 
-int sv_sc__start(sc_run *r)
+int sv_scenario__start(sc_run *r)
 {
-	r->rep = sv__report_new(r->s->name, r->s->vm.vcpus);
+	r->rep = sv_report__new(r->s->name, r->s->vm.vcpus);
 	return boundary(r, NULL, "start");
 }
 
-void sv_sc__finish(sc_run *r, const char *end)
+void sv_scenario__finish(sc_run *r, const char *end)
 {
-	sv__report_snap(r->rep, NULL, r->vm, r->h);
-	sv__report_end(r->rep, end);
+	sv_report__snap(r->rep, NULL, r->vm, r->h);
+	sv_report__end(r->rep, end);
 	if (r->o->on_phase && !r->stopped)
 		r->o->on_phase("end", r->vm, r->o->payload);
 }
@@ -348,8 +348,8 @@ static int on_sync(sv_exec *ex, uint32_t n, void *payload)
 
 	SV_UNUSED(ex);
 	if (r->w)
-		sv__trace_put(r->w, &ev);
-	r->err = sv_sc__sync_boundary(r, n);
+		sv_trace__put(r->w, &ev);
+	r->err = sv_scenario__sync_boundary(r, n);
 	return r->err || r->stopped ? 1 : 0;
 }
 
@@ -408,9 +408,9 @@ static int run_loop(sc_run *r, char **end)
 		if (r->w) {
 			sv_trace_event ev = {.kind = SV_TEV_PHASE, .n = next};
 
-			sv__trace_put(r->w, &ev);
+			sv_trace__put(r->w, &ev);
 		}
-		rc = sv_sc__insn_boundary(r, next++);
+		rc = sv_scenario__insn_boundary(r, next++);
 		if (rc)
 			return rc;
 		if (r->stopped) {
@@ -429,30 +429,30 @@ int sv_scenario_run(sv_report **out, const sv_scenario *s,
 	int rc;
 
 	if (!out || !s)
-		return sv__err(NULL, SV_EINVAL, "sv_scenario_run: NULL argument");
+		return sv_err__set(NULL, SV_EINVAL, "sv_scenario_run: NULL argument");
 	*out = NULL;
 	if (r.o->version != SV_RUN_OPTIONS_VERSION)
-		return sv__err(NULL, SV_EINVAL, "run options: version %u (expected %u)",
-			       r.o->version, SV_RUN_OPTIONS_VERSION);
-	rc = sv_sc__build(&r);
+		return sv_err__set(NULL, SV_EINVAL, "run options: version %u (expected %u)",
+				   r.o->version, SV_RUN_OPTIONS_VERSION);
+	rc = sv_scenario__build(&r);
 	if (rc == SV_OK && r.o->record)
-		rc = sv__trace_create(&r.w, r.o->record, s->text);
+		rc = sv_trace__create(&r.w, r.o->record, s->text);
 	if (rc == SV_OK) {
-		sv__exec_set_recorder(r.ex, r.w);
+		sv_exec__set_recorder(r.ex, r.w);
 		sv_exec_set_sync(r.ex, on_sync, &r);
-		rc = sv_sc__start(&r);
+		rc = sv_scenario__start(&r);
 	}
 	if (rc == SV_OK)
 		rc = run_loop(&r, &end);
 	if (rc == SV_OK)
-		sv_sc__finish(&r, end);
+		sv_scenario__finish(&r, end);
 	if (r.w) {
-		int crc = sv__trace_close(r.w, end ? end : "error");
+		int crc = sv_trace__close(r.w, end ? end : "error");
 
 		if (rc == SV_OK)
 			rc = crc;
 	}
-	sv_sc__run_free(&r);
+	sv_scenario__run_free(&r);
 	if (rc == SV_OK)
 		*out = r.rep;
 	else

@@ -28,15 +28,15 @@ typedef struct sc_run {
 
 /* Builds the plan's host, VM, memslots and guest (r->s, r->o and
  * r->replay set). */
-int sv_sc__build(sc_run *r);
-void sv_sc__run_free(sc_run *r);
+int sv_scenario__build(sc_run *r);
+void sv_scenario__run_free(sc_run *r);
 /* The phase bound to sync point n begins (its snapshot, then its
  * actions), or the n-th instruction-count phase of the plan. */
-int sv_sc__sync_boundary(sc_run *r, uint32_t n);
-int sv_sc__insn_boundary(sc_run *r, uint32_t index);
+int sv_scenario__sync_boundary(sc_run *r, uint32_t n);
+int sv_scenario__insn_boundary(sc_run *r, uint32_t index);
 /* The first phase, "start", begins (the report is made). */
-int sv_sc__start(sc_run *r);
+int sv_scenario__start(sc_run *r);
 /* The run is over: the last snapshot, how it ended, the caller told. */
-void sv_sc__finish(sc_run *r, const char *end);
+void sv_scenario__finish(sc_run *r, const char *end);
 
 #endif /* SV_SCENARIO_RUN_H */

@@ -2,7 +2,7 @@
  * lib/scenario/schema.c - the key table and the reading of one group
  * through it.
  *
- * How a group is read (sv_sc__load_group):
+ * How a group is read (sv_scenario__load_group):
  *  1. Every key the group has must be a row of its kind, else the error
  *     lists the keys it may have.
  *  2. Every required row must be there.
@@ -11,12 +11,12 @@
  *     row's offset in the group's struct.  A bad value stops the reading
  *     with the file, group, key, what was expected and what was given.
  * Defaults are not in the table: the loader starts from the public
- * options' *_INIT values, and sv_sc__format prints them from there.
+ * options' *_INIT values, and sv_scenario__format prints them from there.
  */
 #include "scenario/schema.h"
 #include "tlb/tlb.h"
 
-const char *const sv_sc__group_names[SC_G__COUNT] = {
+const char *const sv_scenario__group_names[SC_G__COUNT] = {
 #define SC_GROUP_NAME(id, name) name,
 	SC_GROUP_LIST(SC_GROUP_NAME)
 #undef SC_GROUP_NAME
@@ -140,7 +140,7 @@ static const sc_key keys[] = {
 	    SZ(sc_slot, gpa), "required", "guest-physical base"),
 	ROW(memslot, "size", SC_SIZE, 4 * K, 1ULL << 44, 4 * K, true, NONAMES,
 	    SZ(sc_slot, size), "required", "bytes"),
-	ENUM(memslot, "backing", sv_sc__backing_names, SZ(sc_slot, backing),
+	ENUM(memslot, "backing", sv_scenario__backing_names, SZ(sc_slot, backing),
 	     "the host memory behind it (simvirt list explains each)"),
 	SIZE(memslot, "hva_offset", 0, 1ULL << 30, 4 * K,
 	     SZ(sc_slot, hva_offset), NULL,
@@ -195,12 +195,12 @@ static const sc_key keys[] = {
 	     "bind the phase to this instruction count instead of sync N"),
 };
 
-const sc_key *sv_sc__key(size_t i)
+const sc_key *sv_scenario__key(size_t i)
 {
 	return i < G_N_ELEMENTS(keys) ? &keys[i] : NULL;
 }
 
-const sc_key *sv_sc__key_find(sc_group g, const char *name)
+const sc_key *sv_scenario__key_find(sc_group g, const char *name)
 {
 	size_t i;
 
@@ -252,7 +252,7 @@ static char *bug_list(void)
 	return g_string_free(list, FALSE);
 }
 
-char *sv_sc__values(const sc_key *k)
+char *sv_scenario__values(const sc_key *k)
 {
 	switch (k->type) {
 	case SC_UINT:
@@ -273,7 +273,7 @@ char *sv_sc__values(const sc_key *k)
 	case SC_BOOL:
 		return g_strdup("true or false");
 	case SC_ENUM:
-		return sv_kf__name_list(k->names, k->nnames);
+		return sv_keyfile__name_list(k->names, k->nnames);
 	case SC_KVER:
 		return g_strdup("a version 5.0 to 7.99 such as 6.12");
 	case SC_BUGS:
@@ -377,17 +377,17 @@ static bool parse(const sc_key *k, const char *v, uint64_t *out)
 	switch (k->type) {
 	case SC_UINT:
 	case SC_SIZE:
-		if (!sv_kf__parse_uint(v, k->type == SC_SIZE, out) ||
+		if (!sv_keyfile__parse_uint(v, k->type == SC_SIZE, out) ||
 		    *out < k->min || *out > k->max)
 			return false;
 		return !k->pow2 || !(*out & (*out - 1));
 	case SC_BOOL:
-		if (!sv_kf__parse_bool(v, &b))
+		if (!sv_keyfile__parse_bool(v, &b))
 			return false;
 		*out = b;
 		return true;
 	case SC_ENUM:
-		i = sv_kf__parse_name(v, k->names, k->nnames);
+		i = sv_keyfile__parse_name(v, k->names, k->nnames);
 		/* the tri-state's names stand for SV_BY_VERSION, 0, 1 */
 		*out = (uint64_t)(int64_t)(k->names == tri_names ? i - 1 : i);
 		return i >= 0;
@@ -396,7 +396,7 @@ static bool parse(const sc_key *k, const char *v, uint64_t *out)
 	case SC_BUGS:
 		return parse_bugs(v, out);
 	case SC_PAGE:
-		return sv_kf__parse_uint(v, true, out) &&
+		return sv_keyfile__parse_uint(v, true, out) &&
 		       (*out == SV_PAGE_4K || *out == SV_PAGE_2M ||
 			*out == SV_PAGE_1G);
 	default:
@@ -414,19 +414,19 @@ static int bad_key(const char *file, const char *group, const char *key,
 		if (keys[i].group == g)
 			g_string_append_printf(list, "%s%s", list->len ? ", " : "",
 					       keys[i].name);
-	return sv__err(NULL, SV_ECONFIG,
-		       "%s: [%s] %s: unknown key (expected one of %s)", file,
-		       group, key, list->str);
+	return sv_err__set(NULL, SV_ECONFIG,
+			   "%s: [%s] %s: unknown key (expected one of %s)", file,
+			   group, key, list->str);
 }
 
-int sv_sc__load_group(GKeyFile *kf, const char *file, const char *group,
-		      sc_group g, void *base)
+int sv_scenario__load_group(GKeyFile *kf, const char *file, const char *group,
+			    sc_group g, void *base)
 {
 	g_auto(GStrv) have = g_key_file_get_keys(kf, group, NULL, NULL);
 	size_t i;
 
 	for (i = 0; have && have[i]; i++)
-		if (!sv_sc__key_find(g, have[i]))
+		if (!sv_scenario__key_find(g, have[i]))
 			return bad_key(file, group, have[i], g);
 	for (i = 0; i < G_N_ELEMENTS(keys); i++) {
 		const sc_key *k = &keys[i];
@@ -435,12 +435,12 @@ int sv_sc__load_group(GKeyFile *kf, const char *file, const char *group,
 
 		if (k->group != g)
 			continue;
-		v = sv_kf__value(kf, group, k->name);
+		v = sv_keyfile__value(kf, group, k->name);
 		if (!v) {
 			if (k->required)
-				return sv__err(NULL, SV_ECONFIG,
-					       "%s: [%s] %s: missing (%s)", file,
-					       group, k->name, k->help);
+				return sv_err__set(NULL, SV_ECONFIG,
+						   "%s: [%s] %s: missing (%s)", file,
+						   group, k->name, k->help);
 			continue;
 		}
 		if (k->type == SC_ACTIONS)
@@ -453,22 +453,22 @@ int sv_sc__load_group(GKeyFile *kf, const char *file, const char *group,
 			continue;
 		}
 		if (!parse(k, v, &n)) {
-			g_autofree char *what = sv_sc__values(k);
+			g_autofree char *what = sv_scenario__values(k);
 
-			return sv_kf__bad(file, group, k->name, what, v);
+			return sv_keyfile__bad(file, group, k->name, what, v);
 		}
 		if (k->type == SC_SIZE && k->align && n % k->align) {
 			g_autofree char *al = size_text(k->align);
 			g_autofree char *what = g_strdup_printf("a multiple of %s", al);
 
-			return sv_kf__bad(file, group, k->name, what, v);
+			return sv_keyfile__bad(file, group, k->name, what, v);
 		}
 		store(k, base, n);
 	}
 	return SV_OK;
 }
 
-char *sv_sc__format(const sc_key *k, const void *base)
+char *sv_scenario__format(const sc_key *k, const void *base)
 {
 	uint64_t v;
 

@@ -59,11 +59,11 @@ typedef struct sc_key {
 	const char *help;
 } sc_key;
 
-extern const char *const sv_sc__group_names[SC_G__COUNT];
+extern const char *const sv_scenario__group_names[SC_G__COUNT];
 
 /* Row i of the table (NULL past the end). */
-const sc_key *sv_sc__key(size_t i);
-const sc_key *sv_sc__key_find(sc_group g, const char *name);
+const sc_key *sv_scenario__key(size_t i);
+const sc_key *sv_scenario__key_find(sc_group g, const char *name);
 
 /*
  * Reads every key of the key file's group `group` (of kind g) into the
@@ -72,13 +72,13 @@ const sc_key *sv_sc__key_find(sc_group g, const char *name);
  * file, group, key and what was expected.  Keys the group lacks keep what
  * base holds.  SC_ACTIONS keys are left to the caller.
  */
-int sv_sc__load_group(GKeyFile *kf, const char *file, const char *group,
-		      sc_group g, void *base);
+int sv_scenario__load_group(GKeyFile *kf, const char *file, const char *group,
+			    sc_group g, void *base);
 
 /* What a key takes, in words ("1 to 256", "ept or npt"...; g_free it). */
-char *sv_sc__values(const sc_key *k);
+char *sv_scenario__values(const sc_key *k);
 /* The value a key has in the struct at base, as a file would write it
  * (g_free it). */
-char *sv_sc__format(const sc_key *k, const void *base);
+char *sv_scenario__format(const sc_key *k, const void *base);
 
 #endif /* SV_SCENARIO_SCHEMA_H */

@@ -100,7 +100,7 @@ sv_tlbe *sv_tlb__fill_present(sv_tlb *t, sv_tlb_array a, const sv_tlbe *proto)
 	}
 	if (!victim) {
 		if (t->repl == SV_TLB_RANDOM) {
-			victim = &set[sv__rng_next(&t->rng) % r->ways];
+			victim = &set[sv_rng__next(&t->rng) % r->ways];
 		} else {
 			victim = &set[0];
 			for (w = 1; w < r->ways; w++)

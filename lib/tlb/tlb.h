@@ -37,7 +37,7 @@ enum {
 /* May a translation whose nested permissions are `perm` serve the access?
  * Every NPT access is a user access (APM "Nested Paging"), so NPT also
  * needs U/S at every level; EPT translations always carry SV_PERM_NU. */
-static inline bool sv__nested_allows(uint8_t perm, sv_access acc)
+static inline bool sv_tlb__nested_allows(uint8_t perm, sv_access acc)
 {
 	static const uint8_t need[3] = {
 		SV_PERM_NR | SV_PERM_NU, SV_PERM_NW | SV_PERM_NU,

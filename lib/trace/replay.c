@@ -24,37 +24,37 @@ int sv_trace_replay(sv_report **out, const char *path,
 	int rc;
 
 	if (!out || !path)
-		return sv__err(NULL, SV_EINVAL, "sv_trace_replay: NULL argument");
+		return sv_err__set(NULL, SV_EINVAL, "sv_trace_replay: NULL argument");
 	*out = NULL;
-	rc = sv__trace_open(&rd, path, &text);
+	rc = sv_trace__open(&rd, path, &text);
 	if (rc == SV_OK)
 		rc = sv_scenario_load_data(&s, text, strlen(text), path, NULL);
 	if (rc != SV_OK) {
-		sv__trace_free(rd);
+		sv_trace__free(rd);
 		return rc;
 	}
 	r.s = s;
-	rc = sv_sc__build(&r);
+	rc = sv_scenario__build(&r);
 	if (rc == SV_OK)
-		rc = sv_sc__start(&r);
-	while (rc == SV_OK && !r.stopped && (rc = sv__trace_next(rd, &ev)) == 1) {
+		rc = sv_scenario__start(&r);
+	while (rc == SV_OK && !r.stopped && (rc = sv_trace__next(rd, &ev)) == 1) {
 		if (ev.kind == SV_TEV_SYNC)
-			rc = sv_sc__sync_boundary(&r, ev.n);
+			rc = sv_scenario__sync_boundary(&r, ev.n);
 		else if (ev.kind == SV_TEV_PHASE)
-			rc = sv_sc__insn_boundary(&r, ev.n);
+			rc = sv_scenario__insn_boundary(&r, ev.n);
 		else
-			rc = sv__exec_replay(r.ex, &ev);
+			rc = sv_exec__replay(r.ex, &ev);
 		if (rc != SV_OK) {
 			g_autofree char *d = g_strdup(sv_error_detail());
 
-			rc = sv__err(NULL, rc, "trace %s: offset %" PRIu64 ": %s", path,
-				     sv__trace_offset(rd), d);
+			rc = sv_err__set(NULL, rc, "trace %s: offset %" PRIu64 ": %s", path,
+					 sv_trace__offset(rd), d);
 		}
 	}
 	if (rc == SV_OK)
-		sv_sc__finish(&r, r.stopped ? "stopped" : sv__trace_end(rd));
-	sv_sc__run_free(&r);
-	sv__trace_free(rd);
+		sv_scenario__finish(&r, r.stopped ? "stopped" : sv_trace__end(rd));
+	sv_scenario__run_free(&r);
+	sv_trace__free(rd);
 	sv_scenario_free(s);
 	if (rc == SV_OK)
 		*out = r.rep;
@@ -74,8 +74,8 @@ int sv_trace_dump(const char *path, FILE *out)
 	int rc;
 
 	if (!path || !out)
-		return sv__err(NULL, SV_EINVAL, "sv_trace_dump: NULL argument");
-	rc = sv__trace_open(&rd, path, &text);
+		return sv_err__set(NULL, SV_EINVAL, "sv_trace_dump: NULL argument");
+	rc = sv_trace__open(&rd, path, &text);
 	if (rc != SV_OK)
 		return rc;
 	lines = g_strsplit(text, "\n", -1);
@@ -83,12 +83,12 @@ int sv_trace_dump(const char *path, FILE *out)
 	for (i = 0; lines[i]; i++)
 		if (*lines[i])
 			fprintf(out, "#   %s\n", lines[i]);
-	while ((rc = sv__trace_next(rd, &ev)) == 1) {
+	while ((rc = sv_trace__next(rd, &ev)) == 1) {
 		fprintf(out, "%10" PRIu64 "  ", n++);
 		switch (ev.kind) {
 		case SV_TEV_SYNC:
 		case SV_TEV_PHASE:
-			fprintf(out, "%-6s %u\n", sv__trace_kind_name(ev.kind), ev.n);
+			fprintf(out, "%-6s %u\n", sv_trace__kind_name(ev.kind), ev.n);
 			break;
 		case SV_TEV_STAT:
 			fprintf(out, "vcpu %-3u stat   %s += %" PRIu64 "\n", ev.vcpu,
@@ -103,7 +103,7 @@ int sv_trace_dump(const char *path, FILE *out)
 			break;
 		default:
 			fprintf(out, "vcpu %-3u %-6s 0x%016" PRIx64, ev.vcpu,
-				sv__trace_kind_name(ev.kind), ev.addr);
+				sv_trace__kind_name(ev.kind), ev.addr);
 			if (ev.size)
 				fprintf(out, " size %u", ev.size);
 			for (i = 0; i < ev.data_len && i < 16; i++)
@@ -113,7 +113,7 @@ int sv_trace_dump(const char *path, FILE *out)
 	}
 	if (rc == 0)
 		fprintf(out, "# end: %" PRIu64 " events; the run ended: %s\n", n,
-			sv__trace_end(rd));
-	sv__trace_free(rd);
+			sv_trace__end(rd));
+	sv_trace__free(rd);
 	return rc < 0 ? rc : SV_OK;
 }

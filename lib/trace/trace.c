@@ -25,7 +25,7 @@ static const char *const kind_names[SV_TEV__COUNT] = {
 	"read", "write", "fetch", "stat", "invlpg", "cr3", "leave", "sync",
 	"phase", "block"};
 
-const char *sv__trace_kind_name(sv_trace_kind k)
+const char *sv_trace__kind_name(sv_trace_kind k)
 {
 	return (unsigned)k < SV_TEV__COUNT ? kind_names[k] : "?";
 }
@@ -93,7 +93,7 @@ static void flush_events(sv_trace_writer *w)
 	memset(w->last, 0, sizeof(w->last));
 }
 
-int sv__trace_create(sv_trace_writer **out, const char *path,
+int sv_trace__create(sv_trace_writer **out, const char *path,
 		     const char *header)
 {
 	sv_trace_writer *w;
@@ -102,15 +102,15 @@ int sv__trace_create(sv_trace_writer **out, const char *path,
 
 	*out = NULL;
 	if (len > CHUNK_MAX)
-		return sv__err(NULL, SV_ERANGE, "trace %s: header of %zu bytes "
-						"(at most %u)", path, len, CHUNK_MAX);
+		return sv_err__set(NULL, SV_ERANGE, "trace %s: header of %zu bytes "
+						    "(at most %u)", path, len, CHUNK_MAX);
 	w = g_new0(sv_trace_writer, 1);
 	w->f = fopen(path, "wb");
 	if (!w->f) {
 		int e = errno;
 
 		g_free(w);
-		return sv__err(NULL, SV_EIO, "trace %s: %s", path, g_strerror(e));
+		return sv_err__set(NULL, SV_EIO, "trace %s: %s", path, g_strerror(e));
 	}
 	w->path = g_strdup(path);
 	w->buf = g_byte_array_sized_new(CHUNK_FLUSH + 64);
@@ -134,7 +134,7 @@ static int64_t unzigzag(uint64_t v)
 	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
 }
 
-void sv__trace_put(sv_trace_writer *w, const sv_trace_event *ev)
+void sv_trace__put(sv_trace_writer *w, const sv_trace_event *ev)
 {
 	uint8_t tag = (uint8_t)ev->kind | (uint8_t)(MIN(ev->vcpu, 15U) << 4);
 	uint64_t *last = &w->last[ev->vcpu][ev->kind == SV_TEV_FETCH];
@@ -177,7 +177,7 @@ void sv__trace_put(sv_trace_writer *w, const sv_trace_event *ev)
 		flush_events(w);
 }
 
-int sv__trace_close(sv_trace_writer *w, const char *end)
+int sv_trace__close(sv_trace_writer *w, const char *end)
 {
 	GByteArray *tail;
 	int rc = SV_OK;
@@ -193,7 +193,7 @@ int sv__trace_close(sv_trace_writer *w, const char *end)
 	if (fclose(w->f) != 0)
 		w->failed = true;
 	if (w->failed)
-		rc = sv__err(NULL, SV_EIO, "trace %s: write failed", w->path);
+		rc = sv_err__set(NULL, SV_EIO, "trace %s: write failed", w->path);
 	g_byte_array_free(w->buf, TRUE);
 	g_free(w->path);
 	g_free(w);
@@ -216,8 +216,8 @@ struct sv_trace_reader {
 
 static int damaged(sv_trace_reader *r, const char *what)
 {
-	return sv__err(NULL, SV_ECONFIG, "trace %s: offset %" PRIu64 ": %s",
-		       r->path, r->off, what);
+	return sv_err__set(NULL, SV_ECONFIG, "trace %s: offset %" PRIu64 ": %s",
+			   r->path, r->off, what);
 }
 
 /* Reads the next chunk into r->chunk: its type, or an error. */
@@ -246,7 +246,7 @@ static int read_chunk(sv_trace_reader *r, uint8_t *type)
 	return SV_OK;
 }
 
-void sv__trace_free(sv_trace_reader *r)
+void sv_trace__free(sv_trace_reader *r)
 {
 	if (!r)
 		return;
@@ -258,12 +258,12 @@ void sv__trace_free(sv_trace_reader *r)
 	g_free(r);
 }
 
-const char *sv__trace_end(const sv_trace_reader *r)
+const char *sv_trace__end(const sv_trace_reader *r)
 {
 	return r->end ? r->end : "";
 }
 
-int sv__trace_open(sv_trace_reader **out, const char *path, char **header)
+int sv_trace__open(sv_trace_reader **out, const char *path, char **header)
 {
 	sv_trace_reader *r = g_new0(sv_trace_reader, 1);
 	uint8_t head[16], type = 0;
@@ -274,7 +274,7 @@ int sv__trace_open(sv_trace_reader **out, const char *path, char **header)
 	r->path = g_strdup(path);
 	r->f = fopen(path, "rb");
 	if (!r->f) {
-		rc = sv__err(NULL, SV_EIO, "trace %s: %s", path, g_strerror(errno));
+		rc = sv_err__set(NULL, SV_EIO, "trace %s: %s", path, g_strerror(errno));
 		goto fail;
 	}
 	if (fread(head, 1, sizeof(head), r->f) != sizeof(head) ||
@@ -283,9 +283,9 @@ int sv__trace_open(sv_trace_reader **out, const char *path, char **header)
 		goto fail;
 	}
 	if (get_u32(head + 8) != VERSION) {
-		rc = sv__err(NULL, SV_ENOTSUP, "trace %s: format version %u "
-					       "(this simvirt reads %u)",
-			     path, get_u32(head + 8), VERSION);
+		rc = sv_err__set(NULL, SV_ENOTSUP, "trace %s: format version %u "
+						   "(this simvirt reads %u)",
+				 path, get_u32(head + 8), VERSION);
 		goto fail;
 	}
 	r->next_off = sizeof(head);
@@ -301,11 +301,11 @@ int sv__trace_open(sv_trace_reader **out, const char *path, char **header)
 	*out = r;
 	return SV_OK;
 fail:
-	sv__trace_free(r);
+	sv_trace__free(r);
 	return rc;
 }
 
-uint64_t sv__trace_offset(const sv_trace_reader *r)
+uint64_t sv_trace__offset(const sv_trace_reader *r)
 {
 	return r->off;
 }
@@ -383,7 +383,7 @@ static bool decode(sv_trace_reader *r, sv_trace_event *ev)
 	}
 }
 
-int sv__trace_next(sv_trace_reader *r, sv_trace_event *ev)
+int sv_trace__next(sv_trace_reader *r, sv_trace_event *ev)
 {
 	uint8_t type;
 	uint64_t count;
@@ -411,9 +411,9 @@ int sv__trace_next(sv_trace_reader *r, sv_trace_event *ev)
 			return damaged(r, "unknown chunk type");
 	}
 	if (!decode(r, ev))
-		return sv__err(NULL, SV_ECONFIG, "trace %s: offset %" PRIu64
-						 ": malformed event at byte %u of the chunk",
-			       r->path, r->off, r->pos);
+		return sv_err__set(NULL, SV_ECONFIG, "trace %s: offset %" PRIu64
+						     ": malformed event at byte %u of the chunk",
+				   r->path, r->off, r->pos);
 	r->events++;
 	return 1;
 }

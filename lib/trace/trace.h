@@ -55,24 +55,24 @@ typedef struct sv_trace_writer sv_trace_writer;
 typedef struct sv_trace_reader sv_trace_reader;
 
 /* Creates path (truncating it) and writes the header chunk. */
-int sv__trace_create(sv_trace_writer **out, const char *path,
+int sv_trace__create(sv_trace_writer **out, const char *path,
 		     const char *header);
-void sv__trace_put(sv_trace_writer *w, const sv_trace_event *ev);
+void sv_trace__put(sv_trace_writer *w, const sv_trace_event *ev);
 /* Writes the end chunk (the event count and how the run ended) and
  * closes; SV_EIO if any write failed.  NULL is a no-op. */
-int sv__trace_close(sv_trace_writer *w, const char *end);
+int sv_trace__close(sv_trace_writer *w, const char *end);
 
 /* Opens a trace and reads its header (*header, g_free it). */
-int sv__trace_open(sv_trace_reader **out, const char *path, char **header);
+int sv_trace__open(sv_trace_reader **out, const char *path, char **header);
 /* The next event: 1, or 0 at a good end, or an error (SV_ECONFIG for a
  * damaged trace, with the offset in the detail). */
-int sv__trace_next(sv_trace_reader *r, sv_trace_event *ev);
-/* After sv__trace_next returned 0: how the recorded run ended. */
-const char *sv__trace_end(const sv_trace_reader *r);
+int sv_trace__next(sv_trace_reader *r, sv_trace_event *ev);
+/* After sv_trace__next returned 0: how the recorded run ended. */
+const char *sv_trace__end(const sv_trace_reader *r);
 /* Byte offset in the file of the chunk being read. */
-uint64_t sv__trace_offset(const sv_trace_reader *r);
-void sv__trace_free(sv_trace_reader *r);
+uint64_t sv_trace__offset(const sv_trace_reader *r);
+void sv_trace__free(sv_trace_reader *r);
 
-const char *sv__trace_kind_name(sv_trace_kind k);
+const char *sv_trace__kind_name(sv_trace_kind k);
 
 #endif /* SV_TRACE_H */
