@@ -43,9 +43,16 @@ static sv_vm *make_vm(uint64_t bytes, bool caches, sv_pt **gpt_out)
 {
 	sv_vm_options o = SV_VM_OPTIONS_INIT;
 	uint64_t pool = guest_table_bytes(bytes);
-	sv_memslot_region slot = {SV_MEMSLOT_REGION_VERSION, 0, 0, 0,
-				  pool + 0x100000, 0};
-	sv_pt_options po = {SV_PT_OPTIONS_VERSION, SV_PT_GUEST, 0, 0x100000, pool};
+	sv_memslot_region slot = {
+		.version = SV_MEMSLOT_REGION_VERSION,
+		.size = pool + 0x100000,
+	};
+	sv_pt_options po = {
+		.version = SV_PT_OPTIONS_VERSION,
+		.kind = SV_PT_GUEST,
+		.pool_gpa = 0x100000,
+		.pool_size = pool,
+	};
 	sv_vcpu_regs r;
 	sv_vm *vm;
 	unsigned a;

@@ -74,9 +74,18 @@ static void sim_up(sim *s, const wl *w, sv_exec_mode mode)
 	sv_vm_options vo = SV_VM_OPTIONS_INIT;
 	sv_mmu_options mo = SV_MMU_OPTIONS_INIT;
 	sv_exec_options eo = SV_EXEC_OPTIONS_INIT;
-	sv_host_mmap_args a = {SV_HOST_MMAP_VERSION, 0, w->size,
-			       SV_PROT_READ | SV_PROT_WRITE, 0, SV_BACKING_ANON, 0};
-	sv_memslot_region r = {SV_MEMSLOT_REGION_VERSION, 1, 0, GPA, w->size, 0};
+	sv_host_mmap_args a = {
+		.version = SV_HOST_MMAP_VERSION,
+		.size = w->size,
+		.prot = SV_PROT_READ | SV_PROT_WRITE,
+		.backing = SV_BACKING_ANON,
+	};
+	sv_memslot_region r = {
+		.version = SV_MEMSLOT_REGION_VERSION,
+		.slot = 1,
+		.gpa = GPA,
+		.size = w->size,
+	};
 	sv_workload g = SV_WORKLOAD_INIT;
 	uint64_t i;
 

@@ -22,9 +22,12 @@ const char *bench_name = "bench_hostmm";
 static sv_host *make(uint64_t bytes, bool thp, uint64_t *hva)
 {
 	sv_host_options o = SV_HOST_OPTIONS_INIT;
-	sv_host_mmap_args a = {SV_HOST_MMAP_VERSION, 0, bytes,
-			       SV_PROT_READ | SV_PROT_WRITE, 0, SV_BACKING_ANON,
-			       0};
+	sv_host_mmap_args a = {
+		.version = SV_HOST_MMAP_VERSION,
+		.size = bytes,
+		.prot = SV_PROT_READ | SV_PROT_WRITE,
+		.backing = SV_BACKING_ANON,
+	};
 	sv_host *h;
 
 	o.mem_size = bytes + (1ULL << 30);

@@ -36,10 +36,18 @@ static void rig_up(rig *r, uint64_t bytes, bool thp, unsigned kernel)
 {
 	sv_host_options ho = SV_HOST_OPTIONS_INIT;
 	sv_mmu_options mo = SV_MMU_OPTIONS_INIT;
-	sv_host_mmap_args a = {SV_HOST_MMAP_VERSION, 0, bytes,
-			       SV_PROT_READ | SV_PROT_WRITE, 0, SV_BACKING_ANON,
-			       0};
-	sv_memslot_region s = {SV_MEMSLOT_REGION_VERSION, 1, 0, GPA, bytes, 0};
+	sv_host_mmap_args a = {
+		.version = SV_HOST_MMAP_VERSION,
+		.size = bytes,
+		.prot = SV_PROT_READ | SV_PROT_WRITE,
+		.backing = SV_BACKING_ANON,
+	};
+	sv_memslot_region s = {
+		.version = SV_MEMSLOT_REGION_VERSION,
+		.slot = 1,
+		.gpa = GPA,
+		.size = bytes,
+	};
 
 	ho.mem_size = bytes + (1ULL << 30);
 	mo.kernel_version = kernel;
@@ -81,8 +89,14 @@ static double write_all(rig *r, uint64_t stride)
 
 static void flags(rig *r, uint32_t f)
 {
-	sv_memslot_region s = {SV_MEMSLOT_REGION_VERSION, 1, f, GPA, r->bytes,
-			       r->hva};
+	sv_memslot_region s = {
+		.version = SV_MEMSLOT_REGION_VERSION,
+		.slot = 1,
+		.flags = f,
+		.gpa = GPA,
+		.size = r->bytes,
+		.hva = r->hva,
+	};
 
 	bench_check("memslot flags", sv_memslot_set(r->vm, &s));
 }

@@ -87,8 +87,12 @@ static void run(const char *policy)
 int main(void)
 {
 	no_1g state = {sv_mmu_policy_find("kvm"), 0};
-	sv_mmu_policy policy = {SV_MMU_POLICY_VERSION, "no-1g", no_1g_level,
-				NULL, &state};
+	sv_mmu_policy policy = {
+		.version = SV_MMU_POLICY_VERSION,
+		.name = "no-1g",
+		.level = no_1g_level,
+		.payload = &state,
+	};
 
 	CHECK(sv_mmu_policy_register(&policy));
 	run("kvm");

@@ -66,9 +66,18 @@ static void report(const char *stage, sv_vm *vm, const sv_host *h)
 
 int main(void)
 {
-	sv_host_mmap_args a = {SV_HOST_MMAP_VERSION, 0, SIZE,
-			       SV_PROT_READ | SV_PROT_WRITE, 0, SV_BACKING_ANON, 0};
-	sv_memslot_region slot = {SV_MEMSLOT_REGION_VERSION, 1, 0, GPA, SIZE, 0};
+	sv_host_mmap_args a = {
+		.version = SV_HOST_MMAP_VERSION,
+		.size = SIZE,
+		.prot = SV_PROT_READ | SV_PROT_WRITE,
+		.backing = SV_BACKING_ANON,
+	};
+	sv_memslot_region slot = {
+		.version = SV_MEMSLOT_REGION_VERSION,
+		.slot = 1,
+		.gpa = GPA,
+		.size = SIZE,
+	};
 	sv_host *host = NULL;
 	sv_vm *vm = NULL;
 	sv_vcpu *v;

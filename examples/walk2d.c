@@ -87,9 +87,18 @@ static void walk(sv_vcpu *v, const char *title)
 
 int main(void)
 {
-	sv_memslot_region ram = {SV_MEMSLOT_REGION_VERSION, 0, 0, 0, RAM, 0};
-	sv_pt_options gpo = {SV_PT_OPTIONS_VERSION, SV_PT_GUEST, 0, PT_POOL,
-			     PT_POOL_SIZE};
+	sv_memslot_region ram = {
+		.version = SV_MEMSLOT_REGION_VERSION,
+		.slot = 0,
+		.gpa = 0,
+		.size = RAM,
+	};
+	sv_pt_options gpo = {
+		.version = SV_PT_OPTIONS_VERSION,
+		.kind = SV_PT_GUEST,
+		.pool_gpa = PT_POOL,
+		.pool_size = PT_POOL_SIZE,
+	};
 	sv_vm *vm = NULL;
 	sv_pt *gpt = NULL;
 	sv_vcpu *v;

@@ -50,7 +50,7 @@ static int check_options(const sv_vm_options *o)
 int sv_vm_new(sv_vm **out, const sv_vm_options *opts)
 {
 	sv_vm_options defaults = SV_VM_OPTIONS_INIT;
-	sv_pt_options po = {SV_PT_OPTIONS_VERSION, SV_PT_TDP, 0, 0, 0};
+	sv_pt_options po = {.version = SV_PT_OPTIONS_VERSION, .kind = SV_PT_TDP};
 	sv_vm *vm;
 	unsigned i;
 	int rc;

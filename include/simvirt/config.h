@@ -81,9 +81,14 @@ typedef struct sv_tlb_config {
 	sv_tlb_conflict conflict;
 } sv_tlb_config;
 
-#define SV__TLB_INIT(name, sets, ways, desc) {sets, ways},
-#define SV_TLB_CONFIG_INIT \
-	{{SV_TLB_ARRAY_LIST(SV__TLB_INIT)}, SV_TLB_LRU, SV_TLB_CONFLICT_USE_SMALLER}
+#define SV__TLB_INIT(name, s, w, desc) \
+	[SV_TLB_##name] = {.sets = (s), .ways = (w)},
+#define SV_TLB_CONFIG_INIT                                      \
+	{                                                       \
+		.array = {SV_TLB_ARRAY_LIST(SV__TLB_INIT)},     \
+		.replacement = SV_TLB_LRU,                      \
+		.conflict = SV_TLB_CONFLICT_USE_SMALLER,        \
+	}
 
 /*
  * Cycle costs: X(name, default cycles, what it is and where the default
@@ -145,7 +150,7 @@ typedef struct sv_costs {
 } sv_costs;
 #undef SV__COST_FIELD
 
-#define SV__COST_INIT(name, def, desc) def,
+#define SV__COST_INIT(name, def, desc) .name = (def),
 #define SV_COSTS_INIT {SV_COST_LIST(SV__COST_INIT)}
 
 /** Names and descriptions of the TLB arrays and the costs. */

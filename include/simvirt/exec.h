@@ -71,8 +71,16 @@ typedef struct sv_exec_options {
 	uint32_t sys_slot;
 } sv_exec_options;
 
-#define SV_EXEC_OPTIONS_INIT \
-	{SV_EXEC_OPTIONS_VERSION, 0, 64ULL << 20, 10000, SV_EXEC_DETAILED, 0, 32767}
+#define SV_EXEC_OPTIONS_INIT                                   \
+	{                                                      \
+		.version = SV_EXEC_OPTIONS_VERSION,            \
+		.sys_gpa = 0,                                  \
+		.table_pool = 64ULL << 20,                     \
+		.slice = 10000,                                \
+		.mode = SV_EXEC_DETAILED,                      \
+		.detail_at_sync = 0,                           \
+		.sys_slot = 32767,                             \
+	}
 
 /*
  * Creates the execution side of vm: one Unicorn engine per vCPU, the
@@ -127,8 +135,18 @@ typedef struct sv_workload {
 			      passes times the node count) */
 } sv_workload;
 
-#define SV_WORKLOAD_INIT \
-	{SV_WORKLOAD_VERSION, "touch", 0, 0, 4096, 1, true, 1, 0}
+#define SV_WORKLOAD_INIT                                       \
+	{                                                      \
+		.version = SV_WORKLOAD_VERSION,                \
+		.name = "touch",                               \
+		.gva = 0,                                      \
+		.size = 0,                                     \
+		.stride = 4096,                                \
+		.passes = 1,                                   \
+		.write = true,                                 \
+		.seed = 1,                                     \
+		.count = 0,                                    \
+	}
 
 /*
  * Loads the built-in guest and gives it workload w.  Sync points: touch

@@ -53,10 +53,18 @@ typedef struct sv_host_options {
 	unsigned max_ptes_none;
 } sv_host_options;
 
-#define SV_HOST_OPTIONS_INIT                                              \
-	{                                                                 \
-		SV_HOST_OPTIONS_VERSION, 4, 16ULL << 30, SV_THP_MADVISE, \
-			true, 0, 1, 0, 0, 511                             \
+#define SV_HOST_OPTIONS_INIT                                   \
+	{                                                      \
+		.version = SV_HOST_OPTIONS_VERSION,            \
+		.levels = 4,                                   \
+		.mem_size = 16ULL << 30,                       \
+		.thp = SV_THP_MADVISE,                         \
+		.thp_zero_page = true,                         \
+		.frag_percent = 0,                             \
+		.seed = 1,                                     \
+		.hugetlb_2m_pages = 0,                         \
+		.hugetlb_1g_pages = 0,                         \
+		.max_ptes_none = 511,                          \
 	}
 
 /* Creates a host; *out is NULL on failure. */

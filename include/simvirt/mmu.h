@@ -113,9 +113,22 @@ typedef struct sv_mmu_options {
 	bool tdp_mmu;
 } sv_mmu_options;
 
-#define SV_MMU_OPTIONS_INIT                                                   \
-	{SV_MMU_OPTIONS_VERSION, SV_KERNEL(6, 12), "kvm", true, false, false, \
-	 false, false, SV_BY_VERSION, SV_BY_VERSION, 0, false, true}
+#define SV_MMU_OPTIONS_INIT                                    \
+	{                                                      \
+		.version = SV_MMU_OPTIONS_VERSION,             \
+		.kernel_version = SV_KERNEL(6, 12),            \
+		.policy = "kvm",                               \
+		.eager_page_split = true,                      \
+		.pml = false,                                  \
+		.nx_huge_pages = false,                        \
+		.manual_protect = false,                       \
+		.initially_set = false,                        \
+		.split_on_fault = SV_BY_VERSION,               \
+		.recover_in_place = SV_BY_VERSION,             \
+		.bugs = 0,                                     \
+		.audit = false,                                \
+		.tdp_mmu = true,                               \
+	}
 
 /**
  * Hands the VM's nested tables to the hypervisor MMU, with `host` as the

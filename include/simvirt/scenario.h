@@ -72,7 +72,13 @@ typedef struct sv_run_options {
 	void *payload;
 } sv_run_options;
 
-#define SV_RUN_OPTIONS_INIT {SV_RUN_OPTIONS_VERSION, NULL, NULL, NULL}
+#define SV_RUN_OPTIONS_INIT                                    \
+	{                                                      \
+		.version = SV_RUN_OPTIONS_VERSION,             \
+		.record = NULL,                                \
+		.on_phase = NULL,                              \
+		.payload = NULL,                               \
+	}
 
 /**
  * Builds the scenario's host, VM and guest and runs it to the end (every

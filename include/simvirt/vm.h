@@ -45,9 +45,22 @@ typedef struct sv_vm_options {
 	sv_costs costs;
 } sv_vm_options;
 
-#define SV_VM_OPTIONS_INIT                                                  \
-	{SV_VM_OPTIONS_VERSION, 1, SV_TDP_EPT, 4, 4, true, true, true, true, \
-	 46, 1, SV_TLB_CONFIG_INIT, SV_COSTS_INIT}
+#define SV_VM_OPTIONS_INIT                                     \
+	{                                                      \
+		.version = SV_VM_OPTIONS_VERSION,              \
+		.vcpus = 1,                                    \
+		.tdp = SV_TDP_EPT,                             \
+		.tdp_levels = 4,                               \
+		.guest_levels = 4,                             \
+		.tdp_ad = true,                                \
+		.tdp_1g = true,                                \
+		.guest_1g = true,                              \
+		.ept_exec_only = true,                         \
+		.maxphyaddr = 46,                              \
+		.seed = 1,                                     \
+		.tlb = SV_TLB_CONFIG_INIT,                     \
+		.costs = SV_COSTS_INIT,                        \
+	}
 
 /** Fills *opts with the defaults (the same as SV_VM_OPTIONS_INIT). */
 SV_API void sv_vm_options_init(sv_vm_options *opts);

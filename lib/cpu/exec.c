@@ -32,15 +32,22 @@ static int sys_slot_add(sv_exec *ex)
 {
 	sv_vm *vm = ex->vm;
 	sv_host *host = sv_mmu__host_of(vm);
-	sv_memslot_region r = {SV_MEMSLOT_REGION_VERSION, ex->opts.sys_slot, 0,
-			       ex->sys_gpa, ex->sys_size, 0};
+	sv_memslot_region r = {
+		.version = SV_MEMSLOT_REGION_VERSION,
+		.slot = ex->opts.sys_slot,
+		.gpa = ex->sys_gpa,
+		.size = ex->sys_size,
+	};
 	int rc;
 
 	if (host) {
 		uint64_t hva;
-		sv_host_mmap_args a = {SV_HOST_MMAP_VERSION, 0, ex->sys_size,
-				       SV_PROT_READ | SV_PROT_WRITE, 0,
-				       SV_BACKING_ANON, 0};
+		sv_host_mmap_args a = {
+			.version = SV_HOST_MMAP_VERSION,
+			.size = ex->sys_size,
+			.prot = SV_PROT_READ | SV_PROT_WRITE,
+			.backing = SV_BACKING_ANON,
+		};
 
 		rc = sv_host_mmap(&hva, host, &a);
 		if (rc == SV_OK)
@@ -159,7 +166,7 @@ int sv_exec__create(sv_exec **out, sv_vm *vm, const sv_exec_options *opts,
 		    bool engines)
 {
 	sv_exec_options def = SV_EXEC_OPTIONS_INIT;
-	sv_pt_options po = {SV_PT_OPTIONS_VERSION, SV_PT_GUEST, 0, 0, 0};
+	sv_pt_options po = {.version = SV_PT_OPTIONS_VERSION, .kind = SV_PT_GUEST};
 	sv_exec *ex;
 	unsigned i;
 	int rc;
