@@ -53,6 +53,20 @@ SV_API const char *sv_scenario_backing(size_t i, const char **desc);
 SV_API const char *sv_scenario_action(size_t i, const char **args,
 				      const char **desc);
 
+/** One key a scenario file may hold (the schema behind docs/scenarios.md
+ *  and `simvirt list`). */
+typedef struct sv_scenario_key_info {
+	const char *group;   /* "vm", "memslot.NAME", "phase.N", ... */
+	const char *name;
+	const char *values;  /* what it takes, in words */
+	const char *def;     /* its default, as a file would write it */
+	const char *help;    /* what it does */
+} sv_scenario_key_info;
+
+/** Key i of the schema, in the order the loader reads them; NULL past the
+ *  end.  The strings live as long as the program. */
+SV_API const sv_scenario_key_info *sv_scenario_key(size_t i);
+
 typedef struct sv_vm sv_vm;
 
 /**

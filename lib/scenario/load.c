@@ -97,9 +97,6 @@ static int load_vm(sv_scenario *s, const sc_ctx *c)
 		return rc;
 	if (s->vm.tdp == SV_TDP_NPT)
 		s->vm.tdp_ad = false; /* NPT has no EPT A/D bit */
-	if (!sv_mmu_policy_find(s->policy))
-		return bad(c, "vm", "policy", "kvm, kvm-legacy or a registered policy",
-			   s->policy);
 	if (s->mmu.pml && s->vm.tdp == SV_TDP_NPT)
 		return sv_err__set(NULL, SV_ECONFIG, "%s: [vm] pml: PML is Intel's "
 						     "(expected false with tdp=npt)",
@@ -146,24 +143,11 @@ static int load_slot(sv_scenario *s, const sc_ctx *c, const char *group)
 static int load_guest(sv_scenario *s, const sc_ctx *c)
 {
 	const sc_slot *sl;
-	size_t i;
 	int rc;
 
 	rc = sv_scenario__load_group(c->kf, c->file, "guest", SC_G_guest, s);
 	if (rc)
 		return rc;
-	for (i = 0; sv_workload_name(i) && strcmp(sv_workload_name(i), s->workload); i++)
-		;
-	if (!sv_workload_name(i)) {
-		g_autoptr(GString) list = g_string_new("");
-
-		for (i = 0; sv_workload_name(i); i++)
-			g_string_append_printf(list, "%s%s",
-					       i ? (sv_workload_name(i + 1) ? ", " : " or ")
-						 : "",
-					       sv_workload_name(i));
-		return bad(c, "guest", "workload", list->str, s->workload);
-	}
 	if (!s->region_name && s->slots->len)
 		s->region_name = g_strdup(g_array_index(s->slots, sc_slot, 0).name);
 	if (!s->region_name)
@@ -582,6 +566,47 @@ const char *sv_scenario_name(const sv_scenario *s)
 const char *sv_scenario_text(const sv_scenario *s)
 {
 	return s ? s->text : NULL;
+}
+
+/* ---- the schema, for users -------------------------------------------------------------- */
+
+/* Every key with its values and default in words, made once. */
+static gpointer make_key_infos(gpointer unused)
+{
+	sv_scenario *s = scenario_new("default.ini");
+	sc_slot slot = {.backing = B_ANON};
+	sc_phase phase = {0};
+	const sc_key *k;
+	GArray *out = g_array_new(TRUE, TRUE, sizeof(sv_scenario_key_info));
+	size_t i;
+
+	SV_UNUSED(unused);
+	for (i = 0; (k = sv_scenario__key(i)); i++) {
+		const void *base = k->group == SC_G_memslot ? (const void *)&slot
+				   : k->group == SC_G_phase ? (const void *)&phase
+				   : k->group == SC_G_tlb   ? (const void *)&s->vm.tlb
+				   : k->group == SC_G_cost  ? (const void *)&s->vm.costs
+							    : (const void *)s;
+		sv_scenario_key_info info = {
+			.group = sv_scenario__group_names[k->group],
+			.name = k->name,
+			.values = sv_scenario__values(k),
+			.def = k->def ? k->def : sv_scenario__format(k, base),
+			.help = k->help,
+		};
+
+		g_array_append_val(out, info);
+	}
+	sv_scenario_free(s);
+	return g_array_free(out, FALSE);
+}
+
+const sv_scenario_key_info *sv_scenario_key(size_t i)
+{
+	static GOnce once = G_ONCE_INIT;
+	const sv_scenario_key_info *all = g_once(&once, make_key_infos, NULL);
+
+	return sv_scenario__key(i) ? &all[i] : NULL;
 }
 
 const char *sv_scenario_default(void)

@@ -42,7 +42,7 @@ static const char *const tri_names[] = {"auto", "false", "true"};
  * them before ROW13 takes its arguments. */
 #define ROW13(g, name, type, lo, hi, al, req, names, n, off, width, def, help) \
 	{SC_G_##g, name, type, lo, hi, al, false, req, names, n, off, width,  \
-	 def, help}
+	 def, NULL, help}
 #define ROW(...) ROW13(__VA_ARGS__)
 #define UINT(g, name, lo, hi, where, help) \
 	ROW(g, name, SC_UINT, lo, hi, 0, false, NONAMES, where, NULL, help)
@@ -52,15 +52,16 @@ static const char *const tri_names[] = {"auto", "false", "true"};
 	ROW(g, name, SC_BOOL, 0, 1, 0, false, NONAMES, where, NULL, help)
 #define ENUM(g, name, names, where, help) \
 	ROW(g, name, SC_ENUM, 0, 0, 0, false, NAMES(names), where, NULL, help)
-#define TEXT(g, name, where, def, help) \
-	ROW(g, name, SC_STR, 0, 0, 0, false, NONAMES, where, def, help)
+#define TEXT(g, name, where, def, takes, help)                        \
+	{SC_G_##g, name, SC_STR, 0, 0, 0, false, false, NULL, 0, where, def, \
+	 takes, help}
 #define OTHER(g, name, type, where, def, help) \
 	ROW(g, name, type, 0, 0, 0, false, NONAMES, where, def, help)
 
 #define TLB_ROWS(name, def_sets, def_ways, desc)                                      \
 	{SC_G_tlb, #name "_sets", SC_UINT, 0, SV_TLB_MAX_SETS, 0, true, false,  \
 	 NULL, 0,                                                             \
-	 SZ(sv_tlb_config, array[SV_TLB_##name].sets), NULL,                  \
+	 SZ(sv_tlb_config, array[SV_TLB_##name].sets), NULL, NULL,            \
 	 "sets of the " desc " (0: none)"},                                  \
 	UINT(tlb, #name "_ways", 0, SV_TLB_MAX_WAYS,                          \
 	     SZ(sv_tlb_config, array[SV_TLB_##name].ways),                    \
@@ -69,9 +70,10 @@ static const char *const tri_names[] = {"auto", "false", "true"};
 	UINT(cost, #name, 0, 1000000000, SZ(sv_costs, name), "cycles: " desc),
 
 static const sc_key keys[] = {
-	TEXT(scenario, "name", S(name), "the file name without .ini",
+	TEXT(scenario, "name", S(name), "the file name without .ini", "text",
 	     "the name in reports"),
-	TEXT(scenario, "description", S(description), "none", "free text"),
+	TEXT(scenario, "description", S(description), "none", "text",
+	     "free text"),
 
 	UINT(vm, "vcpus", 1, SV_MAX_VCPUS, S(vm.vcpus), "vCPUs"),
 	ENUM(vm, "tdp", tdp_names, S(vm.tdp),
@@ -87,9 +89,8 @@ static const sc_key keys[] = {
 	     "1G guest pages supported (CPUID PDPE1GB)"),
 	UINT(vm, "maxphyaddr", 36, 52, S(vm.maxphyaddr),
 	     "physical-address width"),
-	TEXT(vm, "policy", S(policy), NULL,
-	     "the huge-page sizing policy: kvm, kvm-legacy or one registered "
-	     "with sv_mmu_policy_register"),
+	OTHER(vm, "policy", SC_POLICY, S(policy), NULL,
+	      "the huge-page sizing policy (simvirt list explains each)"),
 	OTHER(vm, "kernel_version", SC_KVER, S(mmu.kernel_version), NULL,
 	      "picks the behaviour that changed between kernels"),
 	BOOL(vm, "eager_page_split", S(mmu.eager_page_split),
@@ -149,10 +150,11 @@ static const sc_key keys[] = {
 	BOOL(memslot, "readonly", SZ(sc_slot, readonly),
 	     "a KVM_MEM_READONLY slot"),
 
-	TEXT(guest, "workload", S(workload), NULL,
-	     "the built-in workload (simvirt list explains each)"),
+	OTHER(guest, "workload", SC_WORKLOAD, S(workload), NULL,
+	      "the built-in workload (simvirt list explains each)"),
 	TEXT(guest, "region", S(region_name), "the first memslot",
-	     "the [memslot.NAME] the workload runs over"),
+	     "the NAME of a [memslot.NAME]", "the memslot the workload runs "
+					      "over"),
 	OTHER(guest, "page_size", SC_PAGE, S(page_size), NULL,
 	      "the guest's page size over the region"),
 	SIZE(guest, "gva", 0, (1ULL << 47) - 1, 0, S(work.gva),
@@ -189,7 +191,7 @@ static const sc_key keys[] = {
 
 	ROW(phase, "actions", SC_ACTIONS, 0, 0, 0, false, NONAMES, NOWHERE, "none",
 	      "';'-separated VERB ARGS (simvirt list shows the verbs)"),
-	TEXT(phase, "name", SZ(sc_phase, name), "sync N or insn COUNT",
+	TEXT(phase, "name", SZ(sc_phase, name), "sync N or insn COUNT", "text",
 	     "the phase's name in reports"),
 	UINT(phase, "instructions", 1, 1ULL << 50, SZ(sc_phase, insn),
 	     "bind the phase to this instruction count instead of sync N"),
@@ -282,8 +284,24 @@ char *sv_scenario__values(const sc_key *k)
 		return g_strdup("4K, 2M or 1G");
 	case SC_ACTIONS:
 		return g_strdup("VERB ARGS; VERB ARGS; ...");
+	case SC_WORKLOAD: {
+		GPtrArray *names = g_ptr_array_new();
+		const char *name;
+		char *list;
+		size_t i;
+
+		for (i = 0; (name = sv_workload_name(i)); i++)
+			g_ptr_array_add(names, (gpointer)name);
+		list = sv_keyfile__name_list((const char *const *)names->pdata,
+					     names->len);
+		g_ptr_array_free(names, TRUE);
+		return list;
+	}
+	case SC_POLICY:
+		return g_strdup("kvm, kvm-legacy or a policy registered with "
+				"sv_mmu_policy_register");
 	default:
-		return g_strdup("text");
+		return g_strdup(k->takes ? k->takes : "text");
 	}
 }
 
@@ -399,9 +417,23 @@ static bool parse(const sc_key *k, const char *v, uint64_t *out)
 		return sv_keyfile__parse_uint(v, true, out) &&
 		       (*out == SV_PAGE_4K || *out == SV_PAGE_2M ||
 			*out == SV_PAGE_1G);
+	case SC_WORKLOAD:
+		for (i = 0; sv_workload_name((size_t)i); i++)
+			if (!strcmp(sv_workload_name((size_t)i), v))
+				return true;
+		return false;
+	case SC_POLICY:
+		return sv_mmu_policy_find(v) != NULL;
 	default:
 		return true;
 	}
+}
+
+/* Kept as the text itself (a char * in the struct). */
+static bool is_text(const sc_key *k)
+{
+	return k->type == SC_STR || k->type == SC_WORKLOAD ||
+	       k->type == SC_POLICY;
 }
 
 static int bad_key(const char *file, const char *group, const char *key,
@@ -445,13 +477,6 @@ int sv_scenario__load_group(GKeyFile *kf, const char *file, const char *group,
 		}
 		if (k->type == SC_ACTIONS)
 			continue;
-		if (k->type == SC_STR) {
-			char **p = (char **)((uint8_t *)base + k->off);
-
-			g_free(*p);
-			*p = g_steal_pointer(&v);
-			continue;
-		}
 		if (!parse(k, v, &n)) {
 			g_autofree char *what = sv_scenario__values(k);
 
@@ -463,6 +488,13 @@ int sv_scenario__load_group(GKeyFile *kf, const char *file, const char *group,
 
 			return sv_keyfile__bad(file, group, k->name, what, v);
 		}
+		if (is_text(k)) {
+			char **p = (char **)((uint8_t *)base + k->off);
+
+			g_free(*p);
+			*p = g_steal_pointer(&v);
+			continue;
+		}
 		store(k, base, n);
 	}
 	return SV_OK;
@@ -472,7 +504,7 @@ char *sv_scenario__format(const sc_key *k, const void *base)
 {
 	uint64_t v;
 
-	if (k->type == SC_STR) {
+	if (is_text(k)) {
 		const char *const *p =
 			(const char *const *)((const uint8_t *)base + k->off);
 

@@ -36,6 +36,8 @@ typedef enum sc_type {
 	SC_ENUM,    /* one of names[] (stored as an int) */
 	SC_TRI,     /* auto, false, true: SV_BY_VERSION, 0, 1 (an int) */
 	SC_STR,     /* text (a char *, g_free'd; checked by the loader) */
+	SC_WORKLOAD, /* a built-in workload's name (a char *) */
+	SC_POLICY,  /* a sizing policy's name, built-in or registered */
 	SC_KVER,    /* a kernel version MAJOR.MINOR: SV_KERNEL() */
 	SC_BUGS,    /* a comma-separated list of SV_BUG_LIST names */
 	SC_PAGE,    /* a page size: 4K, 2M or 1G */
@@ -56,6 +58,7 @@ typedef struct sc_key {
 	unsigned width;        /* its size in bytes */
 	const char *def;       /* the default in words, or NULL: the value a
 				  default plan holds */
+	const char *takes;     /* SC_STR: what it takes, in words */
 	const char *help;
 } sc_key;
 

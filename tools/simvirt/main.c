@@ -594,13 +594,67 @@ static int cmd_diff(int argc, char **argv)
 	return d.differ ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
-static int cmd_list(void)
+/* The scenario keys: a table each group as docs/scenarios.md has them
+ * (markdown), or one line each. */
+static void list_keys(bool markdown)
+{
+	const sv_scenario_key_info *k;
+	const char *group = "";
+	size_t i;
+
+	for (i = 0; (k = sv_scenario_key(i)); i++) {
+		if (!markdown) {
+			g_autofree char *full =
+				g_strdup_printf("[%s] %s", k->group, k->name);
+
+			printf("  %-28s %s (default %s): %s\n", full, k->values,
+			       *k->def ? k->def : "none", k->help);
+			continue;
+		}
+		if (strcmp(group, k->group)) {
+			printf("%s### [%s]\n\n| key | values | default | meaning |\n"
+			       "| --- | --- | --- | --- |\n",
+			       i ? "\n" : "", k->group);
+			group = k->group;
+		}
+		printf("| `%s` | %s | %s | %s |\n", k->name, k->values,
+		       *k->def ? k->def : "none", k->help);
+	}
+}
+
+static int cmd_list(int argc, char **argv)
 {
 	sv_tlb_config t = SV_TLB_CONFIG_INIT;
 	sv_costs c = SV_COSTS_INIT;
 	const char *args, *desc, *name;
+	gboolean keys = FALSE, markdown = FALSE;
+	GOptionEntry entries[] = {
+		{"keys", 'k', 0, G_OPTION_ARG_NONE, &keys,
+		 "Only the scenario keys", NULL},
+		{"markdown", 'm', 0, G_OPTION_ARG_NONE, &markdown,
+		 "The scenario keys as Markdown tables (docs/scenarios.md)", NULL},
+		{NULL, 0, 0, 0, NULL, NULL, NULL},
+	};
+	g_autoptr(GOptionContext) ctx = g_option_context_new("");
 	size_t i;
 
+	g_option_context_set_summary(
+		ctx, "Lists what scenarios and reports name: workloads, policies, "
+		     "backings, phase actions, historical bugs, counters, TLB "
+		     "arrays, costs and every scenario key with its values and "
+		     "default.");
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!parse(ctx, "list", &argc, &argv))
+		return EXIT_USAGE;
+	if (argc > 1) {
+		fprintf(stderr, "simvirt list: no arguments expected, got '%s'\n",
+			argv[1]);
+		return EXIT_USAGE;
+	}
+	if (keys || markdown) {
+		list_keys(markdown);
+		return EXIT_SUCCESS;
+	}
 	printf("Workloads ([guest] workload=):\n");
 	for (i = 0; (name = sv_workload_name(i)); i++)
 		printf("  %-20s %s\n", name, sv_workload_desc(i));
@@ -618,6 +672,9 @@ static int cmd_list(void)
 
 		printf("  %-36s %s\n", full, desc);
 	}
+	printf("Historical bugs ([vm] bugs=NAME,NAME):\n");
+	for (i = 0; (name = sv_mmu_bug(i, NULL, NULL, &desc)); i++)
+		printf("  %-20s %s\n", name, desc);
 	printf("vCPU counters:\n");
 	for (i = 0; i < SV_VCPU_STAT__COUNT; i++)
 		printf("  %-20s %s\n", sv_vcpu_stat_name((sv_vcpu_stat)i),
@@ -641,6 +698,8 @@ static int cmd_list(void)
 	for (i = 0; i < sv_cost_count(); i++)
 		printf("  %-10s %5u  %s\n", sv_cost_name(i), *sv_cost_slot(&c, i),
 		       sv_cost_desc(i));
+	printf("Scenario keys ([GROUP] KEY):\n");
+	list_keys(false);
 	return EXIT_SUCCESS;
 }
 
@@ -655,7 +714,7 @@ static void usage(FILE *f)
 		   "  plot STATS.json    per-phase bars of a JSON report (SVG/PNG)\n"
 		   "  diff A.json B.json the counters that differ between reports\n"
 		   "  list               workloads, policies, backings, actions, "
-		   "counters\n"
+		   "counters, scenario keys\n"
 		   "  version            print the version\n\n"
 		   "'simvirt COMMAND --help' describes a command's options.\n");
 }
@@ -678,7 +737,7 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], cmds[i].name))
 			return cmds[i].fn(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "list"))
-		return cmd_list();
+		return cmd_list(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("simvirt %s\n", sv_version_string());
 		return EXIT_SUCCESS;
