@@ -4,6 +4,7 @@
  * read by lib/scenario (sv_config_load).
  */
 #include "base.h"
+#include "scenario/keyfile.h"
 #include "tlb/tlb.h"
 
 /* ---- names of the closed sets ------------------------------------------ */
@@ -13,8 +14,6 @@
 #define DESC4(name, a, b, desc) desc,
 #define DESC3(name, def, desc) desc,
 
-static const char *const vcpu_stat_names[] = {SV_VCPU_STAT_LIST(NAME)};
-static const char *const vcpu_stat_descs[] = {SV_VCPU_STAT_LIST(DESC2)};
 static const char *const vm_stat_names[] = {SV_VM_STAT_LIST(NAME)};
 static const char *const vm_stat_descs[] = {SV_VM_STAT_LIST(DESC2)};
 static const char *const tlb_names[] = {SV_TLB_ARRAY_LIST(NAME)};
@@ -26,16 +25,6 @@ static const char *const cost_descs[] = {SV_COST_LIST(DESC3)};
 _Static_assert(sizeof(sv_costs) == G_N_ELEMENTS(cost_names) * sizeof(uint32_t),
 	       "sv_costs must be exactly its list of uint32_t costs");
 
-const char *sv_vcpu_stat_name(sv_vcpu_stat id)
-{
-	return (unsigned)id < SV_VCPU_STAT__COUNT ? vcpu_stat_names[id] : NULL;
-}
-
-const char *sv_vcpu_stat_desc(sv_vcpu_stat id)
-{
-	return (unsigned)id < SV_VCPU_STAT__COUNT ? vcpu_stat_descs[id] : NULL;
-}
-
 const char *sv_vm_stat_name(sv_vm_stat id)
 {
 	return (unsigned)id < SV_VM_STAT__COUNT ? vm_stat_names[id] : NULL;
@@ -46,30 +35,9 @@ const char *sv_vm_stat_desc(sv_vm_stat id)
 	return (unsigned)id < SV_VM_STAT__COUNT ? vm_stat_descs[id] : NULL;
 }
 
-static int lookup(const char *const *names, unsigned n, const char *name)
-{
-	unsigned i;
-
-	for (i = 0; name && i < n; i++)
-		if (strcmp(names[i], name) == 0)
-			return (int)i;
-	return -1;
-}
-
-int sv_vcpu_stat_lookup(sv_vcpu_stat *out, const char *name)
-{
-	int i = lookup(vcpu_stat_names, SV_VCPU_STAT__COUNT, name);
-
-	if (i < 0)
-		return sv_err__set(NULL, SV_ENOENT, "no vCPU counter named '%s'",
-				   name ? name : "(null)");
-	*out = (sv_vcpu_stat)i;
-	return SV_OK;
-}
-
 int sv_vm_stat_lookup(sv_vm_stat *out, const char *name)
 {
-	int i = lookup(vm_stat_names, SV_VM_STAT__COUNT, name);
+	int i = sv_keyfile__parse_name(name, vm_stat_names, SV_VM_STAT__COUNT);
 
 	if (i < 0)
 		return sv_err__set(NULL, SV_ENOENT, "no VM counter named '%s'",

@@ -8,6 +8,7 @@
 #include "ept/mmu.h"
 #include "ept/nested.h"
 #include "ptbuild.h"
+#include "scenario/keyfile.h"
 
 int sv_vcpu__new(sv_vcpu **out, sv_vm *vm, unsigned index)
 {
@@ -251,6 +252,35 @@ int sv_vcpu_set_smm(sv_vcpu *v, bool smm)
 }
 
 /* ---- observer and counters ---------------------------------------------------- */
+
+#define NAME(name, desc) #name,
+#define DESC(name, desc) desc,
+static const char *const vcpu_stat_names[] = {SV_VCPU_STAT_LIST(NAME)};
+static const char *const vcpu_stat_descs[] = {SV_VCPU_STAT_LIST(DESC)};
+#undef NAME
+#undef DESC
+
+const char *sv_vcpu_stat_name(sv_vcpu_stat id)
+{
+	return (unsigned)id < SV_VCPU_STAT__COUNT ? vcpu_stat_names[id] : NULL;
+}
+
+const char *sv_vcpu_stat_desc(sv_vcpu_stat id)
+{
+	return (unsigned)id < SV_VCPU_STAT__COUNT ? vcpu_stat_descs[id] : NULL;
+}
+
+int sv_vcpu_stat_lookup(sv_vcpu_stat *out, const char *name)
+{
+	int i = sv_keyfile__parse_name(name, vcpu_stat_names, SV_VCPU_STAT__COUNT);
+
+	if (i < 0)
+		return sv_err__set(NULL, SV_ENOENT, "no vCPU counter named '%s'",
+				   name ? name : "(null)");
+	*out = (sv_vcpu_stat)i;
+	return SV_OK;
+}
+
 
 void sv_vcpu_set_walk_observer(sv_vcpu *v, sv_walk_observer_fn fn,
 			       void *payload)
