@@ -316,10 +316,6 @@ static int slot_change(sv_vm *vm, int idx, const sv_memslot_region *r,
 		moved.flags = r->flags;
 		slot_insert(ms, &moved);
 		o = sv_memslots__by_id(ms, r->slot);
-		if (o->dirty && !(o->flags & SV_MEMSLOT_LOG_DIRTY)) {
-			g_free(o->dirty);
-			o->dirty = NULL;
-		}
 		return ops->created(vm->slot_ops_payload, o);
 	}
 	if (r->flags == o->flags) /* nothing changes, as in KVM */

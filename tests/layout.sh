@@ -4,8 +4,8 @@
 #  - internal functions are sv_<module>__<name>: no sv__name or hm_name;
 #  - every sv_vcpu_* function is defined in lib/cpu;
 #  - no shared body header (lib/internal.h);
-#  - SPTEs are stored only by sv_mmu__spte_set (lib/ept/mmu.c): no other
-#    file of lib/ept assigns through an SPTE pointer.
+#  - SPTEs are stored only by sv_mmu__spte_set (lib/ept/mmu.h): no file
+#    of lib/ept assigns through an SPTE pointer.
 # Usage: tests/layout.sh SOURCE_DIR
 set -u
 cd "$1" || exit 2
@@ -29,10 +29,11 @@ $bad"
 # in lib/ept; the hardware's A/D updates in nested.c write guest-visible
 # EPT entries, not the MMU's SPTEs.
 bad=$(grep -nE '^\s+(\*(it\.)?(ptr|p)|t\[[a-z]+\]|table\[[^]]+\])\s*[|&]?=[^=]' \
-	lib/ept/*.c | grep -v '^lib/ept/mmu.c:' | grep -v '^lib/ept/nested.c:')
+	lib/ept/*.[ch] | grep -v '^lib/ept/nested.c:' |
+	grep -vE '^lib/ept/mmu.h:[0-9]+:\s*\*ptr = n;$')
 [ -z "$bad" ] || fail "SPTE stored outside sv_mmu__spte_set:
 $bad"
-n=$(grep -cE '^\s*\*ptr = n;$' lib/ept/mmu.c)
-[ "$n" -eq 1 ] || fail "lib/ept/mmu.c stores SPTEs in $n places (1 expected)"
+n=$(grep -cE '^\s*\*ptr = n;$' lib/ept/mmu.h)
+[ "$n" -eq 1 ] || fail "lib/ept/mmu.h stores SPTEs in $n places (1 expected)"
 [ $status -eq 0 ] && echo "ok: layout rules hold"
 exit $status

@@ -128,6 +128,7 @@ void sv_mmu__log_start(sv_mmu *m, sv_memslot *s)
 		s->written = g_try_new0(uint64_t, words);
 	if (!s->dirty)
 		return;
+	m->logging++;
 	if (m->opts.manual_protect && m->opts.initially_set) {
 		uint64_t i, pages = s->size >> 12;
 
@@ -230,6 +231,8 @@ void sv_mmu__log_stop(sv_mmu *m, sv_memslot *s)
 
 	for (i = 0; i < m->vm->opts.vcpus; i++)
 		sv_nested__pml_drain(sv_vm_vcpu(m->vm, i));
+	if (s->dirty)
+		m->logging--;
 	g_free(s->dirty);
 	g_free(s->written);
 	s->dirty = NULL;

@@ -10,7 +10,7 @@
  *     that goes -1 (a split's children +512 at the level below, one by
  *     one; a huge leaf that becomes a table -1).
  *  3. The reason's counter moves (zap_leaf_* or zap_table, split_*,
- *     recover_*, spte_prefetch, wrprot).
+ *     recover_*, spte_prefetch, wrprot).  Steps 1-3 are inline (mmu.h).
  *  4. A table entry replaced by anything but itself unlinks its table:
  *     each of its entries becomes not-present through step 1-5 (their
  *     leaves leave the counts, their tables are freed the same way), then
@@ -54,47 +54,6 @@ static void sp_free(sv_mmu *m, uint64_t hpa)
 
 /* ---- the SPTE-change function ------------------------------------------------------ */
 
-static void account_leaf(sv_mmu *m, unsigned level, int delta)
-{
-	static const sv_vm_stat st[4] = {
-		0, SV_VM_STAT_pages_4k, SV_VM_STAT_pages_2m, SV_VM_STAT_pages_1g,
-	};
-
-	m->vm->stat[st[level]] += (uint64_t)(int64_t)delta;
-}
-
-/* Step 3: what the reason counts. */
-static void count_change(sv_mmu *m, sv_spte_change why, uint64_t old,
-			 unsigned level, bool was_leaf)
-{
-	static const sv_vm_stat zap_leaf[4] = {
-		0, SV_VM_STAT_zap_leaf_4k, SV_VM_STAT_zap_leaf_2m,
-		SV_VM_STAT_zap_leaf_1g,
-	};
-	uint64_t *stat = m->vm->stat;
-
-	switch (why) {
-	case SV_SPTE_zap:
-		if (sv_spte__present(old))
-			stat[was_leaf ? zap_leaf[level] : SV_VM_STAT_zap_table]++;
-		break;
-	case SV_SPTE_split:
-		stat[level == 3 ? SV_VM_STAT_split_1g : SV_VM_STAT_split_2m]++;
-		break;
-	case SV_SPTE_recover:
-		stat[level == 2 ? SV_VM_STAT_recover_2m : SV_VM_STAT_recover_1g]++;
-		break;
-	case SV_SPTE_prefetch:
-		stat[SV_VM_STAT_spte_prefetch]++;
-		break;
-	case SV_SPTE_wrprot:
-		stat[SV_VM_STAT_wrprot]++;
-		break;
-	default:
-		break;
-	}
-}
-
 /* Step 4 (handle_removed_pt): the table at hpa, of `level`, mapping from
  * gfn, is gone from the tree. */
 static void removed_table(sv_mmu *m, unsigned as, uint64_t hpa, unsigned level,
@@ -120,30 +79,24 @@ static bool becomes_writable(const sv_spte_bits *b, uint64_t old, uint64_t n,
 		sv_spte__pfn(old, 1) != sv_spte__pfn(n, 1));
 }
 
-void sv_mmu__spte_set(sv_mmu *m, unsigned as, uint64_t *ptr, uint64_t gfn,
-		      unsigned level, uint64_t n, sv_spte_change why)
+void sv_mmu__spte_changed(sv_mmu *m, unsigned as, uint64_t gfn,
+			  unsigned level, uint64_t old, uint64_t n,
+			  sv_spte_change why)
 {
 	const sv_spte_bits *b = &m->b;
-	uint64_t old = *ptr;
-	bool was_leaf, is_leaf;
+	bool was_leaf = sv_spte__present(old) && sv_spte__leaf(b, old, level);
+	bool is_leaf = sv_spte__present(n) && sv_spte__leaf(b, n, level);
 
-	if (n == old)
-		return;
-	*ptr = n;
-	was_leaf = sv_spte__present(old) && sv_spte__leaf(b, old, level);
-	is_leaf = sv_spte__present(n) && sv_spte__leaf(b, n, level);
-	if (was_leaf)
-		account_leaf(m, level, -1);
-	if (is_leaf)
-		account_leaf(m, level, 1);
-	count_change(m, why, old, level, was_leaf);
 	if (sv_spte__present(old) && !was_leaf &&
 	    (!sv_spte__present(n) || is_leaf ||
 	     (old & SPTE_ADDR) != (n & SPTE_ADDR)))
 		removed_table(m, as, old & SPTE_ADDR, level - 1, gfn);
 	if (!is_leaf)
 		return;
-	if (level == 1 && why != SV_SPTE_split_child &&
+	/* only the fault path and the fast path make a 4K leaf writable:
+	 * prefetch is off in a logged slot, the rest never add W */
+	if (m->logging && level == 1 &&
+	    (why == SV_SPTE_install || why == SV_SPTE_fix) &&
 	    becomes_writable(b, old, n, was_leaf)) {
 		sv_memslot *s = sv_memslots__find(sv_vm__memslots(m->vm, as),
 						  gfn << 12);
@@ -163,12 +116,6 @@ void sv_mmu__spte_set(sv_mmu *m, unsigned as, uint64_t *ptr, uint64_t gfn,
 
 /* ---- walks ------------------------------------------------------------------------- */
 
-static uint64_t *sp_fetch(void *ctx, unsigned level, uint64_t hpa)
-{
-	SV_UNUSED(level);
-	return sv_frames__ptr(ctx, hpa);
-}
-
 void sv_mmu__iter_start(sv_pt_iter *it, sv_mmu *m, unsigned as,
 			uint64_t start, uint64_t end, unsigned min_level)
 {
@@ -180,12 +127,23 @@ void sv_mmu__iter_start(sv_pt_iter *it, sv_mmu *m, unsigned as,
 			  min_level);
 }
 
+/* The MMU's tables are always in the VM's frames. */
+static inline uint64_t *frame_fetch(void *ctx, unsigned level, uint64_t hpa)
+{
+	uint64_t *p = sv_frames__ptr(ctx, hpa);
+
+	SV_UNUSED(level);
+	SV_ASSUME(p != NULL);
+	return p;
+}
+
 uint64_t *sv_mmu__leaf_ptr(sv_mmu *m, uint64_t root, uint64_t gfn,
 			   unsigned *level)
 {
 	sv_walk w;
 
-	sv_pt__walk(&m->walker, &w, root, m->top, gfn << 12);
+	sv_pt__walk_fetch(&m->walker, &w, root, m->top, gfn << 12, frame_fetch,
+			  &m->vm->tdp_frames);
 	*level = w.level;
 	return w.ptr[w.level];
 }
@@ -251,9 +209,18 @@ static uint8_t *slot_bytes(void *mmu, uint64_t hva, uint64_t len)
 static int slot_created(void *mmu, sv_memslot *s)
 {
 	sv_mmu *m = mmu;
+	bool logging = s->flags & SV_MEMSLOT_LOG_DIRTY;
 
 	sv_mmu__gen_bump(m);
-	if ((s->flags & SV_MEMSLOT_LOG_DIRTY) && !s->dirty) {
+	if (s->dirty && logging) {
+		m->logging++; /* moved, still logging */
+	} else if (s->dirty) {
+		/* moved with logging turned off: the bitmap goes */
+		g_free(s->dirty);
+		g_free(s->written);
+		s->dirty = NULL;
+		s->written = NULL;
+	} else if (logging) {
 		sv_mmu__log_start(m, s);
 		if (!s->dirty)
 			return sv_err__set(m->vm, SV_ENOMEM,
@@ -267,6 +234,8 @@ static void slot_removed(void *mmu, const sv_memslot *s)
 {
 	sv_mmu *m = mmu;
 
+	if (s->dirty)
+		m->logging--;
 	/* kvm_arch_flush_shadow_memslot: every SPTE of the slot, one flush */
 	if (sv_tdp__zap_leafs(m, s->as, s->gpa >> 12, (s->gpa + s->size) >> 12))
 		sv_mmu__flush_remote(m);
@@ -393,7 +362,7 @@ int sv_mmu_attach(sv_vm *vm, sv_host *host, const sv_mmu_options *opts)
 	sv_spte__bits_init(&m->b, vm->opts.tdp == SV_TDP_EPT, vm->opts.tdp_ad,
 			   m->opts.nx_huge_pages);
 	sv_pt__walker_init_soft(&m->walker, vm->tdp_fmt, SPTE_MMU_PRESENT);
-	m->walker.fetch = sp_fetch;
+	m->walker.fetch = frame_fetch;
 	m->walker.ctx = &vm->tdp_frames;
 	m->sp = g_array_new(FALSE, TRUE, sizeof(sv_sp));
 	g_array_set_size(m->sp, (guint)vm->tdp_frames.used);

@@ -53,6 +53,7 @@ typedef struct sv_mmu {
 	unsigned inv_in_progress;
 	uint64_t inv_start, inv_end;   /* gfns */
 	uint64_t gen;                  /* memslot generation */
+	unsigned logging;              /* memslots with a dirty bitmap */
 	sv_host_notifier_ops nops;
 	/* The auditor. */
 	uint64_t audit[SV_AUDIT__COUNT];
@@ -118,10 +119,75 @@ typedef enum sv_spte_change {
  *     slot marks its gfn dirty (handle_changed_spte_dirty_log), except
  *     the children of a split, which only inherit what the huge leaf had;
  *  5. the auditor checks a new leaf from the fault path or prefetch.
- * Storing the value already there does nothing.
+ * Storing the value already there does nothing.  The store and the page
+ * counts are inline; the rest, which most changes do not need, is
+ * sv_mmu__spte_changed.
  */
-void sv_mmu__spte_set(sv_mmu *m, unsigned as, uint64_t *ptr, uint64_t gfn,
-		      unsigned level, uint64_t n, sv_spte_change why);
+void sv_mmu__spte_changed(sv_mmu *m, unsigned as, uint64_t gfn,
+			  unsigned level, uint64_t old, uint64_t n,
+			  sv_spte_change why);
+
+/* Step 3 of sv_mmu__spte_set: what the reason counts (why is a constant
+ * at each call site, so all but one case go). */
+static inline __attribute__((always_inline)) void
+sv_mmu__count_change(sv_mmu *m, sv_spte_change why, uint64_t old,
+		     unsigned level, bool was_leaf)
+{
+	uint64_t *stat = m->vm->stat;
+
+	switch (why) {
+	case SV_SPTE_zap:
+		if (sv_spte__present(old))
+			stat[was_leaf ? SV_VM_STAT_zap_leaf_4k + level - 1
+				      : SV_VM_STAT_zap_table]++;
+		break;
+	case SV_SPTE_split:
+		stat[level == 3 ? SV_VM_STAT_split_1g : SV_VM_STAT_split_2m]++;
+		break;
+	case SV_SPTE_recover:
+		stat[level == 2 ? SV_VM_STAT_recover_2m : SV_VM_STAT_recover_1g]++;
+		break;
+	case SV_SPTE_prefetch:
+		stat[SV_VM_STAT_spte_prefetch]++;
+		break;
+	case SV_SPTE_wrprot:
+		stat[SV_VM_STAT_wrprot]++;
+		break;
+	default:
+		break;
+	}
+}
+
+_Static_assert(SV_VM_STAT_pages_2m == SV_VM_STAT_pages_4k + 1 &&
+		       SV_VM_STAT_pages_1g == SV_VM_STAT_pages_4k + 2 &&
+		       SV_VM_STAT_zap_leaf_2m == SV_VM_STAT_zap_leaf_4k + 1 &&
+		       SV_VM_STAT_zap_leaf_1g == SV_VM_STAT_zap_leaf_4k + 2,
+	       "pages_4k/2m/1g and zap_leaf_4k/2m/1g are indexed by level");
+
+static inline __attribute__((always_inline)) void
+sv_mmu__spte_set(sv_mmu *m, unsigned as, uint64_t *ptr, uint64_t gfn,
+		 unsigned level, uint64_t n, sv_spte_change why)
+{
+	const sv_spte_bits *b = &m->b;
+	uint64_t old = *ptr;
+	bool was_leaf, is_leaf;
+
+	if (n == old)
+		return;
+	*ptr = n;
+	was_leaf = sv_spte__present(old) && sv_spte__leaf(b, old, level);
+	is_leaf = sv_spte__present(n) && sv_spte__leaf(b, n, level);
+	if (was_leaf != is_leaf)
+		m->vm->stat[SV_VM_STAT_pages_4k + level - 1] += is_leaf ? 1 : -1;
+	sv_mmu__count_change(m, why, old, level, was_leaf);
+	/* the rest: a table unlinked, a page to mark dirty or a leaf to
+	 * audit */
+	if ((sv_spte__present(old) && !was_leaf) ||
+	    (is_leaf && level == 1 && SV_UNLIKELY(m->logging) &&
+	     (why == SV_SPTE_install || why == SV_SPTE_fix)) ||
+	    (is_leaf && SV_UNLIKELY(m->opts.audit)))
+		sv_mmu__spte_changed(m, as, gfn, level, old, n, why);
+}
 
 /* ---- walks over the SPTE tables ---------------------------------------------------- */
 
