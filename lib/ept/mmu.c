@@ -14,11 +14,13 @@
  *  4. A table entry replaced by anything but itself unlinks its table:
  *     each of its entries becomes not-present through step 1-5 (their
  *     leaves leave the counts, their tables are freed the same way), then
- *     the page is freed.
+ *     the page is freed.  A huge leaf split into a new table fills that
+ *     table with its 512 children first (make_huge_page_split_spte), as
+ *     KVM fills a new shadow page before linking it; they count at once,
+ *     and inherit what the huge leaf had (no dirty mark).
  *  5. A 4K leaf that becomes writable (it was absent, read-only, or
  *     another frame) marks its gfn in the slot's dirty bitmap while the
- *     slot logs, as the TDP MMU's handle_changed_spte_dirty_log did;
- *     split children are exempt (they keep what the huge leaf had).
+ *     slot logs, as the TDP MMU's handle_changed_spte_dirty_log did.
  *  6. With the auditor on, a leaf from the fault path or prefetch is
  *     checked against the host.
  */
@@ -94,7 +96,8 @@ void sv_mmu__spte_changed(sv_mmu *m, unsigned as, uint64_t gfn,
 	if (!is_leaf)
 		return;
 	/* only the fault path and the fast path make a 4K leaf writable:
-	 * prefetch is off in a logged slot, the rest never add W */
+	 * prefetch is off in a logged slot, split children only inherit, the
+	 * rest never add W */
 	if (m->logging && level == 1 &&
 	    (why == SV_SPTE_install || why == SV_SPTE_fix) &&
 	    becomes_writable(b, old, n, was_leaf)) {

@@ -92,8 +92,8 @@ uint64_t sv_mmu__sp_alloc(sv_mmu *m, uint64_t gfn, unsigned level);
 	X(prefetch, "a neighbour's leaf prefetched (spte_prefetch, audited)") \
 	X(link, "a new table linked below a missing entry")                \
 	X(zap, "removed (zap_leaf_4k/2m/1g or zap_table)")                 \
-	X(split, "a huge leaf replaced by its table (split_2m/1g)")        \
-	X(split_child, "a leaf of a new split table (no dirty mark)")       \
+	X(split, "a huge leaf replaced by a new table of its children "    \
+		 "(split_2m/1g)")                                            \
 	X(recover, "a table replaced by a huge leaf (recover_2m/1g)")      \
 	X(fix, "the fast path: write access or access tracking undone")    \
 	X(wrprot, "write-protected for dirty logging (wrprot)")            \
@@ -114,10 +114,11 @@ typedef enum sv_spte_change {
  *  1. page counts: pages_4k/2m/1g follow every leaf that appears or goes;
  *  2. the counter of the reason (the list above);
  *  3. a table that is no longer linked is freed, its entries changed to
- *     not-present through here first (handle_removed_pt);
+ *     not-present through here first (handle_removed_pt); a huge leaf
+ *     split into the new (empty) table n points at fills it with its 512
+ *     children first (they inherit what the huge leaf had);
  *  4. dirty tracking: a 4K leaf that becomes writable in a dirty-logged
- *     slot marks its gfn dirty (handle_changed_spte_dirty_log), except
- *     the children of a split, which only inherit what the huge leaf had;
+ *     slot marks its gfn dirty (handle_changed_spte_dirty_log);
  *  5. the auditor checks a new leaf from the fault path or prefetch.
  * Storing the value already there does nothing.  The store and the page
  * counts are inline; the rest, which most changes do not need, is
@@ -126,6 +127,20 @@ typedef enum sv_spte_change {
 void sv_mmu__spte_changed(sv_mmu *m, unsigned as, uint64_t gfn,
 			  unsigned level, uint64_t old, uint64_t n,
 			  sv_spte_change why);
+
+/* Step 3 for a split: the new table gets the huge leaf's children
+ * (make_huge_page_split_spte), before it is linked: no TLB can hold them
+ * yet, and they count at once. */
+static inline void sv_mmu__split_fill(sv_mmu *m, uint64_t huge,
+				      uint64_t table_spte, unsigned level)
+{
+	uint64_t *t = sv_mmu__table(m, table_spte & SPTE_ADDR);
+	unsigned i;
+
+	for (i = 0; i < SV_PT_ENTRIES; i++)
+		t[i] = sv_spte__split_child(&m->b, huge, level, i);
+	m->vm->stat[SV_VM_STAT_pages_4k + level - 2] += SV_PT_ENTRIES;
+}
 
 /* Step 3 of sv_mmu__spte_set: what the reason counts (why is a constant
  * at each call site, so all but one case go). */
@@ -174,6 +189,8 @@ sv_mmu__spte_set(sv_mmu *m, unsigned as, uint64_t *ptr, uint64_t gfn,
 
 	if (n == old)
 		return;
+	if (why == SV_SPTE_split)
+		sv_mmu__split_fill(m, old, n, level);
 	*ptr = n;
 	was_leaf = sv_spte__present(old) && sv_spte__leaf(b, old, level);
 	is_leaf = sv_spte__present(n) && sv_spte__leaf(b, n, level);

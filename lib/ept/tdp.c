@@ -55,43 +55,35 @@ bool sv_tdp__zap_all(sv_mmu *m, unsigned as)
 	return any;
 }
 
-/* A new table below the huge leaf `huge` (at level, from gfn) holding its
- * 512 children; 0 when out of table pages. */
-static uint64_t split_table(sv_mmu *m, unsigned as, uint64_t huge,
-			    uint64_t gfn, unsigned level)
+/* Replaces the huge leaf at ptr (at level, from gfn) by a new table of
+ * its 512 children (the SPTE-change function fills it); false when out of
+ * table pages. */
+static bool split(sv_mmu *m, unsigned as, uint64_t *ptr, uint64_t gfn,
+		  unsigned level)
 {
-	uint64_t table = sv_mmu__sp_alloc(m, gfn, level - 1), *t;
-	unsigned i;
+	uint64_t table = sv_mmu__sp_alloc(m, gfn, level - 1);
 
 	if (!table)
-		return 0;
-	t = sv_mmu__table(m, table);
-	for (i = 0; i < SV_PT_ENTRIES; i++)
-		sv_mmu__spte_set(m, as, &t[i],
-				 gfn + i * sv_spte__level_pages(level - 1),
-				 level - 1,
-				 sv_spte__split_child(&m->b, huge, level, i),
-				 SV_SPTE_split_child);
-	return table;
+		return false;
+	sv_mmu__spte_set(m, as, ptr, gfn, level, sv_spte__table(&m->b, table),
+			 SV_SPTE_split);
+	return true;
 }
 
 bool sv_tdp__split_to_4k(sv_mmu *m, unsigned as, uint64_t *ptr,
 			 uint64_t gfn, unsigned level)
 {
-	uint64_t huge = *ptr, table, *t;
+	uint64_t huge = *ptr, *t;
 	unsigned i;
 
 	if (level == 1 || !sv_spte__present(huge) ||
 	    !sv_spte__leaf(&m->b, huge, level))
 		return true;
-	table = split_table(m, as, huge, gfn, level);
-	if (!table)
+	if (!split(m, as, ptr, gfn, level))
 		return false;
-	sv_mmu__spte_set(m, as, ptr, gfn, level, sv_spte__table(&m->b, table),
-			 SV_SPTE_split);
 	if (level - 1 == 1)
 		return true;
-	t = sv_mmu__table(m, table);
+	t = sv_mmu__table(m, *ptr & SPTE_ADDR);
 	for (i = 0; i < SV_PT_ENTRIES; i++)
 		if (!sv_tdp__split_to_4k(m, as, &t[i],
 					 gfn + i * sv_spte__level_pages(level - 1),
@@ -142,12 +134,10 @@ static bool link_table(sv_mmu *m, sv_page_fault *f, const sv_pt_iter *it)
 	uint64_t gfn = it->addr >> 12, e = *it->ptr, table;
 
 	if (sv_spte__present(e) && m->opts.split_on_fault) {
-		table = split_table(m, f->as, e, gfn, it->level);
-		if (!table)
+		if (!split(m, f->as, it->ptr, gfn, it->level))
 			return false;
 		sv_vcpu__charge(f->v, m->vm->opts.costs.pf_split);
-		sv_mmu__spte_set(m, f->as, it->ptr, gfn, it->level,
-				 sv_spte__table(&m->b, table), SV_SPTE_split);
+		table = *it->ptr & SPTE_ADDR;
 	} else {
 		table = sv_mmu__sp_alloc(m, gfn, it->level - 1);
 		if (!table)
