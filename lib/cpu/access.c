@@ -70,32 +70,19 @@ static sv_tlbe *lookup_group(sv_vcpu *v, const sv_tlb_array *arrays,
 			     unsigned n, const sv_tlb_key *k, uint64_t addr,
 			     bool *conflict)
 {
-	sv_tlbe *hits[6], *best;
-	unsigned i, nh = 0;
+	unsigned matches;
+	sv_tlbe *e = sv_tlb__lookup(&v->tlb, arrays, n, k, addr, &matches);
 
-	for (i = 0; i < n; i++)
-		nh += sv_tlb__probe(&v->tlb, arrays[i], k, addr, hits + nh);
-	*conflict = false;
-	if (nh <= 1)
-		return nh ? hits[0] : NULL;
-	*conflict = true;
+	*conflict = matches > 1;
+	if (SV_LIKELY(!*conflict))
+		return e;
 	v->stat[SV_VCPU_STAT_tlb_conflicts]++;
 	if (v->audit)
 		sv_audit__report(v->vm->mmu, SV_AUDIT_tlb_multi_match,
 				 "vcpu %u: gva 0x%" PRIx64 " matched %u TLB "
 				 "entries of different page sizes",
-				 v->index, addr, nh);
-	if (v->tlb.conflict == SV_TLB_CONFLICT_MCE ||
-	    v->tlb.conflict == SV_TLB_CONFLICT_ABORT)
-		return NULL;
-	best = hits[0];
-	for (i = 1; i < nh; i++) {
-		bool smaller = hits[i]->shift < best->shift;
-
-		if (smaller == (v->tlb.conflict == SV_TLB_CONFLICT_USE_SMALLER))
-			best = hits[i];
-	}
-	return best;
+				 v->index, addr, matches);
+	return e;
 }
 
 static void conflict_fault(sv_vcpu *v, uint64_t gva, sv_fault *f)

@@ -173,6 +173,39 @@ static inline unsigned sv_tlb__probe(sv_tlb *t, sv_tlb_array a,
 	return n;
 }
 
+/*
+ * Looks addr up in a group of arrays probed together (an L1 of every page
+ * size, say).  *matches says how many entries matched: more than one, of
+ * different page sizes, is a multi-match (a TLB conflict), resolved by
+ * the TLB's conflict policy: the smaller or the larger entry, or NULL for
+ * a machine check or an abort.  One match is returned as it is; none is
+ * NULL.
+ */
+static inline sv_tlbe *sv_tlb__lookup(sv_tlb *t, const sv_tlb_array *arrays,
+				      unsigned n, const sv_tlb_key *k,
+				      uint64_t addr, unsigned *matches)
+{
+	sv_tlbe *hits[6], *best;
+	unsigned i, nh = 0;
+
+	for (i = 0; i < n; i++)
+		nh += sv_tlb__probe(t, arrays[i], k, addr, hits + nh);
+	*matches = nh;
+	if (nh <= 1)
+		return nh ? hits[0] : NULL;
+	if (t->conflict == SV_TLB_CONFLICT_MCE ||
+	    t->conflict == SV_TLB_CONFLICT_ABORT)
+		return NULL;
+	best = hits[0];
+	for (i = 1; i < nh; i++) {
+		bool smaller = hits[i]->shift < best->shift;
+
+		if (smaller == (t->conflict == SV_TLB_CONFLICT_USE_SMALLER))
+			best = hits[i];
+	}
+	return best;
+}
+
 /* Marks an entry used (LRU only). */
 static inline void sv_tlb__touch(sv_tlb *t, sv_tlbe *e)
 {
