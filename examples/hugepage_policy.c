@@ -92,7 +92,5 @@ int main(void)
 		       rows[i].label, now[0], now[1], now[2], old[0], old[1],
 		       old[2], rows[i].why);
 	}
-	printf("(2 of the 4K SPTEs in every row map the guest program's own "
-	       "pages, first touched in this phase)\n");
 	return 0;
 }

@@ -12,6 +12,8 @@
  *   0xffffffff80400000  stacks, SV_GUEST_STACK_SIZE per vCPU
  *   0xffffffffc0000000  the library's memslot, mapped linearly (the guest
  *                       page tables are in it: a guest edits them here)
+ *   0xffffff0000000000  the guest page tables' pool, mapped linearly, when
+ *                       it lies in a memslot of the user's
  */
 #ifndef SV_GUEST_ABI_H
 #define SV_GUEST_ABI_H
@@ -23,6 +25,7 @@
 #define SV_GUEST_STACKS 0xffffffff80400000ULL
 #define SV_GUEST_STACK_SIZE 0x10000ULL
 #define SV_GUEST_PHYSMAP 0xffffffffc0000000ULL
+#define SV_GUEST_TABLEMAP 0xffffff0000000000ULL
 
 /* The library's memslot, by offset from its base GPA. */
 #define SV_SYS_IMAGE 0x0ULL
@@ -60,6 +63,10 @@ struct sv_guest_params {
 	unsigned long long count;
 	unsigned long long sys_gpa;    /* base GPA of the library's memslot */
 	unsigned long long levels;     /* guest paging levels (4 or 5) */
+	/* the page tables' pool when it is outside the library's slot
+	 * (mapped at SV_GUEST_TABLEMAP), else 0 and 0 */
+	unsigned long long tables_gpa;
+	unsigned long long tables_size;
 	unsigned long long result[SV_GUEST_MAX_VCPUS];
 };
 

@@ -43,16 +43,41 @@ void touch(u64 cpu)
 	sync_point((u32)PARAMS->passes + 1);
 }
 
-/* kvm_page_table_test's stages: create (write), update (write), adjust
- * (read), each after its sync point; sync 4 at the end. */
+/*
+ * kvm_page_table_test's guest_code: every vCPU works over the whole region,
+ * whose large page (the backing's page size) is the stride; host pages are
+ * 4K.  Each stage follows its sync point; sync 4 at the end.
+ *  create  the first 8 bytes of each large page: even vCPUs write, odd
+ *          ones read;
+ *  update  4K backing: a write to every page; else, per large page, a
+ *          write to its first page and a read of each page of its upper
+ *          half;
+ *  adjust  a read of every 4K page.
+ */
 void kpt(u64 cpu)
 {
+	u64 large = PARAMS->stride, n = PARAMS->size / large, i, j;
+	u64 base = PARAMS->gva, sum = 0;
+
 	sync_point(1);
-	pass(cpu, 1, 1);
+	for (i = 0; i < n; i++) {
+		if (cpu % 2 == 0)
+			V64(base + i * large) = 0x0123456789abcdefULL;
+		else
+			sum += V64(base + i * large);
+	}
 	sync_point(2);
-	pass(cpu, 1, 2);
+	for (i = 0; i < n; i++) {
+		u64 lp = base + i * large;
+
+		V64(lp) = 0x0123456789abcdefULL;
+		for (j = large / 2; large > 4096 && j < large; j += 4096)
+			sum += V64(lp + j);
+	}
 	sync_point(3);
-	pass(cpu, 0, 0);
+	for (i = 0; i < PARAMS->size; i += 4096)
+		sum += V64(base + i);
+	PARAMS->result[cpu] = sum;
 	sync_point(4);
 }
 
@@ -126,16 +151,24 @@ void chase(u64 cpu)
 	sync_point(2);
 }
 
-/* The leaf entry mapping va in this guest's own tables, reached through
- * the linear map of the library's memslot (where every table lives). */
+/* Where the guest reaches the table at gpa: the linear map of the tables'
+ * pool when it has its own slot, else that of the library's memslot. */
+static volatile u64 *table_va(u64 gpa)
+{
+	if (gpa - PARAMS->tables_gpa < PARAMS->tables_size)
+		return (volatile u64 *)(SV_GUEST_TABLEMAP + gpa -
+					PARAMS->tables_gpa);
+	return (volatile u64 *)(SV_GUEST_PHYSMAP + gpa - PARAMS->sys_gpa);
+}
+
+/* The leaf entry mapping va in this guest's own tables. */
 static volatile u64 *leaf_entry(u64 va, u64 *level_out)
 {
 	u64 table = read_cr3() & 0x000ffffffffff000ULL;
 	u64 level = PARAMS->levels;
 
 	for (;; level--) {
-		volatile u64 *e = (volatile u64 *)(SV_GUEST_PHYSMAP + table -
-						   PARAMS->sys_gpa);
+		volatile u64 *e = table_va(table);
 
 		e += (va >> (12 + 9 * (level - 1))) & 511;
 		if (level == 1 || (*e & 0x80)) {

@@ -169,6 +169,12 @@ void sv_pt_free(sv_pt *pt)
 	g_free(pt);
 }
 
+uint64_t sv_pt__pool_used(const sv_pt *pt, uint64_t *gpa)
+{
+	*gpa = pt->pool_gpa;
+	return pt->pool_next - pt->pool_gpa;
+}
+
 void sv_pt__count_pages(sv_pt *pt, int delta)
 {
 	pt->pages += (uint64_t)(int64_t)delta;

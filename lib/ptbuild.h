@@ -18,6 +18,10 @@ struct sv_pt {
 	GArray *pool_free;    /* uint64_t GPAs of freed pool pages */
 };
 
+/* SV_PT_GUEST: the part of the pool table pages have been taken from,
+ * [*gpa, *gpa + the bytes returned). */
+uint64_t sv_pt__pool_used(const sv_pt *pt, uint64_t *gpa);
+
 /* The hypervisor MMU, which owns the VM's nested tree once attached,
  * counts the table pages it adds (+1) or frees (-1) there. */
 void sv_pt__count_pages(sv_pt *pt, int delta);

@@ -51,14 +51,15 @@ typedef enum sv_exec_mode {
 	SV_EXEC_FAST_FORWARD,
 } sv_exec_mode;
 
-#define SV_EXEC_OPTIONS_VERSION 1
+#define SV_EXEC_OPTIONS_VERSION 2 /* 1: without table_pool_gpa (taken as 0) */
 typedef struct sv_exec_options {
 	unsigned version;      /* SV_EXEC_OPTIONS_VERSION */
 	/* Base GPA of the memslot the library adds for the guest's code,
 	 * stack and page tables (anonymous 4K memory); 0 = the first 1G
 	 * boundary above every memslot present at sv_exec_new. */
 	uint64_t sys_gpa;
-	/* Bytes of that slot kept for guest page tables (4K-aligned). */
+	/* Bytes kept for guest page tables (4K-aligned): in that slot, or at
+	 * table_pool_gpa. */
 	uint64_t table_pool;
 	/* Instructions a vCPU runs before the next one gets its turn
 	 * (at least 1,000: shorter slices cost more than they model). */
@@ -69,6 +70,11 @@ typedef struct sv_exec_options {
 	uint32_t detail_at_sync;
 	/* The memslot id of the library's slot. */
 	uint32_t sys_slot;
+	/* Version 2: 0, or where the guest page tables' pool lies instead,
+	 * [table_pool_gpa, + table_pool), in a memslot of the caller's (its
+	 * backing then decides how the nested dimension maps the tables).
+	 * The guest reaches it at SV_GUEST_TABLEMAP. */
+	uint64_t table_pool_gpa;
 } sv_exec_options;
 
 #define SV_EXEC_OPTIONS_INIT                                   \
@@ -80,6 +86,7 @@ typedef struct sv_exec_options {
 		.mode = SV_EXEC_DETAILED,                      \
 		.detail_at_sync = 0,                           \
 		.sys_slot = 32767,                             \
+		.table_pool_gpa = 0,                           \
 	}
 
 /*

@@ -134,6 +134,9 @@ typedef enum sv_madvise {
 	SV_MADV_DONTFORK,
 	SV_MADV_DOFORK,
 	SV_MADV_PAGEOUT,   /* reclaim: swap out (CLEAR) */
+	/* MADV_POPULATE_WRITE (5.14): fault every page in for writing, as
+	 * the process's writes would (EFAULT where it may not write) */
+	SV_MADV_POPULATE_WRITE,
 } sv_madvise;
 
 SV_API int sv_host_madvise(sv_host *h, uint64_t hva, uint64_t len,

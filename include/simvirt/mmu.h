@@ -212,6 +212,16 @@ SV_API int sv_mmu_clear_dirty_log(sv_vm *vm, uint32_t slot,
 				  const uint64_t *bitmap);
 
 /**
+ * KVM_PRE_FAULT_MEMORY (6.10): maps [gpa, gpa + size) of vCPU v's address
+ * space as a read fault there would, without an exit: the host pages are
+ * faulted in (a page the host maps writable gets a writable SPTE) and the
+ * mapping is sized as for a fault.  pf_fixed counts each SPTE made,
+ * pf_taken nothing; no cycles are charged.  SV_ENOENT where no memslot
+ * is, SV_EFAULT where the host cannot fault in.
+ */
+SV_API int sv_mmu_pre_fault(sv_vcpu *v, uint64_t gpa, uint64_t size);
+
+/**
  * kvm_flush_remote_tlbs: every vCPU flushes its TLBs at its next guest
  * entry.  Counted as remote_tlb_flush_requests, and as remote_tlb_flush
  * when a vCPU in guest mode had to be kicked.  SV_ENOTSUP without an MMU.

@@ -14,6 +14,7 @@
  */
 #include "cpu/exec.h"
 #include "ept/mmu.h"
+#include "ptbuild.h"
 
 #define EX_SYS_ALIGN (1ULL << 30)
 #define EX_TOP2G 0xffffffff80000000ULL
@@ -85,6 +86,9 @@ static int sys_map(sv_exec *ex)
 
 	rc = sv_pt_map(ex->gpt, SV_GUEST_BOOT, ex->sys_gpa + SV_SYS_BOOT,
 		       2 * SV_PAGE_4K, SV_PAGE_4K, nx);
+	if (rc == SV_OK && ex->opts.table_pool_gpa)
+		rc = sv_pt_map(ex->gpt, SV_GUEST_TABLEMAP, ex->opts.table_pool_gpa,
+			       ex->opts.table_pool, SV_PAGE_4K, nx);
 	if (rc == SV_OK)
 		rc = sv_pt_map(ex->gpt, SV_GUEST_STACKS, ex->sys_gpa + SV_SYS_STACKS,
 			       ex->n * SV_GUEST_STACK_SIZE, SV_PAGE_4K, nx);
@@ -93,6 +97,63 @@ static int sys_map(sv_exec *ex)
 			       SV_PAGE_4K, nx);
 	if (rc == SV_OK)
 		rc = sv_gpa_write(ex->vm, ex->sys_gpa + SV_SYS_BOOT, gdt, sizeof(gdt));
+	return rc;
+}
+
+/* Populates (MADV_POPULATE_WRITE) and pre-faults [gpa, gpa + len), slot by
+ * slot. */
+static int prefault_range(sv_exec *ex, sv_host *host, uint64_t gpa,
+			  uint64_t len)
+{
+	uint64_t end = gpa + len;
+	int rc = SV_OK;
+
+	while (gpa < end && rc == SV_OK) {
+		const sv_memslot *s = sv_memslots__find(&ex->vm->memslots, gpa);
+		uint64_t n;
+
+		if (!s)
+			return sv_err__set(ex->vm, SV_EFAULT,
+					   "exec: gpa 0x%" PRIx64 " of the guest's "
+					   "own pages is in no memslot", gpa);
+		n = MIN(end, s->gpa + s->size) - gpa;
+		rc = sv_host_madvise(host, sv_memslot__hva(s, gpa >> 12), n,
+				     SV_MADV_POPULATE_WRITE);
+		if (rc == SV_OK)
+			rc = sv_mmu_pre_fault(ex->cpus[0].v, gpa, n);
+		gpa += n;
+	}
+	return rc;
+}
+
+/*
+ * The library's own pages in use -- image, boot page and parameters,
+ * stacks, guest page tables -- are resident before the guest runs, as a
+ * guest kernel's own memory is: the host populates them
+ * (MADV_POPULATE_WRITE) and the MMU maps them (KVM_PRE_FAULT_MEMORY), so
+ * no phase of a run counts their faults.  Without a host the caller's
+ * nested tables map the slot already.
+ */
+int sv_exec__prefault(sv_exec *ex)
+{
+	sv_host *host = sv_mmu__host_of(ex->vm);
+	uint64_t pool, pool_used = sv_pt__pool_used(ex->gpt, &pool);
+	const struct {
+		uint64_t gpa, len;
+	} part[] = {
+		{ex->sys_gpa + SV_SYS_IMAGE, ex->image_end - SV_SYS_IMAGE},
+		{ex->sys_gpa + SV_SYS_BOOT, 2 * SV_PAGE_4K}, /* GDT, parameters */
+		{ex->sys_gpa + SV_SYS_STACKS, ex->n * SV_GUEST_STACK_SIZE},
+		{pool, pool_used},
+	};
+	unsigned i;
+	int rc = SV_OK;
+
+	if (!host)
+		return SV_OK;
+	for (i = 0; i < G_N_ELEMENTS(part) && rc == SV_OK; i++)
+		if (part[i].len)
+			rc = prefault_range(ex, host, part[i].gpa, part[i].len);
 	return rc;
 }
 
@@ -137,7 +198,7 @@ static int cpu_open(sv_exec *ex, ex_cpu *c)
 
 static int check_options(sv_vm *vm, const sv_exec_options *o)
 {
-	if (o->version != SV_EXEC_OPTIONS_VERSION)
+	if (o->version != 1 && o->version != SV_EXEC_OPTIONS_VERSION)
 		return sv_err__set(vm, SV_EINVAL, "exec options: version %u (expected %u)",
 				   o->version, SV_EXEC_OPTIONS_VERSION);
 	if (o->slice < 1000)
@@ -154,6 +215,10 @@ static int check_options(sv_vm *vm, const sv_exec_options *o)
 	if (o->sys_gpa & (SV_PAGE_2M - 1))
 		return sv_err__set(vm, SV_EALIGN, "exec options: sys_gpa 0x%" PRIx64
 						  " (expected 2M-aligned)", o->sys_gpa);
+	if (o->version >= 2 && o->table_pool_gpa & 0xfff)
+		return sv_err__set(vm, SV_EALIGN,
+				   "exec options: table_pool_gpa 0x%" PRIx64
+				   " (expected 4K-aligned)", o->table_pool_gpa);
 	return SV_OK;
 }
 
@@ -182,12 +247,21 @@ int sv_exec__create(sv_exec **out, sv_vm *vm, const sv_exec_options *opts,
 	ex = g_new0(sv_exec, 1);
 	ex->vm = vm;
 	ex->engines = engines;
-	ex->opts = *opts;
+	if (opts->version == 1) {
+		/* a version-1 caller's struct ends before table_pool_gpa */
+		memcpy(&ex->opts, opts, offsetof(sv_exec_options, table_pool_gpa));
+		ex->opts.table_pool_gpa = 0;
+	} else {
+		ex->opts = *opts;
+	}
+	ex->opts.version = SV_EXEC_OPTIONS_VERSION;
+	opts = &ex->opts;
 	ex->mode = ex->mode_next = opts->mode;
 	ex->n = sv_vm_vcpu_count(vm);
 	ex->sys_gpa = opts->sys_gpa ? opts->sys_gpa : sys_gpa_default(vm);
 	ex->sys_size = (SV_SYS_STACKS + ex->n * SV_GUEST_STACK_SIZE +
-			opts->table_pool + SV_PAGE_2M - 1) & ~(SV_PAGE_2M - 1);
+			(opts->table_pool_gpa ? 0 : opts->table_pool) +
+			SV_PAGE_2M - 1) & ~(SV_PAGE_2M - 1);
 	ex->tables = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 	ex->traps = g_array_new(FALSE, FALSE, sizeof(ex_trap));
 	ex->cpus = g_new0(ex_cpu, ex->n);
@@ -200,8 +274,14 @@ int sv_exec__create(sv_exec **out, sv_vm *vm, const sv_exec_options *opts,
 	rc = sys_slot_add(ex);
 	if (rc != SV_OK)
 		goto fail;
-	po.pool_gpa = ex->sys_gpa + SV_SYS_STACKS + ex->n * SV_GUEST_STACK_SIZE;
-	po.pool_size = ex->sys_gpa + ex->sys_size - po.pool_gpa;
+	if (opts->table_pool_gpa) {
+		po.pool_gpa = opts->table_pool_gpa;
+		po.pool_size = opts->table_pool;
+	} else {
+		po.pool_gpa = ex->sys_gpa + SV_SYS_STACKS +
+			      ex->n * SV_GUEST_STACK_SIZE;
+		po.pool_size = ex->sys_gpa + ex->sys_size - po.pool_gpa;
+	}
 	rc = sv_pt_new(&ex->gpt, vm, &po);
 	if (rc == SV_OK)
 		rc = sys_map(ex);

@@ -117,6 +117,7 @@ struct sv_exec {
 	unsigned n;
 	sv_pt *gpt;                 /* the guest page tables */
 	uint64_t sys_gpa, sys_size;
+	uint64_t image_end;         /* offset in the slot past the image */
 	uint64_t entry;             /* the loaded image's entry point */
 	bool loaded;
 	sv_exec_mode mode, mode_next;
@@ -203,6 +204,9 @@ static inline void sv_exec__access(ex_cpu *c, uint64_t gva, uint32_t size,
 }
 void sv_exec__record_event(sv_exec *ex, sv_trace_kind kind, unsigned vcpu,
 			   uint64_t addr);
+
+/* exec.c: makes the library's pages in use resident (host and MMU). */
+int sv_exec__prefault(sv_exec *ex);
 
 /* deliver.c: delivers the pending #PF of c (c->fault at c->fault_rip) to
  * the guest's handler; false when it cannot (no gate, or a fault on the

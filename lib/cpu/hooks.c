@@ -392,6 +392,10 @@ static void port_io(ex_cpu *c, const ex_site *s)
 	t.addr = s->reg_base ? reg(c, s->reg_base) & 0xffff : (uint64_t)s->disp;
 	sv_exec__stat_add(c, SV_VCPU_STAT_pio_exits, 1);
 	sv_exec__stat_add(c, SV_VCPU_STAT_cycles, (uint64_t)k->vmexit + k->vmentry);
+	/* Out of guest mode until its next access (KVM's vcpu->mode): a
+	 * remote flush while it waits, at a sync point say, kicks nobody. */
+	sv_vcpu_leave_guest(c->v);
+	sv_exec__record_event(c->ex, SV_TEV_LEAVE, c->index, 0);
 	if (t.write) {
 		t.value = reg(c, UC_X86_REG_RAX) & mask;
 		if (t.addr == SV_PORT_SYNC) {

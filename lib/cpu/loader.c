@@ -48,6 +48,7 @@ static int load_segment(sv_exec *ex, const uint8_t *img, size_t len,
 						      "has no bytes");
 	memset(mem, 0, last - first);
 	memcpy(mem + (ph->p_vaddr - first), img + ph->p_offset, ph->p_filesz);
+	ex->image_end = MAX(ex->image_end, SV_SYS_IMAGE + (last - SV_GUEST_IMAGE));
 	if (ph->p_flags & PF_W)
 		flags |= SV_PTE_RW;
 	if (!(ph->p_flags & PF_X))
@@ -115,7 +116,7 @@ int sv_exec_load_elf(sv_exec *ex, const void *image, size_t len)
 	ex->resync = true;
 	for (i = 0; i < ex->n; i++)
 		cpu_reset(ex, &ex->cpus[i]);
-	return SV_OK;
+	return sv_exec__prefault(ex);
 }
 
 /* ---- built-in workloads ------------------------------------------------------ */
@@ -133,8 +134,9 @@ static const struct {
 				 "seeded"},
 	{"chase", SV_GW_CHASE, "pointer chase through one random cycle of "
 			       "stride-sized nodes"},
-	{"kpt", SV_GW_KPT, "kvm_page_table_test's stages: create (write), "
-			   "update (write), adjust (read)"},
+	{"kpt", SV_GW_KPT, "kvm_page_table_test's stages over the whole region, "
+			   "stride = the large page: create, update (dirty "
+			   "logging), adjust"},
 	{"remap", SV_GW_REMAP, "rewrites its own page table entry, invlpg, "
 			       "reads the new page"},
 	{"faults", SV_GW_FAULTS, "three accesses to unmapped pages, each a #PF "
@@ -165,6 +167,12 @@ static int check_workload(sv_exec *ex, const sv_workload *w, unsigned id)
 		return sv_err__set(ex->vm, SV_EINVAL, "workload %s: stride %" PRIu64
 						      " (expected a multiple of 8 up to the "
 						      "region size)", w->name, w->stride);
+	if (id == SV_GW_KPT && (w->stride & 0xfff || w->size % w->stride))
+		return sv_err__set(ex->vm, SV_EINVAL,
+				   "workload kpt: stride %" PRIu64 " is its large "
+				   "page: a multiple of 4K that divides the "
+				   "region (%" PRIu64 " bytes)",
+				   w->stride, w->size);
 	if ((id == SV_GW_CHASE && w->size / w->stride < 2) ||
 	    (id == SV_GW_STREAM && w->size < 24 * ex->n))
 		return sv_err__set(ex->vm, SV_EINVAL, "workload %s: region of %" PRIu64
@@ -214,6 +222,10 @@ int sv_exec_load_workload(sv_exec *ex, const sv_workload *w)
 	p.count = w->count;
 	p.sys_gpa = ex->sys_gpa;
 	p.levels = sv_pt_levels(ex->gpt);
+	if (ex->opts.table_pool_gpa) {
+		p.tables_gpa = ex->opts.table_pool_gpa;
+		p.tables_size = ex->opts.table_pool;
+	}
 	rc = sv_exec_load_elf(ex, sv_guests__image, sv_guests__image_len);
 	if (rc == SV_OK)
 		rc = sv_gpa_write(ex->vm, ex->sys_gpa + SV_SYS_BOOT + 0x1000, &p,

@@ -149,12 +149,12 @@ static sv_pf_ret faultin(sv_mmu *m, sv_page_fault *f)
 	faults = sv_host_stat_get(m->host, SV_HOST_STAT_faults);
 	filled = sv_host_stat_get(m->host, SV_HOST_STAT_pages_filled);
 	rc = sv_host_fault(&leaf, m->host, f->hva, f->write);
+	faults = sv_host_stat_get(m->host, SV_HOST_STAT_faults) - faults;
+	filled = sv_host_stat_get(m->host, SV_HOST_STAT_pages_filled) - filled;
 	/* the host's work is the vCPU's time: GUP runs in its thread */
-	sv_vcpu__charge(f->v, (sv_host_stat_get(m->host, SV_HOST_STAT_faults) -
-			       faults) * c->host_fault +
-				      (sv_host_stat_get(m->host,
-							SV_HOST_STAT_pages_filled) -
-				       filled) * c->host_fill_4k);
+	if (!f->prefault)
+		sv_vcpu__charge(f->v, faults * c->host_fault +
+					      filled * c->host_fill_4k);
 	if (rc)
 		return PF_EFAULT;
 	f->pfn = leaf.pfn;
@@ -274,4 +274,60 @@ bool sv_mmu__handle_exit(sv_mmu *m, sv_vcpu *v, sv_fault *x)
 	default:
 		return false; /* not ours: the fault stands */
 	}
+}
+
+/* ---- pre-faulting ------------------------------------------------------------------- */
+
+int sv_mmu_pre_fault(sv_vcpu *v, uint64_t gpa, uint64_t size)
+{
+	sv_mmu *m;
+	uint64_t end;
+
+	if (!v)
+		return sv_err__set(NULL, SV_EINVAL, "sv_mmu_pre_fault: NULL vCPU");
+	m = v->vm->mmu;
+	if (!m)
+		return sv_err__set(v->vm, SV_ENOTSUP,
+				   "sv_mmu_pre_fault: no MMU attached");
+	if ((gpa | size) & 0xfff || gpa + size < gpa)
+		return sv_err__set(v->vm, SV_EINVAL,
+				   "sv_mmu_pre_fault: [0x%" PRIx64 ", +0x%" PRIx64
+				   ") is not a 4K-aligned range", gpa, size);
+	for (end = gpa + size; gpa < end;) {
+		sv_page_fault f = {
+			.v = v,
+			.as = v->smm,
+			.gfn = gpa >> 12,
+			.acc = SV_ACCESS_READ,
+			.prefault = true,
+		};
+		sv_pf_ret r = faultin(m, &f);
+		uint64_t span;
+		unsigned level;
+
+		if (r == PF_CONTINUE && !f.slot)
+			return sv_err__set(v->vm, SV_ENOENT,
+					   "sv_mmu_pre_fault: gpa 0x%" PRIx64
+					   " is in no memslot", gpa);
+		if (r == PF_EFAULT)
+			return sv_err__set(v->vm, SV_EFAULT,
+					   "sv_mmu_pre_fault: the host cannot "
+					   "fault in gpa 0x%" PRIx64, gpa);
+		if (r == PF_RETRY && inv_covers(m, f.gfn))
+			return sv_err__set(v->vm, SV_EBUSY,
+					   "sv_mmu_pre_fault: gpa 0x%" PRIx64
+					   " is being invalidated", gpa);
+		if (r == PF_RETRY)
+			continue; /* the sequence moved meanwhile: again */
+		if (r == PF_CONTINUE) {
+			size_fault(m, &f);
+			if (sv_tdp__map(m, &f) == PF_FIXED)
+				v->stat[SV_VCPU_STAT_pf_fixed]++;
+		}
+		/* on past the page now mapped */
+		sv_mmu__leaf_ptr(m, m->root[f.as], f.gfn, &level);
+		span = sv_spte__level_pages(level) << 12;
+		gpa = (gpa & ~(span - 1)) + span;
+	}
+	return SV_OK;
 }

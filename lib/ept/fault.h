@@ -27,6 +27,7 @@ typedef struct sv_page_fault {
 	uint64_t gfn;
 	sv_access acc;
 	bool write, exec, present, rsvd;
+	bool prefault;            /* KVM_PRE_FAULT_MEMORY: no cycles */
 	/* Fault-in (kvm_faultin_pfn). */
 	sv_memslot *slot;         /* NULL: no slot, an MMIO SPTE */
 	uint64_t hva, pfn;

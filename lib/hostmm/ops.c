@@ -447,10 +447,13 @@ static int check_advice(sv_host *h, uint64_t start, uint64_t end,
 	for (a = start; a < end;) {
 		sv_vma *v = sv_host__vma_find(h, a);
 
-		if (advice == SV_MADV_DONTNEED && v->backing == SV_BACKING_PFNMAP)
-			return sv_err__set(NULL, SV_EINVAL, "madvise(DONTNEED): "
+		if ((advice == SV_MADV_DONTNEED ||
+		     advice == SV_MADV_POPULATE_WRITE) &&
+		    v->backing == SV_BACKING_PFNMAP)
+			return sv_err__set(NULL, SV_EINVAL, "madvise(%s): "
 					   "0x%" PRIx64 " is in a VM_PFNMAP VMA "
-					   "(EINVAL)", a);
+					   "(EINVAL)", advice == SV_MADV_DONTNEED
+					   ? "DONTNEED" : "POPULATE_WRITE", a);
 		if ((advice == SV_MADV_FREE || advice == SV_MADV_COLLAPSE) &&
 		    v->backing != SV_BACKING_ANON)
 			return sv_err__set(NULL, SV_EINVAL, "madvise(%s): 0x%" PRIx64
@@ -466,6 +469,28 @@ static int check_advice(sv_host *h, uint64_t start, uint64_t end,
 	return SV_OK;
 }
 
+/* MADV_POPULATE_WRITE: a write fault at each page not mapped writable
+ * yet, stepping by the leaf each fault made. */
+static int populate_write(sv_host *h, uint64_t start, uint64_t end)
+{
+	uint64_t a = start;
+
+	while (a < end) {
+		sv_host_leaf l;
+		int rc = sv_host_lookup(&l, h, a);
+
+		if (rc == SV_OK && !(l.present && l.writable))
+			rc = sv_host_fault(&l, h, a, true);
+		if (rc != SV_OK)
+			return sv_err__set(NULL, SV_EFAULT,
+					   "madvise(POPULATE_WRITE): hva 0x%" PRIx64
+					   " cannot be written (EFAULT)", a);
+		a = (a & ~(sv_host__level_size(l.level) - 1)) +
+		    sv_host__level_size(l.level);
+	}
+	return SV_OK;
+}
+
 int sv_host_madvise(sv_host *h, uint64_t hva, uint64_t len, sv_madvise advice)
 {
 	uint64_t end, a;
@@ -475,7 +500,7 @@ int sv_host_madvise(sv_host *h, uint64_t hva, uint64_t len, sv_madvise advice)
 	rc = sv_host__check_range(h, "madvise", hva, len, true);
 	if (rc)
 		return rc;
-	if ((unsigned)advice > SV_MADV_PAGEOUT)
+	if ((unsigned)advice > SV_MADV_POPULATE_WRITE)
 		return sv_err__set(NULL, SV_EINVAL, "madvise: unknown advice %d "
 						    "(EINVAL)", (int)advice);
 	end = hva + len;
@@ -518,6 +543,8 @@ int sv_host_madvise(sv_host *h, uint64_t hva, uint64_t len, sv_madvise advice)
 		sv_host__each_leaf(h, hva, end, true, split_all_fn, NULL);
 		sv_host__each_leaf(h, hva, end, false, swapout_fn, NULL);
 		return SV_OK;
+	case SV_MADV_POPULATE_WRITE:
+		return populate_write(h, hva, end);
 	}
 	return SV_OK;
 }

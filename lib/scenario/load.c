@@ -140,6 +140,24 @@ static int load_slot(sv_scenario *s, const sc_ctx *c, const char *group)
 	return SV_OK;
 }
 
+/* The page size the host maps a slot's backing with. */
+static uint64_t backing_page_size(const sv_scenario *s, const sc_slot *sl)
+{
+	switch (sl->backing) {
+	case B_THP:
+	case B_HUGETLB_2M:
+	case B_DAX_PMD:
+		return SV_PAGE_2M;
+	case B_HUGETLB_1G:
+	case B_DAX_PUD:
+		return SV_PAGE_1G;
+	case B_ANON:
+		return s->host.thp == SV_THP_ALWAYS ? SV_PAGE_2M : SV_PAGE_4K;
+	default:
+		return SV_PAGE_4K;
+	}
+}
+
 static int load_guest(sv_scenario *s, const sc_ctx *c)
 {
 	const sc_slot *sl;
@@ -159,11 +177,34 @@ static int load_guest(sv_scenario *s, const sc_ctx *c)
 		return bad(c, "guest", "region", "the name of a [memslot.NAME] group",
 			   s->region_name);
 	sl = &g_array_index(s->slots, sc_slot, s->region);
-	/* gva and size default to the region's */
+	/* gva and size default to the region's; kpt's stride to the large
+	 * page of its backing, as kvm_page_table_test takes it */
 	if (!g_key_file_has_key(c->kf, "guest", "gva", NULL))
 		s->work.gva = sl->gpa;
+	if (!strcmp(s->workload, "kpt") &&
+	    !g_key_file_has_key(c->kf, "guest", "stride", NULL))
+		s->work.stride = backing_page_size(s, sl);
 	if (!g_key_file_has_key(c->kf, "guest", "size", NULL))
 		s->work.size = sl->size;
+	if (s->tables_name) {
+		int t = sv_scenario__find_slot(s, s->tables_name);
+		const sc_slot *ts;
+
+		if (t < 0)
+			return bad(c, "guest", "tables",
+				   "the name of a [memslot.NAME] group",
+				   s->tables_name);
+		if (t == s->region)
+			return bad(c, "guest", "tables",
+				   "a memslot other than the region's",
+				   s->tables_name);
+		ts = &g_array_index(s->slots, sc_slot, t);
+		if (ts->size < 0x10000)
+			return bad(c, "guest", "tables",
+				   "a memslot of at least 64K", s->tables_name);
+		s->exec.table_pool_gpa = ts->gpa;
+		s->exec.table_pool = ts->size;
+	}
 	if (s->work.size > sl->size) {
 		g_autofree char *v = sv_keyfile__value(c->kf, "guest", "size");
 		g_autofree char *what = g_strdup_printf(
@@ -419,6 +460,7 @@ void sv_scenario_free(sv_scenario *s)
 	g_free(s->policy);
 	g_free(s->workload);
 	g_free(s->region_name);
+	g_free(s->tables_name);
 	g_free(s);
 }
 

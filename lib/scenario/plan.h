@@ -84,6 +84,7 @@ struct sv_scenario {
 	char *workload;
 	char *region_name;
 	int region;        /* slot index */
+	char *tables_name; /* [guest] tables: the guest page tables' slot */
 	uint64_t page_size;
 	uint64_t limit;    /* [guest] instructions, 0 = none */
 	sv_exec_options exec;

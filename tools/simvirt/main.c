@@ -336,9 +336,12 @@ static int walk_at(const char *phase, sv_vm *vm, void *payload)
 	       sv_vm_options_get(vm)->tdp_levels,
 	       sv_vm_options_get(vm)->tdp == SV_TDP_NPT ? "NPT" : "EPT");
 	if (w->cold) {
-		/* INVEPT all-context: combined and guest-physical mappings and
-		 * the paging-structure caches go (SDM 28.4.3.1). */
-		w->rc = sv_vcpu_invept(v, 2, 0);
+		/* EPT: INVEPT all-context, combined and guest-physical mappings
+		 * and the paging-structure caches go (SDM 28.4.3.1); NPT: a
+		 * TLB_CONTROL flush of every ASID (APM 15.16.1). */
+		w->rc = sv_vm_options_get(vm)->tdp == SV_TDP_NPT
+				? sv_vcpu_svm_tlb_control(v, 1)
+				: sv_vcpu_invept(v, 2, 0);
 		if (w->rc)
 			return 1;
 	}
@@ -370,7 +373,8 @@ static int cmd_walk(int argc, char **argv)
 		{"vcpu", 'v', 0, G_OPTION_ARG_INT, &w.vcpu, "The vCPU (default 0)",
 		 "N"},
 		{"cold", 'c', 0, G_OPTION_ARG_NONE, &w.cold,
-		 "Empty the TLBs and walk caches first (INVEPT)", NULL},
+		 "Empty the TLBs and walk caches first (INVEPT, or with NPT a "
+		 "flush of every ASID)", NULL},
 		{"svg", 0, 0, G_OPTION_ARG_FILENAME, &w.svg,
 		 "Also draw the first walk as the 2D grid (guest levels down, "
 		 "nested levels across) to FILE, .svg or .png", "FILE"},
