@@ -387,17 +387,22 @@ static int gpa_copy(sv_vm *vm, uint64_t gpa, void *buf, size_t len, bool in)
 	if (!vm || (!buf && len))
 		return sv_err__set(vm, SV_EINVAL, "guest memory copy: NULL argument");
 	while (len) {
-		const sv_memslot *s = sv_memslots__find(&vm->memslots, gpa);
+		sv_memslot *s = sv_memslots__find(&vm->memslots, gpa);
 		size_t n;
 
 		if (!s || !s->mem)
 			return sv_err__set(vm, SV_EFAULT,
 					   "gpa 0x%" PRIx64 " is in no memslot", gpa);
 		n = (size_t)MIN((uint64_t)len, s->gpa + s->size - gpa);
-		if (in)
+		if (in) {
 			memcpy(s->mem + (gpa - s->gpa), b, n);
-		else
+			/* the hypervisor's own write dirties the log */
+			if (s->dirty && vm->slot_ops)
+				vm->slot_ops->written(vm->slot_ops_payload, s,
+						      gpa, n);
+		} else {
 			memcpy(b, s->mem + (gpa - s->gpa), n);
+		}
 		b += n;
 		gpa += n;
 		len -= n;

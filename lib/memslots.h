@@ -48,6 +48,9 @@ typedef struct sv_memslot_ops {
 	/* Only the flags changed (KVM_MR_FLAGS_ONLY): dirty logging on or
 	 * off. */
 	int (*flags_changed)(void *mmu, sv_memslot *s);
+	/* The hypervisor wrote [gpa, gpa + len) of the slot itself
+	 * (kvm_write_guest): mark_page_dirty_in_slot for each page. */
+	void (*written)(void *mmu, sv_memslot *s, uint64_t gpa, uint64_t len);
 } sv_memslot_ops;
 
 int sv_memslots__init(sv_memslots *ms);

@@ -604,6 +604,28 @@ START_TEST(dirty_log_one_write)
 }
 END_TEST
 
+/* KVM's own writes (kvm_write_guest) mark the pages they touch in the
+ * dirty bitmap, with no SPTE involved. */
+START_TEST(dirty_log_hypervisor_write)
+{
+	scen s = scen_default();
+	uint8_t bytes[16] = {1};
+	fix f;
+
+	fix_up(&f, &s);
+	set_flags(&f, SV_MEMSLOT_LOG_DIRTY);
+	/* 16 bytes across the boundary of pages 1 and 2 of the slot: two
+	 * pages dirty, and no fault was taken */
+	T_OK(sv_gpa_write(f.vm, GPA + 2 * SZ_4K - 8, bytes, sizeof(bytes)));
+	ck_assert_uint_eq(CS(&f, pf_taken), 0);
+	ck_assert_uint_eq(bitmap_popcount(&f), 2);
+	/* a read marks nothing (the bitmap was harvested above) */
+	T_OK(sv_gpa_read(f.vm, GPA, bytes, 1));
+	ck_assert_uint_eq(bitmap_popcount(&f), 0);
+	fix_down(&f);
+}
+END_TEST
+
 START_TEST(dirty_log_read_fault_marks_dirty)
 {
 	scen s = scen_default();
@@ -1299,6 +1321,7 @@ static Suite *mmu_suite(void)
 	tcase_add_test(t, dirty_log_pml);
 	tcase_add_test(t, dirty_log_no_eager_split);
 	tcase_add_test(t, dirty_log_one_write);
+	tcase_add_test(t, dirty_log_hypervisor_write);
 	tcase_add_test(t, dirty_log_read_fault_marks_dirty);
 	tcase_add_test(t, dirty_log_disable);
 	tcase_add_test(t, bug_b5_hugetlb_stays_4k);

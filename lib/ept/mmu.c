@@ -261,11 +261,20 @@ static int slot_flags_changed(void *mmu, sv_memslot *s)
 						       "the dirty bitmap", s->id);
 }
 
+static void slot_written(void *mmu, sv_memslot *s, uint64_t gpa, uint64_t len)
+{
+	uint64_t gfn;
+
+	for (gfn = gpa >> 12; gfn < (gpa + len + 0xfff) >> 12; gfn++)
+		sv_mmu__mark_dirty(mmu, s, gfn);
+}
+
 static const sv_memslot_ops slot_ops = {
 	.bytes = slot_bytes,
 	.created = slot_created,
 	.removed = slot_removed,
 	.flags_changed = slot_flags_changed,
+	.written = slot_written,
 };
 
 /* ---- attach, free, queries --------------------------------------------------------------- */
