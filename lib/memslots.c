@@ -141,6 +141,31 @@ void sv_memslots__set_ops(sv_vm *vm, const sv_memslot_ops *ops, void *mmu)
 {
 	vm->slot_ops = ops;
 	vm->slot_ops_payload = mmu;
+	vm->memslots.ops = vm->memslots_smm.ops = ops;
+	vm->memslots.ops_payload = vm->memslots_smm.ops_payload = mmu;
+}
+
+uint8_t *sv_memslots__run(const sv_memslots *ms, const sv_memslot *s,
+			  uint64_t gpa, uint64_t len, uint64_t *run)
+{
+	uint64_t off = gpa - s->gpa;
+
+	len = MIN(len, s->size - off);
+	if (s->mem || !ms->ops) {
+		*run = len;
+		return s->mem ? s->mem + off : NULL;
+	}
+	return ms->ops->bytes(ms->ops_payload, s->hva + off, len, run);
+}
+
+/* The slot's bytes when one run of one backing holds them all. */
+static uint8_t *whole_bytes(sv_vm *vm, const sv_memslot *s)
+{
+	uint64_t run;
+	uint8_t *p = vm->slot_ops->bytes(vm->slot_ops_payload, s->hva, s->size,
+					 &run);
+
+	return run == s->size ? p : NULL;
 }
 
 void sv_memslots__rebind(sv_vm *vm)
@@ -154,8 +179,7 @@ void sv_memslots__rebind(sv_vm *vm)
 		for (i = 0; i < ms->slots->len; i++) {
 			sv_memslot *s = &g_array_index(ms->slots, sv_memslot, i);
 
-			s->mem = vm->slot_ops->bytes(vm->slot_ops_payload,
-						     s->hva, s->size);
+			s->mem = whole_bytes(vm, s);
 		}
 	}
 	vm->memslots.epoch++;
@@ -354,7 +378,9 @@ static int memslot_set(sv_vm *vm, const sv_memslot_region *r)
 	s.size = r->size;
 	s.hva = hva;
 	if (vm->slot_ops) {
-		s.mem = vm->slot_ops->bytes(vm->slot_ops_payload, hva, r->size);
+		s.hva = hva;
+		s.size = r->size;
+		s.mem = whole_bytes(vm, &s);
 		if (lpage_setup(&s)) {
 			slot_fini(&s, false);
 			return sv_err__set(vm, SV_ENOMEM, "memslot %u: no memory",
@@ -388,20 +414,27 @@ static int gpa_copy(sv_vm *vm, uint64_t gpa, void *buf, size_t len, bool in)
 		return sv_err__set(vm, SV_EINVAL, "guest memory copy: NULL argument");
 	while (len) {
 		sv_memslot *s = sv_memslots__find(&vm->memslots, gpa);
+		uint64_t run;
+		uint8_t *p;
 		size_t n;
 
-		if (!s || !s->mem)
+		if (!s)
 			return sv_err__set(vm, SV_EFAULT,
 					   "gpa 0x%" PRIx64 " is in no memslot", gpa);
-		n = (size_t)MIN((uint64_t)len, s->gpa + s->size - gpa);
+		p = sv_memslots__run(&vm->memslots, s, gpa, len, &run);
+		if (!p)
+			return sv_err__set(vm, SV_EFAULT,
+					   "gpa 0x%" PRIx64 ": the host maps nothing "
+					   "behind memslot %u there", gpa, s->id);
+		n = (size_t)run;
 		if (in) {
-			memcpy(s->mem + (gpa - s->gpa), b, n);
+			memcpy(p, b, n);
 			/* the hypervisor's own write dirties the log */
 			if (s->dirty && vm->slot_ops)
 				vm->slot_ops->written(vm->slot_ops_payload, s,
 						      gpa, n);
 		} else {
-			memcpy(b, s->mem + (gpa - s->gpa), n);
+			memcpy(b, p, n);
 		}
 		b += n;
 		gpa += n;

@@ -20,7 +20,9 @@ typedef struct sv_memslot {
 	uint64_t gpa;
 	uint64_t size;
 	uint8_t *mem;       /* the bytes: our own MAP_NORESERVE mapping, or the
-			       host process's at hva (NULL while unmapped) */
+			       host process's at hva when one run of one
+			       backing holds them all; else NULL, and
+			       sv_memslots__run finds them piece by piece */
 	uint64_t hva;       /* with a host attached */
 	uint32_t *lpage[2]; /* disallow_lpage per 2M and 1G page (with a host) */
 	uint64_t *dirty;    /* the dirty bitmap while logging */
@@ -28,10 +30,14 @@ typedef struct sv_memslot {
 			       harvest, while logging */
 } sv_memslot;
 
+struct sv_memslot_ops;
+
 typedef struct sv_memslots {
 	GArray *slots;       /* sv_memslot, sorted by gpa */
 	guint last;          /* index of the last slot found (lookup hint) */
 	uint64_t epoch;      /* moves whenever a slot or its bytes change */
+	const struct sv_memslot_ops *ops; /* the MMU's, with its payload */
+	void *ops_payload;
 } sv_memslots;
 
 /*
@@ -39,8 +45,9 @@ typedef struct sv_memslots {
  * it registered.  Each is called after the slot array has the change.
  */
 typedef struct sv_memslot_ops {
-	/* The host process's bytes behind [hva, hva + len), or NULL. */
-	uint8_t *(*bytes)(void *mmu, uint64_t hva, uint64_t len);
+	/* The host process's bytes at hva, and in *run how far they go on
+	 * within len; NULL for a hole, *run its length. */
+	uint8_t *(*bytes)(void *mmu, uint64_t hva, uint64_t len, uint64_t *run);
 	/* A slot was created or moved in (KVM_MR_CREATE, _MOVE). */
 	int (*created)(void *mmu, sv_memslot *s);
 	/* A slot was deleted or moved away (KVM_MR_DELETE, _MOVE). */
@@ -82,12 +89,25 @@ static inline bool sv_memslots__empty(const sv_memslots *ms)
 	return ms->slots->len == 0;
 }
 
-/* Host pointer to the byte at gpa, or NULL outside every slot. */
+/*
+ * The bytes of slot s at gpa and in *run how far they go on within len;
+ * NULL for a part the host does not map (*run its length).
+ */
+uint8_t *sv_memslots__run(const sv_memslots *ms, const sv_memslot *s,
+			  uint64_t gpa, uint64_t len, uint64_t *run);
+
+/* Host pointer to the byte at gpa, or NULL outside every slot (or where
+ * the host maps nothing). */
 static inline uint8_t *sv_memslots__ptr(sv_memslots *ms, uint64_t gpa)
 {
 	const sv_memslot *s = sv_memslots__find(ms, gpa);
+	uint64_t run;
 
-	return s && s->mem ? s->mem + (gpa - s->gpa) : NULL;
+	if (!s)
+		return NULL;
+	if (SV_LIKELY(s->mem != NULL))
+		return s->mem + (gpa - s->gpa);
+	return sv_memslots__run(ms, s, gpa, 1, &run);
 }
 
 /* The host address of gfn in the slot. */

@@ -515,6 +515,36 @@ START_TEST(dontneed_page_reads_zero)
 }
 END_TEST
 
+static void munmap_second_2m(fix *f)
+{
+	T_OK(sv_host_munmap(f->h, f->hva + SZ_2M, SZ_2M));
+}
+
+/* A munmap of part of the slot leaves the rest working: the guest's pass
+ * writes the first 2M, then meets the unmapped 2M, which the host cannot
+ * fault in: EFAULT at its first byte. */
+START_TEST(partial_munmap_keeps_the_rest)
+{
+	sv_workload w = touch_of(8ULL << 20, 1);
+	sv_exec_result res;
+	fix f;
+
+	fix_up(&f, 1, 8ULL << 20, false, SZ_4K, NULL);
+	T_OK(sv_exec_load_workload(f.ex, &w));
+	sv_exec_set_access_hook(f.ex, count_region, &f);
+	f.act_at = 1; /* before the pass */
+	f.act = munmap_second_2m;
+	T_OK(sv_exec_run(f.ex, 0, &res));
+	ck_assert_int_eq(res.stop, SV_EXEC_FAULT);
+	ck_assert_int_eq(res.fault.kind, SV_FAULT_EFAULT);
+	ck_assert_uint_eq(res.fault.gva, GPA + SZ_2M);
+	/* 2M / 4K = 512 writes went through, and the 513th faulted */
+	ck_assert_uint_eq(f.writes, 512 + 1);
+	ck_assert_uint_eq(CPUS(f.vm, pf_efault), 1);
+	fix_down(&f);
+}
+END_TEST
+
 START_TEST(remap_reads_new_page_after_invlpg)
 {
 	sv_workload w = touch_of(16ULL << 20, 1);
@@ -727,6 +757,7 @@ int main(void)
 	tcase_add_test(tc, fault_without_handler_is_reported);
 	tcase_add_test(tc, dontneed_page_reads_zero);
 	tcase_add_test(tc, remap_reads_new_page_after_invlpg);
+	tcase_add_test(tc, partial_munmap_keeps_the_rest);
 	tcase_add_test(tc, four_vcpus_repeat_exactly);
 	tcase_add_test(tc, fast_forward_then_detailed);
 	tcase_add_test(tc, mmio_writes_reach_the_trap_bus);

@@ -104,7 +104,7 @@ static bool on_fault(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
 	sv_access acc;
 	sv_xlate x;
 
-	if (c->pf_pending)
+	if (c->pf_pending || c->stop == EX_STOP_REPORT)
 		return false; /* the memory hook has seen this access */
 	switch (type) {
 	case UC_MEM_WRITE_UNMAPPED:

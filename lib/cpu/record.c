@@ -42,11 +42,15 @@ int sv_exec__replay(sv_exec *ex, const sv_trace_event *ev)
 		sv_vcpu_access(v, ev->addr, ev->size, acc[ev->kind], &x);
 		if (ev->data_len && x.fault.kind == SV_FAULT_NONE) {
 			sv_memslot *s = sv_memslots__find(&ex->vm->memslots, x.gpa);
+			uint64_t run = 0;
+			uint8_t *p = s && !(s->flags & SV_MEMSLOT_READONLY)
+					     ? sv_memslots__run(&ex->vm->memslots,
+								s, x.gpa,
+								ev->data_len, &run)
+					     : NULL;
 
-			if (s && s->mem && !(s->flags & SV_MEMSLOT_READONLY) &&
-			    x.gpa + ev->data_len <= s->gpa + s->size)
-				memcpy(s->mem + (x.gpa - s->gpa), ev->data,
-				       ev->data_len);
+			if (p && run == ev->data_len)
+				memcpy(p, ev->data, ev->data_len);
 		}
 		return SV_OK;
 	case SV_TEV_STAT:

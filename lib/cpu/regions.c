@@ -70,9 +70,15 @@ static void leaf(sync_ctx *c, uint64_t gva, uint64_t gpa, uint64_t size,
 		uint64_t piece_end;
 
 		if (s) {
-			piece_end = MIN(end, s->gpa + s->size);
+			uint64_t run;
+
+			/* a part the host does not map gets no region: an
+			 * access there is the model's (EFAULT) */
+			r.mem = sv_memslots__run(ms, s, gpa,
+						 MIN(end, s->gpa + s->size) - gpa,
+						 &run);
+			piece_end = gpa + run;
 			r.kind = s->flags & SV_MEMSLOT_READONLY ? EX_ROM : EX_RAM;
-			r.mem = s->mem ? s->mem + (gpa - s->gpa) : NULL;
 		} else {
 			piece_end = MIN(end, sv_memslots__next_start(ms, gpa));
 			r.kind = EX_MMIO;

@@ -202,11 +202,12 @@ void sv_mmu__gen_bump(sv_mmu *m)
 	}
 }
 
-static uint8_t *slot_bytes(void *mmu, uint64_t hva, uint64_t len)
+static uint8_t *slot_bytes(void *mmu, uint64_t hva, uint64_t len,
+			   uint64_t *run)
 {
 	sv_mmu *m = mmu;
 
-	return sv_host__bytes(m->host, hva, len);
+	return sv_host__bytes(m->host, hva, len, run);
 }
 
 static int slot_created(void *mmu, sv_memslot *s)

@@ -7,8 +7,11 @@
 
 #include "base.h"
 
-/* The host process's bytes behind [hva, hva + len) when one VMA's backing
- * holds all of them, else NULL. */
-uint8_t *sv_host__bytes(sv_host *h, uint64_t hva, uint64_t len);
+/*
+ * The host process's bytes at hva, and in *run how far from hva they go on
+ * within len (VMAs that continue one backing).  NULL where hva is not
+ * mapped, with *run the length of the hole (up to the next VMA or len).
+ */
+uint8_t *sv_host__bytes(sv_host *h, uint64_t hva, uint64_t len, uint64_t *run);
 
 #endif /* SV_HOSTMM_HOST_H */

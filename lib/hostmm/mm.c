@@ -609,25 +609,31 @@ int sv_host_page_info(sv_host_page *out, const sv_host *h, uint64_t pfn)
 					    "mapped device range", pfn);
 }
 
-uint8_t *sv_host__bytes(sv_host *h, uint64_t hva, uint64_t len)
+uint8_t *sv_host__bytes(sv_host *h, uint64_t hva, uint64_t len, uint64_t *run)
 {
-	sv_vma *v = sv_host__vma_find(h, hva);
-	uint64_t end = hva + len;
+	sv_vma *v = sv_host__vma_find(h, hva), *n;
+	uint64_t r;
 
-	if (!v)
+	if (!v) {
+		guint i = sv_host__vma_index(h, hva);
+		uint64_t next = i < h->vmas->len
+					? ((sv_vma *)g_ptr_array_index(h->vmas, i))->start
+					: UINT64_MAX;
+
+		*run = MIN(len, next - hva);
 		return NULL;
-	/* Further VMAs must continue the same backing without a gap (an
-	 * mprotect or madvise splits one mmap into several). */
-	for (;;) {
-		sv_vma *n;
-
-		if (end <= v->end)
-			return sv_host__vma_bytes(sv_host__vma_find(h, hva), hva);
-		n = sv_host__vma_find(h, v->end);
-		if (!n || n->bk != v->bk || n->bk_off != v->bk_off + (v->end - v->start))
-			return NULL;
-		v = n;
 	}
+	/* Further VMAs continue the run while they continue the same
+	 * backing without a gap (an mprotect or madvise splits one mmap
+	 * into several). */
+	for (r = v->end - hva; r < len; r = n->end - hva) {
+		n = sv_host__vma_find(h, hva + r);
+		if (!n || n->bk != v->bk ||
+		    n->bk_off != v->bk_off + (n->start - v->start))
+			break;
+	}
+	*run = MIN(r, len);
+	return sv_host__vma_bytes(v, hva);
 }
 
 int sv_host_vma_info(sv_host_vma *out, const sv_host *h, uint64_t hva)
