@@ -545,6 +545,42 @@ START_TEST(partial_munmap_keeps_the_rest)
 }
 END_TEST
 
+static void fork_now(fix *f)
+{
+	T_OK(sv_host_fork(f->h));
+}
+
+/* fork between two write passes over 4K memory: private pages become
+ * copy-on-write, and the guest goes on.  Pass 2's first write to each of
+ * the 8M / 4K = 2,048 pages breaks COW in the host (a CLEAR invalidation
+ * of that page during the fault's own fault-in), so that fault retries
+ * once (pf_retry) and then maps the new page; the run halts.  EPT A/D is
+ * off here, so the guest walk's table reads are reads for EPT too (with
+ * it on they are writes, and each guest table page would break COW as
+ * well). */
+START_TEST(fork_then_writes_break_cow)
+{
+	sv_vm_options vo = SV_VM_OPTIONS_INIT;
+	sv_workload w = touch_of(8ULL << 20, 2);
+	uint64_t cow0, retry0;
+	fix f;
+
+	vo.tdp_ad = false;
+	fix_up_vm(&f, 1, 8ULL << 20, false, SZ_4K, NULL, &vo);
+	T_OK(sv_exec_load_workload(f.ex, &w));
+	f.act_at = 2; /* between the passes */
+	f.act = fork_now;
+	run_halted(&f);
+	cow0 = sv_host_stat_get(f.h, SV_HOST_STAT_cow);
+	retry0 = CPUS(f.vm, pf_retry);
+	/* the region's 2,048 pages; the guest's own pages are not written
+	 * after the fork */
+	ck_assert_uint_eq(cow0, 2048);
+	ck_assert_uint_eq(retry0, 2048);
+	fix_down(&f);
+}
+END_TEST
+
 START_TEST(remap_reads_new_page_after_invlpg)
 {
 	sv_workload w = touch_of(16ULL << 20, 1);
@@ -758,6 +794,7 @@ int main(void)
 	tcase_add_test(tc, dontneed_page_reads_zero);
 	tcase_add_test(tc, remap_reads_new_page_after_invlpg);
 	tcase_add_test(tc, partial_munmap_keeps_the_rest);
+	tcase_add_test(tc, fork_then_writes_break_cow);
 	tcase_add_test(tc, four_vcpus_repeat_exactly);
 	tcase_add_test(tc, fast_forward_then_detailed);
 	tcase_add_test(tc, mmio_writes_reach_the_trap_bus);

@@ -382,10 +382,23 @@ done:
 	out->cycles += (uint32_t)(v->stat[SV_VCPU_STAT_cycles] - before);
 }
 
-/* Exits the MMU may resolve in a row before the access gives up: a fault
- * that keeps racing an invalidation, or keeps being fixed and re-faulting,
- * returns SV_FAULT_RETRY instead of spinning. */
-#define MAX_EXITS 8
+/*
+ * When an access gives up instead of spinning (SV_FAULT_RETRY): after the
+ * same exit (kind, GPA, qualification) comes back SAME_EXITS times in a
+ * row, or after MAX_EXITS exits in all.  An access may legitimately take
+ * several: every guest table page and the data page can each need a
+ * fault, and each of those a retry when its own fault-in invalidated
+ * something (a copy-on-write break after fork, say).
+ */
+#define SAME_EXITS 4
+#define MAX_EXITS 64
+
+static bool same_exit(const sv_fault *a, const sv_fault *b)
+{
+	return a->kind == b->kind && a->gpa == b->gpa &&
+	       a->exit_qualification == b->exit_qualification &&
+	       a->error_code == b->error_code;
+}
 
 /* VM entry (vcpu_enter_guest): the vCPU is in guest mode, and services
  * its pending TLB flush. */
@@ -428,13 +441,16 @@ static bool is_tdp_exit(sv_fault_kind k)
 static void resolve_exits(sv_vcpu *v, uint64_t gva, sv_access acc,
 			  sv_xlate *out)
 {
-	unsigned n;
+	unsigned n, same = 0;
+	sv_fault last = {.kind = SV_FAULT_NONE};
 
 	for (n = 0; is_tdp_exit(out->fault.kind); n++) {
-		if (n == MAX_EXITS) {
+		same = same_exit(&out->fault, &last) ? same + 1 : 0;
+		if (same == SAME_EXITS || n == MAX_EXITS) {
 			out->fault.kind = SV_FAULT_RETRY;
 			break;
 		}
+		last = out->fault;
 		out->exits++;
 		exit_guest(v);
 		if (!sv_mmu__handle_exit(v->vm->mmu, v, &out->fault))
