@@ -319,6 +319,30 @@ END_TEST
 
 /* ---- operations ----------------------------------------------------------- */
 
+/* mprotect back to what it was merges the VMAs again (vma_merge), so the
+ * range can be collapsed to one THP: 3 VMAs after the first mprotect, 1
+ * after the second; the PMD split stays (512 PTEs) until MADV_COLLAPSE
+ * makes the 2M one PMD leaf again. */
+START_TEST(op_mprotect_back_merges)
+{
+	uint64_t hva = thp_2m();
+	sv_host_vma v;
+
+	T_OK(sv_host_mprotect(host, hva + 4096, 4096, SV_PROT_READ));
+	T_OK(sv_host_vma_info(&v, host, hva));
+	ck_assert_uint_eq(v.end, hva + 4096); /* [hva, hva + 4K) alone */
+	T_OK(sv_host_mprotect(host, hva + 4096, 4096,
+			      SV_PROT_READ | SV_PROT_WRITE));
+	T_OK(sv_host_vma_info(&v, host, hva));
+	ck_assert_uint_eq(v.start, hva);
+	ck_assert_uint_eq(v.end, hva + SZ_2M);
+	ck_assert_uint_eq(leaf(hva).level, 1);
+	T_OK(sv_host_madvise(host, hva, SZ_2M, SV_MADV_COLLAPSE));
+	ck_assert_uint_eq(leaf(hva).level, 2);
+	ck_assert_uint_eq(leaf(hva + SZ_2M - 1).level, 2);
+}
+END_TEST
+
 START_TEST(op_mprotect_splits_thp)
 {
 	uint64_t hva = thp_2m(), a = HS(host, frames_alloc_4k);
@@ -777,6 +801,7 @@ static Suite *hostmm_suite(void)
 	t = tcase_create("operations");
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, op_mprotect_splits_thp);
+	tcase_add_test(t, op_mprotect_back_merges);
 	tcase_add_test(t, op_collapse);
 	tcase_add_test(t, op_khugepaged);
 	tcase_add_test(t, op_khugepaged_max_ptes_none);

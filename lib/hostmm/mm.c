@@ -380,6 +380,38 @@ bool sv_host__range_free(sv_host *h, uint64_t start, uint64_t end)
 }
 
 /* Splits the VMA holding `at` so that a VMA starts at `at`. */
+/* Does n continue v exactly (vma_merge's is_mergeable_vma)? */
+static bool mergeable(const sv_vma *v, const sv_vma *n)
+{
+	return v->end == n->start && v->prot == n->prot &&
+	       v->flags == n->flags && v->backing == n->backing &&
+	       v->align == n->align && v->bk == n->bk &&
+	       n->bk_off == v->bk_off + (v->end - v->start);
+}
+
+void sv_host__vma_merge(sv_host *h, uint64_t start, uint64_t end)
+{
+	guint i = sv_host__vma_index(h, start);
+
+	if (i > 0)
+		i--; /* the one before may take the first */
+	while (i + 1 < h->vmas->len) {
+		sv_vma *v = g_ptr_array_index(h->vmas, i);
+		sv_vma *n = g_ptr_array_index(h->vmas, i + 1);
+
+		if (v->start > end)
+			break;
+		if (!mergeable(v, n)) {
+			i++;
+			continue;
+		}
+		v->end = n->end;
+		n->bk->refs--;
+		g_ptr_array_remove_index(h->vmas, i + 1);
+		g_free(n);
+	}
+}
+
 void sv_host__vma_split(sv_host *h, uint64_t at)
 {
 	sv_vma *v = sv_host__vma_find(h, at), *n;

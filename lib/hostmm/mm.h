@@ -32,6 +32,10 @@ guint sv_host__vma_index(sv_host *h, uint64_t hva);
 bool sv_host__range_mapped(sv_host *h, uint64_t start, uint64_t end);
 bool sv_host__range_free(sv_host *h, uint64_t start, uint64_t end);
 void sv_host__vma_split(sv_host *h, uint64_t at);
+/* vma_merge: joins each VMA touching [start, end] with its neighbours
+ * where they continue each other exactly (adjacent, same protection,
+ * flags, backing and offsets), as mprotect and madvise leave them. */
+void sv_host__vma_merge(sv_host *h, uint64_t start, uint64_t end);
 uint8_t *sv_host__vma_bytes(const sv_vma *v, uint64_t hva);
 void sv_host__backing_put(sv_host *h, sv_backing *bk);
 void sv_host__discard_bytes(const sv_vma *v, uint64_t start, uint64_t end);

@@ -285,6 +285,7 @@ static void set_prot(sv_host *h, uint64_t start, uint64_t end, unsigned prot,
 			v->prot = prot;
 		v->flags = (v->flags | set_flags) & ~clear_flags;
 	}
+	sv_host__vma_merge(h, start, end);
 }
 
 int sv_host_mprotect(sv_host *h, uint64_t hva, uint64_t len, unsigned prot)
