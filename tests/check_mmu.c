@@ -1,6 +1,6 @@
 /*
  * tests/check_mmu.c - the hypervisor MMU against the scenarios of section
- * (g) of shared/reference/kvm-mmu.md that need no guest instructions,
+ * (g) of docs/kvm-reference.md that need no guest instructions,
  * driven through the trace-driven API (a vCPU with paging off, so a
  * linear address is the GPA).  Defaults as the reference: a 1 GiB slot at
  * GPA 0x40000000, the hva aligned to the backing, EPT with 1G pages and

@@ -36,5 +36,11 @@ bad=$(grep -nE '^\s+(\*(it\.)?(ptr|p)|t\[[a-z]+\]|table\[[^]]+\])\s*[|&]?=[^=]' 
 $bad"
 n=$(grep -cE '^\s*\*ptr = n;$' lib/ept/mmu.h)
 [ "$n" -eq 1 ] || fail "lib/ept/mmu.h stores SPTEs in $n places (1 expected)"
+# What the project cites must be in it: no paths outside the tree.
+bad=$(grep -rnE '(\.\./)+shared/|shared/reference|shared/seeds' \
+	--exclude=layout.sh include lib tests bench tools fuzz examples \
+	scenarios docs guests README.md CONTRIBUTING.md)
+[ -z "$bad" ] || fail "citations of files outside the project:
+$bad"
 [ $status -eq 0 ] && echo "ok: layout rules hold"
 exit $status

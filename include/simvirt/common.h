@@ -33,6 +33,21 @@ extern "C" {
 #define SV_VERSION_NUMBER \
 	(SV_VERSION_MAJOR * 10000 + SV_VERSION_MINOR * 100 + SV_VERSION_PATCH)
 
+/**
+ * A Linux kernel version as one number, SV_KERNEL(6, 12) = 612: the host
+ * kernel and KVM that sv_host_options and sv_mmu_options model.  What
+ * changes with it is listed in docs/kernel-versions.md.
+ */
+#define SV_KERNEL(major, minor) ((major) * 100 + (minor))
+
+/**
+ * Gate i of the behaviours that follow the kernel version: what holds for
+ * kernels in [*from, *until) (from 0: every kernel before; until 0: every
+ * kernel from) and its source.  NULL past the end.
+ */
+SV_API const char *sv_kernel_gate(size_t i, unsigned *from, unsigned *until,
+				  const char **source);
+
 /** The version the library was built as (compare with SV_VERSION_NUMBER). */
 SV_API int sv_version_number(void);
 SV_API const char *sv_version_string(void);

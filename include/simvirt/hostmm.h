@@ -34,7 +34,7 @@ typedef enum sv_thp_mode {
 	SV_THP_ALWAYS,  /* every anonymous VMA without MADV_NOHUGEPAGE */
 } sv_thp_mode;
 
-#define SV_HOST_OPTIONS_VERSION 1
+#define SV_HOST_OPTIONS_VERSION 2 /* 1: without kernel_version (6.12) */
 
 typedef struct sv_host_options {
 	unsigned version;         /* SV_HOST_OPTIONS_VERSION */
@@ -51,6 +51,9 @@ typedef struct sv_host_options {
 	unsigned hugetlb_1g_pages;
 	/* khugepaged/max_ptes_none: empty PTEs a collapse may fill. */
 	unsigned max_ptes_none;
+	/* SV_KERNEL(major, minor), 5.0 .. 7.x: the host kernel.  Before 6.12
+	 * a VM_PFNMAP range is mapped by 4K PTEs only (no huge pfnmaps). */
+	unsigned kernel_version;
 } sv_host_options;
 
 #define SV_HOST_OPTIONS_INIT                                   \
@@ -65,6 +68,7 @@ typedef struct sv_host_options {
 		.hugetlb_2m_pages = 0,                         \
 		.hugetlb_1g_pages = 0,                         \
 		.max_ptes_none = 511,                          \
+		.kernel_version = SV_KERNEL(6, 12),            \
 	}
 
 /* Creates a host; *out is NULL on failure. */
@@ -94,6 +98,10 @@ enum {
 enum {
 	SV_MAP_FIXED = 1 << 0,          /* at exactly hva (must be free) */
 	SV_MAP_NO_STRUCT_PAGE = 1 << 1, /* PFNMAP: pfns without struct pages */
+	/* PFNMAP over RAM whose struct pages are outside refcounting
+	 * (refcount 0, as the tail pages of a driver's non-compound
+	 * allocation); KVM 5.13 to 6.12 refuses them. */
+	SV_MAP_NO_REFCOUNT = 1 << 2,
 };
 
 #define SV_HOST_MMAP_VERSION 1
@@ -199,6 +207,7 @@ typedef enum sv_page_kind {
 	SV_PAGE_KSM,       /* a merged KSM page */
 	SV_PAGE_RESERVED,  /* PageReserved: boot-time unmovable */
 	SV_PAGE_NONE,      /* a pfn without struct page (PFNMAP) */
+	SV_PAGE_NOREF,     /* RAM outside refcounting (refcount 0, PFNMAP) */
 } sv_page_kind;
 
 /* What the legacy KVM policy could read from a struct page. */

@@ -23,12 +23,9 @@
 extern "C" {
 #endif
 
-/** A kernel version as one number: SV_KERNEL(6, 12) = 612. */
-#define SV_KERNEL(major, minor) ((major) * 100 + (minor))
-
 /*
  * Historical bugs of the huge-page code, each a switch (off by default) that
- * brings back the old behaviour (the reference: shared/reference/kvm-mmu.md,
+ * brings back the old behaviour (the reference: docs/kvm-reference.md,
  * table "Bugs the series fixed").  X(ID, name, in scenarios, what it does):
  * SV_BUG_<ID> is its bit; the name is what scenario files write ([vm]
  * bugs=B1,B5); B3 needs a vCPU in SMM, which only the C API has.
@@ -90,7 +87,9 @@ typedef struct sv_mmu_options {
 	/* SV_KERNEL(major, minor), 5.0 .. 7.x: picks the behaviour that
 	 * changed between kernels unless an override below says otherwise. */
 	unsigned kernel_version;
-	const char *policy;      /* "kvm", "kvm-legacy" or a registered name */
+	/* "kvm", "kvm-legacy", a registered name, or "auto" (also NULL):
+	 * kvm-legacy before 5.6, kvm from 5.6 (docs/kernel-versions.md). */
+	const char *policy;
 	bool eager_page_split;   /* split huge SPTEs when logging starts */
 	bool pml;                /* page-modification logging (EPT only) */
 	bool nx_huge_pages;      /* iTLB-multihit mitigation */
@@ -117,7 +116,7 @@ typedef struct sv_mmu_options {
 	{                                                      \
 		.version = SV_MMU_OPTIONS_VERSION,             \
 		.kernel_version = SV_KERNEL(6, 12),            \
-		.policy = "kvm",                               \
+		.policy = "auto",                              \
 		.eager_page_split = true,                      \
 		.pml = false,                                  \
 		.nx_huge_pages = false,                        \

@@ -237,7 +237,8 @@ void sv_mmu__log_stop(sv_mmu *m, sv_memslot *s)
 	g_free(s->written);
 	s->dirty = NULL;
 	s->written = NULL;
-	if (m->opts.kernel_version < SV_KERNEL(6, 2) && !m->opts.recover_in_place)
+	if (!SV_GATE(COLLAPSE_TABLES, m->opts.kernel_version) &&
+	    !m->opts.recover_in_place)
 		flush = collapse_leaves(m, s);
 	else
 		flush = collapse_tables(m, s);

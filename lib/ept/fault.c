@@ -128,6 +128,27 @@ unsigned sv_mmu__max_mapping_level(sv_mmu *m, const sv_memslot *s,
 	return level ? level : 1;
 }
 
+/*
+ * hva_to_pfn_remapped from 5.13 (f8be156be163, CVE-2021-22543) to 6.12:
+ * a VM_PFNMAP pfn with a struct page that is neither reserved nor
+ * refcounted cannot be pinned (kvm_try_get_pfn), and the fault is
+ * -EFAULT.  Before, KVM took a reference anyway; from 6.13 it maps such
+ * pages without one.
+ */
+static bool refuses_pfn(const sv_mmu *m, uint64_t gfn, uint64_t pfn)
+{
+	sv_host_page pg;
+
+	if (!SV_GATE(NOREF_PFN_EFAULT, m->opts.kernel_version) ||
+	    sv_host_page_info(&pg, m->host, pfn) || pg.kind != SV_PAGE_NOREF)
+		return false;
+	sv_err__set(m->vm, SV_EFAULT, "gfn 0x%" PRIx64 ": pfn 0x%" PRIx64
+		    " has a struct page outside refcounting, which KVM %u.%u "
+		    "refuses to map", gfn, pfn, m->opts.kernel_version / 100,
+		    m->opts.kernel_version % 100);
+	return true;
+}
+
 static sv_pf_ret faultin(sv_mmu *m, sv_page_fault *f)
 {
 	const sv_costs *c = &m->vm->opts.costs;
@@ -155,7 +176,7 @@ static sv_pf_ret faultin(sv_mmu *m, sv_page_fault *f)
 	if (!f->prefault)
 		sv_vcpu__charge(f->v, faults * c->host_fault +
 					      filled * c->host_fill_4k);
-	if (rc)
+	if (rc || (leaf.special && refuses_pfn(m, f->gfn, leaf.pfn)))
 		return PF_EFAULT;
 	f->pfn = leaf.pfn;
 	f->host_writable = !ro && leaf.writable;

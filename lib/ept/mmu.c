@@ -280,6 +280,16 @@ static const sv_memslot_ops slot_ops = {
 
 /* ---- attach, free, queries --------------------------------------------------------------- */
 
+/* "auto" (or NULL): the policy of the kernel the options name.  The
+ * sizing series ("Huge page fixes, cleanup, and DAX") came with 5.6. */
+static const char *policy_name(const sv_mmu_options *o)
+{
+	if (!o->policy || !strcmp(o->policy, "auto"))
+		return SV_GATE(LEGACY_SIZING, o->kernel_version) ? "kvm-legacy"
+								 : "kvm";
+	return o->policy;
+}
+
 static int check_mmu_options(sv_vm *vm, const sv_mmu_options *o)
 {
 	if (o->version != 1 && o->version != SV_MMU_OPTIONS_VERSION)
@@ -308,11 +318,11 @@ static int check_mmu_options(sv_vm *vm, const sv_mmu_options *o)
 		return sv_err__set(vm, SV_EINVAL,
 				   "mmu options: NPT MMIO SPTEs need a reserved "
 				   "physical-address bit (maxphyaddr <= 51)");
-	if (!o->policy || !sv_mmu_policy_find(o->policy))
+	if (!sv_mmu_policy_find(policy_name(o)))
 		return sv_err__set(vm, SV_ENOENT,
 				   "mmu options: no sizing policy named \"%s\" "
-				   "(kvm, kvm-legacy or a registered one)",
-				   o->policy ? o->policy : "(null)");
+				   "(auto, kvm, kvm-legacy or a registered one)",
+				   o->policy);
 	return SV_OK;
 }
 
@@ -362,12 +372,14 @@ int sv_mmu_attach(sv_vm *vm, sv_host *host, const sv_mmu_options *opts)
 		m->opts = *opts;
 	}
 	m->opts.version = SV_MMU_OPTIONS_VERSION;
-	m->policy = sv_mmu_policy_find(opts->policy);
+	m->policy = sv_mmu_policy_find(policy_name(opts));
 	m->opts.policy = m->policy->name;
 	if (m->opts.split_on_fault == SV_BY_VERSION)
-		m->opts.split_on_fault = opts->kernel_version >= SV_KERNEL(6, 2);
+		m->opts.split_on_fault =
+			SV_GATE(SPLIT_ON_FAULT, opts->kernel_version);
 	if (m->opts.recover_in_place == SV_BY_VERSION)
-		m->opts.recover_in_place = opts->kernel_version >= SV_KERNEL(6, 13);
+		m->opts.recover_in_place =
+			SV_GATE(RECOVER_IN_PLACE, opts->kernel_version);
 	m->top = vm->tdp_fmt->levels;
 	m->max_level = vm->opts.tdp_1g ? 3 : 2;
 	/* NPT entries always have A/D flags; EPT ones with EPTP bit 6. */

@@ -23,6 +23,7 @@
 
 #include "cpu/vcpu.h"
 #include "ept/spte.h"
+#include "gates.h"
 #include "vm.h"
 
 /* Per table page (KVM's struct kvm_mmu_page, the parts used here). */

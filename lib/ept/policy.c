@@ -36,8 +36,7 @@ static unsigned kvm_level(const sv_mmu_fault_info *info, void *payload)
 	if ((info->bugs & SV_BUG_B6_DAX_4K) &&
 	    !sv_host_page_info(&pg, info->host, l.pfn) && pg.zone_device)
 		return 1;
-	if (info->kernel_version >= SV_KERNEL(5, 6) &&
-	    info->kernel_version < SV_KERNEL(6, 1) &&
+	if (SV_GATE(COMPOUND_PRECHECK, info->kernel_version) &&
 	    !compound_precheck(info->host, l.pfn))
 		return 1;
 	return l.level < info->max_level ? l.level : info->max_level;
@@ -117,7 +116,7 @@ int sv_mmu_policy_register(const sv_mmu_policy *p)
 		return sv_err__set(NULL, SV_EINVAL,
 				   "policy %s: version %u, expected %u", p->name,
 				   p->version, SV_MMU_POLICY_VERSION);
-	if (sv_mmu_policy_find(p->name))
+	if (sv_mmu_policy_find(p->name) || !strcmp(p->name, "auto"))
 		return sv_err__set(NULL, SV_EEXIST, "policy %s: the name is taken",
 				   p->name);
 	if (!registered)

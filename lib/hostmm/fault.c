@@ -95,10 +95,14 @@ static uint64_t bk_index(const sv_vma *v, uint64_t hva)
 }
 
 /* The largest level at which hva in v can be mapped by a device leaf. */
-static unsigned device_level(const sv_vma *v, uint64_t hva, uint64_t pfn)
+static unsigned device_level(const sv_host *h, const sv_vma *v, uint64_t hva,
+			     uint64_t pfn)
 {
 	unsigned l;
 
+	if (v->backing == SV_BACKING_PFNMAP &&
+	    !SV_GATE(HUGE_PFNMAP, h->opts.kernel_version))
+		return 1;
 	for (l = 3; l >= 2; l--) {
 		uint64_t sz = level_size(l), base = hva & ~(sz - 1);
 
@@ -200,7 +204,7 @@ static int fault_none(sv_host *h, sv_vma *v, uint64_t hva, bool write,
 	case SV_BACKING_DAX:
 	case SV_BACKING_PFNMAP:
 		pfn = v->bk->dev_pfn + bk_index(v, hva);
-		return install(h, hva, device_level(v, hva, pfn), pfn,
+		return install(h, hva, device_level(h, v, hva, pfn), pfn,
 			       (v->backing == SV_BACKING_PFNMAP
 					? HPTE_SPECIAL |
 						  ((v->prot & SV_PROT_WRITE)

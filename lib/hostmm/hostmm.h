@@ -6,6 +6,7 @@
 #define SV_HOSTMM_INTERNAL_H
 
 #include "frames.h"
+#include "gates.h"
 #include "hostmm/host.h"
 #include "pt.h"
 

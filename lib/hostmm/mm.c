@@ -467,9 +467,15 @@ void sv_host__discard_bytes(const sv_vma *v, uint64_t start, uint64_t end)
 
 static int check_options(const sv_host_options *o)
 {
-	if (o->version != SV_HOST_OPTIONS_VERSION)
+	if (o->version != 1 && o->version != SV_HOST_OPTIONS_VERSION)
 		return sv_err__set(NULL, SV_EINVAL, "sv_host_options.version = %u, "
 				   "expected %u", o->version, SV_HOST_OPTIONS_VERSION);
+	if (o->version > 1 && (o->kernel_version < SV_KERNEL(5, 0) ||
+			       o->kernel_version > SV_KERNEL(7, 99)))
+		return sv_err__set(NULL, SV_EINVAL,
+				   "sv_host_options.kernel_version = %u: expected "
+				   "SV_KERNEL(5, 0) to SV_KERNEL(7, 99)",
+				   o->kernel_version);
 	if (o->levels != 4 && o->levels != 5)
 		return sv_err__set(NULL, SV_EINVAL, "sv_host_options.levels = %u, "
 				   "expected 4 or 5", o->levels);
@@ -529,7 +535,15 @@ int sv_host_new(sv_host **out, const sv_host_options *opts)
 	if (rc)
 		return rc;
 	h = g_new0(sv_host, 1);
-	h->opts = *opts;
+	if (opts->version == 1) {
+		/* a version-1 caller's struct ends before kernel_version */
+		memcpy(&h->opts, opts, offsetof(sv_host_options, kernel_version));
+		h->opts.kernel_version = SV_KERNEL(6, 12);
+	} else {
+		h->opts = *opts;
+	}
+	h->opts.version = SV_HOST_OPTIONS_VERSION;
+	opts = &h->opts;
 	h->vmas = g_ptr_array_new();
 	h->notifiers = g_array_new(FALSE, FALSE, sizeof(sv_notifier));
 	h->devs = g_array_new(FALSE, FALSE, sizeof(sv_devrange));

@@ -61,6 +61,17 @@ int sv_host_mmap(uint64_t *hva, sv_host *h, const sv_host_mmap_args *a)
 	if (a->prot & ~(unsigned)(SV_PROT_READ | SV_PROT_WRITE | SV_PROT_EXEC))
 		return sv_err__set(NULL, SV_EINVAL, "sv_host_mmap: prot 0x%x has "
 				   "unknown bits", a->prot);
+	if (a->flags & ~(unsigned)(SV_MAP_FIXED | SV_MAP_NO_STRUCT_PAGE |
+				   SV_MAP_NO_REFCOUNT))
+		return sv_err__set(NULL, SV_EINVAL, "sv_host_mmap: flags 0x%x have "
+				   "unknown bits", a->flags);
+	if ((a->flags & (SV_MAP_NO_STRUCT_PAGE | SV_MAP_NO_REFCOUNT)) &&
+	    (a->backing != SV_BACKING_PFNMAP ||
+	     ((a->flags & SV_MAP_NO_STRUCT_PAGE) &&
+	      (a->flags & SV_MAP_NO_REFCOUNT))))
+		return sv_err__set(NULL, SV_EINVAL, "sv_host_mmap: NO_STRUCT_PAGE "
+				   "and NO_REFCOUNT describe a PFNMAP range, one "
+				   "or the other");
 	ps = a->backing == SV_BACKING_HUGETLB_2M   ? SZ_2M
 	     : a->backing == SV_BACKING_HUGETLB_1G ? SZ_1G
 						   : 4096;
@@ -118,6 +129,7 @@ int sv_host_mmap(uint64_t *hva, sv_host *h, const sv_host_mmap_args *a)
 		d.n = a->size >> 12;
 		d.kind = a->backing == SV_BACKING_DAX        ? SV_PAGE_DEVICE
 			 : (a->flags & SV_MAP_NO_STRUCT_PAGE) ? SV_PAGE_NONE
+			 : (a->flags & SV_MAP_NO_REFCOUNT)    ? SV_PAGE_NOREF
 							     : SV_PAGE_RESERVED;
 		h->dev_next = d.base + d.n;
 		bk->dev_pfn = d.base;

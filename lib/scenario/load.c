@@ -22,7 +22,7 @@
 
 const char *const sv_scenario__backing_names[B__COUNT] = {
 	"anon", "thp", "hugetlb-2m", "hugetlb-1g", "dax-pmd", "dax-pud",
-	"pfnmap", "readonly"};
+	"pfnmap", "readonly", "pfnmap-ram"};
 static const char *const backing_descs[B__COUNT] = {
 	"private anonymous memory (4K pages unless [host] thp=always)",
 	"private anonymous memory with MADV_HUGEPAGE (2M THPs)",
@@ -31,7 +31,9 @@ static const char *const backing_descs[B__COUNT] = {
 	"DAX device memory mapped by PMDs (2M)",
 	"DAX device memory mapped by PUDs (1G)",
 	"a VM_PFNMAP | VM_IO range: pfns without struct pages",
-	"anonymous memory the host maps read-only, in a READONLY memslot"};
+	"anonymous memory the host maps read-only, in a READONLY memslot",
+	"a VM_PFNMAP range over RAM outside refcounting (refcount 0, as a "
+	"driver's non-compound pages); KVM 5.13 to 6.12 refuses it (EFAULT)"};
 
 const char *sv_scenario_backing(size_t i, const char **desc)
 {

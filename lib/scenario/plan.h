@@ -11,7 +11,7 @@
 
 typedef enum sc_backing {
 	B_ANON, B_THP, B_HUGETLB_2M, B_HUGETLB_1G, B_DAX_PMD, B_DAX_PUD,
-	B_PFNMAP, B_READONLY, B__COUNT
+	B_PFNMAP, B_READONLY, B_PFNMAP_RAM, B__COUNT
 } sc_backing;
 
 extern const char *const sv_scenario__backing_names[B__COUNT];

@@ -67,6 +67,10 @@ static int build_slot(sc_run *r, guint i, uint64_t *next)
 		a.backing = SV_BACKING_PFNMAP;
 		a.flags |= SV_MAP_NO_STRUCT_PAGE;
 		break;
+	case B_PFNMAP_RAM:
+		a.backing = SV_BACKING_PFNMAP;
+		a.flags |= SV_MAP_NO_REFCOUNT;
+		break;
 	case B_READONLY: a.prot = SV_PROT_READ; break;
 	default: break;
 	}
@@ -106,6 +110,7 @@ static sv_host_options host_options(const sv_scenario *s)
 	}
 	ho.levels = s->vm.tdp_levels;
 	ho.seed = s->vm.seed;
+	ho.kernel_version = s->mmu.kernel_version; /* KVM is the host's */
 	if (!s->host_mem_set)
 		ho.mem_size = MAX(ho.mem_size, need);
 	if (!s->host_pools_set) {

@@ -303,8 +303,8 @@ char *sv_scenario__values(const sc_key *k)
 		return list;
 	}
 	case SC_POLICY:
-		return g_strdup("kvm, kvm-legacy or a policy registered with "
-				"sv_mmu_policy_register");
+		return g_strdup("auto (by kernel_version), kvm, kvm-legacy or a "
+				"policy registered with sv_mmu_policy_register");
 	default:
 		return g_strdup(k->takes ? k->takes : "text");
 	}
@@ -428,7 +428,7 @@ static bool parse(const sc_key *k, const char *v, uint64_t *out)
 				return true;
 		return false;
 	case SC_POLICY:
-		return sv_mmu_policy_find(v) != NULL;
+		return !strcmp(v, "auto") || sv_mmu_policy_find(v) != NULL;
 	default:
 		return true;
 	}

@@ -626,17 +626,51 @@ static void list_keys(bool markdown)
 	}
 }
 
+static char *kernel_name(unsigned v)
+{
+	return g_strdup_printf("%u.%u", v / 100, v % 100);
+}
+
+/* The behaviours that follow [vm] kernel_version, one line each or as the
+ * table of docs/kernel-versions.md (markdown). */
+static void list_versions(bool markdown)
+{
+	const char *what, *source;
+	unsigned from, until;
+	size_t i;
+
+	if (markdown)
+		printf("| kernels | behaviour | source |\n| --- | --- | --- |\n");
+	for (i = 0; (what = sv_kernel_gate(i, &from, &until, &source)); i++) {
+		g_autofree char *f = kernel_name(from), *u = kernel_name(until);
+		g_autofree char *range =
+			!from	 ? g_strdup_printf("before %s", u)
+			: !until ? g_strdup_printf("%s and later", f)
+				 : g_strdup_printf("%s to before %s", f, u);
+
+		if (markdown)
+			printf("| %s | %s | %s |\n", range, what, source);
+		else
+			printf("  %-22s %s\n  %-22s (%s)\n", range, what, "",
+			       source);
+	}
+}
+
 static int cmd_list(int argc, char **argv)
 {
 	sv_tlb_config t = SV_TLB_CONFIG_INIT;
 	sv_costs c = SV_COSTS_INIT;
 	const char *args, *desc, *name;
-	gboolean keys = FALSE, markdown = FALSE;
+	gboolean keys = FALSE, markdown = FALSE, versions = FALSE;
 	GOptionEntry entries[] = {
 		{"keys", 'k', 0, G_OPTION_ARG_NONE, &keys,
 		 "Only the scenario keys", NULL},
+		{"versions", 'V', 0, G_OPTION_ARG_NONE, &versions,
+		 "Only what follows [vm] kernel_version", NULL},
 		{"markdown", 'm', 0, G_OPTION_ARG_NONE, &markdown,
-		 "The scenario keys as Markdown tables (docs/scenarios.md)", NULL},
+		 "With --keys or --versions: as Markdown tables "
+		 "(docs/scenarios.md, docs/kernel-versions.md); alone, the keys",
+		 NULL},
 		{NULL, 0, 0, 0, NULL, NULL, NULL},
 	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("");
@@ -655,6 +689,10 @@ static int cmd_list(int argc, char **argv)
 			argv[1]);
 		return EXIT_USAGE;
 	}
+	if (versions) {
+		list_versions(markdown);
+		return EXIT_SUCCESS;
+	}
 	if (keys || markdown) {
 		list_keys(markdown);
 		return EXIT_SUCCESS;
@@ -663,8 +701,9 @@ static int cmd_list(int argc, char **argv)
 	for (i = 0; (name = sv_workload_name(i)); i++)
 		printf("  %-20s %s\n", name, sv_workload_desc(i));
 	printf("Policies ([vm] policy=):\n"
-	       "  %-20s %s\n  %-20s %s\n",
-	       "kvm", "walk the host page tables (KVM since 6.x)", "kvm-legacy",
+	       "  %-20s %s\n  %-20s %s\n  %-20s %s\n",
+	       "auto", "kvm-legacy before 5.6, else kvm (the default)", "kvm",
+	       "walk the host page tables (KVM since 5.6)", "kvm-legacy",
 	       "PageTransCompoundMap plus the HugeTLB VMA lookup (before the "
 	       "host-walk series)");
 	printf("Backings ([memslot.NAME] backing=):\n");
@@ -676,6 +715,8 @@ static int cmd_list(int argc, char **argv)
 
 		printf("  %-36s %s\n", full, desc);
 	}
+	printf("Kernel versions ([vm] kernel_version=):\n");
+	list_versions(false);
 	printf("Historical bugs ([vm] bugs=NAME,NAME):\n");
 	for (i = 0; (name = sv_mmu_bug(i, NULL, NULL, &desc)); i++)
 		printf("  %-20s %s\n", name, desc);
