@@ -18,6 +18,7 @@
  *  5. The key file after the overrides (with the name written in) is the
  *     plan's text: what a trace stores, so a replay loads the same plan.
  */
+#include "scenario/run.h"
 #include "scenario/schema.h"
 
 const char *const sv_scenario__backing_names[B__COUNT] = {
@@ -32,8 +33,8 @@ static const char *const backing_descs[B__COUNT] = {
 	"DAX device memory mapped by PUDs (1G)",
 	"a VM_PFNMAP | VM_IO range: pfns without struct pages",
 	"anonymous memory the host maps read-only, in a READONLY memslot",
-	"a VM_PFNMAP range over RAM outside refcounting (refcount 0, as a "
-	"driver's non-compound pages); KVM 5.13 to 6.12 refuses it (EFAULT)"};
+	("a VM_PFNMAP range over RAM outside refcounting (refcount 0, as a "
+	 "driver's non-compound pages); KVM 5.13 to 6.12 refuses it (EFAULT)")};
 
 const char *sv_scenario_backing(size_t i, const char **desc)
 {
@@ -579,6 +580,8 @@ int sv_scenario_load_data(sv_scenario **out, const char *data, size_t len,
 		return rc;
 	s = scenario_new(name);
 	rc = load_kf(s, kf, sets);
+	if (rc == SV_OK)
+		rc = sv_scenario__check(s);
 	if (rc) {
 		sv_scenario_free(s);
 		return rc;
