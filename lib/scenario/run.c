@@ -120,13 +120,12 @@ static sv_host_options host_options(const sv_scenario *s)
 	return ho;
 }
 
-int sv_scenario__build(sc_run *r)
+/* The host, the VM and its memslots: everything but the guest. */
+static int build_machine(sc_run *r)
 {
 	const sv_scenario *s = r->s;
 	sv_host_options ho = host_options(s);
 	sv_mmu_options mo = s->mmu;
-	sv_workload w = s->work;
-	const sc_slot *reg;
 	uint64_t next = HVA_BASE;
 	guint i;
 	int rc;
@@ -149,6 +148,19 @@ int sv_scenario__build(sc_run *r)
 		if (rc)
 			return rc;
 	}
+	return SV_OK;
+}
+
+int sv_scenario__build(sc_run *r)
+{
+	const sv_scenario *s = r->s;
+	sv_workload w = s->work;
+	const sc_slot *reg;
+	int rc;
+
+	rc = build_machine(r);
+	if (rc)
+		return rc;
 	rc = sv_exec__create(&r->ex, r->vm, &s->exec, !r->replay);
 	if (rc)
 		return setup_err(s, "guest", rc);
@@ -219,6 +231,19 @@ static int dirty_log(sc_run *r, const sc_action *a)
 	}
 }
 
+/* Before the run no THP is mapped yet: a split can only be checked to
+ * fall in memory that may hold one. */
+static int dry_split_thp(sc_run *r, uint64_t hva)
+{
+	sv_host_vma v;
+
+	if (sv_host_vma_info(&v, r->h, hva) || v.backing != SV_BACKING_ANON)
+		return sv_err__set(NULL, SV_EINVAL, "split_thp: 0x%" PRIx64
+				   " is not in private anonymous memory, which "
+				   "no THP can back (EINVAL)", hva);
+	return SV_OK;
+}
+
 static int do_action(sc_run *r, const sc_action *a)
 {
 	const sc_slot *sl = a->slot >= 0 ? &g_array_index(r->s->slots, sc_slot, a->slot)
@@ -245,7 +270,7 @@ static int do_action(sc_run *r, const sc_action *a)
 	case V_khugepaged:
 		return sv_host_khugepaged_scan(r->h, &n);
 	case V_split_thp:
-		return sv_host_split_thp(r->h, start);
+		return r->dry ? dry_split_thp(r, start) : sv_host_split_thp(r->h, start);
 	case V_migrate:
 		return sv_host_migrate(r->h, start, len);
 	case V_ksm:
@@ -274,13 +299,11 @@ static int do_action(sc_run *r, const sc_action *a)
 
 /* ---- phase boundaries ------------------------------------------------------------------ */
 
-/* A phase begins: snapshot (ending the last one), then its actions. */
-static int boundary(sc_run *r, const sc_phase *ph, const char *fallback)
+/* A phase's actions, in order; an error names the phase and action. */
+static int phase_actions(sc_run *r, const sc_phase *ph)
 {
-	const char *name = ph && ph->name ? ph->name : fallback;
 	guint i;
 
-	sv_report__snap(r->rep, name, r->vm, r->h);
 	for (i = 0; ph && i < ph->actions->len; i++) {
 		const sc_action *a = &g_array_index(ph->actions, sc_action, i);
 		int rc = do_action(r, a);
@@ -288,7 +311,8 @@ static int boundary(sc_run *r, const sc_phase *ph, const char *fallback)
 		if (rc != SV_OK) {
 			g_autofree char *d = g_strdup(sv_error_detail());
 
-			return sv_err__set(NULL, rc, "%s: [phase.%u] action %s%s%s: %s",
+			return sv_err__set(NULL, r->dry ? SV_ECONFIG : rc,
+					   "%s: [phase.%u] action %s%s%s: %s",
 					   r->s->file, ph->n, sv_scenario__verb_name(a->verb),
 					   a->slot >= 0 ? " " : "",
 					   a->slot >= 0 ? g_array_index(r->s->slots,
@@ -297,6 +321,19 @@ static int boundary(sc_run *r, const sc_phase *ph, const char *fallback)
 					   d);
 		}
 	}
+	return SV_OK;
+}
+
+/* A phase begins: snapshot (ending the last one), then its actions. */
+static int boundary(sc_run *r, const sc_phase *ph, const char *fallback)
+{
+	const char *name = ph && ph->name ? ph->name : fallback;
+	int rc;
+
+	sv_report__snap(r->rep, name, r->vm, r->h);
+	rc = phase_actions(r, ph);
+	if (rc)
+		return rc;
 	if (r->o->on_phase && r->o->on_phase(name, r->vm, r->o->payload))
 		r->stopped = true;
 	return SV_OK;
@@ -328,6 +365,31 @@ int sv_scenario__insn_boundary(sc_run *r, uint32_t index)
 	ph = g_ptr_array_index(r->s->phases, index);
 	name = g_strdup_printf("insn %" PRIu64, ph->insn);
 	return boundary(r, ph, name);
+}
+
+int sv_scenario__check(const sv_scenario *s)
+{
+	sv_run_options def = SV_RUN_OPTIONS_INIT;
+	sc_run r = {.s = s, .o = &def, .replay = true, .dry = true};
+	bool sync = false, insn = false;
+	guint i;
+	int rc;
+
+	rc = build_machine(&r);
+	for (i = 0; i < s->phases->len; i++) {
+		const sc_phase *ph = g_ptr_array_index(s->phases, i);
+
+		sync |= !ph->insn;
+		insn |= ph->insn != 0;
+	}
+	/* Sync and instruction-count phases interleave as the guest runs:
+	 * then only each action's own arguments were checked at loading. */
+	for (i = 0; rc == SV_OK && !(sync && insn) && i < s->phases->len; i++)
+		rc = phase_actions(&r, g_ptr_array_index(s->phases, i));
+	sv_scenario__run_free(&r);
+	if (rc == SV_ECONFIG || rc == SV_OK)
+		return rc;
+	return sv_err__set(NULL, SV_ECONFIG, "%s", sv_error_detail());
 }
 
 int sv_scenario__start(sc_run *r)

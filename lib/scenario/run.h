@@ -14,6 +14,7 @@ typedef struct sc_run {
 	const sv_scenario *s;
 	const sv_run_options *o;
 	bool replay;          /* built to replay into: no Unicorn engines */
+	bool dry;             /* checking the plan: no guest, no report */
 	sv_host *h;
 	sv_vm *vm;
 	sv_exec *ex;
@@ -34,6 +35,12 @@ void sv_scenario__run_free(sc_run *r);
  * actions), or the n-th instruction-count phase of the plan. */
 int sv_scenario__sync_boundary(sc_run *r, uint32_t n);
 int sv_scenario__insn_boundary(sc_run *r, uint32_t index);
+/*
+ * Checks what a plan can only show when built: the host, the VM and its
+ * memslots are made and every phase's actions done in order, with no
+ * guest (SV_ECONFIG naming the phase and action if any fails).
+ */
+int sv_scenario__check(const sv_scenario *s);
 /* The first phase, "start", begins (the report is made). */
 int sv_scenario__start(sc_run *r);
 /* The run is over: the last snapshot, how it ended, the caller told. */
