@@ -1,7 +1,9 @@
 /*
  * fuzz_trace - libFuzzer target: any bytes as a trace file, read to the
- * end by the reader replay uses (through sv_trace_dump).  A damaged trace
- * must be reported, never crash, leak or read out of bounds.
+ * end (sv_trace_dump) and then replayed through the model
+ * (sv_trace_replay: the header loaded as a scenario, the machine built,
+ * every event applied).  A damaged trace must be reported, never crash,
+ * leak or read out of bounds.
  */
 #define _GNU_SOURCE
 #include <stddef.h>
@@ -24,6 +26,7 @@ static void remove_scratch(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static FILE *sink;
+	sv_report *rep = NULL;
 	FILE *f;
 
 	/* The reader takes a path: one scratch file per process. */
@@ -42,5 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	fclose(f);
 	sv_trace_dump(path, sink);
+	if (sv_trace_replay(&rep, path, NULL) == SV_OK)
+		sv_report_free(rep);
 	return 0;
 }

@@ -7,6 +7,7 @@
 #define SV_BASE_H
 
 #include <inttypes.h>
+#include <limits.h>
 #include <string.h>
 
 #include <glib.h>
@@ -41,6 +42,11 @@
  */
 int sv_err__set(sv_vm *vm, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/*
+ * Empties this thread's detail: every public call that returns an error
+ * code does it first, so that sv_error_detail() speaks of the last call.
+ */
+void sv_err__clear(void);
 
 /* ---- deterministic random numbers (splitmix64) ------------------------ */
 

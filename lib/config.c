@@ -39,6 +39,9 @@ int sv_vm_stat_lookup(sv_vm_stat *out, const char *name)
 {
 	int i = sv_keyfile__parse_name(name, vm_stat_names, SV_VM_STAT__COUNT);
 
+	sv_err__clear();
+	if (!out)
+		return sv_err__set(NULL, SV_EINVAL, "sv_vm_stat_lookup: NULL out");
 	if (i < 0)
 		return sv_err__set(NULL, SV_ENOENT, "no VM counter named '%s'",
 				   name ? name : "(null)");
@@ -73,7 +76,7 @@ const char *sv_cost_desc(size_t i)
 
 uint32_t *sv_cost_slot(sv_costs *c, size_t i)
 {
-	return i < N_COSTS ? (uint32_t *)c + i : NULL;
+	return c && i < N_COSTS ? (uint32_t *)c + i : NULL;
 }
 
 /* ---- validation -------------------------------------------------------- */
@@ -82,6 +85,7 @@ int sv_tlb_config_validate(const sv_tlb_config *cfg)
 {
 	unsigned a;
 
+	sv_err__clear();
 	if (!cfg)
 		return sv_err__set(NULL, SV_EINVAL, "tlb config: NULL");
 	for (a = 0; a < SV_TLB__COUNT; a++) {

@@ -6,7 +6,10 @@
 
 #include "vm.h"
 
-static _Thread_local char last_detail[256];
+/* This thread's last detail (a g_malloc'd string, freed at thread exit);
+ * unset or "" when there is none. */
+static GPrivate last_detail = G_PRIVATE_INIT(g_free);
+static _Thread_local bool detail_set; /* it is not "": the quick test */
 
 int sv_version_number(void)
 {
@@ -32,18 +35,34 @@ const char *sv_strerror(int err)
 
 const char *sv_error_detail(void)
 {
-	return last_detail;
+	const char *d = g_private_get(&last_detail);
+
+	return d ? d : "";
+}
+
+void sv_err__clear(void)
+{
+	if (detail_set) {
+		((char *)g_private_get(&last_detail))[0] = '\0';
+		detail_set = false;
+	}
 }
 
 int sv_err__set(sv_vm *vm, int code, const char *fmt, ...)
 {
 	va_list ap;
+	char *d;
 
+	/* Made whole before the old one goes: fmt's arguments may be it. */
 	va_start(ap, fmt);
-	vsnprintf(last_detail, sizeof(last_detail), fmt, ap);
+	d = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	if (vm)
-		g_strlcpy(vm->errbuf, last_detail, sizeof(vm->errbuf));
+	if (vm) {
+		g_free(vm->errbuf);
+		vm->errbuf = g_strdup(d);
+	}
+	g_private_replace(&last_detail, d);
+	detail_set = true;
 	return code;
 }
 

@@ -230,6 +230,8 @@ static int lpage_setup(sv_memslot *s)
 	return SV_OK;
 }
 
+#define HVA_USER_END ((1ULL << 56) - 4096)
+
 static int check_region(sv_vm *vm, const sv_memslot_region *r, uint64_t hva)
 {
 	bool mmu = vm->slot_ops != NULL;
@@ -266,6 +268,15 @@ static int check_region(sv_vm *vm, const sv_memslot_region *r, uint64_t hva)
 				   "memslot %u: [0x%" PRIx64 ", +0x%" PRIx64
 				   ") goes past MAXPHYADDR (%u bits)",
 				   r->slot, r->gpa, r->size, vm->opts.maxphyaddr);
+	/* KVM's access_ok(): the range lies below TASK_SIZE_MAX, the top of
+	 * the user half (the 5-level one, 2^56 - 4K: the widest host). */
+	if (r->size && (hva + r->size < hva || hva + r->size > HVA_USER_END))
+		return sv_err__set(vm, SV_EINVAL,
+				   "memslot %u: hva [0x%" PRIx64 ", +0x%" PRIx64
+				   ") %s (KVM: EINVAL)", r->slot, hva, r->size,
+				   hva + r->size < hva ? "wraps around"
+						       : "reaches into the kernel "
+							 "half");
 	return SV_OK;
 }
 
@@ -445,18 +456,22 @@ static int gpa_copy(sv_vm *vm, uint64_t gpa, void *buf, size_t len, bool in)
 
 int sv_gpa_read(sv_vm *vm, uint64_t gpa, void *buf, size_t len)
 {
+	sv_err__clear();
 	return gpa_copy(vm, gpa, buf, len, false);
 }
 
 int sv_gpa_write(sv_vm *vm, uint64_t gpa, const void *buf, size_t len)
 {
+	sv_err__clear();
 	return gpa_copy(vm, gpa, (void *)buf, len, true);
 }
 
 int sv_memslot_set(sv_vm *vm, const sv_memslot_region *r)
 {
-	int rc = memslot_set(vm, r);
+	int rc;
 
+	sv_err__clear();
+	rc = memslot_set(vm, r);
 	if (rc == SV_OK)
 		vm->memslots.epoch++;
 	return rc;

@@ -86,9 +86,11 @@ int sv_pt_new(sv_pt **out, sv_vm *vm, const sv_pt_options *o)
 	unsigned levels;
 	sv_pt *pt;
 
+	sv_err__clear();
+	if (out)
+		*out = NULL;
 	if (!out || !vm || !o)
 		return sv_err__set(vm, SV_EINVAL, "sv_pt_new: NULL argument");
-	*out = NULL;
 	if (o->version != SV_PT_OPTIONS_VERSION)
 		return sv_err__set(vm, SV_EINVAL, "pt options: version %u, expected %u",
 				   o->version, SV_PT_OPTIONS_VERSION);
@@ -312,6 +314,7 @@ int sv_pt_map(sv_pt *pt, uint64_t addr, uint64_t target, uint64_t size,
 	bool gb;
 	int rc;
 
+	sv_err__clear();
 	if (!pt)
 		return sv_err__set(NULL, SV_EINVAL, "sv_pt_map: NULL tree");
 	if (mmu_owned(pt))
@@ -380,6 +383,7 @@ int sv_pt_unmap(sv_pt *pt, uint64_t addr, uint64_t size)
 	sv_pt_iter it;
 	int pass;
 
+	sv_err__clear();
 	if (!pt)
 		return sv_err__set(NULL, SV_EINVAL, "sv_pt_unmap: NULL tree");
 	if (mmu_owned(pt))
@@ -437,8 +441,12 @@ static int entry_ptr(sv_pt *pt, uint64_t addr, unsigned level, uint64_t **p)
 int sv_pt_read(sv_pt *pt, uint64_t addr, unsigned level, uint64_t *entry)
 {
 	uint64_t *p = NULL;
-	int rc = entry_ptr(pt, addr, level, &p);
+	int rc;
 
+	sv_err__clear();
+	if (!entry)
+		return sv_err__set(NULL, SV_EINVAL, "sv_pt_read: NULL entry");
+	rc = entry_ptr(pt, addr, level, &p);
 	if (!rc)
 		*entry = *p;
 	return rc;
@@ -449,6 +457,7 @@ int sv_pt_write(sv_pt *pt, uint64_t addr, unsigned level, uint64_t entry)
 	uint64_t *p = NULL;
 	int rc;
 
+	sv_err__clear();
 	if (pt && mmu_owned(pt))
 		return sv_err__set(pt->vm, SV_EBUSY, "pt write: %s", mmu_owned_msg);
 	rc = entry_ptr(pt, addr, level, &p);

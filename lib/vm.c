@@ -55,9 +55,11 @@ int sv_vm_new(sv_vm **out, const sv_vm_options *opts)
 	unsigned i;
 	int rc;
 
+	sv_err__clear();
+	if (out)
+		*out = NULL;
 	if (!out)
 		return sv_err__set(NULL, SV_EINVAL, "sv_vm_new: NULL out");
-	*out = NULL;
 	if (!opts)
 		opts = &defaults;
 	rc = check_options(opts);
@@ -128,6 +130,7 @@ void sv_vm_free(sv_vm *vm)
 		for (i = 0; i < vm->opts.vcpus; i++)
 			sv_vcpu__free(vm->vcpus[i]);
 	g_free(vm->vcpus);
+	g_free(vm->errbuf);
 	if (vm->tdp) {
 		vm->tdp->vm_owned = false;
 		sv_pt_free(vm->tdp);
@@ -141,7 +144,7 @@ void sv_vm_free(sv_vm *vm)
 
 const char *sv_vm_last_error(const sv_vm *vm)
 {
-	return vm ? vm->errbuf : "";
+	return vm && vm->errbuf ? vm->errbuf : "";
 }
 
 const sv_vm_options *sv_vm_options_get(const sv_vm *vm)

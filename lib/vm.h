@@ -25,7 +25,7 @@ struct sv_vm {
 	uint64_t *ones_table;  /* what unbacked guest-physical memory reads as */
 	struct sv_mmu *mmu;    /* the hypervisor MMU, once a host is attached */
 	uint64_t stat[SV_VM_STAT__COUNT];
-	char errbuf[256];
+	char *errbuf;         /* the last error's detail, or NULL */
 };
 
 /* The memslots of address space `as` (KVM's as_id; 1 is SMM's). */

@@ -305,8 +305,10 @@ START_TEST(fault_fragmented_falls_back)
 	o.frag_percent = 100;
 	o.thp = SV_THP_ALWAYS;
 	/* every 2M block holds a pinned page, so neither the huge zero page
-	 * nor a THP can be allocated */
-	ck_assert_int_eq(sv_host_new(&(sv_host *){NULL}, &o), SV_ENOMEM);
+	 * nor a THP can be allocated: options that cannot go together */
+	ck_assert_int_eq(sv_host_new(&(sv_host *){NULL}, &o), SV_EINVAL);
+	ck_assert_ptr_nonnull(strstr(sv_error_detail(), "sv_host_options."
+							"frag_percent = 100"));
 	o.thp_zero_page = false;
 	host = new_host(&o);
 	hva = map_rw(SV_BACKING_ANON, SZ_2M);

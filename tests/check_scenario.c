@@ -114,6 +114,22 @@ static const struct {
 	{"[host]\nmem=1536M\n", NULL, "[host] mem: expected a multiple of 1G, "
 				      "got '1536M'"},
 	{"[vm\n", NULL, "t.ini: "},
+	/* The plan, checked by building the machine at loading: */
+	{"[memslot.a]\ngpa=0\nsize=2M\n[phase.1]\nactions=dirty_log_clear a\n",
+	 NULL, "[phase.1] action dirty_log_clear a: dirty log: memslot 0 does "
+	       "not log dirty pages"},
+	{"[memslot.a]\ngpa=0\nsize=4M\n[phase.1]\nactions=dirty_log_enable a\n"
+	 "[phase.2]\nactions=dirty_log_clear a\n", NULL,
+	 "[phase.2] action dirty_log_clear a: clear dirty log: needs manual "
+	 "protect"},
+	{"[memslot.a]\ngpa=0\nsize=4M\n[phase.1]\nactions=munmap a 0 2M\n"
+	 "[phase.2]\nactions=collapse a 0 2M\n", NULL,
+	 "[phase.2] action collapse a: madvise: [0x100000000000, "
+	 "0x100000200000) is not entirely mapped"},
+	{"[memslot.a]\ngpa=0\nsize=4M\nbacking=hugetlb-2m\n[phase.1]\n"
+	 "actions=split_thp a 0\n", NULL,
+	 "[phase.1] action split_thp a: split_thp: 0x100000000000 is not in "
+	 "private anonymous memory"},
 };
 
 START_TEST(t_bad_scenario)
@@ -255,10 +271,37 @@ START_TEST(t_damaged_trace)
 	T_OK(sv_scenario_run(&r, s, &o));
 	sv_report_free(r);
 	sv_scenario_free(s);
+	/* a byte after the end chunk */
+	f = fopen(trace, "ab");
+	ck_assert_ptr_nonnull(f);
+	fputc(0, f);
+	fclose(f);
+	ck_assert_int_eq(sv_trace_replay(&r, trace, NULL), SV_ECONFIG);
+	ck_assert_ptr_nonnull(strstr(sv_error_detail(), "bytes after the end chunk"));
 	f = fopen(trace, "r+b");
 	ck_assert_ptr_nonnull(f);
 	fseek(f, 0, SEEK_END);
-	len = ftell(f);
+	len = ftell(f) - 1;
+	ck_assert_int_eq(ftruncate(fileno(f), len), 0);
+	/* the reserved header field (bytes 12-15) not zero */
+	fseek(f, 12, SEEK_SET);
+	fputc(1, f);
+	fflush(f);
+	ck_assert_int_eq(sv_trace_replay(&r, trace, NULL), SV_ECONFIG);
+	ck_assert_ptr_nonnull(strstr(sv_error_detail(), "reserved header field"));
+	fseek(f, 12, SEEK_SET);
+	fputc(0, f);
+	fflush(f);
+	T_OK(sv_trace_replay(&r, trace, NULL));
+	sv_report_free(r);
+	/* a format version this reader does not know */
+	fseek(f, 8, SEEK_SET);
+	fputc(2, f);
+	fflush(f);
+	ck_assert_int_eq(sv_trace_replay(&r, trace, NULL), SV_ECONFIG);
+	ck_assert_ptr_nonnull(strstr(sv_error_detail(), "format version 2"));
+	fseek(f, 8, SEEK_SET);
+	fputc(1, f);
 	/* one flipped byte in the middle: a checksum mismatch */
 	fseek(f, len / 2, SEEK_SET);
 	ch = fgetc(f);

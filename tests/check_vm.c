@@ -2,6 +2,7 @@
  * tests/check_vm.c - VM options, memslots, configuration files, the tree
  * builder and range iterator, counters by name, and bad input.
  */
+#include <limits.h>
 #include <string.h>
 
 #include "helpers.h"
@@ -378,6 +379,78 @@ START_TEST(walker_reserved_masks)
 }
 END_TEST
 
+/* NULL where a pointer is expected: SV_EINVAL (or a documented neutral
+ * value), never a crash; a constructor that fails leaves *out NULL. */
+START_TEST(null_arguments)
+{
+	t_env e;
+	sv_vcpu_regs regs = {.cr3 = 1};
+	sv_vcpu_stat vs;
+	sv_vm_stat ms;
+	sv_report *rep = (sv_report *)&e;
+	sv_scenario *sc = (sv_scenario *)&e;
+	sv_host *h = (sv_host *)&e;
+	sv_exec *ex = (sv_exec *)&e;
+	sv_pt *pt = (sv_pt *)&e;
+	sv_pt_options po = {.version = SV_PT_OPTIONS_VERSION, .kind = SV_PT_GUEST};
+	sv_host_options ho = SV_HOST_OPTIONS_INIT;
+
+	t_env_setup(&e, NULL, SV_PAGE_2M);
+	ck_assert_int_eq(sv_pt_read(sv_vm_tdp(e.vm), 0, 1, NULL), SV_EINVAL);
+	ck_assert_int_eq(sv_vcpu_stat_lookup(NULL, "accesses"), SV_EINVAL);
+	ck_assert_int_eq(sv_vm_stat_lookup(NULL, "memslots"), SV_EINVAL);
+	sv_vcpu_get_regs(NULL, &regs);
+	ck_assert_uint_eq(regs.cr3, 0);
+	sv_vcpu_get_regs(e.v, NULL);
+	ck_assert_uint_eq(sv_vcpu_index(NULL), UINT_MAX);
+	ck_assert_ptr_null(sv_cost_slot(NULL, 0));
+	ck_assert_int_eq(sv_scenario_run(&rep, NULL, NULL), SV_EINVAL);
+	ck_assert_ptr_null(rep);
+	ck_assert_int_eq(sv_trace_replay(&rep, NULL, NULL), SV_EINVAL);
+	ck_assert_ptr_null(rep);
+	ck_assert_int_eq(sv_scenario_load(&sc, NULL, NULL), SV_EINVAL);
+	ck_assert_ptr_null(sc);
+	ck_assert_int_eq(sv_pt_new(&pt, NULL, &po), SV_EINVAL);
+	ck_assert_ptr_null(pt);
+	ck_assert_int_eq(sv_exec_new(&ex, NULL, NULL), SV_EINVAL);
+	ck_assert_ptr_null(ex);
+	ho.levels = 3;
+	ck_assert_int_eq(sv_host_new(&h, &ho), SV_EINVAL);
+	ck_assert_ptr_null(h);
+	/* the detail speaks of the last call: empty after one that succeeds */
+	ck_assert_str_ne(sv_error_detail(), "");
+	T_OK(sv_vcpu_stat_lookup(&vs, "accesses"));
+	ck_assert_str_eq(sv_error_detail(), "");
+	ck_assert_int_eq(sv_vm_stat_lookup(&ms, "no-such"), SV_ENOENT);
+	ck_assert_ptr_nonnull(strstr(sv_error_detail(), "no-such"));
+	T_OK(sv_vcpu_invlpg(e.v, 0));
+	ck_assert_str_eq(sv_error_detail(), "");
+	t_env_free(&e);
+}
+END_TEST
+
+/* KVM's access_ok(): a slot's host range may not wrap or reach past the
+ * user half (TASK_SIZE_MAX; 2^56 - 4K with 5-level paging). */
+START_TEST(memslot_hva_range)
+{
+	sv_vm *vm = t_vm();
+	sv_memslot_region r = {SV_MEMSLOT_REGION_VERSION, 1, 0, 0x100000, 0x2000,
+			       0xfffffffffffff000ULL};
+
+	ck_assert_int_eq(sv_memslot_set(vm, &r), SV_EINVAL);
+	ck_assert_ptr_nonnull(strstr(sv_error_detail(), "wraps around"));
+	r.hva = (1ULL << 56) - 0x2000; /* ends 4K past TASK_SIZE_MAX */
+	ck_assert_int_eq(sv_memslot_set(vm, &r), SV_EINVAL);
+	ck_assert_ptr_nonnull(strstr(sv_error_detail(), "kernel half"));
+	r.hva = 0xffff800000000000ULL;
+	ck_assert_int_eq(sv_memslot_set(vm, &r), SV_EINVAL);
+	r.hva = (1ULL << 56) - 0x3000; /* ends exactly at TASK_SIZE_MAX */
+	T_OK(sv_memslot_set(vm, &r));
+	ck_assert_uint_eq(sv_vm_stat_get(vm, SV_VM_STAT_memslots), 1);
+	sv_vm_free(vm);
+}
+END_TEST
+
 static Suite *vm_suite(void)
 {
 	Suite *s = suite_create("vm");
@@ -389,6 +462,8 @@ static Suite *vm_suite(void)
 	tcase_add_test(tc, bad_regs);
 	tcase_add_test(tc, memslots);
 	tcase_add_test(tc, config_file);
+	tcase_add_test(tc, null_arguments);
+	tcase_add_test(tc, memslot_hva_range);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("model");
 	tcase_add_test(tc, costs_charged);

@@ -159,7 +159,7 @@ SV_API const char *sv_tlb_array_desc(sv_tlb_array a);
 SV_API size_t sv_cost_count(void);
 SV_API const char *sv_cost_name(size_t i);
 SV_API const char *sv_cost_desc(size_t i);
-/** Pointer to cost i in a table, or NULL past the end. */
+/** Pointer to cost i in a table, or NULL past the end or for a NULL c. */
 SV_API uint32_t *sv_cost_slot(sv_costs *c, size_t i);
 
 /**

@@ -34,12 +34,16 @@ typedef enum sv_thp_mode {
 	SV_THP_ALWAYS,  /* every anonymous VMA without MADV_NOHUGEPAGE */
 } sv_thp_mode;
 
+/* The most host RAM modelled ([host] mem's limit too). */
+#define SV_HOST_MEM_MAX (1ULL << 40)
+
 #define SV_HOST_OPTIONS_VERSION 2 /* 1: without kernel_version (6.12) */
 
 typedef struct sv_host_options {
 	unsigned version;         /* SV_HOST_OPTIONS_VERSION */
 	unsigned levels;          /* host paging: 4 or 5 */
-	uint64_t mem_size;        /* host RAM, a multiple of 1G */
+	uint64_t mem_size;        /* host RAM, a multiple of 1G, at most
+				     SV_HOST_MEM_MAX */
 	sv_thp_mode thp;
 	bool thp_zero_page;       /* read faults map the huge zero page */
 	/* Percent of 2M blocks that hold one unmovable 4K page from boot, so

@@ -21,6 +21,7 @@
 #include <stdio.h>
 
 #include "common.h"
+#include "vm.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -45,6 +46,8 @@ SV_API void sv_scenario_free(sv_scenario *s);
 SV_API const char *sv_scenario_name(const sv_scenario *s);
 /** The scenario as a key file after the overrides (what a trace stores). */
 SV_API const char *sv_scenario_text(const sv_scenario *s);
+/** The VM the scenario builds ([vm] and its defaults; NULL for NULL). */
+SV_API const sv_vm_options *sv_scenario_vm_options(const sv_scenario *s);
 /** The built-in default scenario (what `simvirt run` runs without one). */
 SV_API const char *sv_scenario_default(void);
 /** The memslot backings ([memslot.NAME] backing=) and the phase actions

@@ -95,7 +95,7 @@ typedef struct sv_vcpu_regs {
  * Reads the registers.  A new vCPU is in 64-bit mode with paging off
  * (CR0 = PE, EFER = LME|LMA|NXE, CR4 = PAE, plus LA57 for a 5-level guest),
  * CPL 0, VPID/ASID = 1 + its index, and the EPTP/nCR3 of the VM's nested
- * table tree.
+ * table tree.  A NULL v gives all zeros; a NULL out does nothing.
  */
 SV_API void sv_vcpu_get_regs(const sv_vcpu *v, sv_vcpu_regs *out);
 /**
@@ -106,6 +106,7 @@ SV_API void sv_vcpu_get_regs(const sv_vcpu *v, sv_vcpu_regs *out);
  * or whose root is not a nested table of this VM.
  */
 SV_API int sv_vcpu_set_regs(sv_vcpu *v, const sv_vcpu_regs *r);
+/** The vCPU's index in its VM (UINT_MAX for NULL). */
 SV_API unsigned sv_vcpu_index(const sv_vcpu *v);
 
 /**

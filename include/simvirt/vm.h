@@ -96,7 +96,8 @@ typedef struct sv_memslot_region {
 	uint64_t gpa;      /* 4K-aligned guest-physical base */
 	uint64_t size;     /* 4K-aligned size; 0 deletes the slot */
 	uint64_t hva;      /* with a host attached (simvirt/mmu.h): the
-			      userspace address the slot maps, 4K-aligned */
+			      userspace address the slot maps, 4K-aligned,
+			      not wrapping, below 2^56 - 4K (user half) */
 } sv_memslot_region;
 
 /**
@@ -106,7 +107,8 @@ typedef struct sv_memslot_region {
  * are the host process's at hva and the call has KVM's meanings: create; an
  * existing slot with the same size, hva and READONLY flag is moved (new
  * gpa) or has its LOG_DIRTY flag changed; size 0 deletes.  Errors are
- * KVM's: misaligned gpa/size/hva SV_EALIGN (EINVAL); overlap SV_EOVERLAP
+ * KVM's: misaligned gpa/size/hva SV_EALIGN (EINVAL); an hva range that wraps or
+ * reaches the kernel half SV_EINVAL; overlap SV_EOVERLAP
  * (EEXIST); any other change to an existing slot SV_EINVAL; deleting a slot
  * that does not exist SV_ENOENT.  A failed call changes nothing.
  */

@@ -533,6 +533,7 @@ int sv_vcpu_access_together(const sv_access_req *reqs, unsigned n,
 	sv_vm *vm;
 	unsigned i, j;
 
+	sv_err__clear();
 	if (!reqs || !outs || !n || !reqs[0].vcpu)
 		return sv_err__set(NULL, SV_EINVAL, "sv_vcpu_access_together: %s",
 				   !n ? "no access" : "NULL argument");
@@ -575,6 +576,7 @@ int sv_vcpu_access(sv_vcpu *v, uint64_t gva, uint32_t size, sv_access acc,
 {
 	const sv_fast *fp;
 
+	sv_err__clear();
 	if (SV_UNLIKELY(!v || !out || (unsigned)acc > SV_ACCESS_FETCH ||
 			size - 1 >= 4096))
 		return sv_err__set(v ? v->vm : NULL, SV_EINVAL, "sv_vcpu_access: %s",

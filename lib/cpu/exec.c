@@ -224,6 +224,7 @@ static int check_options(sv_vm *vm, const sv_exec_options *o)
 
 int sv_exec_new(sv_exec **out, sv_vm *vm, const sv_exec_options *opts)
 {
+	sv_err__clear();
 	return sv_exec__create(out, vm, opts, true);
 }
 
@@ -236,9 +237,10 @@ int sv_exec__create(sv_exec **out, sv_vm *vm, const sv_exec_options *opts,
 	unsigned i;
 	int rc;
 
+	if (out)
+		*out = NULL;
 	if (!out || !vm)
 		return sv_err__set(vm, SV_EINVAL, "sv_exec_new: NULL argument");
-	*out = NULL;
 	if (!opts)
 		opts = &def;
 	rc = check_options(vm, opts);
@@ -339,6 +341,7 @@ int sv_exec_map(sv_exec *ex, uint64_t gva, uint64_t gpa, uint64_t size,
 	uint64_t flags = SV_PTE_P;
 	int rc;
 
+	sv_err__clear();
 	if (!ex)
 		return sv_err__set(NULL, SV_EINVAL, "sv_exec_map: NULL handle");
 	if (prot & ~(SV_EXEC_MAP_WRITE | SV_EXEC_MAP_EXEC))
@@ -367,6 +370,7 @@ int sv_exec_trap_add(sv_exec *ex, sv_trap_kind kind, uint64_t base,
 	ex_trap t = {kind, base, len, fn, payload};
 	guint i;
 
+	sv_err__clear();
 	if (!ex || !fn)
 		return sv_err__set(ex ? ex->vm : NULL, SV_EINVAL, "sv_exec_trap_add: NULL argument");
 	if ((unsigned)kind > SV_TRAP_MMIO || !len || base + len - 1 < base ||

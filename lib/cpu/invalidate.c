@@ -44,6 +44,7 @@ int sv_vcpu_invlpg(sv_vcpu *v, uint64_t gva)
 {
 	sv_tlb_filter f;
 
+	sv_err__clear();
 	if (!v)
 		return sv_err__set(NULL, SV_EINVAL, "sv_vcpu_invlpg: NULL vcpu");
 	/* The page's entries for the current PCID and any global ones. */
@@ -64,6 +65,7 @@ int sv_vcpu_invpcid(sv_vcpu *v, unsigned type, uint16_t pcid, uint64_t gva)
 {
 	sv_tlb_filter f;
 
+	sv_err__clear();
 	if (!v)
 		return sv_err__set(NULL, SV_EINVAL, "sv_vcpu_invpcid: NULL vcpu");
 	if (type > 3)
@@ -112,6 +114,7 @@ int sv_vcpu_mov_cr3(sv_vcpu *v, uint64_t cr3)
 	sv_vcpu_regs r;
 	int rc;
 
+	sv_err__clear();
 	if (!v)
 		return sv_err__set(NULL, SV_EINVAL, "sv_vcpu_mov_cr3: NULL vcpu");
 	noflush = cr3 & SV_CR3_NOFLUSH;
@@ -140,6 +143,7 @@ int sv_vcpu_invvpid(sv_vcpu *v, unsigned type, uint16_t vpid, uint64_t gva)
 {
 	sv_tlb_filter f = {0};
 
+	sv_err__clear();
 	if (!v)
 		return sv_err__set(NULL, SV_EINVAL, "sv_vcpu_invvpid: NULL vcpu");
 	if (v->vm->opts.tdp != SV_TDP_EPT)
@@ -174,6 +178,7 @@ int sv_vcpu_invept(sv_vcpu *v, unsigned type, uint64_t eptp)
 {
 	sv_tlb_filter f = {0};
 
+	sv_err__clear();
 	if (!v)
 		return sv_err__set(NULL, SV_EINVAL, "sv_vcpu_invept: NULL vcpu");
 	if (v->vm->opts.tdp != SV_TDP_EPT)
@@ -196,6 +201,7 @@ int sv_vcpu_svm_tlb_control(sv_vcpu *v, unsigned ctl)
 {
 	sv_tlb_filter f = {0};
 
+	sv_err__clear();
 	if (!v)
 		return sv_err__set(NULL, SV_EINVAL, "sv_vcpu_svm_tlb_control: NULL vcpu");
 	if (v->vm->opts.tdp != SV_TDP_NPT)
@@ -221,6 +227,7 @@ int sv_vcpu_invlpga(sv_vcpu *v, uint64_t gva, uint16_t asid)
 {
 	sv_tlb_filter f = {0};
 
+	sv_err__clear();
 	if (!v)
 		return sv_err__set(NULL, SV_EINVAL, "sv_vcpu_invlpga: NULL vcpu");
 	if (v->vm->opts.tdp != SV_TDP_NPT)

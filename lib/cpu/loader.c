@@ -83,6 +83,7 @@ int sv_exec_load_elf(sv_exec *ex, const void *image, size_t len)
 	unsigned i;
 	int rc;
 
+	sv_err__clear();
 	if (!ex || !image)
 		return sv_err__set(ex ? ex->vm : NULL, SV_EINVAL, "sv_exec_load_elf: NULL argument");
 	if (ex->loaded)
@@ -193,6 +194,7 @@ int sv_exec_load_workload(sv_exec *ex, const sv_workload *w)
 	size_t i;
 	int rc;
 
+	sv_err__clear();
 	if (!ex || !w || !w->name)
 		return sv_err__set(ex ? ex->vm : NULL, SV_EINVAL,
 				   "sv_exec_load_workload: NULL argument");
@@ -235,6 +237,7 @@ int sv_exec_load_workload(sv_exec *ex, const sv_workload *w)
 
 int sv_exec_guest_result(uint64_t *out, sv_exec *ex, unsigned i)
 {
+	sv_err__clear();
 	if (!out || !ex)
 		return sv_err__set(NULL, SV_EINVAL, "sv_exec_guest_result: NULL argument");
 	if (i >= SV_GUEST_MAX_VCPUS)

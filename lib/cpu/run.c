@@ -152,6 +152,7 @@ int sv_exec_run(sv_exec *ex, uint64_t limit, sv_exec_result *out)
 	unsigned i;
 	int rc;
 
+	sv_err__clear();
 	if (!ex)
 		return sv_err__set(NULL, SV_EINVAL, "sv_exec_run: NULL handle");
 	if (!ex->engines)

@@ -54,12 +54,13 @@ void sv_vcpu__free(sv_vcpu *v)
 
 unsigned sv_vcpu_index(const sv_vcpu *v)
 {
-	return v->index;
+	return v ? v->index : UINT_MAX;
 }
 
 void sv_vcpu_get_regs(const sv_vcpu *v, sv_vcpu_regs *out)
 {
-	*out = v->regs;
+	if (out)
+		*out = v ? v->regs : (sv_vcpu_regs){0};
 }
 
 /* Checks an EPTP (or nCR3) against the VM: SDM "Extended-Page-Table
@@ -107,6 +108,7 @@ int sv_vcpu_set_regs(sv_vcpu *v, const sv_vcpu_regs *r)
 	bool pg;
 	int rc;
 
+	sv_err__clear();
 	if (!v || !r)
 		return sv_err__set(v ? v->vm : NULL, SV_EINVAL,
 				   "sv_vcpu_set_regs: NULL argument");
@@ -232,6 +234,7 @@ int sv_vcpu_set_smm(sv_vcpu *v, bool smm)
 	sv_mmu *m;
 	uint64_t root;
 
+	sv_err__clear();
 	if (!v)
 		return sv_err__set(NULL, SV_EINVAL, "sv_vcpu_set_smm: NULL vCPU");
 	m = v->vm->mmu;
@@ -274,6 +277,9 @@ int sv_vcpu_stat_lookup(sv_vcpu_stat *out, const char *name)
 {
 	int i = sv_keyfile__parse_name(name, vcpu_stat_names, SV_VCPU_STAT__COUNT);
 
+	sv_err__clear();
+	if (!out)
+		return sv_err__set(NULL, SV_EINVAL, "sv_vcpu_stat_lookup: NULL out");
 	if (i < 0)
 		return sv_err__set(NULL, SV_ENOENT, "no vCPU counter named '%s'",
 				   name ? name : "(null)");

@@ -313,8 +313,10 @@ int sv_mmu_get_dirty_log(sv_vm *vm, uint32_t slot, uint64_t *bitmap)
 	sv_memslot *s;
 	uint64_t w, words;
 	bool flush = false;
-	int rc = dirty_slot(vm, slot, &s);
+	int rc;
 
+	sv_err__clear();
+	rc = dirty_slot(vm, slot, &s);
 	if (rc)
 		return rc;
 	if (!bitmap)
@@ -345,8 +347,10 @@ int sv_mmu_clear_dirty_log(sv_vm *vm, uint32_t slot, uint64_t first_page,
 	sv_memslot *s;
 	uint64_t w, pages;
 	bool flush = false;
-	int rc = dirty_slot(vm, slot, &s);
+	int rc;
 
+	sv_err__clear();
+	rc = dirty_slot(vm, slot, &s);
 	if (rc)
 		return rc;
 	m = vm->mmu;

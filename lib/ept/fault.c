@@ -304,6 +304,7 @@ int sv_mmu_pre_fault(sv_vcpu *v, uint64_t gpa, uint64_t size)
 	sv_mmu *m;
 	uint64_t end;
 
+	sv_err__clear();
 	if (!v)
 		return sv_err__set(NULL, SV_EINVAL, "sv_mmu_pre_fault: NULL vCPU");
 	m = v->vm->mmu;

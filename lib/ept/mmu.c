@@ -345,6 +345,7 @@ int sv_mmu_attach(sv_vm *vm, sv_host *host, const sv_mmu_options *opts)
 	unsigned i;
 	int rc;
 
+	sv_err__clear();
 	if (!vm || !host)
 		return sv_err__set(vm, SV_EINVAL, "sv_mmu_attach: NULL argument");
 	if (!opts)
@@ -413,6 +414,7 @@ fail:
 
 int sv_mmu_flush_remote_tlbs(sv_vm *vm)
 {
+	sv_err__clear();
 	if (!vm)
 		return sv_err__set(NULL, SV_EINVAL, "sv_mmu_flush_remote_tlbs: NULL vm");
 	if (!vm->mmu)
@@ -454,7 +456,7 @@ void sv_mmu__free(sv_mmu *m)
 {
 	if (!m)
 		return;
-	sv_host_notifier_unregister(m->host, &m->nops, m->vm);
+	sv_host__notifier_remove(m->host, &m->nops, m->vm);
 	mmu_free(m);
 }
 
@@ -470,6 +472,7 @@ int sv_mmu_spte(sv_vm *vm, uint64_t gpa, sv_spte_info *out)
 	uint64_t e;
 	unsigned level;
 
+	sv_err__clear();
 	if (!vm || !out)
 		return sv_err__set(vm, SV_EINVAL, "sv_mmu_spte: NULL argument");
 	m = vm->mmu;

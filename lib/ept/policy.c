@@ -108,6 +108,7 @@ const sv_mmu_policy *sv_mmu_policy_find(const char *name)
 
 int sv_mmu_policy_register(const sv_mmu_policy *p)
 {
+	sv_err__clear();
 	if (!p || !p->name || !p->level)
 		return sv_err__set(NULL, SV_EINVAL,
 				   "sv_mmu_policy_register: a policy needs a name "
@@ -129,6 +130,7 @@ int sv_mmu_policy_unregister(const char *name)
 {
 	guint i;
 
+	sv_err__clear();
 	for (i = 0; registered && name && i < registered->len; i++) {
 		const sv_mmu_policy *p = g_ptr_array_index(registered, i);
 

@@ -348,6 +348,7 @@ int sv_host_fault(sv_host_leaf *out, sv_host *h, uint64_t hva, bool write)
 	unsigned level;
 	int rc;
 
+	sv_err__clear();
 	if (!h)
 		return sv_err__set(NULL, SV_EINVAL, "sv_host_fault: NULL host");
 	rc = sv_host__fault_in(h, hva, write, &level);
@@ -382,6 +383,7 @@ static int access_bytes(sv_host *h, uint64_t hva, uint8_t *buf, size_t len,
 
 int sv_host_read(sv_host *h, uint64_t hva, void *buf, size_t len)
 {
+	sv_err__clear();
 	if (!h || (!buf && len))
 		return sv_err__set(NULL, SV_EINVAL, "sv_host_read: NULL argument");
 	return access_bytes(h, hva, buf, len, false);
@@ -389,6 +391,7 @@ int sv_host_read(sv_host *h, uint64_t hva, void *buf, size_t len)
 
 int sv_host_write(sv_host *h, uint64_t hva, const void *buf, size_t len)
 {
+	sv_err__clear();
 	if (!h || (!buf && len))
 		return sv_err__set(NULL, SV_EINVAL, "sv_host_write: NULL argument");
 	return access_bytes(h, hva, (uint8_t *)(uintptr_t)buf, len, true);

@@ -1,6 +1,6 @@
 /*
  * lib/hostmm/mm.c - the simulated host process: VMAs, host page tables,
- * faults, and the notifier chain.  The mm operations are in ops.c.
+ * pages.  The mm operations are in ops.c, the notifier chain in notify.c.
  *
  * How it works:
  *  1. VMAs are kept sorted by start.  Each points into a backing object
@@ -23,8 +23,6 @@
  *     level, page-cache pages for files, and 4K PTEs into 2M compound
  *     pages for driver memory.  A write to a shared, zero or KSM page
  *     copies it (CLEAR over the page, as wp_page_copy does).
- *  5. Every invalidation goes through ev_start/ev_end, which count the
- *     event and call each notifier in registration order.
  */
 #define _DEFAULT_SOURCE /* MAP_NORESERVE, madvise */
 #include <sys/mman.h>
@@ -78,81 +76,6 @@ uint64_t sv_host_metadata_bytes(const sv_host *h)
 			     8;
 	}
 	return b;
-}
-
-/* ---- notifiers ----------------------------------------------------------- */
-
-static const sv_host_stat event_stat[SV_HOST_EVENT__COUNT] = {
-	SV_HOST_STAT_event_unmap,           SV_HOST_STAT_event_clear,
-	SV_HOST_STAT_event_protection_vma,  SV_HOST_STAT_event_protection_page,
-	SV_HOST_STAT_event_soft_dirty,      SV_HOST_STAT_event_release,
-};
-
-void sv_host__ev_start(sv_host *h, const sv_host_range *r)
-{
-	guint i;
-
-	h->stat[event_stat[r->event]]++;
-	for (i = 0; i < h->notifiers->len; i++) {
-		const sv_notifier *n = &g_array_index(h->notifiers, sv_notifier, i);
-
-		if (n->ops->invalidate_start)
-			n->ops->invalidate_start(r, n->payload);
-	}
-}
-
-void sv_host__ev_end(sv_host *h, const sv_host_range *r)
-{
-	guint i;
-
-	for (i = 0; i < h->notifiers->len; i++) {
-		const sv_notifier *n = &g_array_index(h->notifiers, sv_notifier, i);
-
-		if (n->ops->invalidate_end)
-			n->ops->invalidate_end(r, n->payload);
-	}
-}
-
-void sv_host__event(sv_host *h, sv_host_event ev, uint64_t start, uint64_t end)
-{
-	sv_host_range r = {ev, start, end};
-
-	sv_host__ev_start(h, &r);
-	sv_host__ev_end(h, &r);
-}
-
-int sv_host_notifier_register(sv_host *h, const sv_host_notifier_ops *ops,
-			      void *payload)
-{
-	sv_notifier n = {ops, payload};
-
-	if (!h || !ops)
-		return sv_err__set(NULL, SV_EINVAL, "sv_host_notifier_register: "
-						    "NULL host or ops");
-	if (ops->version != SV_HOST_NOTIFIER_VERSION)
-		return sv_err__set(NULL, SV_EINVAL,
-				   "sv_host_notifier_register: ops version %u, "
-				   "expected %u",
-				   ops->version, SV_HOST_NOTIFIER_VERSION);
-	g_array_append_val(h->notifiers, n);
-	return SV_OK;
-}
-
-int sv_host_notifier_unregister(sv_host *h, const sv_host_notifier_ops *ops,
-				void *payload)
-{
-	guint i;
-
-	for (i = 0; h && i < h->notifiers->len; i++) {
-		const sv_notifier *n = &g_array_index(h->notifiers, sv_notifier, i);
-
-		if (n->ops == ops && n->payload == payload) {
-			g_array_remove_index(h->notifiers, i);
-			return SV_OK;
-		}
-	}
-	return sv_err__set(NULL, SV_ENOENT, "sv_host_notifier_unregister: "
-					    "not registered");
 }
 
 /* ---- host page tables ---------------------------------------------------- */
@@ -225,6 +148,7 @@ int sv_host_lookup(sv_host_leaf *out, const sv_host *h, uint64_t hva)
 {
 	sv_walk w;
 
+	sv_err__clear();
 	if (!out || !h)
 		return sv_err__set(NULL, SV_EINVAL, "sv_host_lookup: NULL argument");
 	memset(out, 0, sizeof(*out));
@@ -480,7 +404,7 @@ static int check_options(const sv_host_options *o)
 		return sv_err__set(NULL, SV_EINVAL, "sv_host_options.levels = %u, "
 				   "expected 4 or 5", o->levels);
 	if (!o->mem_size || (o->mem_size & ((1ULL << 30) - 1)) ||
-	    o->mem_size > (1ULL << 40))
+	    o->mem_size > SV_HOST_MEM_MAX)
 		return sv_err__set(NULL, SV_EINVAL,
 				   "sv_host_options.mem_size = %" PRIu64
 				   ": expected a multiple of 1G, at most 1T",
@@ -526,6 +450,7 @@ int sv_host_new(sv_host **out, const sv_host_options *opts)
 	sv_host *h;
 	int rc;
 
+	sv_err__clear();
 	if (!out)
 		return sv_err__set(NULL, SV_EINVAL, "sv_host_new: NULL out");
 	*out = NULL;
@@ -573,8 +498,14 @@ int sv_host_new(sv_host **out, const sv_host_options *opts)
 				   ? sv_phys__alloc(&h->phys, 9, SV_PAGE_ZERO)
 				   : UINT64_MAX - 1;
 	if (h->zero_pfn == UINT64_MAX || h->huge_zero_pfn == UINT64_MAX) {
-		rc = sv_err__set(NULL, SV_ENOMEM, "sv_host_new: no RAM for the "
-						  "zero pages");
+		rc = h->zero_pfn == UINT64_MAX
+			     ? sv_err__set(NULL, SV_ENOMEM, "sv_host_options.mem_size"
+						      ": no RAM left for the zero page")
+			     : sv_err__set(NULL, SV_EINVAL,
+					   "sv_host_options.frag_percent = %u "
+					   "leaves no free 2M block for the huge "
+					   "zero page (sv_host_options."
+					   "thp_zero_page)", opts->frag_percent);
 		goto free_host;
 	}
 	*out = h;
@@ -620,6 +551,7 @@ int sv_host_page_info(sv_host_page *out, const sv_host *h, uint64_t pfn)
 	const sv_hpage *pg, *head;
 	guint i;
 
+	sv_err__clear();
 	if (!out || !h)
 		return sv_err__set(NULL, SV_EINVAL, "sv_host_page_info: NULL "
 						    "argument");
@@ -686,6 +618,7 @@ int sv_host_vma_info(sv_host_vma *out, const sv_host *h, uint64_t hva)
 {
 	const sv_vma *v;
 
+	sv_err__clear();
 	if (!out || !h)
 		return sv_err__set(NULL, SV_EINVAL, "sv_host_vma_info: NULL argument");
 	v = sv_host__vma_find((sv_host *)h, hva);

@@ -12,6 +12,7 @@ int sv_host_khugepaged_scan(sv_host *h, unsigned *collapsed)
 	unsigned n = 0;
 	guint i;
 
+	sv_err__clear();
 	if (!h)
 		return sv_err__set(NULL, SV_EINVAL, "khugepaged: NULL host");
 	for (i = 0; i < h->vmas->len; i++) {
@@ -37,6 +38,7 @@ int sv_host_split_thp(sv_host *h, uint64_t hva)
 	uint64_t *e, head, i;
 	sv_hpage *pg;
 
+	sv_err__clear();
 	if (!h)
 		return sv_err__set(NULL, SV_EINVAL, "split_thp: NULL host");
 	e = sv_host__leaf(h, hva, &level);
@@ -103,6 +105,7 @@ int sv_host_migrate(sv_host *h, uint64_t hva, uint64_t len)
 {
 	int rc;
 
+	sv_err__clear();
 	len = (len + 0xfff) & ~0xfffULL;
 	rc = sv_host__check_range(h, "migrate", hva, len, true);
 	if (rc)
@@ -236,6 +239,7 @@ int sv_host_ksm_merge(sv_host *h, uint64_t hva, uint64_t len,
 	ksm_ctx k = {NULL, NULL, 64, 0};
 	int rc;
 
+	sv_err__clear();
 	len = (len + 0xfff) & ~0xfffULL;
 	rc = sv_host__check_range(h, "ksm_merge", hva, len, true);
 	if (rc)
@@ -270,6 +274,7 @@ int sv_host_fork(sv_host *h)
 {
 	guint i;
 
+	sv_err__clear();
 	if (!h)
 		return sv_err__set(NULL, SV_EINVAL, "fork: NULL host");
 	if (h->forked)
@@ -302,6 +307,7 @@ int sv_host_fork_exit(sv_host *h)
 {
 	guint i;
 
+	sv_err__clear();
 	if (!h || !h->forked)
 		return sv_err__set(NULL, SV_EINVAL, "fork_exit: no child");
 	for (i = 0; i < h->child->len; i += 2)
@@ -324,6 +330,7 @@ int sv_host_clear_refs(sv_host *h)
 {
 	sv_host_range r = {SV_HOST_EVENT_SOFT_DIRTY, 0, UINT64_MAX};
 
+	sv_err__clear();
 	if (!h)
 		return sv_err__set(NULL, SV_EINVAL, "clear_refs: NULL host");
 	sv_host__ev_start(h, &r);
@@ -356,6 +363,7 @@ int sv_host_age(bool *young, sv_host *h, uint64_t hva, uint64_t len,
 	guint i;
 	int rc;
 
+	sv_err__clear();
 	len = (len + 0xfff) & ~0xfffULL;
 	rc = sv_host__check_range(h, "age", hva, len, false);
 	if (rc)

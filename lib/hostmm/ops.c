@@ -50,6 +50,7 @@ int sv_host_mmap(uint64_t *hva, sv_host *h, const sv_host_mmap_args *a)
 	sv_vma *v;
 	uint64_t ps, align, at;
 
+	sv_err__clear();
 	if (!hva || !h || !a)
 		return sv_err__set(NULL, SV_EINVAL, "sv_host_mmap: NULL argument");
 	if (a->version != SV_HOST_MMAP_VERSION)
@@ -182,6 +183,7 @@ int sv_host_munmap(sv_host *h, uint64_t hva, uint64_t len)
 	sv_host_range r = {SV_HOST_EVENT_UNMAP, hva, 0};
 	int rc;
 
+	sv_err__clear();
 	len = (len + 0xfff) & ~0xfffULL;
 	rc = sv_host__check_range(h, "munmap", hva, len, false);
 	if (rc)
@@ -234,6 +236,7 @@ int sv_host_mremap(sv_host *h, uint64_t old_hva, uint64_t len,
 	sv_vma *v;
 	int rc;
 
+	sv_err__clear();
 	rc = sv_host__check_range(h, "mremap", old_hva, len, true);
 	if (rc)
 		return rc;
@@ -306,6 +309,7 @@ int sv_host_mprotect(sv_host *h, uint64_t hva, uint64_t len, unsigned prot)
 	bool any;
 	int rc;
 
+	sv_err__clear();
 	len = (len + 0xfff) & ~0xfffULL;
 	rc = sv_host__check_range(h, "mprotect", hva, len, true);
 	if (rc)
@@ -509,6 +513,7 @@ int sv_host_madvise(sv_host *h, uint64_t hva, uint64_t len, sv_madvise advice)
 	uint64_t end, a;
 	int rc;
 
+	sv_err__clear();
 	len = (len + 0xfff) & ~0xfffULL;
 	rc = sv_host__check_range(h, "madvise", hva, len, true);
 	if (rc)

@@ -421,6 +421,7 @@ int sv_config_load_data(sv_tlb_config *tlb, sv_costs *costs, const char *data,
 	g_autoptr(GKeyFile) kf = NULL;
 	int rc;
 
+	sv_err__clear();
 	if (!data)
 		return sv_err__set(NULL, SV_EINVAL, "config data: NULL");
 	if (!name)
@@ -435,6 +436,7 @@ int sv_config_load(sv_tlb_config *tlb, sv_costs *costs, const char *path)
 	g_autoptr(GError) gerr = NULL;
 	gsize len;
 
+	sv_err__clear();
 	if (!path)
 		return sv_err__set(NULL, SV_EINVAL, "config path: NULL");
 	if (!g_file_get_contents(path, &data, &len, &gerr))
@@ -570,9 +572,11 @@ int sv_scenario_load_data(sv_scenario **out, const char *data, size_t len,
 	sv_scenario *s;
 	int rc;
 
+	sv_err__clear();
+	if (out)
+		*out = NULL;
 	if (!out || !data)
 		return sv_err__set(NULL, SV_EINVAL, "sv_scenario_load_data: NULL argument");
-	*out = NULL;
 	if (!name)
 		name = "(scenario)";
 	rc = sv_keyfile__load(&kf, data, len, name);
@@ -597,9 +601,11 @@ int sv_scenario_load(sv_scenario **out, const char *path,
 	g_autoptr(GError) gerr = NULL;
 	gsize len;
 
+	sv_err__clear();
+	if (out)
+		*out = NULL;
 	if (!out || !path)
 		return sv_err__set(NULL, SV_EINVAL, "sv_scenario_load: NULL argument");
-	*out = NULL;
 	if (!g_file_get_contents(path, &data, &len, &gerr))
 		return sv_err__set(NULL, SV_EIO, "%s", gerr->message);
 	return sv_scenario_load_data(out, data, len, path, sets);
@@ -613,6 +619,11 @@ const char *sv_scenario_name(const sv_scenario *s)
 const char *sv_scenario_text(const sv_scenario *s)
 {
 	return s ? s->text : NULL;
+}
+
+const sv_vm_options *sv_scenario_vm_options(const sv_scenario *s)
+{
+	return s ? &s->vm : NULL;
 }
 
 /* ---- the schema, for users -------------------------------------------------------------- */

@@ -139,6 +139,7 @@ int sv_report_get(uint64_t *out, const sv_report *r, size_t phase, int vcpu,
 	const char *prefix;
 	size_t j;
 
+	sv_err__clear();
 	if (!out || !r || !name)
 		return sv_err__set(NULL, SV_EINVAL, "sv_report_get: NULL argument");
 	if (r->snaps->len < r->row)
@@ -348,6 +349,7 @@ static void write_table(const sv_report *r, FILE *f)
 
 int sv_report_write(const sv_report *r, FILE *f, sv_report_format fmt)
 {
+	sv_err__clear();
 	if (!r || !f)
 		return sv_err__set(NULL, SV_EINVAL, "sv_report_write: NULL argument");
 	if (r->snaps->len < 2 * r->row)

@@ -20,6 +20,7 @@
  * seam of lib/cpu/record.h), and so do the boundaries.
  */
 #include "scenario/run.h"
+#include "scenario/schema.h"
 
 #define HVA_BASE 0x100000000000ULL /* where the memslots' host memory goes */
 
@@ -28,10 +29,12 @@
 /* A set-up call failed: say which group it came from. */
 static int setup_err(const sv_scenario *s, const char *group, int rc)
 {
-	g_autofree char *d = g_strdup(sv_error_detail());
+	g_autofree char *d = sv_scenario__user_words(sv_error_detail());
 
-	return sv_err__set(NULL, rc == SV_ENOMEM || rc == SV_EIO ? rc : SV_ECONFIG,
-			   "%s: [%s]: %s", s->file, group, d);
+	rc = rc == SV_ENOMEM || rc == SV_EIO ? rc : SV_ECONFIG;
+	if (d[0] == '[') /* it names the key already */
+		return sv_err__set(NULL, rc, "%s: %s", s->file, d);
+	return sv_err__set(NULL, rc, "%s: [%s]: %s", s->file, group, d);
 }
 
 static uint64_t slot_pages(const sc_slot *sl)
@@ -375,6 +378,13 @@ int sv_scenario__check(const sv_scenario *s)
 	guint i;
 	int rc;
 
+	if (host_options(s).mem_size > SV_HOST_MEM_MAX)
+		return sv_err__set(NULL, SV_ECONFIG, "%s: [host] mem: the memslots "
+				   "need %" PRIu64 "G of host RAM (each rounded "
+				   "up to 1G, and 2G more), past the %lluG "
+				   "modelled: set a smaller mem to overcommit",
+				   s->file, host_options(s).mem_size >> 30,
+				   SV_HOST_MEM_MAX >> 30);
 	rc = build_machine(&r);
 	for (i = 0; i < s->phases->len; i++) {
 		const sc_phase *ph = g_ptr_array_index(s->phases, i);
@@ -386,10 +396,10 @@ int sv_scenario__check(const sv_scenario *s)
 	 * then only each action's own arguments were checked at loading. */
 	for (i = 0; rc == SV_OK && !(sync && insn) && i < s->phases->len; i++)
 		rc = phase_actions(&r, g_ptr_array_index(s->phases, i));
+	if (rc != SV_OK && rc != SV_ECONFIG)
+		rc = sv_err__set(NULL, SV_ECONFIG, "%s", sv_error_detail());
 	sv_scenario__run_free(&r);
-	if (rc == SV_ECONFIG || rc == SV_OK)
-		return rc;
-	return sv_err__set(NULL, SV_ECONFIG, "%s", sv_error_detail());
+	return rc;
 }
 
 int sv_scenario__start(sc_run *r)
@@ -495,9 +505,11 @@ int sv_scenario_run(sv_report **out, const sv_scenario *s,
 	g_autofree char *end = NULL;
 	int rc;
 
+	sv_err__clear();
+	if (out)
+		*out = NULL;
 	if (!out || !s)
 		return sv_err__set(NULL, SV_EINVAL, "sv_scenario_run: NULL argument");
-	*out = NULL;
 	if (r.o->version != SV_RUN_OPTIONS_VERSION)
 		return sv_err__set(NULL, SV_EINVAL, "run options: version %u (expected %u)",
 				   r.o->version, SV_RUN_OPTIONS_VERSION);

@@ -30,20 +30,22 @@ static const char *const conflict_names[] = {"smaller", "larger", "mce",
 					     "abort"};
 static const char *const tri_names[] = {"auto", "false", "true"};
 
-#define SZ(type, member) offsetof(type, member), sizeof(((type *)0)->member)
+#define SZ(type, member) \
+	offsetof(type, member), sizeof(((type *)0)->member), #member
 #define S(member) SZ(sv_scenario, member)
 #define NAMES(a) a, G_N_ELEMENTS(a)
 #define K 1024ULL
 
 #define NONAMES NULL, 0
-#define NOWHERE 0, 0
+#define NOWHERE 0, 0, NULL
 /* A row; `names` stands for the names and their count (NAMES() or
- * NONAMES), `where` for the offset and width (S() or SZ()): ROW expands
- * them before ROW13 takes its arguments. */
-#define ROW13(g, name, type, lo, hi, al, req, names, n, off, width, def, help) \
+ * NONAMES), `where` for the offset, width and member (S() or SZ()): ROW
+ * expands them before ROW14 takes its arguments. */
+#define ROW14(g, name, type, lo, hi, al, req, names, n, off, width, field, \
+	      def, help)                                                    \
 	{SC_G_##g, name, type, lo, hi, al, false, req, names, n, off, width,  \
-	 def, NULL, help}
-#define ROW(...) ROW13(__VA_ARGS__)
+	 field, def, NULL, help}
+#define ROW(...) ROW14(__VA_ARGS__)
 #define UINT(g, name, lo, hi, where, help) \
 	ROW(g, name, SC_UINT, lo, hi, 0, false, NONAMES, where, NULL, help)
 #define SIZE(g, name, lo, hi, al, where, def, help) \
@@ -120,7 +122,7 @@ static const sc_key keys[] = {
 	     "present and writable"),
 	UINT(vm, "seed", 0, UINT64_MAX, S(vm.seed), "seeds every random choice"),
 
-	SIZE(host, "mem", 1ULL << 30, 1ULL << 46, 1ULL << 30, S(host.mem_size),
+	SIZE(host, "mem", 1ULL << 30, SV_HOST_MEM_MAX, 1ULL << 30, S(host.mem_size),
 	     "16G, or enough for the memslots", "host RAM"),
 	ENUM(host, "thp", thp_names, S(host.thp),
 	     "transparent huge pages: /sys/kernel/mm/transparent_hugepage/enabled"),
@@ -215,6 +217,62 @@ const sc_key *sv_scenario__key_find(sc_group g, const char *name)
 		if (keys[i].group == g && strcmp(keys[i].name, name) == 0)
 			return &keys[i];
 	return NULL;
+}
+
+/* The public option structs the groups' members are. */
+static const struct {
+	const char *member, *type;
+} option_types[] = {
+	{"vm.", "sv_vm_options."},     {"mmu.", "sv_mmu_options."},
+	{"host.", "sv_host_options."}, {"work.", "sv_workload."},
+	{"exec.", "sv_exec_options."},
+};
+
+/* The key whose value is stored in that member of that struct, or NULL. */
+static const sc_key *key_of_field(const char *member, const char *field,
+				  size_t len)
+{
+	size_t i, m = strlen(member);
+
+	for (i = 0; i < G_N_ELEMENTS(keys); i++)
+		if (keys[i].field && !strncmp(keys[i].field, member, m) &&
+		    strlen(keys[i].field + m) == len &&
+		    !strncmp(keys[i].field + m, field, len))
+			return &keys[i];
+	return NULL;
+}
+
+char *sv_scenario__user_words(const char *detail)
+{
+	static const char ident[] = "abcdefghijklmnopqrstuvwxyz0123456789_";
+	GString *out = g_string_new(NULL);
+	const char *p = detail;
+	size_t i;
+
+	while (*p) {
+		const sc_key *k = NULL;
+		size_t n = 0;
+
+		for (i = 0; !k && i < G_N_ELEMENTS(option_types); i++) {
+			const char *f;
+
+			if (!g_str_has_prefix(p, option_types[i].type))
+				continue;
+			f = p + strlen(option_types[i].type);
+			n = strspn(f, ident);
+			k = key_of_field(option_types[i].member, f, n);
+			n += (size_t)(f - p);
+		}
+		if (k) {
+			g_string_append_printf(out, "[%s] %s",
+					       sv_scenario__group_names[k->group],
+					       k->name);
+			p += n;
+		} else {
+			g_string_append_c(out, *p++);
+		}
+	}
+	return g_string_free(out, FALSE);
 }
 
 /* ---- values in words ------------------------------------------------------------- */

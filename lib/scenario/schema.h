@@ -56,6 +56,7 @@ typedef struct sc_key {
 	unsigned nnames;
 	size_t off;            /* where the value goes in the group's struct */
 	unsigned width;        /* its size in bytes */
+	const char *field;     /* the member it is stored in ("host.mem_size") */
 	const char *def;       /* the default in words, or NULL: the value a
 				  default plan holds */
 	const char *takes;     /* SC_STR: what it takes, in words */
@@ -78,6 +79,10 @@ const sc_key *sv_scenario__key_find(sc_group g, const char *name);
 int sv_scenario__load_group(GKeyFile *kf, const char *file, const char *group,
 			    sc_group g, void *base);
 
+/* A library message in the scenario's words: each "sv_host_options.mem_size"
+ * (any public option struct's member that a key sets) becomes "[host] mem".
+ * g_free it. */
+char *sv_scenario__user_words(const char *detail);
 /* What a key takes, in words ("1 to 256", "ept or npt"...; g_free it). */
 char *sv_scenario__values(const sc_key *k);
 /* The value a key has in the struct at base, as a file would write it

@@ -23,9 +23,11 @@ int sv_trace_replay(sv_report **out, const char *path,
 	sv_trace_event ev;
 	int rc;
 
+	sv_err__clear();
+	if (out)
+		*out = NULL;
 	if (!out || !path)
 		return sv_err__set(NULL, SV_EINVAL, "sv_trace_replay: NULL argument");
-	*out = NULL;
 	rc = sv_trace__open(&rd, path, &text);
 	if (rc == SV_OK)
 		rc = sv_scenario_load_data(&s, text, strlen(text), path, NULL);
@@ -73,6 +75,7 @@ int sv_trace_dump(const char *path, FILE *out)
 	unsigned i;
 	int rc;
 
+	sv_err__clear();
 	if (!path || !out)
 		return sv_err__set(NULL, SV_EINVAL, "sv_trace_dump: NULL argument");
 	rc = sv_trace__open(&rd, path, &text);

@@ -283,9 +283,13 @@ int sv_trace__open(sv_trace_reader **out, const char *path, char **header)
 		goto fail;
 	}
 	if (get_u32(head + 8) != VERSION) {
-		rc = sv_err__set(NULL, SV_ENOTSUP, "trace %s: format version %u "
+		rc = sv_err__set(NULL, SV_ECONFIG, "trace %s: format version %u "
 						   "(this simvirt reads %u)",
 				 path, get_u32(head + 8), VERSION);
+		goto fail;
+	}
+	if (get_u32(head + 12) != 0) {
+		rc = damaged(r, "reserved header field not zero");
 		goto fail;
 	}
 	r->next_off = sizeof(head);
@@ -318,6 +322,8 @@ static bool get_varint(sv_trace_reader *r, uint64_t *out)
 	for (shift = 0; shift < 64 && r->pos < r->len; shift += 7) {
 		uint8_t b = r->chunk[r->pos++];
 
+		if (shift == 63 && (b & 0x7e))
+			return false; /* past 64 bits */
 		v |= (uint64_t)(b & 0x7f) << shift;
 		if (!(b & 0x80)) {
 			*out = v;
@@ -403,6 +409,10 @@ int sv_trace__next(sv_trace_reader *r, sv_trace_event *ev)
 			if (count != r->events)
 				return damaged(r, "the end chunk counts a different "
 						  "number of events");
+			if (fgetc(r->f) != EOF) {
+				r->off = r->next_off;
+				return damaged(r, "bytes after the end chunk");
+			}
 			r->end = g_strndup((const char *)r->chunk + r->pos,
 					   r->len - r->pos);
 			return 0;

@@ -11,10 +11,14 @@
  *   simvirt diff A.json B.json
  *   simvirt list
  *
- * Exit status: 0 success; 1 the run or a file failed (diff: the reports
- * differ); 2 bad usage or a bad scenario.
+ * Exit status: 0 success; 1 a valid run failed, or a report could not be
+ * written (diff: the reports differ); 2 bad input, found before anything
+ * runs: usage, a missing, unreadable or directory file, a bad scenario or
+ * trace, an --out or --record that cannot be written; 3 the run ended in a
+ * guest fault (the report is written; its end says "fault: ...").
  */
 #include <errno.h>
+#include <sys/stat.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +32,11 @@
 #include "draw.h"
 
 #define EXIT_USAGE 2
+#define EXIT_GUEST_FAULT 3
+#define EXIT_STATUS_HELP                                                        \
+	"Exit status: 0 success; 1 a valid run failed; 2 bad input (usage, a\n" \
+	"file that cannot be read or written, a bad scenario or trace), found\n" \
+	"before the run; 3 the run ended in a guest fault (the report says so)."
 #define SV_UNUSED_ARG(x) (void)(x)
 
 static const char *ev_name(sv_walk_event_kind k)
@@ -105,6 +114,51 @@ static int fail(const char *cmd, int rc)
 	return rc == SV_ECONFIG ? EXIT_USAGE : EXIT_FAILURE;
 }
 
+/* An input file (`what` names it): it must exist, not be a directory and
+ * be readable; false after a message. */
+static bool input_ok(const char *cmd, const char *what, const char *path)
+{
+	struct stat st;
+	FILE *f;
+
+	if (stat(path, &st) != 0 || (S_ISDIR(st.st_mode) && (errno = EISDIR)) ||
+	    !(f = fopen(path, "rb"))) {
+		fprintf(stderr, "simvirt %s: %s %s: %s\n", cmd, what, path,
+			g_strerror(errno));
+		return false;
+	}
+	fclose(f);
+	return true;
+}
+
+/* An output file that the run will write: opened for appending (nothing
+ * it holds is lost) and removed again if this made it; false after a
+ * message. */
+static bool output_ok(const char *cmd, const char *opt, const char *path)
+{
+	struct stat st;
+	bool existed = stat(path, &st) == 0;
+	FILE *f;
+
+	if ((existed && S_ISDIR(st.st_mode) && (errno = EISDIR)) ||
+	    !(f = fopen(path, "a"))) {
+		fprintf(stderr, "simvirt %s: %s %s: %s\n", cmd, opt, path,
+			g_strerror(errno));
+		return false;
+	}
+	fclose(f);
+	if (!existed)
+		unlink(path);
+	return true;
+}
+
+/* The status of a run that produced its report. */
+static int run_status(const sv_report *rep)
+{
+	return g_str_has_prefix(sv_report_end(rep), "fault:") ? EXIT_GUEST_FAULT
+							      : EXIT_SUCCESS;
+}
+
 /* Parses a subcommand's options; false (after a message) on a mistake. */
 static bool parse(GOptionContext *ctx, const char *cmd, int *argc,
 		  char ***argv)
@@ -128,6 +182,8 @@ static int load_scenario(sv_scenario **s, int argc, char **argv,
 			cmd, argv[2]);
 		return EXIT_USAGE;
 	}
+	if (argc == 2 && !input_ok(cmd, "scenario", argv[1]))
+		return EXIT_USAGE;
 	rc = argc == 2 ? sv_scenario_load(s, argv[1], (const char *const *)sets)
 		       : sv_scenario_load_data(s, sv_scenario_default(),
 					       strlen(sv_scenario_default()),
@@ -177,19 +233,29 @@ static void add_set_entry(GOptionContext *ctx, char ***sets)
 	g_option_context_add_main_entries(ctx, e, NULL);
 }
 
-/* Writes the report to --out or stdout. */
+/* --format and --out are good (before the run); false after a message. */
+static bool out_opts_ok(const out_opts *o, const char *cmd)
+{
+	sv_report_format f;
+
+	if (o->format && !parse_format(o->format, &f)) {
+		fprintf(stderr, "simvirt %s: --format: expected table, json or csv, "
+				"got '%s'\n", cmd, o->format);
+		return false;
+	}
+	return !o->out || output_ok(cmd, "--out", o->out);
+}
+
+/* Writes the report to --out or stdout (out_opts_ok() passed). */
 static int write_report(const sv_report *rep, out_opts *o, const char *cmd)
 {
-	const char *fmt = o->format ? o->format : "table", *out = o->out;
-	sv_report_format f;
+	const char *out = o->out;
+	sv_report_format f = SV_REPORT_TABLE;
 	FILE *fp = stdout;
 	int rc;
 
-	if (!parse_format(fmt, &f)) {
-		fprintf(stderr, "simvirt %s: --format: expected table, json or csv, "
-				"got '%s'\n", cmd, fmt);
-		return EXIT_USAGE;
-	}
+	if (o->format)
+		parse_format(o->format, &f);
 	if (out && !(fp = fopen(out, "w"))) {
 		fprintf(stderr, "simvirt %s: %s: %s\n", cmd, out, g_strerror(errno));
 		return EXIT_FAILURE;
@@ -244,7 +310,8 @@ static int cmd_run(int argc, char **argv)
 	add_set_entry(ctx, &sets);
 	add_out_entries(ctx, &oo);
 	g_option_context_add_main_entries(ctx, entries, NULL);
-	if (!parse(ctx, "run", &argc, &argv))
+	if (!parse(ctx, "run", &argc, &argv) || !out_opts_ok(&oo, "run") ||
+	    (record && !output_ok("run", "--record", record)))
 		return EXIT_USAGE;
 	status = load_scenario(&s, argc, argv, sets, "run");
 	if (status != EXIT_SUCCESS)
@@ -254,6 +321,8 @@ static int cmd_run(int argc, char **argv)
 		ro.on_phase = progress;
 	rc = sv_scenario_run(&rep, s, &ro);
 	status = rc == SV_OK ? write_report(rep, &oo, "run") : fail("run", rc);
+	if (status == EXIT_SUCCESS)
+		status = run_status(rep);
 	sv_report_free(rep);
 	sv_scenario_free(s);
 	return status;
@@ -272,16 +341,20 @@ static int cmd_replay(int argc, char **argv)
 					  "executing the guest, and prints the "
 					  "same report as the recorded run.");
 	add_out_entries(ctx, &oo);
-	if (!parse(ctx, "replay", &argc, &argv))
+	if (!parse(ctx, "replay", &argc, &argv) || !out_opts_ok(&oo, "replay"))
 		return EXIT_USAGE;
 	if (argc != 2) {
 		fprintf(stderr, "simvirt replay: expected one TRACE\n");
 		return EXIT_USAGE;
 	}
+	if (!input_ok("replay", "trace", argv[1]))
+		return EXIT_USAGE;
 	if (isatty(STDERR_FILENO))
 		ro.on_phase = progress;
 	rc = sv_trace_replay(&rep, argv[1], &ro);
 	status = rc == SV_OK ? write_report(rep, &oo, "replay") : fail("replay", rc);
+	if (status == EXIT_SUCCESS)
+		status = run_status(rep);
 	sv_report_free(rep);
 	return status;
 }
@@ -300,6 +373,8 @@ static int cmd_trace(int argc, char **argv)
 		fprintf(stderr, "simvirt trace: expected 'dump TRACE'\n");
 		return EXIT_USAGE;
 	}
+	if (!input_ok("trace dump", "trace", argv[2]))
+		return EXIT_USAGE;
 	rc = sv_trace_dump(argv[2], stdout);
 	return rc == SV_OK ? EXIT_SUCCESS : fail("trace dump", rc);
 }
@@ -358,6 +433,45 @@ static int walk_at(const char *phase, sv_vm *vm, void *payload)
 	return 1;
 }
 
+/* walk's options and scenario, all checked before the run. */
+static int walk_options(walk_req *w, char **gva_text, sv_scenario **s,
+			int argc, char **argv, GOptionContext *ctx, char ***sets)
+{
+	const char *gva;
+	char *end = NULL;
+	int status;
+
+	if (!parse(ctx, "walk", &argc, &argv))
+		return EXIT_USAGE;
+	gva = *gva_text;
+	errno = 0;
+	if (gva && *gva)
+		w->gva = g_ascii_strtoull(gva, &end, 0);
+	if (!gva || !*gva || errno || *end) {
+		fprintf(stderr, "simvirt walk: --gva: expected an address such as "
+				"0x40000000, got '%s'\n", gva ? gva : "");
+		return EXIT_USAGE;
+	}
+	if (w->vcpu < 0 || w->phase < -1) {
+		fprintf(stderr, "simvirt walk: --vcpu and --phase: expected "
+				"numbers from 0\n");
+		return EXIT_USAGE;
+	}
+	if (w->svg && !output_ok("walk", "--svg", w->svg))
+		return EXIT_USAGE;
+	status = load_scenario(s, argc, argv, *sets, "walk");
+	if (status != EXIT_SUCCESS)
+		return status;
+	if ((unsigned)w->vcpu >= sv_scenario_vm_options(*s)->vcpus) {
+		fprintf(stderr, "simvirt walk: --vcpu %d: the scenario has %u "
+				"vCPUs, 0 to %u\n", w->vcpu,
+			sv_scenario_vm_options(*s)->vcpus,
+			sv_scenario_vm_options(*s)->vcpus - 1);
+		return EXIT_USAGE;
+	}
+	return EXIT_SUCCESS;
+}
+
 static int cmd_walk(int argc, char **argv)
 {
 	g_auto(GStrv) sets = NULL;
@@ -383,7 +497,6 @@ static int cmd_walk(int argc, char **argv)
 	sv_run_options ro = SV_RUN_OPTIONS_INIT;
 	sv_scenario *s = NULL;
 	sv_report *rep = NULL;
-	char *end = NULL;
 	int status, rc;
 
 	g_option_context_set_summary(ctx, "Runs a scenario to a phase and prints "
@@ -393,24 +506,9 @@ static int cmd_walk(int argc, char **argv)
 					  "fault if any, and the cycles.");
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	add_set_entry(ctx, &sets);
-	if (!parse(ctx, "walk", &argc, &argv))
-		return EXIT_USAGE;
-	errno = 0;
-	if (gva && *gva)
-		w.gva = g_ascii_strtoull(gva, &end, 0);
-	if (!gva || !*gva || errno || *end) {
-		fprintf(stderr, "simvirt walk: --gva: expected an address such as "
-				"0x40000000, got '%s'\n", gva ? gva : "");
-		return EXIT_USAGE;
-	}
-	if (w.vcpu < 0 || w.phase < -1) {
-		fprintf(stderr, "simvirt walk: --vcpu and --phase: expected "
-				"numbers from 0\n");
-		return EXIT_USAGE;
-	}
-	status = load_scenario(&s, argc, argv, sets, "walk");
+	status = walk_options(&w, &gva, &s, argc, argv, ctx, &sets);
 	if (status != EXIT_SUCCESS)
-		return status;
+		goto out;
 	ro.on_phase = walk_at;
 	ro.payload = &w;
 	rc = sv_scenario_run(&rep, s, &ro);
@@ -426,6 +524,7 @@ static int cmd_walk(int argc, char **argv)
 				"boundaries, before --phase %d\n", w.seen, w.phase);
 		status = EXIT_USAGE;
 	}
+out:
 	g_free(w.svg);
 	g_free(w.draw_err);
 	sv_report_free(rep);
