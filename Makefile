@@ -51,6 +51,7 @@ bench: deps
 	build-release/bench/bench_hostmm
 	build-release/bench/bench_mmu
 	build-release/bench/bench_exec
+	build-release/bench/bench_scenario
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) build-release

@@ -71,5 +71,13 @@ grep -q '"end": "fault: EFAULT' "$dir/f.json" || {
 expect 3 "" "$simvirt" replay "$dir/f.trace"
 expect 0 "" "$simvirt" run "${small[@]}"
 
+# The statuses are in every command's --help.
+for cmd in run replay walk "trace" plot diff list; do
+	"$simvirt" $cmd --help | grep -q '3 the run ended in a$' || {
+		echo "FAIL: simvirt $cmd --help does not give the exit statuses" >&2
+		fails=$((fails + 1))
+	}
+done
+
 [ "$fails" = 0 ] && echo "cli status: ok"
 exit "$fails"

@@ -70,12 +70,71 @@ int sv_keyfile__bad(const char *file, const char *group, const char *key,
 			   file, group, key, expected, got);
 }
 
+/* The byte offset's line, from 1. */
+static unsigned line_of(const char *data, const char *at)
+{
+	unsigned n = 1;
+
+	for (; data < at; data++)
+		n += *data == '\n';
+	return n;
+}
+
+/*
+ * What GKeyFile lets through: bytes that are not UTF-8, and a group or a
+ * key given twice (it merges them, the last value winning).  One pass over
+ * the lines, a hash set of "group" and "group\nkey".
+ */
+static int check_text(const char *data, size_t len, const char *name)
+{
+	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal,
+							   g_free, NULL);
+	g_autofree char *group = g_strdup("");
+	const char *bad, *p = data, *end = data + len;
+
+	if (!g_utf8_validate_len(data, len, &bad))
+		return sv_err__set(NULL, SV_ECONFIG, "%s: line %u: not UTF-8 text "
+						     "(byte 0x%02x)", name,
+				   line_of(data, bad), (unsigned)(uint8_t)*bad);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl ? nl : end, *q;
+		char *item = NULL;
+
+		while (p < e && g_ascii_isspace(*p))
+			p++;
+		if (p < e && *p == '[' && (q = memchr(p, ']', (size_t)(e - p)))) {
+			g_free(group);
+			group = g_strndup(p + 1, (gsize)(q - p - 1));
+			item = g_strdup(group);
+		} else if (p < e && *p != '#' && (q = memchr(p, '=', (size_t)(e - p)))) {
+			while (q > p && g_ascii_isspace(q[-1]))
+				q--;
+			item = g_strdup_printf("%s\n%.*s", group, (int)(q - p), p);
+		}
+		if (item && !g_hash_table_add(seen, item)) {
+			const char *key = strchr(item, '\n');
+
+			return sv_err__set(NULL, SV_ECONFIG, "%s: line %u: [%s]%s%s "
+							     "given a second time",
+					   name, line_of(data, p), group,
+					   key ? " " : "", key ? key + 1 : "");
+		}
+		p = e + 1;
+	}
+	return SV_OK;
+}
+
 int sv_keyfile__load(GKeyFile **out, const char *data, size_t len, const char *name)
 {
-	GKeyFile *kf = g_key_file_new();
+	GKeyFile *kf;
 	GError *gerr = NULL;
 	int rc;
 
+	rc = check_text(data, len, name);
+	if (rc)
+		return rc;
+	kf = g_key_file_new();
 	if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &gerr)) {
 		rc = sv_err__set(NULL, SV_ECONFIG, "%s: %s", name, gerr->message);
 		g_error_free(gerr);

@@ -378,13 +378,24 @@ static int load_phase(sv_scenario *s, const sc_ctx *c, const char *group)
 			g_array_append_val(ph->actions, a);
 		}
 	}
-	for (i = 0; i + 1 < s->phases->len; i++) {
-		const sc_phase *o = g_ptr_array_index(s->phases, i);
+	return SV_OK;
+}
 
-		if (o->insn == ph->insn && (ph->insn || o->n == ph->n))
-			return sv_err__set(NULL, SV_ECONFIG, "%s: [%s]: another phase "
-							     "is bound to the same point",
-					   c->file, group);
+/* Sorts the phases; two bound to the same point are an error. */
+static int sort_phases(sv_scenario *s)
+{
+	guint i;
+
+	g_ptr_array_sort(s->phases, phase_cmp);
+	for (i = 1; i < s->phases->len; i++) {
+		const sc_phase *a = g_ptr_array_index(s->phases, i - 1);
+		const sc_phase *b = g_ptr_array_index(s->phases, i);
+
+		if (a->insn == b->insn && (b->insn || a->n == b->n))
+			return sv_err__set(NULL, SV_ECONFIG, "%s: [phase.%u] and "
+							     "[phase.%u]: bound to the "
+							     "same point",
+					   s->file, MIN(a->n, b->n), MAX(a->n, b->n));
 	}
 	return SV_OK;
 }
@@ -470,23 +481,62 @@ void sv_scenario_free(sv_scenario *s)
 }
 
 /* "group.key=value", the group being everything before the last dot. */
+/* --set GROUP.KEY=VALUE: a group and key as a file names them, and one
+ * line of text. */
 static int apply_set(GKeyFile *kf, const char *file, const char *set)
 {
-	const char *eq = strchr(set, '='), *dot;
+	static const char name_chars[] = "abcdefghijklmnopqrstuvwxyz"
+					 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.";
+	const char *eq = strchr(set, '='), *dot, *p;
 	g_autofree char *lhs = NULL;
 
 	if (!eq)
 		goto bad;
 	lhs = g_strndup(set, (gsize)(eq - set));
 	dot = strrchr(lhs, '.');
-	if (!dot || dot == lhs || !dot[1])
+	if (!dot || dot == lhs || !dot[1] || lhs[strspn(lhs, name_chars)] ||
+	    strchr(dot + 1, '-'))
 		goto bad;
+	if (!g_utf8_validate(eq + 1, -1, NULL))
+		return sv_err__set(NULL, SV_ECONFIG, "%s: --set %s: the value is "
+						     "not UTF-8 text", file, lhs);
+	for (p = eq + 1; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return sv_err__set(NULL, SV_ECONFIG,
+					   "%s: --set %s: the value holds control "
+					   "character 0x%02x (one line of text "
+					   "expected)", file, lhs, (unsigned)*p);
 	lhs[dot - lhs] = '\0';
 	g_key_file_set_value(kf, lhs, dot + 1, eq + 1);
 	return SV_OK;
 bad:
-	return sv_err__set(NULL, SV_ECONFIG, "%s: --set '%s': expected GROUP.KEY=VALUE",
+	return sv_err__set(NULL, SV_ECONFIG, "%s: --set '%s': expected GROUP.KEY=VALUE "
+					     "(letters, digits, '_', '-' and '.' "
+					     "before the '=')",
 			   file, set);
+}
+
+/*
+ * The overrides, then the text a trace will hold read back: the run and
+ * its replay parse the very same text.
+ */
+static int apply_sets(GKeyFile **kf, const char *file, const char *const *sets)
+{
+	g_autofree char *text = NULL;
+	unsigned i;
+	int rc;
+
+	for (i = 0; sets && sets[i]; i++) {
+		rc = apply_set(*kf, file, sets[i]);
+		if (rc)
+			return rc;
+	}
+	if (!i)
+		return SV_OK;
+	text = g_key_file_to_data(*kf, NULL, NULL);
+	g_key_file_free(*kf);
+	*kf = NULL;
+	return sv_keyfile__load(kf, text, strlen(text), file);
 }
 
 static bool known_group(const char *g)
@@ -498,18 +548,13 @@ static bool known_group(const char *g)
 	       g_str_has_prefix(g, "memslot.") || g_str_has_prefix(g, "phase.");
 }
 
-static int load_kf(sv_scenario *s, GKeyFile *kf, const char *const *sets)
+static int load_kf(sv_scenario *s, GKeyFile *kf)
 {
 	const sc_ctx c = {.kf = kf, .file = s->file};
 	g_auto(GStrv) groups = NULL;
 	unsigned i;
 	int rc;
 
-	for (i = 0; sets && sets[i]; i++) {
-		rc = apply_set(kf, s->file, sets[i]);
-		if (rc)
-			return rc;
-	}
 	groups = g_key_file_get_groups(kf, NULL);
 	for (i = 0; groups[i]; i++)
 		if (!known_group(groups[i]))
@@ -533,9 +578,10 @@ static int load_kf(sv_scenario *s, GKeyFile *kf, const char *const *sets)
 	for (i = 0; !rc && groups[i]; i++)
 		if (g_str_has_prefix(groups[i], "phase."))
 			rc = load_phase(s, &c, groups[i]);
+	if (!rc)
+		rc = sort_phases(s);
 	if (rc)
 		return rc;
-	g_ptr_array_sort(s->phases, phase_cmp);
 	/* The name goes into the text, so a replay reports the same one. */
 	g_key_file_set_value(kf, "scenario", "name", s->name);
 	s->text = g_key_file_to_data(kf, NULL, NULL);
@@ -580,10 +626,12 @@ int sv_scenario_load_data(sv_scenario **out, const char *data, size_t len,
 	if (!name)
 		name = "(scenario)";
 	rc = sv_keyfile__load(&kf, data, len, name);
+	if (rc == SV_OK)
+		rc = apply_sets(&kf, name, sets);
 	if (rc)
 		return rc;
 	s = scenario_new(name);
-	rc = load_kf(s, kf, sets);
+	rc = load_kf(s, kf);
 	if (rc == SV_OK)
 		rc = sv_scenario__check(s);
 	if (rc) {

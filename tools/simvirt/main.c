@@ -34,9 +34,10 @@
 #define EXIT_USAGE 2
 #define EXIT_GUEST_FAULT 3
 #define EXIT_STATUS_HELP                                                        \
-	"Exit status: 0 success; 1 a valid run failed; 2 bad input (usage, a\n" \
-	"file that cannot be read or written, a bad scenario or trace), found\n" \
-	"before the run; 3 the run ended in a guest fault (the report says so)."
+	"Exit status: 0 success; 1 a valid run failed (diff: the reports\n"     \
+	"differ); 2 bad input (usage, a file that cannot be read or written,\n" \
+	"a bad scenario or trace), found before the run; 3 the run ended in a\n" \
+	"guest fault (the report is written and says so)."
 #define SV_UNUSED_ARG(x) (void)(x)
 
 static const char *ev_name(sv_walk_event_kind k)
@@ -165,6 +166,7 @@ static bool parse(GOptionContext *ctx, const char *cmd, int *argc,
 {
 	g_autoptr(GError) err = NULL;
 
+	g_option_context_set_description(ctx, EXIT_STATUS_HELP);
 	if (g_option_context_parse(ctx, argc, argv, &err))
 		return true;
 	fprintf(stderr, "simvirt %s: %s (see simvirt %s --help)\n", cmd,
@@ -860,7 +862,8 @@ static void usage(FILE *f)
 		   "  list               workloads, policies, backings, actions, "
 		   "counters, scenario keys\n"
 		   "  version            print the version\n\n"
-		   "'simvirt COMMAND --help' describes a command's options.\n");
+		   "'simvirt COMMAND --help' describes a command's options.\n\n"
+		   EXIT_STATUS_HELP "\n");
 }
 
 int main(int argc, char **argv)
