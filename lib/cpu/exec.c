@@ -314,9 +314,7 @@ void sv_exec_free(sv_exec *ex)
 	for (i = 0; ex->cpus && i < ex->n; i++) {
 		ex_cpu *c = &ex->cpus[i];
 
-		sv_exec__regions_drop(c);
-		if (c->regions)
-			g_array_free(c->regions, TRUE);
+		sv_exec__regions_free(c);
 		if (c->uc)
 			uc_close(c->uc);
 	}

@@ -215,7 +215,8 @@ bool sv_exec__deliver_pf(ex_cpu *c);
 
 /* regions.c */
 int sv_exec__regions_sync(sv_exec *ex);
-void sv_exec__regions_drop(ex_cpu *c);
+/* The engine's region list freed, as the engine is about to be closed. */
+void sv_exec__regions_free(ex_cpu *c);
 /* Is gpa a guest page-table page of the last sync? */
 static inline bool sv_exec__is_table(const sv_exec *ex, uint64_t gpa)
 {

@@ -315,18 +315,16 @@ bool sv_exec__table_lookup(const sv_exec *ex, uint64_t gpa)
 	return false;
 }
 
-void sv_exec__regions_drop(ex_cpu *c)
+void sv_exec__regions_free(ex_cpu *c)
 {
 	guint i;
 
-	if (!c->regions)
-		return;
-	for (i = 0; i < c->regions->len; i++) {
-		ex_region *r = g_array_index(c->regions, ex_region *, i);
-
-		if (c->uc)
-			uc_mem_unmap(c->uc, r->gva, r->size);
-		g_free(r);
-	}
-	g_array_set_size(c->regions, 0);
+	/* No uc_mem_unmap: uc_close() drops every region at once, where an
+	 * unmap in Unicorn 2.0.1 flushes its TLB page by page (seconds for
+	 * a region of hundreds of GiB). */
+	for (i = 0; c->regions && i < c->regions->len; i++)
+		g_free(g_array_index(c->regions, ex_region *, i));
+	if (c->regions)
+		g_array_free(c->regions, TRUE);
+	c->regions = NULL;
 }

@@ -193,6 +193,7 @@ static int fault_none(sv_host *h, sv_vma *v, uint64_t hva, bool write,
 					   pool == h->pool_2m ? "2M" : "1G");
 		pfn = g_array_index(pool, uint64_t, pool->len - 1);
 		g_array_set_size(pool, pool->len - 1);
+		sv_phys__claim(&h->phys, pfn);
 		sv_phys__page(&h->phys, pfn)->flags &= (uint16_t)~HP_POOL;
 		h->stat[SV_HOST_STAT_pages_filled] +=
 			pool == h->pool_2m ? 512 : 512 * 512;

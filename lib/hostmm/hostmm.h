@@ -29,6 +29,8 @@
 
 #define HP_LAZYFREE (1u << 0) /* MADV_FREE: drop at reclaim if clean */
 #define HP_POOL (1u << 1)     /* hugetlb page sitting in the free pool */
+#define HP_FRESH (1u << 2)    /* head of a pool page never used: only the
+				 head has metadata (sv_phys__reserve) */
 
 /* struct page, 12 bytes: what this model and the legacy policy read. */
 typedef struct sv_hpage {
@@ -59,6 +61,12 @@ void sv_phys__fini(sv_phys *p);
 /* Allocates 2^order frames (order 0, 9 or 18), the lowest that fit;
  * returns the first pfn or UINT64_MAX.  Metadata is zeroed, kind set. */
 uint64_t sv_phys__alloc(sv_phys *p, unsigned order, sv_page_kind kind);
+/* The same, but only the head's metadata is written (flags HP_FRESH):
+ * a reserved pool costs nothing until sv_phys__claim() at first use.
+ * Until then, sv_phys__kind() still tells what its pages are. */
+uint64_t sv_phys__reserve(sv_phys *p, unsigned order, sv_page_kind kind);
+/* The rest of a reserved frame's metadata, written (once) before use. */
+void sv_phys__claim(sv_phys *p, uint64_t pfn);
 /* Turns the 2M frame at pfn into 512 order-0 frames, all allocated. */
 void sv_phys__split(sv_phys *p, uint64_t pfn);
 void sv_phys__free(sv_phys *p, uint64_t pfn, unsigned order);
@@ -74,6 +82,9 @@ static inline const sv_hpage *sv_phys__peek(const sv_phys *p, uint64_t pfn)
 
 	return b < p->nblocks && p->memmap[b] ? &p->memmap[b][pfn % 512] : NULL;
 }
+/* A page of a reserved frame not yet claimed: its head's pfn, else
+ * UINT64_MAX (its own metadata, if any, says what it is). */
+uint64_t sv_phys__reserved_head(const sv_phys *p, uint64_t pfn);
 static inline uint64_t sv_phys__pages(const sv_phys *p)
 {
 	return p->nblocks << 9;

@@ -429,8 +429,8 @@ static int fill_pools(sv_host *h)
 
 	for (i = 0; i < h->opts.hugetlb_1g_pages + h->opts.hugetlb_2m_pages; i++) {
 		bool giant = i < h->opts.hugetlb_1g_pages;
-		uint64_t pfn = sv_phys__alloc(&h->phys, giant ? 18 : 9,
-					      SV_PAGE_HUGETLB);
+		uint64_t pfn = sv_phys__reserve(&h->phys, giant ? 18 : 9,
+						SV_PAGE_HUGETLB);
 
 		if (pfn == UINT64_MAX)
 			return sv_err__set(NULL, SV_ENOMEM,
@@ -557,7 +557,10 @@ int sv_host_page_info(sv_host_page *out, const sv_host *h, uint64_t pfn)
 						    "argument");
 	memset(out, 0, sizeof(*out));
 	if (pfn < sv_phys__pages(&h->phys)) {
-		pg = sv_phys__peek(&h->phys, pfn);
+		uint64_t fresh = sv_phys__reserved_head(&h->phys, pfn);
+
+		/* a page of a pool frame never used: its head tells */
+		pg = sv_phys__peek(&h->phys, fresh != UINT64_MAX ? fresh : pfn);
 		out->head = pfn;
 		if (!pg)
 			return SV_OK; /* a block never used: a free page */

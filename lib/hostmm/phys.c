@@ -168,7 +168,8 @@ static uint64_t alloc_1g(sv_phys *p)
 	return r * BLK_PAGES * BLK_PAGES;
 }
 
-uint64_t sv_phys__alloc(sv_phys *p, unsigned order, sv_page_kind kind)
+/* Takes 2^order frames without writing their metadata. */
+static uint64_t take(sv_phys *p, unsigned order)
 {
 	uint64_t pfn;
 
@@ -186,11 +187,58 @@ uint64_t sv_phys__alloc(sv_phys *p, unsigned order, sv_page_kind kind)
 	}
 	if (pfn == UINT64_MAX)
 		return pfn;
-	set_meta(p, pfn, order, kind);
 	p->stat[order == 0 ? SV_HOST_STAT_frames_alloc_4k
 		: order == 9 ? SV_HOST_STAT_frames_alloc_2m
 			     : SV_HOST_STAT_frames_alloc_1g]++;
 	return pfn;
+}
+
+uint64_t sv_phys__alloc(sv_phys *p, unsigned order, sv_page_kind kind)
+{
+	uint64_t pfn = take(p, order);
+
+	if (pfn != UINT64_MAX)
+		set_meta(p, pfn, order, kind);
+	return pfn;
+}
+
+uint64_t sv_phys__reserve(sv_phys *p, unsigned order, sv_page_kind kind)
+{
+	uint64_t pfn = take(p, order);
+	sv_hpage *head;
+
+	if (pfn == UINT64_MAX)
+		return pfn;
+	head = sv_phys__page(p, pfn);
+	memset(head, 0, sizeof(*head));
+	head->kind = (uint8_t)kind;
+	head->order = (uint8_t)order;
+	head->flags = HP_FRESH;
+	return pfn;
+}
+
+void sv_phys__claim(sv_phys *p, uint64_t pfn)
+{
+	sv_hpage *head = sv_phys__page(p, pfn);
+	uint16_t flags = head->flags & (uint16_t)~HP_FRESH;
+
+	if (!(head->flags & HP_FRESH))
+		return;
+	set_meta(p, pfn, head->order, (sv_page_kind)head->kind);
+	head->flags = flags;
+}
+
+uint64_t sv_phys__reserved_head(const sv_phys *p, uint64_t pfn)
+{
+	uint64_t b = pfn / BLK_PAGES, head;
+	const sv_hpage *h;
+
+	if (b >= p->nblocks || (p->bstate[b] != BLK_WHOLE && p->bstate[b] != BLK_GIANT))
+		return UINT64_MAX;
+	head = p->bstate[b] == BLK_GIANT ? pfn & ~((1ULL << 18) - 1)
+					 : pfn & ~(uint64_t)(BLK_PAGES - 1);
+	h = sv_phys__peek(p, head);
+	return head != pfn && h && (h->flags & HP_FRESH) ? head : UINT64_MAX;
 }
 
 void sv_phys__split(sv_phys *p, uint64_t pfn)
