@@ -26,6 +26,9 @@ struct sv_vm {
 	struct sv_mmu *mmu;    /* the hypervisor MMU, once a host is attached */
 	uint64_t stat[SV_VM_STAT__COUNT];
 	char *errbuf;         /* the last error's detail, or NULL */
+	/* An error no guest fault can stand for (the host's resident_limit
+	 * reached): every access from then on returns it. */
+	int fatal;
 };
 
 /* The memslots of address space `as` (KVM's as_id; 1 is SMM's). */

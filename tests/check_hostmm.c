@@ -295,6 +295,39 @@ START_TEST(fault_device_backings)
 }
 END_TEST
 
+/* resident_limit: faults fill frames until the RAM in use reaches it,
+ * then fail with SV_ENOMEM naming the option; freeing makes room again. */
+START_TEST(resident_limit_stops_faults)
+{
+	sv_host_options o = SV_HOST_OPTIONS_INIT;
+	sv_host_leaf l;
+	uint64_t hva, i;
+	int rc = SV_OK;
+
+	teardown();
+	o.mem_size = SZ_1G;
+	o.thp = SV_THP_NEVER;
+	o.resident_limit = 8ULL << 20;
+	host = new_host(&o);
+	hva = map_rw(SV_BACKING_ANON, 8ULL << 20);
+	for (i = 0; i < 2048 && rc == SV_OK; i++)
+		rc = sv_host_fault(&l, host, hva + (i << 12), true);
+	/* 8M is 2,048 frames; the zero page and the huge zero page hold 513
+	 * from creation, so 2048 - 513 = 1,535 faults fill and the next fails */
+	ck_assert_int_eq(rc, SV_ENOMEM);
+	ck_assert_uint_eq(i, 1535 + 1);
+	ck_assert_ptr_nonnull(strstr(sv_error_detail(), "resident_limit"));
+	ck_assert_uint_eq(HS(host, pages_filled), 1535);
+	/* a page already present is no new frame: it faults fine */
+	T_OK(sv_host_fault(&l, host, hva, true));
+	/* MADV_DONTNEED frees one frame: one more fault fits */
+	T_OK(sv_host_madvise(host, hva, 4096, SV_MADV_DONTNEED));
+	T_OK(sv_host_fault(&l, host, hva + (1535ULL << 12), true));
+	ck_assert_int_eq(sv_host_fault(&l, host, hva + (1536ULL << 12), true),
+			 SV_ENOMEM);
+}
+END_TEST
+
 START_TEST(fault_fragmented_falls_back)
 {
 	sv_host_options o = SV_HOST_OPTIONS_INIT;
@@ -797,6 +830,7 @@ static Suite *hostmm_suite(void)
 	tcase_add_test(t, fault_hugetlb_pool);
 	tcase_add_test(t, fault_device_backings);
 	tcase_add_test(t, fault_fragmented_falls_back);
+	tcase_add_test(t, resident_limit_stops_faults);
 	tcase_add_test(t, five_level_host);
 	suite_add_tcase(s, t);
 

@@ -44,6 +44,10 @@ expect 2 "--vcpu 99: the scenario has 1 vCPUs" "$simvirt" walk \
 expect 2 "[host]" "$simvirt" run --set host.frag_percent=100 \
 	--set host.thp_zero_page=true
 expect 2 "unknown command" "$simvirt" frobnicate
+# A valid run that fails: the guest fills more host RAM than [host]
+# mem_limit lets the simulator hold.
+expect 1 "reach [host] mem_limit (64 MiB)" "$simvirt" run \
+	--set host.mem_limit=64M --set memslot.data.size=1G
 
 # A bad input writes nothing: --record was checked, then removed again.
 "$simvirt" run "$dir/clear.ini" --record "$dir/t.trace" --out "$dir/r.txt" \

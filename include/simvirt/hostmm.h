@@ -37,7 +37,8 @@ typedef enum sv_thp_mode {
 /* The most host RAM modelled ([host] mem's limit too). */
 #define SV_HOST_MEM_MAX (1ULL << 40)
 
-#define SV_HOST_OPTIONS_VERSION 2 /* 1: without kernel_version (6.12) */
+/* 1: without kernel_version (6.12); 2: without resident_limit (none) */
+#define SV_HOST_OPTIONS_VERSION 3
 
 typedef struct sv_host_options {
 	unsigned version;         /* SV_HOST_OPTIONS_VERSION */
@@ -58,6 +59,11 @@ typedef struct sv_host_options {
 	/* SV_KERNEL(major, minor), 5.0 .. 7.x: the host kernel.  Before 6.12
 	 * a VM_PFNMAP range is mapped by 4K PTEs only (no huge pfnmaps). */
 	unsigned kernel_version;
+	/* The most host RAM in use (frames holding pages: every fault that
+	 * fills one, less those freed) a run may reach, in bytes; a fault
+	 * past it fails with SV_ENOMEM, before the simulator itself holds
+	 * that many guest bytes.  0: no limit. */
+	uint64_t resident_limit;
 } sv_host_options;
 
 #define SV_HOST_OPTIONS_INIT                                   \
@@ -73,6 +79,7 @@ typedef struct sv_host_options {
 		.hugetlb_1g_pages = 0,                         \
 		.max_ptes_none = 511,                          \
 		.kernel_version = SV_KERNEL(6, 12),            \
+		.resident_limit = 0,                           \
 	}
 
 /* Creates a host; *out is NULL on failure. */

@@ -512,6 +512,8 @@ SV_NOINLINE static int access_slow(sv_vcpu *v, uint64_t gva, uint32_t size,
 	access_begin(v, acc, out);
 	translate_mmu(v, gva, acc, out);
 	access_finish(v, gva, size, acc, out);
+	if (SV_UNLIKELY(v->vm->fatal))
+		return sv_err__set(v->vm, v->vm->fatal, "%s", sv_vm_last_error(v->vm));
 	return SV_OK;
 }
 

@@ -30,6 +30,7 @@ int sv_exec__replay(sv_exec *ex, const sv_trace_event *ev)
 					[SV_TEV_FETCH] = SV_ACCESS_FETCH};
 	sv_vcpu *v;
 	sv_xlate x;
+	int rc;
 
 	if (ev->vcpu >= ex->n)
 		return sv_err__set(ex->vm, SV_ECONFIG, "trace: vCPU %u, but the scenario "
@@ -39,7 +40,9 @@ int sv_exec__replay(sv_exec *ex, const sv_trace_event *ev)
 	case SV_TEV_READ:
 	case SV_TEV_WRITE:
 	case SV_TEV_FETCH:
-		sv_vcpu_access(v, ev->addr, ev->size, acc[ev->kind], &x);
+		rc = sv_vcpu_access(v, ev->addr, ev->size, acc[ev->kind], &x);
+		if (rc) /* the host's resident_limit reached */
+			return rc;
 		if (ev->data_len && x.fault.kind == SV_FAULT_NONE) {
 			sv_memslot *s = sv_memslots__find(&ex->vm->memslots, x.gpa);
 			uint64_t run = 0;

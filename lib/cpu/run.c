@@ -181,6 +181,9 @@ int sv_exec_run(sv_exec *ex, uint64_t limit, sv_exec_result *out)
 			if (c->at_sync || !c->left)
 				continue;
 			rc = turn(ex, c, out);
+			if (SV_UNLIKELY(ex->vm->fatal))
+				return sv_err__set(ex->vm, ex->vm->fatal, "%s",
+						   sv_vm_last_error(ex->vm));
 			if (rc)
 				return rc > 0 ? SV_OK : rc;
 			ran = true;

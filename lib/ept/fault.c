@@ -21,6 +21,7 @@
  * asked for is serviced when it enters again.
  */
 #include "ept/fault.h"
+#include "hostmm/host.h"
 
 /* ---- the fast path -------------------------------------------------------------- */
 
@@ -176,6 +177,8 @@ static sv_pf_ret faultin(sv_mmu *m, sv_page_fault *f)
 	if (!f->prefault)
 		sv_vcpu__charge(f->v, faults * c->host_fault +
 					      filled * c->host_fill_4k);
+	if (rc && sv_host__over_limit(m->host)) /* the run ends */
+		m->vm->fatal = sv_err__set(m->vm, rc, "%s", sv_error_detail());
 	if (rc || (leaf.special && refuses_pfn(m, f->gfn, leaf.pfn)))
 		return PF_EFAULT;
 	f->pfn = leaf.pfn;

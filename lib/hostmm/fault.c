@@ -14,6 +14,7 @@
  *  4. A swap entry is swapped in to a new 4K frame.
  *  5. An empty entry is filled by the backing's rule (see mm.c, step 4).
  */
+#include "host.h"
 #include "mm.h"
 
 static inline uint64_t level_size(unsigned level)
@@ -318,6 +319,14 @@ int sv_host__fault_in(sv_host *h, uint64_t hva, bool write, unsigned *level)
 		*level = l;
 		return SV_OK;
 	}
+	if (h->opts.resident_limit && h->phys.inuse << 12 >= h->opts.resident_limit)
+		return sv_err__set(NULL, SV_ENOMEM,
+				   "host fault at 0x%" PRIx64 ": %" PRIu64 " MiB "
+				   "of host RAM in use reach sv_host_options."
+				   "resident_limit (%" PRIu64 " MiB): the run "
+				   "stops before the simulator holds more guest "
+				   "bytes", hva, h->phys.inuse >> 8,
+				   h->opts.resident_limit >> 20);
 	h->stat[SV_HOST_STAT_faults]++;
 	if (e && (*e & HPTE_P)) {
 		rc = wp_fault(h, v, hva, e, l);
@@ -396,4 +405,10 @@ int sv_host_write(sv_host *h, uint64_t hva, const void *buf, size_t len)
 	if (!h || (!buf && len))
 		return sv_err__set(NULL, SV_EINVAL, "sv_host_write: NULL argument");
 	return access_bytes(h, hva, (uint8_t *)(uintptr_t)buf, len, true);
+}
+
+bool sv_host__over_limit(const sv_host *h)
+{
+	return h->opts.resident_limit &&
+	       h->phys.inuse << 12 >= h->opts.resident_limit;
 }

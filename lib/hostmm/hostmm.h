@@ -53,6 +53,7 @@ typedef struct sv_phys {
 	uint64_t *is_free;  /* bitmap over blocks: BLK_FREE */
 	sv_hpage **memmap;  /* per block, allocated on first use */
 	uint64_t memmap_blocks;
+	uint64_t inuse;     /* 4K frames allocated (reserved ones once claimed) */
 	uint64_t *stat;     /* the host's counters */
 } sv_phys;
 

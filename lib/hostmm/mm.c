@@ -391,7 +391,7 @@ void sv_host__discard_bytes(const sv_vma *v, uint64_t start, uint64_t end)
 
 static int check_options(const sv_host_options *o)
 {
-	if (o->version != 1 && o->version != SV_HOST_OPTIONS_VERSION)
+	if (o->version < 1 || o->version > SV_HOST_OPTIONS_VERSION)
 		return sv_err__set(NULL, SV_EINVAL, "sv_host_options.version = %u, "
 				   "expected %u", o->version, SV_HOST_OPTIONS_VERSION);
 	if (o->version > 1 && (o->kernel_version < SV_KERNEL(5, 0) ||
@@ -460,10 +460,12 @@ int sv_host_new(sv_host **out, const sv_host_options *opts)
 	if (rc)
 		return rc;
 	h = g_new0(sv_host, 1);
+	/* an older caller's struct ends before the fields it did not have */
 	if (opts->version == 1) {
-		/* a version-1 caller's struct ends before kernel_version */
 		memcpy(&h->opts, opts, offsetof(sv_host_options, kernel_version));
 		h->opts.kernel_version = SV_KERNEL(6, 12);
+	} else if (opts->version == 2) {
+		memcpy(&h->opts, opts, offsetof(sv_host_options, resident_limit));
 	} else {
 		h->opts = *opts;
 	}

@@ -197,8 +197,10 @@ uint64_t sv_phys__alloc(sv_phys *p, unsigned order, sv_page_kind kind)
 {
 	uint64_t pfn = take(p, order);
 
-	if (pfn != UINT64_MAX)
+	if (pfn != UINT64_MAX) {
 		set_meta(p, pfn, order, kind);
+		p->inuse += 1ULL << order;
+	}
 	return pfn;
 }
 
@@ -226,6 +228,7 @@ void sv_phys__claim(sv_phys *p, uint64_t pfn)
 		return;
 	set_meta(p, pfn, head->order, (sv_page_kind)head->kind);
 	head->flags = flags;
+	p->inuse += 1ULL << head->order;
 }
 
 uint64_t sv_phys__reserved_head(const sv_phys *p, uint64_t pfn)
@@ -255,6 +258,7 @@ void sv_phys__free(sv_phys *p, uint64_t pfn, unsigned order)
 	uint64_t b = pfn / BLK_PAGES, i;
 
 	set_meta(p, pfn, order, SV_PAGE_FREE);
+	p->inuse -= 1ULL << order;
 	if (order == 0) {
 		i = pfn % BLK_PAGES;
 		p->bits[b][i / 64] &= ~(1ULL << (i % 64));

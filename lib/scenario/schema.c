@@ -138,6 +138,10 @@ static const sc_key keys[] = {
 	    "the 1G hugetlbfs pool"),
 	UINT(host, "max_ptes_none", 0, 511, S(host.max_ptes_none),
 	     "khugepaged's max_ptes_none"),
+	SIZE(host, "mem_limit", 0, UINT64_MAX, 4 * K, S(host.resident_limit),
+	     "half of this machine's RAM",
+	     "host RAM the guest may fill (the simulator holds those bytes): a "
+	     "fault past it stops the run with an error; 0: no limit"),
 
 	ROW(memslot, "gpa", SC_SIZE, 0, 1ULL << 52, 4 * K, true, NONAMES,
 	    SZ(sc_slot, gpa), "required", "guest-physical base"),
