@@ -23,7 +23,7 @@
 
 #include <simvirt/simvirt.h>
 
-#include "check.h"
+#include "example_check.h"
 
 typedef struct no_1g {
 	const sv_mmu_policy *kvm; /* the built-in policy it refines */

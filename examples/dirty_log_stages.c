@@ -20,7 +20,7 @@
 
 #include <simvirt/simvirt.h>
 
-#include "check.h"
+#include "example_check.h"
 
 static const char scenario[] =
 	"[scenario]\n"

@@ -21,7 +21,7 @@
 
 #include <simvirt/simvirt.h>
 
-#include "check.h"
+#include "example_check.h"
 
 #define GPA 0x40000000ULL
 #define SIZE (64ULL << 20)

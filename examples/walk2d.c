@@ -18,7 +18,7 @@
 
 #include <simvirt/simvirt.h>
 
-#include "check.h"
+#include "example_check.h"
 
 #define RAM (64ULL << 20)         /* guest-physical memory [0, 64M) */
 #define PT_POOL 0x100000ULL       /* guest page tables live at 1M.. */

@@ -16,6 +16,7 @@ packages=(
 	check
 	libsubunit-dev
 	libcairo2-dev
+	fonts-dejavu-core
 	doxygen
 	valgrind
 	clang

@@ -1,11 +1,14 @@
 #!/bin/sh
 # Redraws the handouts' pictures from the shipped scenarios with the
-# simvirt command (same scenario, same picture: runs are deterministic).
-# Usage: docs/labs/make-pictures.sh [BUILD_DIR]   (default: build)
+# simvirt command (same scenario, same picture: runs are deterministic;
+# the text is drawn in DejaVu Sans, fonts-dejavu-core).  tests/
+# docs_pictures.sh draws them into a scratch directory and compares.
+# Usage: docs/labs/make-pictures.sh [BUILD_DIR [OUT_DIR]]
+#        (default: build, docs/labs/img)
 set -eu
 cd "$(dirname "$0")/../.."
-sv=${1:-build}/tools/simvirt/simvirt
-img=docs/labs/img
+sv=$(realpath "${1:-build}")/tools/simvirt/simvirt
+img=${2:-docs/labs/img}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

@@ -1,10 +1,11 @@
 /*
- * check.h - the examples' one helper: a simvirt call that fails stops the
- * program with the library's reason (sv_strerror and the detail of the
- * last error, which names what was wrong).
+ * example_check.h - the examples' one helper: a simvirt call that fails
+ * stops the program with the library's reason (sv_strerror and the detail
+ * of the last error, which names what was wrong).  Not "check.h": that
+ * name is the Check unit-test framework's header.
  */
-#ifndef EXAMPLES_CHECK_H
-#define EXAMPLES_CHECK_H
+#ifndef EXAMPLES_EXAMPLE_CHECK_H
+#define EXAMPLES_EXAMPLE_CHECK_H
 
 #include <stdio.h>
 #include <stdlib.h>
