@@ -45,8 +45,17 @@ int sv_err__set(sv_vm *vm, int code, const char *fmt, ...)
 /*
  * Empties this thread's detail: every public call that returns an error
  * code does it first, so that sv_error_detail() speaks of the last call.
+ * Inline, with the flag in the initial-exec TLS model: sv_vcpu_access()
+ * pays one thread-pointer load, not a __tls_get_addr call.
  */
-void sv_err__clear(void);
+#define SV_DETAIL_TLS _Thread_local __attribute__((tls_model("initial-exec")))
+extern SV_DETAIL_TLS bool sv_err__detail_set; /* the detail is not "" */
+void sv_err__clear_slow(void);
+static inline void sv_err__clear(void)
+{
+	if (__builtin_expect(sv_err__detail_set, 0))
+		sv_err__clear_slow();
+}
 
 /* ---- deterministic random numbers (splitmix64) ------------------------ */
 

@@ -9,7 +9,7 @@
 /* This thread's last detail (a g_malloc'd string, freed at thread exit);
  * unset or "" when there is none. */
 static GPrivate last_detail = G_PRIVATE_INIT(g_free);
-static _Thread_local bool detail_set; /* it is not "": the quick test */
+SV_DETAIL_TLS bool sv_err__detail_set;
 
 int sv_version_number(void)
 {
@@ -40,12 +40,10 @@ const char *sv_error_detail(void)
 	return d ? d : "";
 }
 
-void sv_err__clear(void)
+void sv_err__clear_slow(void)
 {
-	if (detail_set) {
-		((char *)g_private_get(&last_detail))[0] = '\0';
-		detail_set = false;
-	}
+	((char *)g_private_get(&last_detail))[0] = '\0';
+	sv_err__detail_set = false;
 }
 
 int sv_err__set(sv_vm *vm, int code, const char *fmt, ...)
@@ -62,7 +60,7 @@ int sv_err__set(sv_vm *vm, int code, const char *fmt, ...)
 		vm->errbuf = g_strdup(d);
 	}
 	g_private_replace(&last_detail, d);
-	detail_set = true;
+	sv_err__detail_set = true;
 	return code;
 }
 
