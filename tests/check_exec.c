@@ -137,6 +137,31 @@ static void count_region(sv_exec *ex, unsigned vcpu, uint64_t gva,
 }
 
 
+/* The library's slot over a slot of the caller's: one message that says
+ * what the library tried and why KVM refused it, each part once. */
+START_TEST(sys_slot_overlap_message)
+{
+	sv_exec_options eo = SV_EXEC_OPTIONS_INIT;
+	sv_memslot_region r = {.version = SV_MEMSLOT_REGION_VERSION,
+			       .size = 4ULL << 30};
+	const char *d, *first;
+	sv_exec *ex = NULL;
+	sv_vm *vm;
+
+	T_OK(sv_vm_new(&vm, NULL));
+	T_OK(sv_memslot_set(vm, &r));
+	eo.sys_gpa = 1ULL << 30;
+	ck_assert_int_eq(sv_exec_new(&ex, vm, &eo), SV_EOVERLAP);
+	ck_assert_ptr_null(ex);
+	d = sv_error_detail();
+	first = strstr(d, "the library's memslot");
+	ck_assert_ptr_nonnull(first);
+	ck_assert_ptr_null(strstr(first + 1, "the library's memslot"));
+	ck_assert_ptr_nonnull(strstr(d, "overlaps slot 0 (KVM: EEXIST)"));
+	sv_vm_free(vm);
+}
+END_TEST
+
 START_TEST(touch_thp_2m_guest_pages)
 {
 	sv_workload w = touch_of(256ULL << 20, 1);
@@ -781,6 +806,7 @@ int main(void)
 	TCase *tc = tcase_create("exec");
 
 	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, sys_slot_overlap_message);
 	tcase_add_test(tc, touch_thp_2m_guest_pages);
 	tcase_add_test(tc, touch_anon_4k_backing);
 	tcase_add_test(tc, stream_counts);

@@ -114,6 +114,34 @@ static const struct {
 	{"[host]\nmem=1536M\n", NULL, "[host] mem: expected a multiple of 1G, "
 				      "got '1536M'"},
 	{"[vm\n", NULL, "t.ini: "},
+	/* the whole list of [vm]'s keys, longer than any fixed buffer */
+	{"[memslot.a]\ngpa=0\nsize=2M\n", "vm.nosuch=1",
+	 "[vm] nosuch: unknown key (expected one of "},
+	{"[memslot.a]\ngpa=0\nsize=2M\n", "vm.nosuch=1", "tdp_mmu, seed)"},
+	/* duplicates and text that is not UTF-8 */
+	{"[memslot.a]\ngpa=0\nsize=2M\n[vm]\nvcpus=1\n[vm]\nvcpus=2\n", NULL,
+	 "t.ini: line 6: [vm] given a second time"},
+	{"[memslot.a]\ngpa=0\nsize=2M\nsize = 4M\n", NULL,
+	 "t.ini: line 4: [memslot.a] size given a second time"},
+	{"[memslot.a]\ngpa=0\nsize=2M\n# caf\xe9\n", NULL,
+	 "t.ini: line 4: not UTF-8 text (byte 0xe9)"},
+	/* --set: names only, one line of text */
+	{"[memslot.a]\ngpa=0\nsize=2M\n", "vm]x.y=3",
+	 "--set 'vm]x.y=3': expected GROUP.KEY=VALUE"},
+	{"[memslot.a]\ngpa=0\nsize=2M\n", "vm.vcpus=1\n[vm]\nvcpus=2",
+	 "--set vm.vcpus: the value holds control character 0x0a"},
+	/* two phases at one point */
+	{"[memslot.a]\ngpa=0\nsize=2M\n[phase.1]\n[phase.01]\n", NULL,
+	 "t.ini: two [phase.N] groups for sync point 1"},
+	{"[memslot.a]\ngpa=0\nsize=2M\n[phase.1]\ninstructions=500\n"
+	 "[phase.2]\ninstructions=500\n", NULL,
+	 "t.ini: [phase.1] and [phase.2]: both bound to instruction count 500"},
+	/* the memslots need more host RAM than is modelled */
+	{"[memslot.a]\ngpa=0\nsize=2T\n", NULL,
+	 "[host] mem: the memslots need 2050G of host RAM"},
+	{"[memslot.a]\ngpa=0\nsize=2M\n[host]\nfrag_percent=100\n", NULL,
+	 "[host] frag_percent = 100 leaves no free 2M block for the huge zero "
+	 "page ([host] thp_zero_page)"},
 	/* The plan, checked by building the machine at loading: */
 	{"[memslot.a]\ngpa=0\nsize=2M\n[phase.1]\nactions=dirty_log_clear a\n",
 	 NULL, "[phase.1] action dirty_log_clear a: dirty log: memslot 0 does "

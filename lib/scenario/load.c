@@ -393,11 +393,17 @@ static int sort_phases(sv_scenario *s)
 		const sc_phase *a = g_ptr_array_index(s->phases, i - 1);
 		const sc_phase *b = g_ptr_array_index(s->phases, i);
 
-		if (a->insn == b->insn && (b->insn || a->n == b->n))
+		if (a->insn && a->insn == b->insn)
 			return sv_err__set(NULL, SV_ECONFIG, "%s: [phase.%u] and "
-							     "[phase.%u]: bound to the "
-							     "same point",
-					   s->file, MIN(a->n, b->n), MAX(a->n, b->n));
+							     "[phase.%u]: both bound to "
+							     "instruction count %" PRIu64,
+					   s->file, MIN(a->n, b->n),
+					   MAX(a->n, b->n), a->insn);
+		if (!a->insn && !b->insn && a->n == b->n)
+			return sv_err__set(NULL, SV_ECONFIG, "%s: two [phase.N] groups "
+							     "for sync point %u (the same N "
+							     "written two ways?)",
+					   s->file, a->n);
 	}
 	return SV_OK;
 }
