@@ -278,6 +278,26 @@ START_TEST(t_deterministic_and_replay)
 }
 END_TEST
 
+/* Byte `at` of the trace set to `value`: replay refuses it with a detail
+ * holding `why`; then the byte is put back. */
+static void poke_refused(FILE *f, const char *trace, long at, int value,
+			 const char *why)
+{
+	sv_report *r = NULL;
+	int old;
+
+	fseek(f, at, SEEK_SET);
+	old = fgetc(f);
+	fseek(f, at, SEEK_SET);
+	fputc(value, f);
+	fflush(f);
+	ck_assert_int_eq(sv_trace_replay(&r, trace, NULL), SV_ECONFIG);
+	ck_assert_ptr_nonnull(strstr(sv_error_detail(), why));
+	fseek(f, at, SEEK_SET);
+	fputc(old, f);
+	fflush(f);
+}
+
 /* A damaged trace is an error naming the offset, never a crash. */
 START_TEST(t_damaged_trace)
 {
@@ -312,24 +332,11 @@ START_TEST(t_damaged_trace)
 	len = ftell(f) - 1;
 	ck_assert_int_eq(ftruncate(fileno(f), len), 0);
 	/* the reserved header field (bytes 12-15) not zero */
-	fseek(f, 12, SEEK_SET);
-	fputc(1, f);
-	fflush(f);
-	ck_assert_int_eq(sv_trace_replay(&r, trace, NULL), SV_ECONFIG);
-	ck_assert_ptr_nonnull(strstr(sv_error_detail(), "reserved header field"));
-	fseek(f, 12, SEEK_SET);
-	fputc(0, f);
-	fflush(f);
+	poke_refused(f, trace, 12, 1, "reserved header field");
 	T_OK(sv_trace_replay(&r, trace, NULL));
 	sv_report_free(r);
-	/* a format version this reader does not know */
-	fseek(f, 8, SEEK_SET);
-	fputc(2, f);
-	fflush(f);
-	ck_assert_int_eq(sv_trace_replay(&r, trace, NULL), SV_ECONFIG);
-	ck_assert_ptr_nonnull(strstr(sv_error_detail(), "format version 2"));
-	fseek(f, 8, SEEK_SET);
-	fputc(1, f);
+	/* a format version this reader does not know (bytes 8-11) */
+	poke_refused(f, trace, 8, 2, "format version 2");
 	/* one flipped byte in the middle: a checksum mismatch */
 	fseek(f, len / 2, SEEK_SET);
 	ch = fgetc(f);
