@@ -1,9 +1,12 @@
 #!/bin/sh
-# Each public header compiles alone, GLib-free, as strict C11.
-# Usage: headers.sh CC INCLUDE_DIR
+# Each public header compiles alone, GLib-free, as strict C11 and, with a
+# C++ compiler given, as C++11 and C++17 (the simulators that embed
+# simvirt are C++), all warnings errors.
+# Usage: headers.sh CC INCLUDE_DIR [CXX]
 set -eu
 cc=$1
 inc=$2
+cxx=${3:-}
 status=0
 for h in "$inc"/simvirt/*.h; do
 	name=simvirt/$(basename "$h")
@@ -15,10 +18,21 @@ for h in "$inc"/simvirt/*.h; do
 	if printf '#include <%s>\nint sv_header_probe(void);\n' "$name" |
 		"$cc" -std=c11 -pedantic -Werror -Wall -Wextra -fsyntax-only \
 			-I"$inc" -x c -; then
-		echo "ok   $name"
+		echo "ok   $name (C11)"
 	else
-		echo "FAIL $name"
+		echo "FAIL $name (C11)"
 		status=1
 	fi
+	[ -n "$cxx" ] || continue
+	for std in c++11 c++17; do
+		if printf '#include <%s>\nint sv_header_probe();\n' "$name" |
+			"$cxx" -std=$std -pedantic -Werror -Wall -Wextra \
+				-fsyntax-only -I"$inc" -x c++ -; then
+			echo "ok   $name ($std)"
+		else
+			echo "FAIL $name ($std)"
+			status=1
+		fi
+	done
 done
 exit $status

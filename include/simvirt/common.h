@@ -13,6 +13,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A compile-time check that a C11 and a C++11 compiler both take. */
+#ifdef __cplusplus
+#define SV_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
+#else
+#define SV_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif

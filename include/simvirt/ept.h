@@ -14,6 +14,8 @@
 
 #include <stdint.h>
 
+#include "common.h"
+
 /* EPT paging-structure entry. An entry is present iff bits 2:0 != 0. */
 #define SV_EPT_R (1ULL << 0)
 #define SV_EPT_W (1ULL << 1)
@@ -34,12 +36,12 @@
 #define SV_EPT_SVE (1ULL << 63) /* suppress #VE */
 #define SV_EPT_ADDR_MASK 0x000ffffffffff000ULL
 
-_Static_assert(((SV_EPT_RWX | SV_EPT_MT_MASK | SV_EPT_IPAT | SV_EPT_PS |
-		 SV_EPT_A | SV_EPT_D | SV_EPT_XU) &
-		(SV_EPT_ADDR_MASK | SV_EPT_SVE)) == 0,
-	       "EPT flag bits overlap the address field");
-_Static_assert((SV_EPT_MT_MASK & (SV_EPT_RWX | SV_EPT_IPAT)) == 0,
-	       "EPT memory type overlaps permissions");
+SV_STATIC_ASSERT(((SV_EPT_RWX | SV_EPT_MT_MASK | SV_EPT_IPAT | SV_EPT_PS |
+		   SV_EPT_A | SV_EPT_D | SV_EPT_XU) &
+		  (SV_EPT_ADDR_MASK | SV_EPT_SVE)) == 0,
+		 "EPT flag bits overlap the address field");
+SV_STATIC_ASSERT((SV_EPT_MT_MASK & (SV_EPT_RWX | SV_EPT_IPAT)) == 0,
+		 "EPT memory type overlaps permissions");
 
 /* EPT pointer. */
 #define SV_EPTP_MT_MASK 7ULL       /* 0 = UC, 6 = WB; others invalid */

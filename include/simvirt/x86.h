@@ -12,6 +12,8 @@
 
 #include <stdint.h>
 
+#include "common.h"
+
 /* Paging-structure entry bits (SDM Vol. 3A, 4-level paging entry formats). */
 #define SV_PTE_P (1ULL << 0)      /* present */
 #define SV_PTE_RW (1ULL << 1)     /* writable (ANDed over all levels) */
@@ -28,11 +30,12 @@
  * MAXPHYADDR; the walker checks that separately). */
 #define SV_PTE_ADDR_MASK 0x000ffffffffff000ULL
 
-_Static_assert(((SV_PTE_P | SV_PTE_RW | SV_PTE_US | SV_PTE_PWT | SV_PTE_PCD |
-		 SV_PTE_A | SV_PTE_D | SV_PTE_PS | SV_PTE_G) &
-		(SV_PTE_ADDR_MASK | SV_PTE_NX)) == 0,
-	       "x86 PTE flag bits overlap the address field");
-_Static_assert((SV_PTE_ADDR_MASK & SV_PTE_NX) == 0, "NX inside address field");
+SV_STATIC_ASSERT(((SV_PTE_P | SV_PTE_RW | SV_PTE_US | SV_PTE_PWT |
+		   SV_PTE_PCD | SV_PTE_A | SV_PTE_D | SV_PTE_PS | SV_PTE_G) &
+		  (SV_PTE_ADDR_MASK | SV_PTE_NX)) == 0,
+		 "x86 PTE flag bits overlap the address field");
+SV_STATIC_ASSERT((SV_PTE_ADDR_MASK & SV_PTE_NX) == 0,
+		 "NX inside the address field");
 
 /* Control registers (SDM Vol. 3A section "Control Registers"). */
 #define SV_CR0_PE (1ULL << 0)
