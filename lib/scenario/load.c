@@ -18,8 +18,6 @@
  *  5. The key file after the overrides (with the name written in) is the
  *     plan's text: what a trace stores, so a replay loads the same plan.
  */
-#include <unistd.h>
-
 #include "scenario/run.h"
 #include "scenario/schema.h"
 
@@ -596,16 +594,8 @@ static int load_kf(sv_scenario *s, GKeyFile *kf)
 	return SV_OK;
 }
 
-/* This machine's RAM in bytes (0 if it cannot tell: then no limit). */
-static uint64_t machine_ram(void)
-{
-	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
-
-	return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : 0;
-}
-
-/* A plan holding every default: the public options' *_INIT values and
- * [host] mem_limit, half of this machine's RAM. */
+/* A plan holding every default: the public options' *_INIT values, and
+ * [host] mem_limit auto (the runner sizes it for the machine). */
 static sv_scenario *scenario_new(const char *file)
 {
 	sv_scenario *s = g_new0(sv_scenario, 1);
@@ -619,7 +609,7 @@ static sv_scenario *scenario_new(const char *file)
 	s->mmu = (sv_mmu_options)SV_MMU_OPTIONS_INIT;
 	s->policy = g_strdup(s->mmu.policy);
 	s->host = (sv_host_options)SV_HOST_OPTIONS_INIT;
-	s->host.resident_limit = machine_ram() / 2;
+	s->host.resident_limit = SC_AUTO;
 	s->work = (sv_workload)SV_WORKLOAD_INIT;
 	s->workload = g_strdup(s->work.name);
 	s->exec = (sv_exec_options)SV_EXEC_OPTIONS_INIT;

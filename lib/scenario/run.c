@@ -19,6 +19,8 @@
  * With a recording, the guest's model inputs go into the trace (the one
  * seam of lib/cpu/record.h), and so do the boundaries.
  */
+#include <unistd.h>
+
 #include "scenario/run.h"
 #include "scenario/schema.h"
 
@@ -93,8 +95,16 @@ static int build_slot(sc_run *r, guint i, uint64_t *next)
 	return rc == SV_OK ? SV_OK : setup_err(r->s, group, rc);
 }
 
+/* This machine's RAM in bytes (0 if it cannot tell: then no limit). */
+static uint64_t machine_ram(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+
+	return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : 0;
+}
+
 /* Host memory, hugetlbfs pools and RAM sized for the slots unless the
- * scenario says otherwise. */
+ * scenario says otherwise; mem_limit auto is half of this machine's RAM. */
 static sv_host_options host_options(const sv_scenario *s)
 {
 	sv_host_options ho = s->host;
@@ -114,6 +124,8 @@ static sv_host_options host_options(const sv_scenario *s)
 	ho.levels = s->vm.tdp_levels;
 	ho.seed = s->vm.seed;
 	ho.kernel_version = s->mmu.kernel_version; /* KVM is the host's */
+	if (ho.resident_limit == SC_AUTO)
+		ho.resident_limit = machine_ram() / 2;
 	if (!s->host_mem_set)
 		ho.mem_size = MAX(ho.mem_size, need);
 	if (!s->host_pools_set) {

@@ -138,10 +138,10 @@ static const sc_key keys[] = {
 	    "the 1G hugetlbfs pool"),
 	UINT(host, "max_ptes_none", 0, 511, S(host.max_ptes_none),
 	     "khugepaged's max_ptes_none"),
-	SIZE(host, "mem_limit", 0, UINT64_MAX, 4 * K, S(host.resident_limit),
-	     "half of this machine's RAM",
-	     "host RAM the guest may fill (the simulator holds those bytes): a "
-	     "fault past it stops the run with an error; 0: no limit"),
+	OTHER(host, "mem_limit", SC_LIMIT, S(host.resident_limit), NULL,
+	      "host RAM the guest may fill (the simulator holds those bytes): a "
+	      "fault past it stops the run with an error; auto: half of the "
+	      "RAM of the machine running simvirt"),
 
 	ROW(memslot, "gpa", SC_SIZE, 0, 1ULL << 52, 4 * K, true, NONAMES,
 	    SZ(sc_slot, gpa), "required", "guest-physical base"),
@@ -349,6 +349,9 @@ char *sv_scenario__values(const sc_key *k)
 		return bug_list();
 	case SC_PAGE:
 		return g_strdup("4K, 2M or 1G");
+	case SC_LIMIT:
+		return g_strdup("auto or a size (K/M/G suffixes allowed); 0: no "
+				"limit");
 	case SC_ACTIONS:
 		return g_strdup("VERB ARGS; VERB ARGS; ...");
 	case SC_WORKLOAD: {
@@ -484,6 +487,12 @@ static bool parse(const sc_key *k, const char *v, uint64_t *out)
 		return sv_keyfile__parse_uint(v, true, out) &&
 		       (*out == SV_PAGE_4K || *out == SV_PAGE_2M ||
 			*out == SV_PAGE_1G);
+	case SC_LIMIT:
+		if (!strcmp(v, "auto")) {
+			*out = SC_AUTO;
+			return true;
+		}
+		return sv_keyfile__parse_uint(v, true, out) && *out != SC_AUTO;
 	case SC_WORKLOAD:
 		for (i = 0; sv_workload_name((size_t)i); i++)
 			if (!strcmp(sv_workload_name((size_t)i), v))
@@ -604,6 +613,10 @@ char *sv_scenario__format(const sc_key *k, const void *base)
 						       list->len ? "," : "", name);
 		return g_string_free(list, FALSE);
 	}
+	case SC_LIMIT:
+		if (v == SC_AUTO)
+			return g_strdup("auto");
+		/* fall through */
 	case SC_SIZE:
 	case SC_PAGE:
 		return size_text(v);

@@ -41,8 +41,11 @@ typedef enum sc_type {
 	SC_KVER,    /* a kernel version MAJOR.MINOR: SV_KERNEL() */
 	SC_BUGS,    /* a comma-separated list of SV_BUG_LIST names */
 	SC_PAGE,    /* a page size: 4K, 2M or 1G */
+	SC_LIMIT,   /* "auto" (SC_AUTO) or a size; 0: none */
 	SC_ACTIONS, /* phase actions (parsed by the loader) */
 } sc_type;
+
+#define SC_AUTO UINT64_MAX /* an SC_LIMIT left to the runner */
 
 typedef struct sc_key {
 	sc_group group;
