@@ -267,7 +267,7 @@ START_TEST(t_deterministic_and_replay)
 		free(jc);
 	}
 	ja = print(a, SV_REPORT_JSON, &la);
-	ck_assert_ptr_nonnull(strstr(ja, "\"schema\": 1"));
+	ck_assert_ptr_nonnull(strstr(ja, "\"schema\": 2"));
 	ck_assert_ptr_nonnull(strstr(ja, "\"name\": \"re-touch\""));
 	free(ja);
 	sv_report_free(a);
@@ -299,6 +299,54 @@ static void poke_refused(FILE *f, const char *trace, long at, int value,
 }
 
 /* A damaged trace is an error naming the offset, never a crash. */
+/*
+ * The report's configuration is the whole plan: its CSV "# config" lines,
+ * written back as a key file, load and run to the same bytes.
+ */
+START_TEST(t_report_config)
+{
+	const char *sets[] = {"memslot.data.size=16M", "vm.kernel_version=6.12",
+			      "memslot.data.backing=hugetlb-2m", NULL};
+	sv_report *a = run_text(sv_scenario_default(), sets), *b;
+	size_t la, lb, lj;
+	char *ca = print(a, SV_REPORT_CSV, &la), *cb, *ja;
+	g_auto(GStrv) lines = g_strsplit(ca, "\n", -1);
+	g_autoptr(GString) kf = g_string_new("");
+	g_autofree char *group = NULL;
+	char **l;
+
+	ck_assert_ptr_nonnull(strstr(ca, "# end halted\n"));
+	ck_assert_ptr_nonnull(strstr(ca, "# config vm.kernel_version=6.12\n"));
+	ck_assert_ptr_nonnull(strstr(ca, "# config memslot.data.backing=hugetlb-2m\n"));
+	for (l = lines; *l; l++) {
+		const char *kv = g_str_has_prefix(*l, "# config ") ? *l + 9 : NULL;
+		const char *eq = kv ? strchr(kv, '=') : NULL;
+		const char *dot = eq ? g_strrstr_len(kv, eq - kv, ".") : NULL;
+
+		if (!dot)
+			continue;
+		if (!group || strncmp(group, kv, dot - kv) || group[dot - kv]) {
+			g_free(group);
+			group = g_strndup(kv, dot - kv);
+			g_string_append_printf(kf, "[%s]\n", group);
+		}
+		g_string_append_printf(kf, "%s\n", dot + 1);
+	}
+	b = run_text(kf->str, NULL);
+	cb = print(b, SV_REPORT_CSV, &lb);
+	ck_assert_msg(la == lb && !memcmp(ca, cb, la), "the configuration "
+		      "written back runs differently:\n%s", kf->str);
+	ja = print(a, SV_REPORT_JSON, &lj);
+	ck_assert_ptr_nonnull(strstr(ja, "\"kernel_version\": \"6.12\""));
+	ck_assert_ptr_nonnull(strstr(ja, "\"backing\": \"hugetlb-2m\""));
+	free(ja);
+	free(ca);
+	free(cb);
+	sv_report_free(a);
+	sv_report_free(b);
+}
+END_TEST
+
 START_TEST(t_damaged_trace)
 {
 	char trace[] = "/tmp/simvirt-trace-XXXXXX";
@@ -740,6 +788,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, t_default_counts);
 	tcase_add_test(tc, t_default_6_13);
 	tcase_add_test(tc, t_deterministic_and_replay);
+	tcase_add_test(tc, t_report_config);
 	tcase_add_test(tc, t_damaged_trace);
 	tcase_add_test(tc, t_instruction_phase);
 	suite_add_tcase(s, tc);

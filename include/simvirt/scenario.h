@@ -118,7 +118,8 @@ typedef enum sv_report_format {
 	SV_REPORT_CSV,   /* phase,scope,counter,value: everything */
 } sv_report_format;
 
-#define SV_REPORT_SCHEMA 1
+/* 2: the configuration ("config" in JSON, "# config" lines in CSV) */
+#define SV_REPORT_SCHEMA 2
 #define SV_REPORT_TOTAL ((size_t)-1)
 #define SV_REPORT_VM (-1)
 

@@ -189,7 +189,7 @@ static int load_guest(sv_scenario *s, const sc_ctx *c)
 		s->work.stride = backing_page_size(s, sl);
 	if (!g_key_file_has_key(c->kf, "guest", "size", NULL))
 		s->work.size = sl->size;
-	if (s->tables_name) {
+	if (s->tables_name && *s->tables_name) {
 		int t = sv_scenario__find_slot(s, s->tables_name);
 		const sc_slot *ts;
 
@@ -338,6 +338,7 @@ static void phase_free(gpointer p)
 	sc_phase *ph = p;
 
 	g_free(ph->name);
+	g_free(ph->actions_text);
 	g_array_free(ph->actions, TRUE);
 	g_free(ph);
 }
@@ -363,6 +364,7 @@ static int load_phase(sv_scenario *s, const sc_ctx *c, const char *group)
 	if (rc)
 		return rc;
 	acts = sv_keyfile__value(c->kf, group, "actions");
+	ph->actions_text = g_strdup(acts);
 	if (acts) {
 		g_auto(GStrv) list = g_strsplit(acts, ";", -1);
 

@@ -68,6 +68,7 @@ typedef struct sc_phase {
 	uint32_t n;        /* the sync point, or the group's number */
 	uint64_t insn;     /* bound to this instruction count (0: sync n) */
 	char *name;
+	char *actions_text; /* actions= as written (blanks cut), or NULL */
 	GArray *actions;   /* sc_action */
 } sc_phase;
 
@@ -93,5 +94,13 @@ struct sv_scenario {
 
 /* The index of the slot of that name, or -1. */
 int sv_scenario__find_slot(const sv_scenario *s, const char *name);
+/*
+ * The effective configuration: every key of every group the plan has
+ * ([scenario], [vm], [host], each [memslot.NAME] in file order, [guest],
+ * [tlb], [cost], each [phase.N] in plan order), defaults included, as a
+ * file would write each value, with [host] as the runner sized it
+ * (host).  A flat array of "group", "key", "value" strings.
+ */
+GPtrArray *sv_scenario__config(const sv_scenario *s, const sv_host_options *host);
 
 #endif /* SV_SCENARIO_PLAN_H */

@@ -26,6 +26,7 @@ struct sv_report {
 	unsigned nvcpu;
 	size_t row;          /* numbers in one snapshot */
 	GPtrArray *names;    /* phase names (char *) */
+	GPtrArray *config;   /* "group", "key", "value", ... or NULL */
 	GArray *snaps;       /* uint64_t rows, one after another */
 };
 
@@ -49,6 +50,8 @@ void sv_report_free(sv_report *r)
 	g_free(r->scenario);
 	g_free(r->end);
 	g_ptr_array_free(r->names, TRUE);
+	if (r->config)
+		g_ptr_array_free(r->config, TRUE);
 	g_array_free(r->snaps, TRUE);
 	g_free(r);
 }
@@ -82,6 +85,24 @@ void sv_report__end(sv_report *r, const char *end)
 {
 	g_free(r->end);
 	r->end = g_strdup(end);
+}
+
+void sv_report__config(sv_report *r, GPtrArray *config)
+{
+	if (r->config)
+		g_ptr_array_free(r->config, TRUE);
+	r->config = config;
+}
+
+/* The i-th setting's group, key and value. */
+static const char *const *setting(const sv_report *r, guint i)
+{
+	return (const char *const *)&g_ptr_array_index(r->config, 3 * i);
+}
+
+static guint settings(const sv_report *r)
+{
+	return r->config ? r->config->len / 3 : 0;
 }
 
 size_t sv_report_phase_count(const sv_report *r)
@@ -239,6 +260,34 @@ static void json_scopes(FILE *f, const sv_report *r, size_t phase, int indent)
 	fprintf(f, "\n%*s]", indent, "");
 }
 
+/* "config": {"GROUP": {"KEY": "VALUE", ...}, ...}, groups in plan order. */
+static void json_config(FILE *f, const sv_report *r)
+{
+	const char *group = NULL;
+	guint i;
+
+	if (!settings(r))
+		return;
+	fprintf(f, ",\n  \"config\": {");
+	for (i = 0; i < settings(r); i++) {
+		const char *const *s = setting(r, i);
+
+		if (!group || strcmp(group, s[0])) {
+			fprintf(f, "%s\n    ", group ? "\n    }," : "");
+			json_string(f, s[0]);
+			fprintf(f, ": {");
+			group = s[0];
+		} else {
+			fputc(',', f);
+		}
+		fprintf(f, "\n      ");
+		json_string(f, s[1]);
+		fprintf(f, ": ");
+		json_string(f, s[2]);
+	}
+	fprintf(f, "\n    }\n  }");
+}
+
 static void write_json(const sv_report *r, FILE *f)
 {
 	size_t p, n = sv_report_phase_count(r);
@@ -249,6 +298,7 @@ static void write_json(const sv_report *r, FILE *f)
 	json_string(f, r->scenario);
 	fprintf(f, ",\n  \"end\": ");
 	json_string(f, r->end);
+	json_config(f, r);
 	fprintf(f, ",\n");
 	json_scopes(f, r, SV_REPORT_TOTAL, 2);
 	fprintf(f, ",\n  \"phases\": [");
@@ -304,10 +354,45 @@ static void csv_phase(const sv_report *r, FILE *f, size_t phase,
 		}
 }
 
+/* A value as a key file writes it: \\, \n, \t, \r, and \s for a leading
+ * blank, so that one line holds it whole and the key file reads it back. */
+static void keyfile_value(FILE *f, const char *v)
+{
+	const char *c;
+
+	for (c = v; *c; c++) {
+		const char *esc = *c == '\\' ? "\\\\" :
+				  *c == '\n' ? "\\n" :
+				  *c == '\t' ? "\\t" :
+				  *c == '\r' ? "\\r" :
+				  *c == ' ' && c == v ? "\\s" : NULL;
+
+		if (esc)
+			fputs(esc, f);
+		else
+			fputc(*c, f);
+	}
+}
+
 static void write_csv(const sv_report *r, FILE *f)
 {
 	size_t p;
+	guint i;
 
+	/* '#' lines first (pandas: read_csv(..., comment='#')) */
+	fprintf(f, "# simvirt report schema %d, simvirt %s\n# scenario ",
+		SV_REPORT_SCHEMA, sv_version_string());
+	keyfile_value(f, r->scenario);
+	fprintf(f, "\n# end ");
+	keyfile_value(f, r->end);
+	fputc('\n', f);
+	for (i = 0; i < settings(r); i++) {
+		const char *const *s = setting(r, i);
+
+		fprintf(f, "# config %s.%s=", s[0], s[1]);
+		keyfile_value(f, s[2]);
+		fputc('\n', f);
+	}
 	fprintf(f, "phase,scope,counter,value\n");
 	csv_phase(r, f, SV_REPORT_TOTAL, "total");
 	for (p = 0; p < sv_report_phase_count(r); p++)

@@ -13,5 +13,8 @@ sv_report *sv_report__new(const char *scenario, unsigned nvcpu);
 void sv_report__snap(sv_report *r, const char *next_phase, const sv_vm *vm,
 		     const sv_host *h);
 void sv_report__end(sv_report *r, const char *end);
+/* The configuration the report carries: "group", "key", "value" strings
+ * (sv_scenario__config); the report takes it. */
+void sv_report__config(sv_report *r, GPtrArray *config);
 
 #endif /* SV_REPORT_H */

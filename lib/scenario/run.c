@@ -416,7 +416,12 @@ int sv_scenario__check(const sv_scenario *s)
 
 int sv_scenario__start(sc_run *r)
 {
+	sv_host_options ho = host_options(r->s);
+
+	/* the report says "auto" where the plan did: the same on every machine */
+	ho.resident_limit = r->s->host.resident_limit;
 	r->rep = sv_report__new(r->s->name, r->s->vm.vcpus);
+	sv_report__config(r->rep, sv_scenario__config(r->s, &ho));
 	return boundary(r, NULL, "start");
 }
 

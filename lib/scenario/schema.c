@@ -37,7 +37,6 @@ static const char *const tri_names[] = {"auto", "false", "true"};
 #define K 1024ULL
 
 #define NONAMES NULL, 0
-#define NOWHERE 0, 0, NULL
 /* A row; `names` stands for the names and their count (NAMES() or
  * NONAMES), `where` for the offset, width and member (S() or SZ()): ROW
  * expands them before ROW14 takes its arguments. */
@@ -163,8 +162,9 @@ static const sc_key keys[] = {
 					      "over"),
 	TEXT(guest, "tables", S(tables_name), "the library's own slot",
 	     "the NAME of a [memslot.NAME]",
-	     "the memslot whose whole range holds the guest's page tables: its "
-	     "backing decides how the nested dimension maps them"),
+	     "the memslot whose whole range holds the guest's page tables "
+	     "(empty: the library's own slot): its backing decides how the "
+	     "nested dimension maps them"),
 	OTHER(guest, "page_size", SC_PAGE, S(page_size), NULL,
 	      "the guest's page size over the region"),
 	SIZE(guest, "gva", 0, (1ULL << 47) - 1, 0, S(work.gva),
@@ -200,12 +200,14 @@ static const sc_key keys[] = {
 
 	SV_COST_LIST(COST_ROW)
 
-	ROW(phase, "actions", SC_ACTIONS, 0, 0, 0, false, NONAMES, NOWHERE, "none",
+	ROW(phase, "actions", SC_ACTIONS, 0, 0, 0, false, NONAMES,
+	    SZ(sc_phase, actions_text), "none",
 	      "';'-separated VERB ARGS (simvirt list shows the verbs)"),
 	TEXT(phase, "name", SZ(sc_phase, name), "sync N or insn COUNT", "text",
 	     "the phase's name in reports"),
-	UINT(phase, "instructions", 1, 1ULL << 50, SZ(sc_phase, insn),
-	     "bind the phase to this instruction count instead of sync N"),
+	UINT(phase, "instructions", 0, 1ULL << 50, SZ(sc_phase, insn),
+	     "bind the phase to this instruction count instead of sync N "
+	     "(0: sync N)"),
 };
 
 const sc_key *sv_scenario__key(size_t i)
@@ -509,7 +511,7 @@ static bool parse(const sc_key *k, const char *v, uint64_t *out)
 static bool is_text(const sc_key *k)
 {
 	return k->type == SC_STR || k->type == SC_WORKLOAD ||
-	       k->type == SC_POLICY;
+	       k->type == SC_POLICY || k->type == SC_ACTIONS;
 }
 
 static int bad_key(const char *file, const char *group, const char *key,
@@ -586,8 +588,6 @@ char *sv_scenario__format(const sc_key *k, const void *base)
 
 		return g_strdup(*p ? *p : "");
 	}
-	if (k->type == SC_ACTIONS)
-		return g_strdup("");
 	v = fetch(k, base);
 	switch (k->type) {
 	case SC_BOOL:
@@ -623,4 +623,49 @@ char *sv_scenario__format(const sc_key *k, const void *base)
 	default:
 		return g_strdup_printf("%" PRIu64, v);
 	}
+}
+
+/* ---- the effective configuration ------------------------------------------------------- */
+
+/* Every key of one group instance at base, as "group", "key", "value". */
+static void config_group(GPtrArray *out, sc_group g, const char *group,
+			 const void *base)
+{
+	const sc_key *k;
+	size_t i;
+
+	for (i = 0; (k = sv_scenario__key(i)); i++)
+		if (k->group == g) {
+			g_ptr_array_add(out, g_strdup(group));
+			g_ptr_array_add(out, g_strdup(k->name));
+			g_ptr_array_add(out, sv_scenario__format(k, base));
+		}
+}
+
+GPtrArray *sv_scenario__config(const sv_scenario *s, const sv_host_options *host)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+	sv_scenario eff = *s;
+	guint i;
+
+	eff.host = *host;
+	config_group(out, SC_G_scenario, "scenario", &eff);
+	config_group(out, SC_G_vm, "vm", &eff);
+	config_group(out, SC_G_host, "host", &eff);
+	for (i = 0; i < s->slots->len; i++) {
+		const sc_slot *sl = &g_array_index(s->slots, sc_slot, i);
+		g_autofree char *name = g_strdup_printf("memslot.%s", sl->name);
+
+		config_group(out, SC_G_memslot, name, sl);
+	}
+	config_group(out, SC_G_guest, "guest", &eff);
+	config_group(out, SC_G_tlb, "tlb", &eff.vm.tlb);
+	config_group(out, SC_G_cost, "cost", &eff.vm.costs);
+	for (i = 0; i < s->phases->len; i++) {
+		const sc_phase *ph = g_ptr_array_index(s->phases, i);
+		g_autofree char *name = g_strdup_printf("phase.%u", ph->n);
+
+		config_group(out, SC_G_phase, name, ph);
+	}
+	return out;
 }
