@@ -9,7 +9,7 @@ trap 'rm -rf "$dir"' EXIT
 	--record "$dir/t.trace" --out "$dir/a.json"
 "$simvirt" replay "$dir/t.trace" --format json --out "$dir/b.json"
 cmp "$dir/a.json" "$dir/b.json"
-"$simvirt" diff "$dir/a.json" "$dir/b.json" | grep -q '^0 values differ'
+"$simvirt" diff "$dir/a.json" "$dir/b.json" | grep -q '^counters: 0 differ'
 "$simvirt" trace dump "$dir/t.trace" | grep -q '^# end: .* events; the run ended: halted'
 # A different scenario differs, and diff says so with status 1.
 "$simvirt" run --set memslot.data.size=16M --set vm.kernel_version=6.13 \

@@ -77,7 +77,7 @@ expect 0 "" "$simvirt" run "${small[@]}"
 
 # The statuses are in every command's --help.
 for cmd in run replay walk "trace" plot diff list; do
-	"$simvirt" $cmd --help | grep -q '3 the run ended in a$' || {
+	"$simvirt" $cmd --help | grep -q '3 the run ended in a' || {
 		echo "FAIL: simvirt $cmd --help does not give the exit statuses" >&2
 		fails=$((fails + 1))
 	}

@@ -8,7 +8,8 @@
  *   simvirt walk [SCENARIO] --gva ADDR [--phase N] [--vcpu N] [--cold]
  *                [--svg FILE]
  *   simvirt plot STATS.json --out FILE.svg|FILE.png
- *   simvirt diff A.json B.json
+ *   simvirt diff A.json B.json [--scope S] [--phase P] [--counter GLOB]
+ *                [--min-change PCT] [--format table|json]
  *   simvirt list
  *
  * Exit status: 0 success; 1 a valid run failed, or a report could not be
@@ -29,16 +30,9 @@
 #include <unistd.h>
 #include <simvirt/simvirt.h>
 
+#include "cli.h"
 #include "draw.h"
 
-#define EXIT_USAGE 2
-#define EXIT_GUEST_FAULT 3
-#define EXIT_STATUS_HELP                                                        \
-	"Exit status: 0 success; 1 a valid run failed (diff: the reports\n"     \
-	"differ); 2 bad input (usage, a file that cannot be read or written,\n" \
-	"a bad scenario or trace), found before the run; 3 the run ended in a\n" \
-	"guest fault (the report is written and says so)."
-#define SV_UNUSED_ARG(x) (void)(x)
 
 static const char *ev_name(sv_walk_event_kind k)
 {
@@ -108,7 +102,7 @@ static void access_and_print(sv_vcpu *v, const char *title, uint64_t gva,
 }
 
 /* A library error: the detail, and the exit status it deserves. */
-static int fail(const char *cmd, int rc)
+int cli_fail(const char *cmd, int rc)
 {
 	fprintf(stderr, "simvirt %s: %s\n", cmd,
 		*sv_error_detail() ? sv_error_detail() : sv_strerror(rc));
@@ -117,7 +111,7 @@ static int fail(const char *cmd, int rc)
 
 /* An input file (`what` names it): it must exist, not be a directory and
  * be readable; false after a message. */
-static bool input_ok(const char *cmd, const char *what, const char *path)
+bool cli_input_ok(const char *cmd, const char *what, const char *path)
 {
 	struct stat st;
 	FILE *f;
@@ -135,7 +129,7 @@ static bool input_ok(const char *cmd, const char *what, const char *path)
 /* An output file that the run will write: opened for appending (nothing
  * it holds is lost) and removed again if this made it; false after a
  * message. */
-static bool output_ok(const char *cmd, const char *opt, const char *path)
+bool cli_output_ok(const char *cmd, const char *opt, const char *path)
 {
 	struct stat st;
 	bool existed = stat(path, &st) == 0;
@@ -153,6 +147,17 @@ static bool output_ok(const char *cmd, const char *opt, const char *path)
 	return true;
 }
 
+bool cli_write_file(const char *cmd, const char *path, const char *text,
+		    gssize len)
+{
+	g_autoptr(GError) err = NULL;
+
+	if (g_file_set_contents(path, text, len, &err))
+		return true;
+	fprintf(stderr, "simvirt %s: %s\n", cmd, err->message);
+	return false;
+}
+
 /* The status of a run that produced its report. */
 static int run_status(const sv_report *rep)
 {
@@ -161,7 +166,7 @@ static int run_status(const sv_report *rep)
 }
 
 /* Parses a subcommand's options; false (after a message) on a mistake. */
-static bool parse(GOptionContext *ctx, const char *cmd, int *argc,
+bool cli_parse(GOptionContext *ctx, const char *cmd, int *argc,
 		  char ***argv)
 {
 	g_autoptr(GError) err = NULL;
@@ -184,14 +189,14 @@ static int load_scenario(sv_scenario **s, int argc, char **argv,
 			cmd, argv[2]);
 		return EXIT_USAGE;
 	}
-	if (argc == 2 && !input_ok(cmd, "scenario", argv[1]))
+	if (argc == 2 && !cli_input_ok(cmd, "scenario", argv[1]))
 		return EXIT_USAGE;
 	rc = argc == 2 ? sv_scenario_load(s, argv[1], (const char *const *)sets)
 		       : sv_scenario_load_data(s, sv_scenario_default(),
 					       strlen(sv_scenario_default()),
 					       "(default scenario)",
 					       (const char *const *)sets);
-	return rc == SV_OK ? EXIT_SUCCESS : fail(cmd, rc);
+	return rc == SV_OK ? EXIT_SUCCESS : cli_fail(cmd, rc);
 }
 
 static bool parse_format(const char *f, sv_report_format *out)
@@ -245,7 +250,7 @@ static bool out_opts_ok(const out_opts *o, const char *cmd)
 				"got '%s'\n", cmd, o->format);
 		return false;
 	}
-	return !o->out || output_ok(cmd, "--out", o->out);
+	return !o->out || cli_output_ok(cmd, "--out", o->out);
 }
 
 /* Writes the report to --out or stdout (out_opts_ok() passed). */
@@ -265,7 +270,7 @@ static int write_report(const sv_report *rep, out_opts *o, const char *cmd)
 	rc = sv_report_write(rep, fp, f);
 	if (fp != stdout && fclose(fp) != 0 && rc == SV_OK)
 		rc = SV_EIO;
-	return rc == SV_OK ? EXIT_SUCCESS : fail(cmd, rc);
+	return rc == SV_OK ? EXIT_SUCCESS : cli_fail(cmd, rc);
 }
 
 static void out_opts_clear(out_opts *o)
@@ -312,8 +317,8 @@ static int cmd_run(int argc, char **argv)
 	add_set_entry(ctx, &sets);
 	add_out_entries(ctx, &oo);
 	g_option_context_add_main_entries(ctx, entries, NULL);
-	if (!parse(ctx, "run", &argc, &argv) || !out_opts_ok(&oo, "run") ||
-	    (record && !output_ok("run", "--record", record)))
+	if (!cli_parse(ctx, "run", &argc, &argv) || !out_opts_ok(&oo, "run") ||
+	    (record && !cli_output_ok("run", "--record", record)))
 		return EXIT_USAGE;
 	status = load_scenario(&s, argc, argv, sets, "run");
 	if (status != EXIT_SUCCESS)
@@ -322,7 +327,7 @@ static int cmd_run(int argc, char **argv)
 	if (isatty(STDERR_FILENO))
 		ro.on_phase = progress;
 	rc = sv_scenario_run(&rep, s, &ro);
-	status = rc == SV_OK ? write_report(rep, &oo, "run") : fail("run", rc);
+	status = rc == SV_OK ? write_report(rep, &oo, "run") : cli_fail("run", rc);
 	if (status == EXIT_SUCCESS)
 		status = run_status(rep);
 	sv_report_free(rep);
@@ -343,18 +348,18 @@ static int cmd_replay(int argc, char **argv)
 					  "executing the guest, and prints the "
 					  "same report as the recorded run.");
 	add_out_entries(ctx, &oo);
-	if (!parse(ctx, "replay", &argc, &argv) || !out_opts_ok(&oo, "replay"))
+	if (!cli_parse(ctx, "replay", &argc, &argv) || !out_opts_ok(&oo, "replay"))
 		return EXIT_USAGE;
 	if (argc != 2) {
 		fprintf(stderr, "simvirt replay: expected one TRACE\n");
 		return EXIT_USAGE;
 	}
-	if (!input_ok("replay", "trace", argv[1]))
+	if (!cli_input_ok("replay", "trace", argv[1]))
 		return EXIT_USAGE;
 	if (isatty(STDERR_FILENO))
 		ro.on_phase = progress;
 	rc = sv_trace_replay(&rep, argv[1], &ro);
-	status = rc == SV_OK ? write_report(rep, &oo, "replay") : fail("replay", rc);
+	status = rc == SV_OK ? write_report(rep, &oo, "replay") : cli_fail("replay", rc);
 	if (status == EXIT_SUCCESS)
 		status = run_status(rep);
 	sv_report_free(rep);
@@ -369,16 +374,16 @@ static int cmd_trace(int argc, char **argv)
 	g_option_context_set_summary(ctx, "Prints a trace readably: the scenario "
 					  "it holds, one event a line, and how\n"
 					  "the run ended.");
-	if (!parse(ctx, "trace", &argc, &argv))
+	if (!cli_parse(ctx, "trace", &argc, &argv))
 		return EXIT_USAGE;
 	if (argc != 3 || strcmp(argv[1], "dump")) {
 		fprintf(stderr, "simvirt trace: expected 'dump TRACE'\n");
 		return EXIT_USAGE;
 	}
-	if (!input_ok("trace dump", "trace", argv[2]))
+	if (!cli_input_ok("trace dump", "trace", argv[2]))
 		return EXIT_USAGE;
 	rc = sv_trace_dump(argv[2], stdout);
-	return rc == SV_OK ? EXIT_SUCCESS : fail("trace dump", rc);
+	return rc == SV_OK ? EXIT_SUCCESS : cli_fail("trace dump", rc);
 }
 
 /* ---- walk ---------------------------------------------------------------- */
@@ -443,7 +448,7 @@ static int walk_options(walk_req *w, char **gva_text, sv_scenario **s,
 	char *end = NULL;
 	int status;
 
-	if (!parse(ctx, "walk", &argc, &argv))
+	if (!cli_parse(ctx, "walk", &argc, &argv))
 		return EXIT_USAGE;
 	gva = *gva_text;
 	errno = 0;
@@ -459,7 +464,7 @@ static int walk_options(walk_req *w, char **gva_text, sv_scenario **s,
 				"numbers from 0\n");
 		return EXIT_USAGE;
 	}
-	if (w->svg && !output_ok("walk", "--svg", w->svg))
+	if (w->svg && !cli_output_ok("walk", "--svg", w->svg))
 		return EXIT_USAGE;
 	status = load_scenario(s, argc, argv, *sets, "walk");
 	if (status != EXIT_SUCCESS)
@@ -517,7 +522,7 @@ static int cmd_walk(int argc, char **argv)
 	if (rc == SV_OK && w.rc)
 		rc = w.rc;
 	if (rc != SV_OK) {
-		status = fail("walk", rc);
+		status = cli_fail("walk", rc);
 	} else if (w.draw_err) {
 		fprintf(stderr, "simvirt walk: --svg %s\n", w.draw_err);
 		status = EXIT_FAILURE;
@@ -532,171 +537,6 @@ out:
 	sv_report_free(rep);
 	sv_scenario_free(s);
 	return status;
-}
-
-/* ---- plot ---------------------------------------------------------------- */
-
-static int cmd_plot(int argc, char **argv)
-{
-	g_autoptr(GOptionContext) ctx = g_option_context_new("STATS.json");
-	g_autoptr(JsonParser) parser = NULL;
-	g_autoptr(GError) err = NULL;
-	g_autofree char *out = NULL;
-	char *why = NULL;
-	GOptionEntry entries[] = {
-		{"out", 'o', 0, G_OPTION_ARG_FILENAME, &out,
-		 "The picture to write, FILE.svg or FILE.png (required)", "FILE"},
-		{NULL, 0, 0, 0, NULL, NULL, NULL}};
-
-	g_option_context_set_summary(ctx, "Draws a JSON report of 'simvirt run "
-					  "--format json' as per-phase bars:\n"
-					  "the SPTEs of each size at the end of "
-					  "each phase, and the faults, remote\n"
-					  "flushes and cycles during it.");
-	g_option_context_add_main_entries(ctx, entries, NULL);
-	if (!parse(ctx, "plot", &argc, &argv))
-		return EXIT_USAGE;
-	if (argc != 2 || !out) {
-		fprintf(stderr, "simvirt plot: expected one JSON report and "
-				"--out FILE.svg|FILE.png\n");
-		return EXIT_USAGE;
-	}
-	parser = json_parser_new();
-	if (!json_parser_load_from_file(parser, argv[1], &err)) {
-		/* json-glib's message names the file, line and column */
-		fprintf(stderr, "simvirt plot: %s\n", err->message);
-		return EXIT_USAGE;
-	}
-	if (!json_parser_get_root(parser) ||
-	    !plot_draw(json_parser_get_root(parser), out, &why)) {
-		fprintf(stderr, "simvirt plot: %s: %s\n", argv[1],
-			why ? why : "an empty file");
-		g_free(why);
-		return EXIT_USAGE;
-	}
-	return EXIT_SUCCESS;
-}
-
-/* ---- diff ---------------------------------------------------------------- */
-
-typedef struct diff_ctx {
-	JsonNode *other;   /* the matching node of B, or NULL */
-	GString *path;
-	unsigned differ;
-} diff_ctx;
-
-static void diff_node(diff_ctx *d, JsonNode *a, JsonNode *b);
-
-static void diff_member(JsonObject *o, const gchar *name, JsonNode *a,
-			gpointer payload)
-{
-	diff_ctx *d = payload;
-	JsonObject *bo = json_node_get_object(d->other);
-	JsonNode *b = json_object_get_member(bo, name);
-	gsize len = d->path->len;
-	JsonNode *saved = d->other;
-
-	SV_UNUSED_ARG(o);
-	g_string_append_printf(d->path, "%s%s", len ? "." : "", name);
-	diff_node(d, a, b);
-	d->other = saved;
-	g_string_truncate(d->path, len);
-}
-
-static void diff_element(JsonArray *arr, guint i, JsonNode *a, gpointer payload)
-{
-	diff_ctx *d = payload;
-	JsonArray *ba = json_node_get_array(d->other);
-	JsonNode *b = i < json_array_get_length(ba) ? json_array_get_element(ba, i)
-						    : NULL;
-	gsize len = d->path->len;
-	JsonNode *saved = d->other;
-	JsonObject *ao = JSON_NODE_HOLDS_OBJECT(a) ? json_node_get_object(a) : NULL;
-
-	SV_UNUSED_ARG(arr);
-	/* Phases are named by their name, vCPUs by their index. */
-	if (ao && json_object_has_member(ao, "name"))
-		g_string_append_printf(d->path, "[%s]",
-					json_object_get_string_member(ao, "name"));
-	else
-		g_string_append_printf(d->path, "[%u]", i);
-	diff_node(d, a, b);
-	d->other = saved;
-	g_string_truncate(d->path, len);
-}
-
-static void diff_node(diff_ctx *d, JsonNode *a, JsonNode *b)
-{
-	if (a && JSON_NODE_HOLDS_OBJECT(a) && b && JSON_NODE_HOLDS_OBJECT(b)) {
-		d->other = b;
-		json_object_foreach_member(json_node_get_object(a), diff_member, d);
-		return;
-	}
-	if (a && JSON_NODE_HOLDS_ARRAY(a) && b && JSON_NODE_HOLDS_ARRAY(b)) {
-		d->other = b;
-		json_array_foreach_element(json_node_get_array(a), diff_element, d);
-		return;
-	}
-	if (!b || !a || json_node_get_node_type(a) != json_node_get_node_type(b) ||
-	    (JSON_NODE_HOLDS_VALUE(a) &&
-	     json_node_get_value_type(a) != json_node_get_value_type(b))) {
-		printf("%-50s %s only in A\n", d->path->str, b ? "differs in kind," : "");
-		d->differ++;
-		return;
-	}
-	if (json_node_get_value_type(a) == G_TYPE_INT64) {
-		gint64 x = json_node_get_int(a), y = json_node_get_int(b);
-
-		if (x != y) {
-			printf("%-50s %15" G_GINT64_FORMAT " %15" G_GINT64_FORMAT
-			       " %+15" G_GINT64_FORMAT "\n", d->path->str, x, y, y - x);
-			d->differ++;
-		}
-	} else if (json_node_get_value_type(a) == G_TYPE_STRING &&
-		   strcmp(json_node_get_string(a), json_node_get_string(b))) {
-		printf("%-50s '%s' vs '%s'\n", d->path->str, json_node_get_string(a),
-		       json_node_get_string(b));
-		d->differ++;
-	}
-}
-
-static int cmd_diff(int argc, char **argv)
-{
-	g_autoptr(GOptionContext) ctx = g_option_context_new("A.json B.json");
-	g_autoptr(JsonParser) pa = NULL, pb = NULL;
-	g_autoptr(GError) err = NULL;
-	diff_ctx d = {0};
-	int i;
-
-	g_option_context_set_summary(ctx, "Prints the counters that differ "
-					  "between two JSON reports of 'simvirt\n"
-					  "run --format json': path, A, B and "
-					  "B - A.  Exit status 0 when none differ,\n"
-					  "1 when some do.");
-	if (!parse(ctx, "diff", &argc, &argv))
-		return EXIT_USAGE;
-	if (argc != 3) {
-		fprintf(stderr, "simvirt diff: expected two JSON reports\n");
-		return EXIT_USAGE;
-	}
-	pa = json_parser_new();
-	pb = json_parser_new();
-	for (i = 1; i <= 2; i++)
-		if (!json_parser_load_from_file(i == 1 ? pa : pb, argv[i], &err)) {
-			fprintf(stderr, "simvirt diff: %s: %s\n", argv[i], err->message);
-			return EXIT_USAGE;
-		}
-	if (!json_parser_get_root(pa) || !json_parser_get_root(pb)) {
-		fprintf(stderr, "simvirt diff: an empty file\n");
-		return EXIT_USAGE;
-	}
-	d.path = g_string_new("");
-	printf("%-50s %15s %15s %15s\n", "counter", "A", "B", "B - A");
-	diff_node(&d, json_parser_get_root(pa), json_parser_get_root(pb));
-	g_string_free(d.path, TRUE);
-	printf("%u value%s differ%s\n", d.differ, d.differ == 1 ? "" : "s",
-	       d.differ == 1 ? "s" : "");
-	return d.differ ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 /* The scenario keys: a table each group as docs/scenarios.md has them
@@ -783,7 +623,7 @@ static int cmd_list(int argc, char **argv)
 		     "arrays, costs and every scenario key with its values and "
 		     "default.");
 	g_option_context_add_main_entries(ctx, entries, NULL);
-	if (!parse(ctx, "list", &argc, &argv))
+	if (!cli_parse(ctx, "list", &argc, &argv))
 		return EXIT_USAGE;
 	if (argc > 1) {
 		fprintf(stderr, "simvirt list: no arguments expected, got '%s'\n",

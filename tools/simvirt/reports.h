@@ -1,0 +1,52 @@
+/*
+ * tools/simvirt/reports.h - JSON reports (docs/stats.md) read back as flat
+ * tables, for diff, plot and merge.
+ *
+ * A report becomes its header (schema, version, scenario, end), its
+ * configuration as "GROUP.KEY" = "VALUE" pairs in report order, and one
+ * value per (phase, scope, counter): phase 0 is the totals ("total"),
+ * phase i the report's i-th phase; scope is "vm", "host", "audit" or
+ * "vcpuN"; counters keep the report's order.
+ */
+#ifndef SIMVIRT_REPORTS_H
+#define SIMVIRT_REPORTS_H
+
+#include <stdbool.h>
+
+#include <glib.h>
+
+typedef struct rep_value {
+	unsigned phase;      /* 0: the totals; i: phases[i - 1] of the report */
+	const char *scope;   /* vm, host, audit, vcpuN */
+	const char *counter;
+	gint64 value;
+} rep_value;
+
+typedef struct rep {
+	char *path;
+	gint64 schema;
+	const char *version, *scenario, *end;
+	GPtrArray *phase_names; /* "total", then each phase's name */
+	GPtrArray *config;      /* "GROUP.KEY", "VALUE", ... (schema 2) */
+	GArray *values;         /* rep_value */
+	GStringChunk *strs;     /* every string above */
+} rep;
+
+/*
+ * Reads the JSON report at path.  NULL on failure, with *why saying what
+ * is wrong and where (the file, and the line and column for bad JSON); a
+ * report of a newer schema than this simvirt reads is refused so.
+ */
+rep *rep_load(const char *path, char **why);
+void rep_free(rep *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(rep, rep_free)
+
+/* The configuration's value of "GROUP.KEY", or NULL. */
+const char *rep_config(const rep *r, const char *key);
+/* The number of configuration keys (pairs in r->config). */
+static inline guint rep_config_count(const rep *r)
+{
+	return r->config->len / 2;
+}
+
+#endif /* SIMVIRT_REPORTS_H */
