@@ -328,7 +328,8 @@ START_TEST(t_report_config)
 		if (!group || strncmp(group, kv, dot - kv) || group[dot - kv]) {
 			g_free(group);
 			group = g_strndup(kv, dot - kv);
-			g_string_append_printf(kf, "[%s]\n", group);
+			g_string_append_printf(kf, "%s[%s]\n", kf->len ? "\n" : "",
+					       group);
 		}
 		g_string_append_printf(kf, "%s\n", dot + 1);
 	}
@@ -336,6 +337,19 @@ START_TEST(t_report_config)
 	cb = print(b, SV_REPORT_CSV, &lb);
 	ck_assert_msg(la == lb && !memcmp(ca, cb, la), "the configuration "
 		      "written back runs differently:\n%s", kf->str);
+	{
+		/* the library's own key file of it is a fixed point */
+		sv_scenario *s = NULL, *t = NULL;
+		const char *text;
+
+		T_OK(sv_scenario_load_data(&s, kf->str, kf->len, "c.ini", NULL));
+		text = sv_scenario_config_text(s);
+		ck_assert_str_eq(text, kf->str);
+		T_OK(sv_scenario_load_data(&t, text, strlen(text), "d.ini", NULL));
+		ck_assert_str_eq(sv_scenario_config_text(t), text);
+		sv_scenario_free(s);
+		sv_scenario_free(t);
+	}
 	ja = print(a, SV_REPORT_JSON, &lj);
 	ck_assert_ptr_nonnull(strstr(ja, "\"kernel_version\": \"6.12\""));
 	ck_assert_ptr_nonnull(strstr(ja, "\"backing\": \"hugetlb-2m\""));

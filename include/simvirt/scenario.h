@@ -46,6 +46,13 @@ SV_API void sv_scenario_free(sv_scenario *s);
 SV_API const char *sv_scenario_name(const sv_scenario *s);
 /** The scenario as a key file after the overrides (what a trace stores). */
 SV_API const char *sv_scenario_text(const sv_scenario *s);
+/**
+ * The effective configuration as a key file: every group and key the run
+ * uses, defaults included, after the file and the overrides; what reports
+ * carry as "config", and a scenario file that runs to the same report.
+ * Made on the first call; owned by s.
+ */
+SV_API const char *sv_scenario_config_text(sv_scenario *s);
 /** The VM the scenario builds ([vm] and its defaults; NULL for NULL). */
 SV_API const sv_vm_options *sv_scenario_vm_options(const sv_scenario *s);
 /** The built-in default scenario (what `simvirt run` runs without one). */

@@ -153,3 +153,21 @@ char *sv_keyfile__value(GKeyFile *kf, const char *group, const char *key)
 		g_strstrip(v);
 	return v;
 }
+
+void sv_keyfile__escape(GString *out, const char *v)
+{
+	const char *c;
+
+	for (c = v; *c; c++) {
+		const char *esc = *c == '\\' ? "\\\\" :
+				  *c == '\n' ? "\\n" :
+				  *c == '\t' ? "\\t" :
+				  *c == '\r' ? "\\r" :
+				  *c == ' ' && c == v ? "\\s" : NULL;
+
+		if (esc)
+			g_string_append(out, esc);
+		else
+			g_string_append_c(out, *c);
+	}
+}

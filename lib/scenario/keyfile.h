@@ -31,4 +31,8 @@ int sv_keyfile__load(GKeyFile **out, const char *data, size_t len,
 /* The value of group.key with surrounding blanks cut, or NULL (g_free). */
 char *sv_keyfile__value(GKeyFile *kf, const char *group, const char *key);
 
+/* Appends v as a key file writes a value: \\, \n, \t, \r, and \s for a
+ * leading blank, so that one line holds it whole and reads back as v. */
+void sv_keyfile__escape(GString *out, const char *v);
+
 #endif /* SV_SCENARIO_KEYFILE_H */

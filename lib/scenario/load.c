@@ -481,6 +481,7 @@ void sv_scenario_free(sv_scenario *s)
 	g_free(s->name);
 	g_free(s->description);
 	g_free(s->text);
+	g_free(s->config_text);
 	g_free(s->policy);
 	g_free(s->workload);
 	g_free(s->region_name);

@@ -90,6 +90,7 @@ struct sv_scenario {
 	uint64_t limit;    /* [guest] instructions, 0 = none */
 	sv_exec_options exec;
 	GPtrArray *phases; /* sc_phase *, sync phases by n then by count */
+	char *config_text; /* sv_scenario_config_text(), made on first use */
 };
 
 /* The index of the slot of that name, or -1. */

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 
+#include "scenario/keyfile.h"
 #include "scenario/report.h"
 
 enum {
@@ -354,24 +355,13 @@ static void csv_phase(const sv_report *r, FILE *f, size_t phase,
 		}
 }
 
-/* A value as a key file writes it: \\, \n, \t, \r, and \s for a leading
- * blank, so that one line holds it whole and the key file reads it back. */
+/* A value as a key file writes it (sv_keyfile__escape). */
 static void keyfile_value(FILE *f, const char *v)
 {
-	const char *c;
+	g_autoptr(GString) e = g_string_new("");
 
-	for (c = v; *c; c++) {
-		const char *esc = *c == '\\' ? "\\\\" :
-				  *c == '\n' ? "\\n" :
-				  *c == '\t' ? "\\t" :
-				  *c == '\r' ? "\\r" :
-				  *c == ' ' && c == v ? "\\s" : NULL;
-
-		if (esc)
-			fputs(esc, f);
-		else
-			fputc(*c, f);
-	}
+	sv_keyfile__escape(e, v);
+	fputs(e->str, f);
 }
 
 static void write_csv(const sv_report *r, FILE *f)

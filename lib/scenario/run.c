@@ -414,14 +414,47 @@ int sv_scenario__check(const sv_scenario *s)
 	return rc;
 }
 
+/* The configuration reports carry: [host] as the runner sizes it, but
+ * mem_limit as planned ("auto" stays so: the same on every machine). */
+static GPtrArray *plan_config(const sv_scenario *s)
+{
+	sv_host_options ho = host_options(s);
+
+	ho.resident_limit = s->host.resident_limit;
+	return sv_scenario__config(s, &ho);
+}
+
+const char *sv_scenario_config_text(sv_scenario *s)
+{
+	g_autoptr(GPtrArray) c = NULL;
+	const char *group = NULL;
+	GString *t;
+	guint i;
+
+	if (!s)
+		return NULL;
+	if (s->config_text)
+		return s->config_text;
+	c = plan_config(s);
+	t = g_string_new("");
+	for (i = 0; i + 2 < c->len; i += 3) {
+		const char *g = g_ptr_array_index(c, i);
+
+		if (!group || strcmp(group, g))
+			g_string_append_printf(t, "%s[%s]\n", group ? "\n" : "", g);
+		group = g;
+		g_string_append_printf(t, "%s=", (char *)g_ptr_array_index(c, i + 1));
+		sv_keyfile__escape(t, g_ptr_array_index(c, i + 2));
+		g_string_append_c(t, '\n');
+	}
+	s->config_text = g_string_free(t, FALSE);
+	return s->config_text;
+}
+
 int sv_scenario__start(sc_run *r)
 {
-	sv_host_options ho = host_options(r->s);
-
-	/* the report says "auto" where the plan did: the same on every machine */
-	ho.resident_limit = r->s->host.resident_limit;
 	r->rep = sv_report__new(r->s->name, r->s->vm.vcpus);
-	sv_report__config(r->rep, sv_scenario__config(r->s, &ho));
+	sv_report__config(r->rep, plan_config(r->s));
 	return boundary(r, NULL, "start");
 }
 

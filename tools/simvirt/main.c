@@ -254,22 +254,55 @@ static bool out_opts_ok(const out_opts *o, const char *cmd)
 }
 
 /* Writes the report to --out or stdout (out_opts_ok() passed). */
+/* Writes the report to --out or stdout (out_opts_ok() passed).  --out is
+ * written whole or not at all: into a temporary file beside it, renamed
+ * over it at the end, so a killed run never leaves half a report (sweeps
+ * take a report that exists for a finished run). */
 static int write_report(const sv_report *rep, out_opts *o, const char *cmd)
 {
-	const char *out = o->out;
+	g_autofree char *tmp = NULL;
 	sv_report_format f = SV_REPORT_TABLE;
 	FILE *fp = stdout;
-	int rc;
+	struct stat st;
+	mode_t mask;
+	int rc, fd = -1;
 
 	if (o->format)
 		parse_format(o->format, &f);
-	if (out && !(fp = fopen(out, "w"))) {
-		fprintf(stderr, "simvirt %s: %s: %s\n", cmd, out, g_strerror(errno));
+	/* a device or a pipe (--out /dev/stdout) is written as it is */
+	if (o->out && stat(o->out, &st) == 0 && !S_ISREG(st.st_mode) &&
+	    !(fp = fopen(o->out, "w"))) {
+		fprintf(stderr, "simvirt %s: %s: %s\n", cmd, o->out,
+			g_strerror(errno));
 		return EXIT_FAILURE;
+	}
+	if (o->out && fp == stdout)
+		tmp = g_strdup_printf("%s.XXXXXX", o->out);
+	if (tmp) {
+		mask = umask(0);
+		umask(mask);
+		if ((fd = g_mkstemp(tmp)) < 0 || fchmod(fd, 0666 & ~mask) != 0 ||
+		    !(fp = fdopen(fd, "w"))) {
+			fprintf(stderr, "simvirt %s: %s: %s\n", cmd, o->out,
+				g_strerror(errno));
+			if (fd >= 0) {
+				close(fd);
+				unlink(tmp);
+			}
+			return EXIT_FAILURE;
+		}
 	}
 	rc = sv_report_write(rep, fp, f);
 	if (fp != stdout && fclose(fp) != 0 && rc == SV_OK)
 		rc = SV_EIO;
+	if (tmp && rc == SV_OK && rename(tmp, o->out) != 0) {
+		fprintf(stderr, "simvirt %s: %s: %s\n", cmd, o->out,
+			g_strerror(errno));
+		unlink(tmp);
+		return EXIT_FAILURE;
+	}
+	if (tmp && rc != SV_OK)
+		unlink(tmp);
 	return rc == SV_OK ? EXIT_SUCCESS : cli_fail(cmd, rc);
 }
 
