@@ -63,7 +63,7 @@ sed 's/"schema": 2/"schema": 3/' "$dir/a.json" > "$dir/new.json"
 expect2 'report schema 3: simvirt .* reads schemas 1 to 2' "$dir/a.json" "$dir/new.json"
 echo '{"x": 1}' > "$dir/other.json"
 expect2 'not a simvirt report' "$dir/a.json" "$dir/other.json"
-expect2 "neither report has a phase 'nope'" "$dir/a.json" "$dir/b.json" --phase nope
+expect2 "no report has a phase 'nope'" "$dir/a.json" "$dir/b.json" --phase nope
 expect2 "no counter matches 'nope'" "$dir/a.json" "$dir/b.json" --counter nope
 expect2 "expected vm, vcpu, vcpuN, host or audit, got 'cpu'" "$dir/a.json" "$dir/b.json" --scope cpu
 expect2 "expected a percentage of 0 or more, got '-1'" "$dir/a.json" "$dir/b.json" --min-change=-1

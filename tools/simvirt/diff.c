@@ -18,7 +18,7 @@
 #include "reports.h"
 
 typedef struct diff_filter {
-	char **scopes, **phases, **counters;
+	const rep_filter *f;
 	double min_change; /* percent; < 0: none */
 } diff_filter;
 
@@ -26,101 +26,6 @@ typedef struct diff_filter {
 typedef struct diff_row {
 	const rep_value *a, *b;
 } diff_row;
-
-static const char *const scope_kinds[] = {"vm", "vcpu", "host", "audit"};
-
-/* Every --scope word (comma lists allowed) is vm, vcpu, vcpuN, host or
- * audit; false after a message. */
-static bool scopes_ok(char **scopes)
-{
-	char **s;
-
-	for (s = scopes; s && *s; s++) {
-		const char *w = *s;
-		bool ok = false;
-		size_t i;
-
-		for (i = 0; i < G_N_ELEMENTS(scope_kinds); i++)
-			ok |= !strcmp(w, scope_kinds[i]);
-		if (g_str_has_prefix(w, "vcpu") && w[4] &&
-		    strspn(w + 4, "0123456789") == strlen(w + 4))
-			ok = true;
-		if (!ok) {
-			fprintf(stderr, "simvirt diff: --scope: expected vm, vcpu, "
-					"vcpuN, host or audit, got '%s'\n", w);
-			return false;
-		}
-	}
-	return true;
-}
-
-/* "a,b" "c" -> "a" "b" "c" (the options may be repeated or listed), in
- * place. */
-static void split_lists(char ***v)
-{
-	char **in = *v;
-	g_autoptr(GPtrArray) out = g_ptr_array_new();
-	char **s;
-
-	for (s = in; s && *s; s++) {
-		g_auto(GStrv) parts = g_strsplit(*s, ",", -1);
-		char **p;
-
-		for (p = parts; *p; p++)
-			if (**p)
-				g_ptr_array_add(out, g_strdup(g_strstrip(*p)));
-	}
-	g_strfreev(in);
-	*v = NULL;
-	if (out->len) {
-		g_ptr_array_add(out, NULL);
-		*v = (char **)g_ptr_array_free(g_steal_pointer(&out), FALSE);
-	}
-}
-
-static bool scope_wanted(const diff_filter *f, const char *scope)
-{
-	char **s;
-
-	if (!f->scopes)
-		return true;
-	for (s = f->scopes; *s; s++)
-		if (!strcmp(*s, scope) ||
-		    (!strcmp(*s, "vcpu") && g_str_has_prefix(scope, "vcpu")))
-			return true;
-	return false;
-}
-
-/* A phase filter word names the phase by name ("total" for the totals) or
- * by its position (1 is the first phase). */
-static bool phase_wanted(const diff_filter *f, const rep *r, unsigned phase)
-{
-	char **p;
-
-	if (!f->phases)
-		return true;
-	for (p = f->phases; *p; p++) {
-		char *end;
-		unsigned long n = strtoul(*p, &end, 10);
-
-		if (!strcmp(*p, g_ptr_array_index(r->phase_names, phase)) ||
-		    (!*end && end != *p && n == phase))
-			return true;
-	}
-	return false;
-}
-
-static bool counter_wanted(const diff_filter *f, const char *name)
-{
-	char **g;
-
-	if (!f->counters)
-		return true;
-	for (g = f->counters; *g; g++)
-		if (g_pattern_match_simple(*g, name))
-			return true;
-	return false;
-}
 
 /* (B - A) / |A| in percent; INFINITY when A is 0 and B is not. */
 static double relative(gint64 a, gint64 b)
@@ -138,8 +43,7 @@ static bool row_wanted(const diff_filter *f, const rep *ra, const rep *rb,
 	const rep_value *v = d->a ? d->a : d->b;
 	const rep *r = d->a ? ra : rb;
 
-	if (!scope_wanted(f, v->scope) || !phase_wanted(f, r, v->phase) ||
-	    !counter_wanted(f, v->counter))
+	if (!rep_filter_wants(f->f, r, v))
 		return false;
 	if (f->min_change < 0 || !d->a || !d->b)
 		return true;
@@ -340,66 +244,17 @@ static void print_json(const rep *a, const rep *b, GPtrArray *cfg,
 	printf("%s\n", text);
 }
 
-/* Every --phase word names a phase of A or B, every --counter glob
- * matches a counter of A or B: a filter that matches nothing is a typo.
- * False after a message. */
-static bool filters_match(const diff_filter *f, const rep *a, const rep *b)
-{
-	const rep *both[2] = {a, b};
-	char **w;
-	unsigned k, i;
-
-	for (w = f->phases; w && *w; w++) {
-		diff_filter one = {NULL, (char *[]){*w, NULL}, NULL, -1};
-		bool found = false;
-
-		for (k = 0; k < 2 && !found; k++)
-			for (i = 0; i < both[k]->phase_names->len && !found; i++)
-				found = phase_wanted(&one, both[k], i);
-		if (!found) {
-			fprintf(stderr, "simvirt diff: --phase: neither report has a "
-					"phase '%s' (a name, 'total', or 1 to %u)\n",
-				*w, MAX(a->phase_names->len, b->phase_names->len) - 1);
-			return false;
-		}
-	}
-	for (w = f->counters; w && *w; w++) {
-		bool found = false;
-
-		for (k = 0; k < 2 && !found; k++)
-			for (i = 0; i < both[k]->values->len && !found; i++)
-				found = g_pattern_match_simple(
-					*w, g_array_index(both[k]->values, rep_value,
-							  i).counter);
-		if (!found) {
-			fprintf(stderr, "simvirt diff: --counter: no counter matches "
-					"'%s' (simvirt list names them)\n", *w);
-			return false;
-		}
-	}
-	return true;
-}
-
 int cmd_diff(int argc, char **argv)
 {
 	g_autoptr(GOptionContext) ctx = g_option_context_new("A.json B.json");
-	g_auto(GStrv) scopes = NULL, phases = NULL, counters = NULL;
 	g_autofree char *format = NULL, *min = NULL;
 	g_autoptr(rep) a = NULL;
 	g_autoptr(rep) b = NULL;
 	g_autoptr(GPtrArray) cfg = NULL;
 	g_autoptr(GArray) rows = NULL;
-	diff_filter f = {NULL, NULL, NULL, -1};
+	g_auto(rep_filter) rf = {NULL, NULL, NULL};
+	diff_filter f = {&rf, -1};
 	GOptionEntry entries[] = {
-		{"scope", 0, 0, G_OPTION_ARG_STRING_ARRAY, &scopes,
-		 "Only counters of these scopes: vm, vcpu (every vCPU), vcpuN, "
-		 "host, audit (repeatable, or a comma list)", "SCOPE"},
-		{"phase", 0, 0, G_OPTION_ARG_STRING_ARRAY, &phases,
-		 "Only this phase: its name, 'total', or its position from 1 "
-		 "(repeatable)", "PHASE"},
-		{"counter", 0, 0, G_OPTION_ARG_STRING_ARRAY, &counters,
-		 "Only counters whose name matches this glob, e.g. 'pages_*' "
-		 "(repeatable)", "GLOB"},
 		{"min-change", 0, 0, G_OPTION_ARG_STRING, &min,
 		 "Only counters that changed by at least PCT percent of A's "
 		 "value (from 0 always counts)", "PCT"},
@@ -415,7 +270,9 @@ int cmd_diff(int argc, char **argv)
 		     "relative change).  Exit status 0 when nothing shown\n"
 		     "differs, 1 when something does.");
 	g_option_context_add_main_entries(ctx, entries, NULL);
-	if (!cli_parse(ctx, "diff", &argc, &argv))
+	rep_filter_entries(ctx, &rf);
+	if (!cli_parse(ctx, "diff", &argc, &argv) ||
+	    !rep_filter_ready(&rf, "diff"))
 		return EXIT_USAGE;
 	if (argc != 3) {
 		fprintf(stderr, "simvirt diff: expected two JSON reports\n");
@@ -435,20 +292,12 @@ int cmd_diff(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	split_lists(&scopes);
-	split_lists(&phases);
-	split_lists(&counters);
-	f.scopes = scopes;
-	f.phases = phases;
-	f.counters = counters;
-	if (!scopes_ok(scopes))
-		return EXIT_USAGE;
 	if (!(a = rep_load(argv[1], &why)) || !(b = rep_load(argv[2], &why))) {
 		fprintf(stderr, "simvirt diff: %s\n", why);
 		g_free(why);
 		return EXIT_USAGE;
 	}
-	if (!filters_match(&f, a, b))
+	if (!rep_filter_matches_some(&rf, (rep *const[]){a, b}, 2, "diff"))
 		return EXIT_USAGE;
 	cfg = diff_config(a, b);
 	rows = diff_counters(a, b, &f);

@@ -4,6 +4,8 @@
 #include "reports.h"
 
 #include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-glib/json-glib.h>
@@ -245,4 +247,173 @@ const char *rep_config(const rep *r, const char *key)
 		if (!strcmp(g_ptr_array_index(r->config, i), key))
 			return g_ptr_array_index(r->config, i + 1);
 	return NULL;
+}
+
+/* ---- filters ------------------------------------------------------------ */
+
+void rep_filter_entries(GOptionContext *ctx, rep_filter *f)
+{
+	GOptionEntry e[] = {
+		{"scope", 0, 0, G_OPTION_ARG_STRING_ARRAY, &f->scopes,
+		 "Only counters of these scopes: vm, vcpu (every vCPU), vcpuN, "
+		 "host, audit (repeatable, or a comma list)", "SCOPE"},
+		{"phase", 0, 0, G_OPTION_ARG_STRING_ARRAY, &f->phases,
+		 "Only this phase: its name, 'total', or its position from 1 "
+		 "(repeatable)", "PHASE"},
+		{"counter", 0, 0, G_OPTION_ARG_STRING_ARRAY, &f->counters,
+		 "Only counters whose name matches this glob, e.g. 'pages_*' "
+		 "(repeatable)", "GLOB"},
+		{NULL, 0, 0, 0, NULL, NULL, NULL}};
+
+	g_option_context_add_main_entries(ctx, e, NULL);
+}
+
+/* "a,b" "c" -> "a" "b" "c", in place. */
+static void split_lists(char ***v)
+{
+	g_autoptr(GPtrArray) out = g_ptr_array_new();
+	char **s;
+
+	for (s = *v; s && *s; s++) {
+		g_auto(GStrv) parts = g_strsplit(*s, ",", -1);
+		char **p;
+
+		for (p = parts; *p; p++)
+			if (*g_strstrip(*p))
+				g_ptr_array_add(out, g_strdup(*p));
+	}
+	g_strfreev(*v);
+	*v = NULL;
+	if (out->len) {
+		g_ptr_array_add(out, NULL);
+		*v = (char **)g_ptr_array_free(g_steal_pointer(&out), FALSE);
+	}
+}
+
+static bool is_scope(const char *w)
+{
+	static const char *const kinds[] = {"vm", "vcpu", "host", "audit"};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(kinds); i++)
+		if (!strcmp(w, kinds[i]))
+			return true;
+	return g_str_has_prefix(w, "vcpu") && w[4] &&
+	       strspn(w + 4, "0123456789") == strlen(w + 4);
+}
+
+bool rep_filter_ready(rep_filter *f, const char *cmd)
+{
+	char **s;
+
+	split_lists(&f->scopes);
+	split_lists(&f->phases);
+	split_lists(&f->counters);
+	for (s = f->scopes; s && *s; s++)
+		if (!is_scope(*s)) {
+			fprintf(stderr, "simvirt %s: --scope: expected vm, vcpu, "
+					"vcpuN, host or audit, got '%s'\n", cmd, *s);
+			return false;
+		}
+	return true;
+}
+
+static bool scope_wanted(const rep_filter *f, const char *scope)
+{
+	char **s;
+
+	if (!f->scopes)
+		return true;
+	for (s = f->scopes; *s; s++)
+		if (!strcmp(*s, scope) ||
+		    (!strcmp(*s, "vcpu") && g_str_has_prefix(scope, "vcpu")))
+			return true;
+	return false;
+}
+
+static bool phase_is(const char *word, const rep *r, unsigned phase)
+{
+	char *end;
+	unsigned long n = strtoul(word, &end, 10);
+
+	return !strcmp(word, g_ptr_array_index(r->phase_names, phase)) ||
+	       (!*end && end != word && n == phase);
+}
+
+static bool phase_wanted(const rep_filter *f, const rep *r, unsigned phase)
+{
+	char **p;
+
+	if (!f->phases)
+		return true;
+	for (p = f->phases; *p; p++)
+		if (phase_is(*p, r, phase))
+			return true;
+	return false;
+}
+
+static bool counter_wanted(const rep_filter *f, const char *name)
+{
+	char **g;
+
+	if (!f->counters)
+		return true;
+	for (g = f->counters; *g; g++)
+		if (g_pattern_match_simple(*g, name))
+			return true;
+	return false;
+}
+
+bool rep_filter_wants(const rep_filter *f, const rep *r, const rep_value *v)
+{
+	return scope_wanted(f, v->scope) && phase_wanted(f, r, v->phase) &&
+	       counter_wanted(f, v->counter);
+}
+
+bool rep_filter_matches_some(const rep_filter *f, rep *const *reps, size_t n,
+			     const char *cmd)
+{
+	unsigned most = 0;
+	char **w;
+	size_t k;
+	guint i;
+
+	for (w = f->phases; w && *w; w++) {
+		bool found = false;
+
+		for (k = 0; k < n && !found; k++) {
+			most = MAX(most, reps[k]->phase_names->len - 1);
+			for (i = 0; i < reps[k]->phase_names->len && !found; i++)
+				found = phase_is(*w, reps[k], i);
+		}
+		if (!found) {
+			fprintf(stderr, "simvirt %s: --phase: no report has a phase "
+					"'%s' (a name, 'total', or 1 to %u)\n",
+				cmd, *w, most);
+			return false;
+		}
+	}
+	for (w = f->counters; w && *w; w++) {
+		bool found = false;
+
+		for (k = 0; k < n && !found; k++)
+			for (i = 0; i < reps[k]->values->len && !found; i++)
+				found = g_pattern_match_simple(
+					*w, g_array_index(reps[k]->values,
+							  rep_value, i).counter);
+		if (!found) {
+			fprintf(stderr, "simvirt %s: --counter: no counter matches "
+					"'%s' (simvirt list names them)\n", cmd, *w);
+			return false;
+		}
+	}
+	return true;
+}
+
+void rep_filter_clear(rep_filter *f)
+{
+	g_strfreev(f->scopes);
+	g_strfreev(f->phases);
+	g_strfreev(f->counters);
+	memset(f, 0, sizeof(*f));
 }

@@ -49,4 +49,28 @@ static inline guint rep_config_count(const rep *r)
 	return r->config->len / 2;
 }
 
+/*
+ * The counters a command looks at: --scope (vm, vcpu for every vCPU,
+ * vcpuN, host, audit), --phase (a name, "total", or a position from 1)
+ * and --counter (a glob), each repeatable or a comma list; NULL lists
+ * take everything.
+ */
+typedef struct rep_filter {
+	char **scopes, **phases, **counters;
+} rep_filter;
+
+/* Adds --scope, --phase and --counter to ctx, filling f. */
+void rep_filter_entries(GOptionContext *ctx, rep_filter *f);
+/* After the options are parsed: splits the comma lists and checks the
+ * scopes; false after a message naming cmd. */
+bool rep_filter_ready(rep_filter *f, const char *cmd);
+/* Every --phase word names a phase and every --counter glob matches a
+ * counter of at least one of the n reports (a filter that matches nothing
+ * is a typo); false after a message naming cmd. */
+bool rep_filter_matches_some(const rep_filter *f, rep *const *reps, size_t n,
+			     const char *cmd);
+bool rep_filter_wants(const rep_filter *f, const rep *r, const rep_value *v);
+void rep_filter_clear(rep_filter *f);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(rep_filter, rep_filter_clear)
+
 #endif /* SIMVIRT_REPORTS_H */
