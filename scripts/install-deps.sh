@@ -21,6 +21,9 @@ packages=(
 	valgrind
 	clang
 	libclang-rt-14-dev
+	parallel
+	slurm-wlm
+	munge
 )
 
 missing=()

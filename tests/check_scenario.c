@@ -97,6 +97,9 @@ static const struct {
 	 NULL, "[guest] guest_1g: unknown key"},
 	{"[memslot.a]\ngpa=0\nsize=2M\n[guest]\npage_size=8K\n", NULL,
 	 "[guest] page_size: expected 4K, 2M or 1G"},
+	/* caught when the plan is loaded, not when the guest starts */
+	{"[memslot.a]\ngpa=0\nsize=2M\n[guest]\nworkload=random\n", NULL,
+	 "t.ini: [guest]: workload random: count must be at least 1"},
 	{"[memslot.a]\ngpa=0\nsize=2M\n[phase.1]\nactions=munmap b\n", NULL,
 	 "[phase.1] actions: expected the name of a [memslot.NAME] group, got 'b'"},
 	{"[memslot.a]\ngpa=0\nsize=2M\n[phase.1]\nactions=explode a\n", NULL,

@@ -164,6 +164,12 @@ typedef struct sv_workload {
  * that does not suit the workload is SV_EINVAL with the reason.
  */
 SV_API int sv_exec_load_workload(sv_exec *ex, const sv_workload *w);
+/*
+ * The checks sv_exec_load_workload() makes of w, for vcpus vCPUs, without
+ * an executor: SV_OK, or SV_EINVAL with the reason (so that a plan can be
+ * refused before anything runs).
+ */
+SV_API int sv_workload_check(const sv_workload *w, unsigned vcpus);
 /** Names of the built-in workloads, and one line about each; NULL past
  *  the end. */
 SV_API const char *sv_workload_name(size_t i);

@@ -156,42 +156,75 @@ const char *sv_workload_desc(size_t i)
 	return i < G_N_ELEMENTS(workloads) ? workloads[i].desc : NULL;
 }
 
-static int check_workload(sv_exec *ex, const sv_workload *w, unsigned id)
+/* vm: where the error goes (NULL: no VM); n: the vCPUs. */
+static int check_workload(sv_vm *vm, const sv_workload *w, unsigned id,
+			  unsigned n)
 {
 	if (id == SV_GW_FAULTS)
 		return SV_OK;
 	if (!w->size || w->gva & 7)
-		return sv_err__set(ex->vm, SV_EINVAL, "workload %s: the region needs a "
+		return sv_err__set(vm, SV_EINVAL, "workload %s: the region needs a "
 						      "size and an 8-byte-aligned gva", w->name);
 	if ((id == SV_GW_TOUCH || id == SV_GW_KPT || id == SV_GW_CHASE) &&
 	    (w->stride < 8 || w->stride & 7 || w->stride > w->size))
-		return sv_err__set(ex->vm, SV_EINVAL, "workload %s: stride %" PRIu64
+		return sv_err__set(vm, SV_EINVAL, "workload %s: stride %" PRIu64
 						      " (expected a multiple of 8 up to the "
 						      "region size)", w->name, w->stride);
 	if (id == SV_GW_KPT && (w->stride & 0xfff || w->size % w->stride))
-		return sv_err__set(ex->vm, SV_EINVAL,
+		return sv_err__set(vm, SV_EINVAL,
 				   "workload kpt: stride %" PRIu64 " is its large "
 				   "page: a multiple of 4K that divides the "
 				   "region (%" PRIu64 " bytes)",
 				   w->stride, w->size);
 	if ((id == SV_GW_CHASE && w->size / w->stride < 2) ||
-	    (id == SV_GW_STREAM && w->size < 24 * ex->n))
-		return sv_err__set(ex->vm, SV_EINVAL, "workload %s: region of %" PRIu64
+	    (id == SV_GW_STREAM && w->size < 24 * n))
+		return sv_err__set(vm, SV_EINVAL, "workload %s: region of %" PRIu64
 						      " bytes is too small", w->name, w->size);
 	if ((id == SV_GW_TOUCH || id == SV_GW_STREAM) && w->passes == 0)
-		return sv_err__set(ex->vm, SV_EINVAL, "workload %s: passes must be at "
+		return sv_err__set(vm, SV_EINVAL, "workload %s: passes must be at "
 						      "least 1", w->name);
 	if (id == SV_GW_RANDOM && !w->count)
-		return sv_err__set(ex->vm, SV_EINVAL, "workload random: count must be "
+		return sv_err__set(vm, SV_EINVAL, "workload random: count must be "
 						      "at least 1");
 	return SV_OK;
+}
+
+static unsigned workload_id(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(workloads); i++)
+		if (!strcmp(name, workloads[i].name))
+			return workloads[i].id;
+	return 0;
+}
+
+static int unknown_workload(sv_vm *vm, const char *name)
+{
+	return sv_err__set(vm, SV_EINVAL, "workload \"%s\": unknown (expected "
+					  "touch, stream, random, chase, kpt, remap, "
+					  "faults or sites)", name);
+}
+
+int sv_workload_check(const sv_workload *w, unsigned vcpus)
+{
+	unsigned id;
+
+	sv_err__clear();
+	if (!w || !w->name)
+		return sv_err__set(NULL, SV_EINVAL, "sv_workload_check: NULL argument");
+	if (w->version != SV_WORKLOAD_VERSION)
+		return sv_err__set(NULL, SV_EINVAL, "workload: version %u (expected %u)",
+				   w->version, SV_WORKLOAD_VERSION);
+	id = workload_id(w->name);
+	return id ? check_workload(NULL, w, id, MAX(vcpus, 1))
+		  : unknown_workload(NULL, w->name);
 }
 
 int sv_exec_load_workload(sv_exec *ex, const sv_workload *w)
 {
 	struct sv_guest_params p;
 	unsigned id = 0;
-	size_t i;
 	int rc;
 
 	sv_err__clear();
@@ -201,14 +234,10 @@ int sv_exec_load_workload(sv_exec *ex, const sv_workload *w)
 	if (w->version != SV_WORKLOAD_VERSION)
 		return sv_err__set(ex->vm, SV_EINVAL, "workload: version %u (expected %u)",
 				   w->version, SV_WORKLOAD_VERSION);
-	for (i = 0; i < G_N_ELEMENTS(workloads); i++)
-		if (!strcmp(w->name, workloads[i].name))
-			id = workloads[i].id;
+	id = workload_id(w->name);
 	if (!id)
-		return sv_err__set(ex->vm, SV_EINVAL, "workload \"%s\": unknown (expected "
-						      "touch, stream, random, chase, kpt, "
-						      "remap, faults or sites)", w->name);
-	rc = check_workload(ex, w, id);
+		return unknown_workload(ex->vm, w->name);
+	rc = check_workload(ex->vm, w, id, ex->n);
 	if (rc != SV_OK)
 		return rc;
 	memset(&p, 0, sizeof(p));

@@ -398,6 +398,14 @@ int sv_scenario__check(const sv_scenario *s)
 				   s->file, host_options(s).mem_size >> 30,
 				   SV_HOST_MEM_MAX >> 30);
 	rc = build_machine(&r);
+	if (rc == SV_OK) {
+		sv_workload w = s->work;
+
+		w.name = s->workload;
+		rc = sv_workload_check(&w, s->vm.vcpus);
+		if (rc != SV_OK)
+			rc = setup_err(s, "guest", rc);
+	}
 	for (i = 0; i < s->phases->len; i++) {
 		const sc_phase *ph = g_ptr_array_index(s->phases, i);
 

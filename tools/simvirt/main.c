@@ -10,6 +10,8 @@
  *   simvirt plot STATS.json --out FILE.svg|FILE.png
  *   simvirt diff A.json B.json [--scope S] [--phase P] [--counter GLOB]
  *                [--min-change PCT] [--format table|json]
+ *   simvirt sweep SWEEP.ini [--dir DIR] [--jobs N] [--emit parallel|slurm]
+ *   simvirt merge DIR [--out FILE] [--format csv|jsonl] [--all-config]
  *   simvirt list
  *
  * Exit status: 0 success; 1 a valid run failed, or a report could not be
@@ -731,7 +733,10 @@ static void usage(FILE *f)
 		   "  trace dump TRACE   print a trace readably\n"
 		   "  walk [SCENARIO]    the 2D walk of one address, step by step\n"
 		   "  plot STATS.json    per-phase bars of a JSON report (SVG/PNG)\n"
-		   "  diff A.json B.json the counters that differ between reports\n"
+		   "  diff A.json B.json what differs between two reports\n"
+		   "  sweep SWEEP.ini    many runs over parameter axes (local, "
+		   "GNU parallel, Slurm)\n"
+		   "  merge DIR          a sweep's reports as one table\n"
 		   "  list               workloads, policies, backings, actions, "
 		   "counters, scenario keys\n"
 		   "  version            print the version\n\n"
@@ -746,7 +751,8 @@ int main(int argc, char **argv)
 		int (*fn)(int, char **);
 	} cmds[] = {{"run", cmd_run},	    {"replay", cmd_replay},
 		    {"trace", cmd_trace}, {"walk", cmd_walk},
-		    {"plot", cmd_plot},   {"diff", cmd_diff}};
+		    {"plot", cmd_plot},   {"diff", cmd_diff},
+		    {"sweep", cmd_sweep}, {"merge", cmd_merge}};
 	size_t i;
 
 	if (argc < 2) {

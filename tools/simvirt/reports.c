@@ -370,44 +370,60 @@ bool rep_filter_wants(const rep_filter *f, const rep *r, const rep_value *v)
 	       counter_wanted(f, v->counter);
 }
 
+void rep_filter_note(const rep_filter *f, const rep *r, rep_filter_seen *seen)
+{
+	char **w;
+	guint i;
+
+	if (!seen->words)
+		seen->words = g_hash_table_new(g_str_hash, g_str_equal);
+	seen->phases = MAX(seen->phases, r->phase_names->len - 1);
+	for (w = f->phases; w && *w; w++)
+		for (i = 0; i < r->phase_names->len; i++)
+			if (phase_is(*w, r, i))
+				g_hash_table_add(seen->words, *w);
+	for (w = f->counters; w && *w; w++)
+		for (i = 0; i < r->values->len &&
+			    !g_hash_table_contains(seen->words, *w); i++)
+			if (g_pattern_match_simple(
+				    *w, g_array_index(r->values, rep_value, i).counter))
+				g_hash_table_add(seen->words, *w);
+}
+
+bool rep_filter_check(const rep_filter *f, rep_filter_seen *seen,
+		      const char *cmd)
+{
+	bool ok = true;
+	char **w;
+
+	for (w = f->phases; ok && w && *w; w++)
+		if (!seen->words || !g_hash_table_contains(seen->words, *w)) {
+			fprintf(stderr, "simvirt %s: --phase: no report has a phase "
+					"'%s' (a name, 'total', or 1 to %u)\n",
+				cmd, *w, seen->phases);
+			ok = false;
+		}
+	for (w = f->counters; ok && w && *w; w++)
+		if (!seen->words || !g_hash_table_contains(seen->words, *w)) {
+			fprintf(stderr, "simvirt %s: --counter: no counter matches "
+					"'%s' (simvirt list names them)\n", cmd, *w);
+			ok = false;
+		}
+	if (seen->words)
+		g_hash_table_destroy(seen->words);
+	seen->words = NULL;
+	return ok;
+}
+
 bool rep_filter_matches_some(const rep_filter *f, rep *const *reps, size_t n,
 			     const char *cmd)
 {
-	unsigned most = 0;
-	char **w;
+	rep_filter_seen seen = {NULL, 0};
 	size_t k;
-	guint i;
 
-	for (w = f->phases; w && *w; w++) {
-		bool found = false;
-
-		for (k = 0; k < n && !found; k++) {
-			most = MAX(most, reps[k]->phase_names->len - 1);
-			for (i = 0; i < reps[k]->phase_names->len && !found; i++)
-				found = phase_is(*w, reps[k], i);
-		}
-		if (!found) {
-			fprintf(stderr, "simvirt %s: --phase: no report has a phase "
-					"'%s' (a name, 'total', or 1 to %u)\n",
-				cmd, *w, most);
-			return false;
-		}
-	}
-	for (w = f->counters; w && *w; w++) {
-		bool found = false;
-
-		for (k = 0; k < n && !found; k++)
-			for (i = 0; i < reps[k]->values->len && !found; i++)
-				found = g_pattern_match_simple(
-					*w, g_array_index(reps[k]->values,
-							  rep_value, i).counter);
-		if (!found) {
-			fprintf(stderr, "simvirt %s: --counter: no counter matches "
-					"'%s' (simvirt list names them)\n", cmd, *w);
-			return false;
-		}
-	}
-	return true;
+	for (k = 0; k < n; k++)
+		rep_filter_note(f, reps[k], &seen);
+	return rep_filter_check(f, &seen, cmd);
 }
 
 void rep_filter_clear(rep_filter *f)

@@ -69,6 +69,14 @@ bool rep_filter_ready(rep_filter *f, const char *cmd);
  * is a typo); false after a message naming cmd. */
 bool rep_filter_matches_some(const rep_filter *f, rep *const *reps, size_t n,
 			     const char *cmd);
+/* The same a report at a time: note each, then check (and clear) once. */
+typedef struct rep_filter_seen {
+	GHashTable *words; /* the --phase and --counter words matched */
+	unsigned phases;   /* the most phases of a report */
+} rep_filter_seen;
+void rep_filter_note(const rep_filter *f, const rep *r, rep_filter_seen *seen);
+bool rep_filter_check(const rep_filter *f, rep_filter_seen *seen,
+		      const char *cmd);
 bool rep_filter_wants(const rep_filter *f, const rep *r, const rep_value *v);
 void rep_filter_clear(rep_filter *f);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(rep_filter, rep_filter_clear)
