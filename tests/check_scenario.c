@@ -364,6 +364,82 @@ START_TEST(t_report_config)
 }
 END_TEST
 
+/* ---- progress: it only looks ---- */
+
+typedef struct seen_progress {
+	unsigned calls;
+	uint64_t last_insn, last_trace, trace_size;
+	bool backwards;
+} seen_progress;
+
+static void note_progress(const sv_progress *p, void *payload)
+{
+	seen_progress *sp = payload;
+
+	sp->backwards |= p->instructions < sp->last_insn ||
+			 p->trace_done < sp->last_trace;
+	sp->last_insn = p->instructions;
+	sp->last_trace = p->trace_done;
+	sp->trace_size = p->trace_size;
+	sp->calls++;
+}
+
+START_TEST(t_progress)
+{
+	char trace[] = "/tmp/simvirt-progress-XXXXXX";
+	int fd = mkstemp(trace);
+	sv_scenario *s = NULL;
+	sv_report *a = NULL, *b = NULL, *c = NULL;
+	sv_run_options o = SV_RUN_OPTIONS_INIT;
+	seen_progress run = {0}, rep = {0};
+	size_t la, lb, lc;
+	char *ja, *jb, *jc;
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	T_OK(sv_scenario_load_data(&s, sv_scenario_default(),
+				   strlen(sv_scenario_default()), "default", small));
+	T_OK(sv_scenario_run(&a, s, NULL));
+	o.on_progress = note_progress;
+	o.payload = &run;
+	o.progress_interval = 1e-9; /* every vCPU turn */
+	o.record = trace;
+	T_OK(sv_scenario_run(&b, s, &o));
+	o.record = NULL;
+	o.payload = &rep;
+	T_OK(sv_trace_replay(&c, trace, &o));
+	/* called, never going backwards, ending within the run's count */
+	ck_assert_uint_gt(run.calls, 10);
+	ck_assert(!run.backwards);
+	ck_assert_uint_le(run.last_insn,
+			  rget(b, SV_REPORT_TOTAL, "instructions"));
+	ck_assert_uint_gt(rep.calls, 1);
+	ck_assert(!rep.backwards);
+	ck_assert_uint_gt(rep.last_trace, 0);
+	ck_assert_uint_le(rep.last_trace, rep.trace_size);
+	/* and the model did the same: the same report bytes */
+	ja = print(a, SV_REPORT_JSON, &la);
+	jb = print(b, SV_REPORT_JSON, &lb);
+	jc = print(c, SV_REPORT_JSON, &lc);
+	ck_assert(la == lb && !memcmp(ja, jb, la));
+	ck_assert(la == lc && !memcmp(ja, jc, la));
+	free(ja);
+	free(jb);
+	free(jc);
+	sv_report_free(a);
+	sv_report_free(b);
+	sv_report_free(c);
+	/* version 1 options (no progress fields) are still taken */
+	o.version = 1;
+	T_OK(sv_scenario_run(&a, s, &o));
+	sv_report_free(a);
+	o.version = 3;
+	ck_assert_int_eq(sv_scenario_run(&a, s, &o), SV_EINVAL);
+	sv_scenario_free(s);
+	unlink(trace);
+}
+END_TEST
+
 START_TEST(t_damaged_trace)
 {
 	char trace[] = "/tmp/simvirt-trace-XXXXXX";
@@ -806,6 +882,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, t_default_6_13);
 	tcase_add_test(tc, t_deterministic_and_replay);
 	tcase_add_test(tc, t_report_config);
+	tcase_add_test(tc, t_progress);
 	tcase_add_test(tc, t_damaged_trace);
 	tcase_add_test(tc, t_instruction_phase);
 	suite_add_tcase(s, tc);

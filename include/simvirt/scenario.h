@@ -88,12 +88,34 @@ typedef struct sv_vm sv_vm;
  */
 typedef int (*sv_phase_fn)(const char *phase, sv_vm *vm, void *payload);
 
-#define SV_RUN_OPTIONS_VERSION 1
+/** How far a run or replay has come, for progress lines. */
+typedef struct sv_progress {
+	const char *phase;           /* the phase running ("start" first) */
+	unsigned boundaries;         /* phase boundaries passed, "start" is 1 */
+	uint64_t instructions;       /* guest instructions so far, all vCPUs */
+	uint64_t instructions_total; /* where the run stops ([guest]
+					instructions x vCPUs), or 0: unknown */
+	uint64_t trace_done;         /* a replay: bytes of the trace read */
+	uint64_t trace_size;         /* ... of its size (0: not a replay) */
+	double seconds;              /* wall time since the run began */
+} sv_progress;
+
+/**
+ * Called every progress_interval seconds of wall time while a run or a
+ * replay goes (between vCPU turns, or between trace events).  It only
+ * looks: what the model does and reports is the same with or without it.
+ */
+typedef void (*sv_progress_fn)(const sv_progress *p, void *payload);
+
+/* 2: on_progress and progress_interval (version 1 options still work) */
+#define SV_RUN_OPTIONS_VERSION 2
 typedef struct sv_run_options {
 	unsigned version;      /* SV_RUN_OPTIONS_VERSION */
 	const char *record;    /* write a trace of the run here, or NULL */
 	sv_phase_fn on_phase;
-	void *payload;
+	void *payload;         /* for on_phase and on_progress */
+	sv_progress_fn on_progress;
+	double progress_interval; /* seconds; 0: the default, 0.25 */
 } sv_run_options;
 
 #define SV_RUN_OPTIONS_INIT                                    \
@@ -102,6 +124,8 @@ typedef struct sv_run_options {
 		.record = NULL,                                \
 		.on_phase = NULL,                              \
 		.payload = NULL,                               \
+		.on_progress = NULL,                           \
+		.progress_interval = 0,                        \
 	}
 
 /**

@@ -139,6 +139,8 @@ struct sv_exec {
 	sv_access_fn access_fn;
 	void *access_payload;
 	sv_trace_writer *rec;       /* every model input goes here too */
+	void (*beat)(void *);       /* after every turn (progress), or NULL */
+	void *beat_payload;
 	bool engines;               /* false: built for replay, no Unicorn */
 };
 

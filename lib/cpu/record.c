@@ -4,6 +4,12 @@
  */
 #include "cpu/exec.h"
 
+void sv_exec__set_beat(sv_exec *ex, void (*fn)(void *payload), void *payload)
+{
+	ex->beat = fn;
+	ex->beat_payload = payload;
+}
+
 void sv_exec__set_recorder(sv_exec *ex, sv_trace_writer *w)
 {
 	ex->rec = w;

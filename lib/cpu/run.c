@@ -187,6 +187,8 @@ int sv_exec_run(sv_exec *ex, uint64_t limit, sv_exec_result *out)
 			if (rc)
 				return rc > 0 ? SV_OK : rc;
 			ran = true;
+			if (ex->beat)
+				ex->beat(ex->beat_payload);
 			/* A handler may have moved memslots, the guest its
 			 * tables: the next vCPU must see the same memory. */
 			rc = settle(ex);

@@ -200,6 +200,63 @@ void sv_scenario__run_free(sc_run *r)
 	g_free(r->bitmap);
 	g_free(r->hva);
 	g_free(r->flags);
+	g_free(r->phase);
+}
+
+int sv_scenario__options(sc_run *r, const sv_run_options *opts)
+{
+	sv_run_options def = SV_RUN_OPTIONS_INIT;
+
+	r->opts = def;
+	r->o = &r->opts;
+	if (!opts)
+		return SV_OK;
+	if (opts->version != 1 && opts->version != SV_RUN_OPTIONS_VERSION)
+		return sv_err__set(NULL, SV_EINVAL, "run options: version %u "
+				   "(expected 1 or %u)", opts->version,
+				   SV_RUN_OPTIONS_VERSION);
+	/* version 1 ends at payload */
+	r->opts.record = opts->record;
+	r->opts.on_phase = opts->on_phase;
+	r->opts.payload = opts->payload;
+	if (opts->version >= 2) {
+		r->opts.on_progress = opts->on_progress;
+		r->opts.progress_interval = opts->progress_interval;
+	}
+	if (!(r->opts.progress_interval > 0))
+		r->opts.progress_interval = 0.25;
+	r->t0 = r->last = g_get_monotonic_time();
+	return SV_OK;
+}
+
+void sv_scenario__progress(sc_run *r, uint64_t trace_done)
+{
+	gint64 now;
+	sv_progress p;
+	unsigned i;
+
+	if (!r->o->on_progress)
+		return;
+	now = g_get_monotonic_time();
+	if ((double)(now - r->last) < r->o->progress_interval * 1e6)
+		return;
+	r->last = now;
+	memset(&p, 0, sizeof(p));
+	p.phase = r->phase ? r->phase : "start";
+	p.boundaries = r->boundaries;
+	for (i = 0; r->vm && i < r->s->vm.vcpus; i++)
+		p.instructions += sv_vcpu_stat_get(sv_vm_vcpu(r->vm, i),
+						   SV_VCPU_STAT_instructions);
+	p.instructions_total = r->s->limit * r->s->vm.vcpus;
+	p.trace_done = trace_done;
+	p.trace_size = r->trace_size;
+	p.seconds = (double)(now - r->t0) / 1e6;
+	r->o->on_progress(&p, r->o->payload);
+}
+
+static void beat(void *payload)
+{
+	sv_scenario__progress(payload, 0);
 }
 
 /* ---- actions -------------------------------------------------------------------------- */
@@ -346,6 +403,9 @@ static int boundary(sc_run *r, const sc_phase *ph, const char *fallback)
 	int rc;
 
 	sv_report__snap(r->rep, name, r->vm, r->h);
+	g_free(r->phase);
+	r->phase = g_strdup(name);
+	r->boundaries++;
 	rc = phase_actions(r, ph);
 	if (rc)
 		return rc;
@@ -558,8 +618,7 @@ static int run_loop(sc_run *r, char **end)
 int sv_scenario_run(sv_report **out, const sv_scenario *s,
 		    const sv_run_options *opts)
 {
-	sv_run_options def = SV_RUN_OPTIONS_INIT;
-	sc_run r = {.s = s, .o = opts ? opts : &def};
+	sc_run r = {.s = s};
 	g_autofree char *end = NULL;
 	int rc;
 
@@ -568,15 +627,17 @@ int sv_scenario_run(sv_report **out, const sv_scenario *s,
 		*out = NULL;
 	if (!out || !s)
 		return sv_err__set(NULL, SV_EINVAL, "sv_scenario_run: NULL argument");
-	if (r.o->version != SV_RUN_OPTIONS_VERSION)
-		return sv_err__set(NULL, SV_EINVAL, "run options: version %u (expected %u)",
-				   r.o->version, SV_RUN_OPTIONS_VERSION);
+	rc = sv_scenario__options(&r, opts);
+	if (rc != SV_OK)
+		return rc;
 	rc = sv_scenario__build(&r);
 	if (rc == SV_OK && r.o->record)
 		rc = sv_trace__create(&r.w, r.o->record, s->text);
 	if (rc == SV_OK) {
 		sv_exec__set_recorder(r.ex, r.w);
 		sv_exec_set_sync(r.ex, on_sync, &r);
+		if (r.o->on_progress)
+			sv_exec__set_beat(r.ex, beat, &r);
 		rc = sv_scenario__start(&r);
 	}
 	if (rc == SV_OK)

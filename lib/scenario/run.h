@@ -12,7 +12,8 @@
 
 typedef struct sc_run {
 	const sv_scenario *s;
-	const sv_run_options *o;
+	const sv_run_options *o; /* &opts */
+	sv_run_options opts;  /* the caller's, at the current version */
 	bool replay;          /* built to replay into: no Unicorn engines */
 	bool dry;             /* checking the plan: no guest, no report */
 	sv_host *h;
@@ -25,7 +26,18 @@ typedef struct sc_run {
 	sv_trace_writer *w;
 	int err;              /* an action failed: the run stops */
 	bool stopped;         /* the caller's on_phase asked to stop */
+	char *phase;          /* the phase running, for progress */
+	unsigned boundaries;  /* phase boundaries passed */
+	gint64 t0, last;      /* when the run began, and the last progress */
+	uint64_t trace_size;  /* a replay: the trace's size in bytes */
 } sc_run;
+
+/* The caller's options (NULL: the defaults) at the current version, in r;
+ * SV_EINVAL for an unknown version. */
+int sv_scenario__options(sc_run *r, const sv_run_options *opts);
+/* Calls the caller's on_progress if it is time (trace_done: a replay's
+ * position). */
+void sv_scenario__progress(sc_run *r, uint64_t trace_done);
 
 /* Builds the plan's host, VM, memslots and guest (r->s, r->o and
  * r->replay set). */

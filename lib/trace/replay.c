@@ -10,17 +10,20 @@
  *     where the scenario's actions run as they ran in the recording.
  *  3. The end chunk says how the recorded run ended; the report ends so.
  */
+#include <sys/stat.h>
+
 #include "scenario/run.h"
 
 int sv_trace_replay(sv_report **out, const char *path,
 		    const sv_run_options *opts)
 {
-	sv_run_options def = SV_RUN_OPTIONS_INIT;
-	sc_run r = {.o = opts ? opts : &def, .replay = true};
+	sc_run r = {.replay = true};
 	sv_trace_reader *rd = NULL;
 	g_autofree char *text = NULL;
 	sv_scenario *s = NULL;
 	sv_trace_event ev;
+	uint64_t n = 0;
+	struct stat st;
 	int rc;
 
 	sv_err__clear();
@@ -28,6 +31,10 @@ int sv_trace_replay(sv_report **out, const char *path,
 		*out = NULL;
 	if (!out || !path)
 		return sv_err__set(NULL, SV_EINVAL, "sv_trace_replay: NULL argument");
+	rc = sv_scenario__options(&r, opts);
+	if (rc != SV_OK)
+		return rc;
+	r.trace_size = stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
 	rc = sv_trace__open(&rd, path, &text);
 	if (rc == SV_OK)
 		rc = sv_scenario_load_data(&s, text, strlen(text), path, NULL);
@@ -46,6 +53,8 @@ int sv_trace_replay(sv_report **out, const char *path,
 			rc = sv_scenario__insn_boundary(&r, ev.n);
 		else
 			rc = sv_exec__replay(r.ex, &ev);
+		if (!(++n & 1023))
+			sv_scenario__progress(&r, sv_trace__offset(rd));
 		if (rc != SV_OK) {
 			g_autofree char *d = g_strdup(sv_error_detail());
 

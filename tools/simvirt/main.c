@@ -315,17 +315,72 @@ static void out_opts_clear(out_opts *o)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(out_opts, out_opts_clear)
 
-/* The progress line: on stderr, only when it is a terminal. */
-static int progress(const char *phase, sv_vm *vm, void *payload)
+/* 12345678 -> "12.3M" */
+static void human(char *buf, size_t len, double v)
+{
+	static const char units[] = " KMGTP";
+	unsigned u = 0;
+
+	while (v >= 1000 && u + 1 < sizeof(units) - 1) {
+		v /= 1000;
+		u++;
+	}
+	if (u)
+		snprintf(buf, len, "%.1f%c", v, units[u]);
+	else
+		snprintf(buf, len, "%.0f", v);
+}
+
+/* The progress line (on stderr, only when it is a terminal): the phase,
+ * guest instructions and their rate, or the trace position; an ETA where
+ * the end is known. */
+static void show_progress(const sv_progress *p, void *payload)
+{
+	const char *cmd = payload;
+	double frac = p->trace_size ? (double)p->trace_done / (double)p->trace_size
+		      : p->instructions_total
+			      ? (double)p->instructions / (double)p->instructions_total
+			      : 0;
+	char n[16], rate[16];
+
+	human(n, sizeof(n), (double)p->instructions);
+	human(rate, sizeof(rate),
+	      p->seconds > 0 ? (double)p->instructions / p->seconds : 0);
+	fprintf(stderr, "\r\033[Ksimvirt %s: phase %u '%s', ", cmd, p->boundaries,
+		p->phase);
+	if (p->trace_size)
+		fprintf(stderr, "%.0f%% of the trace", 100 * frac);
+	else
+		fprintf(stderr, "%s instructions, %s/s", n, rate);
+	if (frac > 0 && frac < 1) {
+		unsigned eta = (unsigned)(p->seconds * (1 - frac) / frac + 0.5);
+
+		fprintf(stderr, ", ETA %u:%02u:%02u", eta / 3600, eta / 60 % 60,
+			eta % 60);
+	}
+	fflush(stderr);
+}
+
+/* The end of a run clears the progress line. */
+static int progress_end(const char *phase, sv_vm *vm, void *payload)
 {
 	SV_UNUSED_ARG(vm);
 	SV_UNUSED_ARG(payload);
-	if (!strcmp(phase, "end"))
+	if (!strcmp(phase, "end")) {
 		fprintf(stderr, "\r\033[K");
-	else
-		fprintf(stderr, "\r\033[Ksimvirt: phase %s ...", phase);
-	fflush(stderr);
+		fflush(stderr);
+	}
 	return 0;
+}
+
+/* Progress on a terminal, for cmd. */
+static void want_progress(sv_run_options *ro, const char *cmd)
+{
+	if (!isatty(STDERR_FILENO))
+		return;
+	ro->on_phase = progress_end;
+	ro->on_progress = show_progress;
+	ro->payload = (void *)cmd;
 }
 
 static int cmd_run(int argc, char **argv)
@@ -359,8 +414,7 @@ static int cmd_run(int argc, char **argv)
 	if (status != EXIT_SUCCESS)
 		return status;
 	ro.record = record;
-	if (isatty(STDERR_FILENO))
-		ro.on_phase = progress;
+	want_progress(&ro, "run");
 	rc = sv_scenario_run(&rep, s, &ro);
 	status = rc == SV_OK ? write_report(rep, &oo, "run") : cli_fail("run", rc);
 	if (status == EXIT_SUCCESS)
@@ -391,8 +445,7 @@ static int cmd_replay(int argc, char **argv)
 	}
 	if (!cli_input_ok("replay", "trace", argv[1]))
 		return EXIT_USAGE;
-	if (isatty(STDERR_FILENO))
-		ro.on_phase = progress;
+	want_progress(&ro, "replay");
 	rc = sv_trace_replay(&rep, argv[1], &ro);
 	status = rc == SV_OK ? write_report(rep, &oo, "replay") : cli_fail("replay", rc);
 	if (status == EXIT_SUCCESS)

@@ -198,6 +198,24 @@ static GPtrArray *config_columns(rep *const *reps, guint n, bool all)
 	return cols;
 }
 
+/* A progress line on a terminal, at most every quarter second. */
+static void merge_progress(const char *what, guint i, guint n, gint64 *last)
+{
+	gint64 now = g_get_monotonic_time();
+
+	if (!isatty(STDERR_FILENO))
+		return;
+	if (i < n && now - *last < 250000)
+		return;
+	*last = now;
+	if (i < n)
+		fprintf(stderr, "\r\033[Ksimvirt merge: %s report %u of %u", what,
+			i + 1, n);
+	else
+		fprintf(stderr, "\r\033[K");
+	fflush(stderr);
+}
+
 int cmd_merge(int argc, char **argv)
 {
 	g_autoptr(GOptionContext) ctx = g_option_context_new("DIR");
@@ -209,6 +227,7 @@ int cmd_merge(int argc, char **argv)
 	g_autoptr(GPtrArray) got = g_ptr_array_new();
 	g_autoptr(GPtrArray) missing = g_ptr_array_new();
 	rep_filter_seen seen = {NULL, 0};
+	gint64 shown = 0;
 	gboolean all = FALSE;
 	table t = {stdout, false, NULL, 0};
 	GOptionEntry entries[] = {
@@ -259,6 +278,7 @@ int cmd_merge(int argc, char **argv)
 						      NULL);
 		rep *r;
 
+		merge_progress("reading", i, ids->len, &shown);
 		if (!g_file_test(p, G_FILE_TEST_IS_REGULAR)) {
 			g_ptr_array_add(missing, (char *)id);
 			continue;
@@ -300,6 +320,7 @@ int cmd_merge(int argc, char **argv)
 			NULL);
 		g_autoptr(rep) r = rep_load(p, &why);
 
+		merge_progress("writing", i, reps->len, &shown);
 		if (!r) {
 			fprintf(stderr, "simvirt merge: %s\n", why);
 			g_free(why);
@@ -308,6 +329,7 @@ int cmd_merge(int argc, char **argv)
 		}
 		rows(&t, g_ptr_array_index(got, i), r, &flt);
 	}
+	merge_progress("writing", reps->len, reps->len, &shown);
 	if (out && status != EXIT_SUCCESS) {
 		fclose(t.f);
 		g_unlink(tmp);

@@ -51,6 +51,7 @@ static void run_free(gpointer p)
 	g_free(r->id);
 	g_free(r->scenario);
 	g_free(r->label);
+	g_free(r->config);
 	g_free(r);
 }
 
@@ -301,7 +302,6 @@ static bool make_runs(sweep *sw)
 			sv_scenario_free(sc);
 			if (g_hash_table_contains(ids, r->id)) {
 				sw->duplicates++;
-				g_free(r->config);
 				run_free(r);
 			} else {
 				g_ptr_array_add(sw->runs, r);
