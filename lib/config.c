@@ -35,6 +35,21 @@ const char *sv_vm_stat_desc(sv_vm_stat id)
 	return (unsigned)id < SV_VM_STAT__COUNT ? vm_stat_descs[id] : NULL;
 }
 
+bool sv_vm_stat_is_level(sv_vm_stat id)
+{
+	switch (id) {
+	case SV_VM_STAT_tdp_table_pages:
+	case SV_VM_STAT_guest_table_pages:
+	case SV_VM_STAT_memslots:
+	case SV_VM_STAT_pages_4k:
+	case SV_VM_STAT_pages_2m:
+	case SV_VM_STAT_pages_1g:
+		return true;
+	default:
+		return false;
+	}
+}
+
 int sv_vm_stat_lookup(sv_vm_stat *out, const char *name)
 {
 	int i = sv_keyfile__parse_name(name, vm_stat_names, SV_VM_STAT__COUNT);

@@ -19,8 +19,10 @@ plot() { # NAME SCENARIO [--set ...]
 	"$sv" run "$@" --format json --out "$tmp/$name.json"
 	"$sv" plot "$tmp/$name.json" --out "$img/$name.png"
 }
-plot kpt-thp-6.12 scenarios/kpt-thp.ini --set memslot.data.size=64M
-plot kpt-thp-6.13 scenarios/kpt-thp.ini --set memslot.data.size=64M --set vm.kernel_version=6.13
+# 6.12 and 6.13 side by side: one picture of two reports
+"$sv" run scenarios/kpt-thp.ini --set memslot.data.size=64M --format json --out "$tmp/kpt-thp-6.12.json"
+"$sv" run scenarios/kpt-thp.ini --set memslot.data.size=64M --set vm.kernel_version=6.13 --format json --out "$tmp/kpt-thp-6.13.json"
+"$sv" plot "$tmp/kpt-thp-6.12.json" "$tmp/kpt-thp-6.13.json" --out "$img/kpt-thp-6.12-6.13.png"
 plot dirty-log-split scenarios/dirty-log-split.ini --set memslot.data.size=64M
 plot tlb-conflict scenarios/tlb-conflict.ini
 plot b5-hugetlb-recollapse scenarios/b5-hugetlb-recollapse.ini --set memslot.data.size=64M

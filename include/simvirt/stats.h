@@ -129,6 +129,13 @@ SV_API const char *sv_vcpu_stat_name(sv_vcpu_stat id);
 SV_API const char *sv_vcpu_stat_desc(sv_vcpu_stat id);
 SV_API const char *sv_vm_stat_name(sv_vm_stat id);
 SV_API const char *sv_vm_stat_desc(sv_vm_stat id);
+/**
+ * A level (what is in use now: table pages, memslots, SPTEs of each size),
+ * not a count of events.  A level can go down; a report's phase holds its
+ * change, and its value at a phase's end is the total less the later
+ * changes.
+ */
+SV_API bool sv_vm_stat_is_level(sv_vm_stat id);
 /** Counter id by name; SV_ENOENT if there is none. */
 SV_API int sv_vcpu_stat_lookup(sv_vcpu_stat *out, const char *name);
 SV_API int sv_vm_stat_lookup(sv_vm_stat *out, const char *name);

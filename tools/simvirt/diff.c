@@ -37,11 +37,11 @@ static double relative(gint64 a, gint64 b)
 	return 100.0 * (double)(b - a) / fabs((double)a);
 }
 
-static bool row_wanted(const diff_filter *f, const rep *ra, const rep *rb,
+static bool row_wanted(const diff_filter *f, const rtab *ra, const rtab *rb,
 		       const diff_row *d)
 {
 	const rep_value *v = d->a ? d->a : d->b;
-	const rep *r = d->a ? ra : rb;
+	const rtab *r = d->a ? ra : rb;
 
 	if (!rep_filter_wants(f->f, r, v))
 		return false;
@@ -56,7 +56,7 @@ static char *value_key(const rep_value *v)
 }
 
 /* The counters that differ, after the filters. */
-static GArray *diff_counters(const rep *a, const rep *b, const diff_filter *f)
+static GArray *diff_counters(const rtab *a, const rtab *b, const diff_filter *f)
 {
 	g_autoptr(GHashTable) in_b =
 		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -92,7 +92,7 @@ static GArray *diff_counters(const rep *a, const rep *b, const diff_filter *f)
 
 /* The configuration keys that differ: "KEY", A's value, B's value (NULL
  * where one report lacks the key), in A's order, then B's own. */
-static GPtrArray *diff_config(const rep *a, const rep *b)
+static GPtrArray *diff_config(const rtab *a, const rtab *b)
 {
 	GPtrArray *out = g_ptr_array_new();
 	guint i;
@@ -120,14 +120,14 @@ static GPtrArray *diff_config(const rep *a, const rep *b)
 	return out;
 }
 
-static const char *phase_name(const rep *ra, const rep *rb, const diff_row *d)
+static const char *phase_name(const rtab *ra, const rtab *rb, const diff_row *d)
 {
 	const rep_value *v = d->a ? d->a : d->b;
 
 	return g_ptr_array_index((d->a ? ra : rb)->phase_names, v->phase);
 }
 
-static void print_table(const rep *a, const rep *b, GPtrArray *cfg,
+static void print_table(const rtab *a, const rtab *b, GPtrArray *cfg,
 			GArray *rows)
 {
 	guint i;
@@ -190,7 +190,7 @@ static void json_opt_int(JsonBuilder *j, const char *name, const rep_value *v)
 		json_builder_add_null_value(j);
 }
 
-static void print_json(const rep *a, const rep *b, GPtrArray *cfg,
+static void print_json(const rtab *a, const rtab *b, GPtrArray *cfg,
 		       GArray *rows)
 {
 	g_autoptr(JsonBuilder) j = json_builder_new();
@@ -248,8 +248,8 @@ int cmd_diff(int argc, char **argv)
 {
 	g_autoptr(GOptionContext) ctx = g_option_context_new("A.json B.json");
 	g_autofree char *format = NULL, *min = NULL;
-	g_autoptr(rep) a = NULL;
-	g_autoptr(rep) b = NULL;
+	g_autoptr(rtab) a = NULL;
+	g_autoptr(rtab) b = NULL;
 	g_autoptr(GPtrArray) cfg = NULL;
 	g_autoptr(GArray) rows = NULL;
 	g_auto(rep_filter) rf = {NULL, NULL, NULL};
@@ -297,7 +297,7 @@ int cmd_diff(int argc, char **argv)
 		g_free(why);
 		return EXIT_USAGE;
 	}
-	if (!rep_filter_matches_some(&rf, (rep *const[]){a, b}, 2, "diff"))
+	if (!rep_filter_matches_some(&rf, (rtab *const[]){a, b}, 2, "diff"))
 		return EXIT_USAGE;
 	cfg = diff_config(a, b);
 	rows = diff_counters(a, b, &f);

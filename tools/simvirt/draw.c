@@ -5,6 +5,7 @@
 #include "draw.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 
 #include <cairo-svg.h>
@@ -259,176 +260,473 @@ bool walk_grid_draw(const walk_grid *g, const char *path, char **err)
 
 /* ---- per-phase bars -------------------------------------------------------- */
 
-const char *const plot_series[PLOT_PANELS][PLOT_SERIES] = {
-	{"pages_4k", "pages_2m", "pages_1g"},
-	{"pf_taken", "remote_tlb_flush_requests", "cycles"},
-};
-const double plot_rgb[PLOT_SERIES][3] = {
-	{0.16, 0.36, 0.70}, {0.90, 0.45, 0.10}, {0.30, 0.65, 0.30}};
-static const char *const panel_title[PLOT_PANELS] = {
-	"SPTEs at the end of each phase",
-	"during each phase",
-};
+/*
+ * The bars are drawn through a pen: cairo for PNG, SVG elements written
+ * directly for SVG, so that every label stays text a reader can select,
+ * search and restyle (cairo's SVG surface writes glyph outlines).
+ */
+typedef struct pen {
+	cairo_t *cr;  /* PNG */
+	GString *svg; /* SVG */
+} pen;
 
-void plot_size(size_t phases, int *w, int *h)
+static const double black[3] = {0, 0, 0};
+static const double grey[3] = {0.45, 0.45, 0.45};
+static const double light[3] = {0.88, 0.88, 0.88};
+
+const double plot_rgb[PLOT_REPS][3] = {
+	{0.16, 0.36, 0.70}, {0.90, 0.45, 0.10}, {0.30, 0.65, 0.30},
+	{0.75, 0.20, 0.25}, {0.50, 0.35, 0.70}, {0.55, 0.45, 0.30}};
+
+static void svg_rgb(GString *s, const double rgb[3])
 {
-	*w = PLOT_LEFT + (int)phases * PLOT_GROUP + 40;
-	if (*w < 660)
-		*w = 660;
-	*h = PLOT_TOP + PLOT_PANELS * PLOT_PANEL - 20;
+	g_string_append_printf(s, "#%02x%02x%02x", (int)(rgb[0] * 255 + 0.5),
+			       (int)(rgb[1] * 255 + 0.5), (int)(rgb[2] * 255 + 0.5));
 }
 
-int plot_baseline(int panel)
+/* A number for SVG, whatever the locale. */
+static const char *num(char *buf, double v)
 {
-	return PLOT_TOP + panel * PLOT_PANEL + PLOT_HEIGHT;
+	return g_ascii_formatd(buf, G_ASCII_DTOSTR_BUF_SIZE, "%.1f", v);
 }
 
-int plot_bar_x(size_t phase, int series)
+static void pen_rect(pen *p, double x, double y, double w, double h,
+		     const double rgb[3])
 {
-	return PLOT_LEFT + (int)phase * PLOT_GROUP + 8 + series * (PLOT_BAR + 4);
-}
+	char a[G_ASCII_DTOSTR_BUF_SIZE], b[G_ASCII_DTOSTR_BUF_SIZE],
+		c[G_ASCII_DTOSTR_BUF_SIZE], d[G_ASCII_DTOSTR_BUF_SIZE];
 
-static gint64 member_int(JsonObject *o, const char *name)
-{
-	JsonNode *n = json_object_get_member(o, name);
-
-	return n && JSON_NODE_HOLDS_VALUE(n) ? json_node_get_int(n) : 0;
-}
-
-typedef gint64 plot_row[PLOT_SERIES];
-
-/* The values of one panel: [phase][series]. */
-static void panel_values(JsonObject *top, JsonArray *phases, int panel,
-			 plot_row *v)
-{
-	size_t n = json_array_get_length(phases), p;
-	int s;
-
-	for (s = 0; s < PLOT_SERIES; s++) {
-		const char *name = plot_series[panel][s];
-		/* A level at the end of phase p: the total less the changes
-		 * of the phases after it. */
-		gint64 level = member_int(json_object_get_object_member(top, "vm"), name);
-
-		for (p = n; p-- > 0;) {
-			JsonObject *ph = json_array_get_object_element(phases, (guint)p);
-			gint64 change = member_int(json_object_get_object_member(ph, "vm"),
-						   name);
-
-			v[p][s] = panel == 0 ? level : change;
-			level -= change;
-		}
+	if (p->cr) {
+		cairo_rectangle(p->cr, x, y, w, h);
+		cairo_set_source_rgb(p->cr, rgb[0], rgb[1], rgb[2]);
+		cairo_fill(p->cr);
+		return;
 	}
+	g_string_append_printf(p->svg, "<rect x=\"%s\" y=\"%s\" width=\"%s\" "
+				       "height=\"%s\" fill=\"",
+			       num(a, x), num(b, y), num(c, w), num(d, h));
+	svg_rgb(p->svg, rgb);
+	g_string_append(p->svg, "\"/>\n");
 }
 
-static bool holds_object(JsonObject *o, const char *name)
+static void pen_line(pen *p, double x1, double y1, double x2, double y2,
+		     const double rgb[3])
 {
-	JsonNode *n = json_object_get_member(o, name);
+	char a[G_ASCII_DTOSTR_BUF_SIZE], b[G_ASCII_DTOSTR_BUF_SIZE],
+		c[G_ASCII_DTOSTR_BUF_SIZE], d[G_ASCII_DTOSTR_BUF_SIZE];
 
-	return n && JSON_NODE_HOLDS_OBJECT(n);
+	if (p->cr) {
+		cairo_set_source_rgb(p->cr, rgb[0], rgb[1], rgb[2]);
+		cairo_set_line_width(p->cr, 1);
+		cairo_move_to(p->cr, x1, y1);
+		cairo_line_to(p->cr, x2, y2);
+		cairo_stroke(p->cr);
+		return;
+	}
+	g_string_append_printf(p->svg, "<line x1=\"%s\" y1=\"%s\" x2=\"%s\" "
+				       "y2=\"%s\" stroke-width=\"1\" stroke=\"",
+			       num(a, x1), num(b, y1), num(c, x2), num(d, y2));
+	svg_rgb(p->svg, rgb);
+	g_string_append(p->svg, "\"/>\n");
 }
 
-/* The shape plot_draw reads: a "vm" object, and phases that are objects
- * with a string "name" and a "vm" object. */
-static bool is_report(JsonObject *top, JsonArray *phases)
+/* Text at (x, y) on its baseline: anchor -1 starts there, 0 is centred,
+ * 1 ends there; turned by deg degrees (negative: anticlockwise). */
+static void pen_text(pen *p, double x, double y, double size, int anchor,
+		     double deg, const double rgb[3], const char *text)
+{
+	static const char *const anchors[] = {"start", "middle", "end"};
+	char a[G_ASCII_DTOSTR_BUF_SIZE], b[G_ASCII_DTOSTR_BUF_SIZE],
+		c[G_ASCII_DTOSTR_BUF_SIZE], d[G_ASCII_DTOSTR_BUF_SIZE];
+	g_autofree char *esc = NULL;
+
+	if (p->cr) {
+		cairo_text_extents_t e;
+
+		cairo_save(p->cr);
+		cairo_set_source_rgb(p->cr, rgb[0], rgb[1], rgb[2]);
+		cairo_set_font_size(p->cr, size);
+		cairo_text_extents(p->cr, text, &e);
+		cairo_translate(p->cr, x, y);
+		cairo_rotate(p->cr, deg * G_PI / 180);
+		cairo_move_to(p->cr, -e.x_advance * (anchor + 1) / 2, 0);
+		cairo_show_text(p->cr, text);
+		cairo_restore(p->cr);
+		return;
+	}
+	esc = g_markup_escape_text(text, -1);
+	g_string_append_printf(p->svg, "<text x=\"%s\" y=\"%s\" font-size=\"%s\" "
+				       "text-anchor=\"%s\" fill=\"",
+			       num(a, x), num(b, y), num(c, size), anchors[anchor + 1]);
+	svg_rgb(p->svg, rgb);
+	g_string_append(p->svg, "\"");
+	if (deg != 0)
+		g_string_append_printf(p->svg, " transform=\"rotate(%s %s %s)\"",
+				       num(d, deg), num(a, x), num(b, y));
+	g_string_append_printf(p->svg, ">%s</text>\n", esc);
+}
+
+/* 12345678 -> "12.3M" */
+static void human(char *buf, size_t len, double v)
+{
+	static const char units[] = "KMGTPE";
+	int u = -1;
+
+	while (v >= 1000 || v <= -1000) {
+		v /= 1000;
+		u++;
+	}
+	if (u >= 0)
+		snprintf(buf, len, "%.3g%c", v, units[u]);
+	else
+		snprintf(buf, len, "%.0f", v);
+}
+
+static bool value_of(const rtab *r, unsigned phase, const char *scope,
+		     const char *counter, gint64 *v)
 {
 	guint i;
 
-	if (!top || !phases || !json_array_get_length(phases) ||
-	    !holds_object(top, "vm"))
-		return false;
-	for (i = 0; i < json_array_get_length(phases); i++) {
-		JsonNode *e = json_array_get_element(phases, i);
-		JsonObject *o = JSON_NODE_HOLDS_OBJECT(e) ? json_node_get_object(e) : NULL;
-		JsonNode *name = o ? json_object_get_member(o, "name") : NULL;
+	for (i = 0; i < r->values->len; i++) {
+		const rep_value *x = &g_array_index(r->values, rep_value, i);
 
-		if (!o || !name || json_node_get_value_type(name) != G_TYPE_STRING ||
-		    !holds_object(o, "vm"))
-			return false;
+		if (x->phase == phase && !strcmp(x->scope, scope) &&
+		    !strcmp(x->counter, counter)) {
+			*v = x->value;
+			return true;
+		}
 	}
+	return false;
+}
+
+/* The bar of report r, phase p (from 1): a level's value at the phase's
+ * end (the total less the later phases' changes), or the change during
+ * the phase; 0 where the report lacks it. */
+static gint64 bar_value(const rtab *r, const char *scope, const char *counter,
+			bool level, size_t p)
+{
+	gint64 v = 0, later;
+	size_t q;
+
+	if (p >= r->phase_names->len)
+		return 0;
+	if (!level) {
+		value_of(r, (unsigned)p, scope, counter, &v);
+		return v;
+	}
+	value_of(r, 0, scope, counter, &v);
+	for (q = p + 1; q < r->phase_names->len; q++)
+		if (value_of(r, (unsigned)q, scope, counter, &later))
+			v -= later;
+	return v;
+}
+
+static bool is_level(const char *scope, const char *counter)
+{
+	sv_vm_stat id;
+
+	return !strcmp(scope, "vm") && sv_vm_stat_lookup(&id, counter) == SV_OK &&
+	       sv_vm_stat_is_level(id);
+}
+
+void plot_geom_clear(plot_geom *g)
+{
+	int i;
+
+	for (i = 0; i < g->panels; i++)
+		g_free(g->counter[i]);
+	memset(g, 0, sizeof(*g));
+}
+
+static int legend_lines(const plot_input *in)
+{
+	return (int)in->nreps;
+}
+
+bool plot_layout(const plot_input *in, plot_geom *g, char **err)
+{
+	g_auto(GStrv) dflt = g_strsplit(PLOT_DEFAULT, ",", -1);
+	char **globs = in->counters ? in->counters : dflt, **gl;
+	const char *scope = in->scope ? in->scope : "vm";
+	const rtab *a = in->reps[0];
+	size_t k;
+	guint i;
+	int rows;
+
+	memset(g, 0, sizeof(*g));
+	if (!in->nreps || in->nreps > PLOT_REPS) {
+		*err = g_strdup_printf("%zu reports: plot draws 1 to %d side by "
+				       "side", in->nreps, PLOT_REPS);
+		return false;
+	}
+	for (gl = globs; *gl; gl++) {
+		bool found = false;
+
+		for (i = 0; i < a->values->len; i++) {
+			const rep_value *v = &g_array_index(a->values, rep_value, i);
+			int j;
+
+			if (v->phase || strcmp(v->scope, scope) ||
+			    !g_pattern_match_simple(*gl, v->counter))
+				continue;
+			found = true;
+			for (j = 0; j < g->panels; j++)
+				if (!strcmp(g->counter[j], v->counter))
+					break;
+			if (j < g->panels)
+				continue;
+			if (g->panels == PLOT_MAX_PANELS) {
+				*err = g_strdup_printf("more than %d counters "
+						       "match: name fewer",
+						       PLOT_MAX_PANELS);
+				plot_geom_clear(g);
+				return false;
+			}
+			g->level[g->panels] = is_level(scope, v->counter);
+			g->counter[g->panels++] = g_strdup(v->counter);
+		}
+		if (!found) {
+			*err = g_strdup_printf("no %s counter matches '%s' "
+					       "(simvirt list names them)", scope, *gl);
+			plot_geom_clear(g);
+			return false;
+		}
+	}
+	for (k = 0; k < in->nreps; k++)
+		g->phases = MAX(g->phases, in->reps[k]->phase_names->len);
+	g->group_w = (int)in->nreps * PLOT_BAR + PLOT_GAP;
+	g->panel_w = PLOT_AXIS + (int)(g->phases - 1) * g->group_w + 16;
+	g->panel_w = MAX(g->panel_w, 260);
+	g->columns = g->panels > 1 && g->panel_w <= 560 ? 2 : 1;
+	rows = (g->panels + g->columns - 1) / g->columns;
+	g->top = 44 + 18 * legend_lines(in);
+	g->width = 24 + g->columns * g->panel_w;
+	g->height = g->top + rows * PLOT_PANEL_H;
 	return true;
 }
 
-bool plot_draw(JsonNode *report, const char *path, char **err)
+void plot_bar_at(const plot_geom *g, int i, size_t p, size_t k, int *x,
+		 int *base)
 {
-	JsonObject *top = JSON_NODE_HOLDS_OBJECT(report) ? json_node_get_object(report)
-							 : NULL;
-	JsonNode *pn = top ? json_object_get_member(top, "phases") : NULL;
-	JsonArray *phases = pn && JSON_NODE_HOLDS_ARRAY(pn) ? json_node_get_array(pn)
-							     : NULL;
-	size_t n, p;
-	canvas cv;
-	cairo_t *cr;
-	int w, h, panel, s;
-	char buf[96];
+	int x0 = 12 + (i % g->columns) * g->panel_w;
+	int y0 = g->top + (i / g->columns) * PLOT_PANEL_H;
 
-	if (!is_report(top, phases)) {
-		*err = g_strdup("expected a simvirt report in JSON (phases and vm)");
-		return false;
+	*base = y0 + 50 + PLOT_HEIGHT;
+	*x = x0 + PLOT_AXIS + 8 + (int)(p - 1) * g->group_w + (int)k * PLOT_BAR;
+}
+
+/* The axis of one panel: its top value and the ticks (linear: 0 and four
+ * or so round steps; log: the powers of 10 from 1). */
+typedef struct axis {
+	bool log;
+	double top;
+	double ticks[16];
+	int nticks;
+} axis;
+
+static void axis_make(axis *ax, bool log, gint64 max)
+{
+	double m = max > 0 ? (double)max : 1, step, mag;
+	int i;
+
+	ax->log = log;
+	ax->nticks = 0;
+	if (log) {
+		ax->top = pow(10, ceil(log10(m)));
+		if (ax->top < 10)
+			ax->top = 10;
+		for (step = 1; step <= ax->top && ax->nticks < 16; step *= 10)
+			ax->ticks[ax->nticks++] = step;
+		return;
 	}
-	n = json_array_get_length(phases);
-	plot_size(n, &w, &h);
-	if (!canvas_open(&cv, path, w, h, err))
-		return false;
-	cr = cv.cr;
-	cairo_set_source_rgb(cr, 0, 0, 0);
-	snprintf(buf, sizeof(buf), "scenario %s",
-		 json_object_get_string_member_with_default(top, "scenario", "?"));
-	text_at(cr, 16, 26, 16, buf);
-	for (panel = 0; panel < PLOT_PANELS; panel++) {
-		plot_row *v = g_new0(plot_row, n);
-		gint64 max[PLOT_SERIES] = {0};
-		int base = plot_baseline(panel);
+	/* counters are whole numbers: steps of 1, 2, 5 times a power of 10 */
+	mag = MAX(1, pow(10, floor(log10(m / 4))));
+	step = mag;
+	for (i = 0; i < 3 && step * 4 < m; i++)
+		step = mag * (i == 0 ? 2 : i == 1 ? 5 : 10);
+	ax->top = ceil(m / step) * step;
+	for (i = 0; i * step <= ax->top + step / 2 && ax->nticks < 16; i++)
+		ax->ticks[ax->nticks++] = i * step;
+}
 
-		panel_values(top, phases, panel, v);
-		for (p = 0; p < n; p++)
-			for (s = 0; s < PLOT_SERIES; s++)
-				if (v[p][s] > max[s])
-					max[s] = v[p][s];
-		cairo_set_source_rgb(cr, 0, 0, 0);
-		text_at(cr, 16, base - PLOT_HEIGHT - 14, 13, panel_title[panel]);
-		for (s = 0; s < PLOT_SERIES; s++)
-			swatch(cr, 16 + s * 210, base - PLOT_HEIGHT, plot_rgb[s],
-			       plot_series[panel][s]);
-		for (p = 0; p < n; p++) {
-			JsonObject *ph = json_array_get_object_element(phases, (guint)p);
+/* The height of a bar of value v, in pixels. */
+static double axis_height(const axis *ax, gint64 v)
+{
+	double h;
 
-			for (s = 0; s < PLOT_SERIES; s++) {
-				double bh;
-				int x = plot_bar_x(p, s);
+	if (v <= 0)
+		return 0;
+	h = ax->log ? (log10((double)v) + 1) / (log10(ax->top) + 1)
+		    : (double)v / ax->top;
+	return MAX(h * PLOT_HEIGHT, PLOT_MIN_BAR);
+}
 
-				if (v[p][s] <= 0)
-					continue;
-				/* each series scaled to its own maximum */
-				bh = (double)v[p][s] / (double)max[s] * (PLOT_HEIGHT - 80);
-				if (bh < PLOT_MIN_BAR)
-					bh = PLOT_MIN_BAR;
-				cairo_rectangle(cr, x, base - bh, PLOT_BAR, bh);
-				cairo_set_source_rgb(cr, plot_rgb[s][0], plot_rgb[s][1],
-						     plot_rgb[s][2]);
-				cairo_fill(cr);
-				cairo_save(cr);
-				cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-				cairo_move_to(cr, x + PLOT_BAR - 3, base - bh - 4);
-				cairo_rotate(cr, -G_PI / 2);
-				cairo_set_font_size(cr, 9);
-				snprintf(buf, sizeof(buf), "%" G_GINT64_FORMAT, v[p][s]);
-				cairo_show_text(cr, buf);
-				cairo_restore(cr);
-			}
-			cairo_set_source_rgb(cr, 0, 0, 0);
-			text_centred(cr, plot_bar_x(p, 0) + (3 * PLOT_BAR + 8) / 2.0,
-				     base + 16, 10,
-				     json_object_get_string_member(ph, "name"));
+/* A log axis starts at 0.1, below its first tick (1), so that a value of
+ * 1 still has a bar. */
+static double axis_y(const axis *ax, int base, double tick)
+{
+	double f = ax->log ? (log10(tick) + 1) / (log10(ax->top) + 1)
+			   : tick / ax->top;
+
+	return base - f * PLOT_HEIGHT;
+}
+
+static void draw_panel(pen *pn, const plot_input *in, const plot_geom *g, int i)
+{
+	const char *scope = in->scope ? in->scope : "vm";
+	const rtab *a = in->reps[0];
+	gint64 max = 0;
+	char buf[64];
+	axis ax;
+	size_t p, k;
+	int x, base, x0, t;
+
+	for (p = 1; p < g->phases; p++)
+		for (k = 0; k < in->nreps; k++)
+			max = MAX(max, bar_value(in->reps[k], scope, g->counter[i],
+						 g->level[i], p));
+	axis_make(&ax, in->log, max);
+	plot_bar_at(g, i, 1, 0, &x, &base);
+	x0 = x - PLOT_AXIS - 8;
+	snprintf(buf, sizeof(buf), "%s (%s%s)", g->counter[i],
+		 g->level[i] ? "at the end of each phase" : "during each phase",
+		 ax.log ? ", log scale" : "");
+	pen_text(pn, x0 + 4, base - PLOT_HEIGHT - 34, 12, -1, 0, black, buf);
+	for (t = 0; t < ax.nticks; t++) {
+		double y = axis_y(&ax, base, ax.ticks[t]);
+
+		pen_line(pn, x0 + PLOT_AXIS, y + 0.5, x0 + g->panel_w - 12, y + 0.5,
+			 light);
+		human(buf, sizeof(buf), ax.ticks[t]);
+		pen_text(pn, x0 + PLOT_AXIS - 6, y + 4, 10, 1, 0, grey, buf);
+	}
+	pen_line(pn, x0 + PLOT_AXIS, base + 0.5, x0 + g->panel_w - 12, base + 0.5,
+		 grey);
+	pen_line(pn, x0 + PLOT_AXIS + 0.5, base, x0 + PLOT_AXIS + 0.5,
+		 base - PLOT_HEIGHT, grey);
+	for (p = 1; p < g->phases; p++) {
+		for (k = 0; k < in->nreps; k++) {
+			gint64 v = bar_value(in->reps[k], scope, g->counter[i],
+					     g->level[i], p);
+			double h = axis_height(&ax, v);
+
+			plot_bar_at(g, i, p, k, &x, &base);
+			if (h <= 0)
+				continue;
+			pen_rect(pn, x, base - h, PLOT_BAR - 1, h, plot_rgb[k]);
+			human(buf, sizeof(buf), (double)v);
+			pen_text(pn, x + PLOT_BAR / 2.0 + 3, base - h - 3, 8, -1, -90,
+				 grey, buf);
 		}
-		cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
-		cairo_set_line_width(cr, 1);
-		cairo_move_to(cr, PLOT_LEFT - 4, base + 0.5);
-		cairo_line_to(cr, PLOT_LEFT + (double)n * PLOT_GROUP, base + 0.5);
-		cairo_stroke(cr);
-		g_free(v);
+		plot_bar_at(g, i, p, 0, &x, &base);
+		pen_text(pn, x + (double)(in->nreps * PLOT_BAR) / 2, base + 12, 9, 1,
+			 -35, black,
+			 p < a->phase_names->len
+				 ? (const char *)g_ptr_array_index(a->phase_names, p)
+				 : "");
 	}
-	cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
-	text_at(cr, 16, h - 8, 10, "each series is scaled to its own maximum");
-	return canvas_close(&cv, err);
+}
+
+/* "key=value, ..." of the configuration keys that differ between the
+ * reports, for report k; NULL when nothing differs. */
+static char *differences(const plot_input *in, size_t k)
+{
+	const rtab *r = in->reps[k];
+	GString *out = g_string_new("");
+	unsigned shown = 0, more = 0;
+	guint i;
+	size_t j;
+
+	for (i = 0; i + 1 < r->config->len; i += 2) {
+		const char *key = g_ptr_array_index(r->config, i);
+		const char *val = g_ptr_array_index(r->config, i + 1);
+		bool differs = false;
+
+		for (j = 0; j < in->nreps; j++) {
+			const char *o = rep_config(in->reps[j], key);
+
+			differs |= !o || strcmp(o, val);
+		}
+		if (!differs)
+			continue;
+		if (shown < 4)
+			g_string_append_printf(out, "%s%s=%s", shown ? ", " : "",
+					       key, val);
+		else
+			more++;
+		shown++;
+	}
+	if (more)
+		g_string_append_printf(out, " and %u more", more);
+	return g_string_free(out, !out->len);
+}
+
+static void draw_all(pen *pn, const plot_input *in, const plot_geom *g)
+{
+	const rtab *a = in->reps[0];
+	char buf[256];
+	size_t k;
+	int i;
+
+	pen_rect(pn, 0, 0, g->width, g->height, (const double[3]){1, 1, 1});
+	snprintf(buf, sizeof(buf), "scenario %s%s", a->scenario,
+		 in->nreps > 1 ? ": the reports side by side, per phase" : "");
+	pen_text(pn, 16, 26, 16, -1, 0, black, buf);
+	for (k = 0; k < in->nreps; k++) {
+		g_autofree char *diff = differences(in, k);
+		g_autofree char *base = g_path_get_basename(in->reps[k]->path);
+		double y = 44 + 18 * (double)k;
+
+		pen_rect(pn, 16, y - 10, 12, 12, plot_rgb[k]);
+		snprintf(buf, sizeof(buf), "%s%s%s", base, diff ? ": " : "",
+			 diff ? diff : "");
+		pen_text(pn, 34, y, 11, -1, 0, black, buf);
+	}
+	for (i = 0; i < g->panels; i++)
+		draw_panel(pn, in, g, i);
+}
+
+bool plot_draw(const plot_input *in, const char *path, char **err)
+{
+	plot_geom g;
+	bool ok = true;
+
+	if (!ends_with(path, ".svg") && !ends_with(path, ".png")) {
+		*err = g_strdup_printf("%s: expected a file name ending in .svg or "
+				       ".png", path);
+		return false;
+	}
+	if (!plot_layout(in, &g, err))
+		return false;
+	if (ends_with(path, ".svg")) {
+		pen pn = {NULL, g_string_new("")};
+		g_autoptr(GError) gerr = NULL;
+
+		g_string_append_printf(pn.svg,
+				       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+				       "<svg xmlns=\"http://www.w3.org/2000/svg\" "
+				       "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+				       "font-family=\"DejaVu Sans, sans-serif\">\n",
+				       g.width, g.height, g.width, g.height);
+		draw_all(&pn, in, &g);
+		g_string_append(pn.svg, "</svg>\n");
+		if (!g_file_set_contents(path, pn.svg->str, (gssize)pn.svg->len,
+					 &gerr)) {
+			*err = g_strdup(gerr->message);
+			ok = false;
+		}
+		g_string_free(pn.svg, TRUE);
+	} else {
+		canvas cv;
+
+		ok = canvas_open(&cv, path, g.width, g.height, err);
+		if (ok) {
+			pen pn = {cv.cr, NULL};
+
+			draw_all(&pn, in, &g);
+			ok = canvas_close(&cv, err);
+		}
+	}
+	plot_geom_clear(&g);
+	return ok;
 }

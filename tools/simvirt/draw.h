@@ -15,6 +15,8 @@
 
 #include "simvirt/simvirt.h"
 
+#include "reports.h"
+
 /* ---- the 2D walk grid ---------------------------------------------------- */
 
 typedef enum walk_cell {
@@ -58,28 +60,58 @@ bool walk_grid_draw(const walk_grid *g, const char *path, char **err);
 
 /* ---- per-phase bars ------------------------------------------------------ */
 
-/* The two panels, three series each: levels at the end of each phase
- * (SPTEs by size) and changes during it (faults, flushes, cycles). */
-#define PLOT_SERIES 3
-#define PLOT_PANELS 2
-extern const char *const plot_series[PLOT_PANELS][PLOT_SERIES];
-extern const double plot_rgb[PLOT_SERIES][3];
+/*
+ * One panel per counter, with a y axis of values (linear, or log 10); in
+ * each panel a group of bars per phase, one bar per report, side by side.
+ * A level (pages_2m, ...: sv_vm_stat_is_level) is drawn as its value at
+ * the end of each phase, any other counter as its change during it.
+ */
+typedef struct plot_input {
+	rtab *const *reps;     /* one or more reports */
+	size_t nreps;
+	char **counters;      /* names or globs (NULL: PLOT_DEFAULT) */
+	const char *scope;    /* vm (default), host, audit, vcpuN */
+	bool log;
+} plot_input;
 
-#define PLOT_BAR 14    /* bar width */
-#define PLOT_GROUP 70  /* width of one phase's group of bars */
-#define PLOT_LEFT 70
-#define PLOT_HEIGHT 200 /* of a panel's bar area */
-#define PLOT_PANEL 300  /* from one panel's top to the next */
-#define PLOT_TOP 70
-#define PLOT_MIN_BAR 2  /* a non-zero value is never thinner than this */
+#define PLOT_DEFAULT "pages_4k,pages_2m,pages_1g,pf_taken,remote_tlb_flush_requests,cycles"
+#define PLOT_MAX_PANELS 12
+#define PLOT_REPS 6          /* reports side by side, at most */
+extern const double plot_rgb[PLOT_REPS][3];
 
-/* The picture's size for n phases; the baseline y of a panel, and the x
- * range of bar (phase, series). */
-void plot_size(size_t phases, int *w, int *h);
-int plot_baseline(int panel);
-int plot_bar_x(size_t phase, int series);
+#define PLOT_BAR 14          /* bar width */
+#define PLOT_GAP 16          /* between two phases' groups of bars */
+#define PLOT_AXIS 64         /* left of a panel: the axis and its values */
+#define PLOT_HEIGHT 150      /* of a panel's bar area */
+#define PLOT_PANEL_H 260     /* from one panel row's top to the next */
+#define PLOT_MIN_BAR 2       /* a non-zero value is never thinner */
 
-/* Draws the report (a parsed `--format json` document). */
-bool plot_draw(JsonNode *report, const char *path, char **err);
+/* Where everything goes, from the input (plot_layout). */
+typedef struct plot_geom {
+	int width, height;
+	int columns, panels;
+	int panel_w;              /* one panel's width */
+	int group_w;              /* one phase's bars and the gap after */
+	int top;                  /* below the title lines */
+	size_t phases;            /* the most phases of a report, with total */
+	char *counter[PLOT_MAX_PANELS];
+	bool level[PLOT_MAX_PANELS];
+} plot_geom;
+
+/*
+ * Chooses the panels (the counters the globs match in the first report,
+ * in its order) and the picture's size; false with *err when a glob
+ * matches nothing, more than PLOT_MAX_PANELS match, or the reports are
+ * more than PLOT_REPS.
+ */
+bool plot_layout(const plot_input *in, plot_geom *g, char **err);
+void plot_geom_clear(plot_geom *g);
+/* Bar (phase p from 1, report k) of panel i: its left x and the y of the
+ * panel's baseline. */
+void plot_bar_at(const plot_geom *g, int i, size_t p, size_t k, int *x,
+		 int *base);
+
+/* Draws to path (.svg, its text as SVG text, or .png). */
+bool plot_draw(const plot_input *in, const char *path, char **err);
 
 #endif

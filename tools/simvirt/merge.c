@@ -112,7 +112,7 @@ static void header(table *t)
 }
 
 /* One run's rows. */
-static void rows(table *t, const char *id, const rep *r, const rep_filter *flt)
+static void rows(table *t, const char *id, const rtab *r, const rep_filter *flt)
 {
 	guint i, k;
 
@@ -164,7 +164,7 @@ static void rows(table *t, const char *id, const rep *r, const rep_filter *flt)
 
 /* The configuration columns: the keys whose value is not the same in
  * every report (all keys with all), in first-seen order. */
-static GPtrArray *config_columns(rep *const *reps, guint n, bool all)
+static GPtrArray *config_columns(rtab *const *reps, guint n, bool all)
 {
 	g_autoptr(GHashTable) first = g_hash_table_new(g_str_hash, g_str_equal);
 	g_autoptr(GHashTable) varies = g_hash_table_new(g_str_hash, g_str_equal);
@@ -276,7 +276,7 @@ int cmd_merge(int argc, char **argv)
 		const char *id = g_ptr_array_index(ids, i);
 		g_autofree char *p = g_build_filename(argv[1], id, "report.json",
 						      NULL);
-		rep *r;
+		rtab *r;
 
 		merge_progress("reading", i, ids->len, &shown);
 		if (!g_file_test(p, G_FILE_TEST_IS_REGULAR)) {
@@ -302,7 +302,7 @@ int cmd_merge(int argc, char **argv)
 	}
 	if (!rep_filter_check(&flt, &seen, "merge"))
 		return EXIT_USAGE;
-	t.keys = config_columns((rep *const *)reps->pdata, reps->len, all);
+	t.keys = config_columns((rtab *const *)reps->pdata, reps->len, all);
 	if (out) {
 		tmp = g_strdup_printf("%s.XXXXXX", out);
 		if ((fd = g_mkstemp(tmp)) < 0 || !(t.f = fdopen(fd, "w"))) {
@@ -318,7 +318,7 @@ int cmd_merge(int argc, char **argv)
 		g_autofree char *p = g_build_filename(
 			argv[1], (char *)g_ptr_array_index(got, i), "report.json",
 			NULL);
-		g_autoptr(rep) r = rep_load(p, &why);
+		g_autoptr(rtab) r = rep_load(p, &why);
 
 		merge_progress("writing", i, reps->len, &shown);
 		if (!r) {

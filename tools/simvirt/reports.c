@@ -14,13 +14,13 @@
 #include "cli.h"
 
 typedef struct reader {
-	rep *r;
+	rtab *r;
 	unsigned phase;
 	const char *scope;
 	char *why; /* the first thing found wrong */
 } reader;
 
-static const char *keep(rep *r, const char *s)
+static const char *keep(rtab *r, const char *s)
 {
 	return g_string_chunk_insert_const(r->strs, s);
 }
@@ -146,7 +146,7 @@ static void read_report(reader *rd, JsonObject *top)
 	JsonNode *schema = json_object_get_member(top, "schema");
 	JsonNode *config = json_object_get_member(top, "config");
 	JsonNode *phases = json_object_get_member(top, "phases");
-	rep *r = rd->r;
+	rtab *r = rd->r;
 	guint i;
 
 	if (!schema || !JSON_NODE_HOLDS_VALUE(schema) ||
@@ -192,7 +192,7 @@ static void read_report(reader *rd, JsonObject *top)
 	}
 }
 
-rep *rep_load(const char *path, char **why)
+rtab *rep_load(const char *path, char **why)
 {
 	g_autoptr(JsonParser) parser = json_parser_new();
 	g_autoptr(GError) err = NULL;
@@ -211,7 +211,7 @@ rep *rep_load(const char *path, char **why)
 				       root ? "not a JSON object" : "empty");
 		return NULL;
 	}
-	rd.r = g_new0(rep, 1);
+	rd.r = g_new0(rtab, 1);
 	rd.r->path = g_strdup(path);
 	rd.r->strs = g_string_chunk_new(4096);
 	rd.r->phase_names = g_ptr_array_new();
@@ -227,7 +227,7 @@ rep *rep_load(const char *path, char **why)
 	return rd.r;
 }
 
-void rep_free(rep *r)
+void rep_free(rtab *r)
 {
 	if (!r)
 		return;
@@ -239,7 +239,7 @@ void rep_free(rep *r)
 	g_free(r);
 }
 
-const char *rep_config(const rep *r, const char *key)
+const char *rep_config(const rtab *r, const char *key)
 {
 	guint i;
 
@@ -331,7 +331,7 @@ static bool scope_wanted(const rep_filter *f, const char *scope)
 	return false;
 }
 
-static bool phase_is(const char *word, const rep *r, unsigned phase)
+static bool phase_is(const char *word, const rtab *r, unsigned phase)
 {
 	char *end;
 	unsigned long n = strtoul(word, &end, 10);
@@ -340,7 +340,7 @@ static bool phase_is(const char *word, const rep *r, unsigned phase)
 	       (!*end && end != word && n == phase);
 }
 
-static bool phase_wanted(const rep_filter *f, const rep *r, unsigned phase)
+static bool phase_wanted(const rep_filter *f, const rtab *r, unsigned phase)
 {
 	char **p;
 
@@ -364,13 +364,13 @@ static bool counter_wanted(const rep_filter *f, const char *name)
 	return false;
 }
 
-bool rep_filter_wants(const rep_filter *f, const rep *r, const rep_value *v)
+bool rep_filter_wants(const rep_filter *f, const rtab *r, const rep_value *v)
 {
 	return scope_wanted(f, v->scope) && phase_wanted(f, r, v->phase) &&
 	       counter_wanted(f, v->counter);
 }
 
-void rep_filter_note(const rep_filter *f, const rep *r, rep_filter_seen *seen)
+void rep_filter_note(const rep_filter *f, const rtab *r, rep_filter_seen *seen)
 {
 	char **w;
 	guint i;
@@ -415,7 +415,7 @@ bool rep_filter_check(const rep_filter *f, rep_filter_seen *seen,
 	return ok;
 }
 
-bool rep_filter_matches_some(const rep_filter *f, rep *const *reps, size_t n,
+bool rep_filter_matches_some(const rep_filter *f, rtab *const *reps, size_t n,
 			     const char *cmd)
 {
 	rep_filter_seen seen = {NULL, 0};

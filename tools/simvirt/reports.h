@@ -22,7 +22,7 @@ typedef struct rep_value {
 	gint64 value;
 } rep_value;
 
-typedef struct rep {
+typedef struct rtab {
 	char *path;
 	gint64 schema;
 	const char *version, *scenario, *end;
@@ -30,21 +30,21 @@ typedef struct rep {
 	GPtrArray *config;      /* "GROUP.KEY", "VALUE", ... (schema 2) */
 	GArray *values;         /* rep_value */
 	GStringChunk *strs;     /* every string above */
-} rep;
+} rtab;
 
 /*
  * Reads the JSON report at path.  NULL on failure, with *why saying what
  * is wrong and where (the file, and the line and column for bad JSON); a
  * report of a newer schema than this simvirt reads is refused so.
  */
-rep *rep_load(const char *path, char **why);
-void rep_free(rep *r);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(rep, rep_free)
+rtab *rep_load(const char *path, char **why);
+void rep_free(rtab *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(rtab, rep_free)
 
 /* The configuration's value of "GROUP.KEY", or NULL. */
-const char *rep_config(const rep *r, const char *key);
+const char *rep_config(const rtab *r, const char *key);
 /* The number of configuration keys (pairs in r->config). */
-static inline guint rep_config_count(const rep *r)
+static inline guint rep_config_count(const rtab *r)
 {
 	return r->config->len / 2;
 }
@@ -67,17 +67,17 @@ bool rep_filter_ready(rep_filter *f, const char *cmd);
 /* Every --phase word names a phase and every --counter glob matches a
  * counter of at least one of the n reports (a filter that matches nothing
  * is a typo); false after a message naming cmd. */
-bool rep_filter_matches_some(const rep_filter *f, rep *const *reps, size_t n,
+bool rep_filter_matches_some(const rep_filter *f, rtab *const *reps, size_t n,
 			     const char *cmd);
 /* The same a report at a time: note each, then check (and clear) once. */
 typedef struct rep_filter_seen {
 	GHashTable *words; /* the --phase and --counter words matched */
 	unsigned phases;   /* the most phases of a report */
 } rep_filter_seen;
-void rep_filter_note(const rep_filter *f, const rep *r, rep_filter_seen *seen);
+void rep_filter_note(const rep_filter *f, const rtab *r, rep_filter_seen *seen);
 bool rep_filter_check(const rep_filter *f, rep_filter_seen *seen,
 		      const char *cmd);
-bool rep_filter_wants(const rep_filter *f, const rep *r, const rep_value *v);
+bool rep_filter_wants(const rep_filter *f, const rtab *r, const rep_value *v);
 void rep_filter_clear(rep_filter *f);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(rep_filter, rep_filter_clear)
 
