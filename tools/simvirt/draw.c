@@ -1,6 +1,6 @@
 /*
  * tools/simvirt/draw.c - the 2D walk grid and the per-phase bars, drawn
- * with cairo's SVG and image (PNG) surfaces.
+ * to PNG through cairo's image surface, or written as SVG.
  */
 #include "draw.h"
 
@@ -8,20 +8,18 @@
 #include <math.h>
 #include <string.h>
 
-#include <cairo-svg.h>
 #include <cairo.h>
 
 const double walk_ref_rgb[3] = {0.16, 0.36, 0.70};
 const double walk_cached_rgb[3] = {0.55, 0.80, 0.50};
 static const double final_rgb[3] = {0.96, 0.62, 0.16};
 
-/* ---- surfaces -------------------------------------------------------------- */
+/* ---- PNG surfaces ---------------------------------------------------------- */
 
 typedef struct canvas {
 	cairo_surface_t *surface;
 	cairo_t *cr;
 	const char *path;
-	bool png;
 } canvas;
 
 static bool ends_with(const char *s, const char *suffix)
@@ -35,16 +33,7 @@ static bool canvas_open(canvas *c, const char *path, int w, int h, char **err)
 {
 	memset(c, 0, sizeof(*c));
 	c->path = path;
-	if (ends_with(path, ".svg")) {
-		c->surface = cairo_svg_surface_create(path, w, h);
-	} else if (ends_with(path, ".png")) {
-		c->png = true;
-		c->surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
-	} else {
-		*err = g_strdup_printf("%s: expected a file name ending in .svg or "
-				       ".png", path);
-		return false;
-	}
+	c->surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
 	if (cairo_surface_status(c->surface) != CAIRO_STATUS_SUCCESS) {
 		*err = g_strdup_printf("%s: %s", path,
 				       cairo_status_to_string(
@@ -65,12 +54,7 @@ static bool canvas_close(canvas *c, char **err)
 	cairo_status_t st;
 
 	cairo_destroy(c->cr);
-	if (c->png)
-		st = cairo_surface_write_to_png(c->surface, c->path);
-	else {
-		cairo_surface_finish(c->surface);
-		st = cairo_surface_status(c->surface);
-	}
+	st = cairo_surface_write_to_png(c->surface, c->path);
 	cairo_surface_destroy(c->surface);
 	if (st != CAIRO_STATUS_SUCCESS) {
 		*err = g_strdup_printf("%s: %s", c->path, cairo_status_to_string(st));
@@ -79,189 +63,10 @@ static bool canvas_close(canvas *c, char **err)
 	return true;
 }
 
-static void text_at(cairo_t *cr, double x, double y, double size,
-		    const char *text)
-{
-	cairo_set_font_size(cr, size);
-	cairo_move_to(cr, x, y);
-	cairo_show_text(cr, text);
-}
-
-/* Text centred on x. */
-static void text_centred(cairo_t *cr, double x, double y, double size,
-			 const char *text)
-{
-	cairo_text_extents_t e;
-
-	cairo_set_font_size(cr, size);
-	cairo_text_extents(cr, text, &e);
-	cairo_move_to(cr, x - e.width / 2 - e.x_bearing, y);
-	cairo_show_text(cr, text);
-}
-
-static void swatch(cairo_t *cr, double x, double y, const double rgb[3],
-		   const char *label)
-{
-	cairo_rectangle(cr, x, y, 14, 14);
-	cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
-	cairo_fill_preserve(cr);
-	cairo_set_source_rgb(cr, 0.4, 0.4, 0.4);
-	cairo_set_line_width(cr, 1);
-	cairo_stroke(cr);
-	cairo_set_source_rgb(cr, 0, 0, 0);
-	text_at(cr, x + 20, y + 12, 12, label);
-}
-
-/* ---- the walk grid --------------------------------------------------------- */
-
-void walk_grid_init(walk_grid *g, unsigned guest_levels, unsigned tdp_levels,
-		    uint64_t gva)
-{
-	memset(g, 0, sizeof(*g));
-	g->guest_levels = guest_levels < WALK_MAX ? guest_levels : WALK_MAX - 1;
-	g->tdp_levels = tdp_levels < WALK_MAX ? tdp_levels : WALK_MAX - 1;
-	g->gva = gva;
-}
-
-static void mark(walk_grid *g, unsigned row, unsigned col, walk_cell k)
-{
-	if (row > g->guest_levels || col > g->tdp_levels)
-		return;
-	g->cell[row][col] = (uint8_t)k;
-	if (k == CELL_REF)
-		g->order[row][col] = (uint8_t)++g->refs;
-}
-
-/* Marks the columns of nested levels [low, tdp_levels] of the current row. */
-static void mark_nested_from(walk_grid *g, unsigned low, walk_cell k)
-{
-	unsigned l;
-
-	for (l = g->tdp_levels; l >= low && l >= 1; l--)
-		mark(g, g->row, g->tdp_levels - l, k);
-}
-
-void walk_grid_event(const sv_walk_event *ev, void *payload)
-{
-	walk_grid *g = payload;
-	unsigned gl = g->guest_levels, r, c;
-
-	switch (ev->kind) {
-	case SV_WEV_TLB_HIT: /* the combined TLB held the whole translation */
-		for (r = 0; r <= gl; r++)
-			for (c = 0; c <= g->tdp_levels; c++)
-				mark(g, r, c, CELL_CACHED);
-		g->row = gl;
-		break;
-	case SV_WEV_PSC_HIT: /* guest levels >= ev->level come from the PSC */
-		for (r = 0; r <= gl - ev->level && r < gl; r++)
-			for (c = 0; c <= g->tdp_levels; c++)
-				mark(g, r, c, CELL_CACHED);
-		g->row = gl - ev->level + 1;
-		break;
-	case SV_WEV_GUEST_REF:
-		r = gl - ev->level;
-		mark(g, r, g->tdp_levels, CELL_REF);
-		/* after a leaf the next nested walk is the final GPA's */
-		g->row = ev->level == 1 || (ev->entry & SV_PTE_PS) ? gl : r + 1;
-		break;
-	case SV_WEV_NTLB_HIT:
-		mark_nested_from(g, 1, CELL_CACHED);
-		break;
-	case SV_WEV_NPWC_HIT:
-		mark_nested_from(g, ev->level, CELL_CACHED);
-		break;
-	case SV_WEV_NESTED_REF:
-		mark(g, g->row, g->tdp_levels - ev->level, CELL_REF);
-		break;
-	case SV_WEV_FAULT:
-		g->fault = true;
-		break;
-	}
-}
-
-void walk_grid_size(const walk_grid *g, int *w, int *h)
-{
-	*w = GRID_LEFT + (int)(g->tdp_levels + 1) * GRID_CELL + 40;
-	*h = GRID_TOP + (int)(g->guest_levels + 1) * GRID_CELL + 60;
-}
-
-void walk_grid_cell_origin(int row, int col, int *x, int *y)
-{
-	*x = GRID_LEFT + col * GRID_CELL;
-	*y = GRID_TOP + row * GRID_CELL;
-}
-
-bool walk_grid_draw(const walk_grid *g, const char *path, char **err)
-{
-	unsigned gl = g->guest_levels, tl = g->tdp_levels, r, c;
-	char buf[96];
-	canvas cv;
-	cairo_t *cr;
-	int w, h, x, y;
-
-	walk_grid_size(g, &w, &h);
-	if (!canvas_open(&cv, path, w, h, err))
-		return false;
-	cr = cv.cr;
-	cairo_set_source_rgb(cr, 0, 0, 0);
-	snprintf(buf, sizeof(buf), "2D walk of gva 0x%" PRIx64 ": %u memory "
-		 "references%s", g->gva, g->refs, g->fault ? ", fault" : "");
-	text_at(cr, 16, 28, 16, buf);
-	for (c = 0; c <= tl; c++) {
-		walk_grid_cell_origin(0, (int)c, &x, &y);
-		if (c < tl)
-			snprintf(buf, sizeof(buf), "nested L%u", tl - c);
-		else
-			snprintf(buf, sizeof(buf), "guest entry");
-		text_centred(cr, x + GRID_CELL / 2.0, y - 10, 11, buf);
-	}
-	for (r = 0; r <= gl; r++) {
-		walk_grid_cell_origin((int)r, 0, &x, &y);
-		if (r < gl)
-			snprintf(buf, sizeof(buf), "guest L%u table", gl - r);
-		else
-			snprintf(buf, sizeof(buf), "final GPA");
-		cairo_set_source_rgb(cr, 0, 0, 0);
-		text_at(cr, 16, y + GRID_CELL / 2.0 + 4, 12, buf);
-		for (c = 0; c <= tl; c++) {
-			bool final = r == gl && c == tl;
-			const double *rgb = g->cell[r][c] == CELL_REF ? walk_ref_rgb
-					    : g->cell[r][c] == CELL_CACHED ? walk_cached_rgb
-					    : final && !g->fault ? final_rgb : NULL;
-
-			walk_grid_cell_origin((int)r, (int)c, &x, &y);
-			cairo_rectangle(cr, x + 2, y + 2, GRID_CELL - 4, GRID_CELL - 4);
-			if (rgb)
-				cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
-			else
-				cairo_set_source_rgb(cr, 1, 1, 1);
-			cairo_fill_preserve(cr);
-			cairo_set_source_rgb(cr, final ? 0.55 : 0.6, final ? 0.25 : 0.6,
-					     final ? 0 : 0.6);
-			cairo_set_line_width(cr, final ? 3 : 1);
-			cairo_stroke(cr);
-			if (g->order[r][c]) {
-				cairo_set_source_rgb(cr, 1, 1, 1);
-				snprintf(buf, sizeof(buf), "%u", g->order[r][c]);
-				text_at(cr, x + 7, y + 19, 13, buf);
-			} else if (final) {
-				cairo_set_source_rgb(cr, 0, 0, 0);
-				text_at(cr, x + 7, y + 19, 11, "data");
-			}
-		}
-	}
-	y = GRID_TOP + (int)(gl + 1) * GRID_CELL + 20;
-	swatch(cr, 16, y, walk_ref_rgb, "memory reference (numbered in order)");
-	swatch(cr, 16, y + 20, walk_cached_rgb, "TLB or walk-cache hit");
-	swatch(cr, 290, y, final_rgb, "the data");
-	return canvas_close(&cv, err);
-}
-
-/* ---- per-phase bars -------------------------------------------------------- */
+/* ---- pens ------------------------------------------------------------------ */
 
 /*
- * The bars are drawn through a pen: cairo for PNG, SVG elements written
+ * Pictures are drawn through a pen: cairo for PNG, SVG elements written
  * directly for SVG, so that every label stays text a reader can select,
  * search and restyle (cairo's SVG surface writes glyph outlines).
  */
@@ -271,12 +76,9 @@ typedef struct pen {
 } pen;
 
 static const double black[3] = {0, 0, 0};
+static const double white[3] = {1, 1, 1};
 static const double grey[3] = {0.45, 0.45, 0.45};
 static const double light[3] = {0.88, 0.88, 0.88};
-
-const double plot_rgb[PLOT_REPS][3] = {
-	{0.16, 0.36, 0.70}, {0.90, 0.45, 0.10}, {0.30, 0.65, 0.30},
-	{0.75, 0.20, 0.25}, {0.50, 0.35, 0.70}, {0.55, 0.45, 0.30}};
 
 static void svg_rgb(GString *s, const double rgb[3])
 {
@@ -365,6 +167,311 @@ static void pen_text(pen *p, double x, double y, double size, int anchor,
 				       num(d, deg), num(a, x), num(b, y));
 	g_string_append_printf(p->svg, ">%s</text>\n", esc);
 }
+
+/* A rectangle outlined in rgb, filled with fill unless NULL. */
+static void pen_box(pen *p, double x, double y, double w, double h,
+		    const double *fill, const double rgb[3], double width)
+{
+	char a[G_ASCII_DTOSTR_BUF_SIZE], b[G_ASCII_DTOSTR_BUF_SIZE],
+		c[G_ASCII_DTOSTR_BUF_SIZE], d[G_ASCII_DTOSTR_BUF_SIZE],
+		e[G_ASCII_DTOSTR_BUF_SIZE];
+
+	if (p->cr) {
+		cairo_rectangle(p->cr, x, y, w, h);
+		if (fill) {
+			cairo_set_source_rgb(p->cr, fill[0], fill[1], fill[2]);
+			cairo_fill_preserve(p->cr);
+		}
+		cairo_set_source_rgb(p->cr, rgb[0], rgb[1], rgb[2]);
+		cairo_set_line_width(p->cr, width);
+		cairo_stroke(p->cr);
+		return;
+	}
+	g_string_append_printf(p->svg, "<rect x=\"%s\" y=\"%s\" width=\"%s\" "
+				       "height=\"%s\" stroke-width=\"%s\" fill=\"",
+			       num(a, x), num(b, y), num(c, w), num(d, h),
+			       num(e, width));
+	if (fill)
+		svg_rgb(p->svg, fill);
+	else
+		g_string_append(p->svg, "none");
+	g_string_append(p->svg, "\" stroke=\"");
+	svg_rgb(p->svg, rgb);
+	g_string_append(p->svg, "\"/>\n");
+}
+
+static void swatch(pen *p, double x, double y, const double rgb[3],
+		   const char *label)
+{
+	pen_box(p, x, y, 14, 14, rgb, grey, 1);
+	pen_text(p, x + 20, y + 12, 12, -1, 0, black, label);
+}
+
+typedef void (*draw_fn)(pen *p, const void *what);
+
+/* Draws what with fn into path: .svg (written directly) or .png (cairo),
+ * w x h, on white.  On failure *err says why. */
+static bool draw_file(const char *path, int w, int h, draw_fn fn,
+		      const void *what, char **err)
+{
+	if (ends_with(path, ".svg")) {
+		pen pn = {NULL, g_string_new("")};
+		g_autoptr(GError) gerr = NULL;
+		bool ok = true;
+
+		g_string_append_printf(pn.svg,
+				       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+				       "<svg xmlns=\"http://www.w3.org/2000/svg\" "
+				       "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+				       "font-family=\"DejaVu Sans, sans-serif\">\n",
+				       w, h, w, h);
+		pen_rect(&pn, 0, 0, w, h, white);
+		fn(&pn, what);
+		g_string_append(pn.svg, "</svg>\n");
+		if (!g_file_set_contents(path, pn.svg->str, (gssize)pn.svg->len,
+					 &gerr)) {
+			*err = g_strdup(gerr->message);
+			ok = false;
+		}
+		g_string_free(pn.svg, TRUE);
+		return ok;
+	}
+	if (ends_with(path, ".png")) {
+		canvas cv;
+		pen pn;
+
+		if (!canvas_open(&cv, path, w, h, err))
+			return false;
+		pn.cr = cv.cr;
+		pn.svg = NULL;
+		fn(&pn, what);
+		return canvas_close(&cv, err);
+	}
+	*err = g_strdup_printf("%s: expected a file name ending in .svg or .png",
+			       path);
+	return false;
+}
+
+/* ---- the walk grid --------------------------------------------------------- */
+
+void walk_grid_init(walk_grid *g, unsigned guest_levels, unsigned tdp_levels,
+		    uint64_t gva)
+{
+	memset(g, 0, sizeof(*g));
+	g->guest_levels = guest_levels < WALK_MAX ? guest_levels : WALK_MAX - 1;
+	g->tdp_levels = tdp_levels < WALK_MAX ? tdp_levels : WALK_MAX - 1;
+	g->gva = gva;
+	g->ntries = 1;
+}
+
+static void mark(walk_grid *g, walk_try *t, unsigned row, unsigned col,
+		 walk_cell k)
+{
+	if (row > g->guest_levels || col > g->tdp_levels)
+		return;
+	t->cell[row][col] = (uint8_t)k;
+	if (k == CELL_REF)
+		t->order[row][col] = (uint8_t)MIN(g->refs, 255);
+}
+
+/* Marks the columns of nested levels [low, tdp_levels] of the current row. */
+static void mark_nested_from(walk_grid *g, walk_try *t, unsigned low,
+			     walk_cell k)
+{
+	unsigned l;
+
+	for (l = g->tdp_levels; l >= low && l >= 1; l--)
+		mark(g, t, t->row, g->tdp_levels - l, k);
+}
+
+void walk_grid_event(const sv_walk_event *ev, void *payload)
+{
+	walk_grid *g = payload;
+	unsigned gl = g->guest_levels, r, c;
+	walk_try *t = &g->tries[g->ntries - 1];
+
+	if (ev->kind == SV_WEV_GUEST_REF || ev->kind == SV_WEV_NESTED_REF)
+		g->refs++;
+	/* after a fault that was not the end, the access starts again */
+	if (t->fault && ev->kind != SV_WEV_FAULT) {
+		if (g->ntries == WALK_TRIES) {
+			g->more++;
+			return;
+		}
+		t = &g->tries[g->ntries++];
+	}
+	if (g->more)
+		return;
+	switch (ev->kind) {
+	case SV_WEV_TLB_HIT: /* the combined TLB held the whole translation */
+		for (r = 0; r <= gl; r++)
+			for (c = 0; c <= g->tdp_levels; c++)
+				mark(g, t, r, c, CELL_CACHED);
+		t->row = gl;
+		break;
+	case SV_WEV_PSC_HIT: /* guest levels >= ev->level come from the PSC */
+		for (r = 0; r <= gl - ev->level && r < gl; r++)
+			for (c = 0; c <= g->tdp_levels; c++)
+				mark(g, t, r, c, CELL_CACHED);
+		t->row = gl - ev->level + 1;
+		break;
+	case SV_WEV_GUEST_REF:
+		r = gl - ev->level;
+		mark(g, t, r, g->tdp_levels, CELL_REF);
+		/* after a leaf the next nested walk is the final GPA's */
+		t->row = ev->level == 1 || (ev->entry & SV_PTE_PS) ? gl : r + 1;
+		break;
+	case SV_WEV_NTLB_HIT:
+		mark_nested_from(g, t, 1, CELL_CACHED);
+		break;
+	case SV_WEV_NPWC_HIT:
+		mark_nested_from(g, t, ev->level, CELL_CACHED);
+		break;
+	case SV_WEV_NESTED_REF:
+		mark(g, t, t->row, g->tdp_levels - ev->level, CELL_REF);
+		break;
+	case SV_WEV_FAULT:
+		t->fault = true;
+		t->fault_nested = g->nested_last;
+		t->fault_level = ev->level;
+		break;
+	}
+	g->nested_last = ev->kind >= SV_WEV_NTLB_HIT &&
+			 ev->kind <= SV_WEV_NESTED_REF;
+}
+
+void walk_grid_end(walk_grid *g, const sv_xlate *x)
+{
+	g->fault = x->fault.kind != SV_FAULT_NONE;
+	if (g->fault)
+		snprintf(g->end, sizeof(g->end), "%s at the %s, error code 0x%" PRIx64,
+			 sv_fault_kind_name(x->fault.kind),
+			 sv_fault_stage_name(x->fault.stage), x->fault.error_code);
+	else
+		snprintf(g->end, sizeof(g->end), "translated to gpa 0x%" PRIx64
+			 ", hpa 0x%" PRIx64 " (a %" PRIu64 "K TLB entry)",
+			 x->gpa, x->hpa, x->page_size >> 10);
+}
+
+static int try_width(const walk_grid *g)
+{
+	return (int)(g->tdp_levels + 1) * GRID_CELL + GRID_TRY_GAP;
+}
+
+void walk_grid_size(const walk_grid *g, int *w, int *h)
+{
+	*w = GRID_LEFT + (int)g->ntries * try_width(g) - GRID_TRY_GAP + 40;
+	*h = GRID_TOP + (int)(g->guest_levels + 1) * GRID_CELL + 60;
+}
+
+void walk_grid_cell_origin(const walk_grid *g, unsigned t, int row, int col,
+			   int *x, int *y)
+{
+	*x = GRID_LEFT + (int)t * try_width(g) + col * GRID_CELL;
+	*y = GRID_TOP + row * GRID_CELL;
+}
+
+/* What ended attempt t, in words. */
+static void try_caption(const walk_grid *g, unsigned t, char *buf, size_t len)
+{
+	const walk_try *w = &g->tries[t];
+	bool last = t + 1 == g->ntries && !g->more;
+
+	if (last)
+		snprintf(buf, len, "attempt %u: %s", t + 1,
+			 g->fault ? "the access faults" : "the data");
+	else if (w->fault_nested)
+		snprintf(buf, len, "attempt %u: %s violation at L%u, retried",
+			 t + 1, "EPT/NPT", w->fault_level);
+	else
+		snprintf(buf, len, "attempt %u: fault at guest L%u, retried", t + 1,
+			 w->fault_level);
+}
+
+static void draw_walk(pen *pn, const void *what)
+{
+	const walk_grid *g = what;
+	unsigned gl = g->guest_levels, tl = g->tdp_levels, r, c, t;
+	char buf[192];
+	int x, y;
+
+	snprintf(buf, sizeof(buf), "2D walk of gva 0x%" PRIx64 ": %u memory "
+		 "reference%s", g->gva, g->refs, g->refs == 1 ? "" : "s");
+	if (g->ntries + g->more > 1)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf),
+			 " in %u attempts", g->ntries + g->more);
+	pen_text(pn, 16, 28, 16, -1, 0, black, buf);
+	snprintf(buf, sizeof(buf), "%s%s", g->end[0] ? "the access: " : "", g->end);
+	pen_text(pn, 16, 50, 12, -1, 0, black, buf);
+	for (r = 0; r <= gl; r++) {
+		walk_grid_cell_origin(g, 0, (int)r, 0, &x, &y);
+		if (r < gl)
+			snprintf(buf, sizeof(buf), "guest L%u table", gl - r);
+		else
+			snprintf(buf, sizeof(buf), "final GPA");
+		pen_text(pn, 16, y + GRID_CELL / 2.0 + 4, 12, -1, 0, black, buf);
+	}
+	for (t = 0; t < g->ntries; t++) {
+		const walk_try *w = &g->tries[t];
+		bool data = t + 1 == g->ntries && !g->more && !g->fault;
+
+		walk_grid_cell_origin(g, t, 0, 0, &x, &y);
+		if (g->ntries > 1) {
+			try_caption(g, t, buf, sizeof(buf));
+			pen_text(pn, x, y - 34, 12, -1, 0, black, buf);
+		}
+		for (c = 0; c <= tl; c++) {
+			walk_grid_cell_origin(g, t, 0, (int)c, &x, &y);
+			if (c < tl)
+				snprintf(buf, sizeof(buf), "nested L%u", tl - c);
+			else
+				snprintf(buf, sizeof(buf), "guest entry");
+			pen_text(pn, x + GRID_CELL / 2.0, y - 10, 11, 0, 0, black, buf);
+		}
+		for (r = 0; r <= gl; r++)
+			for (c = 0; c <= tl; c++) {
+				bool final = r == gl && c == tl;
+				const double *rgb =
+					w->cell[r][c] == CELL_REF ? walk_ref_rgb
+					: w->cell[r][c] == CELL_CACHED ? walk_cached_rgb
+					: final && data ? final_rgb : white;
+				static const double edge[3] = {0.6, 0.6, 0.6};
+				static const double final_edge[3] = {0.55, 0.25, 0};
+
+				walk_grid_cell_origin(g, t, (int)r, (int)c, &x, &y);
+				pen_box(pn, x + 2, y + 2, GRID_CELL - 4, GRID_CELL - 4,
+					rgb, final ? final_edge : edge, final ? 3 : 1);
+				if (w->order[r][c]) {
+					snprintf(buf, sizeof(buf), "%u", w->order[r][c]);
+					pen_text(pn, x + 7, y + 19, 13, -1, 0, white, buf);
+				} else if (final && data) {
+					pen_text(pn, x + 7, y + 19, 11, -1, 0, black, "data");
+				}
+			}
+	}
+	y = GRID_TOP + (int)(gl + 1) * GRID_CELL + 20;
+	swatch(pn, 16, y, walk_ref_rgb, "memory reference (numbered in order)");
+	swatch(pn, 16, y + 20, walk_cached_rgb, "TLB or walk-cache hit");
+	swatch(pn, 290, y, final_rgb, "the data");
+	if (g->more) {
+		snprintf(buf, sizeof(buf), "(%u more attempts not drawn)", g->more);
+		pen_text(pn, 290, y + 32, 12, -1, 0, black, buf);
+	}
+}
+
+bool walk_grid_draw(const walk_grid *g, const char *path, char **err)
+{
+	int w, h;
+
+	walk_grid_size(g, &w, &h);
+	return draw_file(path, w, h, draw_walk, g, err);
+}
+
+/* ---- per-phase bars -------------------------------------------------------- */
+
+const double plot_rgb[PLOT_REPS][3] = {
+	{0.16, 0.36, 0.70}, {0.90, 0.45, 0.10}, {0.30, 0.65, 0.30},
+	{0.75, 0.20, 0.25}, {0.50, 0.35, 0.70}, {0.55, 0.45, 0.30}};
 
 /* 12345678 -> "12.3M" */
 static void human(char *buf, size_t len, double v)
@@ -668,7 +775,6 @@ static void draw_all(pen *pn, const plot_input *in, const plot_geom *g)
 	size_t k;
 	int i;
 
-	pen_rect(pn, 0, 0, g->width, g->height, (const double[3]){1, 1, 1});
 	snprintf(buf, sizeof(buf), "scenario %s%s", a->scenario,
 		 in->nreps > 1 ? ": the reports side by side, per phase" : "");
 	pen_text(pn, 16, 26, 16, -1, 0, black, buf);
@@ -686,10 +792,19 @@ static void draw_all(pen *pn, const plot_input *in, const plot_geom *g)
 		draw_panel(pn, in, g, i);
 }
 
+static void draw_plot(pen *pn, const void *what)
+{
+	const plot_input *in = ((const void *const *)what)[0];
+	const plot_geom *g = ((const void *const *)what)[1];
+
+	draw_all(pn, in, g);
+}
+
 bool plot_draw(const plot_input *in, const char *path, char **err)
 {
+	const void *what[2];
 	plot_geom g;
-	bool ok = true;
+	bool ok;
 
 	if (!ends_with(path, ".svg") && !ends_with(path, ".png")) {
 		*err = g_strdup_printf("%s: expected a file name ending in .svg or "
@@ -698,35 +813,9 @@ bool plot_draw(const plot_input *in, const char *path, char **err)
 	}
 	if (!plot_layout(in, &g, err))
 		return false;
-	if (ends_with(path, ".svg")) {
-		pen pn = {NULL, g_string_new("")};
-		g_autoptr(GError) gerr = NULL;
-
-		g_string_append_printf(pn.svg,
-				       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-				       "<svg xmlns=\"http://www.w3.org/2000/svg\" "
-				       "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-				       "font-family=\"DejaVu Sans, sans-serif\">\n",
-				       g.width, g.height, g.width, g.height);
-		draw_all(&pn, in, &g);
-		g_string_append(pn.svg, "</svg>\n");
-		if (!g_file_set_contents(path, pn.svg->str, (gssize)pn.svg->len,
-					 &gerr)) {
-			*err = g_strdup(gerr->message);
-			ok = false;
-		}
-		g_string_free(pn.svg, TRUE);
-	} else {
-		canvas cv;
-
-		ok = canvas_open(&cv, path, g.width, g.height, err);
-		if (ok) {
-			pen pn = {cv.cr, NULL};
-
-			draw_all(&pn, in, &g);
-			ok = canvas_close(&cv, err);
-		}
-	}
+	what[0] = in;
+	what[1] = &g;
+	ok = draw_file(path, g.width, g.height, draw_plot, what, err);
 	plot_geom_clear(&g);
 	return ok;
 }

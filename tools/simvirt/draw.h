@@ -1,6 +1,7 @@
 /*
- * tools/simvirt/draw.h - the command's pictures, drawn with cairo: the 2D
- * walk grid (walk --svg) and per-phase bars of a report (plot).
+ * tools/simvirt/draw.h - the command's pictures: the 2D walk grid (walk
+ * --svg) and per-phase bars of reports (plot), as PNG through cairo or as
+ * SVG written directly (its text stays text).
  *
  * The geometry is exposed so that tests can find each cell and bar in a
  * rendered PNG.
@@ -10,8 +11,6 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-
-#include <json-glib/json-glib.h>
 
 #include "simvirt/simvirt.h"
 
@@ -25,37 +24,56 @@ typedef enum walk_cell {
 	CELL_CACHED, /* supplied by a TLB or a walk cache */
 } walk_cell;
 
-#define WALK_MAX 6 /* up to 5 levels, plus the guest-entry column/final row */
+#define WALK_MAX 6   /* up to 5 levels, plus the guest-entry column/final row */
+#define WALK_TRIES 4 /* attempts drawn side by side */
 
-/* Rows: the guest levels from the top, then the final GPA.  Columns: the
- * nested levels from the top, then the guest entry itself (for the final
- * row: the data). */
-typedef struct walk_grid {
-	unsigned guest_levels, tdp_levels;
+/* One attempt of the access: an EPT/NPT violation ends it, the
+ * hypervisor maps the page and the access starts again.  Rows: the guest
+ * levels from the top, then the final GPA.  Columns: the nested levels
+ * from the top, then the guest entry itself (for the final row: the
+ * data). */
+typedef struct walk_try {
 	uint8_t cell[WALK_MAX][WALK_MAX];
 	uint8_t order[WALK_MAX][WALK_MAX]; /* 1.. for CELL_REF, in walk order */
 	unsigned row;                      /* the row being filled */
-	unsigned refs;
-	bool fault;
+	bool fault;                        /* it ended in a fault */
+	bool fault_nested;                 /* ... at an EPT/NPT entry */
+	unsigned fault_level;
+} walk_try;
+
+typedef struct walk_grid {
+	unsigned guest_levels, tdp_levels;
+	walk_try tries[WALK_TRIES];
+	unsigned ntries;   /* attempts drawn, 1 or more */
+	unsigned more;     /* attempts past WALK_TRIES (counted, not drawn) */
+	unsigned refs;     /* memory references of every attempt */
+	bool nested_last;  /* the last event was of the nested walk */
+	bool fault;        /* the access ended in a fault */
 	uint64_t gva;
+	char end[160];     /* how the access ended, in words */
 } walk_grid;
 
 void walk_grid_init(walk_grid *g, unsigned guest_levels, unsigned tdp_levels,
 		    uint64_t gva);
 /* A walk observer (sv_vcpu_set_walk_observer) that fills the grid. */
 void walk_grid_event(const sv_walk_event *ev, void *payload);
+/* The access is over: how it ended (its result). */
+void walk_grid_end(walk_grid *g, const sv_xlate *x);
 
 #define GRID_CELL 64 /* a cell is GRID_CELL x GRID_CELL */
 #define GRID_LEFT 150
-#define GRID_TOP 90
-/* The picture's size and where cell (row, col) starts. */
+#define GRID_TOP 116
+#define GRID_TRY_GAP 48 /* between two attempts' grids */
+/* The picture's size and where cell (row, col) of attempt t starts. */
 void walk_grid_size(const walk_grid *g, int *w, int *h);
-void walk_grid_cell_origin(int row, int col, int *x, int *y);
+void walk_grid_cell_origin(const walk_grid *g, unsigned t, int row, int col,
+			   int *x, int *y);
 
 /* Colours (RGB, 0..1) of marked cells, for the picture and its tests. */
 extern const double walk_ref_rgb[3], walk_cached_rgb[3];
 
-/* Draws to path (.svg or .png).  On failure *err says why. */
+/* Draws to path (.svg, its text as SVG text, or .png).  On failure *err
+ * says why. */
 bool walk_grid_draw(const walk_grid *g, const char *path, char **err);
 
 /* ---- per-phase bars ------------------------------------------------------ */

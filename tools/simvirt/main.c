@@ -92,6 +92,8 @@ static void access_and_print(sv_vcpu *v, const char *title, uint64_t gva,
 	sv_vcpu_set_walk_observer(v, print_event, &wp);
 	sv_vcpu_access(v, gva, 8, SV_ACCESS_READ, &x);
 	sv_vcpu_set_walk_observer(v, NULL, NULL);
+	if (grid)
+		walk_grid_end(grid, &x);
 	if (x.fault.kind != SV_FAULT_NONE)
 		printf("  -> %s at the %s, error code 0x%" PRIx64 "\n",
 		       sv_fault_kind_name(x.fault.kind),
