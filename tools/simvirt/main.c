@@ -336,9 +336,8 @@ static void human(char *buf, size_t len, double v)
 /* The progress line (on stderr, only when it is a terminal): the phase,
  * guest instructions and their rate, or the trace position; an ETA where
  * the end is known. */
-static void show_progress(const sv_progress *p, void *payload)
+static void print_progress(const char *cmd, const sv_progress *p)
 {
-	const char *cmd = payload;
 	double frac = p->trace_size ? (double)p->trace_done / (double)p->trace_size
 		      : p->instructions_total
 			      ? (double)p->instructions / (double)p->instructions_total
@@ -361,6 +360,11 @@ static void show_progress(const sv_progress *p, void *payload)
 			eta % 60);
 	}
 	fflush(stderr);
+}
+
+static void show_progress(const sv_progress *p, void *payload)
+{
+	print_progress(payload, p);
 }
 
 /* The end of a run clears the progress line. */
@@ -490,6 +494,12 @@ typedef struct walk_req {
 	int rc;
 } walk_req;
 
+static void walk_progress(const sv_progress *p, void *payload)
+{
+	SV_UNUSED_ARG(payload);
+	print_progress("walk", p);
+}
+
 static int walk_at(const char *phase, sv_vm *vm, void *payload)
 {
 	walk_req *w = payload;
@@ -498,6 +508,8 @@ static int walk_at(const char *phase, sv_vm *vm, void *payload)
 
 	if (w->phase >= 0 ? w->seen++ != w->phase : strcmp(phase, "end") != 0)
 		return 0;
+	if (isatty(STDERR_FILENO)) /* the progress line goes */
+		fprintf(stderr, "\r\033[K");
 	v = sv_vm_vcpu(vm, (unsigned)w->vcpu);
 	if (!v) {
 		w->rc = SV_ERANGE;
@@ -608,7 +620,11 @@ static int cmd_walk(int argc, char **argv)
 		goto out;
 	ro.on_phase = walk_at;
 	ro.payload = &w;
+	if (isatty(STDERR_FILENO))
+		ro.on_progress = walk_progress;
 	rc = sv_scenario_run(&rep, s, &ro);
+	if (ro.on_progress) /* the progress line goes */
+		fprintf(stderr, "\r\033[K");
 	if (rc == SV_OK && w.rc)
 		rc = w.rc;
 	if (rc != SV_OK) {
