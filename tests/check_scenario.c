@@ -70,6 +70,19 @@ static char *print(const sv_report *r, sv_report_format fmt, size_t *len)
 	return buf;
 }
 
+/* a and b print the same bytes in format f (what: b, in the message). */
+static void same_bytes(const sv_report *a, const sv_report *b,
+		       sv_report_format f, const char *what)
+{
+	size_t la, lb;
+	char *ja = print(a, f, &la), *jb = print(b, f, &lb);
+
+	ck_assert_msg(la == lb && !memcmp(ja, jb, la), "format %d: %s differs",
+		      (int)f, what);
+	free(ja);
+	free(jb);
+}
+
 /* ---- loading: every mistake names file, group, key and what was expected */
 
 static const struct {
@@ -245,8 +258,8 @@ START_TEST(t_deterministic_and_replay)
 	sv_scenario *s = NULL;
 	sv_report *a = NULL, *b = NULL, *c = NULL;
 	sv_run_options o = SV_RUN_OPTIONS_INIT;
-	size_t la, lb, lc, i;
-	char *ja, *jb, *jc;
+	size_t la, i;
+	char *ja;
 
 	ck_assert_int_ge(fd, 0);
 	close(fd);
@@ -256,18 +269,10 @@ START_TEST(t_deterministic_and_replay)
 	o.record = trace;
 	T_OK(sv_scenario_run(&b, s, &o));
 	T_OK(sv_trace_replay(&c, trace, NULL));
+	/* the same scenario twice, and its replay: the same bytes */
 	for (i = 0; i < 3; i++) {
-		ja = print(a, (sv_report_format)i, &la);
-		jb = print(b, (sv_report_format)i, &lb);
-		jc = print(c, (sv_report_format)i, &lc);
-		/* the same scenario twice, and its replay: the same bytes */
-		ck_assert_msg(la == lb && !memcmp(ja, jb, la), "format %zu: two runs "
-							       "differ", i);
-		ck_assert_msg(la == lc && !memcmp(ja, jc, la), "format %zu: the "
-							       "replay differs", i);
-		free(ja);
-		free(jb);
-		free(jc);
+		same_bytes(a, b, (sv_report_format)i, "two runs");
+		same_bytes(a, c, (sv_report_format)i, "the replay");
 	}
 	ja = print(a, SV_REPORT_JSON, &la);
 	ck_assert_ptr_nonnull(strstr(ja, "\"schema\": 2"));
@@ -392,8 +397,6 @@ START_TEST(t_progress)
 	sv_report *a = NULL, *b = NULL, *c = NULL;
 	sv_run_options o = SV_RUN_OPTIONS_INIT;
 	seen_progress run = {0}, rep = {0};
-	size_t la, lb, lc;
-	char *ja, *jb, *jc;
 
 	ck_assert_int_ge(fd, 0);
 	close(fd);
@@ -418,14 +421,8 @@ START_TEST(t_progress)
 	ck_assert_uint_gt(rep.last_trace, 0);
 	ck_assert_uint_le(rep.last_trace, rep.trace_size);
 	/* and the model did the same: the same report bytes */
-	ja = print(a, SV_REPORT_JSON, &la);
-	jb = print(b, SV_REPORT_JSON, &lb);
-	jc = print(c, SV_REPORT_JSON, &lc);
-	ck_assert(la == lb && !memcmp(ja, jb, la));
-	ck_assert(la == lc && !memcmp(ja, jc, la));
-	free(ja);
-	free(jb);
-	free(jc);
+	same_bytes(a, b, SV_REPORT_JSON, "with progress");
+	same_bytes(a, c, SV_REPORT_JSON, "the replay with progress");
 	sv_report_free(a);
 	sv_report_free(b);
 	sv_report_free(c);
