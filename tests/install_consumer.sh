@@ -20,4 +20,10 @@ PKG_CONFIG_PATH="$libdir/pkgconfig" cc -std=c11 -o "$tmp/pc" \
 	"$src/tests/consumer/main.c" \
 	$(PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --cflags --libs simvirt)
 LD_LIBRARY_PATH="$libdir" "$tmp/pc"
-echo "consumer built and ran with find_package and with pkg-config"
+# the installed command starts from its prefix, without LD_LIBRARY_PATH,
+# also after the tree is moved
+env -u LD_LIBRARY_PATH "$tmp/prefix/bin/simvirt" version | grep -q '^simvirt '
+mv "$tmp/prefix" "$tmp/moved"
+env -u LD_LIBRARY_PATH "$tmp/moved/bin/simvirt" run \
+	--set memslot.data.size=4M --format csv | grep -q '^# end halted$'
+echo "consumer built and ran with find_package and with pkg-config; the installed command runs"
