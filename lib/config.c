@@ -25,6 +25,22 @@ static const char *const cost_descs[] = {SV_COST_LIST(DESC3)};
 _Static_assert(sizeof(sv_costs) == G_N_ELEMENTS(cost_names) * sizeof(uint32_t),
 	       "sv_costs must be exactly its list of uint32_t costs");
 
+void sv_tlb_config_init(sv_tlb_config *t)
+{
+	static const sv_tlb_config d = SV_TLB_CONFIG_INIT;
+
+	if (t)
+		memcpy(t, &d, sizeof(d)); /* the padding too */
+}
+
+void sv_costs_init(sv_costs *c)
+{
+	static const sv_costs d = SV_COSTS_INIT;
+
+	if (c)
+		memcpy(c, &d, sizeof(d)); /* the padding too */
+}
+
 const char *sv_vm_stat_name(sv_vm_stat id)
 {
 	return (unsigned)id < SV_VM_STAT__COUNT ? vm_stat_names[id] : NULL;
@@ -48,6 +64,26 @@ bool sv_vm_stat_is_level(sv_vm_stat id)
 	default:
 		return false;
 	}
+}
+
+bool sv_stat_info_get(size_t i, sv_stat_info *out)
+{
+	if (!out || i >= (size_t)SV_VM_STAT__COUNT + SV_VCPU_STAT__COUNT)
+		return false;
+	memset(out, 0, sizeof(*out));
+	if (i < SV_VM_STAT__COUNT) {
+		out->vm_id = (sv_vm_stat)i;
+		out->name = vm_stat_names[i];
+		out->desc = vm_stat_descs[i];
+		out->level = sv_vm_stat_is_level(out->vm_id);
+		return true;
+	}
+	i -= SV_VM_STAT__COUNT;
+	out->vcpu = true;
+	out->vcpu_id = (sv_vcpu_stat)i;
+	out->name = sv_vcpu_stat_name(out->vcpu_id);
+	out->desc = sv_vcpu_stat_desc(out->vcpu_id);
+	return true;
 }
 
 int sv_vm_stat_lookup(sv_vm_stat *out, const char *name)

@@ -7,10 +7,10 @@
 
 void sv_vm_options_init(sv_vm_options *opts)
 {
-	sv_vm_options d = SV_VM_OPTIONS_INIT;
+	static const sv_vm_options d = SV_VM_OPTIONS_INIT;
 
 	if (opts)
-		*opts = d;
+		memcpy(opts, &d, sizeof(d)); /* the padding too */
 }
 
 static int check_options(const sv_vm_options *o)
@@ -177,4 +177,17 @@ uint64_t sv_vm_vcpu_stat_sum(const sv_vm *vm, sv_vcpu_stat id)
 	for (i = 0; i < vm->opts.vcpus; i++)
 		sum += sv_vcpu_stat_get(vm->vcpus[i], id);
 	return sum;
+}
+
+void sv_vm_stats_reset(sv_vm *vm)
+{
+	unsigned i;
+
+	if (!vm)
+		return;
+	for (i = 0; i < SV_VM_STAT__COUNT; i++)
+		if (!sv_vm_stat_is_level((sv_vm_stat)i))
+			vm->stat[i] = 0;
+	for (i = 0; i < vm->opts.vcpus; i++)
+		sv_vcpu_stats_reset(vm->vcpus[i]);
 }

@@ -437,6 +437,51 @@ START_TEST(t_progress)
 }
 END_TEST
 
+/* At the end of the default run over 64M: a VM-wide reset for a warm-up
+ * zeroes every count and keeps every level. */
+static int reset_at_end(const char *phase, sv_vm *vm, void *payload)
+{
+	uint64_t pages_2m = sv_vm_stat_get(vm, SV_VM_STAT_pages_2m);
+	uint64_t tables = sv_vm_stat_get(vm, SV_VM_STAT_tdp_table_pages);
+	sv_stat_info in;
+	size_t i;
+
+	if (strcmp(phase, "end") != 0)
+		return 0;
+	ck_assert_uint_gt(sv_vm_stat_get(vm, SV_VM_STAT_zap_table), 0);
+	ck_assert_uint_gt(sv_vm_vcpu_stat_sum(vm, SV_VCPU_STAT_accesses), 0);
+	sv_vm_stats_reset(vm);
+	/* 64M / 2M = 32 huge SPTEs stay, and the tables holding them */
+	ck_assert_uint_eq(sv_vm_stat_get(vm, SV_VM_STAT_pages_2m), pages_2m);
+	ck_assert_uint_eq(pages_2m, 32);
+	ck_assert_uint_eq(sv_vm_stat_get(vm, SV_VM_STAT_tdp_table_pages), tables);
+	for (i = 0; sv_stat_info_get(i, &in); i++)
+		if (in.vcpu)
+			ck_assert_uint_eq(sv_vm_vcpu_stat_sum(vm, in.vcpu_id), 0);
+		else if (!in.level)
+			ck_assert_uint_eq(sv_vm_stat_get(vm, in.vm_id), 0);
+	*(bool *)payload = true;
+	return 0;
+}
+
+START_TEST(t_stats_reset)
+{
+	sv_run_options o = SV_RUN_OPTIONS_INIT;
+	sv_scenario *s = NULL;
+	sv_report *r = NULL;
+	bool done = false;
+
+	T_OK(sv_scenario_load_data(&s, sv_scenario_default(),
+				   strlen(sv_scenario_default()), "default", small));
+	o.on_phase = reset_at_end;
+	o.payload = &done;
+	T_OK(sv_scenario_run(&r, s, &o));
+	ck_assert(done);
+	sv_report_free(r);
+	sv_scenario_free(s);
+}
+END_TEST
+
 START_TEST(t_damaged_trace)
 {
 	char trace[] = "/tmp/simvirt-trace-XXXXXX";
@@ -880,6 +925,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, t_deterministic_and_replay);
 	tcase_add_test(tc, t_report_config);
 	tcase_add_test(tc, t_progress);
+	tcase_add_test(tc, t_stats_reset);
 	tcase_add_test(tc, t_damaged_trace);
 	tcase_add_test(tc, t_instruction_phase);
 	suite_add_tcase(s, tc);

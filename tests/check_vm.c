@@ -202,6 +202,58 @@ START_TEST(names)
 }
 END_TEST
 
+/* Each *_options_init() gives what its *_INIT macro gives. */
+#define SAME_AS_INIT(type, fn, macro)                                      \
+	do {                                                               \
+		static const type want_ = macro; /* padding zeroed */      \
+		type got_;                                                 \
+		memset(&got_, 0xa5, sizeof(got_));                         \
+		fn(&got_);                                                 \
+		ck_assert_msg(!memcmp(&want_, &got_, sizeof(want_)),       \
+			      #fn " differs from " #macro);                \
+		fn(NULL); /* takes NULL */                                 \
+	} while (0)
+
+START_TEST(option_inits)
+{
+	SAME_AS_INIT(sv_vm_options, sv_vm_options_init, SV_VM_OPTIONS_INIT);
+	SAME_AS_INIT(sv_host_options, sv_host_options_init, SV_HOST_OPTIONS_INIT);
+	SAME_AS_INIT(sv_mmu_options, sv_mmu_options_init, SV_MMU_OPTIONS_INIT);
+	SAME_AS_INIT(sv_exec_options, sv_exec_options_init, SV_EXEC_OPTIONS_INIT);
+	SAME_AS_INIT(sv_workload, sv_workload_init, SV_WORKLOAD_INIT);
+	SAME_AS_INIT(sv_run_options, sv_run_options_init, SV_RUN_OPTIONS_INIT);
+	SAME_AS_INIT(sv_tlb_config, sv_tlb_config_init, SV_TLB_CONFIG_INIT);
+	SAME_AS_INIT(sv_costs, sv_costs_init, SV_COSTS_INIT);
+}
+END_TEST
+
+/* Every counter listed once, by name and kind, in the enums' order. */
+START_TEST(stat_info)
+{
+	sv_stat_info in;
+	size_t i, levels = 0;
+
+	for (i = 0; sv_stat_info_get(i, &in); i++) {
+		ck_assert_ptr_nonnull(in.desc);
+		if (in.vcpu) {
+			ck_assert_str_eq(in.name, sv_vcpu_stat_name(in.vcpu_id));
+			ck_assert_uint_eq(in.vcpu_id, i - SV_VM_STAT__COUNT);
+		} else {
+			ck_assert_str_eq(in.name, sv_vm_stat_name(in.vm_id));
+			ck_assert_uint_eq(in.vm_id, i);
+		}
+		levels += in.level;
+	}
+	ck_assert_uint_eq(i, SV_VM_STAT__COUNT + SV_VCPU_STAT__COUNT);
+	/* the levels: EPT/NPT and guest table pages, memslots, and the
+	 * SPTEs of each of the three sizes (KVM's pages_4k/2m/1g) */
+	ck_assert_uint_eq(levels, 6);
+	ck_assert(sv_stat_info_get(SV_VM_STAT_pages_2m, &in) && in.level);
+	ck_assert(sv_stat_info_get(SV_VM_STAT_zap_table, &in) && !in.level);
+	ck_assert(!sv_stat_info_get(0, NULL));
+}
+END_TEST
+
 /* ---- the tree builder and the range iterator ------------------------------ */
 
 START_TEST(builder_errors)
@@ -474,6 +526,8 @@ static Suite *vm_suite(void)
 	tcase_add_test(tc, pool_exhaustion);
 	tcase_add_test(tc, range_iterator);
 	tcase_add_test(tc, walker_reserved_masks);
+	tcase_add_test(tc, option_inits);
+	tcase_add_test(tc, stat_info);
 	suite_add_tcase(s, tc);
 	return s;
 }

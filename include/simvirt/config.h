@@ -153,6 +153,10 @@ typedef struct sv_costs {
 #define SV__COST_INIT(name, def, desc) .name = (def),
 #define SV_COSTS_INIT {SV_COST_LIST(SV__COST_INIT)}
 
+/** Fill *t and *c with the defaults (SV_TLB_CONFIG_INIT, SV_COSTS_INIT). */
+SV_API void sv_tlb_config_init(sv_tlb_config *t);
+SV_API void sv_costs_init(sv_costs *c);
+
 /** Names and descriptions of the TLB arrays and the costs. */
 SV_API const char *sv_tlb_array_name(sv_tlb_array a);
 SV_API const char *sv_tlb_array_desc(sv_tlb_array a);

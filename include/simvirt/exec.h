@@ -89,6 +89,10 @@ typedef struct sv_exec_options {
 		.table_pool_gpa = 0,                           \
 	}
 
+/** Fills *opts with the defaults (SV_EXEC_OPTIONS_INIT), for callers that
+ *  cannot use the macro (other languages). */
+SV_API void sv_exec_options_init(sv_exec_options *opts);
+
 /*
  * Creates the execution side of vm: one Unicorn engine per vCPU, the
  * library's memslot (after the user's: sv_exec_new reads which GPAs are
@@ -154,6 +158,9 @@ typedef struct sv_workload {
 		.seed = 1,                                     \
 		.count = 0,                                    \
 	}
+
+/** Fills *w with the defaults (SV_WORKLOAD_INIT). */
+SV_API void sv_workload_init(sv_workload *w);
 
 /*
  * Loads the built-in guest and gives it workload w.  Sync points: touch

@@ -82,6 +82,9 @@ typedef struct sv_host_options {
 		.resident_limit = 0,                           \
 	}
 
+/** Fills *opts with the defaults (SV_HOST_OPTIONS_INIT). */
+SV_API void sv_host_options_init(sv_host_options *opts);
+
 /* Creates a host; *out is NULL on failure. */
 SV_API int sv_host_new(sv_host **out, const sv_host_options *opts);
 /* Sends RELEASE to every notifier, then frees everything.  NULL is a no-op. */

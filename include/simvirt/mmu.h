@@ -129,6 +129,9 @@ typedef struct sv_mmu_options {
 		.tdp_mmu = true,                               \
 	}
 
+/** Fills *opts with the defaults (SV_MMU_OPTIONS_INIT). */
+SV_API void sv_mmu_options_init(sv_mmu_options *opts);
+
 /**
  * Hands the VM's nested tables to the hypervisor MMU, with `host` as the
  * process whose memory backs the memslots.  Must come before any memslot

@@ -128,6 +128,9 @@ typedef struct sv_run_options {
 		.progress_interval = 0,                        \
 	}
 
+/** Fills *opts with the defaults (SV_RUN_OPTIONS_INIT). */
+SV_API void sv_run_options_init(sv_run_options *opts);
+
 /**
  * Builds the scenario's host, VM and guest and runs it to the end (every
  * vCPU halted, or [guest] instructions reached).  A guest fault it cannot

@@ -136,6 +136,20 @@ SV_API const char *sv_vm_stat_desc(sv_vm_stat id);
  * changes.
  */
 SV_API bool sv_vm_stat_is_level(sv_vm_stat id);
+/** One counter, for callers that list them all (other languages, tools). */
+typedef struct sv_stat_info {
+	const char *name;
+	const char *desc;
+	bool vcpu;          /* a per-vCPU counter (vcpu_id), else the VM's (vm_id) */
+	bool level;         /* what is there now, not a count of events */
+	sv_vm_stat vm_id;
+	sv_vcpu_stat vcpu_id;
+} sv_stat_info;
+
+/** Counter i: the VM's counters first, then the vCPU's; false past the
+ *  end (or for a NULL out). */
+SV_API bool sv_stat_info_get(size_t i, sv_stat_info *out);
+
 /** Counter id by name; SV_ENOENT if there is none. */
 SV_API int sv_vcpu_stat_lookup(sv_vcpu_stat *out, const char *name);
 SV_API int sv_vm_stat_lookup(sv_vm_stat *out, const char *name);

@@ -126,6 +126,14 @@ SV_API int sv_gpa_write(sv_vm *vm, uint64_t gpa, const void *buf, size_t len);
 SV_API uint64_t sv_vm_stat_get(const sv_vm *vm, sv_vm_stat id);
 /** Sum of a per-vCPU counter over the VM's vCPUs. */
 SV_API uint64_t sv_vm_vcpu_stat_sum(const sv_vm *vm, sv_vcpu_stat id);
+/**
+ * Starts counting afresh, after a warm-up: every VM counter that counts
+ * events, and every counter of every vCPU, goes to 0.  Levels (SPTEs,
+ * table pages, memslots in use: sv_vm_stat_is_level) keep their values,
+ * since they describe what is there.  The host's counters are the host's
+ * (sv_host_stat_get).
+ */
+SV_API void sv_vm_stats_reset(sv_vm *vm);
 
 #ifdef __cplusplus
 }

@@ -228,6 +228,14 @@ int sv_exec_new(sv_exec **out, sv_vm *vm, const sv_exec_options *opts)
 	return sv_exec__create(out, vm, opts, true);
 }
 
+void sv_exec_options_init(sv_exec_options *opts)
+{
+	static const sv_exec_options d = SV_EXEC_OPTIONS_INIT;
+
+	if (opts)
+		memcpy(opts, &d, sizeof(d)); /* the padding too */
+}
+
 int sv_exec__create(sv_exec **out, sv_vm *vm, const sv_exec_options *opts,
 		    bool engines)
 {

@@ -189,6 +189,14 @@ static int check_workload(sv_vm *vm, const sv_workload *w, unsigned id,
 	return SV_OK;
 }
 
+void sv_workload_init(sv_workload *w)
+{
+	static const sv_workload d = SV_WORKLOAD_INIT;
+
+	if (w)
+		memcpy(w, &d, sizeof(d)); /* the padding too */
+}
+
 static unsigned workload_id(const char *name)
 {
 	size_t i;

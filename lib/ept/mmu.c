@@ -338,6 +338,14 @@ static void mmu_free(sv_mmu *m)
 	g_free(m);
 }
 
+void sv_mmu_options_init(sv_mmu_options *opts)
+{
+	static const sv_mmu_options d = SV_MMU_OPTIONS_INIT;
+
+	if (opts)
+		memcpy(opts, &d, sizeof(d)); /* the padding too */
+}
+
 int sv_mmu_attach(sv_vm *vm, sv_host *host, const sv_mmu_options *opts)
 {
 	sv_mmu_options defaults = SV_MMU_OPTIONS_INIT;

@@ -444,6 +444,14 @@ static int fill_pools(sv_host *h)
 	return SV_OK;
 }
 
+void sv_host_options_init(sv_host_options *opts)
+{
+	static const sv_host_options d = SV_HOST_OPTIONS_INIT;
+
+	if (opts)
+		memcpy(opts, &d, sizeof(d)); /* the padding too */
+}
+
 int sv_host_new(sv_host **out, const sv_host_options *opts)
 {
 	static const sv_host_options defaults = SV_HOST_OPTIONS_INIT;

@@ -203,6 +203,14 @@ void sv_scenario__run_free(sc_run *r)
 	g_free(r->phase);
 }
 
+void sv_run_options_init(sv_run_options *opts)
+{
+	static const sv_run_options d = SV_RUN_OPTIONS_INIT;
+
+	if (opts)
+		memcpy(opts, &d, sizeof(d)); /* the padding too */
+}
+
 int sv_scenario__options(sc_run *r, const sv_run_options *opts)
 {
 	sv_run_options def = SV_RUN_OPTIONS_INIT;
