@@ -20,6 +20,17 @@ PKG_CONFIG_PATH="$libdir/pkgconfig" cc -std=c11 -o "$tmp/pc" \
 	"$src/tests/consumer/main.c" \
 	$(PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --cflags --libs simvirt)
 LD_LIBRARY_PATH="$libdir" "$tmp/pc"
+# C++ (C++11 and C++17, the compilers of the simulators that embed it),
+# with pkg-config, warnings as errors
+if command -v c++ >/dev/null 2>&1; then
+	for std in c++11 c++17; do
+		c++ -std=$std -Wall -Wextra -pedantic -Werror -o "$tmp/cxx" \
+			"$src/tests/consumer/tracedriven.cpp" \
+			$(PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --cflags --libs simvirt)
+		LD_LIBRARY_PATH="$libdir" "$tmp/cxx" | grep -q 'C++ consumer: pages_2m 4, pf_taken 4$'
+	done
+fi
+
 # the installed command starts from its prefix, without LD_LIBRARY_PATH,
 # also after the tree is moved
 env -u LD_LIBRARY_PATH "$tmp/prefix/bin/simvirt" version | grep -q '^simvirt '
