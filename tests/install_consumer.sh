@@ -31,6 +31,31 @@ if command -v c++ >/dev/null 2>&1; then
 	done
 fi
 
+# what a user needs away from the source tree: a man page for the command
+# and each subcommand (every option of its --help in it), the bash
+# completion, the scenarios, sweeps, examples and labs
+share=$tmp/prefix/share
+for c in run replay trace walk plot diff sweep merge list; do
+	page=$share/man/man1/simvirt-$c.1
+	[ -f "$page" ] || { echo "no man page $page" >&2; exit 1; }
+	for o in $(LD_LIBRARY_PATH="$libdir" "$tmp/prefix/bin/simvirt" "$c" --help |
+		grep -oE -- '--[a-z][a-z-]*' | grep -v '^--help' | sort -u); do
+		grep -q -- "$o" "$page" || { echo "simvirt-$c.1 lacks $o" >&2; exit 1; }
+	done
+done
+[ -f "$share/man/man1/simvirt.1" ]
+[ -f "$share/bash-completion/completions/simvirt" ]
+for f in simvirt/scenarios/kpt-thp.ini simvirt/sweeps/kver-backing.ini \
+	simvirt/examples/walk2d.c simvirt/examples/example_check.h \
+	simvirt/labs/walk2d.md simvirt/labs/img/walk-lab-cold.png \
+	doc/simvirt/stats.md doc/simvirt/sweeps.md; do
+	[ -f "$share/$f" ] || { echo "not installed: share/$f" >&2; exit 1; }
+done
+# an installed scenario runs with the installed command
+env -u LD_LIBRARY_PATH "$tmp/prefix/bin/simvirt" run \
+	"$share/simvirt/scenarios/kpt-thp.ini" --set memslot.data.size=8M \
+	--format csv | grep -q '^# end halted$'
+
 # the installed command starts from its prefix, without LD_LIBRARY_PATH,
 # also after the tree is moved
 env -u LD_LIBRARY_PATH "$tmp/prefix/bin/simvirt" version | grep -q '^simvirt '

@@ -799,18 +799,19 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage: simvirt COMMAND [OPTIONS]\n\n"
 		   "Commands:\n"
-		   "  run [SCENARIO]     run a scenario (default: the built-in one)\n"
-		   "  replay TRACE       replay a recorded run through the model\n"
-		   "  trace dump TRACE   print a trace readably\n"
-		   "  walk [SCENARIO]    the 2D walk of one address, step by step\n"
-		   "  plot STATS.json    per-phase bars of a JSON report (SVG/PNG)\n"
-		   "  diff A.json B.json what differs between two reports\n"
-		   "  sweep SWEEP.ini    many runs over parameter axes (local, "
-		   "GNU parallel, Slurm)\n"
-		   "  merge DIR          a sweep's reports as one table\n"
-		   "  list               workloads, policies, backings, actions, "
+		   "  run [SCENARIO]       run a scenario (default: the built-in one)\n"
+		   "  replay TRACE         replay a recorded run through the model\n"
+		   "  trace dump TRACE     print a trace readably\n"
+		   "  walk [SCENARIO]      the 2D walk of one address, step by step\n"
+		   "  plot REPORT.json...  per-phase bars of reports, side by side "
+		   "(SVG/PNG)\n"
+		   "  diff A.json B.json   what differs between two reports\n"
+		   "  sweep SWEEP.ini      many runs over parameter axes (local, GNU "
+		   "parallel, Slurm)\n"
+		   "  merge DIR            a sweep's reports as one table\n"
+		   "  list                 workloads, policies, backings, actions, "
 		   "counters, scenario keys\n"
-		   "  version            print the version\n\n"
+		   "  version              print the version\n\n"
 		   "'simvirt COMMAND --help' describes a command's options.\n\n"
 		   EXIT_STATUS_HELP "\n");
 }
@@ -831,8 +832,13 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	for (i = 0; i < G_N_ELEMENTS(cmds); i++)
-		if (!strcmp(argv[1], cmds[i].name))
+		if (!strcmp(argv[1], cmds[i].name)) {
+			g_autofree char *name = g_strdup_printf("simvirt %s", argv[1]);
+
+			/* --help says "simvirt run [OPTION...]" */
+			g_set_prgname(name);
 			return cmds[i].fn(argc - 1, argv + 1);
+		}
 	if (!strcmp(argv[1], "list"))
 		return cmd_list(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
