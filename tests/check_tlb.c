@@ -63,6 +63,48 @@ START_TEST(lru_reach)
 }
 END_TEST
 
+/* A batch of accesses counts what the same accesses one by one count, and
+ * stops after the first fault. */
+START_TEST(access_batch)
+{
+	uint64_t gvas[64];
+	uint8_t kinds[64];
+	t_env one, many;
+	sv_xlate x;
+	size_t i, done = 99;
+	unsigned k;
+
+	pages_env(&one, NULL, 16, 4096);
+	pages_env(&many, NULL, 16, 4096);
+	for (i = 0; i < 64; i++) {
+		gvas[i] = BASE + (i * 7 % 16) * 4096 + (i % 8) * 8;
+		kinds[i] = i % 3 ? SV_ACCESS_READ : SV_ACCESS_WRITE;
+		T_OK(sv_vcpu_access(one.v, gvas[i], 8, (sv_access)kinds[i], &x));
+	}
+	T_OK(sv_vcpu_access_batch(many.v, gvas, kinds, 64, 8, SV_ACCESS_READ, &x,
+				  &done));
+	ck_assert_uint_eq(done, 64);
+	for (k = 0; k < SV_VCPU_STAT__COUNT; k++)
+		ck_assert_msg(sv_vcpu_stat_get(one.v, (sv_vcpu_stat)k) ==
+				      sv_vcpu_stat_get(many.v, (sv_vcpu_stat)k),
+			      "%s differs", sv_vcpu_stat_name((sv_vcpu_stat)k));
+	/* page 16 is not mapped in the guest: the third access faults (#PF),
+	 * and the batch stops there */
+	gvas[2] = BASE + 16 * 4096;
+	T_OK(sv_vcpu_access_batch(many.v, gvas, NULL, 64, 8, SV_ACCESS_READ, &x,
+				  &done));
+	ck_assert_uint_eq(done, 3);
+	ck_assert_int_eq(x.fault.kind, SV_FAULT_PF);
+	/* a bad size: SV_EINVAL, nothing done */
+	ck_assert_int_eq(sv_vcpu_access_batch(many.v, gvas, NULL, 4, 0,
+					      SV_ACCESS_READ, &x, &done),
+			 SV_EINVAL);
+	ck_assert_uint_eq(done, 0);
+	t_env_free(&one);
+	t_env_free(&many);
+}
+END_TEST
+
 START_TEST(default_geometry_same_set)
 {
 	t_env e;
@@ -709,6 +751,7 @@ static Suite *tlb_suite(void)
 
 	tc = tcase_create("reach_replacement");
 	tcase_add_test(tc, lru_reach);
+	tcase_add_test(tc, access_batch);
 	tcase_add_test(tc, default_geometry_same_set);
 	tcase_add_test(tc, fifo_vs_lru);
 	tcase_add_test(tc, random_is_seeded);

@@ -117,6 +117,18 @@ SV_API unsigned sv_vcpu_index(const sv_vcpu *v);
  */
 SV_API int sv_vcpu_access(sv_vcpu *v, uint64_t gva, uint32_t size,
 			  sv_access access, sv_xlate *out);
+/**
+ * n accesses of `size` bytes in order, at gvas[i], each of kind kinds[i]
+ * (or `access` for every one when kinds is NULL): what n calls of
+ * sv_vcpu_access() do, counters included, for callers that pay for each
+ * call (other languages, trace readers).  It stops after the first access
+ * that faults.  *done is the number of accesses made (the faulting one
+ * included) and *out the result of the last; SV_EINVAL as for
+ * sv_vcpu_access(), with *done the accesses made before the bad one.
+ */
+SV_API int sv_vcpu_access_batch(sv_vcpu *v, const uint64_t *gvas,
+				const uint8_t *kinds, size_t n, uint32_t size,
+				sv_access access, sv_xlate *out, size_t *done);
 
 /** One vCPU's part in sv_vcpu_access_together(). */
 typedef struct sv_access_req {

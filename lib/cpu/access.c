@@ -594,3 +594,27 @@ int sv_vcpu_access(sv_vcpu *v, uint64_t gva, uint32_t size, sv_access acc,
 	return access_slow(v, gva, size, acc, out);
 }
 
+int sv_vcpu_access_batch(sv_vcpu *v, const uint64_t *gvas,
+			 const uint8_t *kinds, size_t n, uint32_t size,
+			 sv_access access, sv_xlate *out, size_t *done)
+{
+	size_t i;
+	int rc = SV_OK;
+
+	sv_err__clear();
+	if (done)
+		*done = 0;
+	if (!v || !out || !done || (n && !gvas))
+		return sv_err__set(v ? v->vm : NULL, SV_EINVAL,
+				   "sv_vcpu_access_batch: NULL argument");
+	for (i = 0; i < n; i++) {
+		rc = sv_vcpu_access(v, gvas[i], size,
+				    kinds ? (sv_access)kinds[i] : access, out);
+		if (rc != SV_OK)
+			break;
+		*done = i + 1;
+		if (out->fault.kind != SV_FAULT_NONE)
+			break;
+	}
+	return rc;
+}
