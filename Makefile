@@ -52,6 +52,8 @@ bench: deps
 	build-release/bench/bench_mmu
 	build-release/bench/bench_exec
 	build-release/bench/bench_scenario
+	PYTHONPATH=build-release/python /usr/bin/python3 bench/bench_python.py \
+		build-release/bench/bench_access
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) build-release

@@ -24,6 +24,11 @@ packages=(
 	parallel
 	slurm-wlm
 	munge
+	python3
+	python3-cffi
+	python3-pytest
+	python3-numpy
+	python3-pandas
 )
 
 missing=()

@@ -56,6 +56,13 @@ env -u LD_LIBRARY_PATH "$tmp/prefix/bin/simvirt" run \
 	"$share/simvirt/scenarios/kpt-thp.ini" --set memslot.data.size=8M \
 	--format csv | grep -q '^# end halted$'
 
+# the Python package, installed beside the library, finds it by itself
+site=$(dirname "$(dirname "$(find "$tmp/prefix" -path '*/simvirt/_paths.py' | head -n 1)")")
+if [ -d "$site/simvirt" ] && /usr/bin/python3 -c 'import cffi' 2>/dev/null; then
+	env -u LD_LIBRARY_PATH -u SIMVIRT_LIBRARY PYTHONPATH="$site" /usr/bin/python3 -c \
+		'import simvirt; r = simvirt.Scenario.default(["memslot.data.size=4M"]).run(); assert r.end == "halted", r.end'
+fi
+
 # the installed command starts from its prefix, without LD_LIBRARY_PATH,
 # also after the tree is moved
 env -u LD_LIBRARY_PATH "$tmp/prefix/bin/simvirt" version | grep -q '^simvirt '
