@@ -19,7 +19,8 @@ from ._ffi import ffi, lib, libc
 from . import _ffi
 
 __all__ = ["Error", "version", "counters", "Scenario", "Report", "replay",
-           "Host", "VM", "Vcpu", "Xlate"]
+           "Host", "VM", "Vcpu", "Xlate", "FaultInfo", "register_policy",
+           "unregister_policy", "policy_level"]
 
 
 class Error(Exception):
@@ -388,3 +389,61 @@ class VM:
     def stats_reset(self):
         """Counts to 0, levels kept (sv_vm_stats_reset)."""
         lib.sv_vm_stats_reset(self._ptr)
+
+
+# ---- huge-page sizing policies in Python -----------------------------------
+
+FaultInfo = collections.namedtuple(
+    "FaultInfo", "gfn hva slot write exec slot_readonly max_level collapse "
+                 "kernel_version smm")
+
+_policies = {}  # name -> (struct, callback, name buffer): kept alive
+
+
+def _info(i):
+    return FaultInfo(i.gfn, i.hva, i.slot, bool(i.write), bool(i.exec),
+                     bool(i.slot_readonly), i.max_level, bool(i.collapse),
+                     i.kernel_version, bool(i.smm))
+
+
+def register_policy(name, level):
+    """Registers a huge-page sizing policy: level(info) gets a FaultInfo and
+    returns the largest level the gfn may be mapped at (1 = 4K, 2 = 2M,
+    3 = 1G), at most info.max_level.  VMs and scenarios made afterwards use
+    it by name ([vm] policy=NAME).  A level that raises counts as 1 (4K);
+    Python prints the traceback."""
+    raw = {}
+
+    def call(info_ptr, payload):
+        raw["ptr"] = info_ptr
+        try:
+            return int(level(_info(info_ptr)))
+        finally:
+            raw.pop("ptr", None)
+
+    cb = ffi.callback("unsigned(const sv_mmu_fault_info *, void *)", call,
+                      error=1)
+    p = ffi.new("sv_mmu_policy *")
+    cname = ffi.new("char[]", name.encode())
+    p.version = _ffi.SV_MMU_POLICY_VERSION
+    p.name = cname
+    p.level = cb
+    _check(lib.sv_mmu_policy_register(p))
+    _policies[name] = (p, cb, cname, raw)
+
+
+def unregister_policy(name):
+    _check(lib.sv_mmu_policy_unregister(name.encode()))
+    _policies.pop(name, None)
+
+
+def policy_level(builtin, info):
+    """What a built-in (or registered) policy answers for info, so that a
+    Python policy can refine it: policy_level("kvm", info)."""
+    p = lib.sv_mmu_policy_find(builtin.encode())
+    if p == ffi.NULL:
+        raise KeyError(f"no policy named {builtin!r}")
+    for entry in _policies.values():
+        if "ptr" in entry[3]:
+            return p.level(entry[3]["ptr"], p.payload)
+    raise RuntimeError("policy_level is for use inside a policy's level()")

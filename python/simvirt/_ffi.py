@@ -134,6 +134,36 @@ int sv_vcpu_access(sv_vcpu *v, uint64_t gva, uint32_t size, sv_access access,
 int sv_vcpu_access_batch(sv_vcpu *v, const uint64_t *gvas, const uint8_t *kinds,
 			 size_t n, uint32_t size, sv_access access, sv_xlate *out,
 			 size_t *done);
+/* sizing policies */
+typedef struct sv_mmu_fault_info {
+	uint64_t gfn;
+	uint64_t hva;
+	uint32_t slot;
+	bool write, exec;
+	bool slot_readonly;
+	unsigned max_level;
+	bool collapse;
+	unsigned kernel_version;
+	unsigned bugs;
+	const sv_host *host;
+	bool smm;
+	bool as0_has_gfn;
+	uint64_t as0_hva;
+} sv_mmu_fault_info;
+typedef unsigned int sv_host_event;
+typedef unsigned int sv_mmu_inv_action;
+typedef struct sv_mmu_policy {
+	unsigned version;
+	const char *name;
+	unsigned (*level)(const sv_mmu_fault_info *info, void *payload);
+	sv_mmu_inv_action (*on_invalidate)(sv_host_event event, uint64_t gfn_start,
+					   uint64_t gfn_end, void *payload);
+	void *payload;
+} sv_mmu_policy;
+int sv_mmu_policy_register(const sv_mmu_policy *p);
+int sv_mmu_policy_unregister(const char *name);
+const sv_mmu_policy *sv_mmu_policy_find(const char *name);
+
 uint64_t sv_vcpu_stat_get(const sv_vcpu *v, sv_vcpu_stat id);
 uint64_t sv_vm_stat_get(const sv_vm *vm, sv_vm_stat id);
 uint64_t sv_vm_vcpu_stat_sum(const sv_vm *vm, sv_vcpu_stat id);
@@ -145,6 +175,7 @@ SV_HOST_MMAP_VERSION = 1
 SV_MEMSLOT_REGION_VERSION = 2
 SV_PROT_READ, SV_PROT_WRITE, SV_PROT_EXEC = 1, 2, 4
 SV_RUN_OPTIONS_VERSION = 2
+SV_MMU_POLICY_VERSION = 1
 
 ffi = cffi.FFI()
 ffi.cdef(CDEF)

@@ -17,6 +17,11 @@ STRUCTS = {
                           "backing", "align"],
     "sv_memslot_region": ["version", "slot", "flags", "gpa", "size", "hva"],
     "sv_stat_info": ["name", "desc", "vcpu", "level", "vm_id", "vcpu_id"],
+    "sv_mmu_fault_info": ["gfn", "hva", "slot", "write", "exec",
+                          "slot_readonly", "max_level", "collapse",
+                          "kernel_version", "bugs", "host", "smm",
+                          "as0_has_gfn", "as0_hva"],
+    "sv_mmu_policy": ["version", "name", "level", "on_invalidate", "payload"],
     "sv_run_options": ["version", "record", "on_phase", "payload",
                        "on_progress", "progress_interval"],
 }

@@ -186,3 +186,35 @@ def test_the_docs_trace_driven_snippet():
     done, last = v.access_many(gvas, write=True)
     assert done == gvas.size
     assert (vm.stat("pages_2m"), vm.stat("pf_taken")) == (32, 32)
+
+
+def test_a_sizing_policy_in_python():
+    """A policy that never maps above 4K, and one that asks the built-in
+    kvm policy: over 8M of THP the first gives 8M / 4K = 2048 4K SPTEs and
+    no 2M one, the second the same report as kvm itself."""
+    seen = []
+
+    def only_4k(info):
+        seen.append(info.max_level)
+        return 1
+
+    def like_kvm(info):
+        return simvirt.policy_level("kvm", info)
+
+    simvirt.register_policy("py-4k", only_4k)
+    simvirt.register_policy("py-kvm", like_kvm)
+    try:
+        sets = ["memslot.data.size=8M", "vm.kernel_version=6.12"]
+        r4k = simvirt.Scenario.default(sets + ["vm.policy=py-4k"]).run()
+        assert r4k.value("pages_2m", phase="populate") == 0
+        assert r4k.value("pages_4k", phase="populate") == 2048
+        assert seen and max(seen) == 2   # THP allowed 2M; the policy said 4K
+        mine = simvirt.Scenario.default(sets + ["vm.policy=py-kvm"]).run()
+        kvm = simvirt.Scenario.default(sets + ["vm.policy=kvm"]).run()
+        strip = lambda j: {k: v for k, v in j.items() if k != "config"}
+        assert strip(mine.json()) == strip(kvm.json())
+        with pytest.raises(simvirt.Error):
+            simvirt.register_policy("py-4k", only_4k)  # the name is taken
+    finally:
+        simvirt.unregister_policy("py-4k")
+        simvirt.unregister_policy("py-kvm")
