@@ -130,8 +130,8 @@ static double time_random_reads(sv_vcpu *v, uint64_t n, uint64_t span,
 	uint64_t i;
 
 	for (i = 0; i < n; i++)
-		sv_vcpu_access(v, GUEST_BASE + (rng_next(seed) % span) * 4096, 8,
-			       SV_ACCESS_READ, &x);
+		sv_vcpu_translate(&x, v, GUEST_BASE + (rng_next(seed) % span) * 4096, 8,
+			       SV_ACCESS_READ);
 	return bench_now() - t0;
 }
 
@@ -177,15 +177,15 @@ int main(int argc, char **argv)
 		if (RUN('a')) {
 			/* 16 pages, 512 reads each, round and round */
 			for (i = 0; i < 16; i++)
-				sv_vcpu_access(v, GUEST_BASE + i * 4096, 8,
-					       SV_ACCESS_READ, &x);
+				sv_vcpu_translate(&x, v, GUEST_BASE + i * 4096, 8,
+					       SV_ACCESS_READ);
 			sv_vcpu_stats_reset(v);
 			t0 = bench_now();
 			for (i = 0; i < n_hit; i++)
-				sv_vcpu_access(v, GUEST_BASE +
+				sv_vcpu_translate(&x, v, GUEST_BASE +
 						       ((i >> 9) & 15) * 4096 +
 						       (i & 511) * 8,
-					       8, SV_ACCESS_READ, &x);
+					       8, SV_ACCESS_READ);
 			t = bench_now() - t0;
 			report("(a) L1-hit stream", n_hit, t,
 			       sv_vcpu_stat_get(v, SV_VCPU_STAT_walk_refs), 5);

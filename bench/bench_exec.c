@@ -141,7 +141,7 @@ static double run_sim(const wl *w, sv_exec_mode mode, uint64_t *insns)
 
 	sim_up(&s, w, mode);
 	t = bench_now();
-	bench_check("run", sv_exec_run(s.ex, 0, &res));
+	bench_check("run", sv_exec_run_until(&res, s.ex, 0));
 	t = bench_now() - t;
 	if (res.stop != SV_EXEC_HALTED) {
 		fprintf(stderr, "%s: %s did not halt (stop %d)\n", bench_name,

@@ -73,7 +73,7 @@ int main(int argc, char **argv)
 	/* (3) on the same, PTE-mapped memory */
 	bench_check("madvise", sv_host_madvise(h, hva, bytes, SV_MADV_HUGEPAGE));
 	t0 = bench_now();
-	bench_check("khugepaged", sv_host_khugepaged_scan(h, &collapsed));
+	bench_check("khugepaged", sv_host_khugepaged(&collapsed, h));
 	report("(3) khugepaged pass (2M collapses)", collapsed, bench_now() - t0, h,
 	       pages);
 	sv_host_free(h);

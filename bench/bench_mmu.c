@@ -77,7 +77,7 @@ static double write_all(rig *r, uint64_t stride)
 	sv_xlate x;
 
 	for (a = GPA; a < GPA + r->bytes; a += stride) {
-		bench_check("access", sv_vcpu_access(r->v, a, 8, SV_ACCESS_WRITE, &x));
+		bench_check("access", sv_vcpu_translate(&x, r->v, a, 8, SV_ACCESS_WRITE));
 		if (x.fault.kind != SV_FAULT_NONE) {
 			fprintf(stderr, "bench_mmu: gpa 0x%" PRIx64 ": fault %d\n",
 				a, (int)x.fault.kind);

@@ -3,7 +3,7 @@
 
 The L1-hit stream of bench_access (a): 8-byte reads sweeping one 4K page,
 then the next of 16, round and round; every access hits the L1 DTLB.
-C: bench_access calls sv_vcpu_access once per access.  Python: numpy
+C: bench_access calls sv_vcpu_translate once per access.  Python: numpy
 arrays of addresses go through Vcpu.access_many (sv_vcpu_access_batch),
 a million at a time.  Target: Python reaches at least 0.5 of C's rate.
 

@@ -32,8 +32,7 @@ static void access_one(sv_vcpu *v, uint64_t gpa, bool write)
 {
 	sv_xlate x;
 
-	CHECK(sv_vcpu_access(v, gpa, 8, write ? SV_ACCESS_WRITE : SV_ACCESS_READ,
-			     &x));
+	CHECK(sv_vcpu_translate(&x, v, gpa, 8, write ? SV_ACCESS_WRITE : SV_ACCESS_READ));
 	if (x.fault.kind != SV_FAULT_NONE) {
 		fprintf(stderr, "gpa 0x%" PRIx64 ": %s\n", gpa,
 			sv_fault_kind_name(x.fault.kind));

@@ -73,7 +73,7 @@ static void walk(sv_vcpu *v, const char *title)
 
 	printf("%s read of gva 0x%" PRIx64 ":\n", title, GVA);
 	sv_vcpu_set_walk_observer(v, print_step, &refs);
-	CHECK(sv_vcpu_access(v, GVA, 8, SV_ACCESS_READ, &x));
+	CHECK(sv_vcpu_translate(&x, v, GVA, 8, SV_ACCESS_READ));
 	sv_vcpu_set_walk_observer(v, NULL, NULL);
 	if (x.fault.kind != SV_FAULT_NONE) {
 		printf("  => %s at the %s\n", sv_fault_kind_name(x.fault.kind),

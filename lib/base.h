@@ -45,7 +45,7 @@ int sv_err__set(sv_vm *vm, int code, const char *fmt, ...)
 /*
  * Empties this thread's detail: every public call that returns an error
  * code does it first, so that sv_error_detail() speaks of the last call.
- * Inline, with the flag in the initial-exec TLS model: sv_vcpu_access()
+ * Inline, with the flag in the initial-exec TLS model: sv_vcpu_translate()
  * pays one thread-pointer load, not a __tls_get_addr call.
  */
 #define SV_DETAIL_TLS _Thread_local __attribute__((tls_model("initial-exec")))

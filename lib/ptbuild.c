@@ -438,14 +438,14 @@ static int entry_ptr(sv_pt *pt, uint64_t addr, unsigned level, uint64_t **p)
 	return SV_OK;
 }
 
-int sv_pt_read(sv_pt *pt, uint64_t addr, unsigned level, uint64_t *entry)
+int sv_pt_get(uint64_t *entry, sv_pt *pt, uint64_t addr, unsigned level)
 {
 	uint64_t *p = NULL;
 	int rc;
 
 	sv_err__clear();
 	if (!entry)
-		return sv_err__set(NULL, SV_EINVAL, "sv_pt_read: NULL entry");
+		return sv_err__set(NULL, SV_EINVAL, "sv_pt_get: NULL entry");
 	rc = entry_ptr(pt, addr, level, &p);
 	if (!rc)
 		*entry = *p;
@@ -464,4 +464,10 @@ int sv_pt_write(sv_pt *pt, uint64_t addr, unsigned level, uint64_t entry)
 	if (!rc)
 		*p = entry;
 	return rc;
+}
+
+/* The name before 0.2, its result last. */
+int sv_pt_read(sv_pt *pt, uint64_t addr, unsigned level, uint64_t *entry)
+{
+	return sv_pt_get(entry, pt, addr, level);
 }

@@ -75,7 +75,7 @@ static int walk_at(const char *phase, sv_vm *vm, void *payload)
 	if (j->cold)
 		T_OK(sv_vcpu_invept(v, 2, 0));
 	sv_vcpu_set_walk_observer(v, walk_grid_event, &j->grid);
-	T_OK(sv_vcpu_access(v, 0x40000000, 8, SV_ACCESS_READ, &j->x));
+	T_OK(sv_vcpu_translate(&j->x, v, 0x40000000, 8, SV_ACCESS_READ));
 	sv_vcpu_set_walk_observer(v, NULL, NULL);
 	walk_grid_end(&j->grid, &j->x);
 	j->walked = true;

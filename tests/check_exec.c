@@ -112,7 +112,7 @@ static void run_halted(fix *f)
 {
 	sv_exec_result res;
 
-	T_OK(sv_exec_run(f->ex, 0, &res));
+	T_OK(sv_exec_run_until(&res, f->ex, 0));
 	ck_assert_msg(res.stop == SV_EXEC_HALTED, "stop %d, vcpu %u rip 0x%llx "
 			  "fault %d gva 0x%llx", res.stop, res.vcpu,
 		      (unsigned long long)res.rip, res.fault.kind,
@@ -461,7 +461,7 @@ START_TEST(three_page_faults_in_a_row)
 		/* Without memory hooks Unicorn 2.0.1 keeps no precise RIP, so
 		 * fast-forward reports the first fault instead: a read of
 		 * 0x80000000, not present (error code 0), nothing delivered */
-		T_OK(sv_exec_run(f.ex, 0, &res));
+		T_OK(sv_exec_run_until(&res, f.ex, 0));
 		ck_assert_int_eq(res.stop, SV_EXEC_FAULT);
 		ck_assert_int_eq(res.fault.kind, SV_FAULT_PF);
 		ck_assert_uint_eq(res.fault.gva, 0x80000000ULL);
@@ -499,7 +499,7 @@ START_TEST(fault_without_handler_is_reported)
 	fix_up(&f, 1, 16ULL << 20, false, SZ_4K, NULL);
 	w.size = 32ULL << 20; /* twice what is mapped */
 	T_OK(sv_exec_load_workload(f.ex, &w));
-	T_OK(sv_exec_run(f.ex, 0, &res));
+	T_OK(sv_exec_run_until(&res, f.ex, 0));
 	ck_assert_int_eq(res.stop, SV_EXEC_FAULT);
 	ck_assert_int_eq(res.fault.kind, SV_FAULT_PF);
 	/* the first page past the mapping, written: not present, W = 2 */
@@ -559,7 +559,7 @@ START_TEST(partial_munmap_keeps_the_rest)
 	sv_exec_set_access_hook(f.ex, count_region, &f);
 	f.act_at = 1; /* before the pass */
 	f.act = munmap_second_2m;
-	T_OK(sv_exec_run(f.ex, 0, &res));
+	T_OK(sv_exec_run_until(&res, f.ex, 0));
 	ck_assert_int_eq(res.stop, SV_EXEC_FAULT);
 	ck_assert_int_eq(res.fault.kind, SV_FAULT_EFAULT);
 	ck_assert_uint_eq(res.fault.gva, GPA + SZ_2M);
@@ -790,7 +790,7 @@ START_TEST(bad_input_is_refused)
 	w.name = "touch";
 	w.stride = 12;
 	ck_assert_int_eq(sv_exec_load_workload(f.ex, &w), SV_EINVAL);
-	ck_assert_int_eq(sv_exec_run(f.ex, 0, NULL), SV_EINVAL); /* nothing loaded */
+	ck_assert_int_eq(sv_exec_run_until(NULL, f.ex, 0), SV_EINVAL); /* nothing loaded */
 	w.stride = SZ_4K;
 	T_OK(sv_exec_load_workload(f.ex, &w));
 	ck_assert_int_eq(sv_exec_load_workload(f.ex, &w), SV_EBUSY);

@@ -436,11 +436,11 @@ START_TEST(op_khugepaged)
 	/* 100 pages of the first 2M, none of the second */
 	for (i = 0; i < 100; i++)
 		put8(hva + i * 4096, 1);
-	T_OK(sv_host_khugepaged_scan(host, &n));
+	T_OK(sv_host_khugepaged(&n, host));
 	ck_assert_uint_eq(n, 0); /* not THP-eligible under thp=madvise */
 	T_OK(sv_host_madvise(host, hva, 2 * SZ_2M, SV_MADV_HUGEPAGE));
 	events_reset();
-	T_OK(sv_host_khugepaged_scan(host, &n));
+	T_OK(sv_host_khugepaged(&n, host));
 	/* 412 empty PTEs <= max_ptes_none 511: the first 2M collapses; the
 	 * second has no PTE table at all: nothing to scan */
 	ck_assert_uint_eq(n, 1);
@@ -464,7 +464,7 @@ START_TEST(op_khugepaged_max_ptes_none)
 	hva = map_rw(SV_BACKING_ANON, SZ_2M);
 	put8(hva, 1);
 	T_OK(sv_host_madvise(host, hva, SZ_2M, SV_MADV_HUGEPAGE));
-	T_OK(sv_host_khugepaged_scan(host, &n));
+	T_OK(sv_host_khugepaged(&n, host));
 	ck_assert_uint_eq(n, 0); /* 511 empty PTEs > max_ptes_none 0 */
 	/* MADV_COLLAPSE ignores max_ptes_none */
 	T_OK(sv_host_madvise(host, hva, SZ_2M, SV_MADV_COLLAPSE));
@@ -586,7 +586,7 @@ START_TEST(op_ksm)
 	put8(hva + 8192, 9);
 	put8(hva + 12288, 5);
 	events_reset();
-	T_OK(sv_host_ksm_merge(host, hva, 4 * 4096, &merged));
+	T_OK(sv_host_ksm(&merged, host, hva, 4 * 4096));
 	/* pages 0-2 are equal: page 0 becomes the KSM page (1 CLEAR for its
 	 * write-protect), pages 1 and 2 merge into it (write_protect_page
 	 * and replace_page: 2 CLEARs each); page 3 is alone (1 CLEAR) */

@@ -104,7 +104,7 @@ static void touch_expect(fix *f, uint64_t gpa, uint64_t size, uint64_t stride,
 	 * loop only calls it on a failure. */
 	for (a = gpa; a < gpa + size; a += stride) {
 		sv_xlate x;
-		int rc = sv_vcpu_access(f->v, a, 1, acc, &x);
+		int rc = sv_vcpu_translate(&x, f->v, a, 1, acc);
 
 		if (rc != SV_OK || x.fault.kind != want)
 			ck_abort_msg("gpa 0x%llx: rc %d, fault %d, expected %d",
@@ -342,7 +342,7 @@ static void readonly_hugetlb(const char *policy, unsigned bugs,
 	x = t_access(f.v, GPA + 0x5000, SV_ACCESS_WRITE);
 	ck_assert_int_eq(x.fault.kind, SV_FAULT_MMIO);
 	ck_assert_uint_eq(CS(&f, pf_emulate), 1);
-	T_OK(sv_mmu_spte(f.vm, GPA + 0x5000, &si));
+	T_OK(sv_mmu_spte_get(&si, f.vm, GPA + 0x5000));
 	/* the SPTE keeps (host-writable, MMU-writable, W) = 000 */
 	ck_assert(!si.host_writable && !si.mmu_writable && !si.writable);
 	fix_down(&f);
@@ -639,12 +639,12 @@ START_TEST(dirty_log_read_fault_marks_dirty)
 	T_OK(sv_host_write(f.h, f.hva + 0x7000, &byte, 1));
 	set_flags(&f, SV_MEMSLOT_LOG_DIRTY);
 	t_access(f.v, GPA + 0x7000, SV_ACCESS_READ);
-	T_OK(sv_mmu_spte(f.vm, GPA + 0x7000, &si));
+	T_OK(sv_mmu_spte_get(&si, f.vm, GPA + 0x7000));
 	/* make_spte: a read fault of a writable host page installs a
 	 * writable SPTE and marks the gfn dirty */
 	ck_assert(si.writable);
 	t_access(f.v, GPA + 0x9000, SV_ACCESS_READ);
-	T_OK(sv_mmu_spte(f.vm, GPA + 0x9000, &si));
+	T_OK(sv_mmu_spte_get(&si, f.vm, GPA + 0x9000));
 	/* never touched: the zero page, read-only, not dirty */
 	ck_assert(!si.writable);
 	ck_assert_uint_eq(bitmap_popcount(&f), 1);
@@ -851,7 +851,7 @@ START_TEST(dontneed_splits_thp)
 	ck_assert_uint_eq(VS(&f, pages_4k), 512);
 	/* scenario 22: khugepaged collapses it back; its CLEAR zaps the
 	 * 512 4K SPTEs with one flush; the next touch maps 2M again */
-	T_OK(sv_host_khugepaged_scan(f.h, NULL));
+	T_OK(sv_host_khugepaged(NULL, f.h));
 	ck_assert_uint_eq(VS(&f, zap_leaf_4k), 512);
 	ck_assert_uint_eq(VS(&f, remote_tlb_flush_requests), 2);
 	taken = CS(&f, pf_taken);
@@ -878,7 +878,7 @@ START_TEST(mprotect_readonly)
 	taken = CS(&f, pf_taken);
 	touch(&f, GPA, SZ_1G, SZ_4K, SV_ACCESS_READ);
 	ck_assert_uint_eq(CS(&f, pf_taken) - taken, 512);
-	T_OK(sv_mmu_spte(f.vm, GPA, &si));
+	T_OK(sv_mmu_spte_get(&si, f.vm, GPA));
 	ck_assert(si.level == 2 && !si.writable && !si.host_writable);
 	x = t_access(f.v, GPA, SV_ACCESS_WRITE);
 	ck_assert_int_eq(x.fault.kind, SV_FAULT_EFAULT);

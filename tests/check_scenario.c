@@ -691,7 +691,7 @@ static int cold_walk_at_end(const char *phase, sv_vm *vm, void *payload)
 		T_OK(sv_vcpu_svm_tlb_control(v, 1));
 	else
 		T_OK(sv_vcpu_invept(v, 2, 0));
-	T_OK(sv_vcpu_access(v, w->gva, 8, SV_ACCESS_READ, &x));
+	T_OK(sv_vcpu_translate(&x, v, w->gva, 8, SV_ACCESS_READ));
 	ck_assert_int_eq(x.fault.kind, SV_FAULT_NONE);
 	w->refs = x.refs;
 	w->done = true;

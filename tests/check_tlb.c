@@ -79,10 +79,9 @@ START_TEST(access_batch)
 	for (i = 0; i < 64; i++) {
 		gvas[i] = BASE + (i * 7 % 16) * 4096 + (i % 8) * 8;
 		kinds[i] = i % 3 ? SV_ACCESS_READ : SV_ACCESS_WRITE;
-		T_OK(sv_vcpu_access(one.v, gvas[i], 8, (sv_access)kinds[i], &x));
+		T_OK(sv_vcpu_translate(&x, one.v, gvas[i], 8, (sv_access)kinds[i]));
 	}
-	T_OK(sv_vcpu_access_batch(many.v, gvas, kinds, 64, 8, SV_ACCESS_READ, &x,
-				  &done));
+	T_OK(sv_vcpu_access_batch(&x, &done, many.v, gvas, kinds, 64, 8, SV_ACCESS_READ));
 	ck_assert_uint_eq(done, 64);
 	for (k = 0; k < SV_VCPU_STAT__COUNT; k++)
 		ck_assert_msg(sv_vcpu_stat_get(one.v, (sv_vcpu_stat)k) ==
@@ -91,13 +90,12 @@ START_TEST(access_batch)
 	/* page 16 is not mapped in the guest: the third access faults (#PF),
 	 * and the batch stops there */
 	gvas[2] = BASE + 16 * 4096;
-	T_OK(sv_vcpu_access_batch(many.v, gvas, NULL, 64, 8, SV_ACCESS_READ, &x,
-				  &done));
+	T_OK(sv_vcpu_access_batch(&x, &done, many.v, gvas, NULL, 64, 8, SV_ACCESS_READ));
 	ck_assert_uint_eq(done, 3);
 	ck_assert_int_eq(x.fault.kind, SV_FAULT_PF);
 	/* a bad size: SV_EINVAL, nothing done */
-	ck_assert_int_eq(sv_vcpu_access_batch(many.v, gvas, NULL, 4, 0,
-					      SV_ACCESS_READ, &x, &done),
+	ck_assert_int_eq(sv_vcpu_access_batch(&x, &done, many.v, gvas, NULL, 4, 0,
+					      SV_ACCESS_READ),
 			 SV_EINVAL);
 	ck_assert_uint_eq(done, 0);
 	t_env_free(&one);
@@ -627,8 +625,8 @@ START_TEST(fast_path_counts)
 		sv_xlate x;
 
 		memset(&x, 0xa5, sizeof(x));
-		T_OK(sv_vcpu_access(e.v, BASE + i * 4096ULL, 8,
-				    SV_ACCESS_READ, &x));
+		T_OK(sv_vcpu_translate(&x, e.v, BASE + i * 4096ULL, 8,
+				    SV_ACCESS_READ));
 		ck_assert_int_eq(x.fault.kind, SV_FAULT_NONE);
 		ck_assert_int_eq(x.source, SV_SRC_L1);
 		ck_assert_uint_eq(x.gpa, 0x2000000 + i * 4096ULL);

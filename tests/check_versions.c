@@ -80,7 +80,7 @@ static void write_each_2m(fix *f, sv_fault_kind want)
 
 	for (a = GPA; a < GPA + SLOT_SIZE; a += SZ_2M) {
 		sv_xlate x;
-		int rc = sv_vcpu_access(f->v, a, 1, SV_ACCESS_WRITE, &x);
+		int rc = sv_vcpu_translate(&x, f->v, a, 1, SV_ACCESS_WRITE);
 
 		if (rc != SV_OK || x.fault.kind != want)
 			ck_abort_msg("gpa 0x%llx: rc %d, fault %d, expected %d",

@@ -39,14 +39,14 @@ START_TEST(bad_access_args)
 	sv_xlate x;
 
 	t_env_setup(&e, NULL, SV_PAGE_2M);
-	ck_assert_int_eq(sv_vcpu_access(e.v, 0, 0, SV_ACCESS_READ, &x), SV_EINVAL);
+	ck_assert_int_eq(sv_vcpu_translate(&x, e.v, 0, 0, SV_ACCESS_READ), SV_EINVAL);
 	ck_assert_ptr_nonnull(strstr(sv_vm_last_error(e.vm), "size"));
-	ck_assert_int_eq(sv_vcpu_access(e.v, 0, 4097, SV_ACCESS_READ, &x),
+	ck_assert_int_eq(sv_vcpu_translate(&x, e.v, 0, 4097, SV_ACCESS_READ),
 			 SV_EINVAL);
-	ck_assert_int_eq(sv_vcpu_access(e.v, 0, 1, (sv_access)7, &x), SV_EINVAL);
-	ck_assert_int_eq(sv_vcpu_access(e.v, 0, 1, SV_ACCESS_READ, NULL),
+	ck_assert_int_eq(sv_vcpu_translate(&x, e.v, 0, 1, (sv_access)7), SV_EINVAL);
+	ck_assert_int_eq(sv_vcpu_translate(NULL, e.v, 0, 1, SV_ACCESS_READ),
 			 SV_EINVAL);
-	ck_assert_int_eq(sv_vcpu_access(NULL, 0, 1, SV_ACCESS_READ, &x),
+	ck_assert_int_eq(sv_vcpu_translate(&x, NULL, 0, 1, SV_ACCESS_READ),
 			 SV_EINVAL);
 	/* nothing was counted for the refused calls */
 	ck_assert_uint_eq(T_STAT(e.v, accesses), 0);
@@ -254,6 +254,31 @@ START_TEST(stat_info)
 }
 END_TEST
 
+/* The names before 0.2 still work, with their results last, and say
+ * what replaces them (the compiler warns: -Wdeprecated-declarations). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+START_TEST(old_names)
+{
+	t_env e;
+	sv_xlate a, b;
+	uint64_t ea = 0, eb = 1;
+
+	t_env_setup(&e, NULL, SV_PAGE_2M);
+	T_OK(sv_pt_map(e.gpt, 0x40000000, 0x2000000, 4096, 4096, SV_PTE_RW));
+	T_OK(sv_vcpu_translate(&a, e.v, 0x40000000, 8, SV_ACCESS_READ));
+	T_OK(sv_vcpu_access(e.v, 0x40000000, 8, SV_ACCESS_READ, &b));
+	ck_assert_uint_eq(a.hpa, b.hpa);
+	ck_assert_uint_eq(a.gpa, 0x2000000);
+	T_OK(sv_pt_get(&ea, e.gpt, 0x40000000, 1));
+	T_OK(sv_pt_read(e.gpt, 0x40000000, 1, &eb));
+	ck_assert_uint_eq(ea, eb);
+	ck_assert_uint_eq(ea & ~0xfffULL & ((1ULL << 52) - 1), 0x2000000);
+	t_env_free(&e);
+}
+END_TEST
+#pragma GCC diagnostic pop
+
 /* ---- the tree builder and the range iterator ------------------------------ */
 
 START_TEST(builder_errors)
@@ -271,7 +296,7 @@ START_TEST(builder_errors)
 				   SV_PAGE_2M, 0),
 			 SV_EEXIST);
 	/* not even a table was created for the first half */
-	ck_assert_int_eq(sv_pt_read(e.gpt, 0x3fe00000, 2, &ent), SV_ENOENT);
+	ck_assert_int_eq(sv_pt_get(&ent, e.gpt, 0x3fe00000, 2), SV_ENOENT);
 	ck_assert_int_eq(sv_pt_map(e.gpt, 0x40200000, 0x1000, SV_PAGE_2M,
 				   SV_PAGE_2M, 0),
 			 SV_EALIGN);
@@ -283,7 +308,7 @@ START_TEST(builder_errors)
 	/* unmapping half of the 2M page is refused */
 	ck_assert_int_eq(sv_pt_unmap(e.gpt, 0x40000000, 4096), SV_EINVAL);
 	T_OK(sv_pt_unmap(e.gpt, 0x40000000, SV_PAGE_2M));
-	T_OK(sv_pt_read(e.gpt, 0x40000000, 2, &ent));
+	T_OK(sv_pt_get(&ent, e.gpt, 0x40000000, 2));
 	ck_assert_uint_eq(ent, 0);
 	t_env_free(&e);
 }
@@ -301,7 +326,7 @@ START_TEST(pool_exhaustion)
 	ck_assert_int_eq(sv_pt_map(gpt, 0x1000, 0x5000, 4096, 4096, 0),
 			 SV_EFULL);
 	ck_assert_ptr_nonnull(strstr(sv_vm_last_error(vm), "pool"));
-	ck_assert_int_eq(sv_pt_read(gpt, 0x1000, 1, &ent), SV_ENOENT);
+	ck_assert_int_eq(sv_pt_get(&ent, gpt, 0x1000, 1), SV_ENOENT);
 	/* a 2M mapping needs only PDPT and PD: it fits */
 	T_OK(sv_pt_map(gpt, 0x200000, 0x200000, SV_PAGE_2M, SV_PAGE_2M, 0));
 	ck_assert_uint_eq(sv_pt_table_pages(gpt), 3);
@@ -389,7 +414,7 @@ START_TEST(range_iterator)
 	{
 		uint64_t pdpte; /* points at the PD */
 
-		T_OK(sv_pt_read(tdp, SV_PAGE_1G, 3, &pdpte));
+		T_OK(sv_pt_get(&pdpte, tdp, SV_PAGE_1G, 3));
 		sv_pt__iter_start_at(&it, &w, pdpte & SV_EPT_ADDR_MASK, 2,
 				     SV_PAGE_1G, 2 * SV_PAGE_1G, 1);
 		for (; it.valid; sv_pt__iter_next(&it)) {
@@ -448,7 +473,7 @@ START_TEST(null_arguments)
 	sv_host_options ho = SV_HOST_OPTIONS_INIT;
 
 	t_env_setup(&e, NULL, SV_PAGE_2M);
-	ck_assert_int_eq(sv_pt_read(sv_vm_tdp(e.vm), 0, 1, NULL), SV_EINVAL);
+	ck_assert_int_eq(sv_pt_get(NULL, sv_vm_tdp(e.vm), 0, 1), SV_EINVAL);
 	ck_assert_int_eq(sv_vcpu_stat_lookup(NULL, "accesses"), SV_EINVAL);
 	ck_assert_int_eq(sv_vm_stat_lookup(NULL, "memslots"), SV_EINVAL);
 	sv_vcpu_get_regs(NULL, &regs);
@@ -527,6 +552,7 @@ static Suite *vm_suite(void)
 	tcase_add_test(tc, range_iterator);
 	tcase_add_test(tc, walker_reserved_masks);
 	tcase_add_test(tc, option_inits);
+	tcase_add_test(tc, old_names);
 	tcase_add_test(tc, stat_info);
 	suite_add_tcase(s, tc);
 	return s;

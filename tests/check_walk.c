@@ -333,14 +333,14 @@ START_TEST(reserved_bits)
 
 	o.guest_1g = false;
 	perm_env(&e, &o); /* MAXPHYADDR 46 by default */
-	T_OK(sv_pt_read(e.gpt, G_USER_RW, 1, &pte));
+	T_OK(sv_pt_get(&pte, e.gpt, G_USER_RW, 1));
 	/* bit 51 is beyond MAXPHYADDR: P|RSVD on a read */
 	T_OK(sv_pt_write(e.gpt, G_USER_RW, 1, pte | (1ULL << 51)));
 	expect(e.v, G_USER_RW, SV_ACCESS_READ, 0x9);
 	T_OK(sv_pt_write(e.gpt, G_USER_RW, 1, pte));
 	expect(e.v, G_USER_RW, SV_ACCESS_READ, -1);
 	/* PS in a PML4E is reserved: the fault names level 4 */
-	T_OK(sv_pt_read(e.gpt, G_USER_RW, 4, &pml4e));
+	T_OK(sv_pt_get(&pml4e, e.gpt, G_USER_RW, 4));
 	T_OK(sv_pt_write(e.gpt, G_USER_RW, 4, pml4e | SV_PTE_PS));
 	T_OK(sv_vcpu_mov_cr3(e.v, sv_pt_root(e.gpt))); /* drop cached state */
 	x = t_access(e.v, G_USER_RW, SV_ACCESS_READ);
@@ -352,7 +352,7 @@ START_TEST(reserved_bits)
 	{
 		uint64_t pdpte;
 
-		T_OK(sv_pt_read(e.gpt, G_USER_RW, 3, &pdpte));
+		T_OK(sv_pt_get(&pdpte, e.gpt, G_USER_RW, 3));
 		T_OK(sv_pt_write(e.gpt, G_USER_RW, 3, pdpte | SV_PTE_PS));
 		T_OK(sv_vcpu_mov_cr3(e.v, sv_pt_root(e.gpt)));
 		x = t_access(e.v, G_USER_RW, SV_ACCESS_READ);
@@ -361,7 +361,7 @@ START_TEST(reserved_bits)
 		T_OK(sv_pt_write(e.gpt, G_USER_RW, 3, pdpte));
 	}
 	/* a 2M leaf reserves bits 20:13 */
-	T_OK(sv_pt_read(e.gpt, G_USER_RW, 2, &pde));
+	T_OK(sv_pt_get(&pde, e.gpt, G_USER_RW, 2));
 	T_OK(sv_pt_write(e.gpt, G_USER_RW, 2,
 			 0x2000000 | SV_PTE_P | SV_PTE_PS | (1ULL << 13)));
 	T_OK(sv_vcpu_mov_cr3(e.v, sv_pt_root(e.gpt)));
@@ -408,7 +408,7 @@ START_TEST(accessed_dirty)
 	perm_env(&e, NULL);
 	expect(e.v, G_USER_RW, SV_ACCESS_READ, -1);
 	for (l = 1; l <= 4; l++) {
-		T_OK(sv_pt_read(e.gpt, G_USER_RW, l, &ent));
+		T_OK(sv_pt_get(&ent, e.gpt, G_USER_RW, l));
 		ck_assert(ent & SV_PTE_A);
 		ck_assert(!(ent & SV_PTE_D));
 	}
@@ -418,7 +418,7 @@ START_TEST(accessed_dirty)
 	expect(e.v, G_USER_RW, SV_ACCESS_WRITE, -1);
 	ck_assert_uint_eq(T_STAT(e.v, tlb_dirty_miss), 1);
 	ck_assert_uint_eq(T_STAT(e.v, guest_ad_updates), 5);
-	T_OK(sv_pt_read(e.gpt, G_USER_RW, 1, &ent));
+	T_OK(sv_pt_get(&ent, e.gpt, G_USER_RW, 1));
 	ck_assert(ent & SV_PTE_D);
 	/* now dirty in the TLB: the next write hits */
 	expect(e.v, G_USER_RW, SV_ACCESS_WRITE, -1);
@@ -567,7 +567,7 @@ START_TEST(ept_misconfig_table)
 		t_env_setup(&e, &o, SV_PAGE_4K);
 		T_OK(sv_pt_map(e.gpt, 0x20000000, 0x2000000, 4096, 4096, 0));
 		/* the nested PDE for [32M, 34M), which points at a table */
-		T_OK(sv_pt_read(e.tdp, 0x2000000, 2, &pde));
+		T_OK(sv_pt_get(&pde, e.tdp, 0x2000000, 2));
 		T_OK(sv_pt_write(e.tdp, 0x2000000, 2,
 				 (pde & SV_EPT_ADDR_MASK) | cases[i].rwx));
 		x = t_access(e.v, 0x20000000, SV_ACCESS_READ);
@@ -598,15 +598,15 @@ START_TEST(ept_ad_flags)
 	t_env_setup(&e, NULL, SV_PAGE_2M); /* default: EPT A/D on */
 	T_OK(sv_pt_map(e.gpt, 0x20000000, 0x2000000, 4096, 4096, SV_PTE_RW));
 	t_access(e.v, 0x20000000, SV_ACCESS_READ);
-	T_OK(sv_pt_read(e.tdp, 0x2000000, 2, &ent));
+	T_OK(sv_pt_get(&ent, e.tdp, 0x2000000, 2));
 	ck_assert(ent & SV_EPT_A);
 	ck_assert(!(ent & SV_EPT_D));
 	/* the guest tables live in [0, 2M): with A/D on, the walk's accesses
 	 * to them are writes, so that nested page is dirty */
-	T_OK(sv_pt_read(e.tdp, 0, 2, &ent));
+	T_OK(sv_pt_get(&ent, e.tdp, 0, 2));
 	ck_assert(ent & SV_EPT_D);
 	t_access(e.v, 0x20000000, SV_ACCESS_WRITE);
-	T_OK(sv_pt_read(e.tdp, 0x2000000, 2, &ent));
+	T_OK(sv_pt_get(&ent, e.tdp, 0x2000000, 2));
 	ck_assert(ent & SV_EPT_D);
 	t_env_free(&e);
 }

@@ -35,4 +35,13 @@ for h in "$inc"/simvirt/*.h; do
 		fi
 	done
 done
+# A name kept for one release warns, naming what replaces it.
+if printf '#include <simvirt/simvirt.h>\nint f(sv_vcpu *v, sv_xlate *x) { return sv_vcpu_access(v, 0, 8, SV_ACCESS_READ, x); }\n' |
+	"$cc" -std=c11 -Wall -fsyntax-only -I"$inc" -x c - 2>&1 |
+	grep -q "use sv_vcpu_translate(&out, v, gva, size, access)"; then
+	echo "ok   deprecated names warn"
+else
+	echo "FAIL sv_vcpu_access is not marked deprecated"
+	status=1
+fi
 exit $status

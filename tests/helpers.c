@@ -47,7 +47,7 @@ sv_xlate t_access(sv_vcpu *v, uint64_t gva, sv_access acc)
 {
 	sv_xlate x;
 
-	T_OK(sv_vcpu_access(v, gva, 1, acc, &x));
+	T_OK(sv_vcpu_translate(&x, v, gva, 1, acc));
 	return x;
 }
 

@@ -32,6 +32,21 @@ extern "C" {
 #define SV_API
 #endif
 
+/* A name kept for one release after its replacement came. */
+#if defined(__GNUC__) || defined(__clang__)
+#define SV_DEPRECATED(use) __attribute__((deprecated("use " use)))
+#else
+#define SV_DEPRECATED(use)
+#endif
+
+/*
+ * Where results go: a call that returns a status and gives back a value
+ * writes it through its first argument: sv_vm_new(&vm, opts),
+ * sv_host_mmap(&hva, h, args), sv_vcpu_translate(&x, v, gva, 8, acc),
+ * sv_report_get(&v, report, ...).  A buffer the caller sizes (a dirty
+ * bitmap, an array of results) comes after what it describes.
+ */
+
 #define SV_VERSION_MAJOR 0
 #define SV_VERSION_MINOR 1
 #define SV_VERSION_PATCH 0

@@ -25,7 +25,7 @@
  *     w.name = "touch"; w.gva = 0x40000000; w.size = 256 << 20;
  *     sv_exec_load_workload(ex, &w);
  *     sv_exec_set_sync(ex, on_sync, state); // actions at sync points
- *     sv_exec_run(ex, 0, &res);
+ *     sv_exec_run_until(&res, ex, 0);
  *     sv_exec_free(ex);
  */
 #ifndef SIMVIRT_EXEC_H
@@ -202,7 +202,7 @@ typedef struct sv_trap {
 	uint64_t value;  /* the value written; a read handler sets it */
 } sv_trap;
 
-/* Returns 0 to go on, or a positive number to stop the run (sv_exec_run
+/* Returns 0 to go on, or a positive number to stop the run (sv_exec_run_until
  * then reports SV_EXEC_STOPPED with that number). */
 typedef int (*sv_trap_fn)(sv_exec *ex, sv_trap *t, void *payload);
 
@@ -253,6 +253,9 @@ typedef struct sv_exec_result {
  * for the host side: Unicorn refusing a mapping, a guest mapping too
  * fragmented for Unicorn, vCPUs waiting at different sync points.
  */
+SV_API int sv_exec_run_until(sv_exec_result *out, sv_exec *ex, uint64_t limit);
+/** sv_exec_run_until() with the result last (the name before 0.2). */
+SV_DEPRECATED("sv_exec_run_until(&out, ex, limit)")
 SV_API int sv_exec_run(sv_exec *ex, uint64_t limit, sv_exec_result *out);
 
 /* Switches every vCPU's mode; takes effect at the next instruction the

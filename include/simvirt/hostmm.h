@@ -243,6 +243,8 @@ SV_API int sv_host_page_info(sv_host_page *out, const sv_host *h,
 
 /* One full khugepaged pass over every eligible VMA; *collapsed counts the
  * 2M ranges collapsed (each a CLEAR).  collapsed may be NULL. */
+SV_API int sv_host_khugepaged(unsigned *collapsed, sv_host *h);
+SV_DEPRECATED("sv_host_khugepaged(&collapsed, h)")
 SV_API int sv_host_khugepaged_scan(sv_host *h, unsigned *collapsed);
 /* split_huge_page of the THP mapped at hva (CLEAR over its 2M). */
 SV_API int sv_host_split_thp(sv_host *h, uint64_t hva);
@@ -250,6 +252,9 @@ SV_API int sv_host_split_thp(sv_host *h, uint64_t hva);
 SV_API int sv_host_migrate(sv_host *h, uint64_t hva, uint64_t len);
 /* KSM: merges identical anonymous pages of the range into one read-only
  * page each (CLEAR per merged page); *merged counts pages freed. */
+SV_API int sv_host_ksm(unsigned *merged, sv_host *h, uint64_t hva,
+		       uint64_t len);
+SV_DEPRECATED("sv_host_ksm(&merged, h, hva, len)")
 SV_API int sv_host_ksm_merge(sv_host *h, uint64_t hva, uint64_t len,
 			     unsigned *merged);
 /* fork without exec: every private writable VMA without DONTFORK is

@@ -244,6 +244,8 @@ typedef struct sv_spte_info {
 	uint64_t raw;
 } sv_spte_info;
 
+SV_API int sv_mmu_spte_get(sv_spte_info *out, sv_vm *vm, uint64_t gpa);
+SV_DEPRECATED("sv_mmu_spte_get(&out, vm, gpa)")
 SV_API int sv_mmu_spte(sv_vm *vm, uint64_t gpa, sv_spte_info *out);
 
 /**

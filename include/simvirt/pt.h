@@ -74,6 +74,8 @@ SV_API int sv_pt_unmap(sv_pt *pt, uint64_t addr, uint64_t size);
  * Reads or writes the raw entry that translates addr at a level (1 = PTE,
  * up to the tree's levels).  SV_ENOENT if a table on the way is missing.
  */
+SV_API int sv_pt_get(uint64_t *entry, sv_pt *pt, uint64_t addr, unsigned level);
+SV_DEPRECATED("sv_pt_get(&entry, pt, addr, level)")
 SV_API int sv_pt_read(sv_pt *pt, uint64_t addr, unsigned level, uint64_t *entry);
 SV_API int sv_pt_write(sv_pt *pt, uint64_t addr, unsigned level, uint64_t entry);
 

@@ -2,7 +2,7 @@
  * simvirt/vcpu.h - one virtual CPU: its registers, the trace-driven access
  * entry point, and the TLB-maintenance instructions.
  *
- * sv_vcpu_access() is the model's hot path.  It looks the address up in the
+ * sv_vcpu_translate() is the model's hot path.  It looks the address up in the
  * vCPU's TLBs, walks the guest and nested page tables on a miss (counting
  * every memory reference, filling the caches) and reports either the
  * translation or the fault that stopped it.  Guest outcomes (a #PF, an EPT
@@ -115,20 +115,24 @@ SV_API unsigned sv_vcpu_index(const sv_vcpu *v);
  * first; a fault on either is reported).  Returns SV_OK with *out filled,
  * faults included; SV_EINVAL for a bad size or access kind.
  */
+SV_API int sv_vcpu_translate(sv_xlate *out, sv_vcpu *v, uint64_t gva,
+			     uint32_t size, sv_access access);
+/** sv_vcpu_translate() with the result last (the name before 0.2). */
+SV_DEPRECATED("sv_vcpu_translate(&out, v, gva, size, access)")
 SV_API int sv_vcpu_access(sv_vcpu *v, uint64_t gva, uint32_t size,
 			  sv_access access, sv_xlate *out);
 /**
  * n accesses of `size` bytes in order, at gvas[i], each of kind kinds[i]
  * (or `access` for every one when kinds is NULL): what n calls of
- * sv_vcpu_access() do, counters included, for callers that pay for each
+ * sv_vcpu_translate() do, counters included, for callers that pay for each
  * call (other languages, trace readers).  It stops after the first access
  * that faults.  *done is the number of accesses made (the faulting one
  * included) and *out the result of the last; SV_EINVAL as for
- * sv_vcpu_access(), with *done the accesses made before the bad one.
+ * sv_vcpu_translate(), with *done the accesses made before the bad one.
  */
-SV_API int sv_vcpu_access_batch(sv_vcpu *v, const uint64_t *gvas,
-				const uint8_t *kinds, size_t n, uint32_t size,
-				sv_access access, sv_xlate *out, size_t *done);
+SV_API int sv_vcpu_access_batch(sv_xlate *out, size_t *done, sv_vcpu *v,
+				const uint64_t *gvas, const uint8_t *kinds,
+				size_t n, uint32_t size, sv_access access);
 
 /** One vCPU's part in sv_vcpu_access_together(). */
 typedef struct sv_access_req {
@@ -145,7 +149,7 @@ typedef struct sv_access_req {
  * handler seeing what the ones before it installed.  Two vCPUs touching one
  * unmapped gfn this way give KVM's race: the first fault is fixed, the
  * second finds the SPTE in place (pf_spurious).  outs[i] is what reqs[i]
- * gave, as sv_vcpu_access() fills it.  SV_EINVAL (nothing done) for a bad
+ * gave, as sv_vcpu_translate() fills it.  SV_EINVAL (nothing done) for a bad
  * request, a vCPU named twice or vCPUs of different VMs.
  */
 SV_API int sv_vcpu_access_together(const sv_access_req *reqs, unsigned n,

@@ -573,15 +573,15 @@ int sv_vcpu_access_together(const sv_access_req *reqs, unsigned n,
 	return SV_OK;
 }
 
-int sv_vcpu_access(sv_vcpu *v, uint64_t gva, uint32_t size, sv_access acc,
-		   sv_xlate *out)
+int sv_vcpu_translate(sv_xlate *out, sv_vcpu *v, uint64_t gva, uint32_t size,
+		      sv_access acc)
 {
 	const sv_fast *fp;
 
 	sv_err__clear();
 	if (SV_UNLIKELY(!v || !out || (unsigned)acc > SV_ACCESS_FETCH ||
 			size - 1 >= 4096))
-		return sv_err__set(v ? v->vm : NULL, SV_EINVAL, "sv_vcpu_access: %s",
+		return sv_err__set(v ? v->vm : NULL, SV_EINVAL, "sv_vcpu_translate: %s",
 				   access_args_error(v, size, acc, out));
 	/* the test above, not access_args_error(), on this path: its one
 	 * combined condition keeps an L1 hit measurably shorter */
@@ -594,9 +594,9 @@ int sv_vcpu_access(sv_vcpu *v, uint64_t gva, uint32_t size, sv_access acc,
 	return access_slow(v, gva, size, acc, out);
 }
 
-int sv_vcpu_access_batch(sv_vcpu *v, const uint64_t *gvas,
-			 const uint8_t *kinds, size_t n, uint32_t size,
-			 sv_access access, sv_xlate *out, size_t *done)
+int sv_vcpu_access_batch(sv_xlate *out, size_t *done, sv_vcpu *v,
+			 const uint64_t *gvas, const uint8_t *kinds, size_t n,
+			 uint32_t size, sv_access access)
 {
 	size_t i;
 	int rc = SV_OK;
@@ -608,8 +608,8 @@ int sv_vcpu_access_batch(sv_vcpu *v, const uint64_t *gvas,
 		return sv_err__set(v ? v->vm : NULL, SV_EINVAL,
 				   "sv_vcpu_access_batch: NULL argument");
 	for (i = 0; i < n; i++) {
-		rc = sv_vcpu_access(v, gvas[i], size,
-				    kinds ? (sv_access)kinds[i] : access, out);
+		rc = sv_vcpu_translate(out, v, gvas[i], size,
+				       kinds ? (sv_access)kinds[i] : access);
 		if (rc != SV_OK)
 			break;
 		*done = i + 1;
@@ -617,4 +617,11 @@ int sv_vcpu_access_batch(sv_vcpu *v, const uint64_t *gvas,
 			break;
 	}
 	return rc;
+}
+
+/* The name before 0.2, its result last. */
+int sv_vcpu_access(sv_vcpu *v, uint64_t gva, uint32_t size, sv_access acc,
+		   sv_xlate *out)
+{
+	return sv_vcpu_translate(out, v, gva, size, acc);
 }

@@ -94,7 +94,7 @@ typedef struct ex_cpu {
 				   to be trusted (past an emulated site, or
 				   a block stopped before it ran), or 0 */
 	int64_t budget;         /* instructions left in this turn */
-	uint64_t left;          /* instructions left in this sv_exec_run */
+	uint64_t left;          /* instructions left in this sv_exec_run_until */
 	ex_stop stop;
 	int trap_code;          /* EX_STOP_TRAP: the handler's number */
 	bool at_sync;           /* waits at the barrier of sync point */
@@ -191,7 +191,7 @@ static inline void sv_exec__access(ex_cpu *c, uint64_t gva, uint32_t size,
 				   sv_access acc, const void *data,
 				   sv_xlate *x)
 {
-	sv_vcpu_access(c->v, gva, size, acc, x);
+	sv_vcpu_translate(x, c->v, gva, size, acc);
 	if (SV_UNLIKELY(c->ex->rec != NULL)) {
 		static const sv_trace_kind k[] = {
 			[SV_ACCESS_READ] = SV_TEV_READ,

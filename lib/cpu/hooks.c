@@ -13,12 +13,12 @@
  *     up (Unicorn stops before the block runs), and in detailed mode sends
  *     the block's bytes through the model as fetches, page by page.
  *  2. The memory hook (detailed mode only) sends each read and write
- *     through sv_vcpu_access().  A write to a guest page-table page asks
+ *     through sv_vcpu_translate().  A write to a guest page-table page asks
  *     for a new region sync once the instruction is done.  Unicorn calls it
  *     before checking its own region permissions, so a #PF the model finds
  *     is kept for the protection hook that follows.
  *  3. The unmapped and protection hooks turn Unicorn's fault into the
- *     model's: the same access through sv_vcpu_access() gives the #PF with
+ *     model's: the same access through sv_vcpu_translate() gives the #PF with
  *     the SDM's error code, delivered by the run loop once Unicorn stops.
  *  4. IN and OUT are intercepted sites too, sent to the trap bus; the sync
  *     port stops the vCPU at its barrier.  MMIO comes through the regions'

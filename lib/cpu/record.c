@@ -46,7 +46,7 @@ int sv_exec__replay(sv_exec *ex, const sv_trace_event *ev)
 	case SV_TEV_READ:
 	case SV_TEV_WRITE:
 	case SV_TEV_FETCH:
-		rc = sv_vcpu_access(v, ev->addr, ev->size, acc[ev->kind], &x);
+		rc = sv_vcpu_translate(&x, v, ev->addr, ev->size, acc[ev->kind]);
 		if (rc) /* the host's resident_limit reached */
 			return rc;
 		if (ev->data_len && x.fault.kind == SV_FAULT_NONE) {

@@ -20,7 +20,7 @@ void sv_exec__set_recorder(sv_exec *ex, sv_trace_writer *w);
  * execution side fed it. */
 int sv_exec__replay(sv_exec *ex, const sv_trace_event *ev);
 
-/* fn(payload) after every vCPU turn of sv_exec_run (NULL: none).  It must
+/* fn(payload) after every vCPU turn of sv_exec_run_until (NULL: none).  It must
  * not change the model: it is for progress lines. */
 void sv_exec__set_beat(sv_exec *ex, void (*fn)(void *payload), void *payload);
 

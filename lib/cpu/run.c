@@ -146,7 +146,7 @@ static int barrier(sv_exec *ex, sv_exec_result *out)
 	return rc < 0 ? rc : 2;
 }
 
-int sv_exec_run(sv_exec *ex, uint64_t limit, sv_exec_result *out)
+int sv_exec_run_until(sv_exec_result *out, sv_exec *ex, uint64_t limit)
 {
 	sv_exec_result dummy;
 	unsigned i;
@@ -154,9 +154,9 @@ int sv_exec_run(sv_exec *ex, uint64_t limit, sv_exec_result *out)
 
 	sv_err__clear();
 	if (!ex)
-		return sv_err__set(NULL, SV_EINVAL, "sv_exec_run: NULL handle");
+		return sv_err__set(NULL, SV_EINVAL, "sv_exec_run_until: NULL handle");
 	if (!ex->engines)
-		return sv_err__set(ex->vm, SV_EINVAL, "sv_exec_run: a handle built "
+		return sv_err__set(ex->vm, SV_EINVAL, "sv_exec_run_until: a handle built "
 						      "for replay has no engines");
 	if (!out)
 		out = &dummy;
@@ -212,3 +212,8 @@ int sv_exec_run(sv_exec *ex, uint64_t limit, sv_exec_result *out)
 	}
 }
 
+/* The name before 0.2, its result last. */
+int sv_exec_run(sv_exec *ex, uint64_t limit, sv_exec_result *out)
+{
+	return sv_exec_run_until(out, ex, limit);
+}

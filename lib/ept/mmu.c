@@ -473,7 +473,7 @@ const sv_mmu_options *sv_mmu_options_get(const sv_vm *vm)
 	return vm && vm->mmu ? &vm->mmu->opts : NULL;
 }
 
-int sv_mmu_spte(sv_vm *vm, uint64_t gpa, sv_spte_info *out)
+int sv_mmu_spte_get(sv_spte_info *out, sv_vm *vm, uint64_t gpa)
 {
 	const sv_spte_bits *b;
 	sv_mmu *m;
@@ -482,10 +482,10 @@ int sv_mmu_spte(sv_vm *vm, uint64_t gpa, sv_spte_info *out)
 
 	sv_err__clear();
 	if (!vm || !out)
-		return sv_err__set(vm, SV_EINVAL, "sv_mmu_spte: NULL argument");
+		return sv_err__set(vm, SV_EINVAL, "sv_mmu_spte_get: NULL argument");
 	m = vm->mmu;
 	if (!m)
-		return sv_err__set(vm, SV_ENOTSUP, "sv_mmu_spte: no MMU attached");
+		return sv_err__set(vm, SV_ENOTSUP, "sv_mmu_spte_get: no MMU attached");
 	b = &m->b;
 	memset(out, 0, sizeof(*out));
 	e = *sv_mmu__leaf_ptr(m, m->root[0], gpa >> 12, &level);
@@ -505,4 +505,10 @@ int sv_mmu_spte(sv_vm *vm, uint64_t gpa, sv_spte_info *out)
 	out->accessed = b->a ? (e & b->a) != 0 : !out->access_tracked;
 	out->dirty = b->d ? (e & b->d) != 0 : out->writable;
 	return SV_OK;
+}
+
+/* The name before 0.2, its result last. */
+int sv_mmu_spte(sv_vm *vm, uint64_t gpa, sv_spte_info *out)
+{
+	return sv_mmu_spte_get(out, vm, gpa);
 }

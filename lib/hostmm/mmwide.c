@@ -7,7 +7,7 @@
  */
 #include "mm.h"
 
-int sv_host_khugepaged_scan(sv_host *h, unsigned *collapsed)
+int sv_host_khugepaged(unsigned *collapsed, sv_host *h)
 {
 	unsigned n = 0;
 	guint i;
@@ -233,8 +233,7 @@ static void ksm_fn(sv_host *h, const sv_range_leaf *l, void *ctx)
 	ksm_add(k, hash, pfn, bytes);
 }
 
-int sv_host_ksm_merge(sv_host *h, uint64_t hva, uint64_t len,
-		      unsigned *merged)
+int sv_host_ksm(unsigned *merged, sv_host *h, uint64_t hva, uint64_t len)
 {
 	ksm_ctx k = {NULL, NULL, 64, 0};
 	int rc;
@@ -381,4 +380,15 @@ int sv_host_age(bool *young, sv_host *h, uint64_t hva, uint64_t len,
 	if (young)
 		*young = a.young;
 	return SV_OK;
+}
+
+/* The names before 0.2, their results last. */
+int sv_host_khugepaged_scan(sv_host *h, unsigned *collapsed)
+{
+	return sv_host_khugepaged(collapsed, h);
+}
+
+int sv_host_ksm_merge(sv_host *h, uint64_t hva, uint64_t len, unsigned *merged)
+{
+	return sv_host_ksm(merged, h, hva, len);
 }

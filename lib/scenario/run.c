@@ -348,13 +348,13 @@ static int do_action(sc_run *r, const sc_action *a)
 	case V_collapse:
 		return sv_host_madvise(r->h, start, len, SV_MADV_COLLAPSE);
 	case V_khugepaged:
-		return sv_host_khugepaged_scan(r->h, &n);
+		return sv_host_khugepaged(&n, r->h);
 	case V_split_thp:
 		return r->dry ? dry_split_thp(r, start) : sv_host_split_thp(r->h, start);
 	case V_migrate:
 		return sv_host_migrate(r->h, start, len);
 	case V_ksm:
-		return sv_host_ksm_merge(r->h, start, len, &n);
+		return sv_host_ksm(&n, r->h, start, len);
 	case V_fork:
 		return sv_host_fork(r->h);
 	case V_fork_exit:
@@ -593,7 +593,7 @@ static int run_loop(sc_run *r, char **end)
 			stop = s->limit;
 		if (stop)
 			step = stop - done;
-		rc = sv_exec_run(r->ex, step, &res);
+		rc = sv_exec_run_until(&res, r->ex, step);
 		if (r->err)
 			return r->err;
 		if (rc != SV_OK)

@@ -311,9 +311,9 @@ class Vcpu:
 
     def access(self, gva, size=8, write=False):
         """One access; its Xlate (fault is None when it completed)."""
-        _check(lib.sv_vcpu_access(self._ptr, gva, size,
-                                  lib.SV_ACCESS_WRITE if write else lib.SV_ACCESS_READ,
-                                  self._x))
+        _check(lib.sv_vcpu_translate(
+            self._x, self._ptr, gva, size,
+            lib.SV_ACCESS_WRITE if write else lib.SV_ACCESS_READ))
         return _xlate(self._x)
 
     def access_many(self, gvas, size=8, write=False):
@@ -342,8 +342,8 @@ class Vcpu:
         else:
             kinds = ffi.new("uint8_t[]", [1 if w else 0 for w in write])
         done = ffi.new("size_t *")
-        _check(lib.sv_vcpu_access_batch(self._ptr, buf, kinds, n, size, access,
-                                        self._x, done))
+        _check(lib.sv_vcpu_access_batch(self._x, done, self._ptr, buf, kinds, n,
+                                        size, access))
         return done[0], _xlate(self._x)
 
     def stat(self, name):

@@ -129,11 +129,11 @@ void sv_vm_free(sv_vm *vm);
 sv_vcpu *sv_vm_vcpu(sv_vm *vm, unsigned i);
 int sv_mmu_attach(sv_vm *vm, sv_host *host, const sv_mmu_options *opts);
 int sv_memslot_set(sv_vm *vm, const sv_memslot_region *r);
-int sv_vcpu_access(sv_vcpu *v, uint64_t gva, uint32_t size, sv_access access,
-		   sv_xlate *out);
-int sv_vcpu_access_batch(sv_vcpu *v, const uint64_t *gvas, const uint8_t *kinds,
-			 size_t n, uint32_t size, sv_access access, sv_xlate *out,
-			 size_t *done);
+int sv_vcpu_translate(sv_xlate *out, sv_vcpu *v, uint64_t gva, uint32_t size,
+		      sv_access access);
+int sv_vcpu_access_batch(sv_xlate *out, size_t *done, sv_vcpu *v,
+			 const uint64_t *gvas, const uint8_t *kinds, size_t n,
+			 uint32_t size, sv_access access);
 /* sizing policies */
 typedef struct sv_mmu_fault_info {
 	uint64_t gfn;

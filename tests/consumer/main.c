@@ -14,7 +14,7 @@ int main(void)
 		return 1;
 	}
 	/* paging off, nothing mapped in EPT: an EPT violation */
-	rc = sv_vcpu_access(sv_vm_vcpu(vm, 0), 0x1000, 8, SV_ACCESS_READ, &x);
+	rc = sv_vcpu_translate(&x, sv_vm_vcpu(vm, 0), 0x1000, 8, SV_ACCESS_READ);
 	sv_vm_free(vm);
 	if (rc || x.fault.kind != SV_FAULT_EPT_VIOLATION) {
 		fprintf(stderr, "unexpected result %d/%d\n", rc, x.fault.kind);

@@ -68,8 +68,8 @@ int main()
 	for (uint64_t p = gpa; p < gpa + size; p += 4096) {
 		sv_xlate x;
 
-		if (!ok(sv_vcpu_access(v, p, 8, SV_ACCESS_WRITE, &x),
-			"sv_vcpu_access") ||
+		if (!ok(sv_vcpu_translate(&x, v, p, 8, SV_ACCESS_WRITE),
+			"sv_vcpu_translate") ||
 		    x.fault.kind != SV_FAULT_NONE)
 			return 1;
 	}

@@ -90,7 +90,7 @@ static void access_and_print(sv_vcpu *v, const char *title, uint64_t gva,
 
 	printf("\n%s: read of gva 0x%" PRIx64 "\n", title, gva);
 	sv_vcpu_set_walk_observer(v, print_event, &wp);
-	sv_vcpu_access(v, gva, 8, SV_ACCESS_READ, &x);
+	sv_vcpu_translate(&x, v, gva, 8, SV_ACCESS_READ);
 	sv_vcpu_set_walk_observer(v, NULL, NULL);
 	if (grid)
 		walk_grid_end(grid, &x);
