@@ -2,11 +2,11 @@
 # Each public header compiles alone, GLib-free, as strict C11 and, with a
 # C++ compiler given, as C++11 and C++17 (the simulators that embed
 # simvirt are C++), all warnings errors.
-# Usage: headers.sh CC INCLUDE_DIR [CXX]
+# Usage: headers.sh CC INCLUDE_DIR [CXX...]  (each C++ compiler given)
 set -eu
 cc=$1
 inc=$2
-cxx=${3:-}
+shift 2
 status=0
 for h in "$inc"/simvirt/*.h; do
 	name=simvirt/$(basename "$h")
@@ -23,16 +23,17 @@ for h in "$inc"/simvirt/*.h; do
 		echo "FAIL $name (C11)"
 		status=1
 	fi
-	[ -n "$cxx" ] || continue
-	for std in c++11 c++17; do
-		if printf '#include <%s>\nint sv_header_probe();\n' "$name" |
-			"$cxx" -std=$std -pedantic -Werror -Wall -Wextra \
-				-fsyntax-only -I"$inc" -x c++ -; then
-			echo "ok   $name ($std)"
-		else
-			echo "FAIL $name ($std)"
-			status=1
-		fi
+	for cxx in "$@"; do
+		for std in c++11 c++17; do
+			if printf '#include <%s>\nint sv_header_probe();\n' "$name" |
+				"$cxx" -std=$std -pedantic -Werror -Wall -Wextra \
+					-fsyntax-only -I"$inc" -x c++ -; then
+				echo "ok   $name ($(basename "$cxx") $std)"
+			else
+				echo "FAIL $name ($(basename "$cxx") $std)"
+				status=1
+			fi
+		done
 	done
 done
 # A name kept for one release warns, naming what replaces it.
