@@ -126,14 +126,13 @@ static bool load_axis(sweep *sw, GKeyFile *kf, GHashTable *seen,
 		      const char *group)
 {
 	g_auto(GStrv) keys = g_key_file_get_keys(kf, group, NULL, NULL);
+	g_autofree char *where = g_strdup_printf("[%s]", group);
 	bool zip = strcmp(group, "grid") != 0;
 	char **k;
 
 	for (k = keys; k && *k; k++) {
 		sweep_axis *a = NULL;
 		char **v;
-
-		g_autofree char *where = g_strdup_printf("[%s]", group);
 
 		if (!axis_key_ok(sw, seen, where, *k) ||
 		    !(v = list(kf, sw->file, group, *k)))
