@@ -203,27 +203,42 @@ START_TEST(names)
 END_TEST
 
 /* Each *_options_init() gives what its *_INIT macro gives. */
-#define SAME_AS_INIT(type, fn, macro)                                      \
+/* Each *_options_init() gives what its *_INIT macro gives: the same
+ * bytes, padding included; a string member (fix: SAME_TEXT(member)) the
+ * same text, since two copies of a literal need not share an address. */
+#define SAME_AS_INIT(type, fn, macro, fix)                                 \
 	do {                                                               \
 		static const type want_ = macro; /* padding zeroed */      \
 		type got_;                                                 \
 		memset(&got_, 0xa5, sizeof(got_));                         \
 		fn(&got_);                                                 \
+		fix;                                                       \
 		ck_assert_msg(!memcmp(&want_, &got_, sizeof(want_)),       \
 			      #fn " differs from " #macro);                \
 		fn(NULL); /* takes NULL */                                 \
 	} while (0)
+#define SAME_TEXT(m)                                                       \
+	do {                                                               \
+		ck_assert_str_eq(got_.m, want_.m);                         \
+		got_.m = want_.m;                                          \
+	} while (0)
+#define NOTHING ((void)0)
 
 START_TEST(option_inits)
 {
-	SAME_AS_INIT(sv_vm_options, sv_vm_options_init, SV_VM_OPTIONS_INIT);
-	SAME_AS_INIT(sv_host_options, sv_host_options_init, SV_HOST_OPTIONS_INIT);
-	SAME_AS_INIT(sv_mmu_options, sv_mmu_options_init, SV_MMU_OPTIONS_INIT);
-	SAME_AS_INIT(sv_exec_options, sv_exec_options_init, SV_EXEC_OPTIONS_INIT);
-	SAME_AS_INIT(sv_workload, sv_workload_init, SV_WORKLOAD_INIT);
-	SAME_AS_INIT(sv_run_options, sv_run_options_init, SV_RUN_OPTIONS_INIT);
-	SAME_AS_INIT(sv_tlb_config, sv_tlb_config_init, SV_TLB_CONFIG_INIT);
-	SAME_AS_INIT(sv_costs, sv_costs_init, SV_COSTS_INIT);
+	SAME_AS_INIT(sv_vm_options, sv_vm_options_init, SV_VM_OPTIONS_INIT, NOTHING);
+	SAME_AS_INIT(sv_host_options, sv_host_options_init, SV_HOST_OPTIONS_INIT,
+		     NOTHING);
+	SAME_AS_INIT(sv_mmu_options, sv_mmu_options_init, SV_MMU_OPTIONS_INIT,
+		     SAME_TEXT(policy));
+	SAME_AS_INIT(sv_exec_options, sv_exec_options_init, SV_EXEC_OPTIONS_INIT,
+		     NOTHING);
+	SAME_AS_INIT(sv_workload, sv_workload_init, SV_WORKLOAD_INIT,
+		     SAME_TEXT(name));
+	SAME_AS_INIT(sv_run_options, sv_run_options_init, SV_RUN_OPTIONS_INIT,
+		     NOTHING);
+	SAME_AS_INIT(sv_tlb_config, sv_tlb_config_init, SV_TLB_CONFIG_INIT, NOTHING);
+	SAME_AS_INIT(sv_costs, sv_costs_init, SV_COSTS_INIT, NOTHING);
 }
 END_TEST
 
