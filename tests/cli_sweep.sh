@@ -69,6 +69,8 @@ bad "\[grid\] vm.vcpus: expected a ';'-separated list of values, got nothing" '[
 bad "\[sweep\] set: expected GROUP.KEY=VALUE, got 'vm.vcpus'" '[sweep]\nset=vm.vcpus\n'
 bad "the run of default with vm.tdp=svm: .*\[vm\] tdp: expected ept or npt, got 'svm'" '[grid]\nvm.tdp=ept;svm\n'
 bad "scenario .*nope.ini: No such file" '[sweep]\nscenarios=nope.ini\n'
+bad "bad.ini: line 4: \[grid\] vm.vcpus a second time" '[grid]\nvm.vcpus=1;2\n# again\nvm.vcpus = 4\n'
+bad "bad.ini: line 3: \[grid\] a second time" '[grid]\nvm.vcpus=1;2\n[grid]\nvm.tdp=ept\n'
 bad "bad.ini: line 3: expected \[GROUP\], KEY = VALUE or a # comment, got 'this is not a key file'" '[sweep]\n# a comment\nthis is not a key file\n'
 expect2 "expected parallel or slurm, got 'make'" sweep s.ini --emit make
 expect2 "expected one sweep file" sweep

@@ -321,25 +321,41 @@ static bool make_runs(sweep *sw)
 	return true;
 }
 
-/* GKeyFile says what is wrong but not where: the first line that is not
- * blank, a comment, a [group] or KEY=VALUE, said so (NULL: none such). */
-static char *bad_line(const char *file)
+/* GKeyFile says what is wrong but not where, and takes a repeated group
+ * or key silently: the first line that is not blank, a comment, a [group]
+ * or KEY=VALUE, or that repeats a group or a key of its group, said with
+ * its number (NULL: none such). */
+static char *bad_line(const char *text)
 {
-	g_autofree char *text = NULL;
-	g_auto(GStrv) lines = NULL;
+	g_autoptr(GHashTable) seen =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	g_autofree char *group = NULL;
 	guint i;
 
-	if (!g_file_get_contents(file, &text, NULL, NULL))
-		return NULL;
-	lines = g_strsplit(text, "\n", -1);
 	for (i = 0; lines[i]; i++) {
-		const char *l = g_strstrip(lines[i]);
+		char *l = g_strstrip(lines[i]);
+		size_t n = strlen(l);
 
-		if (*l && *l != '#' && !(*l == '[' && l[strlen(l) - 1] == ']') &&
-		    (!strchr(l, '=') || *l == '='))
+		if (!*l || *l == '#')
+			continue;
+		if (*l == '[' && l[n - 1] == ']') {
+			g_free(group);
+			group = g_strndup(l + 1, n - 2);
+			if (!g_hash_table_add(seen, g_strdup_printf("[%s]", group)))
+				return g_strdup_printf("line %u: [%s] a second time", i + 1,
+						       group);
+			continue;
+		}
+		if (!strchr(l, '=') || *l == '=')
 			return g_strdup_printf("line %u: expected [GROUP], KEY = "
 					       "VALUE or a # comment, got '%s'",
 					       i + 1, l);
+		*strchr(l, '=') = 0;
+		if (!g_hash_table_add(seen, g_strdup_printf("%s\n%s", group ? group : "",
+							    g_strstrip(l))))
+			return g_strdup_printf("line %u: [%s] %s a second time", i + 1,
+					       group ? group : "", l);
 	}
 	return NULL;
 }
@@ -348,6 +364,8 @@ sweep *sweep_load(const char *file, const char *dir)
 {
 	g_autoptr(GKeyFile) kf = g_key_file_new();
 	g_autoptr(GError) err = NULL;
+	g_autofree char *text = NULL, *where = NULL;
+	gsize len = 0;
 	g_autoptr(GHashTable) seen =
 		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	g_auto(GStrv) groups = NULL;
@@ -356,11 +374,14 @@ sweep *sweep_load(const char *file, const char *dir)
 
 	if (!cli_input_ok("sweep", "sweep file", file))
 		return NULL;
-	if (!g_key_file_load_from_file(kf, file, G_KEY_FILE_NONE, &err)) {
-		g_autofree char *where = bad_line(file);
-
-		fprintf(stderr, "simvirt sweep: %s: %s\n", file,
-			where ? where : err->message);
+	if (g_file_get_contents(file, &text, &len, &err) &&
+	    (where = bad_line(text)) != NULL) {
+		fprintf(stderr, "simvirt sweep: %s: %s\n", file, where);
+		return NULL;
+	}
+	if (err || !g_key_file_load_from_data(kf, text, len, G_KEY_FILE_NONE,
+					      &err)) {
+		fprintf(stderr, "simvirt sweep: %s: %s\n", file, err->message);
 		return NULL;
 	}
 	sw = g_new0(sweep, 1);
