@@ -383,9 +383,9 @@ done:
 }
 
 /*
- * When an access gives up instead of spinning (SV_FAULT_RETRY): after the
- * same exit (kind, GPA, qualification) comes back SAME_EXITS times in a
- * row, or after MAX_EXITS exits in all.  An access may legitimately take
+ * When an access gives up instead of spinning (SV_FAULT_RETRY): after one
+ * exit, the same in kind, GPA and qualification, comes back SAME_EXITS
+ * times in a row, or after MAX_EXITS exits in all.  An access may legitimately take
  * several: every guest table page and the data page can each need a
  * fault, and each of those a retry when its own fault-in invalidated
  * something (a copy-on-write break after fork, say).
