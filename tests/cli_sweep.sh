@@ -47,6 +47,17 @@ grep -q '^{"run": "[0-9a-f]*", "vm.kernel_version": "6.12", "guest.workload": "t
 "$simvirt" merge s.runs --all-config --counter pages_2m --scope vm --phase total > all.csv
 [ "$(head -1 all.csv | tr ',' '\n' | grep -c '^vm\.')" -gt 10 ] || fail "--all-config"
 
+# Two points with one configuration (4M and 4096K are one size) are one
+# run, and the sweep says so.
+cat > dup.ini <<'INI'
+[grid]
+memslot.data.size = 4M; 4096K
+INI
+"$simvirt" sweep dup.ini --jobs 1 > out.txt 2> err.txt
+grep -q ': 1 runs in ' out.txt || fail "duplicate points: $(cat out.txt)"
+grep -q '1 point of the axes make a configuration another point makes' err.txt ||
+	fail "duplicates not said: $(cat err.txt)"
+
 # Mistakes: status 2, nothing run
 expect2() {
 	local want=$1; shift

@@ -336,6 +336,10 @@ int cmd_sweep(int argc, char **argv)
 		list_runs(sw);
 		goto out;
 	}
+	if (sw->duplicates)
+		fprintf(stderr, "simvirt sweep: %s: %u point%s of the axes make a "
+				"configuration another point makes: run once\n",
+			sw->file, sw->duplicates, sw->duplicates == 1 ? "" : "s");
 	if (!sweep_prepare(sw)) {
 		status = EXIT_FAILURE;
 		goto out;
