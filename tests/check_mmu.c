@@ -626,6 +626,98 @@ START_TEST(dirty_log_hypervisor_write)
 }
 END_TEST
 
+/* ---- the hypervisor's own accesses: kvm_vcpu_map, gfn-to-pfn caches ---- */
+
+START_TEST(kvm_map_paths)
+{
+	scen s = scen_default();
+	sv_kvm_mapping map;
+	uint64_t cycles;
+	fix f;
+
+	/* THP memory: a page with a struct page, the kmap path */
+	s.size = 8 * SZ_2M;
+	fix_up(&f, &s);
+	set_flags(&f, SV_MEMSLOT_LOG_DIRTY);
+	cycles = CS(&f, cycles);
+	T_OK(sv_kvm_map(&map, f.v, GPA + 0x1234));
+	ck_assert_uint_eq(map.gpa, GPA + 0x1000);
+	ck_assert_uint_eq(map.hva, f.hva + 0x1000);
+	ck_assert(map.struct_page);
+	ck_assert_uint_eq(CS(&f, cycles) - cycles, sv_vm_options_get(f.vm)->costs.kvm_map);
+	/* unmapped dirty: one page in the log (mark_page_dirty) */
+	T_OK(sv_kvm_unmap(f.v, &map, true));
+	ck_assert_uint_eq(bitmap_popcount(&f), 1);
+	ck_assert_uint_eq(VS(&f, kvm_maps), 1);
+	ck_assert_uint_eq(VS(&f, kvm_unmaps), 1);
+	/* nothing behind the slot: EFAULT */
+	ck_assert_int_eq(sv_kvm_map(&map, f.v, GPA + s.size), SV_EFAULT);
+	fix_down(&f);
+
+	/* PFNMAP device memory: no struct page, the memremap path */
+	s = scen_default();
+	s.backing = SV_BACKING_PFNMAP;
+	s.size = SZ_2M;
+	fix_up(&f, &s);
+	cycles = CS(&f, cycles);
+	T_OK(sv_kvm_map(&map, f.v, GPA));
+	ck_assert(!map.struct_page);
+	ck_assert_uint_eq(CS(&f, cycles) - cycles, sv_vm_options_get(f.vm)->costs.kvm_memremap);
+	fix_down(&f);
+}
+END_TEST
+
+START_TEST(pfncache_invalidate_refresh)
+{
+	scen s = scen_default();
+	sv_pfncache *c = NULL;
+	uint64_t v = 42;
+	fix f;
+
+	s.size = 8 * SZ_2M;
+	fix_up(&f, &s);
+	/* a steal-time-like record of 64 bytes in the slot's third page */
+	T_OK(sv_pfncache_new(&c, f.vm, GPA + 2 * SZ_4K, 64));
+	ck_assert(!sv_pfncache_valid(c));
+	/* first use maps it: one refresh, one map */
+	T_OK(sv_pfncache_write(c, f.v, 0, &v, sizeof(v)));
+	ck_assert(sv_pfncache_valid(c));
+	T_OK(sv_pfncache_write(c, f.v, 8, &v, sizeof(v)));
+	ck_assert_uint_eq(VS(&f, pfncache_refreshes), 1);
+	ck_assert_uint_eq(VS(&f, kvm_maps), 1);
+	/* the host migrates a 2M range that does not hold it: still valid */
+	T_OK(sv_host_migrate(f.h, f.hva + 4 * SZ_2M, SZ_2M));
+	ck_assert(sv_pfncache_valid(c));
+	ck_assert_uint_eq(VS(&f, pfncache_invalidations), 0);
+	/* ... and the range that holds it: the notifier drops it (one
+	 * invalidation, one unmap), the next write maps it again */
+	T_OK(sv_host_migrate(f.h, f.hva, SZ_2M));
+	ck_assert(!sv_pfncache_valid(c));
+	ck_assert_uint_eq(VS(&f, pfncache_invalidations), 1);
+	ck_assert_uint_eq(VS(&f, kvm_unmaps), 1);
+	T_OK(sv_pfncache_write(c, f.v, 0, &v, sizeof(v)));
+	ck_assert_uint_eq(VS(&f, pfncache_refreshes), 2);
+	ck_assert_uint_eq(VS(&f, kvm_maps), 2);
+	/* a memslot change drops it too (KVM compares the generation) */
+	set_flags(&f, SV_MEMSLOT_LOG_DIRTY);
+	ck_assert(!sv_pfncache_valid(c));
+	T_OK(sv_pfncache_write(c, f.v, 0, &v, sizeof(v)));
+	ck_assert_uint_eq(VS(&f, pfncache_refreshes), 3);
+	ck_assert_uint_eq(VS(&f, kvm_unmaps), 2);
+	/* ... and while the slot logs, its writes dirty the page: one */
+	ck_assert_uint_eq(bitmap_popcount(&f), 1);
+	/* bad use */
+	ck_assert_int_eq(sv_pfncache_write(c, f.v, 60, &v, sizeof(v)), SV_EINVAL);
+	sv_pfncache_free(c);
+	ck_assert_int_eq(sv_pfncache_new(&c, f.vm, GPA + 4090, 8), SV_EINVAL);
+	ck_assert_ptr_null(c);
+	/* a cache freed after its VM is harmless */
+	T_OK(sv_pfncache_new(&c, f.vm, GPA, 8));
+	fix_down(&f);
+	sv_pfncache_free(c);
+}
+END_TEST
+
 START_TEST(dirty_log_read_fault_marks_dirty)
 {
 	scen s = scen_default();
@@ -1322,6 +1414,8 @@ static Suite *mmu_suite(void)
 	tcase_add_test(t, dirty_log_no_eager_split);
 	tcase_add_test(t, dirty_log_one_write);
 	tcase_add_test(t, dirty_log_hypervisor_write);
+	tcase_add_test(t, kvm_map_paths);
+	tcase_add_test(t, pfncache_invalidate_refresh);
 	tcase_add_test(t, dirty_log_read_fault_marks_dirty);
 	tcase_add_test(t, dirty_log_disable);
 	tcase_add_test(t, bug_b5_hugetlb_stays_4k);

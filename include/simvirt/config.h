@@ -127,6 +127,12 @@ typedef struct sv_tlb_config {
 	X(host_fill_4k, 400, "zeroing or copying one 4K page for a host "      \
 			      "fault: about 10 bytes per cycle with REP STOSB " \
 			      "on Skylake (assumed from its bandwidth)")        \
+	X(kvm_map, 150, "the hypervisor maps a guest page that has a struct "   \
+			 "page (kvm_vcpu_map: kmap, a page-table walk; assumed)") \
+	X(kvm_memremap, 3000, "the hypervisor maps a guest page without a "    \
+			       "struct page (PFNMAP, DAX device memory): "      \
+			       "memremap builds a kernel mapping and flushes "  \
+			       "(assumed: an order of magnitude over kmap)")    \
 	X(invlpg, 200, "INVLPG (uops.info order of magnitude, Skylake)")        \
 	X(invpcid, 200, "INVPCID (uops.info order of magnitude, Skylake)")      \
 	X(mov_cr3, 150, "MOV to CR3 (uops.info order of magnitude, Skylake)")   \

@@ -194,6 +194,53 @@ SV_API int sv_mmu_policy_unregister(const char *name);
 /** The policy of that name (built-in or registered), or NULL. */
 SV_API const sv_mmu_policy *sv_mmu_policy_find(const char *name);
 
+/* ---- the hypervisor's own accesses to guest memory ------------------- */
+
+/** A guest page the hypervisor has mapped for itself (kvm_vcpu_map). */
+typedef struct sv_kvm_mapping {
+	uint64_t gpa;       /* the 4K page */
+	uint64_t hva;
+	uint64_t pfn;
+	bool struct_page;   /* false: no struct page (PFNMAP, DAX device
+			       memory), mapped with memremap */
+	uint32_t slot;      /* the memslot */
+} sv_kvm_mapping;
+
+/**
+ * kvm_vcpu_map: maps the guest page holding gpa for the hypervisor,
+ * faulting the host page in for writing as KVM does (a copy-on-write
+ * break, a zero page replaced), and charges v the path taken: [cost]
+ * kvm_map for a page with a struct page, kvm_memremap for one without.
+ * Counted in kvm_maps.  SV_EFAULT where no memslot or host page is;
+ * SV_ENOTSUP without an MMU (sv_mmu_attach).
+ */
+SV_API int sv_kvm_map(sv_kvm_mapping *out, sv_vcpu *v, uint64_t gpa);
+/** kvm_vcpu_unmap: with dirty, the page is marked in the slot's dirty
+ *  log while it logs (mark_page_dirty).  Counted in kvm_unmaps. */
+SV_API int sv_kvm_unmap(sv_vcpu *v, const sv_kvm_mapping *map, bool dirty);
+/** Writes len bytes at gpa as the hypervisor does (kvm_write_guest): no
+ *  translation, the dirty log marked while the slot logs. */
+SV_API int sv_kvm_write(sv_vm *vm, uint64_t gpa, const void *buf, size_t len);
+
+/*
+ * A gfn-to-pfn cache (KVM's pfncache, as for steal time and pvclock): a
+ * host mapping of [gpa, gpa + len), within one 4K page, held while valid.
+ * An MMU-notifier event covering the page, or a memslot change, drops
+ * it (pfncache_invalidations, kvm_unmaps); the next use maps it again
+ * (pfncache_refreshes, kvm_maps).  Free it before its VM.
+ */
+typedef struct sv_pfncache sv_pfncache;
+SV_API int sv_pfncache_new(sv_pfncache **out, sv_vm *vm, uint64_t gpa,
+			   uint32_t len);
+SV_API void sv_pfncache_free(sv_pfncache *c);
+/** Whether the cache holds its mapping now. */
+SV_API bool sv_pfncache_valid(const sv_pfncache *c);
+/** Writes len bytes at offset through the cache, refreshing it first if
+ *  it was dropped (v pays the mapping), the dirty log marked while the
+ *  slot logs. */
+SV_API int sv_pfncache_write(sv_pfncache *c, sv_vcpu *v, uint32_t offset,
+			     const void *buf, uint32_t len);
+
 /* ---- dirty logging (the memslot flag SV_MEMSLOT_LOG_DIRTY starts it) -- */
 
 /**

@@ -118,7 +118,14 @@ typedef enum sv_vcpu_stat { SV_VCPU_STAT_LIST(SV__STAT_ENUM) SV_VCPU_STAT__COUNT
 	X(invalidations, "MMU-notifier invalidations received")             \
 	X(age_young, "aging calls that found a young SPTE")                 \
 	X(memslot_updates, "memslot changes (each moves the generation)")   \
-	X(mmio_gen_wraps, "MMIO generation wraps (zap all, fast)")
+	X(mmio_gen_wraps, "MMIO generation wraps (zap all, fast)")         \
+	X(kvm_maps, "guest pages the hypervisor mapped for itself "         \
+	  "(kvm_vcpu_map, gfn-to-pfn cache refreshes)")                    \
+	X(kvm_unmaps, "guest pages the hypervisor unmapped "                \
+	  "(kvm_vcpu_unmap, cache invalidations)")                         \
+	X(pfncache_refreshes, "gfn-to-pfn caches mapped again on use")     \
+	X(pfncache_invalidations, "gfn-to-pfn caches a notifier event "    \
+	  "dropped")
 
 #define SV__STAT_ENUM(name, desc) SV_VM_STAT_##name,
 typedef enum sv_vm_stat { SV_VM_STAT_LIST(SV__STAT_ENUM) SV_VM_STAT__COUNT } sv_vm_stat;

@@ -334,6 +334,8 @@ static void mmu_free(sv_mmu *m)
 		sv_vcpu__mmu_detached(sv_vm_vcpu(m->vm, i));
 	for (i = 0; i < SV_AUDIT__COUNT; i++)
 		g_free(m->audit_first[i]);
+	sv_pfncache__orphan_all(m);
+	g_ptr_array_free(m->pfncaches, TRUE);
 	g_array_free(m->sp, TRUE);
 	g_free(m);
 }
@@ -399,6 +401,7 @@ int sv_mmu_attach(sv_vm *vm, sv_host *host, const sv_mmu_options *opts)
 	m->walker.fetch = frame_fetch;
 	m->walker.ctx = &vm->tdp_frames;
 	m->sp = g_array_new(FALSE, TRUE, sizeof(sv_sp));
+	m->pfncaches = g_ptr_array_new();
 	g_array_set_size(m->sp, (guint)vm->tdp_frames.used);
 	m->root[0] = sv_pt_root(vm->tdp);
 	sv_mmu__sp(m, m->root[0])->level = (uint8_t)m->top;

@@ -56,12 +56,17 @@ typedef struct sv_mmu {
 	uint64_t gen;                  /* memslot generation */
 	unsigned logging;              /* memslots with a dirty bitmap */
 	sv_host_notifier_ops nops;
+	GPtrArray *pfncaches;          /* sv_pfncache *, not owned */
 	/* The auditor. */
 	uint64_t audit[SV_AUDIT__COUNT];
 	char *audit_first[SV_AUDIT__COUNT];
 } sv_mmu;
 
 void sv_mmu__free(sv_mmu *m);
+/* kvmmap.c: drop the gfn-to-pfn caches over host [start, end); the MMU's
+ * going away orphans them all. */
+void sv_pfncache__invalidate(sv_mmu *m, uint64_t start, uint64_t end);
+void sv_pfncache__orphan_all(sv_mmu *m);
 /* The host process of the VM's MMU, or NULL without one. */
 sv_host *sv_mmu__host_of(const sv_vm *vm);
 

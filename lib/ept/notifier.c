@@ -49,6 +49,7 @@ static void inv_start(const sv_host_range *r, void *payload)
 	guint i = 0;
 
 	vm->stat[SV_VM_STAT_invalidations]++;
+	sv_pfncache__invalidate(m, r->start, r->end);
 	while ((s = sv_memslots__next_hva(vm, &i, r->start, r->end, &gs, &ge))) {
 		sv_mmu_inv_action act = SV_INV_ZAP;
 
