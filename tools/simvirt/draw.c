@@ -473,22 +473,6 @@ const double plot_rgb[PLOT_REPS][3] = {
 	{0.16, 0.36, 0.70}, {0.90, 0.45, 0.10}, {0.30, 0.65, 0.30},
 	{0.75, 0.20, 0.25}, {0.50, 0.35, 0.70}, {0.55, 0.45, 0.30}};
 
-/* 12345678 -> "12.3M" */
-static void human(char *buf, size_t len, double v)
-{
-	static const char units[] = "KMGTPE";
-	int u = -1;
-
-	while (v >= 1000 || v <= -1000) {
-		v /= 1000;
-		u++;
-	}
-	if (u >= 0)
-		snprintf(buf, len, "%.3g%c", v, units[u]);
-	else
-		snprintf(buf, len, "%.0f", v);
-}
-
 static bool value_of(const rtab *r, unsigned phase, const char *scope,
 		     const char *counter, gint64 *v)
 {
@@ -704,7 +688,7 @@ static void draw_panel(pen *pn, const plot_input *in, const plot_geom *g, int i)
 
 		pen_line(pn, x0 + PLOT_AXIS, y + 0.5, x0 + g->panel_w - 12, y + 0.5,
 			 light);
-		human(buf, sizeof(buf), ax.ticks[t]);
+		rep_human(buf, sizeof(buf), ax.ticks[t]);
 		pen_text(pn, x0 + PLOT_AXIS - 6, y + 4, 10, 1, 0, grey, buf);
 	}
 	pen_line(pn, x0 + PLOT_AXIS, base + 0.5, x0 + g->panel_w - 12, base + 0.5,
@@ -721,7 +705,7 @@ static void draw_panel(pen *pn, const plot_input *in, const plot_geom *g, int i)
 			if (h <= 0)
 				continue;
 			pen_rect(pn, x, base - h, PLOT_BAR - 1, h, plot_rgb[k]);
-			human(buf, sizeof(buf), (double)v);
+			rep_human(buf, sizeof(buf), (double)v);
 			pen_text(pn, x + PLOT_BAR / 2.0 + 3, base - h - 3, 8, -1, -90,
 				 grey, buf);
 		}

@@ -317,22 +317,6 @@ static void out_opts_clear(out_opts *o)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(out_opts, out_opts_clear)
 
-/* 12345678 -> "12.3M" */
-static void human(char *buf, size_t len, double v)
-{
-	static const char units[] = " KMGTP";
-	unsigned u = 0;
-
-	while (v >= 1000 && u + 1 < sizeof(units) - 1) {
-		v /= 1000;
-		u++;
-	}
-	if (u)
-		snprintf(buf, len, "%.1f%c", v, units[u]);
-	else
-		snprintf(buf, len, "%.0f", v);
-}
-
 /* The progress line (on stderr, only when it is a terminal): the phase,
  * guest instructions and their rate, or the trace position; an ETA where
  * the end is known. */
@@ -344,9 +328,9 @@ static void print_progress(const char *cmd, const sv_progress *p)
 			      : 0;
 	char n[16], rate[16];
 
-	human(n, sizeof(n), (double)p->instructions);
-	human(rate, sizeof(rate),
-	      p->seconds > 0 ? (double)p->instructions / p->seconds : 0);
+	rep_human(n, sizeof(n), (double)p->instructions);
+	rep_human(rate, sizeof(rate),
+		  p->seconds > 0 ? (double)p->instructions / p->seconds : 0);
 	fprintf(stderr, "\r\033[Ksimvirt %s: phase %u '%s', ", cmd, p->boundaries,
 		p->phase);
 	if (p->trace_size)

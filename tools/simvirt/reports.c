@@ -239,6 +239,21 @@ void rep_free(rtab *r)
 	g_free(r);
 }
 
+void rep_human(char *buf, size_t len, double v)
+{
+	static const char units[] = "KMGTPE";
+	int u = -1;
+
+	while ((v >= 1000 || v <= -1000) && u + 1 < (int)sizeof(units) - 1) {
+		v /= 1000;
+		u++;
+	}
+	if (u >= 0)
+		snprintf(buf, len, "%.3g%c", v, units[u]);
+	else
+		snprintf(buf, len, "%.0f", v);
+}
+
 const char *rep_config(const rtab *r, const char *key)
 {
 	guint i;

@@ -41,6 +41,9 @@ rtab *rep_load(const char *path, char **why);
 void rep_free(rtab *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(rtab, rep_free)
 
+/* v with a K, M, G, T, P or E suffix and 3 digits: 12345678 -> "12.3M". */
+void rep_human(char *buf, size_t len, double v);
+
 /* The configuration's value of "GROUP.KEY", or NULL. */
 const char *rep_config(const rtab *r, const char *key);
 /* The number of configuration keys (pairs in r->config). */
