@@ -440,10 +440,7 @@ static int gpa_copy(sv_vm *vm, uint64_t gpa, void *buf, size_t len, bool in)
 		n = (size_t)run;
 		if (in) {
 			memcpy(p, b, n);
-			/* the hypervisor's own write dirties the log */
-			if (s->dirty && vm->slot_ops)
-				vm->slot_ops->written(vm->slot_ops_payload, s,
-						      gpa, n);
+			sv_memslots__hv_written(vm, s, gpa, n);
 		} else {
 			memcpy(b, p, n);
 		}
@@ -452,6 +449,13 @@ static int gpa_copy(sv_vm *vm, uint64_t gpa, void *buf, size_t len, bool in)
 		len -= n;
 	}
 	return SV_OK;
+}
+
+void sv_memslots__hv_written(sv_vm *vm, sv_memslot *s, uint64_t gpa,
+			     uint64_t len)
+{
+	if (s->dirty && vm->slot_ops)
+		vm->slot_ops->written(vm->slot_ops_payload, s, gpa, len);
 }
 
 int sv_gpa_read(sv_vm *vm, uint64_t gpa, void *buf, size_t len)

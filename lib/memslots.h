@@ -89,6 +89,10 @@ static inline bool sv_memslots__empty(const sv_memslots *ms)
 	return ms->slots->len == 0;
 }
 
+/* The hypervisor wrote [gpa, gpa + len) of slot s (mark_page_dirty): the
+ * slot's dirty log has it while the slot logs. */
+void sv_memslots__hv_written(sv_vm *vm, sv_memslot *s, uint64_t gpa,
+			     uint64_t len);
 /*
  * The bytes of slot s at gpa and in *run how far they go on within len;
  * NULL for a part the host does not map (*run its length).

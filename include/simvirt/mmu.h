@@ -218,9 +218,6 @@ SV_API int sv_kvm_map(sv_kvm_mapping *out, sv_vcpu *v, uint64_t gpa);
 /** kvm_vcpu_unmap: with dirty, the page is marked in the slot's dirty
  *  log while it logs (mark_page_dirty).  Counted in kvm_unmaps. */
 SV_API int sv_kvm_unmap(sv_vcpu *v, const sv_kvm_mapping *map, bool dirty);
-/** Writes len bytes at gpa as the hypervisor does (kvm_write_guest): no
- *  translation, the dirty log marked while the slot logs. */
-SV_API int sv_kvm_write(sv_vm *vm, uint64_t gpa, const void *buf, size_t len);
 
 /*
  * A gfn-to-pfn cache (KVM's pfncache, as for steal time and pvclock): a

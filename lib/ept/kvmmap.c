@@ -1,7 +1,8 @@
 /*
  * lib/ept/kvmmap.c - the hypervisor's own hands on guest memory: mapping a
- * guest page for itself (kvm_vcpu_map/unmap), writing guest memory
- * (kvm_write_guest), and gfn-to-pfn caches (virt/kvm/pfncache.c).
+ * guest page for itself (kvm_vcpu_map/unmap) and gfn-to-pfn caches
+ * (virt/kvm/pfncache.c).  Its writes to guest memory (kvm_write_guest)
+ * are sv_gpa_write's.
  *
  * A map resolves the gpa through the memslots to the host address, faults
  * the host page in for writing as KVM's gfn_to_pfn does, and pays kmap
@@ -75,31 +76,20 @@ int sv_kvm_map(sv_kvm_mapping *out, sv_vcpu *v, uint64_t gpa)
 	return kvm_map(v->vm, v, gpa, out);
 }
 
-/* mark_page_dirty for the hypervisor's write of [gpa, gpa + len). */
-static void mark_dirty(sv_vm *vm, uint64_t gpa, uint64_t len)
-{
-	sv_memslot *s = sv_memslots__find(&vm->memslots, gpa);
-
-	if (s && s->dirty && vm->slot_ops)
-		vm->slot_ops->written(vm->slot_ops_payload, s, gpa, len);
-}
-
 int sv_kvm_unmap(sv_vcpu *v, const sv_kvm_mapping *map, bool dirty)
 {
 	sv_err__clear();
 	if (!v || !map)
 		return sv_err__set(v ? v->vm : NULL, SV_EINVAL,
 				   "sv_kvm_unmap: NULL argument");
-	if (dirty)
-		mark_dirty(v->vm, map->gpa, 4096);
+	if (dirty) {
+		sv_memslot *s = sv_memslots__find(&v->vm->memslots, map->gpa);
+
+		if (s)
+			sv_memslots__hv_written(v->vm, s, map->gpa, 4096);
+	}
 	v->vm->stat[SV_VM_STAT_kvm_unmaps]++;
 	return SV_OK;
-}
-
-int sv_kvm_write(sv_vm *vm, uint64_t gpa, const void *buf, size_t len)
-{
-	/* sv_gpa_write marks the log: the hypervisor's writes are these */
-	return sv_gpa_write(vm, gpa, buf, len);
 }
 
 /* ---- gfn-to-pfn caches -------------------------------------------------- */
