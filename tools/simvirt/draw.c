@@ -529,11 +529,6 @@ void plot_geom_clear(plot_geom *g)
 	memset(g, 0, sizeof(*g));
 }
 
-static int legend_lines(const plot_input *in)
-{
-	return (int)in->nreps;
-}
-
 bool plot_layout(const plot_input *in, plot_geom *g, char **err)
 {
 	g_auto(GStrv) dflt = g_strsplit(PLOT_DEFAULT, ",", -1);
@@ -590,7 +585,7 @@ bool plot_layout(const plot_input *in, plot_geom *g, char **err)
 	g->panel_w = MAX(g->panel_w, 260);
 	g->columns = g->panels > 1 && g->panel_w <= 560 ? 2 : 1;
 	rows = (g->panels + g->columns - 1) / g->columns;
-	g->top = 44 + 18 * legend_lines(in);
+	g->top = 44 + 18 * (int)in->nreps; /* the title, a legend line a report */
 	g->width = 24 + g->columns * g->panel_w;
 	g->height = g->top + rows * PLOT_PANEL_H;
 	return true;
