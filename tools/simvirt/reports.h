@@ -46,11 +46,6 @@ void rep_human(char *buf, size_t len, double v);
 
 /* The configuration's value of "GROUP.KEY", or NULL. */
 const char *rep_config(const rtab *r, const char *key);
-/* The number of configuration keys (pairs in r->config). */
-static inline guint rep_config_count(const rtab *r)
-{
-	return r->config->len / 2;
-}
 
 /*
  * The counters a command looks at: --scope (vm, vcpu for every vCPU,
