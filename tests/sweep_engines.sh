@@ -12,13 +12,38 @@ spec=$(realpath "$2")
 require=${SIMVIRT_REQUIRE_ENGINES:-0}
 dir=$(mktemp -d)
 slurm_up=0
+# Waits (up to 10 s) for the process named in pid file $1 to be gone.
+wait_gone() {
+	local pid i
+	[ -f "$1" ] || return 0
+	pid=$(cat "$1" 2>/dev/null) || return 0
+	[ -n "$pid" ] || return 0
+	for i in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.2
+	done
+	kill -9 "$pid" 2>/dev/null || true
+}
+# The daemons write into $dir/slurm until they are gone: stop them and
+# wait for each before removing the directory, so that the removal never
+# races a last log or state write.
 cleanup() {
+	local s=$dir/slurm i
 	if [ "$slurm_up" = 1 ]; then
-		SLURM_CONF=$dir/slurm/slurm.conf scontrol shutdown >/dev/null 2>&1 || true
-		sleep 1
+		SLURM_CONF=$s/slurm.conf scontrol shutdown >/dev/null 2>&1 || true
 	fi
-	[ -f "$dir/slurm/munged.pid" ] && kill "$(cat "$dir/slurm/munged.pid")" 2>/dev/null || true
-	rm -rf "$dir"
+	for d in slurmd slurmctld; do
+		[ -f "$s/$d.pid" ] && kill "$(cat "$s/$d.pid")" 2>/dev/null || true
+		wait_gone "$s/$d.pid"
+	done
+	[ -f "$s/munged.pid" ] && kill "$(cat "$s/munged.pid")" 2>/dev/null || true
+	wait_gone "$s/munged.pid"
+	for i in 1 2 3 4 5; do
+		rm -rf "$dir" 2>/dev/null && return 0
+		sleep 1
+	done
+	echo "sweep engines: note: could not remove $dir" >&2
+	return 0
 }
 trap cleanup EXIT
 fail() { echo "sweep engines: FAIL: $*" >&2; exit 1; }
