@@ -10,6 +10,8 @@
  *   0xffffffff80200000  boot page: the GDT
  *   0xffffffff80201000  the parameter block (struct sv_guest_params)
  *   0xffffffff80400000  stacks, SV_GUEST_STACK_SIZE per vCPU
+ *   (the library's memslot also keeps the hypervisor's steal-time records
+ *   at SV_SYS_STEAL, guest-physical only)
  *   0xffffffffc0000000  the library's memslot, mapped linearly (the guest
  *                       page tables are in it: a guest edits them here)
  *   0xffffff0000000000  the guest page tables' pool, mapped linearly, when
@@ -30,6 +32,7 @@
 /* The library's memslot, by offset from its base GPA. */
 #define SV_SYS_IMAGE 0x0ULL
 #define SV_SYS_BOOT 0x200000ULL
+#define SV_SYS_STEAL 0x300000ULL /* steal-time records, 64 bytes per vCPU */
 #define SV_SYS_STACKS 0x400000ULL
 
 /* Ports: a write of N to SV_PORT_SYNC is sync point N. */

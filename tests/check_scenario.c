@@ -523,8 +523,10 @@ START_TEST(t_damaged_trace)
 	poke_refused(f, trace, 12, 1, "reserved header field");
 	T_OK(sv_trace_replay(&r, trace, NULL));
 	sv_report_free(r);
-	/* a format version this reader does not know (bytes 8-11) */
-	poke_refused(f, trace, 8, 2, "format version 2");
+	/* a format version this reader does not know (bytes 8-11): it
+	 * reads 1 and 2 */
+	poke_refused(f, trace, 8, 3, "format version 3");
+	poke_refused(f, trace, 8, 0, "format version 0");
 	/* one flipped byte in the middle: a checksum mismatch */
 	fseek(f, len / 2, SEEK_SET);
 	ch = fgetc(f);

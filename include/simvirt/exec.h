@@ -46,8 +46,10 @@ typedef enum sv_exec_mode {
 	SV_EXEC_DETAILED,
 	/* Only the block hook: instruction counts and base cycles, no
 	 * translation model (fast-forward to a region of interest).  Guest
-	 * faults here are reported, not delivered (Unicorn 2.0.1 gives no
-	 * precise RIP without memory hooks). */
+	 * faults are delivered; Unicorn 2.0.1 gives no precise RIP without
+	 * memory hooks, so the faulting instruction is found from its block
+	 * and the registers, and a fault two instructions of one block could
+	 * have made is reported instead (SV_EXEC_FAULT). */
 	SV_EXEC_FAST_FORWARD,
 } sv_exec_mode;
 
@@ -232,24 +234,37 @@ typedef enum sv_exec_stop {
 	SV_EXEC_HALTED,   /* every vCPU executed hlt */
 	SV_EXEC_LIMIT,    /* the instruction limit of the call was reached */
 	SV_EXEC_STOPPED,  /* a sync or trap handler asked to stop */
-	SV_EXEC_FAULT,    /* a vCPU stopped on a fault it could not deliver */
+	SV_EXEC_FAULT,    /* a vCPU stopped on a fault the guest cannot be
+			     shown (see sv_exec_run_until) */
+	SV_EXEC_SHUTDOWN, /* a vCPU triple-faulted: the VM shut down */
 } sv_exec_stop;
 
 typedef struct sv_exec_result {
 	sv_exec_stop stop;
-	int code;          /* SV_EXEC_STOPPED: the handler's number */
-	unsigned vcpu;     /* SV_EXEC_FAULT: which vCPU */
-	uint64_t rip;      /* SV_EXEC_FAULT: the faulting instruction (in
-			      fast-forward mode, the start of its block) */
-	sv_fault fault;    /* SV_EXEC_FAULT: what happened */
+	int code;          /* SV_EXEC_STOPPED: the handler's number;
+			      SV_EXEC_SHUTDOWN: the vector that began it */
+	unsigned vcpu;     /* SV_EXEC_FAULT, _SHUTDOWN: which vCPU */
+	uint64_t rip;      /* ... the faulting instruction (in fast-forward
+			      mode, when it cannot be told, the start of
+			      its block) */
+	sv_fault fault;    /* SV_EXEC_FAULT: what happened; _SHUTDOWN: the
+			      fault that began the chain (kind NONE when it
+			      was an exception Unicorn raised) */
 } sv_exec_result;
 
 /*
  * Runs the vCPUs round-robin, `slice` instructions at a time, until every
  * vCPU halts, or each has run `limit` more instructions (0: no limit), or
- * a handler stops it.  Guest page faults go to the guest's IDT handler for
- * vector 14 when it has one; a fault it cannot deliver stops the run with
- * SV_EXEC_FAULT and a report.  Calling again resumes.  Errors (SV_E*) are
+ * a handler stops it.  Exceptions (0-31: #PF and #GP from the model, the
+ * others from Unicorn) and software interrupts are delivered through the
+ * guest's IDT as the CPU does in 64-bit mode, with the SDM's error codes,
+ * #DF promotion and IDT-vectoring re-injection after an exit during
+ * delivery; a fault while delivering a #DF shuts the VM down
+ * (SV_EXEC_SHUTDOWN; before a guest loads an IDT its limit is 0, so its
+ * first fault ends there).  SV_EXEC_FAULT is for what the guest cannot be
+ * shown: an EPT misconfiguration, a TLB conflict, a fault the host cannot
+ * serve, and in fast-forward mode a fault whose instruction cannot be told
+ * apart from another one of its block.  Calling again resumes.  Errors (SV_E*) are
  * for the host side: Unicorn refusing a mapping, a guest mapping too
  * fragmented for Unicorn, vCPUs waiting at different sync points.
  */
@@ -262,6 +277,17 @@ SV_API int sv_exec_run(sv_exec *ex, uint64_t limit, sv_exec_result *out);
  * vCPUs run (from a sync handler: when the barrier releases them). */
 SV_API void sv_exec_set_mode(sv_exec *ex, sv_exec_mode mode);
 SV_API sv_exec_mode sv_exec_get_mode(const sv_exec *ex);
+
+/*
+ * Per-vCPU steal time, as KVM's MSR_KVM_STEAL_TIME: the hypervisor writes
+ * each vCPU's 64-byte record (struct kvm_steal_time; vCPU i's at gpa +
+ * 64 * i) through a gfn-to-pfn cache at every guest entry (a turn), or,
+ * with interval > 0, at the first entry after `interval` more
+ * instructions.  gpa 0 puts the records in the library's slot.  Those
+ * writes reach the dirty log, a host event covering a record drops its
+ * cache (mapped again at the next write), and a recording replays them.
+ */
+SV_API int sv_exec_set_steal_time(sv_exec *ex, uint64_t gpa, uint64_t interval);
 
 /** A vCPU's instruction pointer (for reports). */
 SV_API uint64_t sv_exec_rip(const sv_exec *ex, unsigned vcpu);

@@ -85,7 +85,38 @@ extern "C" {
 	X(pio_exits, "exits for port I/O (the sync port included)")          \
 	X(pf_delivered, "guest page faults delivered to the guest's handler") \
 	X(trap_unclaimed, "port or MMIO accesses no trap handler claimed")   \
-	X(rdtsc, "RDTSC executed (answered from the cycle counter)")
+	X(rdtsc, "RDTSC executed (answered from the cycle counter)")        \
+	X(events_delivered, "exceptions and software interrupts delivered " \
+			    "through the guest's IDT")                       \
+	X(exits_idt_vectoring, "exits during event delivery (IDT-vectoring " \
+			       "information valid)")                         \
+	X(event_reinjections, "events re-injected after such an exit")      \
+	X(double_faults, "exceptions promoted to #DF (SDM Table 6-5)")      \
+	X(triple_faults, "faults during #DF delivery: shutdown")            \
+	X(exc_de, "#DE raised (vector 0)")                                   \
+	X(exc_db, "#DB raised (vector 1)")                                   \
+	X(exc_nmi, "NMIs raised (vector 2)")                                 \
+	X(exc_bp, "#BP raised (vector 3)")                                   \
+	X(exc_of, "#OF raised (vector 4)")                                   \
+	X(exc_br, "#BR raised (vector 5)")                                   \
+	X(exc_ud, "#UD raised (vector 6)")                                   \
+	X(exc_nm, "#NM raised (vector 7)")                                   \
+	X(exc_df, "#DF raised (vector 8)")                                   \
+	X(exc_ts, "#TS raised (vector 10)")                                  \
+	X(exc_np, "#NP raised (vector 11)")                                  \
+	X(exc_ss, "#SS raised (vector 12)")                                  \
+	X(exc_gp, "#GP raised (vector 13)")                                  \
+	X(exc_pf, "#PF raised (vector 14)")                                  \
+	X(exc_mf, "#MF raised (vector 16)")                                  \
+	X(exc_ac, "#AC raised (vector 17)")                                  \
+	X(exc_mc, "#MC raised (vector 18)")                                  \
+	X(exc_xm, "#XM raised (vector 19)")                                  \
+	X(exc_ve, "#VE raised (vector 20)")                                  \
+	X(exc_cp, "#CP raised (vector 21)")                                  \
+	X(exc_hv, "#HV raised (vector 28)")                                  \
+	X(exc_vc, "#VC raised (vector 29)")                                  \
+	X(exc_sx, "#SX raised (vector 30)")                                  \
+	X(int_n, "software interrupts (INT n, n >= 32) raised")
 
 #define SV__STAT_ENUM(name, desc) SV_VCPU_STAT_##name,
 typedef enum sv_vcpu_stat { SV_VCPU_STAT_LIST(SV__STAT_ENUM) SV_VCPU_STAT__COUNT } sv_vcpu_stat;

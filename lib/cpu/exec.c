@@ -1,7 +1,7 @@
 /*
  * lib/cpu/exec.c - execution-driven guests: the engines, the library's
  * memslot, and the callbacks a caller sets.  The loader is loader.c, the
- * run loop run.c, exception delivery deliver.c, recording and replay
+ * run loop run.c, exceptions and their delivery event.c, recording and replay
  * record.c.
  *
  * How set-up works (sv_exec_new):
@@ -160,7 +160,7 @@ int sv_exec__prefault(sv_exec *ex)
 static int cpu_open(sv_exec *ex, ex_cpu *c)
 {
 	sv_vcpu_regs r;
-	uc_x86_mmr gdtr = {.base = SV_GUEST_BOOT, .limit = 23};
+	uc_x86_mmr gdtr = {.base = SV_GUEST_BOOT, .limit = 23}, idtr = {0};
 	uint64_t cs = 0x08, ds = 0x10, zero = 0;
 	uc_err e;
 	int rc;
@@ -171,6 +171,9 @@ static int cpu_open(sv_exec *ex, ex_cpu *c)
 			return sv_err__set(ex->vm, SV_ENOMEM, "exec: uc_open: %s",
 					   uc_strerror(e));
 		uc_reg_write(c->uc, UC_X86_REG_GDTR, &gdtr);
+		/* No IDT until the guest loads one: its first exception
+		 * ends in shutdown, as on a CPU. */
+		uc_reg_write(c->uc, UC_X86_REG_IDTR, &idtr);
 		/* In 64-bit mode Unicorn only stores the selectors; iretq
 		 * reads the descriptors from the GDT. */
 		uc_reg_write(c->uc, UC_X86_REG_CS, &cs);
@@ -297,6 +300,8 @@ int sv_exec__create(sv_exec **out, sv_vm *vm, const sv_exec_options *opts,
 		rc = sys_map(ex);
 	if (rc == SV_OK && engines)
 		rc = sv_exec__decoder_init(ex);
+	if (rc == SV_OK && engines)
+		rc = sv_exec__exceptions_init(vm);
 	for (i = 0; i < ex->n && rc == SV_OK; i++) {
 		ex->cpus[i].ex = ex;
 		ex->cpus[i].index = i;
@@ -323,6 +328,9 @@ void sv_exec_free(sv_exec *ex)
 		ex_cpu *c = &ex->cpus[i];
 
 		sv_exec__regions_free(c);
+		sv_pfncache_free(c->steal);
+		if (c->ctx)
+			uc_context_free(c->ctx);
 		if (c->uc)
 			uc_close(c->uc);
 	}
@@ -431,3 +439,87 @@ uint64_t sv_exec_rip(const sv_exec *ex, unsigned vcpu)
 	return ex && vcpu < ex->n ? ex->cpus[vcpu].rip : 0;
 }
 
+
+/* ---- steal time ------------------------------------------------------------- */
+
+/* KVM's struct kvm_steal_time, as much of it as the model fills. */
+struct steal_record {
+	uint64_t steal;
+	uint32_t version;
+	uint32_t flags;
+	uint8_t preempted;
+	uint8_t pad[47];
+};
+_Static_assert(sizeof(struct steal_record) == 64, "kvm_steal_time is 64 bytes");
+
+int sv_exec_set_steal_time(sv_exec *ex, uint64_t gpa, uint64_t interval)
+{
+	unsigned i;
+	int rc = SV_OK;
+
+	sv_err__clear();
+	if (!ex)
+		return sv_err__set(NULL, SV_EINVAL, "sv_exec_set_steal_time: NULL handle");
+	if (!gpa)
+		gpa = ex->sys_gpa + SV_SYS_STEAL;
+	if (gpa & 63)
+		return sv_err__set(ex->vm, SV_EALIGN, "steal time: gpa 0x%" PRIx64
+						      " (expected 64-byte aligned)", gpa);
+	for (i = 0; i < ex->n; i++) {
+		ex_cpu *c = &ex->cpus[i];
+
+		sv_pfncache_free(c->steal);
+		c->steal = NULL;
+		if (rc == SV_OK)
+			rc = sv_pfncache_new(&c->steal, ex->vm, gpa + 64ULL * i, 64);
+		c->steal_version = 0;
+		c->steal_at = 0;
+	}
+	if (rc != SV_OK) {
+		for (i = 0; i < ex->n; i++) {
+			sv_pfncache_free(ex->cpus[i].steal);
+			ex->cpus[i].steal = NULL;
+		}
+		return sv_err__set(ex->vm, rc, "steal time at gpa 0x%" PRIx64 ": %s",
+				   gpa, sv_error_detail());
+	}
+	ex->steal_interval = interval;
+	return SV_OK;
+}
+
+/*
+ * KVM's record_steal_time: the hypervisor writes the vCPU's record
+ * through its gfn-to-pfn cache (mapping it again if a host event dropped
+ * it; the dirty log marked while the slot logs).  `steal` is what the
+ * other vCPUs ran meanwhile: the cycles the round robin kept it waiting.
+ */
+int sv_exec__steal_time(ex_cpu *c)
+{
+	sv_exec *ex = c->ex;
+	struct steal_record rec = {0};
+	unsigned i;
+
+	if (!c->steal)
+		return sv_err__set(ex->vm, SV_ECONFIG, "trace: a steal-time write, "
+						       "but the scenario has no steal time");
+	for (i = 0; i < ex->n; i++)
+		if (i != c->index)
+			rec.steal += ex->cpus[i].v->stat[SV_VCPU_STAT_cycles];
+	c->steal_version += 2;
+	rec.version = c->steal_version;
+	return sv_pfncache_write(c->steal, c->v, 0, &rec, sizeof(rec));
+}
+
+/* At a guest entry: the record is due at every entry (interval 0), or
+ * once `interval` instructions ran since the last one. */
+int sv_exec__entry(ex_cpu *c)
+{
+	sv_exec *ex = c->ex;
+	uint64_t now = c->v->stat[SV_VCPU_STAT_instructions];
+
+	if (!c->steal || (c->steal_version && now - c->steal_at < ex->steal_interval))
+		return SV_OK;
+	c->steal_at = now;
+	sv_exec__record_event(ex, SV_TEV_STEAL, c->index, 0);
+	return sv_exec__steal_time(c);
+}

@@ -1,7 +1,7 @@
 /*
  * lib/cpu/exec.h - the execution side's bodies, shared by exec.c (engines
- * and callbacks), loader.c, run.c (the run loop), deliver.c (exception
- * delivery), record.c (recording and replay), hooks.c (the Unicorn hooks,
+ * and callbacks), loader.c, run.c (the run loop), event.c (exceptions
+ * and their delivery), record.c (recording and replay), hooks.c (the Unicorn hooks,
  * the trap bus and the Capstone block-cost cache) and regions.c (Unicorn
  * regions from the guest page tables).
  */
@@ -23,7 +23,8 @@ typedef enum ex_stop {
 	EX_STOP_SITES,    /* a new block has RDTSC/INVLPG/MOV CR3 to hook */
 	EX_STOP_RESYNC,   /* the guest changed its page tables or CR3 */
 	EX_STOP_TRAP,     /* a trap handler asked to stop the run */
-	EX_STOP_PF,       /* the model raised a #PF (Unicorn should too) */
+	EX_STOP_PF,       /* the model raised a #PF or #GP (Unicorn should
+			     stop on the access too) */
 	EX_STOP_REPORT,   /* the model faulted where Unicorn did not */
 } ex_stop;
 
@@ -77,6 +78,23 @@ typedef struct ex_site {
 	unsigned width;
 } ex_site;
 
+/*
+ * An exception or software interrupt on its way into the guest, kept as
+ * KVM keeps it since pending and injected events were split: `pending`
+ * was raised and not yet delivered (another exception may still fold it
+ * into a #DF); `injected` is being delivered, and an exit during its
+ * delivery injects it again.
+ */
+typedef struct ex_event {
+	bool valid;
+	bool soft;           /* INT n, INT3, INTO: EXT 0, the gate's DPL
+				checked, never an error code */
+	bool has_error_code; /* decided when it is injected */
+	uint8_t vector;
+	uint32_t error_code;
+	uint64_t rip;        /* the RIP its frame holds */
+} ex_event;
+
 typedef struct ex_trap {
 	sv_trap_kind kind;
 	uint64_t base, len;
@@ -100,12 +118,30 @@ typedef struct ex_cpu {
 	bool at_sync;           /* waits at the barrier of sync point */
 	uint32_t sync_n;        /* ... this one */
 	bool halted;
-	bool pf_pending;        /* a guest #PF to deliver when Unicorn stops */
-	sv_fault fault;         /* that #PF, or what EX_STOP_REPORT saw */
-	uint64_t fault_rip;
+	bool raised;            /* the model raised a #PF or #GP this turn */
+	sv_access fault_acc;    /* ... on this access, as Unicorn made it */
+	uint64_t fault_addr;
+	uint64_t block, block_size; /* the block the block hook saw last */
+	sv_fault fault;         /* that fault, or what EX_STOP_REPORT saw */
+	uint64_t fault_rip;     /* its instruction (fast-forward: its block's
+				   start until resolved) */
+	int intno;              /* an exception Unicorn raised this turn, or -1 */
+	uint64_t intno_rip;     /* ... and the RIP it gave */
+	ex_event pending, injected;
+	struct {                /* the first event of a chain that ends in
+				   shutdown, for the result */
+		sv_fault fault;
+		uint64_t rip;
+		unsigned vector;
+	} origin;
+	unsigned cpl;           /* 0 or 3 */
+	sv_pfncache *steal;     /* the steal-time record's cache, or NULL */
+	uint32_t steal_version; /* of the last record written */
+	uint64_t steal_at;      /* instructions at that write */
 	bool detailed;          /* memory hooks installed */
 	bool started;           /* Unicorn has run (may hold translated code) */
 	uc_hook h_mem;
+	uc_context *ctx;        /* for clearing Unicorn's last exception */
 	GArray *regions;        /* ex_region *, sorted by gva */
 	guint sites_hooked;     /* ex->sites entries hooked on this engine */
 } ex_cpu;
@@ -142,6 +178,7 @@ struct sv_exec {
 	void (*beat)(void *);       /* after every turn (progress), or NULL */
 	void *beat_payload;
 	bool engines;               /* false: built for replay, no Unicorn */
+	uint64_t steal_interval;    /* instructions between steal-time writes */
 };
 
 /* hooks.c */
@@ -209,11 +246,40 @@ void sv_exec__record_event(sv_exec *ex, sv_trace_kind kind, unsigned vcpu,
 
 /* exec.c: makes the library's pages in use resident (host and MMU). */
 int sv_exec__prefault(sv_exec *ex);
+/* exec.c: what the hypervisor does at every guest entry of c (the
+ * steal-time record when due); the write itself, as replay repeats it. */
+int sv_exec__entry(ex_cpu *c);
+int sv_exec__steal_time(ex_cpu *c);
 
-/* deliver.c: delivers the pending #PF of c (c->fault at c->fault_rip) to
- * the guest's handler; false when it cannot (no gate, or a fault on the
- * way: the CPU would raise #DF, simvirt reports the first fault). */
-bool sv_exec__deliver_pf(ex_cpu *c);
+/* event.c */
+typedef enum ex_deliver {
+	EX_DELIVERED,   /* nothing left to deliver */
+	EX_SHUTDOWN,    /* a triple fault */
+	EX_REPORT,      /* a fault the guest cannot be shown (c->fault) */
+} ex_deliver;
+/* Raises an exception (vector < 32) or software interrupt, folding it
+ * into what is pending or being injected as the SDM's Table 6-5 and KVM
+ * do.  False on a triple fault. */
+bool sv_exec__raise(ex_cpu *c, unsigned vector, bool soft, uint32_t error_code,
+		    uint64_t rip);
+/* Delivers what is injected, then what is pending. */
+ex_deliver sv_exec__deliver(ex_cpu *c);
+/* The guest's CPL (c->cpl and the model's), and the model's alone. */
+void sv_exec__set_cpl(ex_cpu *c, unsigned cpl);
+void sv_exec__model_cpl(ex_cpu *c, unsigned cpl);
+
+/* Unicorn 2.0.1 folds a second caught exception into a #DF because it
+ * never clears its record of the first.  The exception hooks clear it
+ * for every exception they catch, at an offset in Unicorn's CPU context
+ * learnt once per process (SV_EBUG if this build of Unicorn hides it). */
+int sv_exec__exceptions_init(sv_vm *vm);
+uc_err sv_exec__exception_hooks_add(ex_cpu *c);
+/* hooks.c: */
+/* Fast-forward mode: the instruction of the block that made the faulting
+ * access, from the registers as they are now (the instructions before it
+ * ran, it did not).  False when no instruction or more than one could
+ * have made it. */
+bool sv_exec__fault_insn(ex_cpu *c, uint64_t *rip);
 
 /* regions.c */
 int sv_exec__regions_sync(sv_exec *ex);

@@ -49,16 +49,19 @@ static void report(ex_cpu *c, const sv_fault *f)
 	c->stop = EX_STOP_REPORT;
 }
 
-static void model_fault(ex_cpu *c, const sv_xlate *x)
+static void model_fault(ex_cpu *c, const sv_xlate *x, sv_access acc,
+			uint64_t addr)
 {
 	switch (x->fault.kind) {
 	case SV_FAULT_MMIO:
 		return; /* the region's callback takes it to the trap bus */
 	case SV_FAULT_PF:
 	case SV_FAULT_GP:
-		if (!c->pf_pending) {
-			c->pf_pending = true;
+		if (!c->raised) {
+			c->raised = true;
 			c->fault = x->fault;
+			c->fault_acc = acc;
+			c->fault_addr = addr;
 			uc_reg_read(c->uc, UC_X86_REG_RIP, &c->fault_rip);
 			/* Unicorn's protection check follows and stops it; if
 			 * it does not, the next block start ends the turn and
@@ -83,7 +86,7 @@ static void on_mem(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
 	sv_exec__access(c, addr, (uint32_t)size, acc,
 			acc == SV_ACCESS_WRITE && size <= 8 ? &bytes : NULL, &x);
 	if (SV_UNLIKELY(x.fault.kind != SV_FAULT_NONE))
-		model_fault(c, &x);
+		model_fault(c, &x, acc, addr);
 	else if (acc == SV_ACCESS_WRITE && SV_UNLIKELY(sv_exec__is_table(ex, x.gpa)) &&
 		 sv_exec__table_lookup(ex, x.gpa)) {
 		ex->resync = true;
@@ -104,7 +107,7 @@ static bool on_fault(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
 	sv_access acc;
 	sv_xlate x;
 
-	if (c->pf_pending || c->stop == EX_STOP_REPORT)
+	if (c->raised || c->stop == EX_STOP_REPORT)
 		return false; /* the memory hook has seen this access */
 	switch (type) {
 	case UC_MEM_WRITE_UNMAPPED:
@@ -128,34 +131,44 @@ static bool on_fault(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
 		report(c, &f);
 		return false;
 	}
-	model_fault(c, &x);
+	model_fault(c, &x, acc, addr);
 	return false;
 }
 
 /* ---- the block-cost cache ---------------------------------------------- */
 
-static int uc_reg_of(x86_reg r)
+/* The 64-bit registers the library reads, Capstone's id to Unicorn's. */
+static const struct {
+	x86_reg cs;
+	int uc;
+} gprs[] = {
+	{X86_REG_RAX, UC_X86_REG_RAX}, {X86_REG_RBX, UC_X86_REG_RBX},
+	{X86_REG_RCX, UC_X86_REG_RCX}, {X86_REG_RDX, UC_X86_REG_RDX},
+	{X86_REG_RSI, UC_X86_REG_RSI}, {X86_REG_RDI, UC_X86_REG_RDI},
+	{X86_REG_RBP, UC_X86_REG_RBP}, {X86_REG_RSP, UC_X86_REG_RSP},
+	{X86_REG_R8, UC_X86_REG_R8},   {X86_REG_R9, UC_X86_REG_R9},
+	{X86_REG_R10, UC_X86_REG_R10}, {X86_REG_R11, UC_X86_REG_R11},
+	{X86_REG_R12, UC_X86_REG_R12}, {X86_REG_R13, UC_X86_REG_R13},
+	{X86_REG_R14, UC_X86_REG_R14}, {X86_REG_R15, UC_X86_REG_R15},
+	{X86_REG_RIP, UC_X86_REG_RIP},
+};
+
+/* Its index in gprs[], or -1. */
+static int gpr_index(x86_reg r)
 {
-	static const struct {
-		x86_reg cs;
-		int uc;
-	} map[] = {
-		{X86_REG_RAX, UC_X86_REG_RAX}, {X86_REG_RBX, UC_X86_REG_RBX},
-		{X86_REG_RCX, UC_X86_REG_RCX}, {X86_REG_RDX, UC_X86_REG_RDX},
-		{X86_REG_RSI, UC_X86_REG_RSI}, {X86_REG_RDI, UC_X86_REG_RDI},
-		{X86_REG_RBP, UC_X86_REG_RBP}, {X86_REG_RSP, UC_X86_REG_RSP},
-		{X86_REG_R8, UC_X86_REG_R8},   {X86_REG_R9, UC_X86_REG_R9},
-		{X86_REG_R10, UC_X86_REG_R10}, {X86_REG_R11, UC_X86_REG_R11},
-		{X86_REG_R12, UC_X86_REG_R12}, {X86_REG_R13, UC_X86_REG_R13},
-		{X86_REG_R14, UC_X86_REG_R14}, {X86_REG_R15, UC_X86_REG_R15},
-		{X86_REG_RIP, UC_X86_REG_RIP},
-	};
 	size_t i;
 
-	for (i = 0; i < G_N_ELEMENTS(map); i++)
-		if (map[i].cs == r)
-			return map[i].uc;
-	return 0;
+	for (i = 0; i < G_N_ELEMENTS(gprs); i++)
+		if (gprs[i].cs == r)
+			return (int)i;
+	return -1;
+}
+
+static int uc_reg_of(x86_reg r)
+{
+	int i = gpr_index(r);
+
+	return i < 0 ? 0 : gprs[i].uc;
 }
 
 /* A site for insn if the library intercepts it; false otherwise. */
@@ -327,6 +340,8 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *payload)
 
 	if (SV_UNLIKELY(b->addr != addr || b->size != size))
 		decode(c, addr, size, b);
+	c->block = addr;
+	c->block_size = size;
 	/* A stop from here comes before the block runs, but Unicorn's RIP
 	 * may still be the last one a memory hook synchronised: the run
 	 * loop resumes at the block instead. */
@@ -528,6 +543,166 @@ void sv_exec__trap(ex_cpu *c, sv_trap *t)
 		t->value = t->size >= 8 ? ~0ULL : (1ULL << (8 * t->size)) - 1;
 }
 
+/* ---- fast-forward faults --------------------------------------------------- */
+
+/* The accesses of in, with the registers as they are now: explicit
+ * memory operands, and the stack for push, pop, call and ret.  False
+ * for an instruction whose accesses are not computed here. */
+static bool insn_hits(ex_cpu *c, const cs_insn *in, uint64_t addr,
+		      sv_access acc, bool *hit)
+{
+	const cs_x86 *x = &in->detail->x86;
+	uint64_t rsp = reg(c, UC_X86_REG_RSP);
+	uint8_t i;
+
+	*hit = false;
+	switch (in->id) {
+	case X86_INS_PUSH:
+	case X86_INS_CALL:
+		*hit |= acc == SV_ACCESS_WRITE && addr - (rsp - 8) < 8;
+		break;
+	case X86_INS_POP:
+	case X86_INS_RET:
+		*hit |= acc == SV_ACCESS_READ && addr - rsp < 8;
+		break;
+	default:
+		if (cs_insn_group(c->ex->cs, in, CS_GRP_IRET) ||
+		    (in->id >= X86_INS_CMPSB && in->id <= X86_INS_CMPSW) ||
+		    in->id == X86_INS_MOVSB || in->id == X86_INS_MOVSW ||
+		    in->id == X86_INS_MOVSD || in->id == X86_INS_MOVSQ ||
+		    in->id == X86_INS_STOSB || in->id == X86_INS_STOSW ||
+		    in->id == X86_INS_STOSD || in->id == X86_INS_STOSQ ||
+		    in->id == X86_INS_LODSB || in->id == X86_INS_LODSW ||
+		    in->id == X86_INS_LODSD || in->id == X86_INS_LODSQ ||
+		    in->id == X86_INS_SCASB || in->id == X86_INS_SCASW ||
+		    in->id == X86_INS_SCASD || in->id == X86_INS_SCASQ ||
+		    in->id == X86_INS_LEAVE || in->id == X86_INS_ENTER ||
+		    in->id == X86_INS_PUSHFQ || in->id == X86_INS_POPFQ ||
+		    in->id == X86_INS_XLATB)
+			return false;
+	}
+	if (in->id == X86_INS_LEA || in->id == X86_INS_NOP)
+		return true;
+	for (i = 0; i < x->op_count; i++) {
+		const cs_x86_op *op = &x->operands[i];
+		uint64_t ea;
+
+		if (op->type != X86_OP_MEM)
+			continue;
+		if (!(op->access & (acc == SV_ACCESS_WRITE ? CS_AC_WRITE : CS_AC_READ)))
+			continue;
+		ea = (op->mem.base == X86_REG_RIP ? in->address + in->size
+						  : reg(c, uc_reg_of(op->mem.base))) +
+		     reg(c, uc_reg_of(op->mem.index)) * (uint64_t)op->mem.scale +
+		     (uint64_t)op->mem.disp;
+		if (op->mem.segment == X86_REG_FS)
+			ea += reg(c, UC_X86_REG_FS_BASE);
+		else if (op->mem.segment == X86_REG_GS)
+			ea += reg(c, UC_X86_REG_GS_BASE);
+		if ((op->mem.base && !uc_reg_of(op->mem.base)) ||
+		    (op->mem.index && !uc_reg_of(op->mem.index)))
+			return false; /* a 32-bit or 16-bit address */
+		*hit |= addr - ea < op->size;
+	}
+	return true;
+}
+
+/* The value a `lea r64, m` or `mov r64, r64/imm` would give now, in *v,
+ * and its destination; false for any other instruction. */
+static bool simple_def(ex_cpu *c, const cs_insn *in, int *dst, uint64_t *v)
+{
+	const cs_x86 *x = &in->detail->x86;
+	const cs_x86_op *d = &x->operands[0], *sop = &x->operands[1];
+
+	if ((in->id != X86_INS_LEA && in->id != X86_INS_MOV && in->id != X86_INS_MOVABS) ||
+	    x->op_count != 2 || d->type != X86_OP_REG || (*dst = gpr_index(d->reg)) < 0 ||
+	    d->reg == X86_REG_RIP)
+		return false;
+	if (in->id == X86_INS_LEA) {
+		if (sop->mem.segment != X86_REG_INVALID ||
+		    (sop->mem.base && !uc_reg_of(sop->mem.base)) ||
+		    (sop->mem.index && !uc_reg_of(sop->mem.index)))
+			return false;
+		*v = (sop->mem.base == X86_REG_RIP ? in->address + in->size
+						   : reg(c, uc_reg_of(sop->mem.base))) +
+		     reg(c, uc_reg_of(sop->mem.index)) * (uint64_t)sop->mem.scale +
+		     (uint64_t)sop->mem.disp;
+		return true;
+	}
+	if (sop->type == X86_OP_IMM) {
+		*v = (uint64_t)sop->imm;
+		return true;
+	}
+	if (sop->type != X86_OP_REG || !uc_reg_of(sop->reg) || sop->reg == X86_REG_RIP)
+		return false;
+	*v = reg(c, uc_reg_of(sop->reg));
+	return true;
+}
+
+/*
+ * Could the block have run up to instruction j (0..j-1 done) and be where
+ * it is now?  Walking back from j, the last `lea` or register `mov` to a
+ * register before j, with nothing after it writing that register or its
+ * sources, must give what the register holds now.  Where an instruction
+ * writes a register this cannot follow, the walk stops: unrefuted.
+ */
+static bool consistent(ex_cpu *c, const cs_insn *ins, size_t j)
+{
+	uint64_t written = 0; /* bit i: gprs[i] written after */
+	size_t k;
+
+	for (k = j; k-- > 0;) {
+		const cs_insn *in = &ins[k];
+		cs_regs rd, wr;
+		uint8_t nr, nw, i;
+		uint64_t v, uses = 0;
+		int dst;
+
+		if (cs_regs_access(c->ex->cs, in, rd, &nr, wr, &nw) != CS_ERR_OK)
+			return true;
+		for (i = 0; i < nr; i++)
+			if (gpr_index(rd[i]) >= 0)
+				uses |= 1ULL << gpr_index(rd[i]);
+		if (simple_def(c, in, &dst, &v) && !(written & (1ULL << dst)) &&
+		    !(written & uses) && v != reg(c, gprs[dst].uc))
+			return false;
+		for (i = 0; i < nw; i++) {
+			if (wr[i] == X86_REG_EFLAGS || wr[i] == X86_REG_RIP)
+				continue;
+			if (gpr_index(wr[i]) < 0)
+				return true; /* a partial register: stop here */
+			written |= 1ULL << gpr_index(wr[i]);
+		}
+	}
+	return true;
+}
+
+bool sv_exec__fault_insn(ex_cpu *c, uint64_t *rip)
+{
+	sv_exec *ex = c->ex;
+	uint8_t *code;
+	cs_insn *ins = NULL;
+	size_t n, j, found = 0;
+	bool ok = true;
+
+	code = g_malloc(c->block_size ? c->block_size : 1);
+	n = uc_mem_read(c->uc, c->block, code, c->block_size) == UC_ERR_OK
+		    ? cs_disasm(ex->cs, code, c->block_size, c->block, 0, &ins) : 0;
+	g_free(code);
+	for (j = 0; j < n && ok; j++) {
+		bool hit;
+
+		ok = insn_hits(c, &ins[j], c->fault_addr, c->fault_acc, &hit);
+		if (ok && hit && consistent(c, ins, j)) {
+			*rip = ins[j].address;
+			found++;
+		}
+	}
+	if (n)
+		cs_free(ins, n);
+	return ok && found == 1;
+}
+
 /* ---- set-up ----------------------------------------------------------------- */
 
 int sv_exec__hooks_add(ex_cpu *c)
@@ -535,7 +710,12 @@ int sv_exec__hooks_add(ex_cpu *c)
 	uc_hook h;
 	uc_err e;
 
-	e = uc_hook_add(c->uc, &h, UC_HOOK_BLOCK, on_block, c, 1, 0);
+	c->intno = -1;
+	e = uc_context_alloc(c->uc, &c->ctx);
+	if (e == UC_ERR_OK)
+		e = uc_hook_add(c->uc, &h, UC_HOOK_BLOCK, on_block, c, 1, 0);
+	if (e == UC_ERR_OK)
+		e = sv_exec__exception_hooks_add(c);
 	if (e == UC_ERR_OK)
 		e = uc_hook_add(c->uc, &h, UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_PROT,
 				on_fault, c, 1, 0);

@@ -73,7 +73,10 @@ static void cpu_reset(sv_exec *ex, ex_cpu *c)
 	c->rip = ex->entry;
 	c->halted = false;
 	c->at_sync = false;
-	c->pf_pending = false;
+	c->raised = false;
+	c->intno = -1;
+	c->pending.valid = c->injected.valid = false;
+	sv_exec__set_cpl(c, 0);
 }
 
 int sv_exec_load_elf(sv_exec *ex, const void *image, size_t len)

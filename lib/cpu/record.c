@@ -77,6 +77,11 @@ int sv_exec__replay(sv_exec *ex, const sv_trace_event *ev)
 	case SV_TEV_LEAVE:
 		sv_vcpu_leave_guest(v);
 		return SV_OK;
+	case SV_TEV_CPL:
+		sv_exec__model_cpl(&ex->cpus[ev->vcpu], ev->n);
+		return SV_OK;
+	case SV_TEV_STEAL:
+		return sv_exec__steal_time(&ex->cpus[ev->vcpu]);
 	default:
 		return sv_err__set(ex->vm, SV_EBUG, "trace: event %s is not the "
 						    "execution side's",

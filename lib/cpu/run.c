@@ -10,9 +10,10 @@
  *     point, at a guest fault, or when the guest changed its page tables.
  *  3. Sync points are a barrier: when every running vCPU waits at the same
  *     point, the sync handler runs once and they all go on.
- *  4. A guest #PF ends the turn and is delivered (deliver.c); one that
- *     cannot be delivered, or any fault in fast-forward mode, ends the run
- *     with the fault in the result.
+ *  4. A guest exception ends the turn and is raised and delivered
+ *     (event.c): the model's #PF or #GP, or an exception or INT n that
+ *     Unicorn raised.  A triple fault ends the run in shutdown; what the
+ *     guest cannot be shown ends it with the fault in the result.
  */
 #include "cpu/exec.h"
 
@@ -22,6 +23,82 @@ static void fault_result(sv_exec_result *out, ex_cpu *c)
 	out->vcpu = c->index;
 	out->rip = c->fault_rip;
 	out->fault = c->fault;
+}
+
+static void shutdown_result(sv_exec_result *out, ex_cpu *c)
+{
+	out->stop = SV_EXEC_SHUTDOWN;
+	out->vcpu = c->index;
+	out->rip = c->origin.rip;
+	out->fault = c->origin.fault;
+	out->code = (int)c->origin.vector;
+	c->halted = true;
+	sv_vcpu_leave_guest(c->v);
+	sv_exec__record_event(c->ex, SV_TEV_LEAVE, c->index, 0);
+}
+
+/* Is the exception Unicorn raised at vector v < 32 a software one (INT3,
+ * INTO, INT n: EXT 0, the gate's DPL checked, no error code)?  Its RIP is
+ * past the instruction, so the bytes before it tell. */
+static bool soft_interrupt(ex_cpu *c, unsigned v)
+{
+	uint8_t b[2] = {0, 0};
+
+	if (v >= 32)
+		return true;
+	if (uc_mem_read(c->uc, c->intno_rip - 2, b, 2) != UC_ERR_OK)
+		return false;
+	return (v == 3 && b[1] == 0xcc) || (v == 4 && b[1] == 0xce) ||
+	       (b[0] == 0xcd && b[1] == v);
+}
+
+/*
+ * Step 4: raises what the turn ended on and delivers it.  Returns 1 when
+ * the run must end with *out filled, 0 to go on.
+ */
+static int turn_events(ex_cpu *c, uc_err e, sv_exec_result *out)
+{
+	bool ok;
+
+	if (c->intno >= 0) {
+		unsigned v = (unsigned)c->intno;
+
+		c->origin.fault = (sv_fault){.kind = SV_FAULT_NONE};
+		c->origin.rip = c->intno_rip;
+		ok = sv_exec__raise(c, v, soft_interrupt(c, v), 0, c->intno_rip);
+	} else {
+		if (e == UC_ERR_OK) {
+			/* Unicorn did the access the model refused. */
+			c->fault.stage = SV_STAGE_TLB;
+			fault_result(out, c);
+			return 1;
+		}
+		/* Without memory hooks Unicorn's RIP is its block's start. */
+		if (!c->detailed && !sv_exec__fault_insn(c, &c->fault_rip)) {
+			fault_result(out, c);
+			return 1;
+		}
+		c->origin.fault = c->fault;
+		c->origin.rip = c->fault_rip;
+		if (c->fault.kind == SV_FAULT_PF) {
+			uc_reg_write(c->uc, UC_X86_REG_CR2, &c->fault.gva);
+			ok = sv_exec__raise(c, 14, false, (uint32_t)c->fault.error_code,
+					    c->fault_rip);
+		} else {
+			ok = sv_exec__raise(c, 13, false, 0, c->fault_rip);
+		}
+	}
+	switch (ok ? sv_exec__deliver(c) : EX_SHUTDOWN) {
+	case EX_DELIVERED:
+		return 0;
+	case EX_SHUTDOWN:
+		shutdown_result(out, c);
+		return 1;
+	default:
+		c->fault_rip = c->origin.rip;
+		fault_result(out, c);
+		return 1;
+	}
 }
 
 static void apply_mode(sv_exec *ex)
@@ -56,12 +133,17 @@ static int turn(sv_exec *ex, ex_cpu *c, sv_exec_result *out)
 {
 	uint64_t before = c->v->stat[SV_VCPU_STAT_instructions], ran;
 	uc_err e;
+	int rc;
 
 	c->budget = (int64_t)MIN(ex->opts.slice, c->left);
 	c->stop = EX_STOP_NONE;
-	c->pf_pending = false;
+	c->raised = false;
+	c->intno = -1;
 	c->resume = 0;
 	c->started = true;
+	rc = sv_exec__entry(c);
+	if (rc != SV_OK)
+		return rc;
 	e = uc_emu_start(c->uc, c->rip, 0, 0, 0);
 	uc_reg_read(c->uc, UC_X86_REG_RIP, &c->rip);
 	if (c->resume)
@@ -72,19 +154,8 @@ static int turn(sv_exec *ex, ex_cpu *c, sv_exec_result *out)
 		fault_result(out, c);
 		return 1;
 	}
-	if (c->pf_pending) {
-		if (e == UC_ERR_OK) {
-			/* Unicorn did the access the model refused. */
-			c->fault.stage = SV_STAGE_TLB;
-			fault_result(out, c);
-			return 1;
-		}
-		if (ex->mode == SV_EXEC_FAST_FORWARD || !sv_exec__deliver_pf(c)) {
-			fault_result(out, c);
-			return 1;
-		}
-		return 0;
-	}
+	if (c->raised || c->intno >= 0)
+		return turn_events(c, e, out);
 	if (e != UC_ERR_OK) {
 		out->stop = SV_EXEC_FAULT;
 		out->vcpu = c->index;

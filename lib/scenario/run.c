@@ -563,6 +563,16 @@ static char *end_text(const sv_exec_result *res)
 		return g_strdup("halted");
 	case SV_EXEC_LIMIT:
 		return g_strdup("limit");
+	case SV_EXEC_SHUTDOWN:
+		if (res->fault.kind == SV_FAULT_NONE)
+			return g_strdup_printf("shutdown: triple fault on vCPU %u, from "
+					       "vector %d at rip 0x%" PRIx64,
+					       res->vcpu, res->code, res->rip);
+		return g_strdup_printf("shutdown: triple fault on vCPU %u, from %s "
+				       "at rip 0x%" PRIx64 ", gva 0x%" PRIx64
+				       ", error code 0x%" PRIx64,
+				       res->vcpu, sv_fault_kind_name(res->fault.kind),
+				       res->rip, res->fault.gva, res->fault.error_code);
 	default:
 		return g_strdup_printf("fault: %s on vCPU %u at rip 0x%" PRIx64
 				       ", gva 0x%" PRIx64 ", error code 0x%" PRIx64,

@@ -111,7 +111,12 @@ int sv_trace_dump(const char *path, FILE *out)
 				" cycles\n", ev.vcpu, ev.n, ev.value);
 			break;
 		case SV_TEV_LEAVE:
-			fprintf(out, "vcpu %-3u leave\n", ev.vcpu);
+		case SV_TEV_STEAL:
+			fprintf(out, "vcpu %-3u %s\n", ev.vcpu,
+				sv_trace__kind_name(ev.kind));
+			break;
+		case SV_TEV_CPL:
+			fprintf(out, "vcpu %-3u cpl    %u\n", ev.vcpu, ev.n);
 			break;
 		default:
 			fprintf(out, "vcpu %-3u %-6s 0x%016" PRIx64, ev.vcpu,

@@ -17,13 +17,16 @@
 #include "trace/trace.h"
 
 #define MAGIC "SVTRACE\n"
-#define VERSION 1
+/* Version 2 added the CPL and steal-time events; a version-1 trace has
+ * neither, and reads as it always did. */
+#define VERSION 2
+#define VERSION_OLDEST 1
 #define CHUNK_MAX (1U << 20)  /* the largest payload a reader accepts */
 #define CHUNK_FLUSH (1U << 16) /* a writer's events chunk is about this */
 
 static const char *const kind_names[SV_TEV__COUNT] = {
 	"read", "write", "fetch", "stat", "invlpg", "cr3", "leave", "sync",
-	"phase", "block"};
+	"phase", "block", "cpl", "steal"};
 
 const char *sv_trace__kind_name(sv_trace_kind k)
 {
@@ -167,6 +170,7 @@ void sv_trace__put(sv_trace_writer *w, const sv_trace_event *ev)
 		break;
 	case SV_TEV_SYNC:
 	case SV_TEV_PHASE:
+	case SV_TEV_CPL:
 		put_varint(w->buf, ev->n);
 		break;
 	default:
@@ -282,10 +286,10 @@ int sv_trace__open(sv_trace_reader **out, const char *path, char **header)
 		rc = damaged(r, "not a simvirt trace (bad magic)");
 		goto fail;
 	}
-	if (get_u32(head + 8) != VERSION) {
+	if (get_u32(head + 8) < VERSION_OLDEST || get_u32(head + 8) > VERSION) {
 		rc = sv_err__set(NULL, SV_ECONFIG, "trace %s: format version %u "
-						   "(this simvirt reads %u)",
-				 path, get_u32(head + 8), VERSION);
+						   "(this simvirt reads %u to %u)",
+				 path, get_u32(head + 8), VERSION_OLDEST, VERSION);
 		goto fail;
 	}
 	if (get_u32(head + 12) != 0) {
@@ -377,6 +381,12 @@ static bool decode(sv_trace_reader *r, sv_trace_event *ev)
 	case SV_TEV_CR3:
 		return get_varint(r, &ev->addr);
 	case SV_TEV_LEAVE:
+	case SV_TEV_STEAL:
+		return true;
+	case SV_TEV_CPL:
+		if (!get_varint(r, &a) || a > 3)
+			return false;
+		ev->n = (uint32_t)a;
 		return true;
 	case SV_TEV_SYNC:
 	case SV_TEV_PHASE:

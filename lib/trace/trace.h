@@ -34,6 +34,9 @@ typedef enum sv_trace_kind {
 	SV_TEV_SYNC,    /* n: every vCPU reached sync point n */
 	SV_TEV_PHASE,   /* n: the instruction-count phase n began */
 	SV_TEV_BLOCK,   /* vcpu ran a block: n instructions, value cycles */
+	/* Version 2: */
+	SV_TEV_CPL,     /* vcpu's CPL became n (event delivery, iretq) */
+	SV_TEV_STEAL,   /* the hypervisor wrote vcpu's steal-time record */
 	SV_TEV__COUNT
 } sv_trace_kind;
 

@@ -18,7 +18,8 @@
  * written (diff: the reports differ); 2 bad input, found before anything
  * runs: usage, a missing, unreadable or directory file, a bad scenario or
  * trace, an --out or --record that cannot be written; 3 the run ended in a
- * guest fault (the report is written; its end says "fault: ...").
+ * guest fault (the report is written; its end says "fault: ..." or, for a
+ * triple fault, "shutdown: ...").
  */
 #include <errno.h>
 #include <sys/stat.h>
@@ -165,8 +166,10 @@ bool cli_write_file(const char *cmd, const char *path, const char *text,
 /* The status of a run that produced its report. */
 static int run_status(const sv_report *rep)
 {
-	return g_str_has_prefix(sv_report_end(rep), "fault:") ? EXIT_GUEST_FAULT
-							      : EXIT_SUCCESS;
+	const char *end = sv_report_end(rep);
+
+	return g_str_has_prefix(end, "fault:") || g_str_has_prefix(end, "shutdown:")
+		       ? EXIT_GUEST_FAULT : EXIT_SUCCESS;
 }
 
 /* Parses a subcommand's options; false (after a message) on a mistake. */
