@@ -50,6 +50,9 @@
 #define SV_GW_REMAP 6  /* rewrites its own page tables, with invlpg */
 #define SV_GW_FAULTS 7 /* touches unmapped pages; its #PF handler skips */
 #define SV_GW_SITES 8  /* RDTSC and MOV to CR3: the intercepted instructions */
+#define SV_GW_EVENTS 9    /* one exception of each class, through the IDT */
+#define SV_GW_REINJECT 10 /* a #PF whose IST stack the MMU has not mapped */
+#define SV_GW_TRIPLE 11   /* a #PF and then a #DF whose delivery faults */
 
 /* Filled in by the library before the first instruction; the guest writes
  * only result[]. */

@@ -71,5 +71,6 @@ void chase(u64 cpu);
 void kpt(u64 cpu);
 void remap(u64 cpu);
 void faults(u64 cpu);
+void events(u64 cpu);
 
 #endif

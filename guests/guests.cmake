@@ -23,7 +23,8 @@ if(CMAKE_C_COMPILER_ID MATCHES "Clang")
   endif()
 endif()
 set(SV_GUEST_SOURCES ${SV_GUEST_DIR}/start.S
-    ${SV_GUEST_DIR}/workloads.c)
+    ${SV_GUEST_DIR}/workloads.c ${SV_GUEST_DIR}/events.S
+    ${SV_GUEST_DIR}/events.c)
 file(MAKE_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/guests)
 set(SV_GUEST_ELF ${CMAKE_CURRENT_BINARY_DIR}/guests/workloads.elf)
 add_custom_command(OUTPUT ${SV_GUEST_ELF}

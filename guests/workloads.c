@@ -309,6 +309,8 @@ int main(u64 cpu)
 	case SV_GW_SITES:
 		sites(cpu);
 		break;
+	default:
+		events(cpu);
 	}
 	return 0;
 }

@@ -479,6 +479,73 @@ START_TEST(three_page_faults_in_a_row)
 }
 END_TEST
 
+/*
+ * One exception of each class through its IDT gate (workload exceptions):
+ * the frame each handler finds, against the SDM (Vol. 3A 6.14.2, Table
+ * 6-1).  _i: detailed, then fast-forward.
+ */
+START_TEST(each_exception_class_delivered)
+{
+	sv_exec_options eo = SV_EXEC_OPTIONS_INIT;
+	sv_workload w = SV_WORKLOAD_INIT;
+	/* vector, an error code pushed by the CPU, a trap (RIP after) */
+	static const struct {
+		unsigned vector;
+		bool trap;
+	} want[] = {
+		{0, false},   /* #DE, div by zero: a fault, no error code */
+		{6, false},   /* #UD, ud2: a fault, no error code */
+		{3, true},    /* #BP, int3: a trap */
+		{14, false},  /* #PF, a read of an unmapped page */
+		{13, false},  /* #GP, a read of a non-canonical address */
+		{128, true},  /* INT 0x80: software, RIP after it */
+	};
+	uint64_t r[8], k4[4];
+	unsigned k, i;
+	fix f;
+
+	eo.mode = _i ? SV_EXEC_FAST_FORWARD : SV_EXEC_DETAILED;
+	fix_up(&f, 1, 16ULL << 20, false, SZ_4K, &eo);
+	w.name = "exceptions";
+	T_OK(sv_exec_load_workload(f.ex, &w));
+	run_halted(&f);
+	for (k = 0; k < G_N_ELEMENTS(want); k++) {
+		for (i = 0; i < 8; i++)
+			T_OK(sv_exec_guest_result(&r[i], f.ex, 8 * k + i));
+		for (i = 0; i < 4; i++)
+			T_OK(sv_exec_guest_result(&k4[i], f.ex, 64 + 4 * k + i));
+		ck_assert_uint_eq(r[0], want[k].vector);
+		/* the error code slot: the #PF's error code is 0 (not
+		 * present, read, supervisor), the #GP's 0 (a non-canonical
+		 * address); the other entries push a 0 of their own */
+		ck_assert_uint_eq(r[1], 0);
+		/* a fault returns to its instruction, a trap past it */
+		ck_assert_uint_eq(r[2], want[k].trap ? k4[1] : k4[0]);
+		/* same CPL, no IST: CS and SS as they were (0x08 and 0x10),
+		 * RFLAGS and RSP as the instruction found them */
+		ck_assert_uint_eq(r[3], 0x08);
+		ck_assert_uint_eq(r[4], k4[3]);
+		ck_assert_uint_eq(r[5], k4[2]);
+		ck_assert_uint_eq(r[6], 0x10);
+		/* CR2: loaded by the #PF (case 3) and left as it was after */
+		if (k >= 3)
+			ck_assert_uint_eq(r[7], 0x00007f0000000000ULL);
+	}
+	/* one of each: five exceptions and a software interrupt */
+	ck_assert_uint_eq(CPUS(f.vm, events_delivered), 6);
+	ck_assert_uint_eq(CPUS(f.vm, exc_de), 1);
+	ck_assert_uint_eq(CPUS(f.vm, exc_ud), 1);
+	ck_assert_uint_eq(CPUS(f.vm, exc_bp), 1);
+	ck_assert_uint_eq(CPUS(f.vm, exc_pf), 1);
+	ck_assert_uint_eq(CPUS(f.vm, exc_gp), 1);
+	ck_assert_uint_eq(CPUS(f.vm, int_n), 1);
+	ck_assert_uint_eq(CPUS(f.vm, pf_delivered), 1);
+	/* none made another: no #DF */
+	ck_assert_uint_eq(CPUS(f.vm, double_faults), 0);
+	fix_down(&f);
+}
+END_TEST
+
 START_TEST(fault_without_idt_shuts_down)
 {
 	sv_workload w = touch_of(16ULL << 20, 1);
@@ -817,6 +884,7 @@ int main(void)
 	tcase_add_test(tc, model_gpa_holds_the_bytes);
 	tcase_add_loop_test(tc, three_page_faults_in_a_row, 0, 2);
 	tcase_add_test(tc, fault_without_idt_shuts_down);
+	tcase_add_loop_test(tc, each_exception_class_delivered, 0, 2);
 	tcase_add_test(tc, dontneed_page_reads_zero);
 	tcase_add_test(tc, remap_reads_new_page_after_invlpg);
 	tcase_add_test(tc, partial_munmap_keeps_the_rest);

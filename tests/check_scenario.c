@@ -133,7 +133,7 @@ static const struct {
 	/* the whole list of [vm]'s keys, longer than any fixed buffer */
 	{"[memslot.a]\ngpa=0\nsize=2M\n", "vm.nosuch=1",
 	 "[vm] nosuch: unknown key (expected one of "},
-	{"[memslot.a]\ngpa=0\nsize=2M\n", "vm.nosuch=1", "tdp_mmu, seed)"},
+	{"[memslot.a]\ngpa=0\nsize=2M\n", "vm.nosuch=1", "tdp_mmu, seed, steal_time, steal_time_interval)"},
 	/* duplicates and text that is not UTF-8 */
 	{"[memslot.a]\ngpa=0\nsize=2M\n[vm]\nvcpus=1\n[vm]\nvcpus=2\n", NULL,
 	 "t.ini: line 6: [vm] given a second time"},
@@ -705,11 +705,58 @@ static int cold_walk_at_end(const char *phase, sv_vm *vm, void *payload)
 	return 0;
 }
 
+/* The triple fault's run ends in shutdown, its end naming the #PF that
+ * began it: the guest's read of 0x7f0000000000 (not present, supervisor
+ * read: error code 0); a replay of its recording ends the same way. */
+START_TEST(t_triple_fault_end)
+{
+	char trace[] = "/tmp/simvirt-triple-XXXXXX";
+	int fd = mkstemp(trace);
+	sv_report *r, *p = NULL;
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	r = run_file("triple-fault", NULL, trace);
+	ck_assert_ptr_nonnull(strstr(sv_report_end(r),
+				     "shutdown: triple fault on vCPU 0, from #PF"));
+	ck_assert_ptr_nonnull(strstr(sv_report_end(r),
+				     "gva 0x7f0000000000, error code 0x0"));
+	T_OK(sv_trace_replay(&p, trace, NULL));
+	ck_assert_str_eq(sv_report_end(p), sv_report_end(r));
+	ck_assert_uint_eq(rget(p, 1, "triple_faults"), 1);
+	sv_report_free(p);
+	sv_report_free(r);
+	unlink(trace);
+}
+END_TEST
+
+/*
+ * [vm] steal_time: the hypervisor writes each vCPU's record through a
+ * gfn-to-pfn cache.  The default scenario (1 vCPU, phases start,
+ * populate, dirty-log, retouch, done): the first write maps the cache
+ * (kvm_maps 1 in start); enabling and disabling dirty logging each change
+ * the memslots, which drops every cache (KVM's generation check), so the
+ * next entry maps it again: 1 in dirty-log and 1 in retouch.
+ */
+START_TEST(t_steal_time)
+{
+	const char *sets[] = {"vm.steal_time=true", NULL};
+	sv_report *r = run_text(sv_scenario_default(), sets);
+
+	ck_assert_uint_eq(rget(r, 0, "kvm_maps"), 1);
+	ck_assert_uint_eq(rget(r, 2, "pfncache_refreshes"), 1);
+	ck_assert_uint_eq(rget(r, 3, "pfncache_refreshes"), 1);
+	ck_assert_uint_eq(rget(r, 1, "kvm_maps"), 0);
+	sv_report_free(r);
+}
+END_TEST
+
 START_TEST(t_stated_numbers)
 {
 	static const char *const files[] = {
-		"b5-hugetlb-recollapse", "dax-pmd", "dirty-log-split", "kpt-anon",
-		"kpt-hugetlb-1g", "kpt-hugetlb-2m", "kpt-thp", "tlb-conflict",
+		"b5-hugetlb-recollapse", "dax-pmd", "dirty-log-split",
+		"event-reinjection", "kpt-anon", "kpt-hugetlb-1g",
+		"kpt-hugetlb-2m", "kpt-thp", "tlb-conflict", "triple-fault",
 		"walk-lab"};
 	char path[512];
 	GPtrArray *vars;
@@ -948,7 +995,9 @@ static Suite *suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("stated");
 	tcase_set_timeout(tc, 600);
-	tcase_add_loop_test(tc, t_stated_numbers, 0, 9);
+	tcase_add_loop_test(tc, t_stated_numbers, 0, 11);
+	tcase_add_test(tc, t_triple_fault_end);
+	tcase_add_test(tc, t_steal_time);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -342,7 +342,8 @@ static try_result access_failed(attempt *a, acc_result r, const sv_fault *f,
 static try_result try_deliver(ex_cpu *c, const ex_event *e, attempt *a)
 {
 	uc_x86_mmr idtr, gdtr, tr;
-	uint64_t gate[2], desc, handler, rsp, rflags, cs, ss, frame[6];
+	/* Unicorn fills only a selector's low bits */
+	uint64_t gate[2], desc, handler, rsp, rflags, cs, ss = 0, frame[6] = {0};
 	unsigned ist, dpl, new_cpl, n;
 	sv_fault f;
 	acc_result r;

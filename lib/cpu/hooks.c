@@ -153,14 +153,47 @@ static const struct {
 	{X86_REG_RIP, UC_X86_REG_RIP},
 };
 
-/* Its index in gprs[], or -1. */
-static int gpr_index(x86_reg r)
+static int gpr_index(x86_reg r) /* in gprs[], or -1 */
 {
 	size_t i;
 
 	for (i = 0; i < G_N_ELEMENTS(gprs); i++)
 		if (gprs[i].cs == r)
 			return (int)i;
+	return -1;
+}
+
+/* The gprs[] index of the 64-bit register r is part of (rax for al),
+ * or -1. */
+static int gpr_family(x86_reg r)
+{
+	static const x86_reg fam[16][4] = {
+		{X86_REG_EAX, X86_REG_AX, X86_REG_AL, X86_REG_AH},
+		{X86_REG_EBX, X86_REG_BX, X86_REG_BL, X86_REG_BH},
+		{X86_REG_ECX, X86_REG_CX, X86_REG_CL, X86_REG_CH},
+		{X86_REG_EDX, X86_REG_DX, X86_REG_DL, X86_REG_DH},
+		{X86_REG_ESI, X86_REG_SI, X86_REG_SIL},
+		{X86_REG_EDI, X86_REG_DI, X86_REG_DIL},
+		{X86_REG_EBP, X86_REG_BP, X86_REG_BPL},
+		{X86_REG_ESP, X86_REG_SP, X86_REG_SPL},
+		{X86_REG_R8D, X86_REG_R8W, X86_REG_R8B},
+		{X86_REG_R9D, X86_REG_R9W, X86_REG_R9B},
+		{X86_REG_R10D, X86_REG_R10W, X86_REG_R10B},
+		{X86_REG_R11D, X86_REG_R11W, X86_REG_R11B},
+		{X86_REG_R12D, X86_REG_R12W, X86_REG_R12B},
+		{X86_REG_R13D, X86_REG_R13W, X86_REG_R13B},
+		{X86_REG_R14D, X86_REG_R14W, X86_REG_R14B},
+		{X86_REG_R15D, X86_REG_R15W, X86_REG_R15B},
+	};
+	int i = gpr_index(r);
+	unsigned k;
+
+	if (i >= 0 || r == X86_REG_INVALID)
+		return i;
+	for (i = 0; i < 16; i++)
+		for (k = 0; k < 4; k++)
+			if (fam[i][k] == r)
+				return i;
 	return -1;
 }
 
@@ -558,10 +591,12 @@ static bool insn_hits(ex_cpu *c, const cs_insn *in, uint64_t addr,
 	*hit = false;
 	switch (in->id) {
 	case X86_INS_PUSH:
+	case X86_INS_PUSHFQ:
 	case X86_INS_CALL:
 		*hit |= acc == SV_ACCESS_WRITE && addr - (rsp - 8) < 8;
 		break;
 	case X86_INS_POP:
+	case X86_INS_POPFQ:
 	case X86_INS_RET:
 		*hit |= acc == SV_ACCESS_READ && addr - rsp < 8;
 		break;
@@ -577,7 +612,6 @@ static bool insn_hits(ex_cpu *c, const cs_insn *in, uint64_t addr,
 		    in->id == X86_INS_SCASB || in->id == X86_INS_SCASW ||
 		    in->id == X86_INS_SCASD || in->id == X86_INS_SCASQ ||
 		    in->id == X86_INS_LEAVE || in->id == X86_INS_ENTER ||
-		    in->id == X86_INS_PUSHFQ || in->id == X86_INS_POPFQ ||
 		    in->id == X86_INS_XLATB)
 			return false;
 	}
@@ -642,9 +676,8 @@ static bool simple_def(ex_cpu *c, const cs_insn *in, int *dst, uint64_t *v)
 /*
  * Could the block have run up to instruction j (0..j-1 done) and be where
  * it is now?  Walking back from j, the last `lea` or register `mov` to a
- * register before j, with nothing after it writing that register or its
- * sources, must give what the register holds now.  Where an instruction
- * writes a register this cannot follow, the walk stops: unrefuted.
+ * register before j, with nothing after it writing that register (or a
+ * part of it) or its sources, must give what the register holds now.
  */
 static bool consistent(ex_cpu *c, const cs_insn *ins, size_t j)
 {
@@ -661,18 +694,14 @@ static bool consistent(ex_cpu *c, const cs_insn *ins, size_t j)
 		if (cs_regs_access(c->ex->cs, in, rd, &nr, wr, &nw) != CS_ERR_OK)
 			return true;
 		for (i = 0; i < nr; i++)
-			if (gpr_index(rd[i]) >= 0)
-				uses |= 1ULL << gpr_index(rd[i]);
+			if (gpr_family(rd[i]) >= 0)
+				uses |= 1ULL << gpr_family(rd[i]);
 		if (simple_def(c, in, &dst, &v) && !(written & (1ULL << dst)) &&
 		    !(written & uses) && v != reg(c, gprs[dst].uc))
 			return false;
-		for (i = 0; i < nw; i++) {
-			if (wr[i] == X86_REG_EFLAGS || wr[i] == X86_REG_RIP)
-				continue;
-			if (gpr_index(wr[i]) < 0)
-				return true; /* a partial register: stop here */
-			written |= 1ULL << gpr_index(wr[i]);
-		}
+		for (i = 0; i < nw; i++)
+			if (gpr_family(wr[i]) >= 0)
+				written |= 1ULL << gpr_family(wr[i]);
 	}
 	return true;
 }

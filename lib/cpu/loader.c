@@ -147,6 +147,12 @@ static const struct {
 				 "its handler steps over"},
 	{"sites", SV_GW_SITES, "RDTSC twice, then MOV to CR3 between two reads "
 			       "of one word"},
+	{"exceptions", SV_GW_EVENTS, "#DE, #UD, #BP, #PF, #GP and INT 0x80 in "
+				     "turn, each through its IDT gate"},
+	{"reinject", SV_GW_REINJECT, "a #PF whose IST stack (the region's last "
+				     "page) the MMU has not mapped yet"},
+	{"triple", SV_GW_TRIPLE, "a #PF, then a #DF, whose IST stacks are "
+				 "unmapped: shutdown"},
 };
 
 const char *sv_workload_name(size_t i)
@@ -163,8 +169,12 @@ const char *sv_workload_desc(size_t i)
 static int check_workload(sv_vm *vm, const sv_workload *w, unsigned id,
 			  unsigned n)
 {
-	if (id == SV_GW_FAULTS)
+	if (id == SV_GW_FAULTS || id == SV_GW_EVENTS || id == SV_GW_TRIPLE)
 		return SV_OK;
+	if (id == SV_GW_REINJECT && (w->size < SV_PAGE_4K || (w->gva + w->size) & 15))
+		return sv_err__set(vm, SV_EINVAL, "workload reinject: the region (its "
+						  "end is the IST stack's top) needs at "
+						  "least 4K and a 16-byte-aligned end");
 	if (!w->size || w->gva & 7)
 		return sv_err__set(vm, SV_EINVAL, "workload %s: the region needs a "
 						      "size and an 8-byte-aligned gva", w->name);
@@ -214,7 +224,8 @@ static int unknown_workload(sv_vm *vm, const char *name)
 {
 	return sv_err__set(vm, SV_EINVAL, "workload \"%s\": unknown (expected "
 					  "touch, stream, random, chase, kpt, remap, "
-					  "faults or sites)", name);
+					  "faults, sites, exceptions, reinject or "
+					  "triple)", name);
 }
 
 int sv_workload_check(const sv_workload *w, unsigned vcpus)

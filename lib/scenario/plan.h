@@ -89,6 +89,8 @@ struct sv_scenario {
 	uint64_t page_size;
 	uint64_t limit;    /* [guest] instructions, 0 = none */
 	sv_exec_options exec;
+	bool steal_time;          /* [vm] steal_time */
+	uint64_t steal_interval;  /* [vm] steal_time_interval */
 	GPtrArray *phases; /* sc_phase *, sync phases by n then by count */
 	char *config_text; /* sv_scenario_config_text(), made on first use */
 };

@@ -183,6 +183,8 @@ int sv_scenario__build(sc_run *r)
 	rc = sv_exec_map(r->ex, w.gva, reg->gpa, w.size, s->page_size,
 			 SV_EXEC_MAP_WRITE);
 	w.name = s->workload;
+	if (rc == SV_OK && s->steal_time)
+		rc = sv_exec_set_steal_time(r->ex, 0, s->steal_interval);
 	if (rc == SV_OK)
 		rc = sv_exec_load_workload(r->ex, &w);
 	return rc == SV_OK ? SV_OK : setup_err(s, "guest", rc);
