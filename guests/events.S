@@ -6,6 +6,7 @@
  * exc_handler(frame), which may move the frame's RIP; the entry returns
  * with iretq past the vector and the error code.
  */
+#include "regs.inc"
 	.macro VEC n, ec
 	.globl vec\n
 vec\n:
@@ -26,25 +27,9 @@ vec\n:
 	VEC 128, 0
 
 vec_common:
-	pushq %rax
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
+	SAVE_CALLER_SAVED
 	movq %rsp, %rdi
 	call exc_handler
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	popq %rcx
-	popq %rax
+	RESTORE_CALLER_SAVED
 	addq $16, %rsp
 	iretq

@@ -32,7 +32,7 @@ add_custom_command(OUTPUT ${SV_GUEST_ELF}
           -T ${SV_GUEST_DIR}/guest.ld -o ${SV_GUEST_ELF}
           ${SV_GUEST_SOURCES}
   DEPENDS ${SV_GUEST_SOURCES} ${SV_GUEST_DIR}/guest.ld
-          ${SV_GUEST_DIR}/guest.h ${SV_GUEST_DIR}/abi.h
+          ${SV_GUEST_DIR}/guest.h ${SV_GUEST_DIR}/abi.h ${SV_GUEST_DIR}/regs.inc
   COMMENT "Building the guest workloads" VERBATIM)
 set(SV_GUEST_C ${CMAKE_CURRENT_BINARY_DIR}/guests/workloads_elf.c)
 add_custom_command(OUTPUT ${SV_GUEST_C}

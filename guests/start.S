@@ -7,6 +7,7 @@
  * see their page faults: it saves the caller-saved registers, calls
  * pf_handler(frame) and returns with iretq past the error code.
  */
+#include "regs.inc"
 	.section .text.start, "ax"
 	.globl _start
 _start:
@@ -17,27 +18,11 @@ _start:
 	.text
 	.globl pf_entry
 pf_entry:
-	pushq %rax
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
+	SAVE_CALLER_SAVED
 	movq %rsp, %rdi
 	subq $8, %rsp
 	call pf_handler
 	addq $8, %rsp
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	popq %rcx
-	popq %rax
+	RESTORE_CALLER_SAVED
 	addq $8, %rsp
 	iretq
