@@ -53,6 +53,7 @@
 #define SV_GW_EVENTS 9    /* one exception of each class, through the IDT */
 #define SV_GW_REINJECT 10 /* a #PF whose IST stack the MMU has not mapped */
 #define SV_GW_TRIPLE 11   /* a #PF and then a #DF whose delivery faults */
+#define SV_GW_USER 12     /* CPL 3: a #PF and INT 0x80 from user mode */
 
 /* Filled in by the library before the first instruction; the guest writes
  * only result[]. */

@@ -16,6 +16,12 @@
  *   result[1] = the handler's runs.
  * triple: vectors 14 and 8 use IST 1 and IST 2, both on unmapped pages:
  *   the #PF's delivery faults (a #DF), and so does the #DF's (shutdown).
+ * user: the region's page 0 becomes user code and page 1 a user stack
+ *   (the guest sets U in their entries); iretq enters CPL 3 there, where
+ *   a read of an unmapped page (#PF) and INT 0x80 each switch to the
+ *   kernel stack in the TSS's RSP0.  result[8k..] as for exceptions (k =
+ *   0 the #PF, 1 the INT), result[16] and [17] the frames' addresses,
+ *   result[18] the kernel stack's top.
  */
 #include "guest.h"
 
@@ -32,9 +38,12 @@ void vec0(void), vec3(void), vec6(void), vec8(void), vec13(void),
 void exc_handler(struct exc_frame *f);
 
 static u64 idt[2 * 129] __attribute__((aligned(16)));
-static u64 gdt[5] __attribute__((aligned(16)));
+static u64 gdt[7] __attribute__((aligned(16)));
 static u64 tss[13] __attribute__((aligned(16))); /* 104 bytes */
 static u64 ncase, skip_len, runs;
+static u64 kstack[512] __attribute__((aligned(16)));
+static u64 kernel_rsp; /* where user() left the kernel stack */
+void back_to_kernel(void);
 
 /* A 64-bit interrupt gate (or trap gate) for vector v, with IST ist. */
 static void gate(unsigned v, void (*entry)(void), unsigned ist, int trap)
@@ -59,6 +68,8 @@ static void tables(void)
 
 	gdt[1] = 0x00af9b000000ffffULL;
 	gdt[2] = 0x00cf93000000ffffULL;
+	gdt[5] = 0x00cff3000000ffffULL; /* 0x28: data, DPL 3 */
+	gdt[6] = 0x00affb000000ffffULL; /* 0x30: 64-bit code, DPL 3 */
 	gdt[3] = (sizeof(tss) - 1) | ((t & 0xffffff) << 16) | (0x89ULL << 40) |
 		 ((t >> 24 & 0xff) << 56);
 	gdt[4] = t >> 32;
@@ -71,7 +82,9 @@ void exc_handler(struct exc_frame *f)
 {
 	volatile unsigned long long *r = &PARAMS->result[8 * ncase];
 
-	if (PARAMS->workload == SV_GW_EVENTS) {
+	if (PARAMS->workload == SV_GW_USER)
+		PARAMS->result[16 + ncase] = (u64)&f->rip;
+	if (PARAMS->workload == SV_GW_EVENTS || PARAMS->workload == SV_GW_USER) {
 		r[0] = f->vector;
 		r[1] = f->error_code;
 		r[2] = f->rip;
@@ -85,6 +98,16 @@ void exc_handler(struct exc_frame *f)
 		PARAMS->result[1] = ++runs;
 	}
 	f->rip += skip_len;
+	if (PARAMS->workload == SV_GW_USER && f->vector == 128) {
+		/* the user code's end: back to the kernel, at CPL 0 */
+		f->rip = (u64)back_to_kernel;
+		f->cs = 0x08;
+		f->ss = 0x10;
+		f->rsp = kernel_rsp;
+		f->rflags = 2;
+	}
+	if (PARAMS->workload == SV_GW_USER)
+		ncase++;
 }
 
 /* Case k: before = the instruction's address, after = the next one's. */
@@ -164,6 +187,49 @@ static void triple(void)
 	sync_point(2);
 }
 
+/* 48 8b 07: movq (%rdi), %rax (a #PF); cd 80: int $0x80; eb fe: jmp . */
+static const unsigned char user_code[] = {0x48, 0x8b, 0x07, 0xcd, 0x80, 0xeb, 0xfe};
+
+static void user(void)
+{
+	u64 va = PARAMS->gva, level;
+	volatile u64 *e;
+	unsigned i;
+
+	for (i = 0; i < 2; i++) {
+		e = leaf_entry(va + 0x1000 * i, &level);
+		*e |= 4;                          /* U/S */
+		if (i == 0)
+			*e &= ~(1ULL << 63);      /* executable */
+		invlpg(va + 0x1000 * i);
+	}
+	for (i = 0; i < sizeof(user_code); i++)
+		((volatile unsigned char *)va)[i] = user_code[i];
+	tss[0] = ((u64)&kstack[512]) << 32;       /* RSP0 at 4 */
+	tss[1] = ((u64)&kstack[512]) >> 32;
+	gate(14, vec14, 0, 0);
+	gate(128, vec128, 0, 1);
+	idt[2 * 128] |= 3ULL << 45;               /* DPL 3: INT from CPL 3 */
+	tables();
+	PARAMS->result[18] = (u64)&kstack[512];
+	sync_point(1);
+	skip_len = 3;
+	__asm__ volatile("movq %%rsp, %0\n\t"
+			 "pushq $0x2b\n\t"      /* SS: user data, RPL 3 */
+			 "pushq %2\n\t"         /* RSP: top of page 1 */
+			 "pushq $2\n\t"         /* RFLAGS */
+			 "pushq $0x33\n\t"      /* CS: user code, RPL 3 */
+			 "pushq %1\n\t"         /* RIP: page 0 */
+			 "movq %3, %%rdi\n\t"
+			 "iretq\n\t"
+			 ".globl back_to_kernel\n"
+			 "back_to_kernel:\n\t"
+			 : "=m"(kernel_rsp)
+			 : "r"(va), "r"(va + 0x2000), "r"(UNMAPPED)
+			 : "rdi", "rax", "memory");
+	sync_point(2);
+}
+
 void events(u64 cpu)
 {
 	if (cpu != 0)
@@ -177,6 +243,9 @@ void events(u64 cpu)
 		break;
 	case SV_GW_TRIPLE:
 		triple();
+		break;
+	case SV_GW_USER:
+		user();
 		break;
 	}
 }

@@ -72,5 +72,6 @@ void kpt(u64 cpu);
 void remap(u64 cpu);
 void faults(u64 cpu);
 void events(u64 cpu);
+volatile u64 *leaf_entry(u64 va, u64 *level_out);
 
 #endif

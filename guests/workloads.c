@@ -162,7 +162,7 @@ static volatile u64 *table_va(u64 gpa)
 }
 
 /* The leaf entry mapping va in this guest's own tables. */
-static volatile u64 *leaf_entry(u64 va, u64 *level_out)
+volatile u64 *leaf_entry(u64 va, u64 *level_out)
 {
 	u64 table = read_cr3() & 0x000ffffffffff000ULL;
 	u64 level = PARAMS->levels;

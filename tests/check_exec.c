@@ -546,6 +546,59 @@ START_TEST(each_exception_class_delivered)
 }
 END_TEST
 
+/*
+ * CPL 3 (workload user): user code in the region's first page takes a
+ * #PF and then INT 0x80; each is delivered on the kernel stack from the
+ * TSS's RSP0 (SDM Vol. 3A 6.14.4), and IRETQ returns to CPL 3 and then
+ * to the kernel.  _i: detailed, then fast-forward.
+ */
+START_TEST(user_mode_delivery_switches_stacks)
+{
+	sv_exec_options eo = SV_EXEC_OPTIONS_INIT;
+	sv_workload w = SV_WORKLOAD_INIT;
+	uint64_t r[19], va = GPA;
+	unsigned i;
+	fix f;
+
+	eo.mode = _i ? SV_EXEC_FAST_FORWARD : SV_EXEC_DETAILED;
+	fix_up(&f, 1, 16ULL << 20, false, SZ_4K, &eo);
+	w.name = "user";
+	w.gva = va;
+	w.size = 16ULL << 20;
+	T_OK(sv_exec_load_workload(f.ex, &w));
+	run_halted(&f);
+	for (i = 0; i < 19; i++)
+		T_OK(sv_exec_guest_result(&r[i], f.ex, i));
+	/* the #PF: a user-mode read of a page not present, error code U/S
+	 * = 4 (SDM 4.7), at the user code's first instruction, CR2 the
+	 * address read */
+	ck_assert_uint_eq(r[0], 14);
+	ck_assert_uint_eq(r[1], 4);
+	ck_assert_uint_eq(r[2], va);
+	ck_assert_uint_eq(r[7], 0x00007f0000000000ULL);
+	/* INT 0x80: RIP past it (3-byte mov, 2-byte int), no error code */
+	ck_assert_uint_eq(r[8], 128);
+	ck_assert_uint_eq(r[9], 0);
+	ck_assert_uint_eq(r[10], va + 5);
+	for (i = 0; i < 2; i++) {
+		/* the frame holds the user state: CS 0x33 and SS 0x2b (RPL
+		 * 3), the user RSP (top of page 1), RFLAGS 2 */
+		ck_assert_uint_eq(r[8 * i + 3], 0x33);
+		ck_assert_uint_eq(r[8 * i + 4], 2);
+		ck_assert_uint_eq(r[8 * i + 5], va + 0x2000);
+		ck_assert_uint_eq(r[8 * i + 6], 0x2b);
+		/* ... on the kernel stack: RSP0 (16-aligned) less SS, RSP,
+		 * RFLAGS, CS and RIP: RIP at RSP0 - 40 */
+		ck_assert_uint_eq(r[16 + i], r[18] - 40);
+	}
+	ck_assert_uint_eq(CPUS(f.vm, exc_pf), 1);
+	ck_assert_uint_eq(CPUS(f.vm, int_n), 1);
+	ck_assert_uint_eq(CPUS(f.vm, events_delivered), 2);
+	ck_assert_uint_eq(CPUS(f.vm, exc_gp), 0);
+	fix_down(&f);
+}
+END_TEST
+
 START_TEST(fault_without_idt_shuts_down)
 {
 	sv_workload w = touch_of(16ULL << 20, 1);
@@ -885,6 +938,7 @@ int main(void)
 	tcase_add_loop_test(tc, three_page_faults_in_a_row, 0, 2);
 	tcase_add_test(tc, fault_without_idt_shuts_down);
 	tcase_add_loop_test(tc, each_exception_class_delivered, 0, 2);
+	tcase_add_loop_test(tc, user_mode_delivery_switches_stacks, 0, 2);
 	tcase_add_test(tc, dontneed_page_reads_zero);
 	tcase_add_test(tc, remap_reads_new_page_after_invlpg);
 	tcase_add_test(tc, partial_munmap_keeps_the_rest);

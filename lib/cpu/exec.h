@@ -1,7 +1,8 @@
 /*
  * lib/cpu/exec.h - the execution side's bodies, shared by exec.c (engines
  * and callbacks), loader.c, run.c (the run loop), event.c (exceptions
- * and their delivery), record.c (recording and replay), hooks.c (the Unicorn hooks,
+ * and their delivery), decode.c (registers by name, fast-forward
+ * faults' instructions), record.c (recording and replay), hooks.c (the Unicorn hooks,
  * the trap bus and the Capstone block-cost cache) and regions.c (Unicorn
  * regions from the guest page tables).
  */
@@ -63,6 +64,8 @@ typedef enum ex_site_kind {
 	EX_SITE_MOV_CR3,
 	EX_SITE_IN,   /* in al/ax/eax, imm8 or dx */
 	EX_SITE_OUT,  /* out imm8 or dx, al/ax/eax */
+	EX_SITE_IRETQ, /* emulated: Unicorn stays at CPL 0, the model
+			  follows the CPL the frame returns to */
 } ex_site_kind;
 
 typedef struct ex_site {
@@ -125,8 +128,11 @@ typedef struct ex_cpu {
 	sv_fault fault;         /* that fault, or what EX_STOP_REPORT saw */
 	uint64_t fault_rip;     /* its instruction (fast-forward: its block's
 				   start until resolved) */
+	bool fault_at_site;     /* ... raised by an emulated instruction:
+				   fault_rip is exact, Unicorn saw nothing */
 	int intno;              /* an exception Unicorn raised this turn, or -1 */
 	uint64_t intno_rip;     /* ... and the RIP it gave */
+	bool intno_hw;          /* ... certainly not INT n (a site raised it) */
 	ex_event pending, injected;
 	struct {                /* the first event of a chain that ends in
 				   shutdown, for the result */
@@ -275,7 +281,9 @@ void sv_exec__model_cpl(ex_cpu *c, unsigned cpl);
 int sv_exec__exceptions_init(sv_vm *vm);
 uc_err sv_exec__exception_hooks_add(ex_cpu *c);
 /* hooks.c: */
-/* Fast-forward mode: the instruction of the block that made the faulting
+/* decode.c: the Unicorn id of a 64-bit register (or RIP), 0 for others. */
+int sv_exec__uc_reg(x86_reg r);
+/* decode.c: fast-forward mode: the instruction of the block that made the faulting
  * access, from the registers as they are now (the instructions before it
  * ran, it did not).  False when no instruction or more than one could
  * have made it. */

@@ -21,7 +21,9 @@
  *     model's: the same access through sv_vcpu_translate() gives the #PF with
  *     the SDM's error code, delivered by the run loop once Unicorn stops.
  *  4. IN and OUT are intercepted sites too, sent to the trap bus; the sync
- *     port stops the vCPU at its barrier.  MMIO comes through the regions'
+ *     port stops the vCPU at its barrier.  IRETQ is emulated (Unicorn
+ *     stays at CPL 0; the model takes the CPL the frame returns to), and
+ *     at CPL 3 the privileged sites raise #GP.  MMIO comes through the regions'
  *     callbacks (regions.c) to the same bus.
  */
 #include "cpu/exec.h"
@@ -137,72 +139,6 @@ static bool on_fault(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
 
 /* ---- the block-cost cache ---------------------------------------------- */
 
-/* The 64-bit registers the library reads, Capstone's id to Unicorn's. */
-static const struct {
-	x86_reg cs;
-	int uc;
-} gprs[] = {
-	{X86_REG_RAX, UC_X86_REG_RAX}, {X86_REG_RBX, UC_X86_REG_RBX},
-	{X86_REG_RCX, UC_X86_REG_RCX}, {X86_REG_RDX, UC_X86_REG_RDX},
-	{X86_REG_RSI, UC_X86_REG_RSI}, {X86_REG_RDI, UC_X86_REG_RDI},
-	{X86_REG_RBP, UC_X86_REG_RBP}, {X86_REG_RSP, UC_X86_REG_RSP},
-	{X86_REG_R8, UC_X86_REG_R8},   {X86_REG_R9, UC_X86_REG_R9},
-	{X86_REG_R10, UC_X86_REG_R10}, {X86_REG_R11, UC_X86_REG_R11},
-	{X86_REG_R12, UC_X86_REG_R12}, {X86_REG_R13, UC_X86_REG_R13},
-	{X86_REG_R14, UC_X86_REG_R14}, {X86_REG_R15, UC_X86_REG_R15},
-	{X86_REG_RIP, UC_X86_REG_RIP},
-};
-
-static int gpr_index(x86_reg r) /* in gprs[], or -1 */
-{
-	size_t i;
-
-	for (i = 0; i < G_N_ELEMENTS(gprs); i++)
-		if (gprs[i].cs == r)
-			return (int)i;
-	return -1;
-}
-
-/* The gprs[] index of the 64-bit register r is part of (rax for al),
- * or -1. */
-static int gpr_family(x86_reg r)
-{
-	static const x86_reg fam[16][4] = {
-		{X86_REG_EAX, X86_REG_AX, X86_REG_AL, X86_REG_AH},
-		{X86_REG_EBX, X86_REG_BX, X86_REG_BL, X86_REG_BH},
-		{X86_REG_ECX, X86_REG_CX, X86_REG_CL, X86_REG_CH},
-		{X86_REG_EDX, X86_REG_DX, X86_REG_DL, X86_REG_DH},
-		{X86_REG_ESI, X86_REG_SI, X86_REG_SIL},
-		{X86_REG_EDI, X86_REG_DI, X86_REG_DIL},
-		{X86_REG_EBP, X86_REG_BP, X86_REG_BPL},
-		{X86_REG_ESP, X86_REG_SP, X86_REG_SPL},
-		{X86_REG_R8D, X86_REG_R8W, X86_REG_R8B},
-		{X86_REG_R9D, X86_REG_R9W, X86_REG_R9B},
-		{X86_REG_R10D, X86_REG_R10W, X86_REG_R10B},
-		{X86_REG_R11D, X86_REG_R11W, X86_REG_R11B},
-		{X86_REG_R12D, X86_REG_R12W, X86_REG_R12B},
-		{X86_REG_R13D, X86_REG_R13W, X86_REG_R13B},
-		{X86_REG_R14D, X86_REG_R14W, X86_REG_R14B},
-		{X86_REG_R15D, X86_REG_R15W, X86_REG_R15B},
-	};
-	int i = gpr_index(r);
-	unsigned k;
-
-	if (i >= 0 || r == X86_REG_INVALID)
-		return i;
-	for (i = 0; i < 16; i++)
-		for (k = 0; k < 4; k++)
-			if (fam[i][k] == r)
-				return i;
-	return -1;
-}
-
-static int uc_reg_of(x86_reg r)
-{
-	int i = gpr_index(r);
-
-	return i < 0 ? 0 : gprs[i].uc;
-}
 
 /* A site for insn if the library intercepts it; false otherwise. */
 static bool site_of(const cs_insn *in, ex_site *s)
@@ -220,8 +156,8 @@ static bool site_of(const cs_insn *in, ex_site *s)
 		if (x->op_count < 1 || x->operands[0].type != X86_OP_MEM)
 			return false;
 		s->kind = EX_SITE_INVLPG;
-		s->reg_base = uc_reg_of(x->operands[0].mem.base);
-		s->reg_index = uc_reg_of(x->operands[0].mem.index);
+		s->reg_base = sv_exec__uc_reg(x->operands[0].mem.base);
+		s->reg_index = sv_exec__uc_reg(x->operands[0].mem.index);
 		s->scale = x->operands[0].mem.scale;
 		s->disp = x->operands[0].mem.disp;
 		if (x->operands[0].mem.base == X86_REG_RIP)
@@ -245,12 +181,15 @@ static bool site_of(const cs_insn *in, ex_site *s)
 			s->reg_base = UC_X86_REG_DX;
 		return true;
 	}
+	case X86_INS_IRETQ:
+		s->kind = EX_SITE_IRETQ;
+		return true;
 	case X86_INS_MOV:
 		if (x->op_count == 2 && x->operands[0].type == X86_OP_REG &&
 		    x->operands[0].reg == X86_REG_CR3 &&
 		    x->operands[1].type == X86_OP_REG) {
 			s->kind = EX_SITE_MOV_CR3;
-			s->reg_base = uc_reg_of(x->operands[1].reg);
+			s->reg_base = sv_exec__uc_reg(x->operands[1].reg);
 			return true;
 		}
 		return false;
@@ -417,13 +356,6 @@ static uint64_t reg(ex_cpu *c, int r)
 	return v;
 }
 
-static void skip(ex_cpu *c, const ex_site *s)
-{
-	uint64_t next = s->addr + s->size;
-
-	uc_reg_write(c->uc, UC_X86_REG_RIP, &next);
-}
-
 /*
  * Port I/O: a VM exit to userspace (KVM_EXIT_IO), then the trap bus; the
  * sync port stops the vCPU at its barrier.  Handled here rather than in
@@ -463,14 +395,74 @@ static void port_io(ex_cpu *c, const ex_site *s)
 	}
 }
 
+/*
+ * IRETQ in 64-bit mode (SDM Vol. 2A IRET): RIP, CS, RFLAGS, RSP and SS
+ * popped through the model; a return to an outer level takes the CPL of
+ * CS's RPL.  Unicorn itself stays at CPL 0 (its CPL could not be moved
+ * back by delivery, which happens outside it).  Returns where to go on,
+ * or 0 when the instruction faulted (then it is raised).
+ */
+static uint64_t iretq(ex_cpu *c)
+{
+	uint64_t rsp = reg(c, UC_X86_REG_RSP), f[5];
+	unsigned rpl;
+	sv_xlate x;
+
+	sv_exec__access(c, rsp, sizeof(f), SV_ACCESS_READ, NULL, &x);
+	if (x.fault.kind == SV_FAULT_PF || x.fault.kind == SV_FAULT_GP) {
+		c->raised = true;
+		c->fault_at_site = true;
+		c->fault = x.fault;
+		uc_reg_read(c->uc, UC_X86_REG_RIP, &c->fault_rip);
+		return 0;
+	}
+	if (x.fault.kind != SV_FAULT_NONE || uc_mem_read(c->uc, rsp, f, sizeof(f))) {
+		report(c, &x.fault);
+		return 0;
+	}
+	rpl = f[1] & 3;
+	if (rpl < c->cpl) {
+		/* a return to an inner level: #GP(CS selector) */
+		c->intno = 13;
+		c->intno_hw = true;
+		uc_reg_read(c->uc, UC_X86_REG_RIP, &c->intno_rip);
+		return 0;
+	}
+	uc_reg_write(c->uc, UC_X86_REG_CS, &f[1]);
+	uc_reg_write(c->uc, UC_X86_REG_RFLAGS, &f[2]);
+	uc_reg_write(c->uc, UC_X86_REG_RSP, &f[3]);
+	uc_reg_write(c->uc, UC_X86_REG_SS, &f[4]);
+	if (rpl != c->cpl)
+		sv_exec__set_cpl(c, rpl);
+	return f[0];
+}
+
+/* What a CPL above 0 may not do (IOPL 0, CR4.TSD clear): port I/O,
+ * INVLPG and MOV to CR3 raise #GP(0); RDTSC and IRETQ are allowed. */
+static bool privileged(ex_cpu *c, const ex_site *s)
+{
+	if (!c->cpl || s->kind == EX_SITE_RDTSC || s->kind == EX_SITE_IRETQ)
+		return false;
+	c->intno = 13;
+	c->intno_hw = true;
+	c->intno_rip = s->addr;
+	return true;
+}
+
 static void on_site(uc_engine *uc, uint64_t addr, uint32_t size, void *payload)
 {
 	ex_cpu *c = payload;
 	sv_exec *ex = c->ex;
 	const ex_site *s = site_find(ex, addr);
+	uint64_t next;
 
 	if (!s)
 		return;
+	next = s->addr + s->size;
+	if (privileged(c, s)) {
+		uc_emu_stop(uc);
+		return;
+	}
 	switch (s->kind) {
 	case EX_SITE_RDTSC: {
 		/* The TSC is the vCPU's cycle counter: guests never see host
@@ -490,6 +482,12 @@ static void on_site(uc_engine *uc, uint64_t addr, uint32_t size, void *payload)
 
 		sv_vcpu_invlpg(c->v, gva);
 		sv_exec__record_event(ex, SV_TEV_INVLPG, c->index, gva);
+		/* Without memory hooks no write to a table was seen: the
+		 * guest says here that one changed. */
+		if (!c->detailed) {
+			ex->resync = true;
+			sv_exec__stop(c, EX_STOP_RESYNC);
+		}
 		break;
 	}
 	case EX_SITE_MOV_CR3: {
@@ -506,6 +504,13 @@ static void on_site(uc_engine *uc, uint64_t addr, uint32_t size, void *payload)
 	case EX_SITE_OUT:
 		port_io(c, s);
 		break;
+	case EX_SITE_IRETQ:
+		next = iretq(c);
+		if (!next) {
+			uc_emu_stop(uc);
+			return;
+		}
+		break;
 	}
 	/* The instruction is emulated here and must not run.  Going on,
 	 * RIP written from a hook makes Unicorn leave the block and resume
@@ -514,10 +519,10 @@ static void on_site(uc_engine *uc, uint64_t addr, uint32_t size, void *payload)
 	 * instruction), so the run loop resumes past it instead.  Its own
 	 * INVLPG and MOV CR3 would mean nothing with its paging off. */
 	if (c->stop != EX_STOP_NONE) {
-		c->resume = s->addr + s->size;
+		c->resume = next;
 		uc_emu_stop(uc);
 	} else {
-		skip(c, s);
+		uc_reg_write(uc, UC_X86_REG_RIP, &next);
 	}
 }
 
@@ -574,162 +579,6 @@ void sv_exec__trap(ex_cpu *c, sv_trap *t)
 	sv_exec__stat_add(c, SV_VCPU_STAT_trap_unclaimed, 1);
 	if (!t->write)
 		t->value = t->size >= 8 ? ~0ULL : (1ULL << (8 * t->size)) - 1;
-}
-
-/* ---- fast-forward faults --------------------------------------------------- */
-
-/* The accesses of in, with the registers as they are now: explicit
- * memory operands, and the stack for push, pop, call and ret.  False
- * for an instruction whose accesses are not computed here. */
-static bool insn_hits(ex_cpu *c, const cs_insn *in, uint64_t addr,
-		      sv_access acc, bool *hit)
-{
-	const cs_x86 *x = &in->detail->x86;
-	uint64_t rsp = reg(c, UC_X86_REG_RSP);
-	uint8_t i;
-
-	*hit = false;
-	switch (in->id) {
-	case X86_INS_PUSH:
-	case X86_INS_PUSHFQ:
-	case X86_INS_CALL:
-		*hit |= acc == SV_ACCESS_WRITE && addr - (rsp - 8) < 8;
-		break;
-	case X86_INS_POP:
-	case X86_INS_POPFQ:
-	case X86_INS_RET:
-		*hit |= acc == SV_ACCESS_READ && addr - rsp < 8;
-		break;
-	default:
-		if (cs_insn_group(c->ex->cs, in, CS_GRP_IRET) ||
-		    (in->id >= X86_INS_CMPSB && in->id <= X86_INS_CMPSW) ||
-		    in->id == X86_INS_MOVSB || in->id == X86_INS_MOVSW ||
-		    in->id == X86_INS_MOVSD || in->id == X86_INS_MOVSQ ||
-		    in->id == X86_INS_STOSB || in->id == X86_INS_STOSW ||
-		    in->id == X86_INS_STOSD || in->id == X86_INS_STOSQ ||
-		    in->id == X86_INS_LODSB || in->id == X86_INS_LODSW ||
-		    in->id == X86_INS_LODSD || in->id == X86_INS_LODSQ ||
-		    in->id == X86_INS_SCASB || in->id == X86_INS_SCASW ||
-		    in->id == X86_INS_SCASD || in->id == X86_INS_SCASQ ||
-		    in->id == X86_INS_LEAVE || in->id == X86_INS_ENTER ||
-		    in->id == X86_INS_XLATB)
-			return false;
-	}
-	if (in->id == X86_INS_LEA || in->id == X86_INS_NOP)
-		return true;
-	for (i = 0; i < x->op_count; i++) {
-		const cs_x86_op *op = &x->operands[i];
-		uint64_t ea;
-
-		if (op->type != X86_OP_MEM)
-			continue;
-		if (!(op->access & (acc == SV_ACCESS_WRITE ? CS_AC_WRITE : CS_AC_READ)))
-			continue;
-		ea = (op->mem.base == X86_REG_RIP ? in->address + in->size
-						  : reg(c, uc_reg_of(op->mem.base))) +
-		     reg(c, uc_reg_of(op->mem.index)) * (uint64_t)op->mem.scale +
-		     (uint64_t)op->mem.disp;
-		if (op->mem.segment == X86_REG_FS)
-			ea += reg(c, UC_X86_REG_FS_BASE);
-		else if (op->mem.segment == X86_REG_GS)
-			ea += reg(c, UC_X86_REG_GS_BASE);
-		if ((op->mem.base && !uc_reg_of(op->mem.base)) ||
-		    (op->mem.index && !uc_reg_of(op->mem.index)))
-			return false; /* a 32-bit or 16-bit address */
-		*hit |= addr - ea < op->size;
-	}
-	return true;
-}
-
-/* The value a `lea r64, m` or `mov r64, r64/imm` would give now, in *v,
- * and its destination; false for any other instruction. */
-static bool simple_def(ex_cpu *c, const cs_insn *in, int *dst, uint64_t *v)
-{
-	const cs_x86 *x = &in->detail->x86;
-	const cs_x86_op *d = &x->operands[0], *sop = &x->operands[1];
-
-	if ((in->id != X86_INS_LEA && in->id != X86_INS_MOV && in->id != X86_INS_MOVABS) ||
-	    x->op_count != 2 || d->type != X86_OP_REG || (*dst = gpr_index(d->reg)) < 0 ||
-	    d->reg == X86_REG_RIP)
-		return false;
-	if (in->id == X86_INS_LEA) {
-		if (sop->mem.segment != X86_REG_INVALID ||
-		    (sop->mem.base && !uc_reg_of(sop->mem.base)) ||
-		    (sop->mem.index && !uc_reg_of(sop->mem.index)))
-			return false;
-		*v = (sop->mem.base == X86_REG_RIP ? in->address + in->size
-						   : reg(c, uc_reg_of(sop->mem.base))) +
-		     reg(c, uc_reg_of(sop->mem.index)) * (uint64_t)sop->mem.scale +
-		     (uint64_t)sop->mem.disp;
-		return true;
-	}
-	if (sop->type == X86_OP_IMM) {
-		*v = (uint64_t)sop->imm;
-		return true;
-	}
-	if (sop->type != X86_OP_REG || !uc_reg_of(sop->reg) || sop->reg == X86_REG_RIP)
-		return false;
-	*v = reg(c, uc_reg_of(sop->reg));
-	return true;
-}
-
-/*
- * Could the block have run up to instruction j (0..j-1 done) and be where
- * it is now?  Walking back from j, the last `lea` or register `mov` to a
- * register before j, with nothing after it writing that register (or a
- * part of it) or its sources, must give what the register holds now.
- */
-static bool consistent(ex_cpu *c, const cs_insn *ins, size_t j)
-{
-	uint64_t written = 0; /* bit i: gprs[i] written after */
-	size_t k;
-
-	for (k = j; k-- > 0;) {
-		const cs_insn *in = &ins[k];
-		cs_regs rd, wr;
-		uint8_t nr, nw, i;
-		uint64_t v, uses = 0;
-		int dst;
-
-		if (cs_regs_access(c->ex->cs, in, rd, &nr, wr, &nw) != CS_ERR_OK)
-			return true;
-		for (i = 0; i < nr; i++)
-			if (gpr_family(rd[i]) >= 0)
-				uses |= 1ULL << gpr_family(rd[i]);
-		if (simple_def(c, in, &dst, &v) && !(written & (1ULL << dst)) &&
-		    !(written & uses) && v != reg(c, gprs[dst].uc))
-			return false;
-		for (i = 0; i < nw; i++)
-			if (gpr_family(wr[i]) >= 0)
-				written |= 1ULL << gpr_family(wr[i]);
-	}
-	return true;
-}
-
-bool sv_exec__fault_insn(ex_cpu *c, uint64_t *rip)
-{
-	sv_exec *ex = c->ex;
-	uint8_t *code;
-	cs_insn *ins = NULL;
-	size_t n, j, found = 0;
-	bool ok = true;
-
-	code = g_malloc(c->block_size ? c->block_size : 1);
-	n = uc_mem_read(c->uc, c->block, code, c->block_size) == UC_ERR_OK
-		    ? cs_disasm(ex->cs, code, c->block_size, c->block, 0, &ins) : 0;
-	g_free(code);
-	for (j = 0; j < n && ok; j++) {
-		bool hit;
-
-		ok = insn_hits(c, &ins[j], c->fault_addr, c->fault_acc, &hit);
-		if (ok && hit && consistent(c, ins, j)) {
-			*rip = ins[j].address;
-			found++;
-		}
-	}
-	if (n)
-		cs_free(ins, n);
-	return ok && found == 1;
 }
 
 /* ---- set-up ----------------------------------------------------------------- */

@@ -153,6 +153,8 @@ static const struct {
 				     "page) the MMU has not mapped yet"},
 	{"triple", SV_GW_TRIPLE, "a #PF, then a #DF, whose IST stacks are "
 				 "unmapped: shutdown"},
+	{"user", SV_GW_USER, "CPL 3 code in the region's first page: a #PF and "
+			     "INT 0x80, each onto the kernel stack of the TSS"},
 };
 
 const char *sv_workload_name(size_t i)
@@ -171,6 +173,9 @@ static int check_workload(sv_vm *vm, const sv_workload *w, unsigned id,
 {
 	if (id == SV_GW_FAULTS || id == SV_GW_EVENTS || id == SV_GW_TRIPLE)
 		return SV_OK;
+	if (id == SV_GW_USER && (w->size < 2 * SV_PAGE_4K || w->gva & 0xfff))
+		return sv_err__set(vm, SV_EINVAL, "workload user: the region (user code "
+						  "and stack) needs two 4K-aligned pages");
 	if (id == SV_GW_REINJECT && (w->size < SV_PAGE_4K || (w->gva + w->size) & 15))
 		return sv_err__set(vm, SV_EINVAL, "workload reinject: the region (its "
 						  "end is the IST stack's top) needs at "
@@ -224,8 +229,8 @@ static int unknown_workload(sv_vm *vm, const char *name)
 {
 	return sv_err__set(vm, SV_EINVAL, "workload \"%s\": unknown (expected "
 					  "touch, stream, random, chase, kpt, remap, "
-					  "faults, sites, exceptions, reinject or "
-					  "triple)", name);
+					  "faults, sites, exceptions, reinject, "
+					  "triple or user)", name);
 }
 
 int sv_workload_check(const sv_workload *w, unsigned vcpus)

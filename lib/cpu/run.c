@@ -65,16 +65,18 @@ static int turn_events(ex_cpu *c, uc_err e, sv_exec_result *out)
 
 		c->origin.fault = (sv_fault){.kind = SV_FAULT_NONE};
 		c->origin.rip = c->intno_rip;
-		ok = sv_exec__raise(c, v, soft_interrupt(c, v), 0, c->intno_rip);
+		ok = sv_exec__raise(c, v, !c->intno_hw && soft_interrupt(c, v), 0,
+				    c->intno_rip);
 	} else {
-		if (e == UC_ERR_OK) {
+		if (e == UC_ERR_OK && !c->fault_at_site) {
 			/* Unicorn did the access the model refused. */
 			c->fault.stage = SV_STAGE_TLB;
 			fault_result(out, c);
 			return 1;
 		}
 		/* Without memory hooks Unicorn's RIP is its block's start. */
-		if (!c->detailed && !sv_exec__fault_insn(c, &c->fault_rip)) {
+		if (!c->detailed && !c->fault_at_site &&
+		    !sv_exec__fault_insn(c, &c->fault_rip)) {
 			fault_result(out, c);
 			return 1;
 		}
@@ -138,7 +140,9 @@ static int turn(sv_exec *ex, ex_cpu *c, sv_exec_result *out)
 	c->budget = (int64_t)MIN(ex->opts.slice, c->left);
 	c->stop = EX_STOP_NONE;
 	c->raised = false;
+	c->fault_at_site = false;
 	c->intno = -1;
+	c->intno_hw = false;
 	c->resume = 0;
 	c->started = true;
 	rc = sv_exec__entry(c);
