@@ -98,6 +98,10 @@ static const struct {
 	{"[vm]\nkernel_version=six\n", NULL, "[vm] kernel_version: expected a version"},
 	{"[vm]\nbugs=B3\n", NULL, "[vm] bugs: expected a comma-separated list"},
 	{"[vm]\npolicy=nope\n", NULL, "[vm] policy: expected auto (by kernel_version), kvm, kvm-legacy"},
+	{"[vm]\nsteal_time=true\nsteal_time_slot=nope\n[memslot.a]\ngpa=0\nsize=2M\n", NULL,
+	 "[vm] steal_time_slot: expected the name of a [memslot.NAME] group, got 'nope'"},
+	{"[vm]\nsteal_time=true\nsteal_time_slot=a\n[memslot.a]\ngpa=0\nsize=2M\n", NULL,
+	 "[vm] steal_time_slot: expected a memslot other than the workload's region"},
 	{"[memslot.a]\ngpa=0\nsize=1Q\n", NULL, "[memslot.a] size: expected a size"},
 	{"[memslot.a]\ngpa=0\n", NULL, "[memslot.a] size: missing"},
 	{"[memslot.a]\ngpa=0\nsize=2M\nbacking=tmpfs\n", NULL,
@@ -133,7 +137,7 @@ static const struct {
 	/* the whole list of [vm]'s keys, longer than any fixed buffer */
 	{"[memslot.a]\ngpa=0\nsize=2M\n", "vm.nosuch=1",
 	 "[vm] nosuch: unknown key (expected one of "},
-	{"[memslot.a]\ngpa=0\nsize=2M\n", "vm.nosuch=1", "tdp_mmu, seed, steal_time, steal_time_interval)"},
+	{"[memslot.a]\ngpa=0\nsize=2M\n", "vm.nosuch=1", "seed, steal_time, steal_time_interval, steal_time_slot)"},
 	/* duplicates and text that is not UTF-8 */
 	{"[memslot.a]\ngpa=0\nsize=2M\n[vm]\nvcpus=1\n[vm]\nvcpus=2\n", NULL,
 	 "t.ini: line 6: [vm] given a second time"},
@@ -756,8 +760,8 @@ START_TEST(t_stated_numbers)
 	static const char *const files[] = {
 		"b5-hugetlb-recollapse", "dax-pmd", "dirty-log-split",
 		"event-reinjection", "kpt-anon", "kpt-hugetlb-1g",
-		"kpt-hugetlb-2m", "kpt-thp", "tlb-conflict", "triple-fault",
-		"walk-lab"};
+		"kpt-hugetlb-2m", "kpt-thp", "steal-time", "tlb-conflict",
+		"triple-fault", "walk-lab"};
 	char path[512];
 	GPtrArray *vars;
 	guint v, c;
@@ -995,7 +999,7 @@ static Suite *suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("stated");
 	tcase_set_timeout(tc, 600);
-	tcase_add_loop_test(tc, t_stated_numbers, 0, 11);
+	tcase_add_loop_test(tc, t_stated_numbers, 0, 12);
 	tcase_add_test(tc, t_triple_fault_end);
 	tcase_add_test(tc, t_steal_time);
 	suite_add_tcase(s, tc);

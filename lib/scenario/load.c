@@ -208,6 +208,24 @@ static int load_guest(sv_scenario *s, const sc_ctx *c)
 		s->exec.table_pool_gpa = ts->gpa;
 		s->exec.table_pool = ts->size;
 	}
+	if (s->steal_slot_name && *s->steal_slot_name) {
+		int t = sv_scenario__find_slot(s, s->steal_slot_name);
+
+		if (t < 0)
+			return bad(c, "vm", "steal_time_slot",
+				   "the name of a [memslot.NAME] group",
+				   s->steal_slot_name);
+		if (t == s->region)
+			return bad(c, "vm", "steal_time_slot",
+				   "a memslot other than the workload's region "
+				   "(the records would overwrite its memory)",
+				   s->steal_slot_name);
+		if (g_array_index(s->slots, sc_slot, t).size < 64ULL * s->vm.vcpus)
+			return bad(c, "vm", "steal_time_slot",
+				   "a memslot of at least 64 bytes per vCPU",
+				   s->steal_slot_name);
+		s->steal_gpa = g_array_index(s->slots, sc_slot, t).gpa;
+	}
 	if (s->work.size > sl->size) {
 		g_autofree char *v = sv_keyfile__value(c->kf, "guest", "size");
 		g_autofree char *what = g_strdup_printf(
@@ -486,6 +504,7 @@ void sv_scenario_free(sv_scenario *s)
 	g_free(s->workload);
 	g_free(s->region_name);
 	g_free(s->tables_name);
+	g_free(s->steal_slot_name);
 	g_free(s);
 }
 

@@ -91,6 +91,8 @@ struct sv_scenario {
 	sv_exec_options exec;
 	bool steal_time;          /* [vm] steal_time */
 	uint64_t steal_interval;  /* [vm] steal_time_interval */
+	char *steal_slot_name;    /* [vm] steal_time_slot, or NULL */
+	uint64_t steal_gpa;       /* its GPA, or 0: the library's slot */
 	GPtrArray *phases; /* sc_phase *, sync phases by n then by count */
 	char *config_text; /* sv_scenario_config_text(), made on first use */
 };

@@ -184,7 +184,7 @@ int sv_scenario__build(sc_run *r)
 			 SV_EXEC_MAP_WRITE);
 	w.name = s->workload;
 	if (rc == SV_OK && s->steal_time)
-		rc = sv_exec_set_steal_time(r->ex, 0, s->steal_interval);
+		rc = sv_exec_set_steal_time(r->ex, s->steal_gpa, s->steal_interval);
 	if (rc == SV_OK)
 		rc = sv_exec_load_workload(r->ex, &w);
 	return rc == SV_OK ? SV_OK : setup_err(s, "guest", rc);

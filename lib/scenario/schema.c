@@ -121,11 +121,16 @@ static const sc_key keys[] = {
 	     "present and writable"),
 	UINT(vm, "seed", 0, UINT64_MAX, S(vm.seed), "seeds every random choice"),
 	BOOL(vm, "steal_time", S(steal_time),
-	     "the hypervisor writes each vCPU's steal-time record (64 bytes "
-	     "in the library's slot) through a gfn-to-pfn cache at guest entries"),
+	     "the hypervisor writes each vCPU's steal-time record through a "
+	     "gfn-to-pfn cache at guest entries"),
 	UINT(vm, "steal_time_interval", 0, UINT64_MAX, S(steal_interval),
 	     "with steal_time: instructions between two writes (0: at every "
 	     "guest entry)"),
+	TEXT(vm, "steal_time_slot", S(steal_slot_name), "the library's own slot",
+	     "the NAME of a [memslot.NAME]",
+	     "with steal_time: the memslot whose first bytes hold the records, "
+	     "64 per vCPU (so that dirty logging and host events can reach "
+	     "them); not the workload's region"),
 
 	SIZE(host, "mem", 1ULL << 30, SV_HOST_MEM_MAX, 1ULL << 30, S(host.mem_size),
 	     "16G, or enough for the memslots", "host RAM"),
