@@ -25,4 +25,28 @@ if "$simvirt" replay "$dir/cut.trace" 2> "$dir/err.txt"; then
 	exit 1
 fi
 grep -q 'offset' "$dir/err.txt"
+# The event and steal-time scenarios: two runs print the same bytes, and
+# so does the replay of a recording (its CPL and steal-time events fed
+# back).  triple-fault ends in shutdown: status 3, as for a guest fault.
+scen=$(dirname "$0")/../scenarios
+for name in event-reinjection triple-fault steal-time user-mode; do
+	want=0
+	[ "$name" = triple-fault ] && want=3
+	for out in r1 r2; do
+		rc=0
+		"$simvirt" run "$scen/$name.ini" --format json --out "$dir/$name.$out.json" \
+			--record "$dir/$name.$out.trace" || rc=$?
+		[ "$rc" = "$want" ] || { echo "$name: status $rc (expected $want)" >&2; exit 1; }
+	done
+	cmp "$dir/$name.r1.json" "$dir/$name.r2.json"
+	rc=0
+	"$simvirt" replay "$dir/$name.r1.trace" --format json --out "$dir/$name.p.json" || rc=$?
+	[ "$rc" = "$want" ] || { echo "$name replay: status $rc (expected $want)" >&2; exit 1; }
+	cmp "$dir/$name.r1.json" "$dir/$name.p.json"
+done
+"$simvirt" trace dump "$dir/steal-time.r1.trace" > "$dir/steal.txt"
+grep -q ' steal$' "$dir/steal.txt"
+"$simvirt" trace dump "$dir/user-mode.r1.trace" > "$dir/user.txt"
+grep -q ' cpl    3$' "$dir/user.txt"
+grep -q '"end": "shutdown: triple fault on vCPU 0' "$dir/triple-fault.r1.json"
 echo "cli replay: ok"
