@@ -10,7 +10,7 @@ sv=$1
 out=$2
 mkdir -p "$out"
 version=$("$sv" version | sed 's/^simvirt //')
-commands="run replay trace walk plot diff sweep merge list"
+commands="run replay trace walk plot diff sweep merge calibrate list"
 
 # One command's --help as a page: NAME, SYNOPSIS, DESCRIPTION, OPTIONS,
 # EXIT STATUS.

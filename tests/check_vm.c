@@ -183,6 +183,90 @@ START_TEST(costs_charged)
 }
 END_TEST
 
+/*
+ * The data-cache model: an L1D of 4K in 1 way (64 sets) and an L2 of 8K in
+ * 2 ways (64 sets), no LLC, so lines 4K apart share a set at both levels.
+ * The TLB is warmed first and the caches emptied after, so that no walk
+ * reference takes a line: A, A, B, A, C, A then go
+ *   A: memory; A: L1D; B: memory (L1D now B; L2 A, B); A: L2 (L1D A);
+ *   C: memory (L1D C; L2 drops B, the least recent); A: L2.
+ */
+START_TEST(data_cache_levels)
+{
+	static const uint64_t seq[] = {0, 0, 1, 0, 2, 0}; /* A = page 0 ... */
+	sv_vm_options o = SV_VM_OPTIONS_INIT;
+	sv_cache_config cc = {.l1d_kb = 4, .l1d_ways = 1, .l2_kb = 8, .l2_ways = 2};
+	sv_cache_config bad = {.l1d_kb = 3, .l1d_ways = 1};
+	t_env e;
+	unsigned i;
+
+	o.costs.cache_l2 = 10;
+	o.costs.cache_mem = 100;
+	o.costs.l1_hit = 0;
+	t_env_setup(&e, &o, SV_PAGE_2M);
+	T_OK(sv_pt_map(e.gpt, 0x20000000, 0x2000000, 3 * 4096, 4096, SV_PTE_RW));
+	for (i = 0; i < 3; i++)
+		t_access(e.v, 0x20000000 + i * 4096ULL + 0xc00, SV_ACCESS_READ);
+	T_OK(sv_vm_set_cache(e.vm, &cc));
+	sv_vm_stats_reset(e.vm);
+	for (i = 0; i < G_N_ELEMENTS(seq); i++)
+		t_access(e.v, 0x20000000 + seq[i] * 4096 + 0xc00, SV_ACCESS_READ);
+	ck_assert_uint_eq(T_STAT(e.v, tlb_miss), 0); /* no walk: no reference */
+	ck_assert_uint_eq(T_STAT(e.v, data_l1d), 1);
+	ck_assert_uint_eq(T_STAT(e.v, data_l2), 2);
+	ck_assert_uint_eq(T_STAT(e.v, data_mem), 3);
+	/* 2 L2 hits of 10 cycles and 3 trips to memory of 100 */
+	ck_assert_uint_eq(T_STAT(e.v, cycles), 2 * 10 + 3 * 100);
+	/* a geometry the model cannot hold: 3K is 48 lines, not a power of
+	 * two of sets */
+	ck_assert_int_eq(sv_vm_set_cache(e.vm, &bad), SV_EINVAL);
+	ck_assert_ptr_nonnull(strstr(sv_error_detail(), "l1d of 3 K"));
+	t_env_free(&e);
+}
+END_TEST
+
+/* The cache model changes cycles only: the same accesses, with and
+ * without it, give every other counter the same. */
+START_TEST(data_cache_counts_unchanged)
+{
+	sv_cache_config cc = {32, 8, 1024, 16, 8192, 16};
+	uint64_t stat[2][SV_VCPU_STAT__COUNT];
+	unsigned run, i, k;
+
+	for (run = 0; run < 2; run++) {
+		t_env e;
+
+		t_env_setup(&e, NULL, SV_PAGE_2M);
+		if (run)
+			T_OK(sv_vm_set_cache(e.vm, &cc));
+		T_OK(sv_pt_map(e.gpt, 0x20000000, 0x2000000, 16 << 20, 4096, SV_PTE_RW));
+		for (i = 0; i < 3 * 4096; i++)
+			t_access(e.v, 0x20000000 + (i * 7919ULL % 4096) * 4096,
+				 i & 1 ? SV_ACCESS_WRITE : SV_ACCESS_READ);
+		for (k = 0; k < SV_VCPU_STAT__COUNT; k++)
+			stat[run][k] = sv_vcpu_stat_get(e.v, (sv_vcpu_stat)k);
+		t_env_free(&e);
+	}
+	for (k = 0; k < SV_VCPU_STAT__COUNT; k++) {
+		const char *n = sv_vcpu_stat_name((sv_vcpu_stat)k);
+
+		if (k == SV_VCPU_STAT_cycles || g_str_has_prefix(n, "data_") ||
+		    g_str_has_prefix(n, "ref_"))
+			continue;
+		ck_assert_msg(stat[0][k] == stat[1][k], "%s: %" PRIu64 " without the "
+			      "cache model, %" PRIu64 " with it", n, stat[0][k], stat[1][k]);
+	}
+	/* and the model saw every data access and every reference */
+	ck_assert_uint_eq(stat[1][SV_VCPU_STAT_data_l1d] + stat[1][SV_VCPU_STAT_data_l2] +
+			  stat[1][SV_VCPU_STAT_data_llc] + stat[1][SV_VCPU_STAT_data_mem],
+			  stat[1][SV_VCPU_STAT_reads] + stat[1][SV_VCPU_STAT_writes]);
+	ck_assert_uint_eq(stat[1][SV_VCPU_STAT_ref_l1d] + stat[1][SV_VCPU_STAT_ref_l2] +
+			  stat[1][SV_VCPU_STAT_ref_llc] + stat[1][SV_VCPU_STAT_ref_mem],
+			  stat[1][SV_VCPU_STAT_walk_refs]);
+	ck_assert_uint_gt(stat[1][SV_VCPU_STAT_cycles], stat[0][SV_VCPU_STAT_cycles]);
+}
+END_TEST
+
 START_TEST(names)
 {
 	sv_vcpu_stat id;
@@ -559,6 +643,8 @@ static Suite *vm_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("model");
 	tcase_add_test(tc, costs_charged);
+	tcase_add_test(tc, data_cache_levels);
+	tcase_add_test(tc, data_cache_counts_unchanged);
 	tcase_add_test(tc, names);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("trees");

@@ -18,6 +18,8 @@ offers() { # WANT WORD...: completing the last word offers WANT
 }
 offers sweep sw
 offers merge m
+offers calibrate cal
+offers --check calibrate --ch
 offers --counter diff --cou
 offers --emit sweep --em
 offers vm.kernel_version= run --set vm.kern

@@ -148,7 +148,14 @@ typedef struct sv_tlb_config {
 	X(insn_mul, 3, "integer multiply (Agner Fog, Skylake IMUL r64: 3)")     \
 	X(insn_div, 40, "integer divide (Agner Fog, Skylake DIV r64: 35-88)")  \
 	X(insn_branch, 1, "jump, call or return, predicted (Agner Fog)")        \
-	X(insn_rdtsc, 25, "RDTSC (Agner Fog, Skylake: about 25 cycles)")
+	X(insn_rdtsc, 25, "RDTSC (Agner Fog, Skylake: about 25 cycles)")       \
+	X(cache_l2, 8, "with the cache model: a reference or data access "     \
+		       "that misses the L1D and hits the L2, beyond an L1D "   \
+		       "hit (7-cpu.com, Skylake: L2 12 cycles, L1D 4)")        \
+	X(cache_llc, 38, "... that hits the last-level cache (7-cpu.com, "     \
+			 "Skylake i7-6700: L3 42 cycles)")                     \
+	X(cache_mem, 240, "... that goes to memory (7-cpu.com, Skylake "       \
+			  "i7-6700: 42 cycles + 51 ns at 4 GHz)")
 
 #define SV__COST_FIELD(name, def, desc) uint32_t name;
 typedef struct sv_costs {
@@ -158,6 +165,30 @@ typedef struct sv_costs {
 
 #define SV__COST_INIT(name, def, desc) .name = (def),
 #define SV_COSTS_INIT {SV_COST_LIST(SV__COST_INIT)}
+
+/*
+ * The data caches a vCPU's paging-structure references and data accesses
+ * go through when the cache model is on (sv_vm_set_cache, scenario group
+ * [cache]): sizes in KiB, 0 for a level that is absent; 64-byte lines,
+ * LRU.  The model only decides what each reference costs ([cost]
+ * cache_l2, cache_llc, cache_mem on top of an L1D hit); every count of the
+ * translation model stays the same.  Off by default.
+ */
+typedef struct sv_cache_config {
+	uint32_t l1d_kb, l1d_ways;
+	uint32_t l2_kb, l2_ways;
+	uint32_t llc_kb, llc_ways;
+} sv_cache_config;
+
+#define SV_CACHE_CONFIG_INIT                                            \
+	{                                                               \
+		.l1d_kb = 0, .l1d_ways = 8, .l2_kb = 0, .l2_ways = 16,  \
+		.llc_kb = 0, .llc_ways = 16,                            \
+	}
+
+/** Checks a cache configuration: each level present has 1-64 ways and a
+ *  power-of-two number of 64-byte-line sets; the detail names the level. */
+SV_API int sv_cache_config_validate(const sv_cache_config *cfg);
 
 /** Fill *t and *c with the defaults (SV_TLB_CONFIG_INIT, SV_COSTS_INIT). */
 SV_API void sv_tlb_config_init(sv_tlb_config *t);

@@ -116,7 +116,15 @@ extern "C" {
 	X(exc_hv, "#HV raised (vector 28)")                                  \
 	X(exc_vc, "#VC raised (vector 29)")                                  \
 	X(exc_sx, "#SX raised (vector 30)")                                  \
-	X(int_n, "software interrupts (INT n, n >= 32) raised")
+	X(int_n, "software interrupts (INT n, n >= 32) raised")               \
+	X(data_l1d, "cache model: data accesses that hit the L1D")           \
+	X(data_l2, "cache model: data accesses that hit the L2")             \
+	X(data_llc, "cache model: data accesses that hit the LLC")           \
+	X(data_mem, "cache model: data accesses that went to memory")        \
+	X(ref_l1d, "cache model: paging-structure references that hit the L1D") \
+	X(ref_l2, "cache model: paging-structure references that hit the L2") \
+	X(ref_llc, "cache model: paging-structure references that hit the LLC") \
+	X(ref_mem, "cache model: paging-structure references that went to memory")
 
 #define SV__STAT_ENUM(name, desc) SV_VCPU_STAT_##name,
 typedef enum sv_vcpu_stat { SV_VCPU_STAT_LIST(SV__STAT_ENUM) SV_VCPU_STAT__COUNT } sv_vcpu_stat;

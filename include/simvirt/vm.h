@@ -71,6 +71,13 @@ SV_API void sv_vm_options_init(sv_vm_options *opts);
  * whose root the vCPUs' EPTP/nCR3 points at.  opts NULL means defaults.
  */
 SV_API int sv_vm_new(sv_vm **out, const sv_vm_options *opts);
+/**
+ * Turns the data-cache model on for every vCPU (empty caches), or off
+ * with NULL or a configuration without a level.  SV_EINVAL for a level
+ * whose ways or sets do not fit (1-64 ways, a power-of-two number of
+ * sets).
+ */
+SV_API int sv_vm_set_cache(sv_vm *vm, const sv_cache_config *cfg);
 /** Frees a VM and everything it owns.  NULL is a no-op. */
 SV_API void sv_vm_free(sv_vm *vm);
 /** The detail message of the last error on this VM ("" if none). */

@@ -264,6 +264,8 @@ bool sv_gwalk__walk2d(sv_vcpu *v, uint64_t gva, sv_access acc, sv_tlbe *entry,
 	v->stat[SV_VCPU_STAT_walk_refs] += w.refs;
 	v->stat[SV_VCPU_STAT_guest_walk_refs] += w.refs;
 	sv_vcpu__charge(v, (uint64_t)w.refs * c->walk_ref);
+	if (SV_UNLIKELY(v->dcache != NULL))
+		sv_vcpu__dcache_walk(v, &w, gva, SV_DCACHE_GUEST_LINE);
 	if (w.status == SV_WALK_FETCH_FAIL)
 		return false; /* the nested fault is already in *f */
 

@@ -47,6 +47,7 @@ void sv_vcpu__free(sv_vcpu *v)
 {
 	if (!v)
 		return;
+	sv_dcache__free(v->dcache);
 	sv_tlb__fini(&v->tlb);
 	g_free(v->pml);
 	g_free(v);
@@ -318,4 +319,63 @@ void sv_vcpu_tlb_foreach(const sv_vcpu *v, sv_tlb_visit_fn fn, void *payload)
 {
 	if (v && fn)
 		sv_tlb__foreach(&v->tlb, fn, payload);
+}
+
+/* ---- the data-cache model -------------------------------------------------- */
+
+uint32_t sv_vcpu__dcache(sv_vcpu *v, uint64_t line, bool ref)
+{
+	static const sv_vcpu_stat data[] = {
+		SV_VCPU_STAT_data_l1d, SV_VCPU_STAT_data_l2,
+		SV_VCPU_STAT_data_llc, SV_VCPU_STAT_data_mem};
+	static const sv_vcpu_stat refs[] = {
+		SV_VCPU_STAT_ref_l1d, SV_VCPU_STAT_ref_l2,
+		SV_VCPU_STAT_ref_llc, SV_VCPU_STAT_ref_mem};
+	const sv_costs *c = &v->vm->opts.costs;
+	unsigned level = sv_dcache__access(v->dcache, line);
+	uint32_t cost = level == 0 ? 0 : level == 1 ? c->cache_l2
+			: level == 2 ? c->cache_llc : c->cache_mem;
+
+	v->stat[(ref ? refs : data)[level]]++;
+	sv_vcpu__charge(v, cost);
+	return cost;
+}
+
+uint32_t sv_vcpu__dcache_walk(sv_vcpu *v, const sv_walk *w, uint64_t addr,
+			      uint64_t tag)
+{
+	uint32_t cycles = 0;
+	unsigned i;
+
+	for (i = 0; i < w->refs; i++) {
+		unsigned level = w->start - i;
+		uint64_t entry = w->table[level] +
+				 ((addr >> (12 + 9 * (level - 1))) & 511) * 8;
+
+		cycles += sv_vcpu__dcache(v, (entry >> 6) | tag, true);
+	}
+	return cycles;
+}
+
+int sv_vm_set_cache(sv_vm *vm, const sv_cache_config *cfg)
+{
+	unsigned i;
+	int rc = SV_OK;
+
+	sv_err__clear();
+	if (!vm)
+		return sv_err__set(NULL, SV_EINVAL, "sv_vm_set_cache: NULL VM");
+	for (i = 0; i < vm->opts.vcpus && rc == SV_OK; i++) {
+		sv_vcpu *v = vm->vcpus[i];
+		sv_dcache *c;
+
+		rc = sv_dcache__new(&c, cfg);
+		if (rc != SV_OK)
+			break;
+		sv_dcache__free(v->dcache);
+		v->dcache = c;
+	}
+	if (rc != SV_OK)
+		return sv_err__set(vm, rc, "%s", sv_error_detail());
+	return SV_OK;
 }

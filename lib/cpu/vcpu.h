@@ -7,6 +7,7 @@
 #ifndef SV_CPU_VCPU_H
 #define SV_CPU_VCPU_H
 
+#include "cpu/dcache.h"
 #include "memslots.h"
 #include "pt.h"
 #include "tlb/tlb.h"
@@ -72,6 +73,7 @@ struct sv_vcpu {
 	bool pml_on;
 	unsigned pml_n;        /* entries in the log */
 	uint64_t *pml;         /* 512 GPAs */
+	sv_dcache *dcache;     /* the data-cache model, or NULL (off) */
 	uint64_t stat[SV_VCPU_STAT__COUNT];
 };
 
@@ -110,6 +112,21 @@ static inline void sv_vcpu__charge(sv_vcpu *v, uint64_t cycles)
 {
 	v->stat[SV_VCPU_STAT_cycles] += cycles;
 }
+
+/* Guest-physical lines of the guest's tables, kept apart from the
+ * host-physical lines of data and nested tables in one cache. */
+#define SV_DCACHE_GUEST_LINE (1ULL << 62)
+
+/*
+ * With the cache model on: a reference (ref) or data access to the 64-byte
+ * line `line`, counted by the level that held it and charged that level's
+ * cost beyond an L1D hit.  Returns the cycles charged.
+ */
+uint32_t sv_vcpu__dcache(sv_vcpu *v, uint64_t line, bool ref);
+/* The references of a walk w of addr (its refs entries, from level
+ * w->start down), through the cache model; the cycles charged. */
+uint32_t sv_vcpu__dcache_walk(sv_vcpu *v, const sv_walk *w, uint64_t addr,
+			      uint64_t tag);
 
 /* Reports a walk step to the vCPU's observer, if it has one. */
 static inline void sv_vcpu__observe(sv_vcpu *v, sv_walk_event_kind kind,

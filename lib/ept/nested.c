@@ -298,6 +298,8 @@ bool sv_nested__translate(sv_vcpu *v, uint64_t gpa, sv_access acc,
 	v->stat[SV_VCPU_STAT_walk_refs] += w.refs;
 	v->stat[SV_VCPU_STAT_nested_walk_refs] += w.refs;
 	sv_vcpu__charge(v, (uint64_t)w.refs * c->walk_ref);
+	if (SV_UNLIKELY(v->dcache != NULL))
+		sv_vcpu__dcache_walk(v, &w, gpa, 0);
 	perm = perm_in & nested_perm(vm, w.and_bits, w.or_bits);
 	if (w.status != SV_WALK_OK) {
 		/* Nested tables always resolve (frame_fetch), so a walk

@@ -171,3 +171,50 @@ void sv_keyfile__escape(GString *out, const char *v)
 			g_string_append_c(out, *c);
 	}
 }
+
+/*
+ * [cost] file=PATH: the [cost] and [cache] keys of a cost file (what
+ * `simvirt calibrate` writes, or one of costs/), PATH relative to the
+ * scenario's directory, under the scenario's own keys: a key the scenario
+ * sets wins.  The keys are copied in and file= removed, so the plan's text
+ * (and a trace's) stands alone.
+ */
+int sv_keyfile__include_costs(GKeyFile *kf, const char *file)
+{
+	static const char *const groups[] = {"cost", "cache"};
+	g_autofree char *path = sv_keyfile__value(kf, "cost", "file");
+	g_autofree char *full = NULL, *dir = NULL, *text = NULL;
+	g_autoptr(GKeyFile) inc = NULL;
+	g_autoptr(GError) err = NULL;
+	gsize len;
+	size_t g;
+	int rc;
+
+	if (!path)
+		return SV_OK;
+	dir = g_path_get_dirname(file);
+	full = g_path_is_absolute(path) ? g_strdup(path) : g_build_filename(dir, path, NULL);
+	if (!g_file_get_contents(full, &text, &len, &err))
+		return sv_err__set(NULL, SV_ECONFIG, "%s: [cost] file: %s", file,
+				   err->message);
+	rc = sv_keyfile__load(&inc, text, len, full);
+	if (rc)
+		return rc;
+	for (g = 0; g < G_N_ELEMENTS(groups); g++) {
+		g_auto(GStrv) keys = g_key_file_get_keys(inc, groups[g], NULL, NULL);
+		size_t i;
+
+		for (i = 0; keys && keys[i]; i++) {
+			g_autofree char *v = g_key_file_get_value(inc, groups[g], keys[i], NULL);
+
+			if (!strcmp(keys[i], "file"))
+				return sv_err__set(NULL, SV_ECONFIG, "%s: [cost] file: "
+								     "cost files do not nest",
+						   full);
+			if (!g_key_file_has_key(kf, groups[g], keys[i], NULL))
+				g_key_file_set_value(kf, groups[g], keys[i], v);
+		}
+	}
+	g_key_file_remove_key(kf, "cost", "file", NULL);
+	return SV_OK;
+}

@@ -567,10 +567,21 @@ static int apply_sets(GKeyFile **kf, const char *file, const char *const *sets)
 	return sv_keyfile__load(kf, text, strlen(text), file);
 }
 
+/* [cache]: the geometry checked now, as the model will take it. */
+static int load_cache(sv_scenario *s, const sc_ctx *c)
+{
+	int rc = sv_scenario__load_group(c->kf, c->file, "cache", SC_G_cache, s);
+
+	if (!rc && sv_cache_config_validate(&s->cache))
+		rc = sv_err__set(NULL, SV_ECONFIG, "%s: [cache]: %s", c->file,
+				 sv_error_detail());
+	return rc;
+}
+
 static bool known_group(const char *g)
 {
 	static const char *const plain[] = {"scenario", "vm", "host", "guest",
-					    "tlb", "cost"};
+					    "tlb", "cost", "cache"};
 
 	return sv_keyfile__parse_name(g, plain, G_N_ELEMENTS(plain)) >= 0 ||
 	       g_str_has_prefix(g, "memslot.") || g_str_has_prefix(g, "phase.");
@@ -589,9 +600,11 @@ static int load_kf(sv_scenario *s, GKeyFile *kf)
 			return sv_err__set(NULL, SV_ECONFIG,
 					   "%s: [%s]: unknown group (expected "
 					   "scenario, vm, host, memslot.NAME, guest, "
-					   "tlb, cost or phase.N)",
+					   "tlb, cost, cache or phase.N)",
 					   s->file, groups[i]);
-	rc = sv_scenario__load_group(kf, s->file, "scenario", SC_G_scenario, s);
+	rc = sv_keyfile__include_costs(kf, s->file);
+	if (!rc)
+		rc = sv_scenario__load_group(kf, s->file, "scenario", SC_G_scenario, s);
 	if (!rc)
 		rc = load_vm(s, &c);
 	if (!rc)
@@ -603,6 +616,8 @@ static int load_kf(sv_scenario *s, GKeyFile *kf)
 		rc = load_guest(s, &c);
 	if (!rc)
 		rc = load_tlb_cost(kf, s->file, &s->vm.tlb, &s->vm.costs);
+	if (!rc)
+		rc = load_cache(s, &c);
 	for (i = 0; !rc && groups[i]; i++)
 		if (g_str_has_prefix(groups[i], "phase."))
 			rc = load_phase(s, &c, groups[i]);
@@ -635,6 +650,7 @@ static sv_scenario *scenario_new(const char *file)
 	s->work = (sv_workload)SV_WORKLOAD_INIT;
 	s->workload = g_strdup(s->work.name);
 	s->exec = (sv_exec_options)SV_EXEC_OPTIONS_INIT;
+	s->cache = (sv_cache_config)SV_CACHE_CONFIG_INIT;
 	s->page_size = SV_PAGE_4K;
 	s->slots = g_array_new(FALSE, TRUE, sizeof(sc_slot));
 	s->phases = g_ptr_array_new_with_free_func(phase_free);

@@ -89,6 +89,7 @@ struct sv_scenario {
 	uint64_t page_size;
 	uint64_t limit;    /* [guest] instructions, 0 = none */
 	sv_exec_options exec;
+	sv_cache_config cache;    /* [cache] */
 	bool steal_time;          /* [vm] steal_time */
 	uint64_t steal_interval;  /* [vm] steal_time_interval */
 	char *steal_slot_name;    /* [vm] steal_time_slot, or NULL */

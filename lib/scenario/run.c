@@ -152,6 +152,8 @@ static int build_machine(sc_run *r)
 	if (rc)
 		return setup_err(s, "host", rc);
 	rc = sv_vm_new(&r->vm, &s->vm);
+	if (rc == SV_OK)
+		rc = sv_vm_set_cache(r->vm, &s->cache);
 	if (rc)
 		return setup_err(s, "vm", rc);
 	mo.policy = s->policy;

@@ -211,6 +211,16 @@ static const sc_key keys[] = {
 
 	SV_COST_LIST(COST_ROW)
 
+	UINT(cache, "l1d_kb", 0, 1U << 20, S(cache.l1d_kb),
+	     "KiB of L1 data cache (0: absent; a level present turns the "
+	     "cache model on)"),
+	UINT(cache, "l1d_ways", 1, 64, S(cache.l1d_ways), "its ways"),
+	UINT(cache, "l2_kb", 0, 1U << 20, S(cache.l2_kb), "KiB of L2 (0: absent)"),
+	UINT(cache, "l2_ways", 1, 64, S(cache.l2_ways), "its ways"),
+	UINT(cache, "llc_kb", 0, 1U << 22, S(cache.llc_kb),
+	     "KiB of last-level cache (0: absent)"),
+	UINT(cache, "llc_ways", 1, 64, S(cache.llc_ways), "its ways"),
+
 	ROW(phase, "actions", SC_ACTIONS, 0, 0, 0, false, NONAMES,
 	    SZ(sc_phase, actions_text), "none",
 	      "';'-separated VERB ARGS (simvirt list shows the verbs)"),
@@ -672,6 +682,7 @@ GPtrArray *sv_scenario__config(const sv_scenario *s, const sv_host_options *host
 	config_group(out, SC_G_guest, "guest", &eff);
 	config_group(out, SC_G_tlb, "tlb", &eff.vm.tlb);
 	config_group(out, SC_G_cost, "cost", &eff.vm.costs);
+	config_group(out, SC_G_cache, "cache", &eff);
 	for (i = 0; i < s->phases->len; i++) {
 		const sc_phase *ph = g_ptr_array_index(s->phases, i);
 		g_autofree char *name = g_strdup_printf("phase.%u", ph->n);

@@ -20,6 +20,7 @@
 	X(guest, "guest")             \
 	X(tlb, "tlb")                 \
 	X(cost, "cost")               \
+	X(cache, "cache")             \
 	X(phase, "phase.N")
 
 typedef enum sc_group {

@@ -38,5 +38,6 @@ int cmd_plot(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
 
 #endif /* SIMVIRT_CLI_H */

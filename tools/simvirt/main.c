@@ -12,6 +12,7 @@
  *                [--min-change PCT] [--format table|json]
  *   simvirt sweep SWEEP.ini [--dir DIR] [--jobs N] [--emit parallel|slurm]
  *   simvirt merge DIR [--out FILE] [--format csv|jsonl] [--all-config]
+ *   simvirt calibrate --out FILE | --check FILE [--sizes LIST]
  *   simvirt list
  *
  * Exit status: 0 success; 1 a valid run failed, or a report could not be
@@ -796,6 +797,7 @@ static void usage(FILE *f)
 		   "  sweep SWEEP.ini      many runs over parameter axes (local, GNU "
 		   "parallel, Slurm)\n"
 		   "  merge DIR            a sweep's reports as one table\n"
+		   "  calibrate            fit the cost model to this machine\n"
 		   "  list                 workloads, policies, backings, actions, "
 		   "counters, scenario keys\n"
 		   "  version              print the version\n\n"
@@ -811,7 +813,8 @@ int main(int argc, char **argv)
 	} cmds[] = {{"run", cmd_run},	    {"replay", cmd_replay},
 		    {"trace", cmd_trace}, {"walk", cmd_walk},
 		    {"plot", cmd_plot},   {"diff", cmd_diff},
-		    {"sweep", cmd_sweep}, {"merge", cmd_merge}};
+		    {"sweep", cmd_sweep}, {"merge", cmd_merge},
+		    {"calibrate", cmd_calibrate}};
 	size_t i;
 
 	if (argc < 2) {

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# simvirt calibrate on small working sets (the full run is a benchmark,
+# not a test): bad input is status 2 with a message, --out writes a cost
+# file that --check and a scenario's [cost] file= read back, and the
+# shipped cost files load.  No timing is asserted.
+# Usage: tests/cli_calibrate.sh SIMVIRT
+set -euo pipefail
+sv=$1
+root=$(cd "$(dirname "$0")/.." && pwd)
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+fail() { echo "cli calibrate: FAIL: $*" >&2; exit 1; }
+expect() { # STATUS TEXT CMD...: the status, and TEXT on stderr
+	local want=$1 text=$2 rc=0
+	shift 2
+	"$@" > "$dir/out" 2> "$dir/err" || rc=$?
+	[ "$rc" = "$want" ] || fail "$* gave $rc, expected $want: $(cat "$dir/err")"
+	[ -z "$text" ] || grep -qF -- "$text" "$dir/err" || fail "$*: no '$text' in: $(cat "$dir/err")"
+}
+expect 2 "one of --out FILE or --check FILE" "$sv" calibrate
+expect 2 "--sizes: '3K'" "$sv" calibrate --out "$dir/c.ini" --sizes 3K
+expect 2 "" "$sv" calibrate --check "$dir/none.ini"
+printf '[cost]\nwalk_ref=4\n' > "$dir/nohost.ini"
+expect 2 "host_pages: expected 4K or 2M" "$sv" calibrate --check "$dir/nohost.ini" --sizes 64K
+# 64K and 1M: TLB-resident, 2 backings each, 1000 simulated loads
+expect 0 "" "$sv" calibrate --out "$dir/c.ini" --sizes 64K,1M --loads 1000
+for key in insn_load stlb_hit walk_ref cache_l2 cache_llc cache_mem l1d_kb llc_kb host_pages; do
+	grep -q "^$key=[0-9]" "$dir/c.ini" || grep -q "^$key=[42][KM]$" "$dir/c.ini" ||
+		fail "the cost file lacks $key: $(cat "$dir/c.ini")"
+done
+[ "$(grep -c '^#   \(4k\|thp\) ' "$dir/c.ini")" = 4 ] || fail "the file does not list its 4 cases"
+rc=0
+"$sv" calibrate --check "$dir/c.ini" --sizes 64K,1M --loads 1000 > "$dir/check" 2>&1 || rc=$?
+[ "$rc" = 0 ] || [ "$rc" = 1 ] || fail "--check gave $rc"
+grep -q '^max error [0-9]*%' "$dir/check" || fail "--check printed no max error: $(cat "$dir/check")"
+# a scenario takes the costs with [cost] file=, its own keys first
+printf '[cost]\nfile=%s\nstlb_hit=77\n[memslot.a]\ngpa=0x40000000\nsize=8M\n' \
+	"$root/costs/skylake-7cpu.ini" > "$dir/s.ini"
+"$sv" run "$dir/s.ini" --format csv > "$dir/s.csv"
+grep -qx '# config cost.walk_ref=4' "$dir/s.csv" || fail "file= did not give walk_ref"
+grep -qx '# config cost.stlb_hit=77' "$dir/s.csv" || fail "the scenario's own key did not win"
+grep -qx '# config cache.l2_kb=256' "$dir/s.csv" || fail "file= did not give [cache]"
+grep -q ',data_mem,' "$dir/s.csv" || fail "the cache model did not count"
+"$sv" run --set "cost.file=$root/costs/epyc-vm.ini" --set memslot.data.size=8M > /dev/null
+printf '[cost]\nfile=nowhere.ini\n' > "$dir/bad.ini"
+expect 2 "[cost] file:" "$sv" run "$dir/bad.ini"
+echo "cli calibrate: ok"

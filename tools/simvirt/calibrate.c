@@ -1,0 +1,748 @@
+/*
+ * tools/simvirt/calibrate.c - `simvirt calibrate`: fit the cost model to
+ * the machine it runs on (docs/calibration.md).
+ *
+ * How it works:
+ *  1. Native: for each backing (4K pages, THP) and working set, a buffer
+ *     is filled, one node per 4K page is linked into one random cycle (at
+ *     a 64-byte offset that spreads over the cache sets), and a dependent
+ *     chase is timed three times: the median ns per load.  /proc/self/smaps says whether huge pages
+ *     really backed it; the TSC's frequency turns ns into cycles.
+ *  2. Simulated: the same chase, address for address, through the model
+ *     (trace-driven: a guest with 4K or 2M pages over a host with 4K or
+ *     THP pages, the cache model on with the machine's cache sizes).  The
+ *     model is linear in the costs fitted (the base load, the STLB hit,
+ *     the walk reference, and an L2, LLC and memory access), so one run
+ *     per case gives its counts per load, and the rest of its cycles.
+ *  3. Fit: non-negative least squares on the relative errors (fit.c), for
+ *     both host page sizes; the better one is kept.  The [cost] and
+ *     [cache] groups are written with the measurements in comments.
+ *  --check FILE runs 1 and 2 again with FILE's costs and reports each
+ *  case's error, then `max error N%`.
+ */
+#define _GNU_SOURCE /* MAP_ANONYMOUS, madvise */
+#include <errno.h>
+#include <stdlib.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
+
+#include <simvirt/simvirt.h>
+
+#include "cli.h"
+#include "fit.h"
+
+/* The fitted costs, in the order of a case's counts. */
+enum { P_LOAD, P_STLB, P_REF, P_L2, P_LLC, P_MEM, NP };
+static const char *const param_names[NP] = {
+	"insn_load", "stlb_hit", "walk_ref", "cache_l2", "cache_llc", "cache_mem"};
+
+typedef struct cal_case {
+	bool huge;           /* THP (guest 2M pages) or 4K */
+	uint64_t size;       /* working set */
+	double ns;           /* measured per load */
+	uint64_t huge_kb;    /* AnonHugePages of the buffer */
+	double x[2][NP];     /* counts per load, for host 4K [0] / THP [1] */
+	double fixed[2];     /* the other cycles per load */
+} cal_case;
+
+typedef struct cal {
+	GArray *cases;       /* cal_case */
+	double ghz;
+	sv_cache_config cache;
+	uint64_t loads;      /* simulated loads per case, after a warm-up */
+} cal;
+
+/* ---- the machine ----------------------------------------------------------- */
+
+static double now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+}
+
+/* TSC ticks per ns over 100 ms (0 where there is no TSC). */
+static double tsc_ghz(void)
+{
+#if defined(__x86_64__)
+	double t0 = now_ns(), t1;
+	uint64_t c0 = __rdtsc(), c1;
+
+	do
+		t1 = now_ns();
+	while (t1 - t0 < 1e8);
+	c1 = __rdtsc();
+	return (double)(c1 - c0) / (t1 - t0);
+#else
+	return 0;
+#endif
+}
+
+/* A cache's size in KiB and ways from sysfs (index = level's entry). */
+static void sysfs_cache(const char *index, uint32_t *kb, uint32_t *ways)
+{
+	g_autofree char *size = NULL, *assoc = NULL;
+	g_autofree char *p1 = g_strdup_printf("/sys/devices/system/cpu/cpu0/cache/%s/size", index);
+	g_autofree char *p2 = g_strdup_printf("/sys/devices/system/cpu/cpu0/cache/%s/ways_of_associativity", index);
+
+	if (g_file_get_contents(p1, &size, NULL, NULL) &&
+	    g_file_get_contents(p2, &assoc, NULL, NULL)) {
+		uint64_t k = g_ascii_strtoull(size, NULL, 10), w = g_ascii_strtoull(assoc, NULL, 10);
+		uint64_t sets = w ? k * 16 / w : 0; /* k * 1024 / 64 / w */
+
+		/* The model wants a power-of-two number of sets: the largest
+		 * such cache the real one holds. */
+		while (sets & (sets - 1))
+			sets &= sets - 1;
+		if (w && sets) {
+			*kb = (uint32_t)(sets * w / 16);
+			*ways = (uint32_t)w;
+		}
+	}
+}
+
+/* The machine's L1D, L2 and LLC (Skylake-like sizes where sysfs says
+ * nothing). */
+static sv_cache_config machine_cache(void)
+{
+	sv_cache_config c = {32, 8, 1024, 16, 16384, 16};
+
+	sysfs_cache("index0", &c.l1d_kb, &c.l1d_ways);
+	sysfs_cache("index2", &c.l2_kb, &c.l2_ways);
+	sysfs_cache("index3", &c.llc_kb, &c.llc_ways);
+	return c;
+}
+
+static uint64_t mem_available(void)
+{
+	g_autofree char *text = NULL;
+	const char *p;
+
+	if (!g_file_get_contents("/proc/meminfo", &text, NULL, NULL) ||
+	    !(p = strstr(text, "MemAvailable:")))
+		return 0;
+	return g_ascii_strtoull(p + 13, NULL, 10) << 10;
+}
+
+/* AnonHugePages (kB) of the mapping holding addr, from /proc/self/smaps. */
+static uint64_t huge_kb_at(const void *addr)
+{
+	g_autofree char *text = NULL;
+	g_auto(GStrv) lines = NULL;
+	bool in = false;
+	size_t i;
+
+	if (!g_file_get_contents("/proc/self/smaps", &text, NULL, NULL))
+		return 0;
+	lines = g_strsplit(text, "\n", -1);
+	for (i = 0; lines[i]; i++) {
+		uint64_t lo, hi;
+
+		if (sscanf(lines[i], "%" SCNx64 "-%" SCNx64 " ", &lo, &hi) == 2 &&
+		    strchr(lines[i], ' ') == strchr(lines[i], '-') + 1 + strspn(strchr(lines[i], '-') + 1, "0123456789abcdef"))
+			in = (uint64_t)(uintptr_t)addr >= lo && (uint64_t)(uintptr_t)addr < hi;
+		else if (in && g_str_has_prefix(lines[i], "AnonHugePages:"))
+			return g_ascii_strtoull(lines[i] + 14, NULL, 10);
+	}
+	return 0;
+}
+
+/* splitmix64: the chase's order, the same natively and in the model. */
+static uint64_t next_rand(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* A random cyclic order of n pages (Fisher-Yates, seeded). */
+static uint32_t *chase_order(uint64_t n)
+{
+	uint32_t *perm = g_new(uint32_t, n);
+	uint64_t i, seed = 1;
+
+	for (i = 0; i < n; i++)
+		perm[i] = (uint32_t)i;
+	for (i = n - 1; i > 0; i--) {
+		uint64_t j = next_rand(&seed) % (i + 1);
+		uint32_t t = perm[i];
+
+		perm[i] = perm[j];
+		perm[j] = t;
+	}
+	return perm;
+}
+
+/* Where the node of page p sits: one of the page's 64 lines, picked by a
+ * hash of p, so that the nodes spread over the cache sets whatever the
+ * page size (a line chosen by p % 64 alone would repeat every 64 pages
+ * and, in a 2M page, leave most sets of a physically indexed cache
+ * unused). */
+static uint64_t node_offset(uint64_t p)
+{
+	uint64_t h = p * 0x9e3779b97f4a7c15ULL;
+
+	return p * 4096 + (h >> 58) * 64;
+}
+
+static uint64_t chase_loads(uint64_t pages)
+{
+	return MAX(2 * pages, 2000000);
+}
+
+/* Step 1 for one case: ns per load, and the huge pages seen. */
+static bool measure(cal_case *k)
+{
+	uint64_t n = k->size / 4096, i, steps = chase_loads(n);
+	size_t len = k->size + (2u << 20);
+	uint32_t *perm;
+	char *raw, *buf;
+	void **p;
+	double t0, t1, ns[3];
+	int r;
+
+	raw = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (raw == MAP_FAILED)
+		return false;
+	buf = (char *)(((uintptr_t)raw + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1));
+	madvise(buf, k->size, k->huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+	memset(buf, 1, k->size);
+	perm = chase_order(n);
+	for (i = 0; i < n; i++)
+		*(void **)(buf + node_offset(perm[i])) = buf + node_offset(perm[(i + 1) % n]);
+	g_free(perm);
+	p = (void **)(buf + node_offset(0));
+	for (i = 0; i < n; i++) /* warm: every node once */
+		p = *p;
+	/* the median of three timings: a VM's neighbours come and go */
+	for (r = 0; r < 3; r++) {
+		t0 = now_ns();
+		for (i = 0; i < steps; i++)
+			p = *p;
+		t1 = now_ns();
+		ns[r] = (t1 - t0) / (double)steps;
+	}
+	k->ns = fmax(fmin(ns[0], ns[1]), fmin(fmax(ns[0], ns[1]), ns[2]));
+	k->huge_kb = huge_kb_at(buf);
+	/* keep the chase: its end is used */
+	if (!p)
+		k->ns = 0;
+	munmap(raw, len);
+	return true;
+}
+
+/* ---- the model --------------------------------------------------------------- */
+
+#define SIM_GPA 0x40000000ULL
+
+static int sim_setup(sv_host **h, sv_vm **vm, sv_pt **gpt, const cal_case *k,
+		     bool host_huge, const sv_costs *costs, const sv_cache_config *cache)
+{
+	sv_vm_options vo = SV_VM_OPTIONS_INIT;
+	/* the buffer as the native one is mapped: whole 2M pages */
+	uint64_t slot = (k->size + SV_PAGE_2M - 1) & ~(SV_PAGE_2M - 1);
+	uint64_t pool = ((k->size / 256 + (4u << 20)) + (2u << 20) - 1) & ~((2ULL << 20) - 1);
+	uint64_t pool_gpa = (SIM_GPA + slot + SV_PAGE_1G - 1) & ~(SV_PAGE_1G - 1);
+	sv_pt_options po = {.version = SV_PT_OPTIONS_VERSION, .kind = SV_PT_GUEST,
+			    .pool_gpa = pool_gpa, .pool_size = pool};
+	sv_vcpu_regs r;
+	unsigned i;
+	int rc;
+
+	vo.costs = *costs;
+	rc = sv_host_new(h, NULL);
+	if (rc == SV_OK)
+		rc = sv_vm_new(vm, &vo);
+	if (rc == SV_OK)
+		rc = sv_vm_set_cache(*vm, cache);
+	if (rc == SV_OK)
+		rc = sv_mmu_attach(*vm, *h, NULL);
+	for (i = 0; i < 2 && rc == SV_OK; i++) {
+		sv_host_mmap_args a = {.version = SV_HOST_MMAP_VERSION,
+				       .size = i ? pool : slot,
+				       .prot = SV_PROT_READ | SV_PROT_WRITE,
+				       .backing = SV_BACKING_ANON};
+		sv_memslot_region s = {.version = SV_MEMSLOT_REGION_VERSION,
+				       .slot = i, .gpa = i ? pool_gpa : SIM_GPA,
+				       .size = a.size};
+
+		rc = sv_host_mmap(&s.hva, *h, &a);
+		if (rc == SV_OK)
+			rc = sv_host_madvise(*h, s.hva, a.size, !i && host_huge
+								? SV_MADV_HUGEPAGE
+								: SV_MADV_NOHUGEPAGE);
+		if (rc == SV_OK)
+			rc = sv_memslot_set(*vm, &s);
+	}
+	if (rc == SV_OK)
+		rc = sv_pt_new(gpt, *vm, &po);
+	if (rc == SV_OK)
+		rc = sv_pt_map(*gpt, SIM_GPA, SIM_GPA, slot,
+			       k->huge && k->size >= SV_PAGE_2M ? SV_PAGE_2M : SV_PAGE_4K,
+			       SV_PTE_P | SV_PTE_RW | SV_PTE_NX);
+	if (rc != SV_OK)
+		return rc;
+	sv_vcpu_get_regs(sv_vm_vcpu(*vm, 0), &r);
+	r.cr0 = SV_CR0_PG | SV_CR0_WP | SV_CR0_PE | 0x32;
+	r.cr4 = SV_CR4_PAE;
+	r.efer = SV_EFER_LME | SV_EFER_LMA | SV_EFER_NXE;
+	r.cr3 = sv_pt_root(*gpt);
+	return sv_vcpu_set_regs(sv_vm_vcpu(*vm, 0), &r);
+}
+
+static uint64_t vstat(sv_vm *vm, sv_vcpu_stat id)
+{
+	return sv_vm_vcpu_stat_sum(vm, id);
+}
+
+/*
+ * Step 2 for one case and host page size: the chase through the model
+ * with the fitted costs at 0 (so the cycles left are the fixed part),
+ * after a warm-up pass that writes every page (faulting it in).
+ */
+static int simulate(cal *cl, cal_case *k, bool host_huge, const sv_costs *base)
+{
+	sv_costs c = *base;
+	sv_host *h = NULL;
+	sv_vm *vm = NULL;
+	sv_pt *gpt = NULL;
+	uint64_t n = k->size / 4096, i, loads = MIN(cl->loads, chase_loads(n));
+	uint32_t *perm = chase_order(n);
+	uint32_t *next = g_new(uint32_t, n);
+	double *x = k->x[host_huge], N;
+	uint64_t p = 0;
+	int rc;
+
+	c.insn_load = c.stlb_hit = c.walk_ref = 0;
+	c.cache_l2 = c.cache_llc = c.cache_mem = 0;
+	for (i = 0; i < n; i++)
+		next[perm[i]] = perm[(i + 1) % n];
+	g_free(perm);
+	rc = sim_setup(&h, &vm, &gpt, k, host_huge, &c, &cl->cache);
+	for (i = 0; rc == SV_OK && i < n + loads; i++) {
+		sv_xlate xl;
+
+		if (i == n)
+			sv_vm_stats_reset(vm);
+		/* the warm-up writes, as the native buffer was filled (a
+		 * read of untouched memory would map the zero page) */
+		rc = sv_vcpu_translate(&xl, sv_vm_vcpu(vm, 0), SIM_GPA + node_offset(p),
+				       8, i < n ? SV_ACCESS_WRITE : SV_ACCESS_READ);
+		if (rc == SV_OK && xl.fault.kind != SV_FAULT_NONE)
+			rc = SV_EFAULT;
+		p = next[p];
+	}
+	g_free(next);
+	if (rc == SV_OK) {
+		N = (double)loads;
+		x[P_LOAD] = 1;
+		x[P_STLB] = (double)(vstat(vm, SV_VCPU_STAT_stlb_hit_4k) +
+				     vstat(vm, SV_VCPU_STAT_stlb_hit_2m) +
+				     vstat(vm, SV_VCPU_STAT_stlb_hit_1g)) / N;
+		x[P_REF] = (double)vstat(vm, SV_VCPU_STAT_walk_refs) / N;
+		x[P_L2] = (double)(vstat(vm, SV_VCPU_STAT_data_l2) +
+				   vstat(vm, SV_VCPU_STAT_ref_l2)) / N;
+		x[P_LLC] = (double)(vstat(vm, SV_VCPU_STAT_data_llc) +
+				    vstat(vm, SV_VCPU_STAT_ref_llc)) / N;
+		x[P_MEM] = (double)(vstat(vm, SV_VCPU_STAT_data_mem) +
+				    vstat(vm, SV_VCPU_STAT_ref_mem)) / N;
+		/* the loop's other instructions (a decrement and a branch)
+		 * and the costs not fitted */
+		k->fixed[host_huge] = 2.0 * base->insn_alu +
+				      (double)vstat(vm, SV_VCPU_STAT_cycles) / N;
+	}
+	sv_pt_free(gpt);
+	sv_vm_free(vm);
+	sv_host_free(h);
+	return rc;
+}
+
+/* ---- fitting, writing, checking ----------------------------------------------- */
+
+/* The costs fitted, as doubles in param order, from a cost table. */
+static void theta_of(const sv_costs *c, double *theta)
+{
+	theta[P_LOAD] = c->insn_load;
+	theta[P_STLB] = c->stlb_hit;
+	theta[P_REF] = c->walk_ref;
+	theta[P_L2] = c->cache_l2;
+	theta[P_LLC] = c->cache_llc;
+	theta[P_MEM] = c->cache_mem;
+}
+
+static void costs_of(const double *theta, sv_costs *c)
+{
+	c->insn_load = (uint32_t)lround(theta[P_LOAD]);
+	c->stlb_hit = (uint32_t)lround(theta[P_STLB]);
+	c->walk_ref = (uint32_t)lround(theta[P_REF]);
+	c->cache_l2 = (uint32_t)lround(theta[P_L2]);
+	c->cache_llc = (uint32_t)lround(theta[P_LLC]);
+	c->cache_mem = (uint32_t)lround(theta[P_MEM]);
+}
+
+/* Predicted ns per load of case k under host page size hh and theta. */
+static double predicted_ns(const cal *cl, const cal_case *k, int hh,
+			   const double *theta)
+{
+	double cyc = k->fixed[hh];
+	size_t j;
+
+	for (j = 0; j < NP; j++)
+		cyc += k->x[hh][j] * theta[j];
+	return cyc / cl->ghz;
+}
+
+/* Does the size of case k show a TLB effect: 4K pages slower than huge
+ * ones by more than 10% natively? */
+static bool tlb_effect(const cal *cl, const cal_case *k)
+{
+	double ns4k = 0, nshuge = 0;
+	guint i;
+
+	for (i = 0; i < cl->cases->len; i++) {
+		const cal_case *o = &g_array_index(cl->cases, cal_case, i);
+
+		if (o->size == k->size)
+			*(o->huge ? &nshuge : &ns4k) = o->ns;
+	}
+	return nshuge > 0 && ns4k / nshuge > 1.1;
+}
+
+/* The largest relative error over the cases (those with a TLB effect
+ * only, when tlb_only). */
+static double cal_max_error(const cal *cl, int hh, const double *theta,
+			    bool tlb_only)
+{
+	double worst = 0;
+	guint i;
+
+	for (i = 0; i < cl->cases->len; i++) {
+		const cal_case *k = &g_array_index(cl->cases, cal_case, i);
+
+		if (tlb_only && !tlb_effect(cl, k))
+			continue;
+		worst = fmax(worst, fabs(predicted_ns(cl, k, hh, theta) - k->ns) / k->ns);
+	}
+	return worst;
+}
+
+/* Fits theta for host page size hh (integer cycles, as the file holds
+ * them); the largest relative error. */
+static double fit_for(const cal *cl, int hh, double *theta)
+{
+	guint n = cl->cases->len, i;
+	g_autofree double *x = g_new(double, (size_t)n * NP);
+	g_autofree double *fixed = g_new(double, n);
+	g_autofree double *meas = g_new(double, n);
+	/* the memory latency bounds them all: nothing costs more than
+	 * 2,000 cycles */
+	static const double ceiling[NP] = {50, 100, 500, 200, 500, 2000};
+	sv_costs c = SV_COSTS_INIT;
+
+	for (i = 0; i < n; i++) {
+		const cal_case *k = &g_array_index(cl->cases, cal_case, i);
+
+		memcpy(x + (size_t)i * NP, k->x[hh], sizeof(k->x[hh]));
+		fixed[i] = k->fixed[hh];
+		meas[i] = k->ns * cl->ghz;
+	}
+	theta_of(&c, theta);
+	fit_costs(n, NP, x, fixed, meas, theta, ceiling);
+	costs_of(theta, &c);
+	theta_of(&c, theta); /* what the file will say */
+	return cal_max_error(cl, hh, theta, false);
+}
+
+static const char *size_text(uint64_t size, char *buf, size_t len)
+{
+	if (size >= SV_PAGE_1G && !(size % SV_PAGE_1G))
+		g_snprintf(buf, len, "%" PRIu64 "G", size >> 30);
+	else if (size >= (1u << 20) && !(size % (1u << 20)))
+		g_snprintf(buf, len, "%" PRIu64 "M", size >> 20);
+	else
+		g_snprintf(buf, len, "%" PRIu64 "K", size >> 10);
+	return buf;
+}
+
+/* The table of cases: measured and predicted ns, and the error. */
+static void case_table(GString *out, const char *prefix, const cal *cl, int hh,
+		       const double *theta)
+{
+	guint i;
+
+	g_string_append_printf(out, "%s%-8s %-7s %12s %12s %8s  %s\n", prefix,
+			       "pages", "size", "measured-ns", "model-ns",
+			       "error", "huge pages seen");
+	for (i = 0; i < cl->cases->len; i++) {
+		const cal_case *k = &g_array_index(cl->cases, cal_case, i);
+		double p = predicted_ns(cl, k, hh, theta);
+		char sz[32];
+
+		g_string_append_printf(out, "%s%-8s %-7s %12.1f %12.1f %7.1f%%  %" PRIu64
+				       " kB%s\n", prefix, k->huge ? "thp" : "4k",
+				       size_text(k->size, sz, sizeof(sz)), k->ns, p,
+				       100 * (p - k->ns) / k->ns, k->huge_kb,
+				       tlb_effect(cl, k) ? "  (TLB effect)" : "");
+	}
+}
+
+static char *cost_file(const cal *cl, int hh, const double *theta, double err,
+		       double other_err)
+{
+	GString *t = g_string_new(NULL);
+	g_autofree char *cpu = NULL;
+	g_autofree char *date = NULL;
+	g_autoptr(GDateTime) d = g_date_time_new_now_utc();
+	const char *m;
+	size_t j;
+
+	date = g_date_time_format(d, "%Y-%m-%d");
+	if (g_file_get_contents("/proc/cpuinfo", &cpu, NULL, NULL) &&
+	    (m = strstr(cpu, "model name"))) {
+		const char *v = strchr(m, ':'), *e = strchr(m, '\n');
+
+		cpu = v && e ? g_strndup(v + 2, (gsize)(e - v - 2)) : g_strdup("?");
+	} else {
+		cpu = g_strdup("?");
+	}
+	g_string_append_printf(t, "# simvirt calibrate, %s, on %s\n", date, cpu);
+	g_string_append_printf(t, "# TSC %.3f GHz; a dependent chase, one load per 4K page,\n"
+				  "# natively and through the model (docs/calibration.md).\n",
+			       cl->ghz);
+	g_string_append_printf(t, "# Host pages behind the guest's memory: %s fits best\n"
+				  "# (max error %.1f%%; %s: %.1f%%).\n",
+			       hh ? "THP (2M)" : "4K", 100 * err, hh ? "4K" : "THP",
+			       100 * other_err);
+	case_table(t, "#   ", cl, hh, theta);
+	g_string_append(t, "[calibration]\n");
+	g_string_append_printf(t, "host_pages=%s\n", hh ? "2M" : "4K");
+	g_string_append(t, "[cost]\n");
+	for (j = 0; j < NP; j++)
+		g_string_append_printf(t, "%s=%ld\n", param_names[j], lround(theta[j]));
+	g_string_append_printf(t, "[cache]\nl1d_kb=%u\nl1d_ways=%u\nl2_kb=%u\nl2_ways=%u\n"
+				  "llc_kb=%u\nllc_ways=%u\n",
+			       cl->cache.l1d_kb, cl->cache.l1d_ways, cl->cache.l2_kb,
+			       cl->cache.l2_ways, cl->cache.llc_kb, cl->cache.llc_ways);
+	return g_string_free(t, FALSE);
+}
+
+/* A calibration file: its [cost] (over the defaults), [cache] and host
+ * page size; false after a message. */
+static bool load_file(const char *path, sv_costs *costs, sv_cache_config *cache,
+		      int *hh)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autoptr(GError) err = NULL;
+	g_autofree char *hp = NULL;
+	uint32_t *f[6] = {&cache->l1d_kb, &cache->l1d_ways, &cache->l2_kb,
+			  &cache->l2_ways, &cache->llc_kb, &cache->llc_ways};
+	static const char *const keys[6] = {"l1d_kb", "l1d_ways", "l2_kb",
+					    "l2_ways", "llc_kb", "llc_ways"};
+	size_t i;
+	int rc;
+
+	*costs = (sv_costs)SV_COSTS_INIT;
+	rc = sv_config_load(NULL, costs, path);
+	if (rc != SV_OK) {
+		cli_fail("calibrate", rc);
+		return false;
+	}
+	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &err)) {
+		fprintf(stderr, "simvirt calibrate: %s: %s\n", path, err->message);
+		return false;
+	}
+	for (i = 0; i < 6; i++) {
+		g_autofree char *v = g_key_file_get_value(kf, "cache", keys[i], NULL);
+
+		if (v)
+			*f[i] = (uint32_t)g_ascii_strtoull(v, NULL, 10);
+	}
+	hp = g_key_file_get_value(kf, "calibration", "host_pages", NULL);
+	if (!hp || (strcmp(hp, "4K") && strcmp(hp, "2M"))) {
+		fprintf(stderr, "simvirt calibrate: %s: [calibration] host_pages: "
+				"expected 4K or 2M, got '%s'\n", path, hp ? hp : "(missing)");
+		return false;
+	}
+	*hh = !strcmp(hp, "2M");
+	return true;
+}
+
+/* --sizes: a comma-separated list of sizes, 4K multiples (K/M/G). */
+static bool parse_sizes(const char *text, GArray *sizes)
+{
+	g_auto(GStrv) parts = g_strsplit(text, ",", -1);
+	size_t i;
+
+	for (i = 0; parts[i]; i++) {
+		char *end;
+		uint64_t v = g_ascii_strtoull(parts[i], &end, 10);
+
+		if (*end == 'K' || *end == 'k')
+			v <<= 10, end++;
+		else if (*end == 'M' || *end == 'm')
+			v <<= 20, end++;
+		else if (*end == 'G' || *end == 'g')
+			v <<= 30, end++;
+		if (*end || !v || v % (2u << 20 > v ? 4096 : 2u << 20) || v > (16ULL << 30)) {
+			fprintf(stderr, "simvirt calibrate: --sizes: '%s' (expected "
+					"sizes like 64K, 8M or 1G: 4K multiples below 2M, "
+					"2M multiples above, at most 16G)\n", parts[i]);
+			return false;
+		}
+		g_array_append_val(sizes, v);
+	}
+	return true;
+}
+
+int cmd_calibrate(int argc, char **argv)
+{
+	g_autofree char *out = NULL, *check = NULL, *sizes_text = NULL;
+	gint64 loads = 300000;
+	GOptionEntry entries[] = {
+		{"out", 'o', 0, G_OPTION_ARG_FILENAME, &out,
+		 "Write the fitted [cost] and [cache] groups here", "FILE"},
+		{"check", 'c', 0, G_OPTION_ARG_FILENAME, &check,
+		 "Measure and simulate again with FILE's costs and report the "
+		 "error of each case", "FILE"},
+		{"sizes", 's', 0, G_OPTION_ARG_STRING, &sizes_text,
+		 "Working sets (default 64K,1M,8M,64M,256M,1G,4G; a size the "
+		 "machine's free memory cannot hold is left out, saying so)", "LIST"},
+		{"loads", 'l', 0, G_OPTION_ARG_INT64, &loads,
+		 "Loads each simulated case counts after its warm-up pass "
+		 "(default 300000)", "N"},
+		{NULL, 0, 0, 0, NULL, NULL, NULL}};
+	g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
+	g_autoptr(GArray) sizes = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	cal cl = {.cases = g_array_new(FALSE, TRUE, sizeof(cal_case))};
+	sv_costs costs = SV_COSTS_INIT;
+	double theta[2][NP], err[2] = {0, 0};
+	uint64_t avail;
+	int status = EXIT_SUCCESS, hh = 0, h;
+	guint i;
+
+	g_option_context_set_summary(ctx,
+		"Fits the cost model to this machine: times a dependent pointer chase\n"
+		"over 4K and THP memory natively, runs the same chase through the\n"
+		"model, and fits the costs of a load, an STLB hit, a walk reference\n"
+		"and an L2, LLC or memory access so that the two agree\n"
+		"(docs/calibration.md).  With --out, writes them; with --check FILE,\n"
+		"reports each case's error under FILE's costs and ends with\n"
+		"'max error N%'.");
+	g_option_context_set_description(ctx,
+		"Exit status: 0 done (--check: every case with a TLB effect, 4K\n"
+		"pages over 10% slower than huge ones, is within 15%); 1 --check\n"
+		"found a larger error, or the machine has no TSC; 2 bad input.");
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!cli_parse(ctx, "calibrate", &argc, &argv)) {
+		status = EXIT_USAGE;
+		goto done;
+	}
+	if (argc > 1 || (!out && !check) || (out && check) || loads < 1000) {
+		fprintf(stderr, "simvirt calibrate: %s\n",
+			argc > 1 ? "no arguments expected" :
+			loads < 1000 ? "--loads: at least 1000" :
+			"one of --out FILE or --check FILE");
+		status = EXIT_USAGE;
+		goto done;
+	}
+	if (!parse_sizes(sizes_text ? sizes_text : "64K,1M,8M,64M,256M,1G,4G", sizes) ||
+	    (out && !cli_output_ok("calibrate", "--out", out)) ||
+	    (check && !cli_input_ok("calibrate", "calibration", check))) {
+		status = EXIT_USAGE;
+		goto done;
+	}
+	cl.cache = machine_cache();
+	if (check && !load_file(check, &costs, &cl.cache, &hh)) {
+		status = EXIT_USAGE;
+		goto done;
+	}
+	cl.loads = (uint64_t)loads;
+	cl.ghz = tsc_ghz();
+	if (cl.ghz <= 0) {
+		fprintf(stderr, "simvirt calibrate: this machine has no TSC to turn "
+				"time into cycles\n");
+		status = EXIT_FAILURE;
+		goto done;
+	}
+	avail = mem_available();
+	for (i = 0; i < sizes->len; i++) {
+		uint64_t size = g_array_index(sizes, uint64_t, i);
+		int huge;
+
+		if (avail && size + (1ULL << 30) > avail) {
+			fprintf(stderr, "simvirt calibrate: %" PRIu64 " MiB left out: "
+					"%" PRIu64 " MiB of memory is free\n",
+				size >> 20, avail >> 20);
+			continue;
+		}
+		for (huge = 0; huge < 2; huge++) {
+			cal_case k = {.huge = huge, .size = size};
+
+			if (!measure(&k)) {
+				fprintf(stderr, "simvirt calibrate: cannot map %" PRIu64
+						" MiB: %s\n", size >> 20, g_strerror(errno));
+				status = EXIT_FAILURE;
+				goto done;
+			}
+			g_array_append_val(cl.cases, k);
+		}
+	}
+	for (h = 0; h < 2; h++) {
+		if (check && h != hh)
+			continue;
+		for (i = 0; i < cl.cases->len; i++) {
+			int rc = simulate(&cl, &g_array_index(cl.cases, cal_case, i), h, &costs);
+
+			if (rc != SV_OK) {
+				status = cli_fail("calibrate", rc);
+				goto done;
+			}
+		}
+		if (check)
+			theta_of(&costs, theta[h]);
+		else
+			err[h] = fit_for(&cl, h, theta[h]);
+	}
+	if (out) {
+		g_autofree char *text = NULL;
+
+		hh = err[1] < err[0];
+		text = cost_file(&cl, hh, theta[hh], err[hh], err[!hh]);
+		if (!cli_write_file("calibrate", out, text, -1))
+			status = EXIT_FAILURE;
+		else
+			fputs(text, stdout);
+	} else {
+		g_autoptr(GString) t = g_string_new(NULL);
+		double all = cal_max_error(&cl, hh, theta[hh], false);
+		double tlb = cal_max_error(&cl, hh, theta[hh], true);
+		bool any = false;
+
+		for (i = 0; i < cl.cases->len; i++)
+			any |= tlb_effect(&cl, &g_array_index(cl.cases, cal_case, i));
+		case_table(t, "", &cl, hh, theta[hh]);
+		fputs(t->str, stdout);
+		if (any)
+			printf("max error %.0f%% (cases with a TLB effect; %.0f%% over all)\n",
+			       100 * tlb, 100 * all);
+		else
+			printf("max error %.0f%% (no case shows a TLB effect here: 4K "
+			       "pages are within 10%% of huge ones at every size)\n",
+			       100 * all);
+		status = tlb <= 0.15 ? EXIT_SUCCESS : EXIT_FAILURE;
+	}
+done:
+	g_array_free(cl.cases, TRUE);
+	return status;
+}
