@@ -180,8 +180,6 @@ fast_count(sv_vcpu *v, const sv_fast *fp, uint64_t gva, sv_access acc,
 	out->exits = 0;
 	out->source = SV_SRC_L1;
 	out->fault.kind = SV_FAULT_NONE;
-	if (SV_UNLIKELY(v->dcache != NULL) && acc != SV_ACCESS_FETCH)
-		out->cycles += sv_vcpu__dcache(v, out->hpa >> 6, false);
 }
 
 /*
@@ -514,6 +512,8 @@ SV_NOINLINE static int access_slow(sv_vcpu *v, uint64_t gva, uint32_t size,
 	access_begin(v, acc, out);
 	translate_mmu(v, gva, acc, out);
 	access_finish(v, gva, size, acc, out);
+	/* The cache model: a vCPU with it has no fast path (slow_only),
+	 * so every data access comes here. */
 	if (SV_UNLIKELY(v->dcache != NULL) && acc != SV_ACCESS_FETCH &&
 	    out->fault.kind == SV_FAULT_NONE)
 		out->cycles += sv_vcpu__dcache(v, out->hpa >> 6, false);

@@ -296,7 +296,7 @@ void sv_vcpu_set_walk_observer(sv_vcpu *v, sv_walk_observer_fn fn,
 		return;
 	v->observer = fn;
 	v->observer_payload = payload;
-	v->slow_only = fn || v->audit;
+	v->slow_only = fn || v->audit || v->dcache;
 	sv_gwalk__setup(v);
 	sv_nested__setup(v);
 	/* With an observer every access takes the full path, so that TLB
@@ -374,6 +374,9 @@ int sv_vm_set_cache(sv_vm *vm, const sv_cache_config *cfg)
 			break;
 		sv_dcache__free(v->dcache);
 		v->dcache = c;
+		/* the fast path counts an L1 hit without the access's line */
+		v->slow_only = v->observer || v->audit || c;
+		sv_vcpu__fast_clear(v);
 	}
 	if (rc != SV_OK)
 		return sv_err__set(vm, rc, "%s", sv_error_detail());

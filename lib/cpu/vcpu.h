@@ -64,7 +64,7 @@ struct sv_vcpu {
 	uint8_t recent_next[2]; /* the slot the next one takes */
 	uint32_t fast_epoch;   /* of recent[] and huge[]; never 0 */
 	bool audit;            /* the MMU audits every access */
-	bool slow_only;        /* observer or auditor: no fast path */
+	bool slow_only;        /* observer, auditor or cache model: no fast path */
 	/* Guest mode and requests (KVM's vcpu->mode and vcpu->requests). */
 	bool in_guest;         /* a remote flush must kick it */
 	bool req_flush;        /* KVM_REQ_TLB_FLUSH pending */
