@@ -9,6 +9,7 @@
 #include <check.h>
 
 #include "fit.h"
+#include "helpers.h"
 
 #define NC 14
 #define NP 6
@@ -87,15 +88,9 @@ int main(void)
 {
 	Suite *s = suite_create("fit");
 	TCase *tc = tcase_create("fit");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, known_costs_recovered);
 	tcase_add_test(tc, noise_bounded_and_limits_kept);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return t_run(s);
 }
