@@ -502,15 +502,15 @@ static char *cost_file(const cal *cl, int hh, const double *theta, double err,
 		       double other_err)
 {
 	GString *t = g_string_new(NULL);
-	g_autofree char *cpu = NULL;
+	g_autofree char *info = NULL, *cpu = NULL;
 	g_autofree char *date = NULL;
 	g_autoptr(GDateTime) d = g_date_time_new_now_utc();
 	const char *m;
 	size_t j;
 
 	date = g_date_time_format(d, "%Y-%m-%d");
-	if (g_file_get_contents("/proc/cpuinfo", &cpu, NULL, NULL) &&
-	    (m = strstr(cpu, "model name"))) {
+	if (g_file_get_contents("/proc/cpuinfo", &info, NULL, NULL) &&
+	    (m = strstr(info, "model name"))) {
 		const char *v = strchr(m, ':'), *e = strchr(m, '\n');
 
 		cpu = v && e ? g_strndup(v + 2, (gsize)(e - v - 2)) : g_strdup("?");
