@@ -100,7 +100,6 @@ bool sv_exec__raise(ex_cpu *c, unsigned vector, bool soft, uint32_t error_code,
 
 	count(c, vector_stat(vector));
 	if (!prev) {
-		c->origin.vector = vector;
 		c->pending = e;
 		return true;
 	}

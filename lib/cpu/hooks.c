@@ -139,7 +139,6 @@ static bool on_fault(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
 
 /* ---- the block-cost cache ---------------------------------------------- */
 
-
 /* A site for insn if the library intercepts it; false otherwise. */
 static bool site_of(const cs_insn *in, ex_site *s)
 {
@@ -395,14 +394,23 @@ static void port_io(ex_cpu *c, const ex_site *s)
 	}
 }
 
+/* An emulated instruction at rip raises #GP: the run loop delivers it as
+ * it does Unicorn's exceptions (a hardware one, never INT n). */
+static void site_gp(ex_cpu *c, uint64_t rip)
+{
+	c->intno = 13;
+	c->intno_hw = true;
+	c->intno_rip = rip;
+}
+
 /*
  * IRETQ in 64-bit mode (SDM Vol. 2A IRET): RIP, CS, RFLAGS, RSP and SS
  * popped through the model; a return to an outer level takes the CPL of
  * CS's RPL.  Unicorn itself stays at CPL 0 (its CPL could not be moved
- * back by delivery, which happens outside it).  Returns where to go on,
- * or 0 when the instruction faulted (then it is raised).
+ * back by delivery, which happens outside it).  True with *next where to
+ * go on; false when the instruction faulted (then it is raised).
  */
-static uint64_t iretq(ex_cpu *c)
+static bool iretq(ex_cpu *c, const ex_site *s, uint64_t *next)
 {
 	uint64_t rsp = reg(c, UC_X86_REG_RSP), f[5];
 	unsigned rpl;
@@ -413,20 +421,17 @@ static uint64_t iretq(ex_cpu *c)
 		c->raised = true;
 		c->fault_at_site = true;
 		c->fault = x.fault;
-		uc_reg_read(c->uc, UC_X86_REG_RIP, &c->fault_rip);
-		return 0;
+		c->fault_rip = s->addr;
+		return false;
 	}
 	if (x.fault.kind != SV_FAULT_NONE || uc_mem_read(c->uc, rsp, f, sizeof(f))) {
 		report(c, &x.fault);
-		return 0;
+		return false;
 	}
 	rpl = f[1] & 3;
-	if (rpl < c->cpl) {
-		/* a return to an inner level: #GP(CS selector) */
-		c->intno = 13;
-		c->intno_hw = true;
-		uc_reg_read(c->uc, UC_X86_REG_RIP, &c->intno_rip);
-		return 0;
+	if (rpl < c->cpl) { /* a return to an inner level */
+		site_gp(c, s->addr);
+		return false;
 	}
 	uc_reg_write(c->uc, UC_X86_REG_CS, &f[1]);
 	uc_reg_write(c->uc, UC_X86_REG_RFLAGS, &f[2]);
@@ -434,7 +439,8 @@ static uint64_t iretq(ex_cpu *c)
 	uc_reg_write(c->uc, UC_X86_REG_SS, &f[4]);
 	if (rpl != c->cpl)
 		sv_exec__set_cpl(c, rpl);
-	return f[0];
+	*next = f[0];
+	return true;
 }
 
 /* What a CPL above 0 may not do (IOPL 0, CR4.TSD clear): port I/O,
@@ -443,9 +449,7 @@ static bool privileged(ex_cpu *c, const ex_site *s)
 {
 	if (!c->cpl || s->kind == EX_SITE_RDTSC || s->kind == EX_SITE_IRETQ)
 		return false;
-	c->intno = 13;
-	c->intno_hw = true;
-	c->intno_rip = s->addr;
+	site_gp(c, s->addr);
 	return true;
 }
 
@@ -505,8 +509,7 @@ static void on_site(uc_engine *uc, uint64_t addr, uint32_t size, void *payload)
 		port_io(c, s);
 		break;
 	case EX_SITE_IRETQ:
-		next = iretq(c);
-		if (!next) {
+		if (!iretq(c, s, &next)) {
 			uc_emu_stop(uc);
 			return;
 		}

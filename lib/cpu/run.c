@@ -65,6 +65,7 @@ static int turn_events(ex_cpu *c, uc_err e, sv_exec_result *out)
 
 		c->origin.fault = (sv_fault){.kind = SV_FAULT_NONE};
 		c->origin.rip = c->intno_rip;
+		c->origin.vector = v;
 		ok = sv_exec__raise(c, v, !c->intno_hw && soft_interrupt(c, v), 0,
 				    c->intno_rip);
 	} else {
@@ -82,13 +83,13 @@ static int turn_events(ex_cpu *c, uc_err e, sv_exec_result *out)
 		}
 		c->origin.fault = c->fault;
 		c->origin.rip = c->fault_rip;
-		if (c->fault.kind == SV_FAULT_PF) {
+		if (c->fault.kind == SV_FAULT_PF) /* CR2 as the #PF is raised */
 			uc_reg_write(c->uc, UC_X86_REG_CR2, &c->fault.gva);
-			ok = sv_exec__raise(c, 14, false, (uint32_t)c->fault.error_code,
-					    c->fault_rip);
-		} else {
-			ok = sv_exec__raise(c, 13, false, 0, c->fault_rip);
-		}
+		/* the model's #GP is a non-canonical address: error code 0 */
+		c->origin.vector = c->fault.kind == SV_FAULT_PF ? 14 : 13;
+		ok = sv_exec__raise(c, c->origin.vector, false,
+				    c->origin.vector == 14 ? (uint32_t)c->fault.error_code : 0,
+				    c->fault_rip);
 	}
 	switch (ok ? sv_exec__deliver(c) : EX_SHUTDOWN) {
 	case EX_DELIVERED:
