@@ -78,6 +78,7 @@ const char *sv_fault_kind_name(sv_fault_kind k)
 		[SV_FAULT_MMIO] = "MMIO exit",
 		[SV_FAULT_EFAULT] = "EFAULT",
 		[SV_FAULT_RETRY] = "retry",
+		[SV_FAULT_SHADOW_PF] = "shadow #PF",
 	};
 
 	return (unsigned)k < G_N_ELEMENTS(names) && names[k] ? names[k] : "?";
@@ -90,6 +91,7 @@ const char *sv_fault_stage_name(sv_fault_stage s)
 		[SV_STAGE_NESTED_TABLE] = "nested translation of a guest table",
 		[SV_STAGE_NESTED_FINAL] = "nested translation of the final GPA",
 		[SV_STAGE_TLB] = "TLB lookup",
+		[SV_STAGE_SHADOW] = "shadow tables",
 	};
 
 	return (unsigned)s < G_N_ELEMENTS(names) ? names[s] : "?";

@@ -80,7 +80,20 @@ SV_API const char *sv_mmu_bug(size_t i, unsigned *bit, bool *in_scenarios,
 /** For a setting that changed between kernels: decide by kernel_version. */
 #define SV_BY_VERSION (-1)
 
-#define SV_MMU_OPTIONS_VERSION 2 /* 1: without tdp_mmu (taken as true) */
+/* 1: without tdp_mmu (taken as true); 2: without mmu (taken as TDP) */
+#define SV_MMU_OPTIONS_VERSION 3
+
+/** Which of KVM's MMUs maps the guest (sv_mmu_options.mmu). */
+typedef enum sv_mmu_kind {
+	/* Two-dimensional paging: the MMU builds EPT/NPT tables of
+	 * guest-physical addresses and the hardware walks the guest's own
+	 * tables through them. */
+	SV_MMU_TDP = 0,
+	/* Shadow paging: the MMU builds tables of guest-virtual addresses
+	 * from the guest's tables (which it reads and write-protects) and the
+	 * hardware walks only those (KVM without EPT/NPT). */
+	SV_MMU_SHADOW = 1,
+} sv_mmu_kind;
 
 typedef struct sv_mmu_options {
 	unsigned version;        /* SV_MMU_OPTIONS_VERSION */
@@ -110,6 +123,7 @@ typedef struct sv_mmu_options {
 	 * prefetches the fault's aligned group of 8 SPTEs whose host pages
 	 * are present and writable (direct_pte_prefetch). */
 	bool tdp_mmu;
+	sv_mmu_kind mmu;         /* SV_MMU_TDP or SV_MMU_SHADOW */
 } sv_mmu_options;
 
 #define SV_MMU_OPTIONS_INIT                                    \
@@ -127,6 +141,7 @@ typedef struct sv_mmu_options {
 		.bugs = 0,                                     \
 		.audit = false,                                \
 		.tdp_mmu = true,                               \
+		.mmu = SV_MMU_TDP,                             \
 	}
 
 /** Fills *opts with the defaults (SV_MMU_OPTIONS_INIT). */

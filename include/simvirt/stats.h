@@ -164,7 +164,12 @@ typedef enum sv_vcpu_stat { SV_VCPU_STAT_LIST(SV__STAT_ENUM) SV_VCPU_STAT__COUNT
 	  "(kvm_vcpu_unmap, cache invalidations)")                         \
 	X(pfncache_refreshes, "gfn-to-pfn caches mapped again on use")     \
 	X(pfncache_invalidations, "gfn-to-pfn caches a notifier event "    \
-	  "dropped")
+	  "dropped")                                                          \
+	X(mmu_cache_miss, "shadow MMU: shadow pages created (KVM's "         \
+	  "mmu_cache_miss)")                                                  \
+	X(spte_install_4k, "shadow MMU: 4K leaf SPTEs installed by faults "  \
+	  "and prefetch (tracepoint kvm_mmu_set_spte)")                       \
+	X(spte_install_2m, "shadow MMU: 2M leaf SPTEs installed")
 
 #define SV__STAT_ENUM(name, desc) SV_VM_STAT_##name,
 typedef enum sv_vm_stat { SV_VM_STAT_LIST(SV__STAT_ENUM) SV_VM_STAT__COUNT } sv_vm_stat;

@@ -39,6 +39,10 @@ typedef enum sv_fault_kind {
 	SV_FAULT_MMIO,           /* KVM_EXIT_MMIO at gpa: emulate the access */
 	SV_FAULT_EFAULT,         /* the host cannot serve gpa: -EFAULT */
 	SV_FAULT_RETRY,          /* still racing an invalidation: run again */
+	/* With the shadow MMU (sv_mmu_options.mmu): a #PF on the shadow
+	 * tables, which exits to the MMU.  Seen only while the MMU handles
+	 * it: it becomes a guest #PF, or the access completes. */
+	SV_FAULT_SHADOW_PF,      /* error_code, gva */
 } sv_fault_kind;
 
 /** Which stage of the two-dimensional translation stopped the access. */
@@ -47,6 +51,7 @@ typedef enum sv_fault_stage {
 	SV_STAGE_NESTED_TABLE,  /* nested translation of a guest table's GPA */
 	SV_STAGE_NESTED_FINAL,  /* nested translation of the final GPA */
 	SV_STAGE_TLB,           /* the TLB lookup itself */
+	SV_STAGE_SHADOW,        /* the shadow tables (shadow MMU) */
 } sv_fault_stage;
 
 typedef struct sv_fault {

@@ -363,7 +363,10 @@ static void translate_page(sv_vcpu *v, uint64_t gva, sv_access acc,
 	sv_vcpu__charge(v, c->stlb_hit);
 	v->stat[SV_VCPU_STAT_tlb_miss]++;
 	out->source = SV_SRC_WALK;
-	if (sv_gwalk__walk2d(v, gva, acc, &walked, &refs, &out->fault)) {
+	if (v->shadow ? sv_gwalk__walk_shadow(v, gva, acc, &walked, &refs,
+					      &out->fault)
+		      : sv_gwalk__walk2d(v, gva, acc, &walked, &refs,
+					 &out->fault)) {
 		v->stat[walked.shift == 12   ? SV_VCPU_STAT_tlb_fill_4k
 			: walked.shift == 21 ? SV_VCPU_STAT_tlb_fill_2m
 					     : SV_VCPU_STAT_tlb_fill_1g]++;
@@ -409,8 +412,11 @@ static void enter_guest(sv_vcpu *v)
 		return;
 	v->req_flush = false;
 	/* kvm_vcpu_flush_tlb_all: INVEPT all-context on VMX; on SVM a flush
-	 * of the vCPU's ASID at the next VMRUN.  Each counts tlb_flush. */
-	if (v->vm->opts.tdp == SV_TDP_EPT)
+	 * of the vCPU's ASID at the next VMRUN; under shadow paging every
+	 * translation of the vCPU.  Each counts tlb_flush. */
+	if (v->shadow)
+		sv_vcpu__flush_all(v);
+	else if (v->vm->opts.tdp == SV_TDP_EPT)
 		sv_vcpu_invept(v, 2, 0);
 	else
 		sv_vcpu_svm_tlb_control(v, 3);
@@ -432,7 +438,7 @@ static void exit_guest(sv_vcpu *v)
 static bool is_tdp_exit(sv_fault_kind k)
 {
 	return k == SV_FAULT_EPT_VIOLATION || k == SV_FAULT_EPT_MISCONFIG ||
-	       k == SV_FAULT_NPF;
+	       k == SV_FAULT_NPF || k == SV_FAULT_SHADOW_PF;
 }
 
 /* Lets the hypervisor MMU resolve the nested fault a translation of the

@@ -149,7 +149,10 @@ int sv_exec__prefault(sv_exec *ex)
 	unsigned i;
 	int rc = SV_OK;
 
-	if (!host)
+	/* Shadow paging maps guest-virtual addresses: nothing to pre-fault
+	 * (KVM_PRE_FAULT_MEMORY needs TDP); the guest faults its first
+	 * touches in itself. */
+	if (!host || sv_mmu_options_get(ex->vm)->mmu == SV_MMU_SHADOW)
 		return SV_OK;
 	for (i = 0; i < G_N_ELEMENTS(part) && rc == SV_OK; i++)
 		if (part[i].len)

@@ -23,6 +23,7 @@
  *  6. The paging-structure caches get the non-leaf guest entries read.
  */
 #include "cpu/vcpu.h"
+#include "ept/mmu.h"
 #include "ept/nested.h"
 
 static const sv_tlb_array psc_array[SV_PT_MAX_LEVELS + 1] = {
@@ -98,7 +99,7 @@ void sv_gwalk__setup(sv_vcpu *v)
 	v->gwalker.ctx = v;
 }
 
-static uint8_t guest_perm(const sv_vcpu *v, uint64_t and_bits, uint64_t or_bits)
+uint8_t sv_gwalk__perm(const sv_vcpu *v, uint64_t and_bits, uint64_t or_bits)
 {
 	return ((and_bits & SV_PTE_RW) ? SV_PERM_W : 0) |
 	       ((and_bits & SV_PTE_US) ? SV_PERM_U : 0) |
@@ -124,8 +125,8 @@ bool sv_gwalk__allows(const sv_vcpu *v, uint8_t perm, sv_access acc)
 }
 
 /* SDM "Page-Fault Error Code"; I/D only with EFER.NXE or CR4.SMEP. */
-static void raise_pf(sv_vcpu *v, sv_fault *f, uint64_t gva, sv_access acc,
-		     unsigned level, bool present, bool rsvd)
+void sv_gwalk__raise_pf(sv_vcpu *v, sv_fault *f, uint64_t gva, sv_access acc,
+			unsigned level, bool present, bool rsvd)
 {
 	sv_tlb_filter flt = {0};
 
@@ -202,6 +203,121 @@ static bool set_guest_ad(sv_vcpu *v, const sv_walk *w, sv_access acc,
 	return true;
 }
 
+/* The shadow tables are in the VM's table frames. */
+static uint64_t *shadow_fetch(void *ctx, unsigned level, uint64_t hpa)
+{
+	SV_UNUSED(level);
+	return sv_frames__ptr(ctx, hpa);
+}
+
+static bool raise_gp(sv_vcpu *v, sv_fault *f, uint64_t gva)
+{
+	f->kind = SV_FAULT_GP;
+	f->stage = SV_STAGE_GUEST;
+	f->level = 0;
+	f->gva = gva;
+	f->gpa = f->error_code = f->exit_qualification = 0;
+	v->stat[SV_VCPU_STAT_gp_noncanonical]++;
+	return false;
+}
+
+/*
+ * Shadow paging: the hardware walks the shadow tables only (its
+ * paging-structure caches hold shadow tables, tagged like the guest's
+ * would be); a fault on them is a #PF exit to the MMU.  Nothing sets A/D
+ * here: the MMU made the leaf accessed, and dirty where it is writable.
+ */
+bool sv_gwalk__walk_shadow(sv_vcpu *v, uint64_t gva, sv_access acc,
+			   sv_tlbe *entry, uint32_t *refs, sv_fault *f)
+{
+	const sv_costs *c = &v->vm->opts.costs;
+	const sv_frames *frames = &v->vm->tdp_frames;
+	sv_tlb_key key = {v->ep4ta, v->regs.vpid, v->pcid};
+	uint64_t cr3 = v->paging ? v->regs.cr3 & SV_PTE_ADDR_MASK : SV_SHADOW_NONPAGING;
+	uint64_t table;
+	unsigned start = v->swalker.fmt->levels, level;
+	uint8_t perm_in = 0xff, perm;
+	bool psc = sv_tlb__any(&v->tlb, SV_TLB_PSC_ARRAYS);
+	sv_walk w;
+
+	if (v->lma && !canonical(gva, sv_pt__va_bits(v->swalker.fmt)))
+		return raise_gp(v, f, gva);
+	if (SV_UNLIKELY(v->sroot_cr3 != cr3 || !v->sroot))
+		sv_shadow__load_root(v->vm->mmu, v);
+	table = v->sroot;
+	if (psc) {
+		sv_tlbe *e = sv_tlb__lowest(&v->tlb, psc_array, start, &key, gva,
+					    &level);
+
+		if (e) {
+			sv_tlb__touch(&v->tlb, e);
+			v->stat[psc_stat[level]]++;
+			sv_vcpu__charge(v, c->psc_hit);
+			start = level - 1;
+			table = e->target;
+			perm_in = e->perm;
+		}
+	}
+	sv_pt__walk_fetch(&v->swalker, &w, table, start, gva, shadow_fetch,
+			  (void *)frames);
+	*refs += w.refs;
+	v->stat[SV_VCPU_STAT_walk_refs] += w.refs;
+	sv_vcpu__charge(v, (uint64_t)w.refs * c->walk_ref);
+	if (SV_UNLIKELY(v->dcache != NULL))
+		sv_vcpu__dcache_walk(v, &w, gva, 0);
+	perm = perm_in & sv_gwalk__perm(v, w.and_bits, w.or_bits);
+	if (w.status != SV_WALK_OK || !sv_gwalk__allows(v, perm, acc)) {
+		bool present = w.status != SV_WALK_NOT_PRESENT;
+
+		f->kind = SV_FAULT_SHADOW_PF;
+		f->stage = SV_STAGE_SHADOW;
+		f->level = w.level;
+		f->gva = gva;
+		f->gpa = f->exit_qualification = 0;
+		f->error_code = (present ? SV_PFERR_P : 0) |
+				(w.status == SV_WALK_BAD_ENTRY ? SV_PFERR_RSVD : 0) |
+				(acc == SV_ACCESS_WRITE ? SV_PFERR_W : 0) |
+				(v->user ? SV_PFERR_U : 0) |
+				(acc == SV_ACCESS_FETCH ? SV_PFERR_I : 0);
+		return false;
+	}
+	if (psc) {
+		uint64_t and_bits = ~0ULL, or_bits = 0;
+		sv_tlbe p = {0};
+
+		p.vpid = key.vpid;
+		p.pcid = key.pcid;
+		p.ep4ta = key.ep4ta;
+		p.flags = SV_TLBE_VALID;
+		for (level = w.start; level > w.level; level--) {
+			and_bits &= w.entry[level];
+			or_bits |= w.entry[level];
+			p.shift = (uint8_t)sv_pt__level_shift(level);
+			p.vpn = gva >> p.shift;
+			p.target = w.entry[level] & SV_PTE_ADDR_MASK;
+			p.gpa = p.target;
+			p.perm = perm_in & sv_gwalk__perm(v, and_bits, or_bits);
+			sv_tlb__fill(&v->tlb, psc_array[level], &p);
+		}
+	}
+	memset(entry, 0, sizeof(*entry));
+	entry->shift = (uint8_t)sv_pt__level_shift(w.level);
+	entry->vpn = gva >> entry->shift;
+	entry->gpa = sv_shadow__gpa_of(v->vm->mmu, w.ptr[w.level], w.level, gva) &
+		     ~((1ULL << entry->shift) - 1);
+	entry->target = w.pa & ~((1ULL << entry->shift) - 1);
+	entry->vpid = key.vpid;
+	entry->pcid = key.pcid;
+	entry->ep4ta = key.ep4ta;
+	/* no nested dimension: every nested permission */
+	entry->perm = perm | SV_PERM_NR | SV_PERM_NW | SV_PERM_NX | SV_PERM_NU;
+	entry->flags = SV_TLBE_VALID |
+		       ((w.entry[w.level] & SV_PTE_D) || acc == SV_ACCESS_WRITE
+				? SV_TLBE_DIRTY
+				: 0);
+	return true;
+}
+
 bool sv_gwalk__walk2d(sv_vcpu *v, uint64_t gva, sv_access acc, sv_tlbe *entry,
 		      uint32_t *refs, sv_fault *f)
 {
@@ -271,13 +387,13 @@ bool sv_gwalk__walk2d(sv_vcpu *v, uint64_t gva, sv_access acc, sv_tlbe *entry,
 
 	/* 3. Not present, reserved bits, permissions. */
 	if (w.status != SV_WALK_OK) {
-		raise_pf(v, f, gva, acc, w.level, w.status == SV_WALK_BAD_ENTRY,
+		sv_gwalk__raise_pf(v, f, gva, acc, w.level, w.status == SV_WALK_BAD_ENTRY,
 			 w.status == SV_WALK_BAD_ENTRY);
 		return false;
 	}
-	gperm = perm_in & guest_perm(v, w.and_bits, w.or_bits);
+	gperm = perm_in & sv_gwalk__perm(v, w.and_bits, w.or_bits);
 	if (!sv_gwalk__allows(v, gperm, acc)) {
-		raise_pf(v, f, gva, acc, w.level, true, false);
+		sv_gwalk__raise_pf(v, f, gva, acc, w.level, true, false);
 		return false;
 	}
 
@@ -312,7 +428,7 @@ nested_final:
 			p.vpn = gva >> p.shift;
 			p.gpa = w.entry[level] & fmt->addr_mask;
 			p.target = g.table_hpa[level - 1];
-			p.perm = perm_in & guest_perm(v, and_bits, or_bits);
+			p.perm = perm_in & sv_gwalk__perm(v, and_bits, or_bits);
 			sv_tlb__fill(&v->tlb, psc_array[level], &p);
 		}
 	}

@@ -61,6 +61,14 @@ int sv_vcpu_invlpg(sv_vcpu *v, uint64_t gva)
 	return SV_OK;
 }
 
+void sv_vcpu__flush_all(sv_vcpu *v)
+{
+	sv_tlb_filter f = in_vpid(v, SV_TLBK_ALL, -1);
+
+	sv_vcpu__drop(v, &f);
+	v->stat[SV_VCPU_STAT_tlb_flush]++;
+}
+
 int sv_vcpu_invpcid(sv_vcpu *v, unsigned type, uint16_t pcid, uint64_t gva)
 {
 	sv_tlb_filter f;

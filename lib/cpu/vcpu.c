@@ -196,8 +196,28 @@ void sv_vcpu__set_root(sv_vcpu *v, uint64_t root)
 	sv_vcpu__fast_clear(v);
 }
 
-int sv_vcpu__mmu_attached(sv_vcpu *v, bool pml, bool audit)
+void sv_vcpu__set_shadow_root(sv_vcpu *v, uint64_t root, uint64_t cr3)
 {
+	v->sroot = root;
+	v->sroot_cr3 = cr3;
+	sv_vcpu__fast_clear(v);
+}
+
+int sv_vcpu__mmu_attached(sv_vcpu *v, bool pml, bool audit, bool shadow)
+{
+	v->shadow = shadow;
+	if (shadow) {
+		const sv_vm_options *o = &v->vm->opts;
+
+		/* the shadow tables: x86 tables of the guest's depth, with
+		 * 1G leaves only where the guest has them */
+		sv_pt__walker_init(&v->swalker,
+				   o->guest_levels == 5 ? &sv_pt__fmt_x86_5
+							: &sv_pt__fmt_x86_4,
+				   o->maxphyaddr, true, o->guest_1g, false);
+		v->swalker.fetch = NULL;
+		v->sroot = v->sroot_cr3 = 0;
+	}
 	v->pml_on = pml;
 	if (pml) {
 		v->pml = g_try_new0(uint64_t, 512);
@@ -216,6 +236,8 @@ int sv_vcpu__mmu_attached(sv_vcpu *v, bool pml, bool audit)
 
 void sv_vcpu__mmu_detached(sv_vcpu *v)
 {
+	v->shadow = false;
+	v->sroot = v->sroot_cr3 = 0;
 	g_free(v->pml);
 	v->pml = NULL;
 	v->pml_on = false;

@@ -74,6 +74,12 @@ struct sv_vcpu {
 	unsigned pml_n;        /* entries in the log */
 	uint64_t *pml;         /* 512 GPAs */
 	sv_dcache *dcache;     /* the data-cache model, or NULL (off) */
+	/* Shadow paging (the shadow MMU): the hardware walks the shadow
+	 * table at sroot, which the MMU chose for the guest CR3 sroot_cr3
+	 * (SV_SHADOW_NONPAGING with paging off); swalker reads it. */
+	bool shadow;
+	uint64_t sroot, sroot_cr3;
+	sv_pt_walker swalker;
 	uint64_t stat[SV_VCPU_STAT__COUNT];
 };
 
@@ -154,7 +160,11 @@ static inline void sv_vcpu__observe(sv_vcpu *v, sv_walk_event_kind kind,
 bool sv_vcpu__request_flush(sv_vcpu *v);
 void sv_vcpu__flush_gpa(sv_vcpu *v, uint64_t gpa);
 void sv_vcpu__set_root(sv_vcpu *v, uint64_t root);
-int sv_vcpu__mmu_attached(sv_vcpu *v, bool pml, bool audit);
+/* The shadow MMU's root for the guest CR3 `cr3` (shadow paging): the
+ * vCPU's hardware walk starts there. */
+#define SV_SHADOW_NONPAGING 1
+void sv_vcpu__set_shadow_root(sv_vcpu *v, uint64_t root, uint64_t cr3);
+int sv_vcpu__mmu_attached(sv_vcpu *v, bool pml, bool audit, bool shadow);
 void sv_vcpu__mmu_detached(sv_vcpu *v);
 
 /* ---- lib/cpu/invalidate.c ------------------------------------------------ */
@@ -180,5 +190,23 @@ bool sv_gwalk__allows(const sv_vcpu *v, uint8_t perm, sv_access acc);
 
 /* Sets up the vCPU's guest walker for its mode. */
 void sv_gwalk__setup(sv_vcpu *v);
+
+/*
+ * Shadow paging: the hardware's one-dimensional walk of gva through the
+ * shadow tables.  On success fills *entry as sv_gwalk__walk2d does;
+ * otherwise *f is the #PF that exits to the shadow MMU
+ * (SV_FAULT_SHADOW_PF) or a #GP.
+ */
+bool sv_gwalk__walk_shadow(sv_vcpu *v, uint64_t gva, sv_access acc,
+			   sv_tlbe *entry, uint32_t *refs, sv_fault *f);
+/* The guest permissions (SV_PERM_W/U/X) of a walk's AND and OR of
+ * entries, in the vCPU's mode. */
+uint8_t sv_gwalk__perm(const sv_vcpu *v, uint64_t and_bits, uint64_t or_bits);
+/* Makes *f the guest #PF for gva (SDM error code) and drops what the
+ * vCPU caches for gva, as a #PF does; counts pf_guest. */
+void sv_gwalk__raise_pf(sv_vcpu *v, sv_fault *f, uint64_t gva, sv_access acc,
+			unsigned level, bool present, bool rsvd);
+/* Shadow paging: every cached translation goes (KVM_REQ_TLB_FLUSH). */
+void sv_vcpu__flush_all(sv_vcpu *v);
 
 #endif /* SV_CPU_VCPU_H */

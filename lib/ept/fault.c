@@ -150,7 +150,7 @@ static bool refuses_pfn(const sv_mmu *m, uint64_t gfn, uint64_t pfn)
 	return true;
 }
 
-static sv_pf_ret faultin(sv_mmu *m, sv_page_fault *f)
+sv_pf_ret sv_mmu__faultin(sv_mmu *m, sv_page_fault *f)
 {
 	const sv_costs *c = &m->vm->opts.costs;
 	uint64_t faults, filled;
@@ -188,7 +188,7 @@ static sv_pf_ret faultin(sv_mmu *m, sv_page_fault *f)
 	return PF_CONTINUE;
 }
 
-static void size_fault(sv_mmu *m, sv_page_fault *f)
+void sv_mmu__size_fault(sv_mmu *m, sv_page_fault *f)
 {
 	f->huge_disallowed = f->exec && m->opts.nx_huge_pages;
 	f->req_level = 1;
@@ -199,10 +199,12 @@ static void size_fault(sv_mmu *m, sv_page_fault *f)
 
 /* ---- the exit handler ---------------------------------------------------------------- */
 
-static sv_pf_ret page_fault(sv_mmu *m, sv_page_fault *f)
+static sv_pf_ret page_fault(sv_mmu *m, sv_page_fault *f, sv_fault *x)
 {
 	sv_pf_ret r;
 
+	if (m->shadow)
+		return sv_shadow__page_fault(m, f, x);
 	if (f->rsvd) {
 		unsigned level;
 		uint64_t e = *sv_mmu__leaf_ptr(m, m->root[f->as], f->gfn, &level);
@@ -222,10 +224,10 @@ static sv_pf_ret page_fault(sv_mmu *m, sv_page_fault *f)
 		return r;
 	}
 	sv_vcpu__charge(f->v, m->vm->opts.costs.pf_slow);
-	r = faultin(m, f);
+	r = sv_mmu__faultin(m, f);
 	if (r != PF_CONTINUE)
 		return r;
-	size_fault(m, f);
+	sv_mmu__size_fault(m, f);
 	return sv_tdp__map(m, f);
 }
 
@@ -241,6 +243,10 @@ static sv_page_fault fault_of(sv_vcpu *v, const sv_fault *x)
 		exec = q & SV_EPT_EXITQ_FETCH;
 		present = q & (SV_EPT_EXITQ_READABLE | SV_EPT_EXITQ_WRITABLE |
 			       SV_EPT_EXITQ_EXECUTABLE);
+	} else if (x->kind == SV_FAULT_SHADOW_PF) {
+		write = x->error_code & SV_PFERR_W;
+		exec = x->error_code & SV_PFERR_I;
+		present = x->error_code & SV_PFERR_P;
 	} else if (x->kind == SV_FAULT_EPT_MISCONFIG) {
 		write = exec = present = false;
 		rsvd = true;
@@ -253,6 +259,7 @@ static sv_page_fault fault_of(sv_vcpu *v, const sv_fault *x)
 	return (sv_page_fault){
 		.v = v,
 		.as = v->smm,
+		.gva = x->gva,
 		.gfn = x->gpa >> 12,
 		.acc = write ? SV_ACCESS_WRITE
 			     : exec ? SV_ACCESS_FETCH : SV_ACCESS_READ,
@@ -266,8 +273,12 @@ static sv_page_fault fault_of(sv_vcpu *v, const sv_fault *x)
 bool sv_mmu__handle_exit(sv_mmu *m, sv_vcpu *v, sv_fault *x)
 {
 	sv_page_fault f = fault_of(v, x);
+	sv_pf_ret r = page_fault(m, &f, x);
 
-	switch (page_fault(m, &f)) {
+	/* a shadow fault learns its gpa from the guest's tables */
+	if (m->shadow && r != PF_GUEST)
+		x->gpa = (f.gfn << 12) | (x->gva & 0xfff);
+	switch (r) {
 	case PF_FIXED:
 		v->stat[SV_VCPU_STAT_pf_fixed]++;
 		return true;
@@ -295,6 +306,8 @@ bool sv_mmu__handle_exit(sv_mmu *m, sv_vcpu *v, sv_fault *x)
 		v->stat[SV_VCPU_STAT_pf_efault]++;
 		x->kind = SV_FAULT_EFAULT;
 		return false;
+	case PF_GUEST:
+		return false; /* *x is the guest's #PF now */
 	default:
 		return false; /* not ours: the fault stands */
 	}
@@ -314,6 +327,11 @@ int sv_mmu_pre_fault(sv_vcpu *v, uint64_t gpa, uint64_t size)
 	if (!m)
 		return sv_err__set(v->vm, SV_ENOTSUP,
 				   "sv_mmu_pre_fault: no MMU attached");
+	if (m->shadow)
+		return sv_err__set(v->vm, SV_ENOTSUP,
+				   "sv_mmu_pre_fault: the shadow MMU maps guest-"
+				   "virtual addresses (KVM_PRE_FAULT_MEMORY needs "
+				   "TDP)");
 	if ((gpa | size) & 0xfff || gpa + size < gpa)
 		return sv_err__set(v->vm, SV_EINVAL,
 				   "sv_mmu_pre_fault: [0x%" PRIx64 ", +0x%" PRIx64
@@ -326,7 +344,7 @@ int sv_mmu_pre_fault(sv_vcpu *v, uint64_t gpa, uint64_t size)
 			.acc = SV_ACCESS_READ,
 			.prefault = true,
 		};
-		sv_pf_ret r = faultin(m, &f);
+		sv_pf_ret r = sv_mmu__faultin(m, &f);
 		uint64_t span;
 		unsigned level;
 
@@ -345,7 +363,7 @@ int sv_mmu_pre_fault(sv_vcpu *v, uint64_t gpa, uint64_t size)
 		if (r == PF_RETRY)
 			continue; /* the sequence moved meanwhile: again */
 		if (r == PF_CONTINUE) {
-			size_fault(m, &f);
+			sv_mmu__size_fault(m, &f);
 			if (sv_tdp__map(m, &f) == PF_FIXED)
 				v->stat[SV_VCPU_STAT_pf_fixed]++;
 		}

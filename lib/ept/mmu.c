@@ -41,9 +41,7 @@ uint64_t sv_mmu__sp_alloc(sv_mmu *m, uint64_t gfn, unsigned level)
 	if (m->sp->len < m->vm->tdp_frames.used)
 		g_array_set_size(m->sp, (guint)m->vm->tdp_frames.used);
 	sp = sv_mmu__sp(m, hpa);
-	sp->gfn = gfn;
-	sp->level = (uint8_t)level;
-	sp->nx = 0;
+	*sp = (sv_sp){.gfn = gfn, .level = (uint8_t)level};
 	sv_pt__count_pages(m->vm->tdp, 1);
 	return hpa;
 }
@@ -81,15 +79,19 @@ static bool becomes_writable(const sv_spte_bits *b, uint64_t old, uint64_t n,
 		sv_spte__pfn(old, 1) != sv_spte__pfn(n, 1));
 }
 
-void sv_mmu__spte_changed(sv_mmu *m, unsigned as, uint64_t gfn,
-			  unsigned level, uint64_t old, uint64_t n,
-			  sv_spte_change why)
+void sv_mmu__spte_changed(sv_mmu *m, unsigned as, uint64_t *ptr,
+			  uint64_t gfn, unsigned level, uint64_t old,
+			  uint64_t n, sv_spte_change why)
 {
 	const sv_spte_bits *b = &m->b;
 	bool was_leaf = sv_spte__present(old) && sv_spte__leaf(b, old, level);
 	bool is_leaf = sv_spte__present(n) && sv_spte__leaf(b, n, level);
 
-	if (sv_spte__present(old) && !was_leaf &&
+	/* A shadow page outlives its links (it stays cached); the rmap
+	 * follows the leaves. */
+	if (m->shadow)
+		sv_shadow__spte_changed(m, ptr, gfn, level, old, n, why);
+	else if (sv_spte__present(old) && !was_leaf &&
 	    (!sv_spte__present(n) || is_leaf ||
 	     (old & SPTE_ADDR) != (n & SPTE_ADDR)))
 		removed_table(m, as, old & SPTE_ADDR, level - 1, gfn);
@@ -128,6 +130,67 @@ void sv_mmu__iter_start(sv_pt_iter *it, sv_mmu *m, unsigned as,
 	}
 	sv_pt__iter_start(it, &m->walker, m->root[as], start << 12, end << 12,
 			  min_level);
+}
+
+/* The TDP MMU's leaves: the range iterator's leaf entries. */
+static void tdp_leaf_find(sv_leaf_iter *it)
+{
+	for (; it->pt.valid; sv_pt__iter_next(&it->pt)) {
+		uint64_t e = *it->pt.ptr;
+
+		if (sv_spte__present(e) && sv_spte__leaf(&it->m->b, e, it->pt.level)) {
+			it->valid = true;
+			it->ptr = it->pt.ptr;
+			it->level = it->pt.level;
+			it->gfn = it->pt.addr >> 12;
+			return;
+		}
+	}
+	it->valid = false;
+}
+
+void sv_mmu__leaf_start(sv_leaf_iter *it, sv_mmu *m, unsigned as,
+			uint64_t start, uint64_t end, unsigned min_level)
+{
+	it->m = m;
+	it->start = start;
+	it->end = end;
+	it->min_level = min_level;
+	if (m->shadow) {
+		sv_shadow__leaf_first(it, as);
+		return;
+	}
+	sv_mmu__iter_start(&it->pt, m, as, start, end, min_level);
+	tdp_leaf_find(it);
+}
+
+void sv_mmu__leaf_next(sv_leaf_iter *it)
+{
+	if (it->m->shadow) {
+		sv_shadow__leaf_next(it);
+		return;
+	}
+	sv_pt__iter_next(&it->pt);
+	tdp_leaf_find(it);
+}
+
+bool sv_mmu__zap_leafs(sv_mmu *m, unsigned as, uint64_t start, uint64_t end)
+{
+	bool any = false;
+	sv_leaf_iter it;
+
+	sv_mmu__for_each_leaf(&it, m, as, start, end, 1) {
+		sv_mmu__spte_set(m, as, it.ptr, it.gfn, it.level, 0, SV_SPTE_zap);
+		any = true;
+	}
+	return any;
+}
+
+bool sv_mmu__zap_all(sv_mmu *m, unsigned as)
+{
+	if (m->shadow)
+		return as == 0 && sv_shadow__zap_all(m);
+	return sv_tdp__zap_all(m, as);
 }
 
 /* The MMU's tables are always in the VM's frames. */
@@ -196,8 +259,8 @@ void sv_mmu__gen_bump(sv_mmu *m)
 	m->vm->stat[SV_VM_STAT_memslot_updates]++;
 	if (sv_spte__gen_of(m->gen) == 0) {
 		m->vm->stat[SV_VM_STAT_mmio_gen_wraps]++;
-		sv_tdp__zap_all(m, 0);
-		sv_tdp__zap_all(m, 1);
+		sv_mmu__zap_all(m, 0);
+		sv_mmu__zap_all(m, 1);
 		sv_mmu__flush_remote(m);
 	}
 }
@@ -241,7 +304,7 @@ static void slot_removed(void *mmu, const sv_memslot *s)
 	if (s->dirty)
 		m->logging--;
 	/* kvm_arch_flush_shadow_memslot: every SPTE of the slot, one flush */
-	if (sv_tdp__zap_leafs(m, s->as, s->gpa >> 12, (s->gpa + s->size) >> 12))
+	if (sv_mmu__zap_leafs(m, s->as, s->gpa >> 12, (s->gpa + s->size) >> 12))
 		sv_mmu__flush_remote(m);
 	sv_mmu__gen_bump(m);
 }
@@ -292,7 +355,7 @@ static const char *policy_name(const sv_mmu_options *o)
 
 static int check_mmu_options(sv_vm *vm, const sv_mmu_options *o)
 {
-	if (o->version != 1 && o->version != SV_MMU_OPTIONS_VERSION)
+	if (o->version < 1 || o->version > SV_MMU_OPTIONS_VERSION)
 		return sv_err__set(vm, SV_EINVAL,
 				   "mmu options: version %u, expected %u "
 				   "(initialise with SV_MMU_OPTIONS_INIT)",
@@ -308,6 +371,15 @@ static int check_mmu_options(sv_vm *vm, const sv_mmu_options *o)
 		return sv_err__set(vm, SV_EINVAL,
 				   "mmu options: split_on_fault and recover_in_place "
 				   "are SV_BY_VERSION, 0 or 1");
+	if (o->version == SV_MMU_OPTIONS_VERSION && o->mmu != SV_MMU_TDP &&
+	    o->mmu != SV_MMU_SHADOW)
+		return sv_err__set(vm, SV_EINVAL,
+				   "mmu options: mmu %d (expected SV_MMU_TDP or "
+				   "SV_MMU_SHADOW)", (int)o->mmu);
+	if (o->version == SV_MMU_OPTIONS_VERSION && o->mmu == SV_MMU_SHADOW &&
+	    o->pml)
+		return sv_err__set(vm, SV_EINVAL,
+				   "mmu options: pml needs EPT, not shadow paging");
 	if (o->bugs & ~SV_BUG_ALL)
 		return sv_err__set(vm, SV_EINVAL, "mmu options: unknown bugs 0x%x",
 				   o->bugs & ~SV_BUG_ALL);
@@ -336,6 +408,7 @@ static void mmu_free(sv_mmu *m)
 		g_free(m->audit_first[i]);
 	sv_pfncache__orphan_all(m);
 	g_ptr_array_free(m->pfncaches, TRUE);
+	sv_shadow__fini(m);
 	g_array_free(m->sp, TRUE);
 	g_free(m);
 }
@@ -379,6 +452,10 @@ int sv_mmu_attach(sv_vm *vm, sv_host *host, const sv_mmu_options *opts)
 		/* a version-1 caller's struct ends before tdp_mmu */
 		memcpy(&m->opts, opts, offsetof(sv_mmu_options, tdp_mmu));
 		m->opts.tdp_mmu = true;
+	} else if (opts->version == 2) {
+		/* a version-2 caller's struct ends before mmu */
+		memcpy(&m->opts, opts, offsetof(sv_mmu_options, mmu));
+		m->opts.mmu = SV_MMU_TDP;
 	} else {
 		m->opts = *opts;
 	}
@@ -391,13 +468,31 @@ int sv_mmu_attach(sv_vm *vm, sv_host *host, const sv_mmu_options *opts)
 	if (m->opts.recover_in_place == SV_BY_VERSION)
 		m->opts.recover_in_place =
 			SV_GATE(RECOVER_IN_PLACE, opts->kernel_version);
-	m->top = vm->tdp_fmt->levels;
-	m->max_level = vm->opts.tdp_1g ? 3 : 2;
-	/* NPT entries always have A/D flags; EPT ones with EPTP bit 6. */
-	m->ad = vm->opts.tdp == SV_TDP_NPT || vm->opts.tdp_ad;
-	sv_spte__bits_init(&m->b, vm->opts.tdp == SV_TDP_EPT, vm->opts.tdp_ad,
-			   m->opts.nx_huge_pages);
-	sv_pt__walker_init_soft(&m->walker, vm->tdp_fmt, SPTE_MMU_PRESENT);
+	m->shadow = m->opts.mmu == SV_MMU_SHADOW;
+	if (m->shadow) {
+		/* Shadow tables are x86 tables of the guest's depth; their
+		 * leaves are at most as large as the guest's (a 1G one only
+		 * with guest 1G pages). */
+		m->top = vm->opts.guest_levels;
+		m->max_level = vm->opts.guest_1g ? 3 : 2;
+		m->ad = true;
+		sv_spte__bits_init(&m->b, false, false, m->opts.nx_huge_pages);
+		sv_pt__walker_init_soft(&m->walker,
+					m->top == 5 ? &sv_pt__fmt_x86_5
+						    : &sv_pt__fmt_x86_4,
+					SPTE_MMU_PRESENT);
+		sv_shadow__init(m);
+	} else {
+		m->top = vm->tdp_fmt->levels;
+		m->max_level = vm->opts.tdp_1g ? 3 : 2;
+		/* NPT entries always have A/D flags; EPT ones with EPTP bit
+		 * 6. */
+		m->ad = vm->opts.tdp == SV_TDP_NPT || vm->opts.tdp_ad;
+		sv_spte__bits_init(&m->b, vm->opts.tdp == SV_TDP_EPT,
+				   vm->opts.tdp_ad, m->opts.nx_huge_pages);
+		sv_pt__walker_init_soft(&m->walker, vm->tdp_fmt,
+					SPTE_MMU_PRESENT);
+	}
 	m->walker.fetch = frame_fetch;
 	m->walker.ctx = &vm->tdp_frames;
 	m->sp = g_array_new(FALSE, TRUE, sizeof(sv_sp));
@@ -408,7 +503,7 @@ int sv_mmu_attach(sv_vm *vm, sv_host *host, const sv_mmu_options *opts)
 	m->nops = sv_mmu__notifier_ops;
 	for (i = 0; i < vm->opts.vcpus; i++) {
 		rc = sv_vcpu__mmu_attached(sv_vm_vcpu(vm, i), m->opts.pml,
-					   m->opts.audit);
+					   m->opts.audit, m->shadow);
 		if (rc)
 			goto fail;
 	}
@@ -491,7 +586,16 @@ int sv_mmu_spte_get(sv_spte_info *out, sv_vm *vm, uint64_t gpa)
 		return sv_err__set(vm, SV_ENOTSUP, "sv_mmu_spte_get: no MMU attached");
 	b = &m->b;
 	memset(out, 0, sizeof(*out));
-	e = *sv_mmu__leaf_ptr(m, m->root[0], gpa >> 12, &level);
+	if (m->shadow) {
+		/* the first leaf the rmap has over the gfn, if any */
+		const uint64_t *p = sv_shadow__first_leaf(m, gpa >> 12, &level);
+
+		e = p ? *p : 0;
+		if (!p)
+			level = 1;
+	} else {
+		e = *sv_mmu__leaf_ptr(m, m->root[0], gpa >> 12, &level);
+	}
 	out->raw = e;
 	out->level = level;
 	out->mmio = sv_spte__is_mmio(b, e);

@@ -16,7 +16,10 @@
  *  policy.c     huge-page sizing policies
  *  nested.c     the hardware's nested walk (and PML)
  *  audit.c      the auditor
- * A second MMU (shadow paging) sits beside tdp.c and shares the rest.
+ *  shadow.c     the shadow MMU: shadow pages, its map, the rmap
+ * The shadow MMU sits beside tdp.c and shares the rest: the walks over a
+ * gfn range that want only leaves (sv_mmu__for_each_leaf) go through the
+ * rmap under it.
  */
 #ifndef SV_EPT_MMU_H
 #define SV_EPT_MMU_H
@@ -28,9 +31,16 @@
 
 /* Per table page (KVM's struct kvm_mmu_page, the parts used here). */
 typedef struct sv_sp {
-	uint64_t gfn;      /* first gfn the table maps */
+	uint64_t gfn;      /* first gfn the table maps (shadow MMU, indirect:
+			      the gfn of the guest table it shadows) */
 	uint8_t level;     /* level of its entries */
 	uint8_t nx;        /* made because NX forbade a huge page */
+	/* Shadow MMU: a direct page (gfns follow from gfn, as in TDP) or
+	 * an indirect one (it shadows the guest table at gfn; gfns[] is the
+	 * gfn each leaf maps, KVM's shadowed_translation). */
+	uint8_t direct;
+	uint32_t parents;  /* shadow MMU: entries that link it */
+	uint64_t *gfns;
 } sv_sp;
 
 typedef struct sv_mmu {
@@ -60,6 +70,10 @@ typedef struct sv_mmu {
 	/* The auditor. */
 	uint64_t audit[SV_AUDIT__COUNT];
 	char *audit_first[SV_AUDIT__COUNT];
+	/* The shadow MMU (lib/ept/shadow.c), when opts.mmu says so. */
+	bool shadow;
+	GHashTable *sps;               /* (gfn, level, direct) -> table hpa */
+	GHashTable *rmap;              /* (level, gfn) -> the leaves over it */
 } sv_mmu;
 
 void sv_mmu__free(sv_mmu *m);
@@ -130,9 +144,9 @@ typedef enum sv_spte_change {
  * counts are inline; the rest, which most changes do not need, is
  * sv_mmu__spte_changed.
  */
-void sv_mmu__spte_changed(sv_mmu *m, unsigned as, uint64_t gfn,
-			  unsigned level, uint64_t old, uint64_t n,
-			  sv_spte_change why);
+void sv_mmu__spte_changed(sv_mmu *m, unsigned as, uint64_t *ptr,
+			  uint64_t gfn, unsigned level, uint64_t old,
+			  uint64_t n, sv_spte_change why);
 
 /* Step 3 for a split: the new table gets the huge leaf's children
  * (make_huge_page_split_spte), before it is linked: no TLB can hold them
@@ -208,8 +222,8 @@ sv_mmu__spte_set(sv_mmu *m, unsigned as, uint64_t *ptr, uint64_t gfn,
 	if ((sv_spte__present(old) && !was_leaf) ||
 	    (is_leaf && level == 1 && SV_UNLIKELY(m->logging) &&
 	     (why == SV_SPTE_install || why == SV_SPTE_fix)) ||
-	    (is_leaf && SV_UNLIKELY(m->opts.audit)))
-		sv_mmu__spte_changed(m, as, gfn, level, old, n, why);
+	    (is_leaf && SV_UNLIKELY(m->opts.audit)) || SV_UNLIKELY(m->shadow))
+		sv_mmu__spte_changed(m, as, ptr, gfn, level, old, n, why);
 }
 
 /* ---- walks over the SPTE tables ---------------------------------------------------- */
@@ -226,6 +240,32 @@ sv_mmu__spte_set(sv_mmu *m, unsigned as, uint64_t *ptr, uint64_t gfn,
 	     (it)->valid; sv_pt__iter_next(it))
 void sv_mmu__iter_start(sv_pt_iter *it, sv_mmu *m, unsigned as,
 			uint64_t start, uint64_t end, unsigned min_level);
+
+/*
+ * for each present leaf SPTE over [start, end) (gfns) in address space as,
+ * at levels min_level and up: it.ptr, it.level and the leaf's first gfn
+ * it.gfn.  TDP: the range iterator; shadow MMU: the rmap (a guest page can
+ * have several leaves, at several gvas).  The body may change or zap the
+ * leaf it sees, nothing else.
+ */
+typedef struct sv_leaf_iter {
+	bool valid;
+	uint64_t *ptr;
+	unsigned level;
+	uint64_t gfn;
+	/* the walk's state */
+	sv_mmu *m;
+	sv_pt_iter pt;
+	uint64_t start, end, base;
+	unsigned min_level;
+	unsigned k;
+} sv_leaf_iter;
+#define sv_mmu__for_each_leaf(it, m, as, start, end, min_level)          \
+	for (sv_mmu__leaf_start(it, m, as, start, end, min_level);       \
+	     (it)->valid; sv_mmu__leaf_next(it))
+void sv_mmu__leaf_start(sv_leaf_iter *it, sv_mmu *m, unsigned as,
+			uint64_t start, uint64_t end, unsigned min_level);
+void sv_mmu__leaf_next(sv_leaf_iter *it);
 
 /* The lowest MMU-present SPTE on gfn's path under root, or the first
  * absent one, with its level. */
@@ -255,17 +295,42 @@ void sv_mmu__gen_bump(sv_mmu *m);
  * 0 when no table page is left. */
 uint64_t sv_mmu__root(sv_mmu *m, unsigned as);
 
+/* Zaps every leaf of address space as intersecting [start, end) (gfns);
+ * true if any was.  Either MMU. */
+bool sv_mmu__zap_leafs(sv_mmu *m, unsigned as, uint64_t start, uint64_t end);
+/* Zaps every leaf (the TDP MMU: everything below the root) of address
+ * space as; true if anything was. */
+bool sv_mmu__zap_all(sv_mmu *m, unsigned as);
+
 /* ---- lib/ept/tdp.c ------------------------------------------------------------------ */
 
-/* Zaps every leaf of address space as intersecting [start, end) (gfns);
- * true if any was. */
-bool sv_tdp__zap_leafs(sv_mmu *m, unsigned as, uint64_t start, uint64_t end);
 /* Zaps everything below the root of address space as. */
 bool sv_tdp__zap_all(sv_mmu *m, unsigned as);
 /* Splits the huge leaf at *ptr (mapping from gfn at level) down to 4K,
  * recursively; false if out of table pages. */
 bool sv_tdp__split_to_4k(sv_mmu *m, unsigned as, uint64_t *ptr,
 			 uint64_t gfn, unsigned level);
+
+/* ---- lib/ept/shadow.c --------------------------------------------------------------- */
+
+void sv_shadow__init(sv_mmu *m);
+void sv_shadow__fini(sv_mmu *m);
+/* sv_mmu__spte_changed's part for the shadow MMU (the rmap, parents,
+ * spte_install_*). */
+void sv_shadow__spte_changed(sv_mmu *m, uint64_t *ptr, uint64_t gfn,
+			     unsigned level, uint64_t old, uint64_t n,
+			     sv_spte_change why);
+/* The leaf iterator's walk over the rmap. */
+void sv_shadow__leaf_first(sv_leaf_iter *it, unsigned as);
+void sv_shadow__leaf_next(sv_leaf_iter *it);
+bool sv_shadow__zap_all(sv_mmu *m);
+/* A leaf over gfn (the first the rmap has), with its level; NULL if none. */
+uint64_t *sv_shadow__first_leaf(sv_mmu *m, uint64_t gfn, unsigned *level);
+/* For the vCPU's walk over the shadow tables: the root for its CR3
+ * (kvm_mmu_new_pgd), and the guest-physical address a leaf maps gva to. */
+void sv_shadow__load_root(sv_mmu *m, sv_vcpu *v);
+uint64_t sv_shadow__gpa_of(sv_mmu *m, const uint64_t *leaf, unsigned level,
+			   uint64_t gva);
 
 /* ---- lib/ept/dirty.c ---------------------------------------------------------------- */
 

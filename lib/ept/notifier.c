@@ -24,15 +24,14 @@ static bool wrprot_range(sv_mmu *m, unsigned as, uint64_t start, uint64_t end)
 {
 	const sv_spte_bits *b = &m->b;
 	bool any = false;
-	sv_pt_iter it;
+	sv_leaf_iter it;
 
-	sv_mmu__for_each(&it, m, as, start, end, 1) {
+	sv_mmu__for_each_leaf(&it, m, as, start, end, 1) {
 		uint64_t e = *it.ptr;
 
-		if (!sv_spte__present(e) || !sv_spte__leaf(b, e, it.level) ||
-		    !(e & (b->w | b->mmu_w)))
+		if (!(e & (b->w | b->mmu_w)))
 			continue;
-		sv_mmu__spte_set(m, as, it.ptr, it.addr >> 12, it.level,
+		sv_mmu__spte_set(m, as, it.ptr, it.gfn, it.level,
 				 e & ~(b->w | b->mmu_w), SV_SPTE_protect);
 		any = true;
 	}
@@ -70,7 +69,7 @@ static void inv_start(const sv_host_range *r, void *payload)
 		if (act == SV_INV_WRPROT)
 			flush |= wrprot_range(m, s->as, gs, ge);
 		else
-			flush |= sv_tdp__zap_leafs(m, s->as, gs, ge);
+			flush |= sv_mmu__zap_leafs(m, s->as, gs, ge);
 	}
 	if (flush)
 		sv_mmu__flush_remote(m);
@@ -99,17 +98,16 @@ static bool age_range(sv_mmu *m, unsigned as, uint64_t start, uint64_t end,
 {
 	const sv_spte_bits *b = &m->b;
 	bool young = false;
-	sv_pt_iter it;
+	sv_leaf_iter it;
 
-	sv_mmu__for_each(&it, m, as, start, end, 1) {
+	sv_mmu__for_each_leaf(&it, m, as, start, end, 1) {
 		uint64_t e = *it.ptr;
 
-		if (!sv_spte__present(e) || !sv_spte__leaf(b, e, it.level) ||
-		    !sv_spte__young(b, e))
+		if (!sv_spte__young(b, e))
 			continue;
 		young = true;
 		if (kind != SV_AGE_TEST_YOUNG)
-			sv_mmu__spte_set(m, as, it.ptr, it.addr >> 12, it.level,
+			sv_mmu__spte_set(m, as, it.ptr, it.gfn, it.level,
 					 sv_spte__age(b, e), SV_SPTE_age);
 	}
 	return young;
@@ -141,7 +139,7 @@ static void release(void *payload)
 	unsigned as;
 
 	for (as = 0; as < 2; as++)
-		any |= sv_tdp__zap_leafs(vm->mmu, as, 0, ~0ULL >> 12);
+		any |= sv_mmu__zap_all(vm->mmu, as);
 	if (any)
 		sv_mmu__flush_remote(vm->mmu);
 }

@@ -20,23 +20,6 @@
 
 /* ---- zap and split ---------------------------------------------------------------- */
 
-bool sv_tdp__zap_leafs(sv_mmu *m, unsigned as, uint64_t start, uint64_t end)
-{
-	bool any = false;
-	sv_pt_iter it;
-
-	sv_mmu__for_each(&it, m, as, start, end, 1) {
-		uint64_t e = *it.ptr;
-
-		if (!sv_spte__present(e) || !sv_spte__leaf(&m->b, e, it.level))
-			continue;
-		sv_mmu__spte_set(m, as, it.ptr, it.addr >> 12, it.level, 0,
-				 SV_SPTE_zap);
-		any = true;
-	}
-	return any;
-}
-
 bool sv_tdp__zap_all(sv_mmu *m, unsigned as)
 {
 	uint64_t *root;

@@ -23,6 +23,7 @@ const char *const sv_scenario__group_names[SC_G__COUNT] = {
 };
 
 static const char *const tdp_names[] = {"ept", "npt"};
+static const char *const mmu_names[] = {"tdp", "shadow"};
 static const char *const thp_names[] = {"never", "madvise", "always"};
 static const char *const mode_names[] = {"detailed", "fast-forward"};
 static const char *const repl_names[] = {"lru", "fifo", "random"};
@@ -79,6 +80,10 @@ static const sc_key keys[] = {
 	UINT(vm, "vcpus", 1, SV_MAX_VCPUS, S(vm.vcpus), "vCPUs"),
 	ENUM(vm, "tdp", tdp_names, S(vm.tdp),
 	     "the nested paging: Intel EPT or AMD NPT"),
+	ENUM(vm, "mmu", mmu_names, S(mmu.mmu),
+	     "the hypervisor MMU: tdp (EPT/NPT tables of guest-physical "
+	     "addresses) or shadow (tables of guest-virtual addresses built "
+	     "from the guest's; the hardware walks only those)"),
 	UINT(vm, "tdp_levels", 4, 5, S(vm.tdp_levels),
 	     "levels of the nested tables (and of the host's)"),
 	UINT(vm, "guest_levels", 4, 5, S(vm.guest_levels),

@@ -1,0 +1,575 @@
+/*
+ * lib/ept/shadow.c - the shadow MMU (arch/x86/kvm/mmu/mmu.c and
+ * paging_tmpl.h): tables of guest-virtual addresses built from the
+ * guest's own page tables, which the hardware walks alone, and the rmap
+ * that finds every leaf over a gfn.
+ *
+ * How a shadow page fault is handled (FNAME(page_fault)):
+ *  1. pf_taken.  The guest's tables are walked in software (walk_addr): a
+ *     not-present entry, reserved bits (a 1G guest page without PDPE1GB)
+ *     or permissions the guest's mode forbids are the guest's own #PF,
+ *     injected (pf_guest).  Otherwise A is set in every guest entry used
+ *     and D in the guest leaf for a write.  Paging off: gfn = gva.
+ *  2. Fault-in of the gfn the guest maps, shared with TDP (memslot, host
+ *     fault, read-only slots, EFAULT).  No memslot: the access is emulated
+ *     (no MMIO SPTE, as with kvm.mmio_caching=N).
+ *  3. The level: the smaller of the guest leaf's and what the slot and
+ *     the host allow (kvm_mmu_max_mapping_level; 4K in a dirty-logged
+ *     slot).
+ *  4. FNAME(fetch), down the gva's path from the root of the guest's
+ *     CR3: above the guest leaf, each entry links the shadow page of the
+ *     guest table the guest entry points at; from the guest leaf down to
+ *     the chosen level, direct shadow pages for the guest page's frames.
+ *     A shadow page is made on first use (mmu_cache_miss) and kept; a huge
+ *     leaf in the way is dropped and a different table unlinked, each with
+ *     a flush.
+ *  5. The leaf: the host frame with the guest's permissions, writable
+ *     only where the guest PTE is dirty or the fault writes
+ *     (protect_clean_gpte); a table where the leaf goes is unlinked with
+ *     a flush.  Then the other absent entries of its aligned group of 8 are
+ *     prefetched where everything is at hand (prefetch below).
+ * Shadow pages are never freed while the MMU lives: an unlinked one stays
+ * cached for the next link.  Not modelled: write protection of guest
+ * page-table pages (with unsync pages and emulated page-table writes),
+ * roles beyond level and direct, the shadow-page limit.
+ */
+#include "ept/fault.h"
+#include "hostmm/host.h"
+
+/* ---- shadow pages ----------------------------------------------------------------- */
+
+static gpointer sp_key(uint64_t gfn, unsigned level, bool direct)
+{
+	return GSIZE_TO_POINTER((gfn << 4) | (level << 1) | direct);
+}
+
+/* The shadow page of (gfn, level, direct), made if there is none; 0 when
+ * no table page is left. */
+static uint64_t get_sp(sv_mmu *m, uint64_t gfn, unsigned level, bool direct)
+{
+	gpointer k = sp_key(gfn, level, direct), hit;
+	uint64_t hpa;
+	sv_sp *sp;
+
+	if (g_hash_table_lookup_extended(m->sps, k, NULL, &hit))
+		return (uint64_t)GPOINTER_TO_SIZE(hit);
+	hpa = sv_mmu__sp_alloc(m, gfn, level);
+	if (!hpa)
+		return 0;
+	sp = sv_mmu__sp(m, hpa);
+	sp->direct = direct;
+	if (!direct && level <= m->max_level)
+		sp->gfns = g_new0(uint64_t, SV_PT_ENTRIES);
+	g_hash_table_insert(m->sps, k, GSIZE_TO_POINTER(hpa));
+	m->vm->stat[SV_VM_STAT_mmu_cache_miss]++;
+	return hpa;
+}
+
+static uint64_t entry_hpa(const sv_mmu *m, const uint64_t *ptr)
+{
+	return m->vm->tdp_frames.base +
+	       (uint64_t)((const uint8_t *)ptr - m->vm->tdp_frames.mem);
+}
+
+/* The shadow page holding the entry at ptr, and the entry's index. */
+static sv_sp *sp_of(sv_mmu *m, const uint64_t *ptr, unsigned *index)
+{
+	uint64_t hpa = entry_hpa(m, ptr);
+
+	*index = (unsigned)((hpa & 0xfff) >> 3);
+	return sv_mmu__sp(m, hpa & ~0xfffULL);
+}
+
+/* The first gfn the leaf at ptr (at level) maps. */
+static uint64_t leaf_gfn(sv_mmu *m, const uint64_t *ptr, unsigned level)
+{
+	unsigned i;
+	const sv_sp *sp = sp_of(m, ptr, &i);
+
+	if (sp->direct || !sp->gfns)
+		return sp->gfn + i * sv_spte__level_pages(level);
+	return sp->gfns[i];
+}
+
+/* ---- the rmap ------------------------------------------------------------------------- */
+
+/*
+ * Leaves are found by (level, first gfn).  A key's value is the one SPTE
+ * pointer, or a GPtrArray of them tagged with bit 0 (pte_list_desc).
+ */
+static gpointer rmap_key(uint64_t gfn, unsigned level)
+{
+	return GSIZE_TO_POINTER(((uint64_t)level << 56) | gfn);
+}
+
+static bool rmap_many(gconstpointer v)
+{
+	return GPOINTER_TO_SIZE(v) & 1;
+}
+
+static GPtrArray *rmap_list(gconstpointer v)
+{
+	return (GPtrArray *)(GPOINTER_TO_SIZE(v) & ~(gsize)1);
+}
+
+static void rmap_add(sv_mmu *m, uint64_t gfn, unsigned level, uint64_t *p)
+{
+	gpointer k = rmap_key(gfn, level), v = g_hash_table_lookup(m->rmap, k);
+	GPtrArray *a;
+
+	if (!v) {
+		g_hash_table_insert(m->rmap, k, p);
+		return;
+	}
+	if (rmap_many(v)) {
+		g_ptr_array_add(rmap_list(v), p);
+		return;
+	}
+	a = g_ptr_array_sized_new(4);
+	g_ptr_array_add(a, v);
+	g_ptr_array_add(a, p);
+	g_hash_table_insert(m->rmap, k, GSIZE_TO_POINTER(GPOINTER_TO_SIZE(a) | 1));
+}
+
+static void rmap_remove(sv_mmu *m, uint64_t gfn, unsigned level, uint64_t *p)
+{
+	gpointer k = rmap_key(gfn, level), v = g_hash_table_lookup(m->rmap, k);
+	GPtrArray *a;
+
+	if (v == p) {
+		g_hash_table_remove(m->rmap, k);
+		return;
+	}
+	if (!v || !rmap_many(v))
+		return;
+	a = rmap_list(v);
+	g_ptr_array_remove_fast(a, p);
+	if (a->len == 1) {
+		g_hash_table_insert(m->rmap, k, g_ptr_array_index(a, 0));
+		g_ptr_array_free(a, TRUE);
+	}
+}
+
+/* Leaf k of a key's value, or NULL. */
+static uint64_t *rmap_get(gconstpointer v, unsigned k)
+{
+	const GPtrArray *a;
+
+	if (!v || !rmap_many(v))
+		return k == 0 ? (uint64_t *)v : NULL;
+	a = rmap_list(v);
+	return k < a->len ? g_ptr_array_index(a, k) : NULL;
+}
+
+/* The SPTE-change function's part for the shadow MMU: the rmap follows
+ * the leaves, shadow pages count their parents, installs are counted. */
+void sv_shadow__spte_changed(sv_mmu *m, uint64_t *ptr, uint64_t gfn,
+			     unsigned level, uint64_t old, uint64_t n,
+			     sv_spte_change why)
+{
+	const sv_spte_bits *b = &m->b;
+	bool was_leaf = sv_spte__present(old) && sv_spte__leaf(b, old, level);
+	bool is_leaf = sv_spte__present(n) && sv_spte__leaf(b, n, level);
+	unsigned i;
+	sv_sp *sp;
+
+	if (sv_spte__present(old) && !was_leaf &&
+	    (old & SPTE_ADDR) != (n & SPTE_ADDR))
+		sv_mmu__sp(m, old & SPTE_ADDR)->parents--;
+	if (sv_spte__present(n) && !is_leaf &&
+	    (!sv_spte__present(old) || was_leaf ||
+	     (old & SPTE_ADDR) != (n & SPTE_ADDR)))
+		sv_mmu__sp(m, n & SPTE_ADDR)->parents++;
+	if (was_leaf && is_leaf && leaf_gfn(m, ptr, level) == gfn)
+		return; /* the same page: the rmap stays */
+	if (was_leaf)
+		rmap_remove(m, leaf_gfn(m, ptr, level), level, ptr);
+	if (!is_leaf)
+		return;
+	sp = sp_of(m, ptr, &i);
+	if (sp->gfns)
+		sp->gfns[i] = gfn;
+	rmap_add(m, gfn, level, ptr);
+	if (why == SV_SPTE_install || why == SV_SPTE_prefetch)
+		m->vm->stat[level == 1 ? SV_VM_STAT_spte_install_4k
+				       : SV_VM_STAT_spte_install_2m]++;
+}
+
+/* ---- the leaf iterator over the rmap ------------------------------------------------ */
+
+/* From the current (level, base, k) on: the first leaf there is. */
+static void leaf_find(sv_leaf_iter *it)
+{
+	sv_mmu *m = it->m;
+
+	for (;;) {
+		uint64_t span = sv_spte__level_pages(it->level), *p;
+
+		if (it->base >= it->end) {
+			if (it->level >= m->max_level) {
+				it->valid = false;
+				return;
+			}
+			it->level++;
+			it->base = it->start & ~(sv_spte__level_pages(it->level) - 1);
+			it->k = 0;
+			continue;
+		}
+		p = rmap_get(g_hash_table_lookup(m->rmap,
+						 rmap_key(it->base, it->level)),
+			     it->k);
+		if (p) {
+			it->valid = true;
+			it->ptr = p;
+			it->gfn = it->base;
+			return;
+		}
+		it->base += span;
+		it->k = 0;
+	}
+}
+
+void sv_shadow__leaf_first(sv_leaf_iter *it, unsigned as)
+{
+	it->valid = false;
+	if (as != 0 || it->start >= it->end)
+		return; /* the shadow MMU has no SMM address space */
+	it->level = it->min_level;
+	it->base = it->start & ~(sv_spte__level_pages(it->level) - 1);
+	it->k = 0;
+	leaf_find(it);
+}
+
+void sv_shadow__leaf_next(sv_leaf_iter *it)
+{
+	/* Past the leaf seen, unless the body zapped it: then another took
+	 * its place in the list. */
+	if (rmap_get(g_hash_table_lookup(it->m->rmap,
+					 rmap_key(it->base, it->level)),
+		     it->k) == it->ptr)
+		it->k++;
+	leaf_find(it);
+}
+
+/* ---- roots ------------------------------------------------------------------------------- */
+
+void sv_shadow__load_root(sv_mmu *m, sv_vcpu *v)
+{
+	/* kvm_mmu_new_pgd: the shadow page of the guest's top table (or,
+	 * paging off, the direct root of the identity map) */
+	uint64_t cr3 = v->regs.cr3 & SV_PTE_ADDR_MASK;
+	uint64_t root = v->paging ? get_sp(m, cr3 >> 12, m->top, false)
+				  : get_sp(m, 0, m->top, true);
+
+	sv_vcpu__set_shadow_root(v, root, v->paging ? cr3 : SV_SHADOW_NONPAGING);
+}
+
+uint64_t sv_shadow__gpa_of(sv_mmu *m, const uint64_t *leaf, unsigned level,
+			   uint64_t gva)
+{
+	uint64_t span = sv_spte__level_pages(level) << 12;
+
+	return (leaf_gfn(m, leaf, level) << 12) + (gva & (span - 1));
+}
+
+/* ---- the fault ------------------------------------------------------------------------- */
+
+/* What the guest's own tables say about the fault's gva. */
+typedef struct gview {
+	sv_walk w;
+	unsigned level;   /* the guest leaf's (paging off: the largest) */
+	uint8_t perm;     /* SV_PERM_W/U/X */
+	bool dirty;       /* the guest leaf's D */
+} gview;
+
+static uint64_t *guest_table(void *ctx, unsigned level, uint64_t gpa)
+{
+	sv_vcpu *v = ctx;
+	uint8_t *p = sv_memslots__ptr(sv_vcpu__memslots(v), gpa);
+
+	SV_UNUSED(level);
+	return p ? (uint64_t *)p : v->vm->ones_table;
+}
+
+/* Step 1 (FNAME(walk_addr)): false with *x the guest's #PF. */
+static bool walk_guest(sv_mmu *m, sv_page_fault *f, gview *g, sv_fault *x)
+{
+	sv_vcpu *v = f->v;
+	sv_walk *w = &g->w;
+	unsigned level;
+
+	if (!v->paging) {
+		/* paging off: no guest tables, only direct shadow pages */
+		w->start = 0;
+		g->level = m->max_level;
+		g->perm = SV_PERM_W | SV_PERM_U | SV_PERM_X;
+		g->dirty = true;
+		f->gfn = f->gva >> 12;
+		return true;
+	}
+	sv_pt__walk_fetch(&v->gwalker, w, v->regs.cr3 & SV_PTE_ADDR_MASK,
+			  v->gwalker.fmt->levels, f->gva, guest_table, v);
+	if (w->status != SV_WALK_OK) {
+		sv_gwalk__raise_pf(v, x, f->gva, f->acc, w->level,
+				   w->status == SV_WALK_BAD_ENTRY,
+				   w->status == SV_WALK_BAD_ENTRY);
+		return false;
+	}
+	g->perm = sv_gwalk__perm(v, w->and_bits, w->or_bits);
+	if (!sv_gwalk__allows(v, g->perm, f->acc)) {
+		sv_gwalk__raise_pf(v, x, f->gva, f->acc, w->level, true, false);
+		return false;
+	}
+	/* FNAME(update_accessed_dirty_bits) */
+	for (level = w->start; level >= w->level; level--) {
+		uint64_t set = SV_PTE_A;
+
+		if (level == w->level && f->write)
+			set |= SV_PTE_D;
+		if ((w->entry[level] & set) != set) {
+			*w->ptr[level] |= set;
+			w->entry[level] |= set;
+			v->stat[SV_VCPU_STAT_guest_ad_updates]++;
+		}
+	}
+	g->level = w->level;
+	g->dirty = w->entry[w->level] & SV_PTE_D;
+	f->gfn = w->pa >> 12;
+	return true;
+}
+
+/* The leaf for host frame pfn at level with the guest's permissions. */
+static uint64_t leaf_spte(sv_mmu *m, const sv_page_fault *f, uint64_t pfn,
+			  unsigned level, bool host_w, uint8_t perm, bool dirty)
+{
+	const sv_spte_bits *b = &m->b;
+	uint64_t e = sv_spte__make(b, pfn, level, host_w);
+
+	if (!(perm & SV_PERM_X))
+		e |= SV_PTE_NX;
+	if (!(perm & SV_PERM_W) && f && f->write && host_w) {
+		/* CR0.WP=0: a supervisor write to a read-only page; the
+		 * SPTE is writable but no longer a user page */
+		e &= ~SV_PTE_US;
+		perm |= SV_PERM_W;
+	} else if (!(perm & SV_PERM_U)) {
+		e &= ~SV_PTE_US;
+	}
+	if (!(perm & SV_PERM_W) || !(dirty || (f && f->write)))
+		e &= ~(b->w | b->d);
+	return e;
+}
+
+/*
+ * FNAME(pte_prefetch): after a 4K leaf, the absent entries of its aligned
+ * group of 8 get leaves where all of this holds: no invalidation in
+ * progress and the slot not dirty-logged; in an indirect page the guest
+ * PTE is present, accessed and legal; the host page is present and
+ * writable already (GUP-fast faults nothing in).  A prefetched leaf has
+ * A clear.
+ */
+static void prefetch(sv_mmu *m, const sv_page_fault *f, const gview *g,
+		     uint64_t *table, unsigned idx)
+{
+	unsigned i, lv, first = idx & ~7u;
+	const sv_sp *sp = sv_mmu__sp(m, entry_hpa(m, table) & ~0xfffULL);
+	const uint64_t *gpt = NULL;
+	uint64_t up_and = ~0ULL, up_or = 0;
+
+	if (m->inv_in_progress || f->slot->dirty)
+		return;
+	if (!sp->direct) {
+		gpt = guest_table(f->v, 1, g->w.table[1]);
+		for (lv = g->w.start; lv > 1; lv--) { /* the entries above */
+			up_and &= g->w.entry[lv];
+			up_or |= g->w.entry[lv];
+		}
+	}
+	for (i = first; i < first + 8; i++) {
+		uint64_t gfn, gpte = 0, *p = &table[i];
+		const sv_memslot *s;
+		uint8_t perm = g->perm;
+		sv_host_leaf l;
+		bool dirty = true;
+
+		if (i == idx || sv_spte__present(*p))
+			continue;
+		if (sp->direct) {
+			gfn = sp->gfn + i;
+		} else {
+			gpte = gpt[i];
+			if (!(gpte & SV_PTE_P) || !(gpte & SV_PTE_A) ||
+			    sv_pt__walker_bad(&f->v->gwalker, gpte, 1, true))
+				continue;
+			gfn = (gpte & SV_PTE_ADDR_MASK) >> 12;
+			perm = sv_gwalk__perm(f->v, up_and & gpte, up_or | gpte);
+			dirty = gpte & SV_PTE_D;
+		}
+		s = sv_memslots__find(sv_vcpu__memslots(f->v), gfn << 12);
+		if (!s || s->dirty ||
+		    sv_host_lookup(&l, m->host, sv_memslot__hva(s, gfn)) ||
+		    !l.present || !l.writable)
+			continue;
+		sv_mmu__spte_set(m, 0, p, gfn, 1,
+				 leaf_spte(m, NULL, l.pfn, 1,
+					   !(s->flags & SV_MEMSLOT_READONLY),
+					   perm, dirty) & ~m->b.a,
+				 SV_SPTE_prefetch);
+	}
+}
+
+/* Step 4 at one level above the leaf: the child table the entry must
+ * link; 0 when no table page is left. */
+static uint64_t link_child(sv_mmu *m, const sv_page_fault *f, const gview *g,
+			   uint64_t *p, unsigned level)
+{
+	bool direct = !f->v->paging || level <= g->level;
+	uint64_t e = *p, cgfn, child;
+
+	cgfn = direct ? f->gfn & ~(sv_spte__level_pages(level) - 1)
+		      : (g->w.entry[level] & SV_PTE_ADDR_MASK) >> 12;
+	if (sv_spte__present(e) && !sv_spte__leaf(&m->b, e, level)) {
+		const sv_sp *c = sv_mmu__sp(m, e & SPTE_ADDR);
+
+		if (c->direct == direct && c->gfn == cgfn)
+			return e & SPTE_ADDR;
+	}
+	child = get_sp(m, cgfn, level - 1, direct);
+	if (!child)
+		return 0;
+	sv_mmu__spte_set(m, 0, p, cgfn, level, sv_spte__table(&m->b, child),
+			 SV_SPTE_link);
+	if (sv_spte__present(e)) /* a huge leaf dropped, a table unlinked */
+		sv_mmu__flush_remote(m);
+	return child;
+}
+
+static sv_pf_ret shadow_map(sv_mmu *m, sv_page_fault *f, const gview *g)
+{
+	uint64_t table = f->v->sroot, *p, e, n;
+	unsigned level, idx;
+
+	for (level = m->top; level > f->goal_level; level--) {
+		p = &sv_mmu__table(m, table)[sv_pt__index(f->gva, level)];
+		table = link_child(m, f, g, p, level);
+		if (!table)
+			return PF_EFAULT;
+	}
+	idx = sv_pt__index(f->gva, level);
+	p = &sv_mmu__table(m, table)[idx];
+	e = *p;
+	n = leaf_spte(m, f, f->pfn, level, f->host_writable, g->perm, g->dirty);
+	if (n == e)
+		return PF_SPURIOUS;
+	sv_mmu__spte_set(m, 0, p, f->gfn & ~(sv_spte__level_pages(level) - 1),
+			 level, n, SV_SPTE_install);
+	/* mmu_set_spte: a table replaced, or another frame, needs a flush */
+	if (sv_spte__present(e) &&
+	    (!sv_spte__leaf(&m->b, e, level) ||
+	     sv_spte__pfn(e, level) != sv_spte__pfn(n, level)))
+		sv_mmu__flush_remote(m);
+	if (level == 1)
+		prefetch(m, f, g, sv_mmu__table(m, table), idx);
+	return PF_FIXED;
+}
+
+sv_pf_ret sv_shadow__page_fault(sv_mmu *m, sv_page_fault *f, sv_fault *x)
+{
+	sv_pf_ret r;
+	gview g;
+
+	f->v->stat[SV_VCPU_STAT_pf_taken]++;
+	sv_vcpu__charge(f->v, m->vm->opts.costs.pf_slow);
+	if (!f->v->sroot)
+		sv_shadow__load_root(m, f->v);
+	if (!f->v->sroot)
+		return PF_EFAULT;
+	if (!walk_guest(m, f, &g, x))
+		return PF_GUEST;
+	r = sv_mmu__faultin(m, f);
+	if (r == PF_CONTINUE && !f->slot)
+		return PF_EMULATE;
+	if (r != PF_CONTINUE)
+		return r;
+	sv_mmu__size_fault(m, f);
+	if (f->goal_level > g.level)
+		f->goal_level = g.level;
+	return shadow_map(m, f, &g);
+}
+
+static gint cmp_ptr(gconstpointer a, gconstpointer b)
+{
+	uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* ---- set-up and the rest ------------------------------------------------------------ */
+
+static void rmap_value_free(gpointer v)
+{
+	if (v && rmap_many(v))
+		g_ptr_array_free(rmap_list(v), TRUE);
+}
+
+void sv_shadow__init(sv_mmu *m)
+{
+	m->sps = g_hash_table_new(g_direct_hash, g_direct_equal);
+	m->rmap = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+					rmap_value_free);
+}
+
+void sv_shadow__fini(sv_mmu *m)
+{
+	guint i;
+
+	if (!m->sps)
+		return;
+	for (i = 0; i < m->sp->len; i++)
+		g_free(g_array_index(m->sp, sv_sp, i).gfns);
+	g_hash_table_destroy(m->sps);
+	g_hash_table_destroy(m->rmap);
+}
+
+/* Every leaf the rmap has goes (kvm_mmu_zap_all's leaves); true if any
+ * did.  The rmap is read first: zapping changes it. */
+bool sv_shadow__zap_all(sv_mmu *m)
+{
+	GPtrArray *leaves = g_ptr_array_new();
+	GHashTableIter hi;
+	gpointer k, v;
+	guint i;
+	bool any;
+
+	g_hash_table_iter_init(&hi, m->rmap);
+	while (g_hash_table_iter_next(&hi, &k, &v)) {
+		uint64_t *p;
+		unsigned j;
+
+		for (j = 0; (p = rmap_get(v, j)); j++)
+			g_ptr_array_add(leaves, p);
+	}
+	/* the pointers' order (the frames') keeps the run deterministic */
+	g_ptr_array_sort(leaves, cmp_ptr);
+	any = leaves->len > 0;
+	for (i = 0; i < leaves->len; i++) {
+		uint64_t *p = g_ptr_array_index(leaves, i);
+		unsigned idx, level = sp_of(m, p, &idx)->level;
+
+		sv_mmu__spte_set(m, 0, p, leaf_gfn(m, p, level), level, 0,
+				 SV_SPTE_zap);
+	}
+	g_ptr_array_free(leaves, TRUE);
+	return any;
+}
+
+uint64_t *sv_shadow__first_leaf(sv_mmu *m, uint64_t gfn, unsigned *level)
+{
+	sv_leaf_iter it;
+
+	sv_mmu__for_each_leaf(&it, m, 0, gfn, gfn + 1, 1) {
+		*level = it.level;
+		return it.ptr;
+	}
+	return NULL;
+}
