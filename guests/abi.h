@@ -65,7 +65,7 @@ struct sv_guest_params {
 	unsigned long long size;
 	unsigned long long stride;
 	unsigned long long passes;
-	unsigned long long write;
+	unsigned long long write;      /* touch: bit N-1 = pass N writes */
 	unsigned long long seed;
 	unsigned long long count;
 	unsigned long long sys_gpa;    /* base GPA of the library's memslot */

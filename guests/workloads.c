@@ -38,7 +38,7 @@ void touch(u64 cpu)
 
 	for (p = 1; p <= PARAMS->passes; p++) {
 		sync_point((u32)p);
-		pass(cpu, PARAMS->write != 0, p);
+		pass(cpu, (PARAMS->write >> (p > 64 ? 63 : p - 1)) & 1, p);
 	}
 	sync_point((u32)PARAMS->passes + 1);
 }

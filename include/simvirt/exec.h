@@ -133,7 +133,8 @@ SV_API int sv_exec_map(sv_exec *ex, uint64_t gva, uint64_t gpa,
  */
 SV_API int sv_exec_load_elf(sv_exec *ex, const void *image, size_t len);
 
-#define SV_WORKLOAD_VERSION 1
+/* 1: without write_passes (every pass as `write` says) */
+#define SV_WORKLOAD_VERSION 2
 typedef struct sv_workload {
 	unsigned version;  /* SV_WORKLOAD_VERSION */
 	/* touch | stream | random | chase | kpt | remap | faults */
@@ -146,7 +147,11 @@ typedef struct sv_workload {
 	uint64_t seed;     /* random, chase */
 	uint64_t count;    /* random: updates per vCPU; chase: links (0 =
 			      passes times the node count) */
+	/* touch, with write: bit N-1 set makes pass N write, clear makes it
+	 * read; passes past 64 follow bit 63.  SV_WRITE_EVERY_PASS: all. */
+	uint64_t write_passes;
 } sv_workload;
+#define SV_WRITE_EVERY_PASS UINT64_MAX
 
 #define SV_WORKLOAD_INIT                                       \
 	{                                                      \
@@ -159,6 +164,7 @@ typedef struct sv_workload {
 		.write = true,                                 \
 		.seed = 1,                                     \
 		.count = 0,                                    \
+		.write_passes = SV_WRITE_EVERY_PASS,           \
 	}
 
 /** Fills *w with the defaults (SV_WORKLOAD_INIT). */

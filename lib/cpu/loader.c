@@ -240,9 +240,9 @@ int sv_workload_check(const sv_workload *w, unsigned vcpus)
 	sv_err__clear();
 	if (!w || !w->name)
 		return sv_err__set(NULL, SV_EINVAL, "sv_workload_check: NULL argument");
-	if (w->version != SV_WORKLOAD_VERSION)
-		return sv_err__set(NULL, SV_EINVAL, "workload: version %u (expected %u)",
-				   w->version, SV_WORKLOAD_VERSION);
+	if (w->version < 1 || w->version > SV_WORKLOAD_VERSION)
+		return sv_err__set(NULL, SV_EINVAL, "workload: version %u (expected 1 "
+						    "to %u)", w->version, SV_WORKLOAD_VERSION);
 	id = workload_id(w->name);
 	return id ? check_workload(NULL, w, id, MAX(vcpus, 1))
 		  : unknown_workload(NULL, w->name);
@@ -258,9 +258,10 @@ int sv_exec_load_workload(sv_exec *ex, const sv_workload *w)
 	if (!ex || !w || !w->name)
 		return sv_err__set(ex ? ex->vm : NULL, SV_EINVAL,
 				   "sv_exec_load_workload: NULL argument");
-	if (w->version != SV_WORKLOAD_VERSION)
-		return sv_err__set(ex->vm, SV_EINVAL, "workload: version %u (expected %u)",
-				   w->version, SV_WORKLOAD_VERSION);
+	if (w->version < 1 || w->version > SV_WORKLOAD_VERSION)
+		return sv_err__set(ex->vm, SV_EINVAL, "workload: version %u (expected "
+						      "1 to %u)", w->version,
+				   SV_WORKLOAD_VERSION);
 	id = workload_id(w->name);
 	if (!id)
 		return unknown_workload(ex->vm, w->name);
@@ -275,7 +276,10 @@ int sv_exec_load_workload(sv_exec *ex, const sv_workload *w)
 	p.size = w->size;
 	p.stride = w->stride;
 	p.passes = w->passes;
-	p.write = w->write;
+	/* the passes that write: a version-1 struct ends before
+	 * write_passes */
+	p.write = !w->write ? 0 : w->version >= 2 ? w->write_passes
+						  : SV_WRITE_EVERY_PASS;
 	p.seed = w->seed;
 	p.count = w->count;
 	p.sys_gpa = ex->sys_gpa;

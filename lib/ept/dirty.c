@@ -67,13 +67,11 @@ static bool protect(sv_mmu *m, unsigned as, uint64_t start, uint64_t end,
 {
 	const sv_spte_bits *b = &m->b;
 	bool changed = false;
-	sv_pt_iter it;
+	sv_leaf_iter it;
 
-	sv_mmu__for_each(&it, m, as, start, end, min_level) {
-		uint64_t e = *it.ptr, gfn = it.addr >> 12, n;
+	sv_mmu__for_each_leaf(&it, m, as, start, end, min_level) {
+		uint64_t e = *it.ptr, gfn = it.gfn, n;
 
-		if (!sv_spte__present(e) || !sv_spte__leaf(b, e, it.level))
-			continue;
 		if (c->huge_only && it.level == 1)
 			continue;
 		if (c->mask && (it.level > 1 || !((c->mask >> (gfn - c->base)) & 1)))
@@ -138,7 +136,8 @@ void sv_mmu__log_start(sv_mmu *m, sv_memslot *s)
 			s->dirty[words - 1] = (1ULL << (pages % 64)) - 1;
 		return;
 	}
-	if (m->opts.eager_page_split)
+	/* eager splitting is the TDP MMU's: the shadow MMU only protects */
+	if (m->opts.eager_page_split && !m->shadow)
 		split_range(m, s->as, slot_start(s), slot_end(s));
 	protect_range(m, s->as, slot_start(s), slot_end(s));
 	sv_mmu__flush_remote(m);
@@ -206,16 +205,19 @@ static bool collapse_tables(sv_mmu *m, const sv_memslot *s)
 	return any;
 }
 
-/* Before 6.2: every 4K leaf whose gfn could be mapped huge is zapped. */
+/* Before 6.2, and always in the shadow MMU: every 4K leaf whose gfn could
+ * be mapped huge is zapped (the shadow MMU's only in direct shadow pages:
+ * a leaf that shadows a 4K guest PTE cannot be huge). */
 static bool collapse_leaves(sv_mmu *m, const sv_memslot *s)
 {
 	bool any = false;
-	sv_pt_iter it;
+	sv_leaf_iter it;
 
-	sv_mmu__for_each(&it, m, s->as, slot_start(s), slot_end(s), 1) {
-		uint64_t gfn = it.addr >> 12;
+	sv_mmu__for_each_leaf(&it, m, s->as, slot_start(s), slot_end(s), 1) {
+		uint64_t gfn = it.gfn;
 
-		if (it.level != 1 || !sv_spte__present(*it.ptr) ||
+		if (it.level != 1 ||
+		    (m->shadow && !sv_mmu__sp_of(m, it.ptr)->direct) ||
 		    sv_mmu__max_mapping_level(m, s, gfn, true) <= 1)
 			continue;
 		sv_mmu__spte_set(m, s->as, it.ptr, gfn, 1, 0, SV_SPTE_zap);
@@ -237,8 +239,8 @@ void sv_mmu__log_stop(sv_mmu *m, sv_memslot *s)
 	g_free(s->written);
 	s->dirty = NULL;
 	s->written = NULL;
-	if (!SV_GATE(COLLAPSE_TABLES, m->opts.kernel_version) &&
-	    !m->opts.recover_in_place)
+	if (m->shadow || (!SV_GATE(COLLAPSE_TABLES, m->opts.kernel_version) &&
+			  !m->opts.recover_in_place))
 		flush = collapse_leaves(m, s);
 	else
 		flush = collapse_tables(m, s);
@@ -261,7 +263,7 @@ static bool protect_masked(sv_mmu *m, const sv_memslot *s, uint64_t first,
 	bool changed = false;
 
 	if (m->opts.manual_protect && m->opts.initially_set) {
-		if (m->opts.eager_page_split)
+		if (m->opts.eager_page_split && !m->shadow)
 			split_range(m, s->as, lo, hi + 1);
 		changed = protect(m, s->as, lo, lo + 1, 2, &huge);
 		if ((lo >> 9) != (hi >> 9))

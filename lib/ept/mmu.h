@@ -97,6 +97,15 @@ static inline sv_sp *sv_mmu__sp(sv_mmu *m, uint64_t hpa)
 			      (hpa - m->vm->tdp_frames.base) >> 12);
 }
 
+/* The table page an entry at ptr is in. */
+static inline sv_sp *sv_mmu__sp_of(sv_mmu *m, const uint64_t *ptr)
+{
+	const sv_frames *f = &m->vm->tdp_frames;
+
+	return &g_array_index(m->sp, sv_sp,
+			      (uint64_t)((const uint8_t *)ptr - f->mem) >> 12);
+}
+
 /* A zeroed table page for the entries of `level` from gfn; 0 if none is
  * left. */
 uint64_t sv_mmu__sp_alloc(sv_mmu *m, uint64_t gfn, unsigned level);

@@ -19,6 +19,7 @@ extern const char *const sv_scenario__backing_names[B__COUNT];
 typedef struct sc_slot {
 	char *name;
 	uint64_t gpa, size, hva_offset;
+	uint64_t vma_align; /* the VMA widened to this alignment (0: the slot) */
 	int backing;       /* sc_backing */
 	bool readonly;
 } sc_slot;
@@ -31,6 +32,8 @@ typedef struct sc_slot {
 	X(dirty_log_clear, "SLOT", "KVM_CLEAR_DIRTY_LOG of the last get's "   \
 				   "bits (all pages if none)")                \
 	X(munmap, "SLOT [OFF LEN]", "unmap the slot's host memory")           \
+	X(mmap, "SLOT [OFF LEN]", "map fresh memory of the slot's backing "   \
+				  "where it was unmapped")                    \
 	X(mprotect, "SLOT none|r|rw [OFF LEN]", "change its host protection") \
 	X(madvise, "SLOT ADVICE [OFF LEN]", "dontneed, free, hugepage, "      \
 		   "nohugepage, collapse or pageout")                         \

@@ -44,24 +44,18 @@ static uint64_t slot_pages(const sc_slot *sl)
 	return sl->size >> 12;
 }
 
-static int build_slot(sc_run *r, guint i, uint64_t *next)
+/* The mmap of a slot's backing over [hva, hva + size): its arguments. */
+static sv_host_mmap_args slot_mmap(const sc_slot *sl, uint64_t hva,
+				   uint64_t size)
 {
-	const sc_slot *sl = &g_array_index(r->s->slots, sc_slot, i);
-	g_autofree char *group = g_strdup_printf("memslot.%s", sl->name);
 	sv_host_mmap_args a = {
 		.version = SV_HOST_MMAP_VERSION,
-		.size = sl->size,
+		.hva = hva,
+		.size = size,
 		.prot = SV_PROT_READ | SV_PROT_WRITE,
 		.flags = SV_MAP_FIXED,
 		.backing = SV_BACKING_ANON,
 	};
-	sv_memslot_region m = {
-		.version = SV_MEMSLOT_REGION_VERSION,
-		.slot = i,
-		.gpa = sl->gpa,
-		.size = sl->size,
-	};
-	int rc;
 
 	switch (sl->backing) {
 	case B_HUGETLB_2M: a.backing = SV_BACKING_HUGETLB_2M; break;
@@ -79,14 +73,52 @@ static int build_slot(sc_run *r, guint i, uint64_t *next)
 	case B_READONLY: a.prot = SV_PROT_READ; break;
 	default: break;
 	}
-	/* Naturally aligned (1G), plus the deliberate misalignment. */
-	a.hva = ((*next + SV_PAGE_1G - 1) & ~(SV_PAGE_1G - 1)) + sl->hva_offset;
-	rc = sv_host_mmap(&r->hva[i], r->h, &a);
+	return a;
+}
+
+/* mmap of the slot's backing at [hva, hva + len), madvised for THP as the
+ * slot was. */
+static int map_backing(sc_run *r, const sc_slot *sl, uint64_t hva,
+		       uint64_t len, uint64_t *out)
+{
+	sv_host_mmap_args a = slot_mmap(sl, hva, len);
+	int rc = sv_host_mmap(out, r->h, &a);
+
 	if (rc == SV_OK && sl->backing == B_THP)
-		rc = sv_host_madvise(r->h, r->hva[i], sl->size, SV_MADV_HUGEPAGE);
+		rc = sv_host_madvise(r->h, *out, len, SV_MADV_HUGEPAGE);
+	return rc;
+}
+
+static int build_slot(sc_run *r, guint i, uint64_t *next)
+{
+	const sc_slot *sl = &g_array_index(r->s->slots, sc_slot, i);
+	g_autofree char *group = g_strdup_printf("memslot.%s", sl->name);
+	sv_memslot_region m = {
+		.version = SV_MEMSLOT_REGION_VERSION,
+		.slot = i,
+		.gpa = sl->gpa,
+		.size = sl->size,
+	};
+	uint64_t hva;
+	int rc;
+
+	/* Naturally aligned (1G), plus the deliberate misalignment. */
+	hva = ((*next + SV_PAGE_1G - 1) & ~(SV_PAGE_1G - 1)) + sl->hva_offset;
+	if (sl->vma_align) {
+		/* one VMA over the aligned range around the slot */
+		uint64_t lo = hva & ~(sl->vma_align - 1);
+		uint64_t hi = (hva + sl->size + sl->vma_align - 1) &
+			      ~(sl->vma_align - 1);
+
+		rc = map_backing(r, sl, lo, hi - lo, &r->hva[i]);
+		r->hva[i] = hva;
+		*next = hi;
+	} else {
+		rc = map_backing(r, sl, hva, sl->size, &r->hva[i]);
+		*next = hva + sl->size;
+	}
 	if (rc != SV_OK)
 		return setup_err(r->s, group, rc);
-	*next = a.hva + sl->size;
 	if (sl->readonly || sl->backing == B_READONLY)
 		m.flags = SV_MEMSLOT_READONLY;
 	m.hva = r->hva[i];
@@ -345,6 +377,8 @@ static int do_action(sc_run *r, const sc_action *a)
 		return dirty_log(r, a);
 	case V_munmap:
 		return sv_host_munmap(r->h, start, len);
+	case V_mmap:
+		return map_backing(r, sl, start, len, &start);
 	case V_mprotect:
 		return sv_host_mprotect(r->h, start, len, a->arg);
 	case V_madvise:

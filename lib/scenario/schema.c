@@ -168,6 +168,11 @@ static const sc_key keys[] = {
 	     SZ(sc_slot, hva_offset), NULL,
 	     "bytes added to its 1G-aligned host address (a deliberately "
 	     "misaligned slot)"),
+	{SC_G_memslot, "vma_align", SC_SIZE, 0, 1ULL << 30, 0, true, false,
+	 NULL, 0, SZ(sc_slot, vma_align), "0", NULL,
+	 "the host mapping around the slot, widened to this alignment (a "
+	 "VMM's larger mapping; with hva_offset, THPs then cover the slot's "
+	 "ends too); 0: the slot's range"},
 	BOOL(memslot, "readonly", SZ(sc_slot, readonly),
 	     "a KVM_MEM_READONLY slot"),
 
@@ -192,7 +197,9 @@ static const sc_key keys[] = {
 	     "bytes between accesses (touch, chase); kpt: its large page"),
 	UINT(guest, "passes", 1, 1000000, S(work.passes),
 	     "passes over the region (touch, stream, chase)"),
-	BOOL(guest, "write", S(work.write), "touch writes (else reads)"),
+	OTHER(guest, "write", SC_WRITES, S(work.write_passes), NULL,
+	      "touch writes (else reads); a list gives each pass its own "
+	      "(true,true,false: the third and later passes read)"),
 	UINT(guest, "seed", 0, UINT64_MAX, S(work.seed), "random, chase"),
 	UINT(guest, "count", 0, 1ULL << 40, S(work.count),
 	     "random: updates per vCPU; chase: links (0: passes times the "
@@ -349,6 +356,40 @@ static char *bug_list(void)
 	return g_string_free(list, FALSE);
 }
 
+/* "true,false,true": bit i for pass i+1, the last value for the passes
+ * after it. */
+static bool parse_writes(const char *v, uint64_t *out)
+{
+	g_auto(GStrv) parts = g_strsplit(v, ",", -1);
+	unsigned i, n = g_strv_length(parts);
+	bool b = false;
+
+	if (n == 0 || n > 64)
+		return false;
+	*out = 0;
+	for (i = 0; i < 64; i++) {
+		if (i < n && !sv_keyfile__parse_bool(g_strstrip(parts[i]), &b))
+			return false;
+		if (b)
+			*out |= 1ULL << i;
+	}
+	return true;
+}
+
+/* The shortest list that gives the mask back. */
+static char *writes_text(uint64_t v)
+{
+	GString *s = g_string_new("");
+	unsigned n = 64, i;
+
+	while (n > 1 && ((v >> (n - 1)) & 1) == ((v >> (n - 2)) & 1))
+		n--;
+	for (i = 0; i < n; i++)
+		g_string_append_printf(s, "%s%s", i ? "," : "",
+				       (v >> i) & 1 ? "true" : "false");
+	return g_string_free(s, FALSE);
+}
+
 char *sv_scenario__values(const sc_key *k)
 {
 	switch (k->type) {
@@ -360,6 +401,10 @@ char *sv_scenario__values(const sc_key *k)
 				       k->min, k->max);
 	case SC_SIZE: {
 		g_autofree char *lo = size_text(k->min), *hi = size_text(k->max);
+
+		if (k->pow2)
+			return g_strdup_printf("0 or a power of two (K/M/G "
+					       "suffixes allowed) up to %s", hi);
 		g_autofree char *al = k->align ? size_text(k->align) : NULL;
 
 		return g_strdup_printf("a size (K/M/G suffixes allowed) from %s "
@@ -382,6 +427,10 @@ char *sv_scenario__values(const sc_key *k)
 				"limit");
 	case SC_ACTIONS:
 		return g_strdup("VERB ARGS; VERB ARGS; ...");
+	case SC_WRITES:
+		return g_strdup("true or false, or a comma-separated list of "
+				"them, one per pass (the last repeats), at most "
+				"64");
 	case SC_WORKLOAD: {
 		GPtrArray *names = g_ptr_array_new();
 		const char *name;
@@ -511,6 +560,8 @@ static bool parse(const sc_key *k, const char *v, uint64_t *out)
 		return parse_kver(v, out);
 	case SC_BUGS:
 		return parse_bugs(v, out);
+	case SC_WRITES:
+		return parse_writes(v, out);
 	case SC_PAGE:
 		return sv_keyfile__parse_uint(v, true, out) &&
 		       (*out == SV_PAGE_4K || *out == SV_PAGE_2M ||
@@ -639,6 +690,8 @@ char *sv_scenario__format(const sc_key *k, const void *base)
 						       list->len ? "," : "", name);
 		return g_string_free(list, FALSE);
 	}
+	case SC_WRITES:
+		return writes_text(v);
 	case SC_LIMIT:
 		if (v == SC_AUTO)
 			return g_strdup("auto");

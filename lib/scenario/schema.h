@@ -44,6 +44,8 @@ typedef enum sc_type {
 	SC_PAGE,    /* a page size: 4K, 2M or 1G */
 	SC_LIMIT,   /* "auto" (SC_AUTO) or a size; 0: none */
 	SC_ACTIONS, /* phase actions (parsed by the loader) */
+	SC_WRITES,  /* true, false, or one of them per pass, comma-separated
+		       (the last repeats): a mask, bit N-1 for pass N */
 } sc_type;
 
 #define SC_AUTO UINT64_MAX /* an SC_LIMIT left to the runner */
