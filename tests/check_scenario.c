@@ -761,7 +761,8 @@ START_TEST(t_stated_numbers)
 		"b5-hugetlb-recollapse", "dax-pmd", "dirty-log-split",
 		"event-reinjection", "kpt-anon", "kpt-hugetlb-1g",
 		"kpt-hugetlb-2m", "kpt-thp", "steal-time", "tlb-conflict",
-		"triple-fault", "user-mode", "walk-lab"};
+		"triple-fault", "user-mode", "walk-lab", "shadow/matrix",
+		"shadow/mprotect", "shadow/hugetlb-1g"};
 	char path[512];
 	GPtrArray *vars;
 	guint v, c;
@@ -999,7 +1000,7 @@ static Suite *suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("stated");
 	tcase_set_timeout(tc, 600);
-	tcase_add_loop_test(tc, t_stated_numbers, 0, 13);
+	tcase_add_loop_test(tc, t_stated_numbers, 0, 16);
 	tcase_add_test(tc, t_triple_fault_end);
 	tcase_add_test(tc, t_steal_time);
 	suite_add_tcase(s, tc);
