@@ -179,16 +179,101 @@ volatile u64 *leaf_entry(u64 va, u64 *level_out)
 	}
 }
 
-/* remap: page 0 and page 1 of the region (guest pages of any size) hold
- * different words; the guest points page 0's leaf at page 1's frame,
- * invalidates it with invlpg and reads page 0 again.  result[cpu] holds
- * what that read saw.  vCPU 0 only; sync 1 before, sync 2 after. */
+/*
+ * remap with count = n >= 1: pages A_i (i < n) and B_i = page n + i of the
+ * region hold their own words (A_i: i, B_i: n + i, each with a tag in the
+ * high half).  vCPU 0 goes through these steps, each after its sync point,
+ * and counts in result[k] how many of its reads saw B's word:
+ *  1. writes every page's word, reads every A_i (result[1]);
+ *  2. points each A_i's leaf at B_i's frame, no INVLPG; reads (result[2]);
+ *  3. reads every A_i again (result[3]);
+ *  4. INVLPG of each A_i, then reads (result[4]);
+ *  5. points each leaf back at A_i's frame, each write followed by its
+ *     INVLPG; reads (result[5]);
+ *  6. points each leaf at B_i's frame again, no INVLPG, then a MOV to
+ *     CR3 of the same CR3; reads (result[6]);
+ * sync 7 at the end.
+ */
+#define REMAP_TAG 0x5a5a000000000000ULL
+
+static u64 remap_reads(u64 va, u64 page, u64 n)
+{
+	u64 i, seen_b = 0;
+
+	for (i = 0; i < n; i++)
+		seen_b += V64(va + i * page) == (REMAP_TAG | (n + i));
+	return seen_b;
+}
+
+static void remap_point(volatile u64 **e, const u64 *frame, u64 n, int flush,
+			u64 va, u64 page)
+{
+	u64 i;
+
+	/* a fresh entry, as a kernel writes one: A and D clear */
+	for (i = 0; i < n; i++) {
+		*e[i] = frame[i] & ~0x60ULL;
+		if (flush)
+			invlpg(va + i * page);
+	}
+}
+
+#define REMAP_MAX 512
+
+static void remap_steps(u64 va, u64 n)
+{
+	static volatile u64 *e[REMAP_MAX];
+	static u64 a[REMAP_MAX], b[REMAP_MAX];
+	u64 i, level, page;
+
+	e[0] = leaf_entry(va, &level);
+	page = 1ULL << (12 + 9 * (level - 1));
+	sync_point(1);
+	for (i = 0; i < 2 * n; i++)
+		V64(va + i * page) = REMAP_TAG | i;
+	for (i = 0; i < n; i++) {
+		e[i] = leaf_entry(va + i * page, &level);
+		a[i] = *e[i];
+		b[i] = *leaf_entry(va + (n + i) * page, &level);
+	}
+	PARAMS->result[1] = remap_reads(va, page, n);
+	sync_point(2);
+	remap_point(e, b, n, 0, va, page);
+	PARAMS->result[2] = remap_reads(va, page, n);
+	sync_point(3);
+	PARAMS->result[3] = remap_reads(va, page, n);
+	sync_point(4);
+	for (i = 0; i < n; i++)
+		invlpg(va + i * page);
+	PARAMS->result[4] = remap_reads(va, page, n);
+	sync_point(5);
+	remap_point(e, a, n, 1, va, page);
+	PARAMS->result[5] = remap_reads(va, page, n);
+	sync_point(6);
+	remap_point(e, b, n, 0, va, page);
+	write_cr3(read_cr3());
+	PARAMS->result[6] = remap_reads(va, page, n);
+	sync_point(7);
+}
+
+/* remap with count 0: page 0 and page 1 of the region (guest pages of any
+ * size) hold different words; the guest points page 0's leaf at page 1's
+ * frame, invalidates it with invlpg and reads page 0 again.  result[cpu]
+ * holds what that read saw.  vCPU 0 only; sync 1 before, sync 2 after. */
 void remap(u64 cpu)
 {
 	u64 va = PARAMS->gva, l0, l1;
 	volatile u64 *e0, *e1;
 	u64 page;
 
+	if (PARAMS->count) {
+		if (cpu == 0)
+			remap_steps(va, PARAMS->count);
+		else
+			for (l0 = 1; l0 <= 7; l0++)
+				sync_point((u32)l0);
+		return;
+	}
 	sync_point(1);
 	if (cpu == 0) {
 		e0 = leaf_entry(va, &l0);

@@ -60,6 +60,7 @@ bool sv_vm_stat_is_level(sv_vm_stat id)
 	case SV_VM_STAT_pages_4k:
 	case SV_VM_STAT_pages_2m:
 	case SV_VM_STAT_pages_1g:
+	case SV_VM_STAT_mmu_unsync:
 		return true;
 	default:
 		return false;

@@ -146,7 +146,8 @@ typedef struct sv_workload {
 	bool write;        /* touch: write (else read) */
 	uint64_t seed;     /* random, chase */
 	uint64_t count;    /* random: updates per vCPU; chase: links (0 =
-			      passes times the node count) */
+			      passes times the node count); remap: entries
+			      rewritten in steps (0: one, once) */
 	/* touch, with write: bit N-1 set makes pass N write, clear makes it
 	 * read; passes past 64 follow bit 63.  SV_WRITE_EVERY_PASS: all. */
 	uint64_t write_passes;
@@ -174,7 +175,8 @@ SV_API void sv_workload_init(sv_workload *w);
  * Loads the built-in guest and gives it workload w.  Sync points: touch
  * and stream write N before pass N and passes+1 at the end; kpt writes 1
  * before create, 2 before update, 3 before adjust, 4 at the end; random,
- * chase, remap and faults write 1 before their work and 2 after.  Each
+ * chase, remap and faults write 1 before their work and 2 after (remap
+ * with a count: 1 to 6 before its steps, 7 at the end).  Each
  * vCPU works on its share of the region.  An unknown name or a region
  * that does not suit the workload is SV_EINVAL with the reason.
  */

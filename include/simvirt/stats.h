@@ -169,7 +169,16 @@ typedef enum sv_vcpu_stat { SV_VCPU_STAT_LIST(SV__STAT_ENUM) SV_VCPU_STAT__COUNT
 	  "mmu_cache_miss)")                                                  \
 	X(spte_install_4k, "shadow MMU: 4K leaf SPTEs installed by faults "  \
 	  "and prefetch (tracepoint kvm_mmu_set_spte)")                       \
-	X(spte_install_2m, "shadow MMU: 2M leaf SPTEs installed")
+	X(spte_install_2m, "shadow MMU: 2M leaf SPTEs installed")            \
+	X(mmu_unsync, "shadow MMU: shadow pages unsync now (mmu_unsync)")    \
+	X(sp_unsynced, "shadow MMU: shadow pages made unsync (the guest "    \
+	  "writes their table freely until a sync)")                         \
+	X(sp_synced, "shadow MMU: unsync shadow pages synced with the "      \
+	  "guest's table (INVLPG, MOV to CR3)")                               \
+	X(mmu_pte_write, "shadow MMU: emulated guest writes to its "         \
+	  "write-protected page tables (mmu_pte_write)")                      \
+	X(mmu_pde_zapped, "shadow MMU: links to shadow pages zapped by such " \
+	  "writes (mmu_pde_zapped)")
 
 #define SV__STAT_ENUM(name, desc) SV_VM_STAT_##name,
 typedef enum sv_vm_stat { SV_VM_STAT_LIST(SV__STAT_ENUM) SV_VM_STAT__COUNT } sv_vm_stat;

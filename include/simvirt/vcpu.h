@@ -74,6 +74,9 @@ typedef enum sv_xlate_source {
 	SV_SRC_L1,   /* an L1 TLB */
 	SV_SRC_STLB, /* the second-level TLB */
 	SV_SRC_WALK, /* a page walk */
+	/* The shadow MMU emulated it: a write to one of the guest's
+	 * write-protected page tables. */
+	SV_SRC_EMULATED,
 } sv_xlate_source;
 
 typedef struct sv_xlate {

@@ -441,6 +441,18 @@ static bool is_tdp_exit(sv_fault_kind k)
 	       k == SV_FAULT_NPF || k == SV_FAULT_SHADOW_PF;
 }
 
+/* The shadow MMU emulated the access (a write to a write-protected guest
+ * page table): done, at the guest-physical address it found, with no TLB
+ * fill. */
+static void emulated(sv_vcpu *v, sv_xlate *out)
+{
+	out->source = SV_SRC_EMULATED;
+	out->gpa = out->fault.gpa;
+	out->hpa = sv_shadow__hpa_of(v->vm->mmu, out->gpa);
+	out->page_size = SV_PAGE_4K;
+	out->fault = (sv_fault){.kind = SV_FAULT_NONE};
+}
+
 /* Lets the hypervisor MMU resolve the nested fault a translation of the
  * page at gva ended in (if any), translating again after each exit it
  * fixed. */
@@ -459,8 +471,11 @@ static void resolve_exits(sv_vcpu *v, uint64_t gva, sv_access acc,
 		last = out->fault;
 		out->exits++;
 		exit_guest(v);
-		if (!sv_mmu__handle_exit(v->vm->mmu, v, &out->fault))
+		if (!sv_mmu__handle_exit(v->vm->mmu, v, &out->fault)) {
+			if (out->fault.kind == SV_FAULT_NONE)
+				emulated(v, out);
 			break;
+		}
 		enter_guest(v);
 		translate_page(v, gva, acc, out);
 	}

@@ -168,6 +168,10 @@ struct sv_exec {
 	GArray *tables;             /* uint64_t GPAs */
 	uint64_t tbl_lo, tbl_span;  /* [lo, lo + span) holds all of them */
 	bool resync;                /* the regions must be rebuilt */
+	/* Shadow paging: the guest wrote a page table whose shadow page is
+	 * unsync, so the vCPU still translates what the table said before;
+	 * the regions follow at its next INVLPG or MOV to CR3. */
+	bool resync_deferred;
 	uint64_t mem_epoch;         /* memslots epoch the regions follow */
 	csh cs;
 	cs_insn *insn;

@@ -76,6 +76,22 @@ static void model_fault(ex_cpu *c, const sv_xlate *x, sv_access acc,
 	}
 }
 
+/* The guest wrote one of its page tables: the regions follow now, or
+ * under shadow paging, when the write left an unsync shadow page (not
+ * emulated), at the vCPU's next INVLPG or MOV to CR3, as its translations
+ * do. */
+static void table_written(ex_cpu *c, const sv_xlate *x)
+{
+	sv_exec *ex = c->ex;
+
+	if (c->v->shadow && x->source != SV_SRC_EMULATED) {
+		ex->resync_deferred = true;
+		return;
+	}
+	ex->resync = true;
+	sv_exec__stop(c, EX_STOP_RESYNC);
+}
+
 static void on_mem(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
 		   int64_t value, void *payload)
 {
@@ -90,10 +106,8 @@ static void on_mem(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
 	if (SV_UNLIKELY(x.fault.kind != SV_FAULT_NONE))
 		model_fault(c, &x, acc, addr);
 	else if (acc == SV_ACCESS_WRITE && SV_UNLIKELY(sv_exec__is_table(ex, x.gpa)) &&
-		 sv_exec__table_lookup(ex, x.gpa)) {
-		ex->resync = true;
-		sv_exec__stop(c, EX_STOP_RESYNC);
-	}
+		 sv_exec__table_lookup(ex, x.gpa))
+		table_written(c, &x);
 	if (SV_UNLIKELY(ex->access_fn != NULL))
 		ex->access_fn(ex, c->index, addr, (uint32_t)size, acc, &x,
 			      ex->access_payload);
@@ -488,7 +502,7 @@ static void on_site(uc_engine *uc, uint64_t addr, uint32_t size, void *payload)
 		sv_exec__record_event(ex, SV_TEV_INVLPG, c->index, gva);
 		/* Without memory hooks no write to a table was seen: the
 		 * guest says here that one changed. */
-		if (!c->detailed) {
+		if (!c->detailed || ex->resync_deferred) {
 			ex->resync = true;
 			sv_exec__stop(c, EX_STOP_RESYNC);
 		}

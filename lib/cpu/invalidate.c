@@ -15,6 +15,7 @@
  *  - an SVM flush acts on everything tagged with an ASID.
  */
 #include "cpu/vcpu.h"
+#include "ept/mmu.h"
 
 void sv_vcpu__drop(sv_vcpu *v, const sv_tlb_filter *f)
 {
@@ -40,6 +41,18 @@ static sv_tlb_filter in_vpid(const sv_vcpu *v, unsigned kinds, int pcid)
 	return f;
 }
 
+/* Shadow paging intercepts INVLPG and MOV to CR3: an exit, out of guest
+ * mode while the MMU works (a flush it asks for is the vCPU's own, done at
+ * the next entry, no IPI). */
+static void intercepted(sv_vcpu *v)
+{
+	const sv_costs *c = &v->vm->opts.costs;
+
+	v->in_guest = false;
+	v->stat[SV_VCPU_STAT_exits]++;
+	sv_vcpu__charge(v, c->vmexit + c->vmentry);
+}
+
 int sv_vcpu_invlpg(sv_vcpu *v, uint64_t gva)
 {
 	sv_tlb_filter f;
@@ -58,6 +71,11 @@ int sv_vcpu_invlpg(sv_vcpu *v, uint64_t gva)
 	sv_vcpu__drop(v, &f);
 	v->stat[SV_VCPU_STAT_invlpg]++;
 	sv_vcpu__charge(v, v->vm->opts.costs.invlpg);
+	/* shadow paging intercepts it: an unsync leaf for gva goes */
+	if (v->shadow) {
+		intercepted(v);
+		sv_shadow__invlpg(v->vm->mmu, v, gva);
+	}
 	return SV_OK;
 }
 
@@ -144,6 +162,12 @@ int sv_vcpu_mov_cr3(sv_vcpu *v, uint64_t cr3)
 	}
 	v->stat[SV_VCPU_STAT_mov_cr3]++;
 	sv_vcpu__charge(v, v->vm->opts.costs.mov_cr3);
+	/* shadow paging intercepts it: unsync pages are synced, and the
+	 * next walk loads the root of the new CR3 */
+	if (v->shadow) {
+		intercepted(v);
+		sv_shadow__sync_all(v->vm->mmu);
+	}
 	return SV_OK;
 }
 

@@ -142,7 +142,10 @@ static const struct {
 			   "stride = the large page: create, update (dirty "
 			   "logging), adjust"},
 	{"remap", SV_GW_REMAP, "rewrites its own page table entry, invlpg, "
-			       "reads the new page"},
+			       "reads the new page; with count N, N entries "
+			       "in six steps (rewrites with and without "
+			       "invlpg, rereads, MOV to CR3), counting the "
+			       "reads that see the new pages"},
 	{"faults", SV_GW_FAULTS, "three accesses to unmapped pages, each a #PF "
 				 "its handler steps over"},
 	{"sites", SV_GW_SITES, "RDTSC twice, then MOV to CR3 between two reads "
@@ -194,6 +197,11 @@ static int check_workload(sv_vm *vm, const sv_workload *w, unsigned id,
 				   "page: a multiple of 4K that divides the "
 				   "region (%" PRIu64 " bytes)",
 				   w->stride, w->size);
+	if (id == SV_GW_REMAP && (w->count > 512 || w->size < 2 * w->count * SV_PAGE_4K))
+		return sv_err__set(vm, SV_EINVAL, "workload remap: count %" PRIu64
+						  " (expected at most 512 entries, "
+						  "with 2 x count guest pages in the "
+						  "region)", w->count);
 	if ((id == SV_GW_CHASE && w->size / w->stride < 2) ||
 	    (id == SV_GW_STREAM && w->size < 24 * n))
 		return sv_err__set(vm, SV_EINVAL, "workload %s: region of %" PRIu64

@@ -292,6 +292,7 @@ int sv_exec__regions_sync(sv_exec *ex)
 					       ex->tables->len - 1) + 4096 - ex->tbl_lo
 			       : 0;
 	ex->resync = rc != SV_OK;
+	ex->resync_deferred = false;
 	ex->mem_epoch = ex->vm->memslots.epoch;
 	return rc;
 }

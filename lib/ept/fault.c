@@ -296,6 +296,15 @@ bool sv_mmu__handle_exit(sv_mmu *m, sv_vcpu *v, sv_fault *x)
 		}
 		return true;
 	case PF_EMULATE:
+		if (f.pt_write) {
+			/* the shadow MMU emulates the write itself: the access
+			 * completes (SV_FAULT_NONE) once its table entry's
+			 * shadows are gone */
+			v->stat[SV_VCPU_STAT_pf_emulate]++;
+			sv_shadow__pte_write(m, x->gpa);
+			x->kind = SV_FAULT_NONE;
+			return false;
+		}
 		/* f.rsvd still set: the MMIO fast path, which counts no pf_* */
 		if (!f.rsvd)
 			v->stat[SV_VCPU_STAT_pf_emulate]++;

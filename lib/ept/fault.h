@@ -30,6 +30,8 @@ typedef struct sv_page_fault {
 	sv_access acc;
 	bool write, exec, present, rsvd;
 	bool prefault;            /* KVM_PRE_FAULT_MEMORY: no cycles */
+	bool pt_write;            /* shadow MMU: a write to a protected guest
+				     page table, to emulate */
 	/* Fault-in (kvm_faultin_pfn). */
 	sv_memslot *slot;         /* NULL: no slot, an MMIO SPTE */
 	uint64_t hva, pfn;

@@ -39,6 +39,7 @@ typedef struct sv_sp {
 	 * an indirect one (it shadows the guest table at gfn; gfns[] is the
 	 * gfn each leaf maps, KVM's shadowed_translation). */
 	uint8_t direct;
+	uint8_t unsync;    /* shadow MMU: the guest may write its table */
 	uint32_t parents;  /* shadow MMU: entries that link it */
 	uint64_t *gfns;
 } sv_sp;
@@ -74,6 +75,11 @@ typedef struct sv_mmu {
 	bool shadow;
 	GHashTable *sps;               /* (gfn, level, direct) -> table hpa */
 	GHashTable *rmap;              /* (level, gfn) -> the leaves over it */
+	/* Guest page-table gfns the shadow pages follow, as counts of
+	 * indirect shadow pages per gfn, per 2M and per 1G range (a huge
+	 * SPTE may not cover one: it must stay write-protected). */
+	GHashTable *shadowed[3];
+	GArray *unsync;                /* table hpa of each unsync page */
 } sv_mmu;
 
 void sv_mmu__free(sv_mmu *m);
@@ -335,6 +341,17 @@ void sv_shadow__leaf_next(sv_leaf_iter *it);
 bool sv_shadow__zap_all(sv_mmu *m);
 /* A leaf over gfn (the first the rmap has), with its level; NULL if none. */
 uint64_t *sv_shadow__first_leaf(sv_mmu *m, uint64_t gfn, unsigned *level);
+/* The guest's INVLPG (kvm_mmu_invlpg): an unsync leaf for gva goes. */
+void sv_shadow__invlpg(sv_mmu *m, sv_vcpu *v, uint64_t gva);
+/* Every unsync shadow page is synced with the guest's table (a MOV to
+ * CR3: kvm_mmu_sync_roots). */
+void sv_shadow__sync_all(sv_mmu *m);
+/* An emulated write of the guest's to one of its write-protected page
+ * tables at gpa (kvm_mmu_pte_write): the shadow entries of the written
+ * guest entry go. */
+void sv_shadow__pte_write(sv_mmu *m, uint64_t gpa);
+/* The host-physical address of gpa (0 if its host page is not present). */
+uint64_t sv_shadow__hpa_of(sv_mmu *m, uint64_t gpa);
 /* For the vCPU's walk over the shadow tables: the root for its CR3
  * (kvm_mmu_new_pgd), and the guest-physical address a leaf maps gva to. */
 void sv_shadow__load_root(sv_mmu *m, sv_vcpu *v);

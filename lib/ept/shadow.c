@@ -43,6 +43,89 @@ static gpointer sp_key(uint64_t gfn, unsigned level, bool direct)
 	return GSIZE_TO_POINTER((gfn << 4) | (level << 1) | direct);
 }
 
+/* ---- write protection of the guest's page tables ------------------------------ */
+
+/* Is a page table of the guest's shadowed in the level-sized range of
+ * gfn (level 1: gfn itself)? */
+static bool shadowed(const sv_mmu *m, uint64_t gfn, unsigned level)
+{
+	return g_hash_table_contains(m->shadowed[level - 1],
+				     GSIZE_TO_POINTER(gfn >> (9 * (level - 1))));
+}
+
+/* The indirect shadow page of gfn at level, or NULL. */
+static sv_sp *indirect_sp(sv_mmu *m, uint64_t gfn, unsigned level, uint64_t *hpa)
+{
+	gpointer v;
+
+	if (!g_hash_table_lookup_extended(m->sps, sp_key(gfn, level, false),
+					  NULL, &v))
+		return NULL;
+	*hpa = (uint64_t)GPOINTER_TO_SIZE(v);
+	return sv_mmu__sp(m, *hpa);
+}
+
+/* Every leaf over gfn loses W (kvm_mmu_slot_gfn_write_protect); a flush
+ * if any did. */
+static void wrprot_gfn(sv_mmu *m, uint64_t gfn)
+{
+	bool changed = false;
+	sv_leaf_iter it;
+
+	sv_mmu__for_each_leaf(&it, m, 0, gfn, gfn + 1, 1) {
+		uint64_t e = *it.ptr;
+
+		if (!sv_spte__writable(&m->b, e))
+			continue;
+		sv_mmu__spte_set(m, 0, it.ptr, it.gfn, it.level,
+				 e & ~(m->b.w | m->b.mmu_w), SV_SPTE_protect);
+		changed = true;
+	}
+	if (changed)
+		sv_mmu__flush_remote(m);
+}
+
+/* account_shadowed: the guest table at gfn now has a shadow page; what
+ * maps it is write-protected. */
+static void account_shadowed(sv_mmu *m, uint64_t gfn)
+{
+	unsigned k;
+
+	for (k = 0; k < 3; k++) {
+		gpointer key = GSIZE_TO_POINTER(gfn >> (9 * k));
+
+		g_hash_table_insert(m->shadowed[k], key,
+				    GSIZE_TO_POINTER(GPOINTER_TO_SIZE(
+					    g_hash_table_lookup(m->shadowed[k], key)) + 1));
+	}
+	wrprot_gfn(m, gfn);
+}
+
+/*
+ * mmu_try_to_unsync_pages: may a writable leaf map the shadowed guest table
+ * at gfn?  Only if every shadow page of it is a page table's (level 1):
+ * they become unsync, and the guest writes the table freely until a sync.
+ * A higher-level table stays write-protected (its writes are emulated).
+ */
+static bool try_unsync(sv_mmu *m, uint64_t gfn)
+{
+	uint64_t hpa;
+	unsigned level;
+	sv_sp *sp;
+
+	for (level = 2; level <= m->top; level++)
+		if (indirect_sp(m, gfn, level, &hpa))
+			return false;
+	sp = indirect_sp(m, gfn, 1, &hpa);
+	if (sp && !sp->unsync) {
+		sp->unsync = 1;
+		g_array_append_val(m->unsync, hpa);
+		m->vm->stat[SV_VM_STAT_sp_unsynced]++;
+		m->vm->stat[SV_VM_STAT_mmu_unsync]++;
+	}
+	return true;
+}
+
 /* The shadow page of (gfn, level, direct), made if there is none; 0 when
  * no table page is left. */
 static uint64_t get_sp(sv_mmu *m, uint64_t gfn, unsigned level, bool direct)
@@ -62,6 +145,8 @@ static uint64_t get_sp(sv_mmu *m, uint64_t gfn, unsigned level, bool direct)
 		sp->gfns = g_new0(uint64_t, SV_PT_ENTRIES);
 	g_hash_table_insert(m->sps, k, GSIZE_TO_POINTER(hpa));
 	m->vm->stat[SV_VM_STAT_mmu_cache_miss]++;
+	if (!direct)
+		account_shadowed(m, gfn);
 	return hpa;
 }
 
@@ -361,60 +446,102 @@ static uint64_t leaf_spte(sv_mmu *m, const sv_page_fault *f, uint64_t pfn,
 }
 
 /*
- * FNAME(pte_prefetch): after a 4K leaf, the absent entries of its aligned
- * group of 8 get leaves where all of this holds: no invalidation in
- * progress and the slot not dirty-logged; in an indirect page the guest
- * PTE is present, accessed and legal; the host page is present and
- * writable already (GUP-fast faults nothing in).  A prefetched leaf has
- * A clear.
+ * FNAME(pte_prefetch): after a 4K leaf, the other entries of its aligned
+ * group of 8, unless an invalidation is in progress or the slot is
+ * dirty-logged (then nothing), with a leaf where everything is at hand:
+ * the host page present and writable already (GUP-fast faults nothing
+ * in).  A prefetched leaf has A clear.
+ *  - Indirect page: entries in order, a present one skipped; the first
+ *    whose guest PTE is not present, accessed and legal, or whose host
+ *    page is not at hand, ends the prefetch.
+ *  - Direct page (__direct_pte_prefetch): each run of absent entries gets
+ *    the leaves of its first pages up to one whose host page is not at
+ *    hand; a run whose first page is not ends the prefetch.
  */
+typedef struct pf_ctx {
+	sv_mmu *m;
+	const sv_page_fault *f;
+	const gview *g;
+	const sv_sp *sp;
+	const uint64_t *gpt;      /* indirect: the guest's page table */
+	uint64_t up_and, up_or;   /* indirect: the guest entries above */
+} pf_ctx;
+
+/* One neighbour at entry i of the table: false when its page is not at
+ * hand (or its guest PTE not fit). */
+static bool prefetch_one(const pf_ctx *c, uint64_t *table, unsigned i)
+{
+	sv_mmu *m = c->m;
+	uint64_t gfn, gpte;
+	const sv_memslot *s;
+	uint8_t perm = c->g->perm;
+	sv_host_leaf l;
+	bool dirty = true;
+
+	if (c->sp->direct) {
+		gfn = c->sp->gfn + i;
+	} else {
+		gpte = c->gpt[i];
+		if (!(gpte & SV_PTE_P) || !(gpte & SV_PTE_A) ||
+		    sv_pt__walker_bad(&c->f->v->gwalker, gpte, 1, true))
+			return false;
+		gfn = (gpte & SV_PTE_ADDR_MASK) >> 12;
+		perm = sv_gwalk__perm(c->f->v, c->up_and & gpte, c->up_or | gpte);
+		dirty = gpte & SV_PTE_D;
+	}
+	s = sv_memslots__find(sv_vcpu__memslots(c->f->v), gfn << 12);
+	if (!s || s->dirty ||
+	    sv_host_lookup(&l, m->host, sv_memslot__hva(s, gfn)) || !l.present ||
+	    !l.writable)
+		return false;
+	sv_mmu__spte_set(m, 0, &table[i], gfn, 1,
+			 leaf_spte(m, NULL, l.pfn, 1,
+				   !(s->flags & SV_MEMSLOT_READONLY), perm, dirty) &
+				 ~m->b.a,
+			 SV_SPTE_prefetch);
+	return true;
+}
+
 static void prefetch(sv_mmu *m, const sv_page_fault *f, const gview *g,
 		     uint64_t *table, unsigned idx)
 {
 	unsigned i, lv, first = idx & ~7u;
-	const sv_sp *sp = sv_mmu__sp(m, entry_hpa(m, table) & ~0xfffULL);
-	const uint64_t *gpt = NULL;
-	uint64_t up_and = ~0ULL, up_or = 0;
+	pf_ctx c = {
+		.m = m,
+		.f = f,
+		.g = g,
+		.sp = sv_mmu__sp_of(m, table),
+		.up_and = ~0ULL,
+	};
+	bool in_run = false, run_ok = false;
 
 	if (m->inv_in_progress || f->slot->dirty)
 		return;
-	if (!sp->direct) {
-		gpt = guest_table(f->v, 1, g->w.table[1]);
+	if (!c.sp->direct) {
+		c.gpt = guest_table(f->v, 1, g->w.table[1]);
 		for (lv = g->w.start; lv > 1; lv--) { /* the entries above */
-			up_and &= g->w.entry[lv];
-			up_or |= g->w.entry[lv];
+			c.up_and &= g->w.entry[lv];
+			c.up_or |= g->w.entry[lv];
 		}
+		for (i = first; i < first + 8; i++)
+			if (i != idx && !sv_spte__present(table[i]) &&
+			    !prefetch_one(&c, table, i))
+				return;
+		return;
 	}
 	for (i = first; i < first + 8; i++) {
-		uint64_t gfn, gpte = 0, *p = &table[i];
-		const sv_memslot *s;
-		uint8_t perm = g->perm;
-		sv_host_leaf l;
-		bool dirty = true;
-
-		if (i == idx || sv_spte__present(*p))
+		if (i == idx || sv_spte__present(table[i])) {
+			in_run = false;
 			continue;
-		if (sp->direct) {
-			gfn = sp->gfn + i;
-		} else {
-			gpte = gpt[i];
-			if (!(gpte & SV_PTE_P) || !(gpte & SV_PTE_A) ||
-			    sv_pt__walker_bad(&f->v->gwalker, gpte, 1, true))
-				continue;
-			gfn = (gpte & SV_PTE_ADDR_MASK) >> 12;
-			perm = sv_gwalk__perm(f->v, up_and & gpte, up_or | gpte);
-			dirty = gpte & SV_PTE_D;
 		}
-		s = sv_memslots__find(sv_vcpu__memslots(f->v), gfn << 12);
-		if (!s || s->dirty ||
-		    sv_host_lookup(&l, m->host, sv_memslot__hva(s, gfn)) ||
-		    !l.present || !l.writable)
-			continue;
-		sv_mmu__spte_set(m, 0, p, gfn, 1,
-				 leaf_spte(m, NULL, l.pfn, 1,
-					   !(s->flags & SV_MEMSLOT_READONLY),
-					   perm, dirty) & ~m->b.a,
-				 SV_SPTE_prefetch);
+		if (!in_run) { /* a run starts: its first page must be there */
+			in_run = true;
+			run_ok = prefetch_one(&c, table, i);
+			if (!run_ok)
+				return;
+		} else if (run_ok) {
+			run_ok = prefetch_one(&c, table, i);
+		}
 	}
 }
 
@@ -459,8 +586,16 @@ static sv_pf_ret shadow_map(sv_mmu *m, sv_page_fault *f, const gview *g)
 	p = &sv_mmu__table(m, table)[idx];
 	e = *p;
 	n = leaf_spte(m, f, f->pfn, level, f->host_writable, g->perm, g->dirty);
+	/* a guest page table stays write-protected unless its shadow pages
+	 * may go unsync; a write to it is then emulated */
+	if (sv_spte__writable(&m->b, n) && shadowed(m, f->gfn, 1) &&
+	    !try_unsync(m, f->gfn)) {
+		n &= ~(m->b.w | m->b.mmu_w);
+		if (f->write)
+			f->pt_write = true;
+	}
 	if (n == e)
-		return PF_SPURIOUS;
+		return f->pt_write ? PF_EMULATE : PF_SPURIOUS;
 	sv_mmu__spte_set(m, 0, p, f->gfn & ~(sv_spte__level_pages(level) - 1),
 			 level, n, SV_SPTE_install);
 	/* mmu_set_spte: a table replaced, or another frame, needs a flush */
@@ -470,7 +605,7 @@ static sv_pf_ret shadow_map(sv_mmu *m, sv_page_fault *f, const gview *g)
 		sv_mmu__flush_remote(m);
 	if (level == 1)
 		prefetch(m, f, g, sv_mmu__table(m, table), idx);
-	return PF_FIXED;
+	return f->pt_write ? PF_EMULATE : PF_FIXED;
 }
 
 sv_pf_ret sv_shadow__page_fault(sv_mmu *m, sv_page_fault *f, sv_fault *x)
@@ -494,6 +629,9 @@ sv_pf_ret sv_shadow__page_fault(sv_mmu *m, sv_page_fault *f, sv_fault *x)
 	sv_mmu__size_fault(m, f);
 	if (f->goal_level > g.level)
 		f->goal_level = g.level;
+	/* no huge SPTE over a guest page table (it must stay protected) */
+	while (f->goal_level > 1 && shadowed(m, f->gfn, f->goal_level))
+		f->goal_level--;
 	return shadow_map(m, f, &g);
 }
 
@@ -504,19 +642,138 @@ static gint cmp_ptr(gconstpointer a, gconstpointer b)
 	return (x > y) - (x < y);
 }
 
+/* ---- guest page-table writes, INVLPG and syncs ------------------------------------ */
+
+void sv_shadow__pte_write(sv_mmu *m, uint64_t gpa)
+{
+	uint64_t gfn = gpa >> 12, hpa;
+	unsigned level, idx = (unsigned)((gpa & 0xfff) >> 3);
+	bool flush = false;
+
+	m->vm->stat[SV_VM_STAT_mmu_pte_write]++;
+	for (level = 1; level <= m->top; level++) {
+		uint64_t *p, e;
+
+		if (!indirect_sp(m, gfn, level, &hpa))
+			continue;
+		p = &sv_mmu__table(m, hpa)[idx];
+		e = *p;
+		if (!sv_spte__present(e))
+			continue;
+		if (!sv_spte__leaf(&m->b, e, level))
+			m->vm->stat[SV_VM_STAT_mmu_pde_zapped]++;
+		sv_mmu__spte_set(m, 0, p, leaf_gfn(m, p, level), level, 0,
+				 SV_SPTE_zap);
+		flush = true;
+	}
+	if (flush)
+		sv_mmu__flush_remote(m);
+}
+
+void sv_shadow__invlpg(sv_mmu *m, sv_vcpu *v, uint64_t gva)
+{
+	uint64_t table = v->sroot;
+	unsigned level;
+
+	for (level = m->top; table && level >= 1; level--) {
+		uint64_t *p = &sv_mmu__table(m, table)[sv_pt__index(gva, level)];
+
+		if (!sv_spte__present(*p))
+			return;
+		if (!sv_spte__leaf(&m->b, *p, level)) {
+			table = *p & SPTE_ADDR;
+			continue;
+		}
+		if (sv_mmu__sp_of(m, p)->unsync) {
+			sv_mmu__spte_set(m, 0, p, leaf_gfn(m, p, level), level, 0,
+					 SV_SPTE_zap);
+			sv_mmu__flush_remote(m);
+		}
+		return;
+	}
+}
+
+/* kvm_sync_page: each leaf of an unsync page table that no longer
+ * matches the guest's entry (absent, another frame, fewer rights) goes;
+ * true if any did. */
+static bool sync_sp(sv_mmu *m, uint64_t hpa)
+{
+	sv_sp *sp = sv_mmu__sp(m, hpa);
+	uint64_t *t = sv_mmu__table(m, hpa);
+	const uint64_t *g = (const uint64_t *)sv_memslots__ptr(
+		sv_vm__memslots(m->vm, 0), sp->gfn << 12);
+	bool zapped = false;
+	unsigned i;
+
+	for (i = 0; i < SV_PT_ENTRIES; i++) {
+		uint64_t e = t[i], gpte = g ? g[i] : 0;
+
+		if (!sv_spte__present(e))
+			continue;
+		if ((gpte & SV_PTE_P) &&
+		    (gpte & SV_PTE_ADDR_MASK) >> 12 == sp->gfns[i] &&
+		    ((gpte & SV_PTE_RW) || !sv_spte__writable(&m->b, e)) &&
+		    ((gpte & SV_PTE_US) || !(e & SV_PTE_US)))
+			continue;
+		sv_mmu__spte_set(m, 0, &t[i], sp->gfns[i], 1, 0, SV_SPTE_zap);
+		zapped = true;
+	}
+	sp->unsync = 0;
+	m->vm->stat[SV_VM_STAT_sp_synced]++;
+	m->vm->stat[SV_VM_STAT_mmu_unsync]--;
+	return zapped;
+}
+
+void sv_shadow__sync_all(sv_mmu *m)
+{
+	GArray *done = m->unsync;
+	bool flush = false;
+	guint i;
+
+	if (!done->len)
+		return;
+	m->unsync = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	for (i = 0; i < done->len; i++)
+		flush |= sync_sp(m, g_array_index(done, uint64_t, i));
+	/* synced: the tables are write-protected again */
+	for (i = 0; i < done->len; i++)
+		wrprot_gfn(m, sv_mmu__sp(m, g_array_index(done, uint64_t, i))->gfn);
+	g_array_free(done, TRUE);
+	if (flush)
+		sv_mmu__flush_remote(m);
+}
+
+uint64_t sv_shadow__hpa_of(sv_mmu *m, uint64_t gpa)
+{
+	const sv_memslot *s = sv_memslots__find(sv_vm__memslots(m->vm, 0), gpa);
+	sv_host_leaf l;
+
+	if (!s || sv_host_lookup(&l, m->host, sv_memslot__hva(s, gpa >> 12)) ||
+	    !l.present)
+		return 0;
+	return (l.pfn << 12) | (gpa & 0xfff);
+}
+
 /* ---- set-up and the rest ------------------------------------------------------------ */
 
-static void rmap_value_free(gpointer v)
+static void rmap_value_free(gpointer k, gpointer v, gpointer unused)
 {
-	if (v && rmap_many(v))
+	SV_UNUSED(k);
+	SV_UNUSED(unused);
+	if (rmap_many(v))
 		g_ptr_array_free(rmap_list(v), TRUE);
 }
 
 void sv_shadow__init(sv_mmu *m)
 {
+	unsigned k;
+
+	for (k = 0; k < 3; k++)
+		m->shadowed[k] = g_hash_table_new(g_direct_hash, g_direct_equal);
+	m->unsync = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 	m->sps = g_hash_table_new(g_direct_hash, g_direct_equal);
-	m->rmap = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
-					rmap_value_free);
+	/* (lists are freed by hand: replacing a value must not free it) */
+	m->rmap = g_hash_table_new(g_direct_hash, g_direct_equal);
 }
 
 void sv_shadow__fini(sv_mmu *m)
@@ -528,7 +785,11 @@ void sv_shadow__fini(sv_mmu *m)
 	for (i = 0; i < m->sp->len; i++)
 		g_free(g_array_index(m->sp, sv_sp, i).gfns);
 	g_hash_table_destroy(m->sps);
+	g_hash_table_foreach(m->rmap, rmap_value_free, NULL);
 	g_hash_table_destroy(m->rmap);
+	for (i = 0; i < 3; i++)
+		g_hash_table_destroy(m->shadowed[i]);
+	g_array_free(m->unsync, TRUE);
 }
 
 /* Every leaf the rmap has goes (kvm_mmu_zap_all's leaves); true if any
