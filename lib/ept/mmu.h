@@ -112,6 +112,20 @@ static inline sv_sp *sv_mmu__sp_of(sv_mmu *m, const uint64_t *ptr)
 			      (uint64_t)((const uint8_t *)ptr - f->mem) >> 12);
 }
 
+/* The host-physical address of the entry at ptr. */
+static inline uint64_t sv_mmu__entry_hpa(const sv_mmu *m, const uint64_t *ptr)
+{
+	const sv_frames *f = &m->vm->tdp_frames;
+
+	return f->base + (uint64_t)((const uint8_t *)ptr - f->mem);
+}
+
+/* The index of the entry at ptr in its table. */
+static inline unsigned sv_mmu__entry_index(const uint64_t *ptr)
+{
+	return (unsigned)(((uintptr_t)ptr & 0xfff) >> 3);
+}
+
 /* A zeroed table page for the entries of `level` from gfn; 0 if none is
  * left. */
 uint64_t sv_mmu__sp_alloc(sv_mmu *m, uint64_t gfn, unsigned level);
@@ -330,6 +344,21 @@ bool sv_tdp__split_to_4k(sv_mmu *m, unsigned as, uint64_t *ptr,
 
 void sv_shadow__init(sv_mmu *m);
 void sv_shadow__fini(sv_mmu *m);
+/* lib/ept/rmap.c */
+void sv_shadow__rmap_init(sv_mmu *m);
+void sv_shadow__rmap_fini(sv_mmu *m);
+
+/* The first gfn the shadow MMU's leaf at ptr (at level) maps. */
+static inline uint64_t sv_shadow__leaf_gfn(sv_mmu *m, const uint64_t *ptr,
+					   unsigned level)
+{
+	const sv_sp *sp = sv_mmu__sp_of(m, ptr);
+	unsigned i = sv_mmu__entry_index(ptr);
+
+	if (sp->direct || !sp->gfns)
+		return sp->gfn + i * sv_spte__level_pages(level);
+	return sp->gfns[i];
+}
 /* sv_mmu__spte_changed's part for the shadow MMU (the rmap, parents,
  * spte_install_*). */
 void sv_shadow__spte_changed(sv_mmu *m, uint64_t *ptr, uint64_t gfn,

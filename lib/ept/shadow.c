@@ -150,192 +150,6 @@ static uint64_t get_sp(sv_mmu *m, uint64_t gfn, unsigned level, bool direct)
 	return hpa;
 }
 
-static uint64_t entry_hpa(const sv_mmu *m, const uint64_t *ptr)
-{
-	return m->vm->tdp_frames.base +
-	       (uint64_t)((const uint8_t *)ptr - m->vm->tdp_frames.mem);
-}
-
-/* The shadow page holding the entry at ptr, and the entry's index. */
-static sv_sp *sp_of(sv_mmu *m, const uint64_t *ptr, unsigned *index)
-{
-	uint64_t hpa = entry_hpa(m, ptr);
-
-	*index = (unsigned)((hpa & 0xfff) >> 3);
-	return sv_mmu__sp(m, hpa & ~0xfffULL);
-}
-
-/* The first gfn the leaf at ptr (at level) maps. */
-static uint64_t leaf_gfn(sv_mmu *m, const uint64_t *ptr, unsigned level)
-{
-	unsigned i;
-	const sv_sp *sp = sp_of(m, ptr, &i);
-
-	if (sp->direct || !sp->gfns)
-		return sp->gfn + i * sv_spte__level_pages(level);
-	return sp->gfns[i];
-}
-
-/* ---- the rmap ------------------------------------------------------------------------- */
-
-/*
- * Leaves are found by (level, first gfn).  A key's value is the one SPTE
- * pointer, or a GPtrArray of them tagged with bit 0 (pte_list_desc).
- */
-static gpointer rmap_key(uint64_t gfn, unsigned level)
-{
-	return GSIZE_TO_POINTER(((uint64_t)level << 56) | gfn);
-}
-
-static bool rmap_many(gconstpointer v)
-{
-	return GPOINTER_TO_SIZE(v) & 1;
-}
-
-static GPtrArray *rmap_list(gconstpointer v)
-{
-	return (GPtrArray *)(GPOINTER_TO_SIZE(v) & ~(gsize)1);
-}
-
-static void rmap_add(sv_mmu *m, uint64_t gfn, unsigned level, uint64_t *p)
-{
-	gpointer k = rmap_key(gfn, level), v = g_hash_table_lookup(m->rmap, k);
-	GPtrArray *a;
-
-	if (!v) {
-		g_hash_table_insert(m->rmap, k, p);
-		return;
-	}
-	if (rmap_many(v)) {
-		g_ptr_array_add(rmap_list(v), p);
-		return;
-	}
-	a = g_ptr_array_sized_new(4);
-	g_ptr_array_add(a, v);
-	g_ptr_array_add(a, p);
-	g_hash_table_insert(m->rmap, k, GSIZE_TO_POINTER(GPOINTER_TO_SIZE(a) | 1));
-}
-
-static void rmap_remove(sv_mmu *m, uint64_t gfn, unsigned level, uint64_t *p)
-{
-	gpointer k = rmap_key(gfn, level), v = g_hash_table_lookup(m->rmap, k);
-	GPtrArray *a;
-
-	if (v == p) {
-		g_hash_table_remove(m->rmap, k);
-		return;
-	}
-	if (!v || !rmap_many(v))
-		return;
-	a = rmap_list(v);
-	g_ptr_array_remove_fast(a, p);
-	if (a->len == 1) {
-		g_hash_table_insert(m->rmap, k, g_ptr_array_index(a, 0));
-		g_ptr_array_free(a, TRUE);
-	}
-}
-
-/* Leaf k of a key's value, or NULL. */
-static uint64_t *rmap_get(gconstpointer v, unsigned k)
-{
-	const GPtrArray *a;
-
-	if (!v || !rmap_many(v))
-		return k == 0 ? (uint64_t *)v : NULL;
-	a = rmap_list(v);
-	return k < a->len ? g_ptr_array_index(a, k) : NULL;
-}
-
-/* The SPTE-change function's part for the shadow MMU: the rmap follows
- * the leaves, shadow pages count their parents, installs are counted. */
-void sv_shadow__spte_changed(sv_mmu *m, uint64_t *ptr, uint64_t gfn,
-			     unsigned level, uint64_t old, uint64_t n,
-			     sv_spte_change why)
-{
-	const sv_spte_bits *b = &m->b;
-	bool was_leaf = sv_spte__present(old) && sv_spte__leaf(b, old, level);
-	bool is_leaf = sv_spte__present(n) && sv_spte__leaf(b, n, level);
-	unsigned i;
-	sv_sp *sp;
-
-	if (sv_spte__present(old) && !was_leaf &&
-	    (old & SPTE_ADDR) != (n & SPTE_ADDR))
-		sv_mmu__sp(m, old & SPTE_ADDR)->parents--;
-	if (sv_spte__present(n) && !is_leaf &&
-	    (!sv_spte__present(old) || was_leaf ||
-	     (old & SPTE_ADDR) != (n & SPTE_ADDR)))
-		sv_mmu__sp(m, n & SPTE_ADDR)->parents++;
-	if (was_leaf && is_leaf && leaf_gfn(m, ptr, level) == gfn)
-		return; /* the same page: the rmap stays */
-	if (was_leaf)
-		rmap_remove(m, leaf_gfn(m, ptr, level), level, ptr);
-	if (!is_leaf)
-		return;
-	sp = sp_of(m, ptr, &i);
-	if (sp->gfns)
-		sp->gfns[i] = gfn;
-	rmap_add(m, gfn, level, ptr);
-	if (why == SV_SPTE_install || why == SV_SPTE_prefetch)
-		m->vm->stat[level == 1 ? SV_VM_STAT_spte_install_4k
-				       : SV_VM_STAT_spte_install_2m]++;
-}
-
-/* ---- the leaf iterator over the rmap ------------------------------------------------ */
-
-/* From the current (level, base, k) on: the first leaf there is. */
-static void leaf_find(sv_leaf_iter *it)
-{
-	sv_mmu *m = it->m;
-
-	for (;;) {
-		uint64_t span = sv_spte__level_pages(it->level), *p;
-
-		if (it->base >= it->end) {
-			if (it->level >= m->max_level) {
-				it->valid = false;
-				return;
-			}
-			it->level++;
-			it->base = it->start & ~(sv_spte__level_pages(it->level) - 1);
-			it->k = 0;
-			continue;
-		}
-		p = rmap_get(g_hash_table_lookup(m->rmap,
-						 rmap_key(it->base, it->level)),
-			     it->k);
-		if (p) {
-			it->valid = true;
-			it->ptr = p;
-			it->gfn = it->base;
-			return;
-		}
-		it->base += span;
-		it->k = 0;
-	}
-}
-
-void sv_shadow__leaf_first(sv_leaf_iter *it, unsigned as)
-{
-	it->valid = false;
-	if (as != 0 || it->start >= it->end)
-		return; /* the shadow MMU has no SMM address space */
-	it->level = it->min_level;
-	it->base = it->start & ~(sv_spte__level_pages(it->level) - 1);
-	it->k = 0;
-	leaf_find(it);
-}
-
-void sv_shadow__leaf_next(sv_leaf_iter *it)
-{
-	/* Past the leaf seen, unless the body zapped it: then another took
-	 * its place in the list. */
-	if (rmap_get(g_hash_table_lookup(it->m->rmap,
-					 rmap_key(it->base, it->level)),
-		     it->k) == it->ptr)
-		it->k++;
-	leaf_find(it);
-}
-
 /* ---- roots ------------------------------------------------------------------------------- */
 
 void sv_shadow__load_root(sv_mmu *m, sv_vcpu *v)
@@ -354,7 +168,7 @@ uint64_t sv_shadow__gpa_of(sv_mmu *m, const uint64_t *leaf, unsigned level,
 {
 	uint64_t span = sv_spte__level_pages(level) << 12;
 
-	return (leaf_gfn(m, leaf, level) << 12) + (gva & (span - 1));
+	return (sv_shadow__leaf_gfn(m, leaf, level) << 12) + (gva & (span - 1));
 }
 
 /* ---- the fault ------------------------------------------------------------------------- */
@@ -635,13 +449,6 @@ sv_pf_ret sv_shadow__page_fault(sv_mmu *m, sv_page_fault *f, sv_fault *x)
 	return shadow_map(m, f, &g);
 }
 
-static gint cmp_ptr(gconstpointer a, gconstpointer b)
-{
-	uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* ---- guest page-table writes, INVLPG and syncs ------------------------------------ */
 
 void sv_shadow__pte_write(sv_mmu *m, uint64_t gpa)
@@ -662,7 +469,7 @@ void sv_shadow__pte_write(sv_mmu *m, uint64_t gpa)
 			continue;
 		if (!sv_spte__leaf(&m->b, e, level))
 			m->vm->stat[SV_VM_STAT_mmu_pde_zapped]++;
-		sv_mmu__spte_set(m, 0, p, leaf_gfn(m, p, level), level, 0,
+		sv_mmu__spte_set(m, 0, p, sv_shadow__leaf_gfn(m, p, level), level, 0,
 				 SV_SPTE_zap);
 		flush = true;
 	}
@@ -685,7 +492,7 @@ void sv_shadow__invlpg(sv_mmu *m, sv_vcpu *v, uint64_t gva)
 			continue;
 		}
 		if (sv_mmu__sp_of(m, p)->unsync) {
-			sv_mmu__spte_set(m, 0, p, leaf_gfn(m, p, level), level, 0,
+			sv_mmu__spte_set(m, 0, p, sv_shadow__leaf_gfn(m, p, level), level, 0,
 					 SV_SPTE_zap);
 			sv_mmu__flush_remote(m);
 		}
@@ -756,14 +563,6 @@ uint64_t sv_shadow__hpa_of(sv_mmu *m, uint64_t gpa)
 
 /* ---- set-up and the rest ------------------------------------------------------------ */
 
-static void rmap_value_free(gpointer k, gpointer v, gpointer unused)
-{
-	SV_UNUSED(k);
-	SV_UNUSED(unused);
-	if (rmap_many(v))
-		g_ptr_array_free(rmap_list(v), TRUE);
-}
-
 void sv_shadow__init(sv_mmu *m)
 {
 	unsigned k;
@@ -772,8 +571,7 @@ void sv_shadow__init(sv_mmu *m)
 		m->shadowed[k] = g_hash_table_new(g_direct_hash, g_direct_equal);
 	m->unsync = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 	m->sps = g_hash_table_new(g_direct_hash, g_direct_equal);
-	/* (lists are freed by hand: replacing a value must not free it) */
-	m->rmap = g_hash_table_new(g_direct_hash, g_direct_equal);
+	sv_shadow__rmap_init(m);
 }
 
 void sv_shadow__fini(sv_mmu *m)
@@ -785,52 +583,8 @@ void sv_shadow__fini(sv_mmu *m)
 	for (i = 0; i < m->sp->len; i++)
 		g_free(g_array_index(m->sp, sv_sp, i).gfns);
 	g_hash_table_destroy(m->sps);
-	g_hash_table_foreach(m->rmap, rmap_value_free, NULL);
-	g_hash_table_destroy(m->rmap);
+	sv_shadow__rmap_fini(m);
 	for (i = 0; i < 3; i++)
 		g_hash_table_destroy(m->shadowed[i]);
 	g_array_free(m->unsync, TRUE);
-}
-
-/* Every leaf the rmap has goes (kvm_mmu_zap_all's leaves); true if any
- * did.  The rmap is read first: zapping changes it. */
-bool sv_shadow__zap_all(sv_mmu *m)
-{
-	GPtrArray *leaves = g_ptr_array_new();
-	GHashTableIter hi;
-	gpointer k, v;
-	guint i;
-	bool any;
-
-	g_hash_table_iter_init(&hi, m->rmap);
-	while (g_hash_table_iter_next(&hi, &k, &v)) {
-		uint64_t *p;
-		unsigned j;
-
-		for (j = 0; (p = rmap_get(v, j)); j++)
-			g_ptr_array_add(leaves, p);
-	}
-	/* the pointers' order (the frames') keeps the run deterministic */
-	g_ptr_array_sort(leaves, cmp_ptr);
-	any = leaves->len > 0;
-	for (i = 0; i < leaves->len; i++) {
-		uint64_t *p = g_ptr_array_index(leaves, i);
-		unsigned idx, level = sp_of(m, p, &idx)->level;
-
-		sv_mmu__spte_set(m, 0, p, leaf_gfn(m, p, level), level, 0,
-				 SV_SPTE_zap);
-	}
-	g_ptr_array_free(leaves, TRUE);
-	return any;
-}
-
-uint64_t *sv_shadow__first_leaf(sv_mmu *m, uint64_t gfn, unsigned *level)
-{
-	sv_leaf_iter it;
-
-	sv_mmu__for_each_leaf(&it, m, 0, gfn, gfn + 1, 1) {
-		*level = it.level;
-		return it.ptr;
-	}
-	return NULL;
 }
