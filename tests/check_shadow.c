@@ -208,6 +208,38 @@ START_TEST(guest_2m_pages_over_4k)
 }
 END_TEST
 
+START_TEST(guest_1g_page_reserved)
+{
+	sv_vm_options vo = SV_VM_OPTIONS_INIT;
+	sv_host_options ho = SV_HOST_OPTIONS_INIT;
+	sv_mmu_options mo = SV_MMU_OPTIONS_INIT;
+	sv_xlate x;
+	rig r = {0};
+
+	vo.guest_1g = false; /* no PDPE1GB in the guest's CPUID */
+	mo.mmu = SV_MMU_SHADOW;
+	T_OK(sv_host_new(&r.h, &ho));
+	r.vm = t_vm_opts(&vo);
+	T_OK(sv_mmu_attach(r.vm, r.h, &mo));
+	slot_over_host(&r, 1, GPA, SZ_2M, false, NULL);
+	slot_over_host(&r, 2, POOL, SZ_2M, false, NULL);
+	r.gpt = t_guest_pt(r.vm, POOL, SZ_2M);
+	T_OK(sv_pt_map(r.gpt, GPA, GPA, SZ_2M, SZ_4K, SV_PTE_P | SV_PTE_RW));
+	/* the guest writes a 1G leaf where its PDPT points at a directory */
+	T_OK(sv_pt_write(r.gpt, GPA, 3, GPA | SV_PTE_P | SV_PTE_RW | SV_PTE_PS));
+	r.v = sv_vm_vcpu(r.vm, 0);
+	t_paging(r.v, sv_pt_root(r.gpt), 0);
+	x = t_access(r.v, GPA, SV_ACCESS_READ);
+	/* PS in a PDPTE is reserved without 1G pages: the MMU's walk of the
+	 * guest's tables injects #PF with P and RSVD (error code 9) */
+	ck_assert_int_eq(x.fault.kind, SV_FAULT_PF);
+	ck_assert_uint_eq(x.fault.error_code, SV_PFERR_P | SV_PFERR_RSVD);
+	ck_assert_uint_eq(T_STAT(r.v, pf_guest), 1);
+	ck_assert_uint_eq(VMS(r.vm, pages_1g) + VMS(r.vm, pages_2m), 0);
+	rig_down(&r);
+}
+END_TEST
+
 /* ---- the guest's page tables ------------------------------------------------ */
 
 /* The guest-physical address of the table at `level` on gva's path. */
@@ -381,6 +413,7 @@ int main(void)
 	tcase_add_test(tc, guest_4k_pages);
 	tcase_add_test(tc, guest_2m_pages_over_thp);
 	tcase_add_test(tc, guest_2m_pages_over_4k);
+	tcase_add_test(tc, guest_1g_page_reserved);
 	tcase_add_test(tc, page_table_write_unsyncs);
 	tcase_add_test(tc, upper_table_write_emulated);
 	tcase_add_test(tc, remap_stale_until_invalidated);

@@ -69,10 +69,12 @@ typedef struct sv_vcpu sv_vcpu;
 typedef enum sv_access { SV_ACCESS_READ = 0, SV_ACCESS_WRITE = 1, SV_ACCESS_FETCH = 2 } sv_access;
 typedef enum sv_fault_kind { SV_FAULT_NONE = 0, SV_FAULT_PF, SV_FAULT_GP,
 	SV_FAULT_EPT_VIOLATION, SV_FAULT_EPT_MISCONFIG, SV_FAULT_NPF, SV_FAULT_MCE,
-	SV_FAULT_TLB_CONFLICT, SV_FAULT_MMIO, SV_FAULT_EFAULT, SV_FAULT_RETRY } sv_fault_kind;
+	SV_FAULT_TLB_CONFLICT, SV_FAULT_MMIO, SV_FAULT_EFAULT, SV_FAULT_RETRY,
+	SV_FAULT_SHADOW_PF } sv_fault_kind;
 typedef enum sv_fault_stage { SV_STAGE_GUEST, SV_STAGE_NESTED_TABLE,
-	SV_STAGE_NESTED_FINAL, SV_STAGE_TLB } sv_fault_stage;
-typedef enum sv_xlate_source { SV_SRC_L1, SV_SRC_STLB, SV_SRC_WALK } sv_xlate_source;
+	SV_STAGE_NESTED_FINAL, SV_STAGE_TLB, SV_STAGE_SHADOW } sv_fault_stage;
+typedef enum sv_xlate_source { SV_SRC_L1, SV_SRC_STLB, SV_SRC_WALK,
+	SV_SRC_EMULATED } sv_xlate_source;
 typedef struct sv_fault {
 	sv_fault_kind kind;
 	sv_fault_stage stage;
