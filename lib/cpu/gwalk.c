@@ -106,7 +106,8 @@ uint8_t sv_gwalk__perm(const sv_vcpu *v, uint64_t and_bits, uint64_t or_bits)
 	       ((v->nxe && (or_bits & SV_PTE_NX)) ? 0 : SV_PERM_X);
 }
 
-bool sv_gwalk__allows(const sv_vcpu *v, uint8_t perm, sv_access acc)
+bool sv_gwalk__allows_wp(const sv_vcpu *v, uint8_t perm, sv_access acc,
+			  bool wp)
 {
 	bool upage = perm & SV_PERM_U;
 
@@ -121,7 +122,15 @@ bool sv_gwalk__allows(const sv_vcpu *v, uint8_t perm, sv_access acc)
 	 * a write needs R/W only when CR0.WP is set. */
 	if (upage && v->smap && !v->ac)
 		return false;
-	return acc == SV_ACCESS_READ || (perm & SV_PERM_W) || !v->wp;
+	return acc == SV_ACCESS_READ || (perm & SV_PERM_W) || !wp;
+}
+
+bool sv_gwalk__allows(const sv_vcpu *v, uint8_t perm, sv_access acc)
+{
+	/* Under shadow paging the CPU runs with CR0.WP set whatever the
+	 * guest's (KVM forces it; a guest's WP=0 is the MMU's business, in
+	 * the SPTEs it makes): write protection then holds for the kernel. */
+	return sv_gwalk__allows_wp(v, perm, acc, v->wp || v->shadow);
 }
 
 /* SDM "Page-Fault Error Code"; I/D only with EFER.NXE or CR4.SMEP. */

@@ -187,6 +187,9 @@ bool sv_gwalk__walk2d(sv_vcpu *v, uint64_t gva, sv_access acc, sv_tlbe *entry,
 /* Does the guest part of a translation (SV_PERM_W/U/X) allow the access
  * in the vCPU's current mode (CPL, CR0.WP, CR4.SMEP/SMAP, RFLAGS.AC)? */
 bool sv_gwalk__allows(const sv_vcpu *v, uint8_t perm, sv_access acc);
+/* The same with CR0.WP as given (the shadow MMU asks with the guest's). */
+bool sv_gwalk__allows_wp(const sv_vcpu *v, uint8_t perm, sv_access acc,
+			 bool wp);
 
 /* Sets up the vCPU's guest walker for its mode. */
 void sv_gwalk__setup(sv_vcpu *v);

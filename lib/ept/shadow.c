@@ -215,7 +215,7 @@ static bool walk_guest(sv_mmu *m, sv_page_fault *f, gview *g, sv_fault *x)
 		return false;
 	}
 	g->perm = sv_gwalk__perm(v, w->and_bits, w->or_bits);
-	if (!sv_gwalk__allows(v, g->perm, f->acc)) {
+	if (!sv_gwalk__allows_wp(v, g->perm, f->acc, v->wp)) {
 		sv_gwalk__raise_pf(v, x, f->gva, f->acc, w->level, true, false);
 		return false;
 	}
