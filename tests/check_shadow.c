@@ -106,6 +106,9 @@ START_TEST(options_checked)
 	mo.mmu = SV_MMU_SHADOW;
 	mo.pml = true;
 	ck_assert_int_eq(sv_mmu_attach(vm, h, &mo), SV_EINVAL);
+	mo.pml = false;
+	mo.shadow_pages = 63; /* KVM_MIN_ALLOC_MMU_PAGES is 64 */
+	ck_assert_int_eq(sv_mmu_attach(vm, h, &mo), SV_EINVAL);
 	/* a version-2 caller's struct ends before mmu: TDP */
 	mo = (sv_mmu_options)SV_MMU_OPTIONS_INIT;
 	mo.version = 2;
@@ -315,6 +318,73 @@ START_TEST(upper_table_write_emulated)
 }
 END_TEST
 
+START_TEST(table_write_flooding)
+{
+	uint64_t pd, e, zapped, misses;
+	sv_xlate x;
+	unsigned i;
+	rig r;
+
+	rig_up(&r, SZ_2M, false, SZ_4K);
+	write_each(&r, GPA, SZ_4K, SZ_4K);
+	pd = table_gpa(&r, GPA, 2);
+	e = pd + 8 * ((GPA >> 21) & 511);
+	zapped = VMS(r.vm, mmu_shadow_zapped);
+	/* three emulated writes to the directory with no fault walking it in
+	 * between: the third finds it flooded and zaps its shadow page */
+	for (i = 0; i < 3; i++) {
+		x = t_access(r.v, e, SV_ACCESS_WRITE);
+		ck_assert_int_eq(x.source, SV_SRC_EMULATED);
+	}
+	ck_assert_uint_eq(VMS(r.vm, mmu_pte_write), 3);
+	ck_assert_uint_eq(VMS(r.vm, mmu_flooded), 1);
+	ck_assert_uint_eq(VMS(r.vm, mmu_shadow_zapped), zapped + 1);
+	/* no longer shadowed: the fourth write is a plain one */
+	x = t_access(r.v, e, SV_ACCESS_WRITE);
+	ck_assert_int_ne(x.source, SV_SRC_EMULATED);
+	ck_assert_uint_eq(VMS(r.vm, mmu_pte_write), 3);
+	/* GPA maps again through a new shadow page of the directory (its
+	 * page table's is still cached) */
+	misses = VMS(r.vm, mmu_cache_miss);
+	x = t_access(r.v, GPA, SV_ACCESS_READ);
+	ck_assert_int_eq(x.fault.kind, SV_FAULT_NONE);
+	ck_assert_uint_eq(VMS(r.vm, mmu_cache_miss), misses + 1);
+	rig_down(&r);
+}
+END_TEST
+
+START_TEST(shadow_pages_recycled)
+{
+	sv_host_options ho = SV_HOST_OPTIONS_INIT;
+	sv_mmu_options mo = SV_MMU_OPTIONS_INIT;
+	uint64_t size = 160ULL << 20;
+	rig r = {0};
+
+	mo.mmu = SV_MMU_SHADOW;
+	mo.shadow_pages = 64;
+	T_OK(sv_host_new(&r.h, &ho));
+	r.vm = t_vm();
+	T_OK(sv_mmu_attach(r.vm, r.h, &mo));
+	slot_over_host(&r, 1, GPA, size, false, NULL);
+	slot_over_host(&r, 2, POOL, SZ_2M, false, NULL);
+	r.gpt = t_guest_pt(r.vm, POOL, SZ_2M);
+	T_OK(sv_pt_map(r.gpt, GPA, GPA, size, SZ_4K, SV_PTE_P | SV_PTE_RW));
+	r.v = sv_vm_vcpu(r.vm, 0);
+	t_paging(r.v, sv_pt_root(r.gpt), 0);
+	write_each(&r, GPA, size, SZ_4K);
+	/* 160M / 2M = 80 page tables and 3 tables above them need 83
+	 * shadow pages: past 64 the oldest go; before each fault there is
+	 * room for one per level (4), so the MMU never holds more than 64
+	 * (its table pages: those and the VM's unused EPT root) */
+	ck_assert_uint_gt(VMS(r.vm, mmu_recycled), 0);
+	ck_assert_uint_le(VMS(r.vm, tdp_table_pages), 64 + 1);
+	ck_assert_uint_eq(VMS(r.vm, mmu_shadow_zapped), VMS(r.vm, mmu_recycled));
+	/* every page is still reachable: a second pass completes */
+	write_each(&r, GPA, size, SZ_2M);
+	rig_down(&r);
+}
+END_TEST
+
 /* ---- the remap workload on Unicorn ------------------------------------------------ */
 
 typedef struct remap_fix {
@@ -416,6 +486,8 @@ int main(void)
 	tcase_add_test(tc, guest_1g_page_reserved);
 	tcase_add_test(tc, page_table_write_unsyncs);
 	tcase_add_test(tc, upper_table_write_emulated);
+	tcase_add_test(tc, table_write_flooding);
+	tcase_add_test(tc, shadow_pages_recycled);
 	tcase_add_test(tc, remap_stale_until_invalidated);
 	suite_add_tcase(s, tc);
 	return t_run(s);

@@ -124,6 +124,10 @@ typedef struct sv_mmu_options {
 	 * are present and writable (direct_pte_prefetch). */
 	bool tdp_mmu;
 	sv_mmu_kind mmu;         /* SV_MMU_TDP or SV_MMU_SHADOW */
+	/* Shadow MMU: shadow pages at most (KVM's n_max_mmu_pages); past
+	 * it the oldest are zapped (mmu_recycled).  0: KVM's default, 20 per
+	 * 1,000 pages of guest memory and at least 64. */
+	unsigned shadow_pages;
 } sv_mmu_options;
 
 #define SV_MMU_OPTIONS_INIT                                    \
@@ -142,6 +146,7 @@ typedef struct sv_mmu_options {
 		.audit = false,                                \
 		.tdp_mmu = true,                               \
 		.mmu = SV_MMU_TDP,                             \
+		.shadow_pages = 0,                             \
 	}
 
 /** Fills *opts with the defaults (SV_MMU_OPTIONS_INIT). */

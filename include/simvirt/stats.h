@@ -178,7 +178,13 @@ typedef enum sv_vcpu_stat { SV_VCPU_STAT_LIST(SV__STAT_ENUM) SV_VCPU_STAT__COUNT
 	X(mmu_pte_write, "shadow MMU: emulated guest writes to its "         \
 	  "write-protected page tables (mmu_pte_write)")                      \
 	X(mmu_pde_zapped, "shadow MMU: links to shadow pages zapped by such " \
-	  "writes (mmu_pde_zapped)")
+	  "writes (mmu_pde_zapped)")                                          \
+	X(mmu_shadow_zapped, "shadow MMU: shadow pages zapped "               \
+	  "(mmu_shadow_zapped)")                                              \
+	X(mmu_flooded, "shadow MMU: shadow pages zapped because the guest "  \
+	  "kept writing their table (mmu_flooded)")                           \
+	X(mmu_recycled, "shadow MMU: shadow pages zapped to stay under the " \
+	  "limit (mmu_recycled)")
 
 #define SV__STAT_ENUM(name, desc) SV_VM_STAT_##name,
 typedef enum sv_vm_stat { SV_VM_STAT_LIST(SV__STAT_ENUM) SV_VM_STAT__COUNT } sv_vm_stat;

@@ -46,7 +46,7 @@ uint64_t sv_mmu__sp_alloc(sv_mmu *m, uint64_t gfn, unsigned level)
 	return hpa;
 }
 
-static void sp_free(sv_mmu *m, uint64_t hpa)
+void sv_mmu__sp_free(sv_mmu *m, uint64_t hpa)
 {
 	sv_frames__free(&m->vm->tdp_frames, hpa);
 	sv_pt__count_pages(m->vm->tdp, -1);
@@ -67,7 +67,7 @@ static void removed_table(sv_mmu *m, unsigned as, uint64_t hpa, unsigned level,
 			sv_mmu__spte_set(m, as, &t[i],
 					 gfn + i * sv_spte__level_pages(level),
 					 level, 0, SV_SPTE_free);
-	sp_free(m, hpa);
+	sv_mmu__sp_free(m, hpa);
 }
 
 /* Step 5: does the change make a 4K leaf newly writable? */
@@ -257,6 +257,8 @@ void sv_mmu__gen_bump(sv_mmu *m)
 	 * updates and every MMIO SPTE must go (kvm_mmu_zap_all_fast). */
 	m->gen += 2;
 	m->vm->stat[SV_VM_STAT_memslot_updates]++;
+	if (m->shadow)
+		sv_shadow__limit_update(m);
 	if (sv_spte__gen_of(m->gen) == 0) {
 		m->vm->stat[SV_VM_STAT_mmio_gen_wraps]++;
 		sv_mmu__zap_all(m, 0);
@@ -376,6 +378,12 @@ static int check_mmu_options(sv_vm *vm, const sv_mmu_options *o)
 		return sv_err__set(vm, SV_EINVAL,
 				   "mmu options: mmu %d (expected SV_MMU_TDP or "
 				   "SV_MMU_SHADOW)", (int)o->mmu);
+	if (o->version == SV_MMU_OPTIONS_VERSION && o->shadow_pages &&
+	    o->shadow_pages < 64)
+		return sv_err__set(vm, SV_EINVAL,
+				   "mmu options: shadow_pages %u (expected 0 for "
+				   "KVM's default, or at least 64: "
+				   "KVM_MIN_ALLOC_MMU_PAGES)", o->shadow_pages);
 	if (o->version == SV_MMU_OPTIONS_VERSION && o->mmu == SV_MMU_SHADOW &&
 	    o->pml)
 		return sv_err__set(vm, SV_EINVAL,
@@ -456,6 +464,7 @@ int sv_mmu_attach(sv_vm *vm, sv_host *host, const sv_mmu_options *opts)
 		/* a version-2 caller's struct ends before mmu */
 		memcpy(&m->opts, opts, offsetof(sv_mmu_options, mmu));
 		m->opts.mmu = SV_MMU_TDP;
+		m->opts.shadow_pages = 0;
 	} else {
 		m->opts = *opts;
 	}

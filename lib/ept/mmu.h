@@ -40,7 +40,9 @@ typedef struct sv_sp {
 	 * gfn each leaf maps, KVM's shadowed_translation). */
 	uint8_t direct;
 	uint8_t unsync;    /* shadow MMU: the guest may write its table */
-	uint32_t parents;  /* shadow MMU: entries that link it */
+	uint8_t flood;     /* shadow MMU: emulated writes since its last use */
+	void *parents;     /* shadow MMU: the entries that link it (one
+			      pointer, or a tagged list: lib/ept/rmap.c) */
 	uint64_t *gfns;
 } sv_sp;
 
@@ -80,6 +82,8 @@ typedef struct sv_mmu {
 	 * SPTE may not cover one: it must stay write-protected). */
 	GHashTable *shadowed[3];
 	GArray *unsync;                /* table hpa of each unsync page */
+	GQueue *active;                /* shadow pages, oldest first (hpa) */
+	uint64_t sp_limit;             /* shadow pages at most (recycling) */
 } sv_mmu;
 
 void sv_mmu__free(sv_mmu *m);
@@ -129,6 +133,8 @@ static inline unsigned sv_mmu__entry_index(const uint64_t *ptr)
 /* A zeroed table page for the entries of `level` from gfn; 0 if none is
  * left. */
 uint64_t sv_mmu__sp_alloc(sv_mmu *m, uint64_t gfn, unsigned level);
+/* Frees a table page nothing links any more. */
+void sv_mmu__sp_free(sv_mmu *m, uint64_t hpa);
 
 /* ---- SPTE changes -------------------------------------------------------------- */
 
@@ -344,9 +350,15 @@ bool sv_tdp__split_to_4k(sv_mmu *m, unsigned as, uint64_t *ptr,
 
 void sv_shadow__init(sv_mmu *m);
 void sv_shadow__fini(sv_mmu *m);
+/* The shadow-page limit, after a memslot change (kvm_mmu_change_mmu_pages
+ * with KVM's default when the options give none). */
+void sv_shadow__limit_update(sv_mmu *m);
 /* lib/ept/rmap.c */
 void sv_shadow__rmap_init(sv_mmu *m);
 void sv_shadow__rmap_fini(sv_mmu *m);
+/* An entry that links the shadow page sp (the first, or NULL). */
+uint64_t *sv_shadow__first_parent(const sv_sp *sp);
+void sv_shadow__parents_free(sv_sp *sp);
 
 /* The first gfn the shadow MMU's leaf at ptr (at level) maps. */
 static inline uint64_t sv_shadow__leaf_gfn(sv_mmu *m, const uint64_t *ptr,

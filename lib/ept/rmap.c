@@ -33,6 +33,66 @@ static GPtrArray *rmap_list(gconstpointer v)
 	return (GPtrArray *)(GPOINTER_TO_SIZE(v) & ~(gsize)1);
 }
 
+/* Leaf k of a key's value, or NULL. */
+static uint64_t *rmap_get(gconstpointer v, unsigned k)
+{
+	const GPtrArray *a;
+
+	if (!v || !rmap_many(v))
+		return k == 0 ? (uint64_t *)v : NULL;
+	a = rmap_list(v);
+	return k < a->len ? g_ptr_array_index(a, k) : NULL;
+}
+
+/* The same lists in a slot of their own: a shadow page's parents. */
+static void list_add(void **slot, uint64_t *p)
+{
+	GPtrArray *a;
+
+	if (!*slot) {
+		*slot = p;
+		return;
+	}
+	if (rmap_many(*slot)) {
+		g_ptr_array_add(rmap_list(*slot), p);
+		return;
+	}
+	a = g_ptr_array_sized_new(4);
+	g_ptr_array_add(a, *slot);
+	g_ptr_array_add(a, p);
+	*slot = GSIZE_TO_POINTER(GPOINTER_TO_SIZE(a) | 1);
+}
+
+static void list_remove(void **slot, uint64_t *p)
+{
+	GPtrArray *a;
+
+	if (*slot == p) {
+		*slot = NULL;
+		return;
+	}
+	if (!*slot || !rmap_many(*slot))
+		return;
+	a = rmap_list(*slot);
+	g_ptr_array_remove_fast(a, p);
+	if (a->len == 1) {
+		*slot = g_ptr_array_index(a, 0);
+		g_ptr_array_free(a, TRUE);
+	}
+}
+
+uint64_t *sv_shadow__first_parent(const sv_sp *sp)
+{
+	return rmap_get(sp->parents, 0);
+}
+
+void sv_shadow__parents_free(sv_sp *sp)
+{
+	if (sp->parents && rmap_many(sp->parents))
+		g_ptr_array_free(rmap_list(sp->parents), TRUE);
+	sp->parents = NULL;
+}
+
 static void rmap_add(sv_mmu *m, uint64_t gfn, unsigned level, uint64_t *p)
 {
 	gpointer k = rmap_key(gfn, level), v = g_hash_table_lookup(m->rmap, k);
@@ -71,16 +131,6 @@ static void rmap_remove(sv_mmu *m, uint64_t gfn, unsigned level, uint64_t *p)
 	}
 }
 
-/* Leaf k of a key's value, or NULL. */
-static uint64_t *rmap_get(gconstpointer v, unsigned k)
-{
-	const GPtrArray *a;
-
-	if (!v || !rmap_many(v))
-		return k == 0 ? (uint64_t *)v : NULL;
-	a = rmap_list(v);
-	return k < a->len ? g_ptr_array_index(a, k) : NULL;
-}
 
 /* The SPTE-change function's part for the shadow MMU: the rmap follows
  * the leaves, shadow pages count their parents, installs are counted. */
@@ -95,11 +145,11 @@ void sv_shadow__spte_changed(sv_mmu *m, uint64_t *ptr, uint64_t gfn,
 
 	if (sv_spte__present(old) && !was_leaf &&
 	    (old & SPTE_ADDR) != (n & SPTE_ADDR))
-		sv_mmu__sp(m, old & SPTE_ADDR)->parents--;
+		list_remove(&sv_mmu__sp(m, old & SPTE_ADDR)->parents, ptr);
 	if (sv_spte__present(n) && !is_leaf &&
 	    (!sv_spte__present(old) || was_leaf ||
 	     (old & SPTE_ADDR) != (n & SPTE_ADDR)))
-		sv_mmu__sp(m, n & SPTE_ADDR)->parents++;
+		list_add(&sv_mmu__sp(m, n & SPTE_ADDR)->parents, ptr);
 	if (was_leaf && is_leaf && sv_shadow__leaf_gfn(m, ptr, level) == gfn)
 		return; /* the same page: the rmap stays */
 	if (was_leaf)

@@ -28,10 +28,11 @@
  *     (protect_clean_gpte); a table where the leaf goes is unlinked with
  *     a flush.  Then the other absent entries of its aligned group of 8 are
  *     prefetched where everything is at hand (prefetch below).
- * Shadow pages are never freed while the MMU lives: an unlinked one stays
- * cached for the next link.  Not modelled: write protection of guest
- * page-table pages (with unsync pages and emulated page-table writes),
- * roles beyond level and direct, the shadow-page limit.
+ * A shadow page stays cached when it is unlinked; it goes when the guest
+ * floods its table with writes, or to stay under the limit (oldest
+ * first).  The guest's page tables are write-protected: a page table may
+ * go unsync, a write to a higher one is emulated; INVLPG and MOV to CR3
+ * sync.  Not modelled: roles beyond level and direct.
  */
 #include "ept/fault.h"
 #include "hostmm/host.h"
@@ -144,10 +145,126 @@ static uint64_t get_sp(sv_mmu *m, uint64_t gfn, unsigned level, bool direct)
 	if (!direct && level <= m->max_level)
 		sp->gfns = g_new0(uint64_t, SV_PT_ENTRIES);
 	g_hash_table_insert(m->sps, k, GSIZE_TO_POINTER(hpa));
+	g_queue_push_tail(m->active, GSIZE_TO_POINTER(hpa));
 	m->vm->stat[SV_VM_STAT_mmu_cache_miss]++;
 	if (!direct)
 		account_shadowed(m, gfn);
 	return hpa;
+}
+
+/* ---- zapping shadow pages ----------------------------------------------------------- */
+
+static void unaccount_shadowed(sv_mmu *m, uint64_t gfn)
+{
+	unsigned k;
+
+	for (k = 0; k < 3; k++) {
+		gpointer key = GSIZE_TO_POINTER(gfn >> (9 * k));
+		gsize n = GPOINTER_TO_SIZE(g_hash_table_lookup(m->shadowed[k], key));
+
+		if (n > 1)
+			g_hash_table_insert(m->shadowed[k], key, GSIZE_TO_POINTER(n - 1));
+		else
+			g_hash_table_remove(m->shadowed[k], key);
+	}
+}
+
+static bool root_in_use(sv_mmu *m, uint64_t hpa)
+{
+	unsigned i;
+
+	for (i = 0; i < m->vm->opts.vcpus; i++)
+		if (sv_vm_vcpu(m->vm, i)->sroot == hpa)
+			return true;
+	return false;
+}
+
+/*
+ * kvm_mmu_prepare_zap_page and its commit: the shadow page at hpa is
+ * unlinked from every entry that links it, its own entries go (leaves
+ * leave the rmap, links leave their children's parents), it stops
+ * following its guest table, and its frame is freed; a vCPU whose root it
+ * was loads a new one at its next walk.  The caller flushes.
+ */
+static void zap_sp(sv_mmu *m, uint64_t hpa)
+{
+	sv_sp *sp = sv_mmu__sp(m, hpa);
+	uint64_t *t = sv_mmu__table(m, hpa), *parent;
+	unsigned i, level = sp->level;
+
+	while ((parent = sv_shadow__first_parent(sp)))
+		sv_mmu__spte_set(m, 0, parent, sp->gfn, level + 1, 0, SV_SPTE_zap);
+	for (i = 0; i < SV_PT_ENTRIES; i++)
+		if (sv_spte__present(t[i]))
+			sv_mmu__spte_set(m, 0, &t[i],
+					 sv_spte__leaf(&m->b, t[i], level)
+						 ? sv_shadow__leaf_gfn(m, &t[i], level)
+						 : 0,
+					 level, 0, SV_SPTE_zap);
+	if (!sp->direct)
+		unaccount_shadowed(m, sp->gfn);
+	if (sp->unsync) {
+		for (i = 0; i < m->unsync->len; i++)
+			if (g_array_index(m->unsync, uint64_t, i) == hpa) {
+				g_array_remove_index_fast(m->unsync, i);
+				break;
+			}
+		m->vm->stat[SV_VM_STAT_mmu_unsync]--;
+	}
+	g_hash_table_remove(m->sps, sp_key(sp->gfn, level, sp->direct));
+	g_queue_remove(m->active, GSIZE_TO_POINTER(hpa));
+	for (i = 0; i < m->vm->opts.vcpus; i++) {
+		sv_vcpu *v = sv_vm_vcpu(m->vm, i);
+
+		if (v->sroot == hpa)
+			sv_vcpu__set_shadow_root(v, 0, 0);
+	}
+	g_free(sp->gfns);
+	sv_shadow__parents_free(sp);
+	*sp = (sv_sp){0};
+	sv_mmu__sp_free(m, hpa);
+	m->vm->stat[SV_VM_STAT_mmu_shadow_zapped]++;
+}
+
+/*
+ * make_mmu_pages_available: before a fault maps, room for a new shadow
+ * page at each level; past the limit the oldest shadow pages that are no
+ * vCPU's root go (kvm_mmu_zap_oldest_mmu_pages, mmu_recycled), one flush.
+ */
+static void make_room(sv_mmu *m)
+{
+	GList *l = m->active->head;
+	bool zapped = false;
+
+	while (l && m->active->length + m->top > m->sp_limit) {
+		GList *next = l->next;
+		uint64_t hpa = (uint64_t)GPOINTER_TO_SIZE(l->data);
+
+		if (!root_in_use(m, hpa)) {
+			zap_sp(m, hpa);
+			m->vm->stat[SV_VM_STAT_mmu_recycled]++;
+			zapped = true;
+		}
+		l = next;
+	}
+	if (zapped)
+		sv_mmu__flush_remote(m);
+}
+
+void sv_shadow__limit_update(sv_mmu *m)
+{
+	const sv_memslots *ms = sv_vm__memslots(m->vm, 0);
+	uint64_t pages = 0;
+	guint i;
+
+	if (m->opts.shadow_pages) {
+		m->sp_limit = m->opts.shadow_pages;
+		return;
+	}
+	/* kvm_mmu_calculate_default_mmu_pages */
+	for (i = 0; i < ms->slots->len; i++)
+		pages += g_array_index(ms->slots, sv_memslot, i).size >> 12;
+	m->sp_limit = MAX(pages * 20 / 1000, 64);
 }
 
 /* ---- roots ------------------------------------------------------------------------------- */
@@ -391,6 +508,8 @@ static sv_pf_ret shadow_map(sv_mmu *m, sv_page_fault *f, const gview *g)
 	unsigned level, idx;
 
 	for (level = m->top; level > f->goal_level; level--) {
+		/* clear_sp_write_flooding_count: the table is in use */
+		sv_mmu__sp(m, table)->flood = 0;
 		p = &sv_mmu__table(m, table)[sv_pt__index(f->gva, level)];
 		table = link_child(m, f, g, p, level);
 		if (!table)
@@ -429,6 +548,7 @@ sv_pf_ret sv_shadow__page_fault(sv_mmu *m, sv_page_fault *f, sv_fault *x)
 
 	f->v->stat[SV_VCPU_STAT_pf_taken]++;
 	sv_vcpu__charge(f->v, m->vm->opts.costs.pf_slow);
+	make_room(m);
 	if (!f->v->sroot)
 		sv_shadow__load_root(m, f->v);
 	if (!f->v->sroot)
@@ -460,9 +580,19 @@ void sv_shadow__pte_write(sv_mmu *m, uint64_t gpa)
 	m->vm->stat[SV_VM_STAT_mmu_pte_write]++;
 	for (level = 1; level <= m->top; level++) {
 		uint64_t *p, e;
+		sv_sp *sp = indirect_sp(m, gfn, level, &hpa);
 
-		if (!indirect_sp(m, gfn, level, &hpa))
+		if (!sp)
 			continue;
+		/* detect_write_flooding: a table written three times
+		 * without a fault walking it in between is no longer one (a
+		 * page table can go unsync instead) */
+		if (level > 1 && ++sp->flood >= 3) {
+			zap_sp(m, hpa);
+			m->vm->stat[SV_VM_STAT_mmu_flooded]++;
+			flush = true;
+			continue;
+		}
 		p = &sv_mmu__table(m, hpa)[idx];
 		e = *p;
 		if (!sv_spte__present(e))
@@ -570,6 +700,8 @@ void sv_shadow__init(sv_mmu *m)
 	for (k = 0; k < 3; k++)
 		m->shadowed[k] = g_hash_table_new(g_direct_hash, g_direct_equal);
 	m->unsync = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	m->active = g_queue_new();
+	sv_shadow__limit_update(m);
 	m->sps = g_hash_table_new(g_direct_hash, g_direct_equal);
 	sv_shadow__rmap_init(m);
 }
@@ -580,8 +712,11 @@ void sv_shadow__fini(sv_mmu *m)
 
 	if (!m->sps)
 		return;
-	for (i = 0; i < m->sp->len; i++)
+	for (i = 0; i < m->sp->len; i++) {
 		g_free(g_array_index(m->sp, sv_sp, i).gfns);
+		sv_shadow__parents_free(&g_array_index(m->sp, sv_sp, i));
+	}
+	g_queue_free(m->active);
 	g_hash_table_destroy(m->sps);
 	sv_shadow__rmap_fini(m);
 	for (i = 0; i < 3; i++)

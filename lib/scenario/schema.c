@@ -120,6 +120,10 @@ static const sc_key keys[] = {
 	      "historical bugs to switch on (simvirt list explains each)"),
 	BOOL(vm, "audit", S(mmu.audit),
 	     "run the invariant checks (counted as audit.*)"),
+	UINT(vm, "shadow_pages", 0, 1u << 30, S(mmu.shadow_pages),
+	     "with mmu=shadow: shadow pages at most, the oldest zapped past it "
+	     "(mmu_recycled); 0: KVM's default, 20 per 1,000 guest pages, at "
+	     "least 64"),
 	BOOL(vm, "tdp_mmu", S(mmu.tdp_mmu),
 	     "false: the older rmap MMU's difference in counts, the prefetch "
 	     "of the 8-page group around a 4K fault where the host pages are "
