@@ -290,6 +290,27 @@ START_TEST(page_table_write_unsyncs)
 }
 END_TEST
 
+START_TEST(invpcid_syncs)
+{
+	rig r;
+
+	rig_up(&r, SZ_2M, false, SZ_4K);
+	write_each(&r, GPA, 8 * SZ_4K, SZ_4K);
+	t_access(r.v, table_gpa(&r, GPA, 1), SV_ACCESS_WRITE);
+	ck_assert_uint_eq(VMS(r.vm, mmu_unsync), 1);
+	/* INVPCID of one address does what INVLPG does: the unsync leaf
+	 * goes (8 data pages and the table's own, less 1) */
+	T_OK(sv_vcpu_invpcid(r.v, 0, 0, GPA));
+	ck_assert_uint_eq(VMS(r.vm, pages_4k), 8 + 1 - 1);
+	ck_assert_uint_eq(VMS(r.vm, mmu_unsync), 1);
+	/* a whole context is a sync, as MOV to CR3 */
+	T_OK(sv_vcpu_invpcid(r.v, 1, 0, 0));
+	ck_assert_uint_eq(VMS(r.vm, sp_synced), 1);
+	ck_assert_uint_eq(VMS(r.vm, mmu_unsync), 0);
+	rig_down(&r);
+}
+END_TEST
+
 START_TEST(upper_table_write_emulated)
 {
 	uint64_t pd, pte_writes;
@@ -485,6 +506,7 @@ int main(void)
 	tcase_add_test(tc, guest_2m_pages_over_4k);
 	tcase_add_test(tc, guest_1g_page_reserved);
 	tcase_add_test(tc, page_table_write_unsyncs);
+	tcase_add_test(tc, invpcid_syncs);
 	tcase_add_test(tc, upper_table_write_emulated);
 	tcase_add_test(tc, table_write_flooding);
 	tcase_add_test(tc, shadow_pages_recycled);

@@ -25,13 +25,18 @@ if "$simvirt" replay "$dir/cut.trace" 2> "$dir/err.txt"; then
 	exit 1
 fi
 grep -q 'offset' "$dir/err.txt"
-# The event and steal-time scenarios: two runs print the same bytes, and
-# so does the replay of a recording (its CPL and steal-time events fed
-# back).  triple-fault ends in shutdown: status 3, as for a guest fault.
+# The event and steal-time scenarios, and two under the shadow MMU (its
+# INVLPG and MOV to CR3 intercepts, host events): two runs print the same
+# bytes, and so does the replay of a recording (its CPL and steal-time
+# events fed back).  triple-fault ends in shutdown and shadow/mprotect in
+# EFAULT: status 3, as for a guest fault.
 scen=$(dirname "$0")/../scenarios
-for name in event-reinjection triple-fault steal-time user-mode; do
+for name in event-reinjection triple-fault steal-time user-mode shadow/remap \
+	    shadow/mprotect; do
 	want=0
 	[ "$name" = triple-fault ] && want=3
+	[ "$name" = shadow/mprotect ] && want=3
+	mkdir -p "$dir/shadow"
 	for out in r1 r2; do
 		rc=0
 		"$simvirt" run "$scen/$name.ini" --format json --out "$dir/$name.$out.json" \

@@ -130,6 +130,15 @@ int sv_vcpu_invpcid(sv_vcpu *v, unsigned type, uint16_t pcid, uint64_t gva)
 	}
 	v->stat[SV_VCPU_STAT_invpcid]++;
 	sv_vcpu__charge(v, v->vm->opts.costs.invpcid);
+	/* shadow paging intercepts it (kvm_handle_invpcid): one address is
+	 * an INVLPG's work, a whole context a sync */
+	if (v->shadow) {
+		intercepted(v);
+		if (type == 0)
+			sv_shadow__invlpg(v->vm->mmu, v, gva);
+		else
+			sv_shadow__sync_all(v->vm->mmu);
+	}
 	return SV_OK;
 }
 
