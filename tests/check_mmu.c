@@ -1118,6 +1118,27 @@ START_TEST(noslot_mmio)
 }
 END_TEST
 
+/* kvm.mmio_caching=N: no MMIO SPTE, each access takes the full fault */
+START_TEST(noslot_mmio_uncached)
+{
+	scen s = scen_default();
+	fix f;
+	sv_xlate x;
+
+	s.mo.mmio_caching = false;
+	fix_up(&f, &s);
+	x = t_access(f.v, 0xfee00000, SV_ACCESS_READ);
+	ck_assert_int_eq(x.fault.kind, SV_FAULT_MMIO);
+	x = t_access(f.v, 0xfee00000, SV_ACCESS_READ);
+	ck_assert_int_eq(x.fault.kind, SV_FAULT_MMIO);
+	ck_assert_uint_eq(CS(&f, pf_taken), 2);
+	ck_assert_uint_eq(CS(&f, pf_emulate), 2);
+	ck_assert_uint_eq(CS(&f, pf_mmio_spte_created), 0);
+	ck_assert_uint_eq(CS(&f, ept_misconfigs), 0);
+	fix_down(&f);
+}
+END_TEST
+
 START_TEST(mmio_generation_wrap)
 {
 	scen s = scen_default();
@@ -1431,6 +1452,7 @@ static Suite *mmu_suite(void)
 	tcase_add_test(t, fault_races_invalidation);
 	tcase_add_test(t, two_vcpus_same_gfn);
 	tcase_add_test(t, noslot_mmio);
+	tcase_add_test(t, noslot_mmio_uncached);
 	tcase_add_test(t, mmio_generation_wrap);
 	tcase_add_test(t, flush_without_vcpu_in_guest);
 	tcase_add_test(t, handler_costs);

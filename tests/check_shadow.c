@@ -243,6 +243,55 @@ START_TEST(guest_1g_page_reserved)
 }
 END_TEST
 
+/* The guest maps MMIO_GVA to a guest-physical page in no memslot. */
+#define MMIO_GVA 0xfe000000ULL
+
+static void mmio_twice(bool caching, uint64_t *taken, uint64_t *exits)
+{
+	sv_host_options ho = SV_HOST_OPTIONS_INIT;
+	sv_mmu_options mo = SV_MMU_OPTIONS_INIT;
+	sv_xlate x;
+	rig r = {0};
+	unsigned i;
+
+	mo.mmu = SV_MMU_SHADOW;
+	mo.mmio_caching = caching;
+	T_OK(sv_host_new(&r.h, &ho));
+	r.vm = t_vm();
+	T_OK(sv_mmu_attach(r.vm, r.h, &mo));
+	slot_over_host(&r, 2, POOL, SZ_2M, false, NULL);
+	r.gpt = t_guest_pt(r.vm, POOL, SZ_2M);
+	T_OK(sv_pt_map(r.gpt, MMIO_GVA, MMIO_GVA, SZ_4K, SZ_4K,
+		       SV_PTE_P | SV_PTE_RW));
+	r.v = sv_vm_vcpu(r.vm, 0);
+	t_paging(r.v, sv_pt_root(r.gpt), 0);
+	for (i = 0; i < 2; i++) {
+		x = t_access(r.v, MMIO_GVA + 8, SV_ACCESS_READ);
+		ck_assert_int_eq(x.fault.kind, SV_FAULT_MMIO);
+		ck_assert_uint_eq(x.fault.gpa, MMIO_GVA + 8);
+	}
+	*taken = T_STAT(r.v, pf_taken);
+	*exits = T_STAT(r.v, mmio_exits);
+	ck_assert_uint_eq(T_STAT(r.v, pf_mmio_spte_created), caching ? 1 : 0);
+	rig_down(&r);
+}
+
+START_TEST(mmio_sptes)
+{
+	uint64_t taken, exits;
+
+	/* caching: the first access faults (and makes the MMIO SPTE), the
+	 * second exits on its reserved bit straight to emulation */
+	mmio_twice(true, &taken, &exits);
+	ck_assert_uint_eq(taken, 1);
+	ck_assert_uint_eq(exits, 2);
+	/* kvm.mmio_caching=N, as on the measured KVM: both take the fault */
+	mmio_twice(false, &taken, &exits);
+	ck_assert_uint_eq(taken, 2);
+	ck_assert_uint_eq(exits, 2);
+}
+END_TEST
+
 /* ---- the guest's page tables ------------------------------------------------ */
 
 /* The guest-physical address of the table at `level` on gva's path. */
@@ -505,6 +554,7 @@ int main(void)
 	tcase_add_test(tc, guest_2m_pages_over_thp);
 	tcase_add_test(tc, guest_2m_pages_over_4k);
 	tcase_add_test(tc, guest_1g_page_reserved);
+	tcase_add_test(tc, mmio_sptes);
 	tcase_add_test(tc, page_table_write_unsyncs);
 	tcase_add_test(tc, invpcid_syncs);
 	tcase_add_test(tc, upper_table_write_emulated);

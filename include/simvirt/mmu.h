@@ -128,6 +128,10 @@ typedef struct sv_mmu_options {
 	 * it the oldest are zapped (mmu_recycled).  0: KVM's default, 20 per
 	 * 1,000 pages of guest memory and at least 64. */
 	unsigned shadow_pages;
+	/* kvm.mmio_caching: a gfn in no memslot gets an MMIO SPTE, so its
+	 * later accesses go to emulation without the fault path; false:
+	 * every access takes the full fault (pf_taken, pf_emulate). */
+	bool mmio_caching;
 } sv_mmu_options;
 
 #define SV_MMU_OPTIONS_INIT                                    \
@@ -147,6 +151,7 @@ typedef struct sv_mmu_options {
 		.tdp_mmu = true,                               \
 		.mmu = SV_MMU_TDP,                             \
 		.shadow_pages = 0,                             \
+		.mmio_caching = true,                          \
 	}
 
 /** Fills *opts with the defaults (SV_MMU_OPTIONS_INIT). */

@@ -247,6 +247,7 @@ static sv_page_fault fault_of(sv_vcpu *v, const sv_fault *x)
 		write = x->error_code & SV_PFERR_W;
 		exec = x->error_code & SV_PFERR_I;
 		present = x->error_code & SV_PFERR_P;
+		rsvd = x->error_code & SV_PFERR_RSVD;
 	} else if (x->kind == SV_FAULT_EPT_MISCONFIG) {
 		write = exec = present = false;
 		rsvd = true;

@@ -394,10 +394,13 @@ static int check_mmu_options(sv_vm *vm, const sv_mmu_options *o)
 	if (o->pml && (vm->opts.tdp != SV_TDP_EPT || !vm->opts.tdp_ad))
 		return sv_err__set(vm, SV_EINVAL,
 				   "mmu options: pml needs EPT with A/D flags");
-	if (vm->opts.tdp == SV_TDP_NPT && vm->opts.maxphyaddr > 51)
+	if ((vm->opts.tdp == SV_TDP_NPT ||
+	     (o->version == SV_MMU_OPTIONS_VERSION && o->mmu == SV_MMU_SHADOW)) &&
+	    vm->opts.maxphyaddr > 51)
 		return sv_err__set(vm, SV_EINVAL,
-				   "mmu options: NPT MMIO SPTEs need a reserved "
-				   "physical-address bit (maxphyaddr <= 51)");
+				   "mmu options: NPT and shadow MMIO SPTEs need a "
+				   "reserved physical-address bit (maxphyaddr <= "
+				   "51)");
 	if (!sv_mmu_policy_find(policy_name(o)))
 		return sv_err__set(vm, SV_ENOENT,
 				   "mmu options: no sizing policy named \"%s\" "
@@ -460,11 +463,14 @@ int sv_mmu_attach(sv_vm *vm, sv_host *host, const sv_mmu_options *opts)
 		/* a version-1 caller's struct ends before tdp_mmu */
 		memcpy(&m->opts, opts, offsetof(sv_mmu_options, tdp_mmu));
 		m->opts.tdp_mmu = true;
+		m->opts.mmu = SV_MMU_TDP;
+		m->opts.mmio_caching = true;
 	} else if (opts->version == 2) {
 		/* a version-2 caller's struct ends before mmu */
 		memcpy(&m->opts, opts, offsetof(sv_mmu_options, mmu));
 		m->opts.mmu = SV_MMU_TDP;
 		m->opts.shadow_pages = 0;
+		m->opts.mmio_caching = true;
 	} else {
 		m->opts = *opts;
 	}

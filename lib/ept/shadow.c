@@ -502,10 +502,13 @@ static uint64_t link_child(sv_mmu *m, const sv_page_fault *f, const gview *g,
 	return child;
 }
 
-static sv_pf_ret shadow_map(sv_mmu *m, sv_page_fault *f, const gview *g)
+/* Step 4: the tables down to the goal level; the last one's hpa, or 0
+ * when no table page is left. */
+static uint64_t shadow_map_tables(sv_mmu *m, sv_page_fault *f,
+				  const gview *g)
 {
-	uint64_t table = f->v->sroot, *p, e, n;
-	unsigned level, idx;
+	uint64_t table = f->v->sroot, *p;
+	unsigned level;
 
 	for (level = m->top; level > f->goal_level; level--) {
 		/* clear_sp_write_flooding_count: the table is in use */
@@ -513,8 +516,18 @@ static sv_pf_ret shadow_map(sv_mmu *m, sv_page_fault *f, const gview *g)
 		p = &sv_mmu__table(m, table)[sv_pt__index(f->gva, level)];
 		table = link_child(m, f, g, p, level);
 		if (!table)
-			return PF_EFAULT;
+			return 0;
 	}
+	return table;
+}
+
+static sv_pf_ret shadow_map(sv_mmu *m, sv_page_fault *f, const gview *g)
+{
+	uint64_t table = shadow_map_tables(m, f, g), *p, e, n;
+	unsigned level = f->goal_level, idx;
+
+	if (!table)
+		return PF_EFAULT;
 	idx = sv_pt__index(f->gva, level);
 	p = &sv_mmu__table(m, table)[idx];
 	e = *p;
@@ -541,10 +554,61 @@ static sv_pf_ret shadow_map(sv_mmu *m, sv_page_fault *f, const gview *g)
 	return f->pt_write ? PF_EMULATE : PF_FIXED;
 }
 
+/* The leaf entry on gva's path in the vCPU's shadow tables, or NULL. */
+static uint64_t *shadow_entry(sv_mmu *m, const sv_vcpu *v, uint64_t gva)
+{
+	uint64_t table = v->sroot;
+	unsigned level;
+
+	for (level = m->top; table && level >= 1; level--) {
+		uint64_t *p = &sv_mmu__table(m, table)[sv_pt__index(gva, level)];
+
+		if (!sv_spte__present(*p) || sv_spte__leaf(&m->b, *p, level))
+			return p;
+		table = *p & SPTE_ADDR;
+	}
+	return NULL;
+}
+
+/*
+ * handle_mmio_page_fault: a reserved-bit fault is an MMIO SPTE's (the MMU
+ * makes no other).  Of the current memslot generation: emulation at once,
+ * counting nothing; stale: the full fault.  True when handled.
+ */
+static bool mmio_fast(sv_mmu *m, sv_page_fault *f)
+{
+	const uint64_t *p = shadow_entry(m, f->v, f->gva);
+
+	f->rsvd = false;
+	if (!p || !sv_spte__is_mmio(&m->b, *p) ||
+	    sv_spte__mmio_gen(*p) != sv_spte__gen_of(m->gen))
+		return false;
+	f->gfn = (*p & SV_PTE_ADDR_MASK & ~SPTE_NPT_MMIO_MARK) >> 12;
+	f->rsvd = true;
+	return true;
+}
+
+/* An MMIO SPTE for gfn (kvm.mmio_caching): the next access faults with a
+ * reserved bit and goes to emulation. */
+static void mmio_spte(sv_mmu *m, sv_page_fault *f)
+{
+	uint64_t *p = shadow_entry(m, f->v, f->gva);
+
+	if (!p || sv_spte__present(*p))
+		return;
+	sv_mmu__spte_set(m, 0, p, f->gfn, 1,
+			 sv_spte__mmio(&m->b, m->gen) | (f->gfn << 12),
+			 SV_SPTE_install);
+	f->v->stat[SV_VCPU_STAT_pf_mmio_spte_created]++;
+}
+
 sv_pf_ret sv_shadow__page_fault(sv_mmu *m, sv_page_fault *f, sv_fault *x)
 {
 	sv_pf_ret r;
 	gview g;
+
+	if (f->rsvd && mmio_fast(m, f))
+		return PF_EMULATE;
 
 	f->v->stat[SV_VCPU_STAT_pf_taken]++;
 	sv_vcpu__charge(f->v, m->vm->opts.costs.pf_slow);
@@ -556,8 +620,16 @@ sv_pf_ret sv_shadow__page_fault(sv_mmu *m, sv_page_fault *f, sv_fault *x)
 	if (!walk_guest(m, f, &g, x))
 		return PF_GUEST;
 	r = sv_mmu__faultin(m, f);
-	if (r == PF_CONTINUE && !f->slot)
+	if (r == PF_CONTINUE && !f->slot) {
+		if (m->opts.mmio_caching) {
+			/* the tables down to a 4K leaf, then the MMIO SPTE */
+			f->goal_level = 1;
+			if (shadow_map_tables(m, f, &g) == 0)
+				return PF_EFAULT;
+			mmio_spte(m, f);
+		}
 		return PF_EMULATE;
+	}
 	if (r != PF_CONTINUE)
 		return r;
 	sv_mmu__size_fault(m, f);

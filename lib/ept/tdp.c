@@ -162,7 +162,9 @@ sv_pf_ret sv_tdp__map(sv_mmu *m, sv_page_fault *f)
 				return PF_EFAULT;
 	}
 
-	/* Step 3: the leaf. */
+	/* Step 3: the leaf (with MMIO caching off, none for MMIO). */
+	if (!f->slot && !m->opts.mmio_caching)
+		return PF_EMULATE;
 	n = f->slot ? sv_spte__make(b, f->pfn, it.level, f->host_writable)
 		    : sv_spte__mmio(b, m->gen);
 	if (n == e)

@@ -124,6 +124,9 @@ static const sc_key keys[] = {
 	     "with mmu=shadow: shadow pages at most, the oldest zapped past it "
 	     "(mmu_recycled); 0: KVM's default, 20 per 1,000 guest pages, at "
 	     "least 64"),
+	BOOL(vm, "mmio_caching", S(mmu.mmio_caching),
+	     "kvm.mmio_caching: MMIO SPTEs send a gfn in no memslot to "
+	     "emulation without the fault path (false: every access faults)"),
 	BOOL(vm, "tdp_mmu", S(mmu.tdp_mmu),
 	     "false: the older rmap MMU's difference in counts, the prefetch "
 	     "of the 8-page group around a 4K fault where the host pages are "
