@@ -228,15 +228,28 @@ static gint cmp_ptr(gconstpointer a, gconstpointer b)
 	return (x > y) - (x < y);
 }
 
-/* Every leaf the rmap has goes (kvm_mmu_zap_all's leaves); true if any
- * did.  The rmap is read first: zapping changes it. */
+/* Every leaf the rmap has goes, and every MMIO SPTE (kvm_mmu_zap_all's
+ * entries; the shadow pages stay); true if any did.  The rmap is read
+ * first: zapping changes it. */
 bool sv_shadow__zap_all(sv_mmu *m)
 {
 	GPtrArray *leaves = g_ptr_array_new();
 	GHashTableIter hi;
 	gpointer k, v;
+	GList *l;
 	guint i;
 	bool any;
+
+	for (l = m->active->head; l; l = l->next) {
+		uint64_t hpa = (uint64_t)GPOINTER_TO_SIZE(l->data);
+		uint64_t *t = sv_mmu__table(m, hpa);
+
+		for (i = 0; i < SV_PT_ENTRIES; i++)
+			if (sv_spte__is_mmio(&m->b, t[i]))
+				sv_mmu__spte_set(m, 0, &t[i], 0,
+						 sv_mmu__sp(m, hpa)->level, 0,
+						 SV_SPTE_zap);
+	}
 
 	g_hash_table_iter_init(&hi, m->rmap);
 	while (g_hash_table_iter_next(&hi, &k, &v)) {
