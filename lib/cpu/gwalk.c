@@ -212,6 +212,50 @@ static bool set_guest_ad(sv_vcpu *v, const sv_walk *w, sv_access acc,
 	return true;
 }
 
+/* Step 1: the lowest paging-structure-cache entry for gva, or NULL; the
+ * walk then starts below it (*start).  Counted and charged. */
+static const sv_tlbe *psc_lookup(sv_vcpu *v, const sv_tlb_key *key,
+				 uint64_t gva, unsigned *start)
+{
+	unsigned level;
+	sv_tlbe *e = sv_tlb__lowest(&v->tlb, psc_array, *start, key, gva, &level);
+
+	if (!e)
+		return NULL;
+	sv_tlb__touch(&v->tlb, e);
+	sv_vcpu__observe(v, SV_WEV_PSC_HIT, level, gva, e->gpa, 0);
+	v->stat[psc_stat[level]]++;
+	sv_vcpu__charge(v, v->vm->opts.costs.psc_hit);
+	*start = level - 1;
+	return e;
+}
+
+/* Step 6: each non-leaf entry the walk w read, with the permissions
+ * accumulated down to it, the next table's address as the walk sees it
+ * (the entry's) and its host address (next_hpa[level - 1]). */
+static void psc_fill(sv_vcpu *v, const sv_tlb_key *key, const sv_walk *w,
+		     uint64_t gva, uint8_t perm_in, const uint64_t *next_hpa)
+{
+	uint64_t and_bits = ~0ULL, or_bits = 0;
+	sv_tlbe p = {0};
+	unsigned level;
+
+	p.vpid = key->vpid;
+	p.pcid = key->pcid;
+	p.ep4ta = key->ep4ta;
+	p.flags = SV_TLBE_VALID;
+	for (level = w->start; level > w->level; level--) {
+		and_bits &= w->entry[level];
+		or_bits |= w->entry[level];
+		p.shift = (uint8_t)sv_pt__level_shift(level);
+		p.vpn = gva >> p.shift;
+		p.gpa = w->entry[level] & SV_PTE_ADDR_MASK;
+		p.target = next_hpa[level - 1];
+		p.perm = perm_in & sv_gwalk__perm(v, and_bits, or_bits);
+		sv_tlb__fill(&v->tlb, psc_array[level], &p);
+	}
+}
+
 /* The shadow tables are in the VM's table frames. */
 static uint64_t *shadow_fetch(void *ctx, unsigned level, uint64_t hpa)
 {
@@ -244,7 +288,7 @@ bool sv_gwalk__walk_shadow(sv_vcpu *v, uint64_t gva, sv_access acc,
 	sv_tlb_key key = {v->ep4ta, v->regs.vpid, v->pcid};
 	uint64_t cr3 = v->paging ? v->regs.cr3 & SV_PTE_ADDR_MASK : SV_SHADOW_NONPAGING;
 	uint64_t table;
-	unsigned start = v->swalker.fmt->levels, level;
+	unsigned start = v->swalker.fmt->levels;
 	uint8_t perm_in = 0xff, perm;
 	bool psc = sv_tlb__any(&v->tlb, SV_TLB_PSC_ARRAYS);
 	sv_walk w;
@@ -255,14 +299,9 @@ bool sv_gwalk__walk_shadow(sv_vcpu *v, uint64_t gva, sv_access acc,
 		sv_shadow__load_root(v->vm->mmu, v);
 	table = v->sroot;
 	if (psc) {
-		sv_tlbe *e = sv_tlb__lowest(&v->tlb, psc_array, start, &key, gva,
-					    &level);
+		const sv_tlbe *e = psc_lookup(v, &key, gva, &start);
 
 		if (e) {
-			sv_tlb__touch(&v->tlb, e);
-			v->stat[psc_stat[level]]++;
-			sv_vcpu__charge(v, c->psc_hit);
-			start = level - 1;
 			table = e->target;
 			perm_in = e->perm;
 		}
@@ -290,25 +329,8 @@ bool sv_gwalk__walk_shadow(sv_vcpu *v, uint64_t gva, sv_access acc,
 				(acc == SV_ACCESS_FETCH ? SV_PFERR_I : 0);
 		return false;
 	}
-	if (psc) {
-		uint64_t and_bits = ~0ULL, or_bits = 0;
-		sv_tlbe p = {0};
-
-		p.vpid = key.vpid;
-		p.pcid = key.pcid;
-		p.ep4ta = key.ep4ta;
-		p.flags = SV_TLBE_VALID;
-		for (level = w.start; level > w.level; level--) {
-			and_bits &= w.entry[level];
-			or_bits |= w.entry[level];
-			p.shift = (uint8_t)sv_pt__level_shift(level);
-			p.vpn = gva >> p.shift;
-			p.target = w.entry[level] & SV_PTE_ADDR_MASK;
-			p.gpa = p.target;
-			p.perm = perm_in & sv_gwalk__perm(v, and_bits, or_bits);
-			sv_tlb__fill(&v->tlb, psc_array[level], &p);
-		}
-	}
+	if (psc) /* each table's address is its host address */
+		psc_fill(v, &key, &w, gva, perm_in, w.table);
 	memset(entry, 0, sizeof(*entry));
 	entry->shift = (uint8_t)sv_pt__level_shift(w.level);
 	entry->vpn = gva >> entry->shift;
@@ -334,7 +356,7 @@ bool sv_gwalk__walk2d(sv_vcpu *v, uint64_t gva, sv_access acc, sv_tlbe *entry,
 	const sv_pt_format *fmt = v->gwalker.fmt;
 	sv_tlb_key key = {v->ep4ta, v->regs.vpid, v->pcid};
 	uint64_t gpa, table = v->regs.cr3 & SV_PTE_ADDR_MASK;
-	unsigned start = fmt->levels, level, guest_shift = 30;
+	unsigned start = fmt->levels, guest_shift = 30;
 	uint8_t perm_in = 0xff, gperm = SV_PERM_W | SV_PERM_U | SV_PERM_X;
 	bool paging = v->paging, global = false, gdirty = true;
 	gwalk_ctx g; /* table_hpa[] is written as the walk fetches tables */
@@ -365,15 +387,9 @@ bool sv_gwalk__walk2d(sv_vcpu *v, uint64_t gva, sv_access acc, sv_tlbe *entry,
 	g.refs = refs;
 	g.first_known = false;
 	if (sv_tlb__any(&v->tlb, SV_TLB_PSC_ARRAYS)) {
-		sv_tlbe *e = sv_tlb__lowest(&v->tlb, psc_array, fmt->levels, &key,
-					    gva, &level);
+		const sv_tlbe *e = psc_lookup(v, &key, gva, &start);
 
 		if (e) {
-			sv_tlb__touch(&v->tlb, e);
-			sv_vcpu__observe(v, SV_WEV_PSC_HIT, level, gva, e->gpa, 0);
-			v->stat[psc_stat[level]]++;
-			sv_vcpu__charge(v, c->psc_hit);
-			start = level - 1;
 			table = e->gpa;
 			g.first_known = true;
 			g.first_hpa = e->target;
@@ -422,25 +438,8 @@ nested_final:
 	/* 6. Paging-structure caches: each non-leaf guest entry read, with
 	 * the permissions accumulated down to it and the next table's GPA
 	 * and HPA (known now that every table was fetched). */
-	if (paging && sv_tlb__any(&v->tlb, SV_TLB_PSC_ARRAYS)) {
-		uint64_t and_bits = ~0ULL, or_bits = 0;
-		sv_tlbe p = {0};
-
-		p.vpid = key.vpid;
-		p.pcid = key.pcid;
-		p.ep4ta = key.ep4ta;
-		p.flags = SV_TLBE_VALID;
-		for (level = w.start; level > w.level; level--) {
-			and_bits &= w.entry[level];
-			or_bits |= w.entry[level];
-			p.shift = (uint8_t)sv_pt__level_shift(level);
-			p.vpn = gva >> p.shift;
-			p.gpa = w.entry[level] & fmt->addr_mask;
-			p.target = g.table_hpa[level - 1];
-			p.perm = perm_in & sv_gwalk__perm(v, and_bits, or_bits);
-			sv_tlb__fill(&v->tlb, psc_array[level], &p);
-		}
-	}
+	if (paging && sv_tlb__any(&v->tlb, SV_TLB_PSC_ARRAYS))
+		psc_fill(v, &key, &w, gva, perm_in, g.table_hpa);
 
 	/* The combined entry: the smaller of the two page sizes. */
 	memset(entry, 0, sizeof(*entry));
