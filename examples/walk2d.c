@@ -43,6 +43,8 @@ static const char *step_name(sv_walk_event_kind k)
 		return "read EPT entry";
 	case SV_WEV_FAULT:
 		return "fault";
+	case SV_WEV_SHADOW_REF: /* shadow paging only; this guest runs on EPT */
+		return "read shadow entry";
 	}
 	return "?";
 }

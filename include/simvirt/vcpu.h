@@ -200,6 +200,8 @@ typedef enum sv_walk_event_kind {
 	SV_WEV_NPWC_HIT,    /* nested walk starts below a cached entry */
 	SV_WEV_NESTED_REF,  /* one EPT/NPT entry read */
 	SV_WEV_FAULT,       /* the access faulted (see the result) */
+	SV_WEV_SHADOW_REF,  /* one shadow paging-structure entry read (shadow
+			       paging: the hardware walks only those) */
 } sv_walk_event_kind;
 
 typedef struct sv_walk_event {

@@ -288,7 +288,7 @@ bool sv_gwalk__walk_shadow(sv_vcpu *v, uint64_t gva, sv_access acc,
 	sv_tlb_key key = {v->ep4ta, v->regs.vpid, v->pcid};
 	uint64_t cr3 = v->paging ? v->regs.cr3 & SV_PTE_ADDR_MASK : SV_SHADOW_NONPAGING;
 	uint64_t table;
-	unsigned start = v->swalker.fmt->levels;
+	unsigned start = v->swalker.fmt->levels, level;
 	uint8_t perm_in = 0xff, perm;
 	bool psc = sv_tlb__any(&v->tlb, SV_TLB_PSC_ARRAYS);
 	sv_walk w;
@@ -313,6 +313,10 @@ bool sv_gwalk__walk_shadow(sv_vcpu *v, uint64_t gva, sv_access acc,
 	sv_vcpu__charge(v, (uint64_t)w.refs * c->walk_ref);
 	if (SV_UNLIKELY(v->dcache != NULL))
 		sv_vcpu__dcache_walk(v, &w, gva, 0);
+	if (SV_UNLIKELY(v->observer != NULL))
+		for (level = start; level >= w.level && level > 0; level--)
+			sv_vcpu__observe(v, SV_WEV_SHADOW_REF, level, gva,
+					 w.table[level], w.entry[level]);
 	perm = perm_in & sv_gwalk__perm(v, w.and_bits, w.or_bits);
 	if (w.status != SV_WALK_OK || !sv_gwalk__allows(v, perm, acc)) {
 		bool present = w.status != SV_WALK_NOT_PRESENT;

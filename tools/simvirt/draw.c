@@ -335,6 +335,8 @@ void walk_grid_event(const sv_walk_event *ev, void *payload)
 		t->fault_nested = g->nested_last;
 		t->fault_level = ev->level;
 		break;
+	case SV_WEV_SHADOW_REF: /* no grid: `simvirt walk` refuses --svg */
+		break;
 	}
 	g->nested_last = ev->kind >= SV_WEV_NTLB_HIT &&
 			 ev->kind <= SV_WEV_NESTED_REF;

@@ -55,6 +55,8 @@ static const char *ev_name(sv_walk_event_kind k)
 		return "nested entry read";
 	case SV_WEV_FAULT:
 		return "fault";
+	case SV_WEV_SHADOW_REF:
+		return "shadow entry read";
 	}
 	return "?";
 }
@@ -70,12 +72,15 @@ static void print_event(const sv_walk_event *ev, void *payload)
 	unsigned *n = &wp->n;
 	bool nested = ev->kind >= SV_WEV_NTLB_HIT && ev->kind <= SV_WEV_NESTED_REF;
 
-	if (ev->kind == SV_WEV_GUEST_REF || ev->kind == SV_WEV_NESTED_REF)
+	bool ref = ev->kind == SV_WEV_GUEST_REF || ev->kind == SV_WEV_NESTED_REF ||
+		   ev->kind == SV_WEV_SHADOW_REF;
+
+	if (ref)
 		++*n;
 	printf("  %s%-28s level %u  %s 0x%012" PRIx64 "  table 0x%013" PRIx64,
 	       nested ? "    " : "", ev_name(ev->kind), ev->level,
 	       nested ? "gpa" : "gva", ev->addr, ev->table);
-	if (ev->kind == SV_WEV_GUEST_REF || ev->kind == SV_WEV_NESTED_REF)
+	if (ref)
 		printf("  entry 0x%016" PRIx64 "  [ref %u]", ev->entry, *n);
 	putchar('\n');
 	if (wp->grid)
@@ -493,6 +498,7 @@ static int walk_at(const char *phase, sv_vm *vm, void *payload)
 	walk_req *w = payload;
 	walk_grid grid;
 	sv_vcpu *v;
+	bool shadow;
 
 	if (w->phase >= 0 ? w->seen++ != w->phase : strcmp(phase, "end") != 0)
 		return 0;
@@ -503,10 +509,26 @@ static int walk_at(const char *phase, sv_vm *vm, void *payload)
 		w->rc = SV_ERANGE;
 		return 1;
 	}
-	printf("simvirt walk: phase %s, vCPU %d, %u-level guest paging over "
-	       "%u-level %s\n", phase, w->vcpu, sv_vm_options_get(vm)->guest_levels,
-	       sv_vm_options_get(vm)->tdp_levels,
-	       sv_vm_options_get(vm)->tdp == SV_TDP_NPT ? "NPT" : "EPT");
+	shadow = sv_mmu_options_get(vm) &&
+		 sv_mmu_options_get(vm)->mmu == SV_MMU_SHADOW;
+	if (shadow && w->svg) {
+		fprintf(stderr, "simvirt walk: --svg draws the 2D walk, and this "
+				"scenario's MMU is shadow paging ([vm] mmu=shadow: "
+				"a one-dimensional walk); leave --svg out\n");
+		w->rc = SV_EINVAL;
+		return 1;
+	}
+	if (shadow)
+		printf("simvirt walk: phase %s, vCPU %d, %u-level guest paging "
+		       "under shadow paging (the hardware walks the MMU's "
+		       "shadow tables)\n", phase, w->vcpu,
+		       sv_vm_options_get(vm)->guest_levels);
+	else
+		printf("simvirt walk: phase %s, vCPU %d, %u-level guest paging "
+		       "over %u-level %s\n", phase, w->vcpu,
+		       sv_vm_options_get(vm)->guest_levels,
+		       sv_vm_options_get(vm)->tdp_levels,
+		       sv_vm_options_get(vm)->tdp == SV_TDP_NPT ? "NPT" : "EPT");
 	if (w->cold) {
 		/* EPT: INVEPT all-context, combined and guest-physical mappings
 		 * and the paging-structure caches go (SDM 28.4.3.1); NPT: a
@@ -519,8 +541,10 @@ static int walk_at(const char *phase, sv_vm *vm, void *payload)
 	}
 	walk_grid_init(&grid, sv_vm_options_get(vm)->guest_levels,
 		       sv_vm_options_get(vm)->tdp_levels, w->gva);
-	access_and_print(v, w->cold ? "After INVEPT (all caches cold)"
-				    : "As the caches stand", w->gva,
+	access_and_print(v, !w->cold ? "As the caches stand"
+			    : shadow ? "After a flush of every TLB and walk "
+				       "cache (all cold)"
+				     : "After INVEPT (all caches cold)", w->gva,
 			 w->svg ? &grid : NULL);
 	access_and_print(v, "The same address again", w->gva, NULL);
 	if (w->svg && walk_grid_draw(&grid, w->svg, &w->draw_err))
