@@ -323,6 +323,8 @@ START_TEST(option_inits)
 		     NOTHING);
 	SAME_AS_INIT(sv_tlb_config, sv_tlb_config_init, SV_TLB_CONFIG_INIT, NOTHING);
 	SAME_AS_INIT(sv_costs, sv_costs_init, SV_COSTS_INIT, NOTHING);
+	SAME_AS_INIT(sv_guestmm_options, sv_guestmm_options_init,
+		     SV_GUESTMM_OPTIONS_INIT, NOTHING);
 }
 END_TEST
 

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "ept.h"
 #include "exec.h"
+#include "guestmm.h"
 #include "hostmm.h"
 #include "mmu.h"
 #include "pt.h"

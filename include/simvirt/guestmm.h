@@ -1,0 +1,139 @@
+/*
+ * simvirt/guestmm.h - the guest kernel's memory management: one process
+ * whose VMAs, page tables and page allocator the model keeps, as Linux
+ * does, in guest memory.
+ *
+ * The page tables are real tables in guest-physical memory (the vCPU's
+ * CR3 is sv_guestmm_cr3()), so every walk, under either MMU, reads what
+ * the guest kernel built.  Page frames and table pages come from the
+ * guest-physical range the options give (inside memslots), through a
+ * buddy allocator whose placement decides which 2M ranges can be huge.
+ * An access through sv_guestmm_access() that faults in a VMA is a guest
+ * page fault the model handles as Linux's do_anonymous_page and
+ * do_huge_pmd_anonymous_page would (zero page on a read of an untouched
+ * page, a THP where the policy allows one), then retried; every decision
+ * is counted with Linux's vmstat names.
+ */
+#ifndef SIMVIRT_GUESTMM_H
+#define SIMVIRT_GUESTMM_H
+
+#include "common.h"
+#include "vcpu.h"
+#include "vm.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sv_guestmm sv_guestmm;
+
+/** /sys/kernel/mm/transparent_hugepage/enabled in the guest. */
+typedef enum sv_guest_thp {
+	SV_GUEST_THP_NEVER,
+	SV_GUEST_THP_MADVISE,  /* only in MADV_HUGEPAGE ranges */
+	SV_GUEST_THP_ALWAYS,
+} sv_guest_thp;
+
+#define SV_GUESTMM_OPTIONS_VERSION 1
+
+typedef struct sv_guestmm_options {
+	unsigned version;     /* SV_GUESTMM_OPTIONS_VERSION */
+	sv_guest_thp thp;
+	/* The guest-physical memory the kernel manages: page frames and page
+	 * tables, 2M-aligned, inside memslots with bytes. */
+	uint64_t mem_gpa, mem_size;
+	/* Linux's tlb_single_page_flush_ceiling: an unmap of at most this
+	 * many pages flushes with INVLPG per page, a larger one the whole
+	 * TLB (a CR3 reload). */
+	unsigned flush_ceiling;
+} sv_guestmm_options;
+
+#define SV_GUESTMM_OPTIONS_INIT                               \
+	{                                                     \
+		.version = SV_GUESTMM_OPTIONS_VERSION,        \
+		.thp = SV_GUEST_THP_MADVISE,                  \
+		.mem_gpa = 0,                                 \
+		.mem_size = 0,                                \
+		.flush_ceiling = 33,                          \
+	}
+
+/** Fills *o with the defaults (SV_GUESTMM_OPTIONS_INIT). */
+SV_API void sv_guestmm_options_init(sv_guestmm_options *o);
+
+/**
+ * The guest kernel of vm, managing [mem_gpa, mem_gpa + mem_size): an empty
+ * process whose page-table root is sv_guestmm_cr3().  SV_EINVAL for a
+ * range that is misaligned, too small (4 MiB at least) or not all in
+ * memslots.  The VM must outlive it.
+ */
+SV_API int sv_guestmm_new(sv_guestmm **out, sv_vm *vm,
+			  const sv_guestmm_options *opts);
+SV_API void sv_guestmm_free(sv_guestmm *gm);
+/** The process's CR3 (its PML4's guest-physical address). */
+SV_API uint64_t sv_guestmm_cr3(const sv_guestmm *gm);
+
+/** The guest's mmap flags. */
+enum {
+	SV_GMAP_FIXED = 1 << 0,  /* at exactly addr (what was there goes) */
+};
+
+/**
+ * mmap of anonymous private memory (prot: SV_PROT_* of simvirt/hostmm.h's
+ * values, read and write).  Without SV_GMAP_FIXED the lowest free range
+ * at or above 4G is chosen, 2M-aligned when len is a multiple of 2M (as
+ * Linux's THP-aware placement does).  Nothing is faulted in.
+ */
+SV_API int sv_guestmm_mmap(uint64_t *gva, sv_guestmm *gm, uint64_t addr,
+			   uint64_t len, unsigned prot, unsigned flags);
+/** munmap: the pages of [addr, addr + len) are freed, their TLB entries
+ *  flushed (INVLPG per page up to the flush ceiling, else a CR3 reload). */
+SV_API int sv_guestmm_munmap(sv_guestmm *gm, uint64_t addr, uint64_t len);
+
+typedef enum sv_guest_madvise {
+	SV_GMADV_DONTNEED,    /* the pages go; the range reads zero after */
+	SV_GMADV_HUGEPAGE,    /* THP allowed under thp=madvise */
+	SV_GMADV_NOHUGEPAGE,  /* never THP */
+} sv_guest_madvise;
+
+SV_API int sv_guestmm_madvise(sv_guestmm *gm, uint64_t addr, uint64_t len,
+			      sv_guest_madvise advice);
+
+/**
+ * One access of vCPU v (whose CR3 must be sv_guestmm_cr3(), with CR0.WP
+ * set as Linux runs, so that the zero page is read-only): translated
+ * as sv_vcpu_translate() does; a guest page fault in a VMA that allows
+ * the access is handled (demand paging) and the access retried, counted
+ * in the fault counters below.  A page fault outside every VMA, or
+ * against its protection, stays in out->fault (the process's SIGSEGV).
+ */
+SV_API int sv_guestmm_access(sv_xlate *out, sv_guestmm *gm, sv_vcpu *v,
+			     uint64_t gva, uint32_t size, sv_access acc);
+
+/** The guest kernel's counters (Linux's vmstat names). */
+#define SV_GUESTMM_STAT_LIST(X)                                               \
+	X(pgfault, "guest page faults the kernel handled")                    \
+	X(pgalloc, "4K pages allocated to the process (a THP counts 512)")    \
+	X(pgfree, "4K pages freed (a THP counts 512)")                        \
+	X(zero_page_maps, "read faults that mapped the zero page")            \
+	X(cow_zero, "writes that replaced the zero page by a page of its own") \
+	X(thp_fault_alloc, "faults that mapped a new THP")                    \
+	X(thp_fault_fallback, "THP-eligible faults that found no free 2M "   \
+	  "block and mapped 4K")                                              \
+	X(tlb_invlpg, "INVLPG for unmaps and DONTNEED")                       \
+	X(tlb_full_flush, "whole-TLB flushes (CR3 reloads) for them")
+
+typedef enum sv_guestmm_stat {
+#define SV__GMSTAT_ENUM(name, desc) SV_GUESTMM_STAT_##name,
+	SV_GUESTMM_STAT_LIST(SV__GMSTAT_ENUM)
+#undef SV__GMSTAT_ENUM
+	SV_GUESTMM_STAT__COUNT
+} sv_guestmm_stat;
+
+SV_API uint64_t sv_guestmm_stat_get(const sv_guestmm *gm, sv_guestmm_stat s);
+SV_API const char *sv_guestmm_stat_name(sv_guestmm_stat s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SIMVIRT_GUESTMM_H */

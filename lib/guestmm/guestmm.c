@@ -1,0 +1,548 @@
+/*
+ * lib/guestmm/guestmm.c - the guest kernel's memory management for one
+ * process: VMAs, page tables in guest memory, demand paging with THP, the
+ * zero page, unmapping with the TLB maintenance Linux does.
+ *
+ * How a guest page fault is handled (handle_mm_fault, anonymous memory):
+ *  1. The VMA that holds the address must allow the access; else the
+ *     fault stays the process's (SIGSEGV).
+ *  2. Present (a write to the read-only zero page): a page of its own,
+ *     zeroed, mapped writable (cow_zero).
+ *  3. Not present, and the 2M range around it THP-eligible (thp=always,
+ *     or madvise with MADV_HUGEPAGE; not MADV_NOHUGEPAGE; the whole 2M in
+ *     the VMA; no page table under its PMD yet): a 2M block from the
+ *     allocator, zeroed, mapped by one PMD (thp_fault_alloc); no 2M block
+ *     free: 4K (thp_fault_fallback).
+ *  4. Otherwise 4K: a read maps the zero page read-only (zero_page_maps),
+ *     a write a new zeroed page.
+ * The guest's tables are an sv_pt tree whose table pages come from the
+ * first part of the managed memory; page frames come from the buddy
+ * allocator over the rest.  Unmapping (munmap, MADV_DONTNEED) splits a
+ * THP it covers only in part, frees the pages and flushes the TLBs of
+ * every vCPU running the process: INVLPG per leaf up to the flush
+ * ceiling, else a CR3 reload (flush_tlb_mm_range).
+ */
+#include "guestmm/buddy.h"
+#include "memslots.h"
+#include "simvirt/guestmm.h"
+#include "simvirt/hostmm.h"
+#include "simvirt/pt.h"
+#include "vm.h"
+
+#define SZ_2M (2ULL << 20)
+#define MMAP_BASE 0x100000000ULL       /* where placement starts: 4G */
+#define MMAP_END (1ULL << 47)          /* the 4-level user half */
+
+typedef struct gvma {
+	uint64_t start, end;
+	unsigned prot;
+	sv_guest_madvise advice;   /* HUGEPAGE, NOHUGEPAGE, or DONTNEED: none */
+} gvma;
+
+struct sv_guestmm {
+	sv_vm *vm;
+	sv_guestmm_options o;
+	sv_pt *pt;
+	sv_buddy buddy;
+	uint64_t zero_gpa;
+	GTree *vmas;               /* start -> gvma */
+	uint64_t stat[SV_GUESTMM_STAT__COUNT];
+};
+
+/* ---- VMAs -------------------------------------------------------------- */
+
+static gint addr_cmp(gconstpointer a, gconstpointer b, gpointer unused)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	SV_UNUSED(unused);
+	return (x > y) - (x < y);
+}
+
+typedef struct vma_find {
+	uint64_t addr;
+	gvma *hit;
+} vma_find;
+
+static gboolean find_step(gpointer k, gpointer v, gpointer data)
+{
+	vma_find *f = data;
+	gvma *m = v;
+
+	SV_UNUSED(k);
+	if (m->start > f->addr)
+		return TRUE; /* past it: stop */
+	if (f->addr < m->end) {
+		f->hit = m;
+		return TRUE;
+	}
+	return FALSE;
+}
+
+/* The VMA holding addr, or NULL. */
+static gvma *vma_at(sv_guestmm *gm, uint64_t addr)
+{
+	vma_find f = {addr, NULL};
+
+	g_tree_foreach(gm->vmas, find_step, &f);
+	return f.hit;
+}
+
+static void vma_insert(sv_guestmm *gm, const gvma *v)
+{
+	gvma *n = g_new(gvma, 1);
+
+	*n = *v;
+	g_tree_insert(gm->vmas, &n->start, n);
+}
+
+/* Splits the VMA holding addr (if any, and addr inside it) at addr. */
+static void vma_split(sv_guestmm *gm, uint64_t addr)
+{
+	gvma *m = vma_at(gm, addr), upper;
+
+	if (!m || m->start == addr)
+		return;
+	upper = *m;
+	upper.start = addr;
+	m->end = addr;
+	vma_insert(gm, &upper);
+}
+
+typedef struct vma_range {
+	uint64_t start, end;
+	GPtrArray *hits;
+} vma_range;
+
+static gboolean range_step(gpointer k, gpointer v, gpointer data)
+{
+	vma_range *r = data;
+	gvma *m = v;
+
+	SV_UNUSED(k);
+	if (m->start >= r->end)
+		return TRUE;
+	if (m->end > r->start)
+		g_ptr_array_add(r->hits, m);
+	return FALSE;
+}
+
+/* The VMAs inside [start, end), after splitting those that cross its
+ * ends. */
+static GPtrArray *vmas_in(sv_guestmm *gm, uint64_t start, uint64_t end)
+{
+	vma_range r = {start, end, g_ptr_array_new()};
+
+	vma_split(gm, start);
+	vma_split(gm, end);
+	g_tree_foreach(gm->vmas, range_step, &r);
+	return r.hits;
+}
+
+/* ---- frames, tables, flushes --------------------------------------------- */
+
+static void zero_frames(sv_guestmm *gm, uint64_t gpa, uint64_t len)
+{
+	uint64_t off;
+
+	for (off = 0; off < len; off += SV_PAGE_4K) {
+		uint8_t *p = sv_memslots__ptr(&gm->vm->memslots, gpa + off);
+
+		if (p)
+			memset(p, 0, SV_PAGE_4K);
+	}
+}
+
+static int map(sv_guestmm *gm, uint64_t gva, uint64_t gpa, uint64_t size,
+	       bool writable)
+{
+	return sv_pt_map(gm->pt, gva, gpa, size, size,
+			 SV_PTE_US | (writable ? SV_PTE_RW : 0));
+}
+
+/* The leaf over gva: its entry and level (0 entry: none). */
+static uint64_t leaf_of(sv_guestmm *gm, uint64_t gva, unsigned *level)
+{
+	uint64_t e = 0;
+
+	*level = 2;
+	if (sv_pt_get(&e, gm->pt, gva, 2) == SV_OK && (e & SV_PTE_P) &&
+	    (e & SV_PTE_PS))
+		return e;
+	*level = 1;
+	if (sv_pt_get(&e, gm->pt, gva, 1) != SV_OK)
+		return 0;
+	return e & SV_PTE_P ? e : 0;
+}
+
+/* flush_tlb_mm_range on every vCPU running the process. */
+static void flush(sv_guestmm *gm, const GArray *gvas)
+{
+	uint64_t cr3 = sv_pt_root(gm->pt);
+	unsigned i, n = sv_vm_vcpu_count(gm->vm);
+	guint k;
+
+	if (!gvas->len)
+		return;
+	for (i = 0; i < n; i++) {
+		sv_vcpu *v = sv_vm_vcpu(gm->vm, i);
+		sv_vcpu_regs r;
+
+		sv_vcpu_get_regs(v, &r);
+		if ((r.cr3 & SV_PTE_ADDR_MASK) != cr3)
+			continue;
+		if (gvas->len > gm->o.flush_ceiling) {
+			sv_vcpu_mov_cr3(v, r.cr3);
+			gm->stat[SV_GUESTMM_STAT_tlb_full_flush]++;
+			continue;
+		}
+		for (k = 0; k < gvas->len; k++)
+			sv_vcpu_invlpg(v, g_array_index(gvas, uint64_t, k));
+		gm->stat[SV_GUESTMM_STAT_tlb_invlpg] += gvas->len;
+	}
+}
+
+/* zap_page_range: every page of [start, end) goes, a THP covered in part
+ * split first (its other pages stay, 4K). */
+static int zap_range(sv_guestmm *gm, uint64_t start, uint64_t end)
+{
+	GArray *gvas = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	uint64_t a = start;
+	int rc = SV_OK;
+
+	while (a < end && rc == SV_OK) {
+		unsigned level;
+		uint64_t e = leaf_of(gm, a, &level), gpa, base;
+
+		if (!e) {
+			a += SV_PAGE_4K;
+			continue;
+		}
+		gpa = e & SV_PTE_ADDR_MASK;
+		base = a & ~(SZ_2M - 1);
+		if (level == 2 && (base < start || base + SZ_2M > end)) {
+			/* split_huge_pmd: the 512 pages by PTEs */
+			uint64_t i;
+
+			rc = sv_pt_unmap(gm->pt, base, SZ_2M);
+			for (i = 0; i < 512 && rc == SV_OK; i++)
+				rc = map(gm, base + i * SV_PAGE_4K,
+					 gpa + i * SV_PAGE_4K, SV_PAGE_4K,
+					 e & SV_PTE_RW);
+			continue; /* a again, now a 4K leaf */
+		}
+		if (level == 2) {
+			rc = sv_pt_unmap(gm->pt, base, SZ_2M);
+			sv_buddy__free(&gm->buddy, gpa, SV_BUDDY_MAX_ORDER);
+			gm->stat[SV_GUESTMM_STAT_pgfree] += 512;
+			g_array_append_val(gvas, base);
+			a = base + SZ_2M;
+			continue;
+		}
+		rc = sv_pt_unmap(gm->pt, a, SV_PAGE_4K);
+		if (gpa != gm->zero_gpa) {
+			sv_buddy__free(&gm->buddy, gpa, 0);
+			gm->stat[SV_GUESTMM_STAT_pgfree]++;
+		}
+		g_array_append_val(gvas, a);
+		a += SV_PAGE_4K;
+	}
+	flush(gm, gvas);
+	g_array_free(gvas, TRUE);
+	return rc;
+}
+
+/* ---- faults ---------------------------------------------------------------- */
+
+static bool thp_eligible(const sv_guestmm *gm, const gvma *m, uint64_t gva)
+{
+	uint64_t base = gva & ~(SZ_2M - 1);
+
+	if (gm->o.thp == SV_GUEST_THP_NEVER || m->advice == SV_GMADV_NOHUGEPAGE ||
+	    (gm->o.thp == SV_GUEST_THP_MADVISE && m->advice != SV_GMADV_HUGEPAGE))
+		return false;
+	return base >= m->start && base + SZ_2M <= m->end;
+}
+
+/* Steps 1-4; true when the fault was handled (the access may retry). */
+static bool handle_fault(sv_guestmm *gm, const sv_fault *f, sv_access acc)
+{
+	uint64_t gva = f->gva & ~0xfffULL, e = 0, gpa;
+	bool write = acc == SV_ACCESS_WRITE;
+	gvma *m = vma_at(gm, gva);
+	unsigned level;
+
+	if (!m || (write && !(m->prot & SV_PROT_WRITE)) ||
+	    (!write && !(m->prot & SV_PROT_READ)) || acc == SV_ACCESS_FETCH)
+		return false;
+	if (f->error_code & SV_PFERR_P) {
+		e = leaf_of(gm, gva, &level);
+		if (!write || !e || level != 1 ||
+		    (e & SV_PTE_ADDR_MASK) != gm->zero_gpa)
+			return false;
+		gpa = sv_buddy__alloc(&gm->buddy, 0);
+		if (!gpa || sv_pt_unmap(gm->pt, gva, SV_PAGE_4K))
+			return false;
+		zero_frames(gm, gpa, SV_PAGE_4K);
+		gm->stat[SV_GUESTMM_STAT_cow_zero]++;
+		gm->stat[SV_GUESTMM_STAT_pgalloc]++;
+		gm->stat[SV_GUESTMM_STAT_pgfault]++;
+		return map(gm, gva, gpa, SV_PAGE_4K, true) == SV_OK;
+	}
+	gm->stat[SV_GUESTMM_STAT_pgfault]++;
+	if (thp_eligible(gm, m, gva) &&
+	    (sv_pt_get(&e, gm->pt, gva, 2) != SV_OK || !(e & SV_PTE_P))) {
+		gpa = sv_buddy__alloc(&gm->buddy, SV_BUDDY_MAX_ORDER);
+		if (gpa) {
+			zero_frames(gm, gpa, SZ_2M);
+			gm->stat[SV_GUESTMM_STAT_thp_fault_alloc]++;
+			gm->stat[SV_GUESTMM_STAT_pgalloc] += 512;
+			return map(gm, gva & ~(SZ_2M - 1), gpa, SZ_2M, true) == SV_OK;
+		}
+		gm->stat[SV_GUESTMM_STAT_thp_fault_fallback]++;
+	}
+	if (!write) {
+		gm->stat[SV_GUESTMM_STAT_zero_page_maps]++;
+		return map(gm, gva, gm->zero_gpa, SV_PAGE_4K, false) == SV_OK;
+	}
+	gpa = sv_buddy__alloc(&gm->buddy, 0);
+	if (!gpa)
+		return false; /* out of memory: the fault stays */
+	zero_frames(gm, gpa, SV_PAGE_4K);
+	gm->stat[SV_GUESTMM_STAT_pgalloc]++;
+	return map(gm, gva, gpa, SV_PAGE_4K, true) == SV_OK;
+}
+
+int sv_guestmm_access(sv_xlate *out, sv_guestmm *gm, sv_vcpu *v,
+		      uint64_t gva, uint32_t size, sv_access acc)
+{
+	unsigned tries;
+	int rc;
+
+	sv_err__clear();
+	if (!out || !gm || !v)
+		return sv_err__set(NULL, SV_EINVAL, "sv_guestmm_access: NULL argument");
+	/* a fault per page the access spans, and one more for the zero
+	 * page's copy: four at most */
+	for (tries = 0; tries < 4; tries++) {
+		rc = sv_vcpu_translate(out, v, gva, size, acc);
+		if (rc != SV_OK || out->fault.kind != SV_FAULT_PF ||
+		    !handle_fault(gm, &out->fault, acc))
+			return rc;
+	}
+	return SV_OK;
+}
+
+/* ---- the calls ------------------------------------------------------------------ */
+
+void sv_guestmm_options_init(sv_guestmm_options *o)
+{
+	static const sv_guestmm_options d = SV_GUESTMM_OPTIONS_INIT;
+
+	if (o)
+		memcpy(o, &d, sizeof(d));
+}
+
+int sv_guestmm_new(sv_guestmm **out, sv_vm *vm, const sv_guestmm_options *opts)
+{
+	uint64_t pool, a;
+	sv_pt_options po = {
+		.version = SV_PT_OPTIONS_VERSION,
+		.kind = SV_PT_GUEST,
+	};
+	sv_guestmm *gm;
+	int rc;
+
+	sv_err__clear();
+	if (!out || !vm || !opts)
+		return sv_err__set(vm, SV_EINVAL, "sv_guestmm_new: NULL argument");
+	*out = NULL;
+	if (opts->version != SV_GUESTMM_OPTIONS_VERSION)
+		return sv_err__set(vm, SV_EINVAL, "guestmm options: version %u "
+						  "(expected %u)", opts->version,
+				   SV_GUESTMM_OPTIONS_VERSION);
+	if ((unsigned)opts->thp > SV_GUEST_THP_ALWAYS ||
+	    (opts->mem_gpa | opts->mem_size) & (SZ_2M - 1) ||
+	    opts->mem_size < 2 * SZ_2M ||
+	    opts->mem_gpa + opts->mem_size < opts->mem_gpa)
+		return sv_err__set(vm, SV_EINVAL,
+				   "guestmm options: memory [0x%" PRIx64 ", +0x%" PRIx64
+				   ") and thp %d (expected a 2M-aligned range of 4M "
+				   "or more, thp never, madvise or always)",
+				   opts->mem_gpa, opts->mem_size, (int)opts->thp);
+	for (a = opts->mem_gpa; a < opts->mem_gpa + opts->mem_size; a += SV_PAGE_4K)
+		if (!sv_memslots__ptr(&vm->memslots, a))
+			return sv_err__set(vm, SV_EINVAL,
+					   "guestmm options: gpa 0x%" PRIx64 " is "
+					   "in no memslot with bytes", a);
+	gm = g_new0(sv_guestmm, 1);
+	gm->vm = vm;
+	gm->o = *opts;
+	/* the tables' pool: 1/64 of the memory, 2M at least */
+	pool = MAX(opts->mem_size / 64 & ~(SZ_2M - 1), SZ_2M);
+	po.pool_gpa = opts->mem_gpa;
+	po.pool_size = pool;
+	rc = sv_pt_new(&gm->pt, vm, &po);
+	if (rc == SV_OK)
+		rc = sv_buddy__init(&gm->buddy, opts->mem_gpa + pool,
+				    (uint32_t)((opts->mem_size - pool) >> 12));
+	if (rc == SV_OK) {
+		gm->zero_gpa = sv_buddy__alloc(&gm->buddy, 0);
+		zero_frames(gm, gm->zero_gpa, SV_PAGE_4K);
+	}
+	if (rc != SV_OK) {
+		sv_guestmm_free(gm);
+		return sv_err__set(vm, rc, "sv_guestmm_new: %s", sv_error_detail());
+	}
+	gm->vmas = g_tree_new_full(addr_cmp, NULL, NULL, g_free);
+	*out = gm;
+	return SV_OK;
+}
+
+void sv_guestmm_free(sv_guestmm *gm)
+{
+	if (!gm)
+		return;
+	if (gm->vmas)
+		g_tree_destroy(gm->vmas);
+	sv_buddy__fini(&gm->buddy);
+	sv_pt_free(gm->pt);
+	g_free(gm);
+}
+
+uint64_t sv_guestmm_cr3(const sv_guestmm *gm)
+{
+	return gm ? sv_pt_root(gm->pt) : 0;
+}
+
+static int check_range(const sv_guestmm *gm, const char *what, uint64_t addr,
+		       uint64_t len)
+{
+	if (!gm)
+		return sv_err__set(NULL, SV_EINVAL, "%s: NULL argument", what);
+	if (!len || (addr | len) & 0xfff || addr + len < addr || addr + len > MMAP_END)
+		return sv_err__set(gm->vm, SV_EINVAL,
+				   "%s: [0x%" PRIx64 ", +0x%" PRIx64 ") is not a "
+				   "4K-aligned range of the user half", what, addr, len);
+	return SV_OK;
+}
+
+typedef struct gap_find {
+	uint64_t len, align, at;
+} gap_find;
+
+static gboolean gap_step(gpointer k, gpointer v, gpointer data)
+{
+	gap_find *g = data;
+	const gvma *m = v;
+
+	SV_UNUSED(k);
+	if (m->end <= g->at)
+		return FALSE;
+	if (m->start >= g->at + g->len)
+		return TRUE; /* the gap before it fits */
+	g->at = (m->end + g->align - 1) & ~(g->align - 1);
+	return FALSE;
+}
+
+int sv_guestmm_mmap(uint64_t *gva, sv_guestmm *gm, uint64_t addr,
+		    uint64_t len, unsigned prot, unsigned flags)
+{
+	gap_find g;
+	gvma m = {0};
+	int rc;
+
+	sv_err__clear();
+	rc = check_range(gm, "sv_guestmm_mmap", flags & SV_GMAP_FIXED ? addr : 0,
+			 len);
+	if (rc)
+		return rc;
+	if (!gva || flags & ~SV_GMAP_FIXED || prot & ~(SV_PROT_READ | SV_PROT_WRITE))
+		return sv_err__set(gm->vm, SV_EINVAL,
+				   "sv_guestmm_mmap: prot 0x%x, flags 0x%x (expected "
+				   "read and write, SV_GMAP_FIXED)", prot, flags);
+	if (flags & SV_GMAP_FIXED) {
+		rc = sv_guestmm_munmap(gm, addr, len);
+		if (rc)
+			return rc;
+		m.start = addr;
+	} else {
+		g.len = len;
+		g.align = len % SZ_2M ? SV_PAGE_4K : SZ_2M;
+		g.at = MMAP_BASE;
+		g_tree_foreach(gm->vmas, gap_step, &g);
+		if (g.at + len > MMAP_END)
+			return sv_err__set(gm->vm, SV_ENOMEM, "sv_guestmm_mmap: no "
+							      "free range of 0x%" PRIx64
+							      " bytes", len);
+		m.start = g.at;
+	}
+	m.end = m.start + len;
+	m.prot = prot;
+	m.advice = SV_GMADV_DONTNEED;
+	vma_insert(gm, &m);
+	*gva = m.start;
+	return SV_OK;
+}
+
+int sv_guestmm_munmap(sv_guestmm *gm, uint64_t addr, uint64_t len)
+{
+	GPtrArray *hits;
+	guint i;
+	int rc;
+
+	sv_err__clear();
+	rc = check_range(gm, "sv_guestmm_munmap", addr, len);
+	if (rc)
+		return rc;
+	rc = zap_range(gm, addr, addr + len);
+	hits = vmas_in(gm, addr, addr + len);
+	for (i = 0; i < hits->len; i++) {
+		gvma *m = g_ptr_array_index(hits, i);
+
+		g_tree_remove(gm->vmas, &m->start);
+	}
+	g_ptr_array_free(hits, TRUE);
+	return rc;
+}
+
+int sv_guestmm_madvise(sv_guestmm *gm, uint64_t addr, uint64_t len,
+		       sv_guest_madvise advice)
+{
+	GPtrArray *hits;
+	guint i;
+	int rc;
+
+	sv_err__clear();
+	rc = check_range(gm, "sv_guestmm_madvise", addr, len);
+	if (rc)
+		return rc;
+	if ((unsigned)advice > SV_GMADV_NOHUGEPAGE)
+		return sv_err__set(gm->vm, SV_EINVAL, "sv_guestmm_madvise: advice "
+						      "%d (expected DONTNEED, "
+						      "HUGEPAGE or NOHUGEPAGE)",
+				   (int)advice);
+	if (advice == SV_GMADV_DONTNEED)
+		return zap_range(gm, addr, addr + len);
+	hits = vmas_in(gm, addr, addr + len);
+	for (i = 0; i < hits->len; i++)
+		((gvma *)g_ptr_array_index(hits, i))->advice = advice;
+	g_ptr_array_free(hits, TRUE);
+	return SV_OK;
+}
+
+uint64_t sv_guestmm_stat_get(const sv_guestmm *gm, sv_guestmm_stat s)
+{
+	return gm && (unsigned)s < SV_GUESTMM_STAT__COUNT ? gm->stat[s] : 0;
+}
+
+const char *sv_guestmm_stat_name(sv_guestmm_stat s)
+{
+	static const char *const names[] = {
+#define SV__GMSTAT_NAME(name, desc) #name,
+		SV_GUESTMM_STAT_LIST(SV__GMSTAT_NAME)
+#undef SV__GMSTAT_NAME
+	};
+
+	return (unsigned)s < SV_GUESTMM_STAT__COUNT ? names[s] : NULL;
+}

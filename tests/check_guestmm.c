@@ -1,0 +1,292 @@
+/*
+ * tests/check_guestmm.c - the guest kernel's memory management: VMAs,
+ * demand paging, guest THP under its three modes, the zero page, the
+ * buddy allocator's fallback, unmapping with its TLB maintenance, under
+ * either hypervisor MMU.  The machine: 64 MiB of guest memory at GUEST_MEM
+ * over THP host memory, managed by the model; one vCPU running its
+ * process.
+ */
+#include <string.h>
+
+#include "helpers.h"
+
+#define SZ_4K 0x1000ULL
+#define SZ_2M (2ULL << 20)
+#define GUEST_MEM 0x10000000ULL
+#define GMS(gm, name) sv_guestmm_stat_get((gm), SV_GUESTMM_STAT_##name)
+
+typedef struct rig {
+	sv_host *h;
+	sv_vm *vm;
+	sv_vcpu *v;
+	sv_guestmm *gm;
+} rig;
+
+static void rig_up(rig *r, sv_guest_thp thp, uint64_t mem, sv_mmu_kind mmu)
+{
+	sv_host_options ho = SV_HOST_OPTIONS_INIT;
+	sv_mmu_options mo = SV_MMU_OPTIONS_INIT;
+	sv_guestmm_options go = SV_GUESTMM_OPTIONS_INIT;
+	sv_host_mmap_args a = {
+		.version = SV_HOST_MMAP_VERSION,
+		.size = mem,
+		.prot = SV_PROT_READ | SV_PROT_WRITE,
+		.backing = SV_BACKING_ANON,
+	};
+	sv_memslot_region s = {
+		.version = SV_MEMSLOT_REGION_VERSION,
+		.slot = 1,
+		.gpa = GUEST_MEM,
+		.size = mem,
+	};
+	sv_vcpu_regs regs;
+
+	memset(r, 0, sizeof(*r));
+	mo.mmu = mmu;
+	T_OK(sv_host_new(&r->h, &ho));
+	r->vm = t_vm();
+	T_OK(sv_mmu_attach(r->vm, r->h, &mo));
+	T_OK(sv_host_mmap(&s.hva, r->h, &a));
+	T_OK(sv_host_madvise(r->h, s.hva, mem, SV_MADV_HUGEPAGE));
+	T_OK(sv_memslot_set(r->vm, &s));
+	go.thp = thp;
+	go.mem_gpa = GUEST_MEM;
+	go.mem_size = mem;
+	T_OK(sv_guestmm_new(&r->gm, r->vm, &go));
+	r->v = sv_vm_vcpu(r->vm, 0);
+	t_paging(r->v, sv_guestmm_cr3(r->gm), 0);
+	/* Linux runs with CR0.WP set: the zero page is read-only to it too */
+	sv_vcpu_get_regs(r->v, &regs);
+	regs.cr0 |= SV_CR0_WP;
+	T_OK(sv_vcpu_set_regs(r->v, &regs));
+}
+
+static void rig_down(rig *r)
+{
+	sv_guestmm_free(r->gm);
+	sv_vm_free(r->vm);
+	sv_host_free(r->h);
+}
+
+static sv_xlate acc(rig *r, uint64_t gva, sv_access a)
+{
+	sv_xlate x;
+
+	T_OK(sv_guestmm_access(&x, r->gm, r->v, gva, 8, a));
+	return x;
+}
+
+static void write_each(rig *r, uint64_t gva, uint64_t len)
+{
+	uint64_t a;
+
+	for (a = gva; a < gva + len; a += SZ_4K) {
+		sv_xlate x = acc(r, a, SV_ACCESS_WRITE);
+
+		if (x.fault.kind != SV_FAULT_NONE)
+			ck_abort_msg("gva 0x%llx: %s", (unsigned long long)a,
+				     sv_fault_kind_name(x.fault.kind));
+	}
+}
+
+static uint64_t map8m(rig *r)
+{
+	uint64_t gva;
+
+	T_OK(sv_guestmm_mmap(&gva, r->gm, 0, 8ULL << 20,
+			     SV_PROT_READ | SV_PROT_WRITE, 0));
+	/* a multiple of 2M is placed 2M-aligned, from 4G */
+	ck_assert_uint_eq(gva, 0x100000000ULL);
+	return gva;
+}
+
+START_TEST(thp_always)
+{
+	sv_mmu_kind mmu = _i ? SV_MMU_SHADOW : SV_MMU_TDP;
+	uint64_t gva;
+	rig r;
+
+	rig_up(&r, SV_GUEST_THP_ALWAYS, 64ULL << 20, mmu);
+	gva = map8m(&r);
+	write_each(&r, gva, 8ULL << 20);
+	/* 8M / 2M = 4 THPs, each one fault and 512 pages */
+	ck_assert_uint_eq(GMS(r.gm, pgfault), 4);
+	ck_assert_uint_eq(GMS(r.gm, thp_fault_alloc), 4);
+	ck_assert_uint_eq(GMS(r.gm, pgalloc), 4 * 512);
+	/* the TLB holds 2M entries where guest and host both map 2M: the
+	 * writes after each fault hit one 2M entry (4 fills) */
+	ck_assert_uint_eq(T_STAT(r.v, tlb_fill_2m), 4);
+	rig_down(&r);
+}
+END_TEST
+
+START_TEST(thp_never)
+{
+	uint64_t gva;
+	rig r;
+
+	rig_up(&r, SV_GUEST_THP_NEVER, 64ULL << 20, SV_MMU_TDP);
+	gva = map8m(&r);
+	write_each(&r, gva, 8ULL << 20);
+	/* one fault per 4K page: 8M / 4K */
+	ck_assert_uint_eq(GMS(r.gm, pgfault), 2048);
+	ck_assert_uint_eq(GMS(r.gm, thp_fault_alloc), 0);
+	ck_assert_uint_eq(GMS(r.gm, pgalloc), 2048);
+	/* guest 4K pages over host THP: only 4K entries */
+	ck_assert_uint_eq(T_STAT(r.v, tlb_fill_2m), 0);
+	rig_down(&r);
+}
+END_TEST
+
+START_TEST(thp_madvise)
+{
+	uint64_t gva;
+	rig r;
+
+	rig_up(&r, SV_GUEST_THP_MADVISE, 64ULL << 20, SV_MMU_TDP);
+	gva = map8m(&r);
+	/* the first 2M without advice: 512 4K faults; the next 2M after
+	 * MADV_HUGEPAGE: one THP; the third after MADV_NOHUGEPAGE: 512 */
+	write_each(&r, gva, SZ_2M);
+	T_OK(sv_guestmm_madvise(r.gm, gva + SZ_2M, SZ_2M, SV_GMADV_HUGEPAGE));
+	T_OK(sv_guestmm_madvise(r.gm, gva + 2 * SZ_2M, SZ_2M, SV_GMADV_NOHUGEPAGE));
+	write_each(&r, gva + SZ_2M, 2 * SZ_2M);
+	ck_assert_uint_eq(GMS(r.gm, thp_fault_alloc), 1);
+	ck_assert_uint_eq(GMS(r.gm, pgfault), 512 + 1 + 512);
+	rig_down(&r);
+}
+END_TEST
+
+START_TEST(zero_page_then_write)
+{
+	uint64_t gva;
+	sv_xlate x;
+	rig r;
+
+	rig_up(&r, SV_GUEST_THP_NEVER, 64ULL << 20, SV_MMU_TDP);
+	gva = map8m(&r);
+	/* a read of untouched memory maps the shared zero page */
+	x = acc(&r, gva, SV_ACCESS_READ);
+	ck_assert_int_eq(x.fault.kind, SV_FAULT_NONE);
+	ck_assert_uint_eq(GMS(r.gm, zero_page_maps), 1);
+	ck_assert_uint_eq(GMS(r.gm, pgalloc), 0);
+	/* the write then faults on the read-only zero page: a page of its
+	 * own (two faults in all, one page) */
+	x = acc(&r, gva, SV_ACCESS_WRITE);
+	ck_assert_int_eq(x.fault.kind, SV_FAULT_NONE);
+	ck_assert_uint_eq(GMS(r.gm, cow_zero), 1);
+	ck_assert_uint_eq(GMS(r.gm, pgfault), 2);
+	ck_assert_uint_eq(GMS(r.gm, pgalloc), 1);
+	rig_down(&r);
+}
+END_TEST
+
+START_TEST(thp_fallback)
+{
+	uint64_t gva;
+	sv_xlate x;
+	rig r;
+
+	/* 4M: 2M of tables' pool and one 2M block of frames, which the zero
+	 * page splits: no 2M block is left */
+	rig_up(&r, SV_GUEST_THP_ALWAYS, 4ULL << 20, SV_MMU_TDP);
+	T_OK(sv_guestmm_mmap(&gva, r.gm, 0, SZ_2M, SV_PROT_READ | SV_PROT_WRITE, 0));
+	x = acc(&r, gva, SV_ACCESS_WRITE);
+	ck_assert_int_eq(x.fault.kind, SV_FAULT_NONE);
+	ck_assert_uint_eq(GMS(r.gm, thp_fault_fallback), 1);
+	ck_assert_uint_eq(GMS(r.gm, thp_fault_alloc), 0);
+	ck_assert_uint_eq(GMS(r.gm, pgalloc), 1);
+	rig_down(&r);
+}
+END_TEST
+
+START_TEST(munmap_splits_and_flushes)
+{
+	uint64_t gva, faults;
+	sv_xlate x;
+	rig r;
+
+	rig_up(&r, SV_GUEST_THP_ALWAYS, 64ULL << 20, SV_MMU_TDP);
+	gva = map8m(&r);
+	write_each(&r, gva, 8ULL << 20);
+	/* one 4K page out of the first THP: the PMD splits, the page goes
+	 * (one INVLPG), the other 511 stay mapped */
+	T_OK(sv_guestmm_munmap(r.gm, gva + SZ_4K, SZ_4K));
+	ck_assert_uint_eq(GMS(r.gm, pgfree), 1);
+	ck_assert_uint_eq(GMS(r.gm, tlb_invlpg), 1);
+	faults = GMS(r.gm, pgfault);
+	write_each(&r, gva, SZ_4K);
+	write_each(&r, gva + 2 * SZ_4K, SZ_2M - 2 * SZ_4K);
+	ck_assert_uint_eq(GMS(r.gm, pgfault), faults);
+	/* the hole is no VMA: the process's SIGSEGV */
+	x = acc(&r, gva + SZ_4K, SV_ACCESS_READ);
+	ck_assert_int_eq(x.fault.kind, SV_FAULT_PF);
+	ck_assert_uint_eq(GMS(r.gm, pgfault), faults);
+	/* the last three THPs whole: 3 leaves, INVLPG each (under the
+	 * ceiling of 33) */
+	T_OK(sv_guestmm_munmap(r.gm, gva + SZ_2M, 3 * SZ_2M));
+	ck_assert_uint_eq(GMS(r.gm, pgfree), 1 + 3 * 512);
+	ck_assert_uint_eq(GMS(r.gm, tlb_invlpg), 1 + 3);
+	ck_assert_uint_eq(GMS(r.gm, tlb_full_flush), 0);
+	/* the first 2M's 511 4K leaves: past the ceiling, one CR3 reload */
+	T_OK(sv_guestmm_munmap(r.gm, gva, SZ_2M));
+	ck_assert_uint_eq(GMS(r.gm, tlb_full_flush), 1);
+	ck_assert_uint_eq(GMS(r.gm, pgfree), 1 + 3 * 512 + 511);
+	rig_down(&r);
+}
+END_TEST
+
+START_TEST(dontneed_refaults)
+{
+	uint64_t gva;
+	rig r;
+
+	rig_up(&r, SV_GUEST_THP_NEVER, 64ULL << 20, SV_MMU_TDP);
+	gva = map8m(&r);
+	write_each(&r, gva, 16 * SZ_4K);
+	T_OK(sv_guestmm_madvise(r.gm, gva, 16 * SZ_4K, SV_GMADV_DONTNEED));
+	/* the 16 pages went; the VMA stays, and the writes fault them back */
+	ck_assert_uint_eq(GMS(r.gm, pgfree), 16);
+	write_each(&r, gva, 16 * SZ_4K);
+	ck_assert_uint_eq(GMS(r.gm, pgfault), 32);
+	rig_down(&r);
+}
+END_TEST
+
+START_TEST(bad_arguments)
+{
+	sv_guestmm_options go = SV_GUESTMM_OPTIONS_INIT;
+	sv_guestmm *gm = NULL;
+	uint64_t gva;
+	rig r;
+
+	rig_up(&r, SV_GUEST_THP_NEVER, 64ULL << 20, SV_MMU_TDP);
+	/* memory outside every memslot */
+	go.mem_gpa = 0x80000000ULL;
+	go.mem_size = 4ULL << 20;
+	ck_assert_int_eq(sv_guestmm_new(&gm, r.vm, &go), SV_EINVAL);
+	ck_assert_ptr_null(gm);
+	ck_assert_int_eq(sv_guestmm_mmap(&gva, r.gm, 0, 100, SV_PROT_READ, 0),
+			 SV_EINVAL);
+	ck_assert_int_eq(sv_guestmm_munmap(r.gm, 0x1001, SZ_4K), SV_EINVAL);
+	rig_down(&r);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("guestmm");
+	TCase *tc = tcase_create("guestmm");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, thp_always, 0, 2); /* TDP, then shadow */
+	tcase_add_test(tc, thp_never);
+	tcase_add_test(tc, thp_madvise);
+	tcase_add_test(tc, zero_page_then_write);
+	tcase_add_test(tc, thp_fallback);
+	tcase_add_test(tc, munmap_splits_and_flushes);
+	tcase_add_test(tc, dontneed_refaults);
+	tcase_add_test(tc, bad_arguments);
+	suite_add_tcase(s, tc);
+	return t_run(s);
+}
