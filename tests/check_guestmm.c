@@ -6,7 +6,10 @@
  * over THP host memory, managed by the model; one vCPU running its
  * process.
  */
+#define _GNU_SOURCE /* mkstemp */
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "helpers.h"
 
@@ -273,6 +276,142 @@ START_TEST(bad_arguments)
 }
 END_TEST
 
+/* ---- traces ------------------------------------------------------------------ */
+
+/* A trace file with `text` in it; its path in path (a template). */
+static void trace_file(char *path, const char *text)
+{
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+START_TEST(text_trace)
+{
+	char path[] = "/tmp/simvirt-trace-XXXXXX";
+	sv_trace_reader *tr;
+	uint64_t done;
+	rig r;
+
+	trace_file(path,
+		   "# a comment, then a blank line\n"
+		   "\n"
+		   "W 0x100000000 8\n"
+		   "W 0x100001000\n"       /* size 8 by default */
+		   "R 0x100002000 4   # a read of an untouched page\n"
+		   "W 0x100002000 4\n"
+		   "X 0x400000 1\n");
+	rig_up(&r, SV_GUEST_THP_NEVER, 64ULL << 20, SV_MMU_TDP);
+	T_OK(sv_trace_reader_open(&tr, path, SV_TRACE_TEXT));
+	T_OK(sv_guestmm_run_trace(&done, r.gm, r.v, tr, 0));
+	ck_assert_uint_eq(done, 5);
+	/* two writes to new pages (2 faults), a read of a third (the zero
+	 * page) and its write (a copy), a fetch in a second automatic VMA
+	 * (the zero page): 5 faults, 3 pages of their own */
+	ck_assert_uint_eq(GMS(r.gm, pgfault), 5);
+	ck_assert_uint_eq(GMS(r.gm, pgalloc), 3);
+	ck_assert_uint_eq(GMS(r.gm, zero_page_maps), 2);
+	/* the fetch faulted once and ran again: two fetches translated */
+	ck_assert_uint_eq(T_STAT(r.v, fetches), 2);
+	sv_trace_reader_close(tr);
+	unlink(path);
+	rig_down(&r);
+}
+END_TEST
+
+START_TEST(lackey_trace)
+{
+	char path[] = "/tmp/simvirt-lackey-XXXXXX";
+	sv_trace_reader *tr;
+	uint64_t done;
+	rig r;
+
+	trace_file(path,
+		   "==12345== Lackey, an example Valgrind tool\n"
+		   "I  04016b35,3\n"
+		   " S 7ff000a38,8\n"
+		   " L 7ff000a38,8\n"
+		   " M 0421c7f0,4\n"
+		   "==12345== \n");
+	rig_up(&r, SV_GUEST_THP_ALWAYS, 64ULL << 20, SV_MMU_TDP);
+	T_OK(sv_trace_reader_open(&tr, path, SV_TRACE_LACKEY));
+	T_OK(sv_guestmm_run_trace(&done, r.gm, r.v, tr, 0));
+	/* I, S, L, and M as a load and a store: 5 records; the fetch, the
+	 * store and M's load fault first and run again (translated twice) */
+	ck_assert_uint_eq(done, 5);
+	ck_assert_uint_eq(T_STAT(r.v, fetches), 1 + 1);
+	ck_assert_uint_eq(T_STAT(r.v, writes), 2 + 1);
+	ck_assert_uint_eq(T_STAT(r.v, reads), 2 + 1);
+	/* THP always over the automatic 1G VMAs: the code's 2M (the fetch),
+	 * the stack's (the store) and 0x4200000's (M's load) are each one
+	 * THP; M's store finds its THP mapped */
+	ck_assert_uint_eq(GMS(r.gm, thp_fault_alloc), 3);
+	ck_assert_uint_eq(GMS(r.gm, pgfault), 3);
+	sv_trace_reader_close(tr);
+	unlink(path);
+	rig_down(&r);
+}
+END_TEST
+
+START_TEST(bad_trace_line)
+{
+	char path[] = "/tmp/simvirt-bad-XXXXXX";
+	sv_trace_reader *tr;
+	uint64_t done;
+	rig r;
+
+	trace_file(path, "W 0x100000000 8\nQ 0x100000000 8\n");
+	rig_up(&r, SV_GUEST_THP_NEVER, 64ULL << 20, SV_MMU_TDP);
+	T_OK(sv_trace_reader_open(&tr, path, SV_TRACE_TEXT));
+	ck_assert_int_eq(sv_guestmm_run_trace(&done, r.gm, r.v, tr, 0), SV_EINVAL);
+	/* the first record ran; the error names the file and line 2 */
+	ck_assert_uint_eq(done, 1);
+	ck_assert_ptr_nonnull(strstr(sv_error_detail(), ":2: expected R, W or X"));
+	sv_trace_reader_close(tr);
+	unlink(path);
+	ck_assert_int_eq(sv_trace_reader_open(&tr, "/nonexistent/trace",
+					      SV_TRACE_TEXT), SV_ENOENT);
+	rig_down(&r);
+}
+END_TEST
+
+/* A reader of one's own: n writes, one per 4K page from 4G. */
+static int my_next(void *payload, sv_trace_record *rec, bool *end)
+{
+	unsigned *left = payload;
+
+	*end = *left == 0;
+	if (*end)
+		return SV_OK;
+	(*left)--;
+	rec->addr = 0x100000000ULL + (uint64_t)*left * SZ_4K;
+	rec->size = 8;
+	rec->access = SV_ACCESS_WRITE;
+	return SV_OK;
+}
+
+START_TEST(custom_reader)
+{
+	sv_trace_reader *tr;
+	unsigned left = 100;
+	uint64_t done;
+	rig r;
+
+	rig_up(&r, SV_GUEST_THP_NEVER, 64ULL << 20, SV_MMU_TDP);
+	T_OK(sv_trace_reader_custom(&tr, my_next, &left));
+	T_OK(sv_guestmm_run_trace(&done, r.gm, r.v, tr, 40));
+	/* at most 40 records: 40 pages, 40 faults */
+	ck_assert_uint_eq(done, 40);
+	ck_assert_uint_eq(GMS(r.gm, pgfault), 40);
+	T_OK(sv_guestmm_run_trace(&done, r.gm, r.v, tr, 0));
+	ck_assert_uint_eq(done, 60);
+	sv_trace_reader_close(tr);
+	rig_down(&r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("guestmm");
@@ -287,6 +426,10 @@ int main(void)
 	tcase_add_test(tc, munmap_splits_and_flushes);
 	tcase_add_test(tc, dontneed_refaults);
 	tcase_add_test(tc, bad_arguments);
+	tcase_add_test(tc, text_trace);
+	tcase_add_test(tc, lackey_trace);
+	tcase_add_test(tc, bad_trace_line);
+	tcase_add_test(tc, custom_reader);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }

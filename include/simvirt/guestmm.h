@@ -78,8 +78,8 @@ enum {
 };
 
 /**
- * mmap of anonymous private memory (prot: SV_PROT_* of simvirt/hostmm.h's
- * values, read and write).  Without SV_GMAP_FIXED the lowest free range
+ * mmap of anonymous private memory (prot: simvirt/hostmm.h's SV_PROT_READ,
+ * _WRITE and _EXEC).  Without SV_GMAP_FIXED the lowest free range
  * at or above 4G is chosen, 2M-aligned when len is a multiple of 2M (as
  * Linux's THP-aware placement does).  Nothing is faulted in.
  */

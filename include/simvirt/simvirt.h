@@ -13,6 +13,7 @@
 #include "ept.h"
 #include "exec.h"
 #include "guestmm.h"
+#include "tracein.h"
 #include "hostmm.h"
 #include "mmu.h"
 #include "pt.h"

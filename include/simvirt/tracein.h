@@ -1,0 +1,84 @@
+/*
+ * simvirt/tracein.h - memory traces from elsewhere, as workloads: a reader
+ * interface over the formats the field uses, and a run of a trace through
+ * the guest kernel's memory model (simvirt/guestmm.h) and the whole
+ * translation model behind it.
+ *
+ * Formats (streamed, a line at a time: a trace is never loaded whole):
+ *  - text: one access a line, `R|W|X ADDR [SIZE]` (ADDR in C notation,
+ *    0x for hex; SIZE 1 to 4096, default 8); `#` starts a comment.
+ *  - lackey: what `valgrind --tool=lackey --trace-mem=yes` prints:
+ *    `I  ADDR,SIZE` (a fetch), ` L ADDR,SIZE`, ` S ADDR,SIZE`, ` M
+ *    ADDR,SIZE` (a load then a store), ADDR in hex; valgrind's own `==`
+ *    lines are skipped.
+ * Other formats plug in as a function that gives the next record.
+ */
+#ifndef SIMVIRT_TRACEIN_H
+#define SIMVIRT_TRACEIN_H
+
+#include "common.h"
+#include "guestmm.h"
+#include "vcpu.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum sv_trace_format {
+	SV_TRACE_TEXT,
+	SV_TRACE_LACKEY,
+} sv_trace_format;
+
+/** One access of a trace. */
+typedef struct sv_trace_record {
+	uint64_t addr;      /* guest-virtual */
+	uint32_t size;      /* 1 to 4096 bytes */
+	sv_access access;
+} sv_trace_record;
+
+typedef struct sv_trace_reader sv_trace_reader;
+
+/** "text" or "lackey": the format; SV_EINVAL naming the choices. */
+SV_API int sv_trace_format_parse(sv_trace_format *out, const char *name);
+
+/** Opens the trace at path (a file, read a line at a time). */
+SV_API int sv_trace_reader_open(sv_trace_reader **out, const char *path,
+				sv_trace_format fmt);
+
+/**
+ * A reader of your own: next() fills *rec and returns SV_OK, sets *end at
+ * the end, or returns an error (with sv_err_set-style detail left to the
+ * caller's message).
+ */
+typedef int (*sv_trace_next_fn)(void *payload, sv_trace_record *rec,
+				bool *end);
+SV_API int sv_trace_reader_custom(sv_trace_reader **out, sv_trace_next_fn next,
+				  void *payload);
+
+/**
+ * The next record, or *end at the end of the trace.  A malformed line is
+ * SV_EINVAL with the file, the line number and what was expected.
+ */
+SV_API int sv_trace_reader_next(sv_trace_reader *r, sv_trace_record *rec,
+				bool *end);
+/** The line the last record came from (0 for a reader of your own). */
+SV_API uint64_t sv_trace_reader_line(const sv_trace_reader *r);
+SV_API void sv_trace_reader_close(sv_trace_reader *r);
+
+/**
+ * Runs the trace (up to max records; 0: to its end) as accesses of vCPU v
+ * through the guest kernel gm: demand paging and guest THP first, then the
+ * translation model.  A trace shows no mmap: the first access outside
+ * every VMA makes one, anonymous, readable, writable and executable, over
+ * the 1 GiB-aligned range around it less what other VMAs hold (and never
+ * below mmap_min_addr, 64K).  *done: the records run.  An
+ * access that still faults ends the run with SV_EFAULT naming it.
+ */
+SV_API int sv_guestmm_run_trace(uint64_t *done, sv_guestmm *gm, sv_vcpu *v,
+				sv_trace_reader *r, uint64_t max);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SIMVIRT_TRACEIN_H */

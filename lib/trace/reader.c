@@ -1,0 +1,241 @@
+/*
+ * lib/trace/reader.c - memory traces from elsewhere (simvirt/tracein.h):
+ * the text and lackey formats, read a line at a time, and readers of the
+ * caller's own.
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include "base.h"
+#include "simvirt/tracein.h"
+
+struct sv_trace_reader {
+	FILE *f;
+	char *path;
+	sv_trace_format fmt;
+	uint64_t line;
+	char *buf;
+	size_t cap;
+	bool store_next;          /* lackey M: the store after the load */
+	sv_trace_record pending;
+	sv_trace_next_fn next;    /* a reader of the caller's own */
+	void *payload;
+};
+
+int sv_trace_format_parse(sv_trace_format *out, const char *name)
+{
+	sv_err__clear();
+	if (!out || !name)
+		return sv_err__set(NULL, SV_EINVAL, "trace format: NULL argument");
+	if (!strcmp(name, "text"))
+		*out = SV_TRACE_TEXT;
+	else if (!strcmp(name, "lackey"))
+		*out = SV_TRACE_LACKEY;
+	else
+		return sv_err__set(NULL, SV_EINVAL, "trace format \"%s\": expected "
+						    "text or lackey", name);
+	return SV_OK;
+}
+
+int sv_trace_reader_open(sv_trace_reader **out, const char *path,
+			 sv_trace_format fmt)
+{
+	sv_trace_reader *r;
+	FILE *f;
+
+	sv_err__clear();
+	if (!out || !path)
+		return sv_err__set(NULL, SV_EINVAL, "sv_trace_reader_open: NULL argument");
+	*out = NULL;
+	if ((unsigned)fmt > SV_TRACE_LACKEY)
+		return sv_err__set(NULL, SV_EINVAL, "sv_trace_reader_open: format %d",
+				   (int)fmt);
+	f = fopen(path, "r");
+	if (!f)
+		return sv_err__set(NULL, SV_ENOENT, "%s: %s", path, g_strerror(errno));
+	r = g_new0(sv_trace_reader, 1);
+	r->f = f;
+	r->path = g_strdup(path);
+	r->fmt = fmt;
+	*out = r;
+	return SV_OK;
+}
+
+int sv_trace_reader_custom(sv_trace_reader **out, sv_trace_next_fn next,
+			   void *payload)
+{
+	sv_err__clear();
+	if (!out || !next)
+		return sv_err__set(NULL, SV_EINVAL, "sv_trace_reader_custom: NULL argument");
+	*out = g_new0(sv_trace_reader, 1);
+	(*out)->next = next;
+	(*out)->payload = payload;
+	return SV_OK;
+}
+
+void sv_trace_reader_close(sv_trace_reader *r)
+{
+	if (!r)
+		return;
+	if (r->f)
+		fclose(r->f);
+	g_free(r->buf);
+	g_free(r->path);
+	g_free(r);
+}
+
+uint64_t sv_trace_reader_line(const sv_trace_reader *r)
+{
+	return r ? r->line : 0;
+}
+
+static int bad_line(const sv_trace_reader *r, const char *expected)
+{
+	return sv_err__set(NULL, SV_EINVAL, "%s:%" PRIu64 ": expected %s",
+			   r->path, r->line, expected);
+}
+
+/* "ADDR[,SIZE]" or "ADDR [SIZE]" at s, ADDR in `base`; false if not. */
+static bool parse_addr_size(const char *s, unsigned base, char sep,
+			    sv_trace_record *rec, bool size_needed)
+{
+	char *end;
+	guint64 v;
+
+	errno = 0;
+	v = g_ascii_strtoull(s, &end, base);
+	if (errno || end == s)
+		return false;
+	rec->addr = v;
+	rec->size = 8;
+	while (*end == ' ' || *end == '\t' || (sep == ',' && *end == ','))
+		end++;
+	if (!*end || *end == '\n')
+		return !size_needed;
+	s = end;
+	v = g_ascii_strtoull(s, &end, 10);
+	while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
+		end++;
+	if (end == s || *end || v < 1 || v > 4096)
+		return false;
+	rec->size = (uint32_t)v;
+	return true;
+}
+
+/* One text line: false with *skip for a blank or comment line. */
+static bool text_line(char *s, sv_trace_record *rec, bool *skip)
+{
+	char *hash = strchr(s, '#');
+
+	if (hash)
+		*hash = '\0';
+	s = g_strstrip(s);
+	*skip = !*s;
+	if (*skip)
+		return false;
+	switch (s[0]) {
+	case 'R': rec->access = SV_ACCESS_READ; break;
+	case 'W': rec->access = SV_ACCESS_WRITE; break;
+	case 'X': rec->access = SV_ACCESS_FETCH; break;
+	default: return false;
+	}
+	if (s[1] != ' ' && s[1] != '\t')
+		return false;
+	return parse_addr_size(s + 2, 0, ' ', rec, false);
+}
+
+/* One lackey line; *skip for valgrind's own lines; *modify for M. */
+static bool lackey_line(const char *s, sv_trace_record *rec, bool *skip,
+			bool *modify)
+{
+	*skip = s[0] == '=' || s[0] == '\n' || s[0] == '\0';
+	*modify = false;
+	if (*skip)
+		return false;
+	if (s[0] == 'I' && s[1] == ' ') {
+		rec->access = SV_ACCESS_FETCH;
+	} else if (s[0] == ' ' && s[2] == ' ') {
+		switch (s[1]) {
+		case 'L': rec->access = SV_ACCESS_READ; break;
+		case 'S': rec->access = SV_ACCESS_WRITE; break;
+		case 'M':
+			rec->access = SV_ACCESS_READ;
+			*modify = true;
+			break;
+		default: return false;
+		}
+	} else {
+		return false;
+	}
+	s += 2;
+	while (*s == ' ')
+		s++;
+	return parse_addr_size(s, 16, ',', rec, true);
+}
+
+/* The next line into r->buf, whatever its length: 1, or 0 at the end, or
+ * -1 on a read error. */
+static int read_line(sv_trace_reader *r)
+{
+	size_t len = 0;
+
+	if (!r->buf) {
+		r->cap = 256;
+		r->buf = g_malloc(r->cap);
+	}
+	for (;;) {
+		if (!fgets(r->buf + len, (int)(r->cap - len), r->f))
+			return ferror(r->f) ? -1 : len > 0;
+		len += strlen(r->buf + len);
+		if (r->buf[len - 1] == '\n' || len + 1 < r->cap)
+			return 1; /* a whole line, or the last one */
+		r->cap *= 2;
+		r->buf = g_realloc(r->buf, r->cap);
+	}
+}
+
+int sv_trace_reader_next(sv_trace_reader *r, sv_trace_record *rec, bool *end)
+{
+	sv_err__clear();
+	if (!r || !rec || !end)
+		return sv_err__set(NULL, SV_EINVAL, "sv_trace_reader_next: NULL argument");
+	*end = false;
+	if (r->next)
+		return r->next(r->payload, rec, end);
+	if (r->store_next) {
+		r->store_next = false;
+		*rec = r->pending;
+		rec->access = SV_ACCESS_WRITE;
+		return SV_OK;
+	}
+	for (;;) {
+		bool skip, modify = false, ok;
+		int got = read_line(r);
+
+		if (got < 0)
+			return sv_err__set(NULL, SV_EIO, "%s: %s", r->path,
+					   g_strerror(errno));
+		if (!got) {
+			*end = true;
+			return SV_OK;
+		}
+		r->line++;
+		ok = r->fmt == SV_TRACE_TEXT
+			     ? text_line(r->buf, rec, &skip)
+			     : lackey_line(r->buf, rec, &skip, &modify);
+		if (skip)
+			continue;
+		if (!ok)
+			return bad_line(r, r->fmt == SV_TRACE_TEXT
+						   ? "R, W or X, an address and "
+						     "an optional size of 1 to 4096"
+						   : "I, L, S or M, a hex address, "
+						     "a comma and a size of 1 to "
+						     "4096");
+		if (modify) {
+			r->store_next = true;
+			r->pending = *rec;
+		}
+		return SV_OK;
+	}
+}
