@@ -19,6 +19,7 @@ packages=(
 	fonts-dejavu-core
 	doxygen
 	valgrind
+	busybox-static
 	clang
 	libclang-rt-14-dev
 	parallel

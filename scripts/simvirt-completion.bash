@@ -34,6 +34,14 @@ _simvirt() {
 		mapfile -t COMPREPLY < <(compgen -W "parallel slurm" -- "$cur")
 		return
 		;;
+	--thp)
+		mapfile -t COMPREPLY < <(compgen -W "never madvise always" -- "$cur")
+		return
+		;;
+	--mmu)
+		mapfile -t COMPREPLY < <(compgen -W "tdp shadow" -- "$cur")
+		return
+		;;
 	esac
 	if [[ $cur == -* ]]; then
 		words=$("$sv" "$cmd" --help 2>/dev/null | grep -oE -- '--[a-z][a-z-]*' | sort -u)
@@ -41,7 +49,7 @@ _simvirt() {
 		return
 	fi
 	[ "$cmd" = trace ] && [ "$COMP_CWORD" -eq 2 ] && {
-		mapfile -t COMPREPLY < <(compgen -W "dump" -- "$cur")
+		mapfile -t COMPREPLY < <(compgen -W "dump run" -- "$cur")
 		return
 	}
 	mapfile -t COMPREPLY < <(compgen -f -- "$cur")

@@ -34,6 +34,9 @@
 #define MMAP_BASE 0x100000000ULL       /* where placement starts: 4G */
 #define MMAP_END (1ULL << 47)          /* the 4-level user half */
 #define MMAP_MIN 0x10000ULL            /* vm.mmap_min_addr */
+/* The kernel's direct map of guest-physical memory (page_offset_base of
+ * a 4-level x86-64 Linux), by 2M pages, supervisor only. */
+#define PHYSMAP 0xffff888000000000ULL
 
 typedef struct gvma {
 	uint64_t start, end;
@@ -143,16 +146,40 @@ static GPtrArray *vmas_in(sv_guestmm *gm, uint64_t start, uint64_t end)
 
 /* ---- frames, tables, flushes --------------------------------------------- */
 
-static void zero_frames(sv_guestmm *gm, uint64_t gpa, uint64_t len)
+/*
+ * clear_page for each 4K page of [gpa, gpa + len): the kernel's stores
+ * through its direct map, as vCPU v's accesses (at CPL 0), so that the
+ * host sees them written and the TLBs and cycles see the kernel's work.
+ * v NULL (the zero page, at set-up): the bytes only.  False when a store
+ * faulted (the host could not give the page).
+ */
+static bool zero_frames(sv_guestmm *gm, sv_vcpu *v, uint64_t gpa, uint64_t len)
 {
+	sv_vcpu_regs regs, kernel;
+	bool ok = true;
 	uint64_t off;
 
-	for (off = 0; off < len; off += SV_PAGE_4K) {
+	if (v) {
+		sv_vcpu_get_regs(v, &regs);
+		kernel = regs;
+		kernel.cpl = 0;
+		if (regs.cpl && sv_vcpu_set_regs(v, &kernel))
+			return false;
+	}
+	for (off = 0; off < len && ok; off += SV_PAGE_4K) {
 		uint8_t *p = sv_memslots__ptr(&gm->vm->memslots, gpa + off);
+		sv_xlate x;
 
-		if (p)
+		if (v)
+			ok = sv_vcpu_translate(&x, v, PHYSMAP + gpa + off, 8,
+					       SV_ACCESS_WRITE) == SV_OK &&
+			     x.fault.kind == SV_FAULT_NONE;
+		if (p && ok)
 			memset(p, 0, SV_PAGE_4K);
 	}
+	if (v && regs.cpl)
+		sv_vcpu_set_regs(v, &regs);
+	return ok;
 }
 
 static int map(sv_guestmm *gm, uint64_t gva, uint64_t gpa, uint64_t size,
@@ -267,7 +294,8 @@ static bool thp_eligible(const sv_guestmm *gm, const gvma *m, uint64_t gva)
 }
 
 /* Steps 1-4; true when the fault was handled (the access may retry). */
-static bool handle_fault(sv_guestmm *gm, const sv_fault *f, sv_access acc)
+static bool handle_fault(sv_guestmm *gm, sv_vcpu *v, const sv_fault *f,
+			 sv_access acc)
 {
 	uint64_t gva = f->gva & ~0xfffULL, e = 0, gpa;
 	bool write = acc == SV_ACCESS_WRITE;
@@ -286,7 +314,8 @@ static bool handle_fault(sv_guestmm *gm, const sv_fault *f, sv_access acc)
 		gpa = sv_buddy__alloc(&gm->buddy, 0);
 		if (!gpa || sv_pt_unmap(gm->pt, gva, SV_PAGE_4K))
 			return false;
-		zero_frames(gm, gpa, SV_PAGE_4K);
+		if (!zero_frames(gm, v, gpa, SV_PAGE_4K))
+			return false;
 		gm->stat[SV_GUESTMM_STAT_cow_zero]++;
 		gm->stat[SV_GUESTMM_STAT_pgalloc]++;
 		gm->stat[SV_GUESTMM_STAT_pgfault]++;
@@ -297,7 +326,8 @@ static bool handle_fault(sv_guestmm *gm, const sv_fault *f, sv_access acc)
 	    (sv_pt_get(&e, gm->pt, gva, 2) != SV_OK || !(e & SV_PTE_P))) {
 		gpa = sv_buddy__alloc(&gm->buddy, SV_BUDDY_MAX_ORDER);
 		if (gpa) {
-			zero_frames(gm, gpa, SZ_2M);
+			if (!zero_frames(gm, v, gpa, SZ_2M))
+				return false;
 			gm->stat[SV_GUESTMM_STAT_thp_fault_alloc]++;
 			gm->stat[SV_GUESTMM_STAT_pgalloc] += 512;
 			return map(gm, gva & ~(SZ_2M - 1), gpa, SZ_2M, true) == SV_OK;
@@ -309,9 +339,8 @@ static bool handle_fault(sv_guestmm *gm, const sv_fault *f, sv_access acc)
 		return map(gm, gva, gm->zero_gpa, SV_PAGE_4K, false) == SV_OK;
 	}
 	gpa = sv_buddy__alloc(&gm->buddy, 0);
-	if (!gpa)
+	if (!gpa || !zero_frames(gm, v, gpa, SV_PAGE_4K))
 		return false; /* out of memory: the fault stays */
-	zero_frames(gm, gpa, SV_PAGE_4K);
 	gm->stat[SV_GUESTMM_STAT_pgalloc]++;
 	return map(gm, gva, gpa, SV_PAGE_4K, true) == SV_OK;
 }
@@ -330,7 +359,7 @@ int sv_guestmm_access(sv_xlate *out, sv_guestmm *gm, sv_vcpu *v,
 	for (tries = 0; tries < 4; tries++) {
 		rc = sv_vcpu_translate(out, v, gva, size, acc);
 		if (rc != SV_OK || out->fault.kind != SV_FAULT_PF ||
-		    !handle_fault(gm, &out->fault, acc))
+		    !handle_fault(gm, v, &out->fault, acc))
 			return rc;
 	}
 	return SV_OK;
@@ -391,7 +420,10 @@ int sv_guestmm_new(sv_guestmm **out, sv_vm *vm, const sv_guestmm_options *opts)
 				    (uint32_t)((opts->mem_size - pool) >> 12));
 	if (rc == SV_OK) {
 		gm->zero_gpa = sv_buddy__alloc(&gm->buddy, 0);
-		zero_frames(gm, gm->zero_gpa, SV_PAGE_4K);
+		zero_frames(gm, NULL, gm->zero_gpa, SV_PAGE_4K);
+		/* the direct map, global: every process's kernel half */
+		rc = sv_pt_map(gm->pt, PHYSMAP + opts->mem_gpa, opts->mem_gpa,
+			       opts->mem_size, SZ_2M, SV_PTE_RW | SV_PTE_G);
 	}
 	if (rc != SV_OK) {
 		sv_guestmm_free(gm);

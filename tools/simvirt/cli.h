@@ -39,5 +39,7 @@ int cmd_diff(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
+/* tracerun.c: `simvirt trace run` (argv[1] is "run"). */
+int cli_trace_run(int argc, char **argv);
 
 #endif /* SIMVIRT_CLI_H */

@@ -5,6 +5,7 @@
  *               [--record TRACE]
  *   simvirt replay TRACE [--format F] [--out FILE]
  *   simvirt trace dump TRACE
+ *   simvirt trace run TRACE [--format text|lackey] [--thp MODE] [--mmu MMU]
  *   simvirt walk [SCENARIO] --gva ADDR [--phase N] [--vcpu N] [--cold]
  *                [--svg FILE]
  *   simvirt plot STATS.json --out FILE.svg|FILE.png
@@ -455,16 +456,20 @@ static int cmd_replay(int argc, char **argv)
 
 static int cmd_trace(int argc, char **argv)
 {
-	g_autoptr(GOptionContext) ctx = g_option_context_new("dump TRACE");
+	g_autoptr(GOptionContext) ctx = NULL;
 	int rc;
 
+	if (argc >= 2 && !strcmp(argv[1], "run"))
+		return cli_trace_run(argc, argv);
+	ctx = g_option_context_new("dump TRACE");
 	g_option_context_set_summary(ctx, "Prints a trace readably: the scenario "
 					  "it holds, one event a line, and how\n"
 					  "the run ended.");
 	if (!cli_parse(ctx, "trace", &argc, &argv))
 		return EXIT_USAGE;
 	if (argc != 3 || strcmp(argv[1], "dump")) {
-		fprintf(stderr, "simvirt trace: expected 'dump TRACE'\n");
+		fprintf(stderr, "simvirt trace: expected 'dump TRACE' or 'run "
+				"TRACE'\n");
 		return EXIT_USAGE;
 	}
 	if (!cli_input_ok("trace dump", "trace", argv[2]))
@@ -814,6 +819,9 @@ static void usage(FILE *f)
 		   "  run [SCENARIO]       run a scenario (default: the built-in one)\n"
 		   "  replay TRACE         replay a recorded run through the model\n"
 		   "  trace dump TRACE     print a trace readably\n"
+		   "  trace run TRACE      run a lackey or text memory trace "
+		   "through the guest\n"
+		   "                       kernel's memory model\n"
 		   "  walk [SCENARIO]      the 2D walk of one address, step by step\n"
 		   "  plot REPORT.json...  per-phase bars of reports, side by side "
 		   "(SVG/PNG)\n"

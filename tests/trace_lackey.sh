@@ -1,0 +1,75 @@
+#!/bin/sh
+# Real traces in: valgrind's lackey traces of two real programs (busybox
+# gzip over a file made here, busybox sort), each run through the guest
+# kernel's memory model under guest THP never and always.  Checks what
+# follows from the trace alone: under never, one fault per 4K page that
+# is first written, and two per page first read (the zero page) and
+# written later; under always, one fault and one THP per 2M range
+# touched; and byte-identical output on a repeat.  Skips (77) where
+# valgrind or busybox is missing.
+# Usage: tests/trace_lackey.sh SIMVIRT
+set -eu
+simvirt=$1
+command -v valgrind >/dev/null && command -v busybox >/dev/null || {
+	echo "trace lackey: valgrind or busybox missing: skipped"
+	exit 77
+}
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+python3 -c 'print("the quick brown fox jumps over the lazy dog " * 500, end="")' \
+	>"$dir/in.txt"
+python3 -c 'print("\n".join(str((i * 7919) % 1000) for i in range(200)))' \
+	>"$dir/nums.txt"
+valgrind -q --tool=lackey --trace-mem=yes --log-file="$dir/gzip.lackey" \
+	busybox gzip -c "$dir/in.txt" >"$dir/out.gz"
+busybox gzip -dc "$dir/out.gz" | cmp - "$dir/in.txt"
+valgrind -q --tool=lackey --trace-mem=yes --log-file="$dir/sort.lackey" \
+	busybox sort -n "$dir/nums.txt" >"$dir/sorted.txt"
+busybox sort -n "$dir/nums.txt" | cmp - "$dir/sorted.txt"
+for prog in gzip sort; do
+	for thp in never always; do
+		for n in 1 2; do
+			"$simvirt" trace run "$dir/$prog.lackey" --format lackey \
+				--thp $thp >"$dir/$prog.$thp.$n"
+		done
+		cmp "$dir/$prog.$thp.1" "$dir/$prog.$thp.2"
+	done
+	python3 - "$dir/$prog.lackey" "$dir/$prog.never.1" "$dir/$prog.always.1" <<'PY'
+import sys
+
+def counters(path):
+    return dict(line.split() for line in open(path))
+
+# first principles from the trace: each record's 4K pages and 2M ranges
+state, faults, regions = {}, 0, set()
+for line in open(sys.argv[1]):
+    if line.startswith("=="):
+        continue
+    kind, rest = line[:2].strip(), line[2:].strip()
+    addr, size = rest.split(",")
+    addr, size = int(addr, 16), int(size)
+    accesses = ["R", "W"] if kind == "M" else ["W" if kind == "S" else "R"]
+    for acc in accesses:
+        for page in range(addr >> 12, ((addr + size - 1) >> 12) + 1):
+            regions.add(page >> 9)
+            s = state.get(page)
+            if s is None:            # first touch: zero page, or a page
+                faults += 1
+                state[page] = "own" if acc == "W" else "zero"
+            elif s == "zero" and acc == "W":  # the zero page's copy
+                faults += 1
+                state[page] = "own"
+never, always = counters(sys.argv[2]), counters(sys.argv[3])
+assert 0 not in regions, "the trace touches the first 2M (not THP-eligible)"
+assert int(never["guest.pgfault"]) == faults, (never["guest.pgfault"], faults)
+assert int(never["guest.thp_fault_alloc"]) == 0
+assert int(always["guest.thp_fault_alloc"]) == len(regions), \
+    (always["guest.thp_fault_alloc"], len(regions))
+assert int(always["guest.pgfault"]) == len(regions)
+# THP backs every 2M range: fewer TLB misses than 4K pages
+assert int(always["tlb_miss"]) < int(never["tlb_miss"])
+print("trace lackey: %s: %s records, %d faults at 4K, %d THPs" %
+      (sys.argv[1].split("/")[-1], never["records"], faults, len(regions)))
+PY
+done
+echo "trace lackey: ok"

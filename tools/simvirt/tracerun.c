@@ -1,0 +1,204 @@
+/*
+ * tools/simvirt/tracerun.c - `simvirt trace run`: a memory trace from
+ * elsewhere (valgrind lackey, or simvirt's text format) run through the
+ * guest kernel's memory model and the translation model, on a machine of
+ * its own: the guest's memory over THP-capable host memory, one vCPU, the
+ * MMU chosen.  Prints the counters that moved, a line each, in a fixed
+ * order (the same trace gives the same bytes).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <simvirt/simvirt.h>
+
+#include "cli.h"
+
+#define GUEST_MEM 0x40000000ULL
+
+typedef struct machine {
+	sv_host *h;
+	sv_vm *vm;
+	sv_vcpu *v;
+	sv_guestmm *gm;
+} machine;
+
+static int machine_up(machine *m, uint64_t mem, sv_mmu_kind mmu,
+		      sv_guest_thp thp)
+{
+	sv_host_options ho = SV_HOST_OPTIONS_INIT;
+	sv_mmu_options mo = SV_MMU_OPTIONS_INIT;
+	sv_guestmm_options go = SV_GUESTMM_OPTIONS_INIT;
+	sv_host_mmap_args a = {
+		.version = SV_HOST_MMAP_VERSION,
+		.size = mem,
+		.prot = SV_PROT_READ | SV_PROT_WRITE,
+		.backing = SV_BACKING_ANON,
+	};
+	sv_memslot_region s = {
+		.version = SV_MEMSLOT_REGION_VERSION,
+		.slot = 1,
+		.gpa = GUEST_MEM,
+		.size = mem,
+	};
+	sv_vcpu_regs r;
+	int rc;
+
+	ho.mem_size = mem + SV_PAGE_1G;
+	mo.mmu = mmu;
+	go.thp = thp;
+	go.mem_gpa = GUEST_MEM;
+	go.mem_size = mem;
+	if ((rc = sv_host_new(&m->h, &ho)) || (rc = sv_vm_new(&m->vm, NULL)) ||
+	    (rc = sv_mmu_attach(m->vm, m->h, &mo)) ||
+	    (rc = sv_host_mmap(&s.hva, m->h, &a)) ||
+	    (rc = sv_host_madvise(m->h, s.hva, mem, SV_MADV_HUGEPAGE)) ||
+	    (rc = sv_memslot_set(m->vm, &s)) ||
+	    (rc = sv_guestmm_new(&m->gm, m->vm, &go)))
+		return rc;
+	m->v = sv_vm_vcpu(m->vm, 0);
+	sv_vcpu_get_regs(m->v, &r);
+	r.cr0 |= SV_CR0_PG | SV_CR0_WP;
+	r.cr3 = sv_guestmm_cr3(m->gm);
+	return sv_vcpu_set_regs(m->v, &r);
+}
+
+static void machine_down(machine *m)
+{
+	sv_guestmm_free(m->gm);
+	sv_vm_free(m->vm);
+	sv_host_free(m->h);
+}
+
+static void print_counters(machine *m, uint64_t records)
+{
+	unsigned i;
+
+	printf("records %" PRIu64 "\n", records);
+	for (i = 0; i < SV_GUESTMM_STAT__COUNT; i++)
+		printf("guest.%s %" PRIu64 "\n", sv_guestmm_stat_name(i),
+		       sv_guestmm_stat_get(m->gm, i));
+	for (i = 0; i < SV_VM_STAT__COUNT; i++)
+		if (sv_vm_stat_get(m->vm, i))
+			printf("%s %" PRIu64 "\n", sv_vm_stat_name(i),
+			       sv_vm_stat_get(m->vm, i));
+	for (i = 0; i < SV_VCPU_STAT__COUNT; i++)
+		if (sv_vcpu_stat_get(m->v, i))
+			printf("%s %" PRIu64 "\n", sv_vcpu_stat_name(i),
+			       sv_vcpu_stat_get(m->v, i));
+}
+
+/* The run, in chunks so that a terminal sees progress. */
+static int run(machine *m, sv_trace_reader *tr, uint64_t max, uint64_t *done)
+{
+	const uint64_t chunk = 1u << 20;
+	bool tty = isatty(STDERR_FILENO);
+	uint64_t n;
+	int rc;
+
+	*done = 0;
+	do {
+		uint64_t want = max ? MIN(chunk, max - *done) : chunk;
+
+		rc = sv_guestmm_run_trace(&n, m->gm, m->v, tr, want);
+		*done += n;
+		if (tty)
+			fprintf(stderr, "\rsimvirt trace run: %" PRIu64 " records",
+				*done);
+	} while (rc == SV_OK && n == chunk && (!max || *done < max));
+	if (tty)
+		fprintf(stderr, "\r\033[K");
+	return rc;
+}
+
+int cli_trace_run(int argc, char **argv)
+{
+	g_autofree char *format = NULL, *thp = NULL, *mmu = NULL, *mem = NULL;
+	gint64 max = 0;
+	GOptionEntry entries[] = {
+		{"format", 'f', 0, G_OPTION_ARG_STRING, &format,
+		 "The trace's format: text (default) or lackey", "FORMAT"},
+		{"thp", 0, 0, G_OPTION_ARG_STRING, &thp,
+		 "The guest's transparent huge pages: never, madvise (default) "
+		 "or always", "MODE"},
+		{"mmu", 0, 0, G_OPTION_ARG_STRING, &mmu,
+		 "The hypervisor MMU: tdp (default) or shadow", "MMU"},
+		{"mem", 0, 0, G_OPTION_ARG_STRING, &mem,
+		 "The guest's memory (default 1G)", "SIZE"},
+		{"max", 0, 0, G_OPTION_ARG_INT64, &max,
+		 "Stop after this many records (default: the whole trace)", "N"},
+		{NULL, 0, 0, 0, NULL, NULL, NULL}};
+	g_autoptr(GOptionContext) ctx = g_option_context_new("run TRACE");
+	sv_trace_format fmt = SV_TRACE_TEXT;
+	sv_guest_thp gthp = SV_GUEST_THP_MADVISE;
+	sv_mmu_kind kind = SV_MMU_TDP;
+	uint64_t bytes = SV_PAGE_1G, done = 0;
+	sv_trace_reader *tr = NULL;
+	machine m = {0};
+	char *end;
+	int rc;
+
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	g_option_context_set_summary(ctx, "Runs a memory trace through the guest "
+					  "kernel's memory model (demand paging,\n"
+					  "guest THP) and the translation model, and "
+					  "prints the counters.");
+	if (!cli_parse(ctx, "trace run", &argc, &argv))
+		return EXIT_USAGE;
+	if (argc != 3) {
+		fprintf(stderr, "simvirt trace run: expected one TRACE\n");
+		return EXIT_USAGE;
+	}
+	if (format && sv_trace_format_parse(&fmt, format) != SV_OK)
+		return cli_fail("trace run: --format", SV_EINVAL);
+	if (thp && !strcmp(thp, "never"))
+		gthp = SV_GUEST_THP_NEVER;
+	else if (thp && !strcmp(thp, "always"))
+		gthp = SV_GUEST_THP_ALWAYS;
+	else if (thp && strcmp(thp, "madvise")) {
+		fprintf(stderr, "simvirt trace run: --thp: expected never, madvise "
+				"or always, got '%s'\n", thp);
+		return EXIT_USAGE;
+	}
+	if (mmu && !strcmp(mmu, "shadow"))
+		kind = SV_MMU_SHADOW;
+	else if (mmu && strcmp(mmu, "tdp")) {
+		fprintf(stderr, "simvirt trace run: --mmu: expected tdp or shadow, "
+				"got '%s'\n", mmu);
+		return EXIT_USAGE;
+	}
+	if (mem) {
+		bytes = g_ascii_strtoull(mem, &end, 10);
+		bytes <<= *end == 'G' ? 30 : *end == 'M' ? 20 : 0;
+		if (end == mem || (*end && end[1]) || (*end && *end != 'G' && *end != 'M') ||
+		    bytes < (4ULL << 20) || bytes % (2ULL << 20) || bytes > (64ULL << 30)) {
+			fprintf(stderr, "simvirt trace run: --mem: expected a size "
+					"such as 512M or 4G, a multiple of 2M from "
+					"4M to 64G, got '%s'\n", mem);
+			return EXIT_USAGE;
+		}
+	}
+	if (max < 0) {
+		fprintf(stderr, "simvirt trace run: --max: expected a count from 0\n");
+		return EXIT_USAGE;
+	}
+	if (!cli_input_ok("trace run", "trace", argv[2]))
+		return EXIT_USAGE;
+	rc = sv_trace_reader_open(&tr, argv[2], fmt);
+	if (rc == SV_OK)
+		rc = machine_up(&m, bytes, kind, gthp);
+	if (rc == SV_OK)
+		rc = run(&m, tr, (uint64_t)max, &done);
+	if (rc == SV_OK)
+		print_counters(&m, done);
+	sv_trace_reader_close(tr);
+	if (rc != SV_OK) {
+		/* a bad line is bad input; anything else the run's failure */
+		int status = cli_fail("trace run", rc);
+
+		machine_down(&m);
+		return rc == SV_EINVAL ? EXIT_USAGE : status;
+	}
+	machine_down(&m);
+	return EXIT_SUCCESS;
+}
