@@ -12,6 +12,7 @@ packages=(
 	libunicorn-dev
 	libcapstone-dev
 	zlib1g-dev
+	liblzma-dev
 	libjson-glib-dev
 	check
 	libsubunit-dev

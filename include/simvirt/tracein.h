@@ -11,6 +11,11 @@
  *    `I  ADDR,SIZE` (a fetch), ` L ADDR,SIZE`, ` S ADDR,SIZE`, ` M
  *    ADDR,SIZE` (a load then a store), ADDR in hex; valgrind's own `==`
  *    lines are skipped.
+ *  - champsim: ChampSim's binary instruction traces (64-byte records: ip,
+ *    branch fields, register ids, two destination and four source memory
+ *    addresses), raw, gzip or xz; each record is the fetch of its ip (4
+ *    bytes), a read of each source address and a write of each
+ *    destination address (8 bytes each: the format has no sizes).
  * Other formats plug in as a function that gives the next record.
  */
 #ifndef SIMVIRT_TRACEIN_H
@@ -27,6 +32,7 @@ extern "C" {
 typedef enum sv_trace_format {
 	SV_TRACE_TEXT,
 	SV_TRACE_LACKEY,
+	SV_TRACE_CHAMPSIM,
 } sv_trace_format;
 
 /** One access of a trace. */
@@ -38,7 +44,8 @@ typedef struct sv_trace_record {
 
 typedef struct sv_trace_reader sv_trace_reader;
 
-/** "text" or "lackey": the format; SV_EINVAL naming the choices. */
+/** "text", "lackey" or "champsim": the format; SV_EINVAL naming the
+ *  choices. */
 SV_API int sv_trace_format_parse(sv_trace_format *out, const char *name);
 
 /** Opens the trace at path (a file, read a line at a time). */
@@ -61,7 +68,8 @@ SV_API int sv_trace_reader_custom(sv_trace_reader **out, sv_trace_next_fn next,
  */
 SV_API int sv_trace_reader_next(sv_trace_reader *r, sv_trace_record *rec,
 				bool *end);
-/** The line the last record came from (0 for a reader of your own). */
+/** The line the last record came from (ChampSim: the record's number; 0
+ *  for a reader of your own). */
 SV_API uint64_t sv_trace_reader_line(const sv_trace_reader *r);
 SV_API void sv_trace_reader_close(sv_trace_reader *r);
 

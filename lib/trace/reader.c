@@ -8,6 +8,7 @@
 
 #include "base.h"
 #include "simvirt/tracein.h"
+#include "trace/champsim.h"
 
 struct sv_trace_reader {
 	FILE *f;
@@ -20,6 +21,9 @@ struct sv_trace_reader {
 	sv_trace_record pending;
 	sv_trace_next_fn next;    /* a reader of the caller's own */
 	void *payload;
+	sv_champsim *cs;          /* ChampSim: the decoder, and the accesses */
+	sv_trace_record queue[7]; /* of its last record not yet handed out */
+	unsigned queued, taken;
 };
 
 int sv_trace_format_parse(sv_trace_format *out, const char *name)
@@ -31,9 +35,11 @@ int sv_trace_format_parse(sv_trace_format *out, const char *name)
 		*out = SV_TRACE_TEXT;
 	else if (!strcmp(name, "lackey"))
 		*out = SV_TRACE_LACKEY;
+	else if (!strcmp(name, "champsim"))
+		*out = SV_TRACE_CHAMPSIM;
 	else
 		return sv_err__set(NULL, SV_EINVAL, "trace format \"%s\": expected "
-						    "text or lackey", name);
+						    "text, lackey or champsim", name);
 	return SV_OK;
 }
 
@@ -47,9 +53,22 @@ int sv_trace_reader_open(sv_trace_reader **out, const char *path,
 	if (!out || !path)
 		return sv_err__set(NULL, SV_EINVAL, "sv_trace_reader_open: NULL argument");
 	*out = NULL;
-	if ((unsigned)fmt > SV_TRACE_LACKEY)
+	if ((unsigned)fmt > SV_TRACE_CHAMPSIM)
 		return sv_err__set(NULL, SV_EINVAL, "sv_trace_reader_open: format %d",
 				   (int)fmt);
+	if (fmt == SV_TRACE_CHAMPSIM) {
+		sv_champsim *cs;
+		int rc = sv_champsim__open(&cs, path);
+
+		if (rc)
+			return rc;
+		r = g_new0(sv_trace_reader, 1);
+		r->cs = cs;
+		r->path = g_strdup(path);
+		r->fmt = fmt;
+		*out = r;
+		return SV_OK;
+	}
 	f = fopen(path, "r");
 	if (!f)
 		return sv_err__set(NULL, SV_ENOENT, "%s: %s", path, g_strerror(errno));
@@ -79,6 +98,7 @@ void sv_trace_reader_close(sv_trace_reader *r)
 		return;
 	if (r->f)
 		fclose(r->f);
+	sv_champsim__close(r->cs);
 	g_free(r->buf);
 	g_free(r->path);
 	g_free(r);
@@ -202,6 +222,20 @@ int sv_trace_reader_next(sv_trace_reader *r, sv_trace_record *rec, bool *end)
 	*end = false;
 	if (r->next)
 		return r->next(r->payload, rec, end);
+	if (r->cs) {
+		int rc;
+
+		while (r->taken == r->queued) {
+			r->taken = 0;
+			rc = sv_champsim__next(r->cs, r->path, r->line + 1, r->queue,
+					       &r->queued, end);
+			if (rc || *end)
+				return rc;
+			r->line++; /* for ChampSim: the record's number */
+		}
+		*rec = r->queue[r->taken++];
+		return SV_OK;
+	}
 	if (r->store_next) {
 		r->store_next = false;
 		*rec = r->pending;

@@ -117,7 +117,7 @@ int cli_trace_run(int argc, char **argv)
 	gint64 max = 0;
 	GOptionEntry entries[] = {
 		{"format", 'f', 0, G_OPTION_ARG_STRING, &format,
-		 "The trace's format: text (default) or lackey", "FORMAT"},
+		 "The trace's format: text (default), lackey or champsim", "FORMAT"},
 		{"thp", 0, 0, G_OPTION_ARG_STRING, &thp,
 		 "The guest's transparent huge pages: never, madvise (default) "
 		 "or always", "MODE"},
