@@ -471,3 +471,29 @@ int sv_pt_read(sv_pt *pt, uint64_t addr, unsigned level, uint64_t *entry)
 {
 	return sv_pt_get(entry, pt, addr, level);
 }
+
+int sv_pt__free_table(sv_pt *pt, uint64_t addr, unsigned level)
+{
+	uint64_t *up, *t;
+	unsigned i;
+	int rc;
+
+	if (pt->kind != SV_PT_GUEST || level >= pt->fmt->levels)
+		return SV_EINVAL;
+	rc = table_at(pt, addr, level + 1, false, &up);
+	if (rc)
+		return rc;
+	up += sv_pt__index(addr, level + 1);
+	if (!sv_pt__pte_present(pt->fmt, *up) ||
+	    sv_pt__pte_leaf(pt->fmt, *up, level + 1))
+		return SV_ENOENT;
+	t = tree_table(pt, level, *up & pt->fmt->addr_mask);
+	for (i = 0; t && i < SV_PT_ENTRIES; i++)
+		if (sv_pt__pte_present(pt->fmt, t[i]))
+			return SV_EBUSY;
+	g_array_append_val(pt->pool_free, (uint64_t){*up & pt->fmt->addr_mask});
+	*up = 0;
+	pt->pages--;
+	pt->vm->stat[SV_VM_STAT_guest_table_pages]--;
+	return SV_OK;
+}

@@ -26,4 +26,9 @@ uint64_t sv_pt__pool_used(const sv_pt *pt, uint64_t *gpa);
  * counts the table pages it adds (+1) or frees (-1) there. */
 void sv_pt__count_pages(sv_pt *pt, int delta);
 
+/* SV_PT_GUEST: the table of `level` under the entry that covers addr
+ * goes back to the pool and that entry is cleared, when the table maps
+ * nothing (SV_EBUSY if it does; SV_ENOENT without one). */
+int sv_pt__free_table(sv_pt *pt, uint64_t addr, unsigned level);
+
 #endif /* SV_PTBUILD_H */

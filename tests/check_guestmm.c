@@ -25,11 +25,13 @@ typedef struct rig {
 	sv_guestmm *gm;
 } rig;
 
-static void rig_up(rig *r, sv_guest_thp thp, uint64_t mem, sv_mmu_kind mmu)
+/* The machine with the guest kernel's options go (memory and THP mode
+ * filled in here). */
+static void rig_up_opts(rig *r, sv_guest_thp thp, uint64_t mem, sv_mmu_kind mmu,
+			sv_guestmm_options go)
 {
 	sv_host_options ho = SV_HOST_OPTIONS_INIT;
 	sv_mmu_options mo = SV_MMU_OPTIONS_INIT;
-	sv_guestmm_options go = SV_GUESTMM_OPTIONS_INIT;
 	sv_host_mmap_args a = {
 		.version = SV_HOST_MMAP_VERSION,
 		.size = mem,
@@ -62,6 +64,13 @@ static void rig_up(rig *r, sv_guest_thp thp, uint64_t mem, sv_mmu_kind mmu)
 	sv_vcpu_get_regs(r->v, &regs);
 	regs.cr0 |= SV_CR0_WP;
 	T_OK(sv_vcpu_set_regs(r->v, &regs));
+}
+
+static void rig_up(rig *r, sv_guest_thp thp, uint64_t mem, sv_mmu_kind mmu)
+{
+	sv_guestmm_options go = SV_GUESTMM_OPTIONS_INIT;
+
+	rig_up_opts(r, thp, mem, mmu, go);
 }
 
 static void rig_down(rig *r)
@@ -283,6 +292,69 @@ START_TEST(bad_arguments)
 }
 END_TEST
 
+/* ---- khugepaged and MADV_COLLAPSE ------------------------------------------ */
+
+START_TEST(khugepaged_collapses)
+{
+	unsigned collapsed;
+	uint64_t gva, faults;
+	rig r;
+
+	rig_up(&r, SV_GUEST_THP_MADVISE, 64ULL << 20, SV_MMU_TDP);
+	gva = map8m(&r);
+	/* 4K pages first (no advice yet): 256 of the first 2M's 512 written,
+	 * all 512 of the second's */
+	write_each(&r, gva, 256 * SZ_4K);
+	write_each(&r, gva + SZ_2M, SZ_2M);
+	T_OK(sv_guestmm_madvise(r.gm, gva, 8ULL << 20, SV_GMADV_HUGEPAGE));
+	/* one wake-up scans 4,096 PTEs: the VMA's four 2M ranges (2,048),
+	 * and starts over; the two with pages of their own collapse (the
+	 * first has 256 absent PTEs, within max_ptes_none 511); the other
+	 * two have no page table */
+	T_OK(sv_guestmm_khugepaged(r.gm, r.v, &collapsed));
+	ck_assert_uint_eq(collapsed, 2);
+	ck_assert_uint_eq(GMS(r.gm, thp_collapse_alloc), 2);
+	ck_assert_uint_eq(GMS(r.gm, pgfree), 256 + 512);
+	ck_assert_uint_eq(GMS(r.gm, khugepaged_full_scans), 1);
+	/* a 2M range is past the flush ceiling: one CR3 reload each */
+	ck_assert_uint_eq(GMS(r.gm, tlb_full_flush), 2);
+	/* the collapsed ranges fault no more */
+	faults = GMS(r.gm, pgfault);
+	write_each(&r, gva, 2 * SZ_2M);
+	ck_assert_uint_eq(GMS(r.gm, pgfault), faults);
+	rig_down(&r);
+}
+END_TEST
+
+START_TEST(max_ptes_none_and_madv_collapse)
+{
+	sv_guestmm_options go = SV_GUESTMM_OPTIONS_INIT;
+	unsigned collapsed;
+	uint64_t gva;
+	rig r;
+
+	/* thp=always, max_ptes_none 255: a range with 256 absent PTEs stays */
+	go.max_ptes_none = 255;
+	rig_up_opts(&r, SV_GUEST_THP_ALWAYS, 64ULL << 20, SV_MMU_TDP, go);
+	gva = map8m(&r);
+	T_OK(sv_guestmm_madvise(r.gm, gva, 8ULL << 20, SV_GMADV_NOHUGEPAGE));
+	write_each(&r, gva, 256 * SZ_4K); /* 4K pages: no THP at fault */
+	T_OK(sv_guestmm_madvise(r.gm, gva, 8ULL << 20, SV_GMADV_HUGEPAGE));
+	T_OK(sv_guestmm_khugepaged(r.gm, r.v, &collapsed));
+	ck_assert_uint_eq(collapsed, 0);
+	/* MADV_COLLAPSE does it whatever max_ptes_none says */
+	T_OK(sv_guestmm_collapse(r.gm, r.v, gva, 8ULL << 20, &collapsed));
+	ck_assert_uint_eq(collapsed, 1);
+	ck_assert_uint_eq(GMS(r.gm, thp_collapse_alloc), 1);
+	/* but not in a MADV_NOHUGEPAGE range */
+	write_each(&r, gva + SZ_2M, SZ_4K);
+	T_OK(sv_guestmm_madvise(r.gm, gva + SZ_2M, SZ_2M, SV_GMADV_NOHUGEPAGE));
+	T_OK(sv_guestmm_collapse(r.gm, r.v, gva, 8ULL << 20, &collapsed));
+	ck_assert_uint_eq(collapsed, 0);
+	rig_down(&r);
+}
+END_TEST
+
 /* ---- traces ------------------------------------------------------------------ */
 
 /* A trace file with `text` in it; its path in path (a template). */
@@ -434,6 +506,8 @@ int main(void)
 	tcase_add_test(tc, munmap_splits_and_flushes);
 	tcase_add_test(tc, dontneed_refaults);
 	tcase_add_test(tc, bad_arguments);
+	tcase_add_test(tc, khugepaged_collapses);
+	tcase_add_test(tc, max_ptes_none_and_madv_collapse);
 	tcase_add_test(tc, text_trace);
 	tcase_add_test(tc, lackey_trace);
 	tcase_add_test(tc, bad_trace_line);

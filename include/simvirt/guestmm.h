@@ -46,6 +46,11 @@ typedef struct sv_guestmm_options {
 	 * many pages flushes with INVLPG per page, a larger one the whole
 	 * TLB (a CR3 reload). */
 	unsigned flush_ceiling;
+	/* khugepaged: at most this many absent (or zero-page) PTEs in a 2M
+	 * range it collapses (max_ptes_none), and the PTEs it scans per
+	 * wake-up (pages_to_scan). */
+	unsigned max_ptes_none;
+	unsigned pages_to_scan;
 } sv_guestmm_options;
 
 #define SV_GUESTMM_OPTIONS_INIT                               \
@@ -55,6 +60,8 @@ typedef struct sv_guestmm_options {
 		.mem_gpa = 0,                                 \
 		.mem_size = 0,                                \
 		.flush_ceiling = 33,                          \
+		.max_ptes_none = 511,                         \
+		.pages_to_scan = 4096,                        \
 	}
 
 /** Fills *o with the defaults (SV_GUESTMM_OPTIONS_INIT). */
@@ -99,6 +106,24 @@ SV_API int sv_guestmm_madvise(sv_guestmm *gm, uint64_t addr, uint64_t len,
 			      sv_guest_madvise advice);
 
 /**
+ * One wake-up of khugepaged: from where the last stopped, the 2M ranges of
+ * THP-eligible VMAs mapped by page tables are scanned (512 PTEs each, up
+ * to pages_to_scan), and each with a page of its own and at most
+ * max_ptes_none absent ones is collapsed into a new THP: its pages copied
+ * (as vCPU v's kernel stores), the page table freed, the range flushed.
+ * *collapsed: how many.
+ */
+SV_API int sv_guestmm_khugepaged(sv_guestmm *gm, sv_vcpu *v,
+				 unsigned *collapsed);
+/**
+ * MADV_COLLAPSE: every 2M range inside [addr, addr + len) that page tables
+ * map is collapsed now, whatever the THP mode and max_ptes_none (not in
+ * MADV_NOHUGEPAGE ranges).  *collapsed: how many.
+ */
+SV_API int sv_guestmm_collapse(sv_guestmm *gm, sv_vcpu *v, uint64_t addr,
+			       uint64_t len, unsigned *collapsed);
+
+/**
  * One access of vCPU v (whose CR3 must be sv_guestmm_cr3(), with CR0.WP
  * set as Linux runs, so that the zero page is read-only): translated
  * as sv_vcpu_translate() does; a guest page fault in a VMA that allows
@@ -119,6 +144,9 @@ SV_API int sv_guestmm_access(sv_xlate *out, sv_guestmm *gm, sv_vcpu *v,
 	X(thp_fault_alloc, "faults that mapped a new THP")                    \
 	X(thp_fault_fallback, "THP-eligible faults that found no free 2M "   \
 	  "block and mapped 4K")                                              \
+	X(thp_collapse_alloc, "THPs khugepaged or MADV_COLLAPSE made")        \
+	X(thp_collapse_alloc_failed, "collapses that found no free 2M block") \
+	X(khugepaged_full_scans, "khugepaged passes over every VMA")          \
 	X(tlb_invlpg, "INVLPG for unmaps and DONTNEED")                       \
 	X(tlb_full_flush, "whole-TLB flushes (CR3 reloads) for them")
 

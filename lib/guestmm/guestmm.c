@@ -22,37 +22,11 @@
  * every vCPU running the process: INVLPG per leaf up to the flush
  * ceiling, else a CR3 reload (flush_tlb_mm_range).
  */
-#include "guestmm/buddy.h"
+#include "guestmm/guestmm.h"
 #include "memslots.h"
-#include "simvirt/guestmm.h"
 #include "simvirt/hostmm.h"
-#include "simvirt/pt.h"
 #include "simvirt/tracein.h"
-#include "vm.h"
 
-#define SZ_2M (2ULL << 20)
-#define MMAP_BASE 0x100000000ULL       /* where placement starts: 4G */
-#define MMAP_END (1ULL << 47)          /* the 4-level user half */
-#define MMAP_MIN 0x10000ULL            /* vm.mmap_min_addr */
-/* The kernel's direct map of guest-physical memory (page_offset_base of
- * a 4-level x86-64 Linux), by 2M pages, supervisor only. */
-#define PHYSMAP 0xffff888000000000ULL
-
-typedef struct gvma {
-	uint64_t start, end;
-	unsigned prot;
-	sv_guest_madvise advice;   /* HUGEPAGE, NOHUGEPAGE, or DONTNEED: none */
-} gvma;
-
-struct sv_guestmm {
-	sv_vm *vm;
-	sv_guestmm_options o;
-	sv_pt *pt;
-	sv_buddy buddy;
-	uint64_t zero_gpa;
-	GTree *vmas;               /* start -> gvma */
-	uint64_t stat[SV_GUESTMM_STAT__COUNT];
-};
 
 /* ---- VMAs -------------------------------------------------------------- */
 
@@ -85,7 +59,7 @@ static gboolean find_step(gpointer k, gpointer v, gpointer data)
 }
 
 /* The VMA holding addr, or NULL. */
-static gvma *vma_at(sv_guestmm *gm, uint64_t addr)
+gvma *sv_guestmm__vma_at(sv_guestmm *gm, uint64_t addr)
 {
 	vma_find f = {addr, NULL};
 
@@ -104,7 +78,7 @@ static void vma_insert(sv_guestmm *gm, const gvma *v)
 /* Splits the VMA holding addr (if any, and addr inside it) at addr. */
 static void vma_split(sv_guestmm *gm, uint64_t addr)
 {
-	gvma *m = vma_at(gm, addr), upper;
+	gvma *m = sv_guestmm__vma_at(gm, addr), upper;
 
 	if (!m || m->start == addr)
 		return;
@@ -153,7 +127,8 @@ static GPtrArray *vmas_in(sv_guestmm *gm, uint64_t start, uint64_t end)
  * v NULL (the zero page, at set-up): the bytes only.  False when a store
  * faulted (the host could not give the page).
  */
-static bool zero_frames(sv_guestmm *gm, sv_vcpu *v, uint64_t gpa, uint64_t len)
+bool sv_guestmm__zero_frames(sv_guestmm *gm, sv_vcpu *v, uint64_t gpa,
+			     uint64_t len)
 {
 	sv_vcpu_regs regs, kernel;
 	bool ok = true;
@@ -182,15 +157,15 @@ static bool zero_frames(sv_guestmm *gm, sv_vcpu *v, uint64_t gpa, uint64_t len)
 	return ok;
 }
 
-static int map(sv_guestmm *gm, uint64_t gva, uint64_t gpa, uint64_t size,
-	       bool writable)
+int sv_guestmm__map(sv_guestmm *gm, uint64_t gva, uint64_t gpa,
+		    uint64_t size, bool writable)
 {
 	return sv_pt_map(gm->pt, gva, gpa, size, size,
 			 SV_PTE_US | (writable ? SV_PTE_RW : 0));
 }
 
 /* The leaf over gva: its entry and level (0 entry: none). */
-static uint64_t leaf_of(sv_guestmm *gm, uint64_t gva, unsigned *level)
+uint64_t sv_guestmm__leaf(sv_guestmm *gm, uint64_t gva, unsigned *level)
 {
 	uint64_t e = 0;
 
@@ -205,7 +180,7 @@ static uint64_t leaf_of(sv_guestmm *gm, uint64_t gva, unsigned *level)
 }
 
 /* flush_tlb_mm_range on every vCPU running the process. */
-static void flush(sv_guestmm *gm, const GArray *gvas)
+void sv_guestmm__flush(sv_guestmm *gm, const GArray *gvas)
 {
 	uint64_t cr3 = sv_pt_root(gm->pt);
 	unsigned i, n = sv_vm_vcpu_count(gm->vm);
@@ -241,7 +216,7 @@ static int zap_range(sv_guestmm *gm, uint64_t start, uint64_t end)
 
 	while (a < end && rc == SV_OK) {
 		unsigned level;
-		uint64_t e = leaf_of(gm, a, &level), gpa, base;
+		uint64_t e = sv_guestmm__leaf(gm, a, &level), gpa, base;
 
 		if (!e) {
 			a += SV_PAGE_4K;
@@ -255,7 +230,7 @@ static int zap_range(sv_guestmm *gm, uint64_t start, uint64_t end)
 
 			rc = sv_pt_unmap(gm->pt, base, SZ_2M);
 			for (i = 0; i < 512 && rc == SV_OK; i++)
-				rc = map(gm, base + i * SV_PAGE_4K,
+				rc = sv_guestmm__map(gm, base + i * SV_PAGE_4K,
 					 gpa + i * SV_PAGE_4K, SV_PAGE_4K,
 					 e & SV_PTE_RW);
 			continue; /* a again, now a 4K leaf */
@@ -276,14 +251,15 @@ static int zap_range(sv_guestmm *gm, uint64_t start, uint64_t end)
 		g_array_append_val(gvas, a);
 		a += SV_PAGE_4K;
 	}
-	flush(gm, gvas);
+	sv_guestmm__flush(gm, gvas);
 	g_array_free(gvas, TRUE);
 	return rc;
 }
 
 /* ---- faults ---------------------------------------------------------------- */
 
-static bool thp_eligible(const sv_guestmm *gm, const gvma *m, uint64_t gva)
+bool sv_guestmm__thp_eligible(const sv_guestmm *gm, const gvma *m,
+			       uint64_t gva)
 {
 	uint64_t base = gva & ~(SZ_2M - 1);
 
@@ -299,7 +275,7 @@ static bool handle_fault(sv_guestmm *gm, sv_vcpu *v, const sv_fault *f,
 {
 	uint64_t gva = f->gva & ~0xfffULL, e = 0, gpa;
 	bool write = acc == SV_ACCESS_WRITE;
-	gvma *m = vma_at(gm, gva);
+	gvma *m = sv_guestmm__vma_at(gm, gva);
 	unsigned level;
 
 	if (!m || (write && !(m->prot & SV_PROT_WRITE)) ||
@@ -307,42 +283,42 @@ static bool handle_fault(sv_guestmm *gm, sv_vcpu *v, const sv_fault *f,
 	    (acc == SV_ACCESS_FETCH && !(m->prot & SV_PROT_EXEC)))
 		return false;
 	if (f->error_code & SV_PFERR_P) {
-		e = leaf_of(gm, gva, &level);
+		e = sv_guestmm__leaf(gm, gva, &level);
 		if (!write || !e || level != 1 ||
 		    (e & SV_PTE_ADDR_MASK) != gm->zero_gpa)
 			return false;
 		gpa = sv_buddy__alloc(&gm->buddy, 0);
 		if (!gpa || sv_pt_unmap(gm->pt, gva, SV_PAGE_4K))
 			return false;
-		if (!zero_frames(gm, v, gpa, SV_PAGE_4K))
+		if (!sv_guestmm__zero_frames(gm, v, gpa, SV_PAGE_4K))
 			return false;
 		gm->stat[SV_GUESTMM_STAT_cow_zero]++;
 		gm->stat[SV_GUESTMM_STAT_pgalloc]++;
 		gm->stat[SV_GUESTMM_STAT_pgfault]++;
-		return map(gm, gva, gpa, SV_PAGE_4K, true) == SV_OK;
+		return sv_guestmm__map(gm, gva, gpa, SV_PAGE_4K, true) == SV_OK;
 	}
 	gm->stat[SV_GUESTMM_STAT_pgfault]++;
-	if (thp_eligible(gm, m, gva) &&
+	if (sv_guestmm__thp_eligible(gm, m, gva) &&
 	    (sv_pt_get(&e, gm->pt, gva, 2) != SV_OK || !(e & SV_PTE_P))) {
 		gpa = sv_buddy__alloc(&gm->buddy, SV_BUDDY_MAX_ORDER);
 		if (gpa) {
-			if (!zero_frames(gm, v, gpa, SZ_2M))
+			if (!sv_guestmm__zero_frames(gm, v, gpa, SZ_2M))
 				return false;
 			gm->stat[SV_GUESTMM_STAT_thp_fault_alloc]++;
 			gm->stat[SV_GUESTMM_STAT_pgalloc] += 512;
-			return map(gm, gva & ~(SZ_2M - 1), gpa, SZ_2M, true) == SV_OK;
+			return sv_guestmm__map(gm, gva & ~(SZ_2M - 1), gpa, SZ_2M, true) == SV_OK;
 		}
 		gm->stat[SV_GUESTMM_STAT_thp_fault_fallback]++;
 	}
 	if (!write) {
 		gm->stat[SV_GUESTMM_STAT_zero_page_maps]++;
-		return map(gm, gva, gm->zero_gpa, SV_PAGE_4K, false) == SV_OK;
+		return sv_guestmm__map(gm, gva, gm->zero_gpa, SV_PAGE_4K, false) == SV_OK;
 	}
 	gpa = sv_buddy__alloc(&gm->buddy, 0);
-	if (!gpa || !zero_frames(gm, v, gpa, SV_PAGE_4K))
+	if (!gpa || !sv_guestmm__zero_frames(gm, v, gpa, SV_PAGE_4K))
 		return false; /* out of memory: the fault stays */
 	gm->stat[SV_GUESTMM_STAT_pgalloc]++;
-	return map(gm, gva, gpa, SV_PAGE_4K, true) == SV_OK;
+	return sv_guestmm__map(gm, gva, gpa, SV_PAGE_4K, true) == SV_OK;
 }
 
 int sv_guestmm_access(sv_xlate *out, sv_guestmm *gm, sv_vcpu *v,
@@ -420,7 +396,7 @@ int sv_guestmm_new(sv_guestmm **out, sv_vm *vm, const sv_guestmm_options *opts)
 				    (uint32_t)((opts->mem_size - pool) >> 12));
 	if (rc == SV_OK) {
 		gm->zero_gpa = sv_buddy__alloc(&gm->buddy, 0);
-		zero_frames(gm, NULL, gm->zero_gpa, SV_PAGE_4K);
+		sv_guestmm__zero_frames(gm, NULL, gm->zero_gpa, SV_PAGE_4K);
 		/* the direct map, global: every process's kernel half */
 		rc = sv_pt_map(gm->pt, PHYSMAP + opts->mem_gpa, opts->mem_gpa,
 			       opts->mem_size, SZ_2M, SV_PTE_RW | SV_PTE_G);
@@ -632,7 +608,7 @@ int sv_guestmm_run_trace(uint64_t *done, sv_guestmm *gm, sv_vcpu *v,
 					 n + 1, sv_trace_reader_line(r), rec.addr);
 			break;
 		}
-		if (!vma_at(gm, rec.addr) && (rc = auto_vma(gm, rec.addr)) != SV_OK)
+		if (!sv_guestmm__vma_at(gm, rec.addr) && (rc = auto_vma(gm, rec.addr)) != SV_OK)
 			break;
 		rc = sv_guestmm_access(&x, gm, v, rec.addr, rec.size, rec.access);
 		if (rc == SV_OK && x.fault.kind != SV_FAULT_NONE)

@@ -1,0 +1,56 @@
+/*
+ * lib/guestmm/guestmm.h - the guest kernel's memory management, inside:
+ * the process's state and what its units share (guestmm.c: VMAs, faults,
+ * unmapping; khugepaged.c: collapsing 4K pages into THPs).
+ */
+#ifndef SV_GUESTMM_GUESTMM_H
+#define SV_GUESTMM_GUESTMM_H
+
+#include "guestmm/buddy.h"
+#include "simvirt/guestmm.h"
+#include "simvirt/pt.h"
+#include "vm.h"
+
+#define SZ_2M (2ULL << 20)
+#define MMAP_BASE 0x100000000ULL       /* where placement starts: 4G */
+#define MMAP_END (1ULL << 47)          /* the 4-level user half */
+#define MMAP_MIN 0x10000ULL            /* vm.mmap_min_addr */
+/* The kernel's direct map of guest-physical memory (page_offset_base of
+ * a 4-level x86-64 Linux), by 2M pages, supervisor only. */
+#define PHYSMAP 0xffff888000000000ULL
+
+typedef struct gvma {
+	uint64_t start, end;
+	unsigned prot;
+	sv_guest_madvise advice;   /* HUGEPAGE, NOHUGEPAGE, or DONTNEED: none */
+} gvma;
+
+struct sv_guestmm {
+	sv_vm *vm;
+	sv_guestmm_options o;
+	sv_pt *pt;
+	sv_buddy buddy;
+	uint64_t zero_gpa;
+	GTree *vmas;               /* start -> gvma */
+	uint64_t khugepaged_at;    /* where khugepaged's scan goes on */
+	uint64_t stat[SV_GUESTMM_STAT__COUNT];
+};
+
+/* The VMA holding addr, or NULL. */
+gvma *sv_guestmm__vma_at(sv_guestmm *gm, uint64_t addr);
+/* clear_page over [gpa, gpa + len) through the direct map, as vCPU v's
+ * stores (NULL: the bytes only); false when a store faulted. */
+bool sv_guestmm__zero_frames(sv_guestmm *gm, sv_vcpu *v, uint64_t gpa,
+			     uint64_t len);
+/* A leaf of the process's tables: gva to gpa, size 4K or 2M. */
+int sv_guestmm__map(sv_guestmm *gm, uint64_t gva, uint64_t gpa,
+		    uint64_t size, bool writable);
+/* The leaf over gva and its level; 0 if none. */
+uint64_t sv_guestmm__leaf(sv_guestmm *gm, uint64_t gva, unsigned *level);
+/* The TLB flush after the leaves at gvas went (flush_tlb_mm_range). */
+void sv_guestmm__flush(sv_guestmm *gm, const GArray *gvas);
+/* May the 2M range around gva in m be a THP (mode, advice, bounds)? */
+bool sv_guestmm__thp_eligible(const sv_guestmm *gm, const gvma *m,
+			      uint64_t gva);
+
+#endif /* SV_GUESTMM_GUESTMM_H */
