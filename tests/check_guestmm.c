@@ -292,6 +292,46 @@ START_TEST(bad_arguments)
 }
 END_TEST
 
+START_TEST(fragmentation)
+{
+	sv_guestmm_options go = SV_GUESTMM_OPTIONS_INIT;
+	uint64_t gva, pinned, blocks;
+	rig r;
+
+	/* every 2M block of frames keeps a page: no THP anywhere */
+	go.frag_percent = 100;
+	rig_up_opts(&r, SV_GUEST_THP_ALWAYS, 64ULL << 20, SV_MMU_TDP, go);
+	/* 64M less the tables' 2M pool: 31 blocks, each pinned */
+	ck_assert_uint_eq(GMS(r.gm, frag_pinned), 31);
+	gva = map8m(&r);
+	write_each(&r, gva, 8ULL << 20);
+	/* each 2M range's first fault finds no block and falls back; its
+	 * other 511 pages fault 4K (the range has a page table now) */
+	ck_assert_uint_eq(GMS(r.gm, thp_fault_fallback), 4);
+	ck_assert_uint_eq(GMS(r.gm, thp_fault_alloc), 0);
+	ck_assert_uint_eq(GMS(r.gm, pgfault), 2048);
+	rig_down(&r);
+
+	/* half: the seed picks which; the rest give THPs */
+	go.frag_percent = 50;
+	rig_up_opts(&r, SV_GUEST_THP_ALWAYS, 64ULL << 20, SV_MMU_TDP, go);
+	pinned = GMS(r.gm, frag_pinned);
+	ck_assert_uint_gt(pinned, 0);
+	ck_assert_uint_lt(pinned, 31);
+	/* the unpinned blocks are the THPs to be had (the zero page came
+	 * from a pinned block's free pages: the allocator splits the
+	 * smallest free block): ask for more than there are */
+	blocks = 31 - pinned;
+	T_OK(sv_guestmm_mmap(&gva, r.gm, 0, 64ULL << 20,
+			     SV_PROT_READ | SV_PROT_WRITE, 0));
+	write_each(&r, gva, 64ULL << 20 > (blocks + 2) * SZ_2M ? (blocks + 2) * SZ_2M
+								: 64ULL << 20);
+	ck_assert_uint_eq(GMS(r.gm, thp_fault_alloc), blocks);
+	ck_assert_uint_ge(GMS(r.gm, thp_fault_fallback), 1);
+	rig_down(&r);
+}
+END_TEST
+
 /* ---- khugepaged and MADV_COLLAPSE ------------------------------------------ */
 
 START_TEST(khugepaged_collapses)
@@ -506,6 +546,7 @@ int main(void)
 	tcase_add_test(tc, munmap_splits_and_flushes);
 	tcase_add_test(tc, dontneed_refaults);
 	tcase_add_test(tc, bad_arguments);
+	tcase_add_test(tc, fragmentation);
 	tcase_add_test(tc, khugepaged_collapses);
 	tcase_add_test(tc, max_ptes_none_and_madv_collapse);
 	tcase_add_test(tc, text_trace);

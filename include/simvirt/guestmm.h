@@ -51,6 +51,11 @@ typedef struct sv_guestmm_options {
 	 * wake-up (pages_to_scan). */
 	unsigned max_ptes_none;
 	unsigned pages_to_scan;
+	/* Fragmentation at boot: this percentage of the 2M blocks of page
+	 * frames each hold one 4K page the kernel keeps (chosen, block and
+	 * page, by seed), so no THP can come from them. */
+	unsigned frag_percent;
+	uint64_t seed;
 } sv_guestmm_options;
 
 #define SV_GUESTMM_OPTIONS_INIT                               \
@@ -62,6 +67,8 @@ typedef struct sv_guestmm_options {
 		.flush_ceiling = 33,                          \
 		.max_ptes_none = 511,                         \
 		.pages_to_scan = 4096,                        \
+		.frag_percent = 0,                            \
+		.seed = 1,                                    \
 	}
 
 /** Fills *o with the defaults (SV_GUESTMM_OPTIONS_INIT). */
@@ -147,6 +154,7 @@ SV_API int sv_guestmm_access(sv_xlate *out, sv_guestmm *gm, sv_vcpu *v,
 	X(thp_collapse_alloc, "THPs khugepaged or MADV_COLLAPSE made")        \
 	X(thp_collapse_alloc_failed, "collapses that found no free 2M block") \
 	X(khugepaged_full_scans, "khugepaged passes over every VMA")          \
+	X(frag_pinned, "4K pages the kernel holds from boot (frag_percent)") \
 	X(tlb_invlpg, "INVLPG for unmaps and DONTNEED")                       \
 	X(tlb_full_flush, "whole-TLB flushes (CR3 reloads) for them")
 

@@ -351,6 +351,43 @@ void sv_guestmm_options_init(sv_guestmm_options *o)
 		memcpy(o, &d, sizeof(d));
 }
 
+/* splitmix64: the seed's sequence */
+static uint64_t next_random(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* frag_percent: every 2M block taken, then given back whole, or less one
+ * 4K page the kernel keeps (block and page chosen by the seed). */
+static void fragment(sv_guestmm *gm)
+{
+	uint64_t state = gm->o.seed, n = gm->buddy.frames / 512, i, *blocks;
+
+	if (!gm->o.frag_percent)
+		return;
+	blocks = g_new(uint64_t, n);
+	for (i = 0; i < n; i++)
+		blocks[i] = sv_buddy__alloc(&gm->buddy, SV_BUDDY_MAX_ORDER);
+	for (i = 0; i < n; i++) {
+		uint64_t keep, p;
+
+		if (next_random(&state) % 100 >= gm->o.frag_percent) {
+			sv_buddy__free(&gm->buddy, blocks[i], SV_BUDDY_MAX_ORDER);
+			continue;
+		}
+		keep = next_random(&state) % 512;
+		for (p = 0; p < 512; p++)
+			if (p != keep)
+				sv_buddy__free(&gm->buddy, blocks[i] + p * SV_PAGE_4K, 0);
+		gm->stat[SV_GUESTMM_STAT_frag_pinned]++;
+	}
+	g_free(blocks);
+}
+
 int sv_guestmm_new(sv_guestmm **out, sv_vm *vm, const sv_guestmm_options *opts)
 {
 	uint64_t pool, a;
@@ -369,6 +406,9 @@ int sv_guestmm_new(sv_guestmm **out, sv_vm *vm, const sv_guestmm_options *opts)
 		return sv_err__set(vm, SV_EINVAL, "guestmm options: version %u "
 						  "(expected %u)", opts->version,
 				   SV_GUESTMM_OPTIONS_VERSION);
+	if (opts->frag_percent > 100)
+		return sv_err__set(vm, SV_EINVAL, "guestmm options: frag_percent %u "
+						  "(expected 0 to 100)", opts->frag_percent);
 	if ((unsigned)opts->thp > SV_GUEST_THP_ALWAYS ||
 	    (opts->mem_gpa | opts->mem_size) & (SZ_2M - 1) ||
 	    opts->mem_size < 2 * SZ_2M ||
@@ -394,6 +434,8 @@ int sv_guestmm_new(sv_guestmm **out, sv_vm *vm, const sv_guestmm_options *opts)
 	if (rc == SV_OK)
 		rc = sv_buddy__init(&gm->buddy, opts->mem_gpa + pool,
 				    (uint32_t)((opts->mem_size - pool) >> 12));
+	if (rc == SV_OK)
+		fragment(gm);
 	if (rc == SV_OK) {
 		gm->zero_gpa = sv_buddy__alloc(&gm->buddy, 0);
 		sv_guestmm__zero_frames(gm, NULL, gm->zero_gpa, SV_PAGE_4K);

@@ -24,7 +24,7 @@ typedef struct machine {
 } machine;
 
 static int machine_up(machine *m, uint64_t mem, sv_mmu_kind mmu,
-		      sv_guest_thp thp)
+		      sv_guest_thp thp, unsigned frag, uint64_t seed)
 {
 	sv_host_options ho = SV_HOST_OPTIONS_INIT;
 	sv_mmu_options mo = SV_MMU_OPTIONS_INIT;
@@ -47,6 +47,8 @@ static int machine_up(machine *m, uint64_t mem, sv_mmu_kind mmu,
 	ho.mem_size = mem + SV_PAGE_1G;
 	mo.mmu = mmu;
 	go.thp = thp;
+	go.frag_percent = frag;
+	go.seed = seed;
 	go.mem_gpa = GUEST_MEM;
 	go.mem_size = mem;
 	if ((rc = sv_host_new(&m->h, &ho)) || (rc = sv_vm_new(&m->vm, NULL)) ||
@@ -114,7 +116,8 @@ static int run(machine *m, sv_trace_reader *tr, uint64_t max, uint64_t *done)
 int cli_trace_run(int argc, char **argv)
 {
 	g_autofree char *format = NULL, *thp = NULL, *mmu = NULL, *mem = NULL;
-	gint64 max = 0;
+	gint64 max = 0, seed = 1;
+	gint frag = 0;
 	GOptionEntry entries[] = {
 		{"format", 'f', 0, G_OPTION_ARG_STRING, &format,
 		 "The trace's format: text (default), lackey or champsim", "FORMAT"},
@@ -127,6 +130,11 @@ int cli_trace_run(int argc, char **argv)
 		 "The guest's memory (default 1G)", "SIZE"},
 		{"max", 0, 0, G_OPTION_ARG_INT64, &max,
 		 "Stop after this many records (default: the whole trace)", "N"},
+		{"frag", 0, 0, G_OPTION_ARG_INT, &frag,
+		 "Percent of the guest's 2M blocks that hold a kernel page from "
+		 "boot (no THP from them; default 0)", "PERCENT"},
+		{"seed", 0, 0, G_OPTION_ARG_INT64, &seed,
+		 "Seeds which blocks --frag takes (default 1)", "N"},
 		{NULL, 0, 0, 0, NULL, NULL, NULL}};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("run TRACE");
 	sv_trace_format fmt = SV_TRACE_TEXT;
@@ -178,15 +186,17 @@ int cli_trace_run(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (max < 0) {
-		fprintf(stderr, "simvirt trace run: --max: expected a count from 0\n");
+	if (max < 0 || frag < 0 || frag > 100 || seed < 0) {
+		fprintf(stderr, "simvirt trace run: --max and --seed: expected "
+				"numbers from 0; --frag: 0 to 100\n");
 		return EXIT_USAGE;
 	}
 	if (!cli_input_ok("trace run", "trace", argv[2]))
 		return EXIT_USAGE;
 	rc = sv_trace_reader_open(&tr, argv[2], fmt);
 	if (rc == SV_OK)
-		rc = machine_up(&m, bytes, kind, gthp);
+		rc = machine_up(&m, bytes, kind, gthp, (unsigned)frag,
+				(uint64_t)seed);
 	if (rc == SV_OK)
 		rc = run(&m, tr, (uint64_t)max, &done);
 	if (rc == SV_OK)
