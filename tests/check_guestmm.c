@@ -332,6 +332,74 @@ START_TEST(fragmentation)
 }
 END_TEST
 
+START_TEST(mprotect_rights)
+{
+	uint64_t gva, faults;
+	sv_xlate x;
+	rig r;
+
+	rig_up(&r, SV_GUEST_THP_ALWAYS, 64ULL << 20, SV_MMU_TDP);
+	gva = map8m(&r);
+	write_each(&r, gva, 2 * SZ_2M);
+	/* read-only over the first 4K of the second THP: the THP splits,
+	 * one PTE loses W, one INVLPG */
+	T_OK(sv_guestmm_mprotect(r.gm, gva + SZ_2M, SZ_4K, SV_PROT_READ));
+	ck_assert_uint_eq(GMS(r.gm, tlb_invlpg), 1);
+	faults = GMS(r.gm, pgfault);
+	x = acc(&r, gva + SZ_2M, SV_ACCESS_WRITE);
+	/* the VMA forbids the write: the process's SIGSEGV */
+	ck_assert_int_eq(x.fault.kind, SV_FAULT_PF);
+	ck_assert_uint_eq(x.fault.error_code & SV_PFERR_P, SV_PFERR_P);
+	ck_assert_uint_eq(GMS(r.gm, pgfault), faults);
+	x = acc(&r, gva + SZ_2M, SV_ACCESS_READ);
+	ck_assert_int_eq(x.fault.kind, SV_FAULT_NONE);
+	/* writable again: the page is the process's own, the write goes */
+	T_OK(sv_guestmm_mprotect(r.gm, gva + SZ_2M, SZ_4K,
+				 SV_PROT_READ | SV_PROT_WRITE));
+	x = acc(&r, gva + SZ_2M, SV_ACCESS_WRITE);
+	ck_assert_int_eq(x.fault.kind, SV_FAULT_NONE);
+	ck_assert_uint_eq(GMS(r.gm, pgfault), faults);
+	/* a range with a hole is ENOMEM; PROT_NONE is not modelled */
+	ck_assert_int_eq(sv_guestmm_mprotect(r.gm, gva, 16ULL << 20, SV_PROT_READ),
+			 SV_ENOMEM);
+	ck_assert_int_eq(sv_guestmm_mprotect(r.gm, gva, SZ_4K, 0), SV_ENOTSUP);
+	rig_down(&r);
+}
+END_TEST
+
+START_TEST(brk_grows_and_shrinks)
+{
+	uint64_t cur;
+	rig r;
+
+	rig_up(&r, SV_GUEST_THP_NEVER, 64ULL << 20, SV_MMU_TDP);
+	ck_assert_int_eq(sv_guestmm_brk(&cur, r.gm, 0), SV_ENOTSUP);
+	T_OK(sv_guestmm_set_brk(r.gm, 0x800000));
+	T_OK(sv_guestmm_brk(&cur, r.gm, 0));
+	ck_assert_uint_eq(cur, 0x800000);
+	/* 16K more (and a byte): the heap's pages fault in on use */
+	T_OK(sv_guestmm_brk(&cur, r.gm, 0x804001));
+	ck_assert_uint_eq(cur, 0x804001);
+	write_each(&r, 0x800000, 5 * SZ_4K);
+	ck_assert_uint_eq(GMS(r.gm, pgfault), 5);
+	/* back to 8K: the three pages past it go */
+	T_OK(sv_guestmm_brk(&cur, r.gm, 0x802000));
+	ck_assert_uint_eq(GMS(r.gm, pgfree), 3);
+	/* below the start, or into another VMA: the break stays */
+	T_OK(sv_guestmm_brk(&cur, r.gm, 0x7ff000));
+	ck_assert_uint_eq(cur, 0x802000);
+	{
+		uint64_t gva;
+
+		T_OK(sv_guestmm_mmap(&gva, r.gm, 0x900000, SZ_4K,
+				     SV_PROT_READ | SV_PROT_WRITE, SV_GMAP_FIXED));
+	}
+	T_OK(sv_guestmm_brk(&cur, r.gm, 0xa00000));
+	ck_assert_uint_eq(cur, 0x802000);
+	rig_down(&r);
+}
+END_TEST
+
 /* ---- khugepaged and MADV_COLLAPSE ------------------------------------------ */
 
 START_TEST(khugepaged_collapses)
@@ -547,6 +615,8 @@ int main(void)
 	tcase_add_test(tc, dontneed_refaults);
 	tcase_add_test(tc, bad_arguments);
 	tcase_add_test(tc, fragmentation);
+	tcase_add_test(tc, mprotect_rights);
+	tcase_add_test(tc, brk_grows_and_shrinks);
 	tcase_add_test(tc, khugepaged_collapses);
 	tcase_add_test(tc, max_ptes_none_and_madv_collapse);
 	tcase_add_test(tc, text_trace);

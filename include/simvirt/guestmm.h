@@ -103,6 +103,28 @@ SV_API int sv_guestmm_mmap(uint64_t *gva, sv_guestmm *gm, uint64_t addr,
  *  flushed (INVLPG per page up to the flush ceiling, else a CR3 reload). */
 SV_API int sv_guestmm_munmap(sv_guestmm *gm, uint64_t addr, uint64_t len);
 
+/**
+ * mprotect: the VMAs of [addr, addr + len) (which they must cover whole:
+ * SV_ENOMEM otherwise) get prot, readable at least (SV_ENOTSUP for
+ * PROT_NONE, not modelled); their present leaves follow (a THP covered in
+ * part is split first; the zero page stays read-only) and the changed ones
+ * are flushed.
+ */
+SV_API int sv_guestmm_mprotect(sv_guestmm *gm, uint64_t addr, uint64_t len,
+			       unsigned prot);
+
+/** The heap starts at `start` (4K-aligned; brk == start): a program
+ *  loader's call, after it placed the program. */
+SV_API int sv_guestmm_set_brk(sv_guestmm *gm, uint64_t start);
+/**
+ * brk(addr): the heap grows (a read-write VMA over the new pages) or
+ * shrinks (its pages freed) to end at addr, page-aligned up; *out is the
+ * break after the call.  As Linux's, it never fails as a call: an addr
+ * below the heap's start, or one whose growth would meet another VMA,
+ * leaves the break where it was.
+ */
+SV_API int sv_guestmm_brk(uint64_t *out, sv_guestmm *gm, uint64_t addr);
+
 typedef enum sv_guest_madvise {
 	SV_GMADV_DONTNEED,    /* the pages go; the range reads zero after */
 	SV_GMADV_HUGEPAGE,    /* THP allowed under thp=madvise */

@@ -67,7 +67,7 @@ gvma *sv_guestmm__vma_at(sv_guestmm *gm, uint64_t addr)
 	return f.hit;
 }
 
-static void vma_insert(sv_guestmm *gm, const gvma *v)
+void sv_guestmm__vma_insert(sv_guestmm *gm, const gvma *v)
 {
 	gvma *n = g_new(gvma, 1);
 
@@ -85,7 +85,7 @@ static void vma_split(sv_guestmm *gm, uint64_t addr)
 	upper = *m;
 	upper.start = addr;
 	m->end = addr;
-	vma_insert(gm, &upper);
+	sv_guestmm__vma_insert(gm, &upper);
 }
 
 typedef struct vma_range {
@@ -108,7 +108,7 @@ static gboolean range_step(gpointer k, gpointer v, gpointer data)
 
 /* The VMAs inside [start, end), after splitting those that cross its
  * ends. */
-static GPtrArray *vmas_in(sv_guestmm *gm, uint64_t start, uint64_t end)
+GPtrArray *sv_guestmm__vmas_in(sv_guestmm *gm, uint64_t start, uint64_t end)
 {
 	vma_range r = {start, end, g_ptr_array_new()};
 
@@ -206,6 +206,17 @@ void sv_guestmm__flush(sv_guestmm *gm, const GArray *gvas)
 	}
 }
 
+int sv_guestmm__split_thp(sv_guestmm *gm, uint64_t base, uint64_t pmd)
+{
+	uint64_t i, gpa = pmd & SV_PTE_ADDR_MASK;
+	int rc = sv_pt_unmap(gm->pt, base, SZ_2M);
+
+	for (i = 0; i < 512 && rc == SV_OK; i++)
+		rc = sv_guestmm__map(gm, base + i * SV_PAGE_4K, gpa + i * SV_PAGE_4K,
+				     SV_PAGE_4K, pmd & SV_PTE_RW);
+	return rc;
+}
+
 /* zap_page_range: every page of [start, end) goes, a THP covered in part
  * split first (its other pages stay, 4K). */
 static int zap_range(sv_guestmm *gm, uint64_t start, uint64_t end)
@@ -225,14 +236,7 @@ static int zap_range(sv_guestmm *gm, uint64_t start, uint64_t end)
 		gpa = e & SV_PTE_ADDR_MASK;
 		base = a & ~(SZ_2M - 1);
 		if (level == 2 && (base < start || base + SZ_2M > end)) {
-			/* split_huge_pmd: the 512 pages by PTEs */
-			uint64_t i;
-
-			rc = sv_pt_unmap(gm->pt, base, SZ_2M);
-			for (i = 0; i < 512 && rc == SV_OK; i++)
-				rc = sv_guestmm__map(gm, base + i * SV_PAGE_4K,
-					 gpa + i * SV_PAGE_4K, SV_PAGE_4K,
-					 e & SV_PTE_RW);
+			rc = sv_guestmm__split_thp(gm, base, e);
 			continue; /* a again, now a 4K leaf */
 		}
 		if (level == 2) {
@@ -535,7 +539,7 @@ int sv_guestmm_mmap(uint64_t *gva, sv_guestmm *gm, uint64_t addr,
 	m.end = m.start + len;
 	m.prot = prot;
 	m.advice = SV_GMADV_DONTNEED;
-	vma_insert(gm, &m);
+	sv_guestmm__vma_insert(gm, &m);
 	*gva = m.start;
 	return SV_OK;
 }
@@ -551,7 +555,7 @@ int sv_guestmm_munmap(sv_guestmm *gm, uint64_t addr, uint64_t len)
 	if (rc)
 		return rc;
 	rc = zap_range(gm, addr, addr + len);
-	hits = vmas_in(gm, addr, addr + len);
+	hits = sv_guestmm__vmas_in(gm, addr, addr + len);
 	for (i = 0; i < hits->len; i++) {
 		gvma *m = g_ptr_array_index(hits, i);
 
@@ -579,95 +583,11 @@ int sv_guestmm_madvise(sv_guestmm *gm, uint64_t addr, uint64_t len,
 				   (int)advice);
 	if (advice == SV_GMADV_DONTNEED)
 		return zap_range(gm, addr, addr + len);
-	hits = vmas_in(gm, addr, addr + len);
+	hits = sv_guestmm__vmas_in(gm, addr, addr + len);
 	for (i = 0; i < hits->len; i++)
 		((gvma *)g_ptr_array_index(hits, i))->advice = advice;
 	g_ptr_array_free(hits, TRUE);
 	return SV_OK;
-}
-
-/* ---- traces ------------------------------------------------------------------------ */
-
-typedef struct gap_around {
-	uint64_t addr, lo, hi;
-} gap_around;
-
-static gboolean around_step(gpointer k, gpointer v, gpointer data)
-{
-	gap_around *g = data;
-	const gvma *m = v;
-
-	SV_UNUSED(k);
-	if (m->end <= g->addr) {
-		g->lo = MAX(g->lo, m->end);
-		return FALSE;
-	}
-	g->hi = MIN(g->hi, m->start);
-	return TRUE;
-}
-
-/* The rule for a trace's addresses: a VMA over the 1G-aligned range
- * around addr, less what other VMAs hold. */
-static int auto_vma(sv_guestmm *gm, uint64_t addr)
-{
-	gap_around g = {addr, MAX(addr & ~(SV_PAGE_1G - 1), MMAP_MIN),
-			(addr & ~(SV_PAGE_1G - 1)) + SV_PAGE_1G};
-	uint64_t gva;
-
-	if (addr < MMAP_MIN)
-		return sv_err__set(gm->vm, SV_EINVAL, "gva 0x%" PRIx64 " is below "
-						      "mmap_min_addr (0x%llx)", addr,
-				   (unsigned long long)MMAP_MIN);
-	g_tree_foreach(gm->vmas, around_step, &g);
-	return sv_guestmm_mmap(&gva, gm, g.lo, g.hi - g.lo,
-			       SV_PROT_READ | SV_PROT_WRITE | SV_PROT_EXEC,
-			       SV_GMAP_FIXED);
-}
-
-int sv_guestmm_run_trace(uint64_t *done, sv_guestmm *gm, sv_vcpu *v,
-			 sv_trace_reader *r, uint64_t max)
-{
-	sv_trace_record rec;
-	uint64_t n = 0;
-	int rc = SV_OK;
-
-	sv_err__clear();
-	if (!done || !gm || !v || !r)
-		return sv_err__set(NULL, SV_EINVAL, "sv_guestmm_run_trace: NULL "
-						    "argument");
-	while (!max || n < max) {
-		bool end;
-		sv_xlate x;
-
-		rc = sv_trace_reader_next(r, &rec, &end);
-		if (rc != SV_OK || end)
-			break;
-		if (rec.addr + rec.size > MMAP_END) {
-			rc = sv_err__set(gm->vm, SV_EINVAL,
-					 "trace record %" PRIu64 " (line %" PRIu64
-					 "): gva 0x%" PRIx64 " is outside the user "
-					 "half of a 4-level address space",
-					 n + 1, sv_trace_reader_line(r), rec.addr);
-			break;
-		}
-		if (!sv_guestmm__vma_at(gm, rec.addr) && (rc = auto_vma(gm, rec.addr)) != SV_OK)
-			break;
-		rc = sv_guestmm_access(&x, gm, v, rec.addr, rec.size, rec.access);
-		if (rc == SV_OK && x.fault.kind != SV_FAULT_NONE)
-			rc = sv_err__set(gm->vm, SV_EFAULT,
-					 "trace record %" PRIu64 " (line %" PRIu64
-					 "): %s of gva 0x%" PRIx64 " ended in %s",
-					 n + 1, sv_trace_reader_line(r),
-					 rec.access == SV_ACCESS_WRITE ? "write"
-					 : rec.access == SV_ACCESS_FETCH ? "fetch"
-									 : "read",
-					 rec.addr, sv_fault_kind_name(x.fault.kind));
-		if (rc != SV_OK)
-			break;
-		n++;
-	}
-	*done = n;
-	return rc;
 }
 
 uint64_t sv_guestmm_stat_get(const sv_guestmm *gm, sv_guestmm_stat s)

@@ -33,11 +33,17 @@ struct sv_guestmm {
 	uint64_t zero_gpa;
 	GTree *vmas;               /* start -> gvma */
 	uint64_t khugepaged_at;    /* where khugepaged's scan goes on */
+	uint64_t start_brk, brk;   /* the heap (0: none set) */
 	uint64_t stat[SV_GUESTMM_STAT__COUNT];
 };
 
 /* The VMA holding addr, or NULL. */
 gvma *sv_guestmm__vma_at(sv_guestmm *gm, uint64_t addr);
+void sv_guestmm__vma_insert(sv_guestmm *gm, const gvma *v);
+/* The VMAs inside [start, end), after splitting those across its ends. */
+GPtrArray *sv_guestmm__vmas_in(sv_guestmm *gm, uint64_t start, uint64_t end);
+/* split_huge_pmd: the THP at base (its PMD pmd) mapped by 512 PTEs. */
+int sv_guestmm__split_thp(sv_guestmm *gm, uint64_t base, uint64_t pmd);
 /* clear_page over [gpa, gpa + len) through the direct map, as vCPU v's
  * stores (NULL: the bytes only); false when a store faulted. */
 bool sv_guestmm__zero_frames(sv_guestmm *gm, sv_vcpu *v, uint64_t gpa,
