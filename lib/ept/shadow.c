@@ -1,8 +1,8 @@
 /*
  * lib/ept/shadow.c - the shadow MMU (arch/x86/kvm/mmu/mmu.c and
  * paging_tmpl.h): tables of guest-virtual addresses built from the
- * guest's own page tables, which the hardware walks alone, and the rmap
- * that finds every leaf over a gfn.
+ * guest's own page tables, which the hardware walks alone (the rmap that
+ * finds every leaf over a gfn is lib/ept/rmap.c).
  *
  * How a shadow page fault is handled (FNAME(page_fault)):
  *  1. pf_taken.  The guest's tables are walked in software (walk_addr): a
@@ -11,8 +11,10 @@
  *     injected (pf_guest).  Otherwise A is set in every guest entry used
  *     and D in the guest leaf for a write.  Paging off: gfn = gva.
  *  2. Fault-in of the gfn the guest maps, shared with TDP (memslot, host
- *     fault, read-only slots, EFAULT).  No memslot: the access is emulated
- *     (no MMIO SPTE, as with kvm.mmio_caching=N).
+ *     fault, read-only slots, EFAULT).  No memslot: the access is
+ *     emulated, and with mmio_caching an MMIO SPTE sends the next one to
+ *     emulation at once (a reserved-bit fault of the current memslot
+ *     generation).
  *  3. The level: the smaller of the guest leaf's and what the slot and
  *     the host allow (kvm_mmu_max_mapping_level; 4K in a dirty-logged
  *     slot).
