@@ -38,33 +38,19 @@ static gint addr_cmp(gconstpointer a, gconstpointer b, gpointer unused)
 	return (x > y) - (x < y);
 }
 
-typedef struct vma_find {
-	uint64_t addr;
-	gvma *hit;
-} vma_find;
-
-static gboolean find_step(gpointer k, gpointer v, gpointer data)
+/* g_tree_search's order for the VMA holding *addr: a key is the start
+ * member, the first of its gvma. */
+static gint vma_holds(gconstpointer key, gconstpointer addr)
 {
-	vma_find *f = data;
-	gvma *m = v;
+	const gvma *m = key;
+	uint64_t a = *(const uint64_t *)addr;
 
-	SV_UNUSED(k);
-	if (m->start > f->addr)
-		return TRUE; /* past it: stop */
-	if (f->addr < m->end) {
-		f->hit = m;
-		return TRUE;
-	}
-	return FALSE;
+	return a < m->start ? -1 : a >= m->end ? 1 : 0;
 }
 
-/* The VMA holding addr, or NULL. */
 gvma *sv_guestmm__vma_at(sv_guestmm *gm, uint64_t addr)
 {
-	vma_find f = {addr, NULL};
-
-	g_tree_foreach(gm->vmas, find_step, &f);
-	return f.hit;
+	return g_tree_search(gm->vmas, vma_holds, &addr);
 }
 
 void sv_guestmm__vma_insert(sv_guestmm *gm, const gvma *v)
@@ -104,6 +90,31 @@ static gboolean range_step(gpointer k, gpointer v, gpointer data)
 	if (m->end > r->start)
 		g_ptr_array_add(r->hits, m);
 	return FALSE;
+}
+
+typedef struct vma_overlap {
+	uint64_t start, end;
+	bool hit;
+} vma_overlap;
+
+static gboolean overlap_step(gpointer k, gpointer v, gpointer data)
+{
+	vma_overlap *o = data;
+	const gvma *m = v;
+
+	SV_UNUSED(k);
+	if (m->start >= o->end)
+		return TRUE;
+	o->hit = m->end > o->start;
+	return o->hit;
+}
+
+bool sv_guestmm__overlaps(sv_guestmm *gm, uint64_t start, uint64_t end)
+{
+	vma_overlap o = {start, end, false};
+
+	g_tree_foreach(gm->vmas, overlap_step, &o);
+	return o.hit;
 }
 
 /* The VMAs inside [start, end), after splitting those that cross its

@@ -20,7 +20,7 @@
 #define PHYSMAP 0xffff888000000000ULL
 
 typedef struct gvma {
-	uint64_t start, end;
+	uint64_t start, end;       /* start first: it is the tree's key */
 	unsigned prot;
 	sv_guest_madvise advice;   /* HUGEPAGE, NOHUGEPAGE, or DONTNEED: none */
 } gvma;
@@ -40,6 +40,8 @@ struct sv_guestmm {
 /* The VMA holding addr, or NULL. */
 gvma *sv_guestmm__vma_at(sv_guestmm *gm, uint64_t addr);
 void sv_guestmm__vma_insert(sv_guestmm *gm, const gvma *v);
+/* Does any VMA overlap [start, end)? */
+bool sv_guestmm__overlaps(sv_guestmm *gm, uint64_t start, uint64_t end);
 /* The VMAs inside [start, end), after splitting those across its ends. */
 GPtrArray *sv_guestmm__vmas_in(sv_guestmm *gm, uint64_t start, uint64_t end);
 /* split_huge_pmd: the THP at base (its PMD pmd) mapped by 512 PTEs. */

@@ -93,20 +93,6 @@ int sv_guestmm_set_brk(sv_guestmm *gm, uint64_t start)
 	return SV_OK;
 }
 
-/* Is [start, end) free of VMAs? */
-static bool range_free(sv_guestmm *gm, uint64_t start, uint64_t end)
-{
-	uint64_t a;
-
-	for (a = start; a < end; a += SV_PAGE_4K) {
-		const gvma *m = sv_guestmm__vma_at(gm, a);
-
-		if (m)
-			return false;
-	}
-	return true;
-}
-
 int sv_guestmm_brk(uint64_t *out, sv_guestmm *gm, uint64_t addr)
 {
 	uint64_t old_end, new_end;
@@ -121,7 +107,7 @@ int sv_guestmm_brk(uint64_t *out, sv_guestmm *gm, uint64_t addr)
 	old_end = (gm->brk + 0xfff) & ~0xfffULL;
 	new_end = (addr + 0xfff) & ~0xfffULL;
 	if (addr < gm->start_brk || addr >= MMAP_END ||
-	    (new_end > old_end && !range_free(gm, old_end, new_end))) {
+	    (new_end > old_end && sv_guestmm__overlaps(gm, old_end, new_end))) {
 		*out = gm->brk;
 		return SV_OK;
 	}

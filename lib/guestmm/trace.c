@@ -69,7 +69,12 @@ int sv_guestmm_run_trace(uint64_t *done, sv_guestmm *gm, sv_vcpu *v,
 					 n + 1, sv_trace_reader_line(r), rec.addr);
 			break;
 		}
-		if (!sv_guestmm__vma_at(gm, rec.addr) && (rc = auto_vma(gm, rec.addr)) != SV_OK)
+		/* both ends: an access may cross into the next page */
+		if (!sv_guestmm__vma_at(gm, rec.addr))
+			rc = auto_vma(gm, rec.addr);
+		if (rc == SV_OK && !sv_guestmm__vma_at(gm, rec.addr + rec.size - 1))
+			rc = auto_vma(gm, rec.addr + rec.size - 1);
+		if (rc != SV_OK)
 			break;
 		rc = sv_guestmm_access(&x, gm, v, rec.addr, rec.size, rec.access);
 		if (rc == SV_OK && x.fault.kind != SV_FAULT_NONE)
