@@ -683,25 +683,15 @@ void sv_shadow__pte_write(sv_mmu *m, uint64_t gpa)
 
 void sv_shadow__invlpg(sv_mmu *m, sv_vcpu *v, uint64_t gva)
 {
-	uint64_t table = v->sroot;
+	uint64_t *p = shadow_entry(m, v, gva);
 	unsigned level;
 
-	for (level = m->top; table && level >= 1; level--) {
-		uint64_t *p = &sv_mmu__table(m, table)[sv_pt__index(gva, level)];
-
-		if (!sv_spte__present(*p))
-			return;
-		if (!sv_spte__leaf(&m->b, *p, level)) {
-			table = *p & SPTE_ADDR;
-			continue;
-		}
-		if (sv_mmu__sp_of(m, p)->unsync) {
-			sv_mmu__spte_set(m, 0, p, sv_shadow__leaf_gfn(m, p, level), level, 0,
-					 SV_SPTE_zap);
-			sv_mmu__flush_remote(m);
-		}
+	if (!p || !sv_spte__present(*p) || !sv_mmu__sp_of(m, p)->unsync)
 		return;
-	}
+	level = sv_mmu__sp_of(m, p)->level;
+	sv_mmu__spte_set(m, 0, p, sv_shadow__leaf_gfn(m, p, level), level, 0,
+			 SV_SPTE_zap);
+	sv_mmu__flush_remote(m);
 }
 
 /* kvm_sync_page: each leaf of an unsync page table that no longer
