@@ -65,7 +65,7 @@ echo '{"x": 1}' > "$dir/other.json"
 expect2 'not a simvirt report' "$dir/a.json" "$dir/other.json"
 expect2 "no report has a phase 'nope'" "$dir/a.json" "$dir/b.json" --phase nope
 expect2 "no counter matches 'nope'" "$dir/a.json" "$dir/b.json" --counter nope
-expect2 "expected vm, vcpu, vcpuN, host or audit, got 'cpu'" "$dir/a.json" "$dir/b.json" --scope cpu
+expect2 "expected vm, vcpu, vcpuN, host, audit or guest, got 'cpu'" "$dir/a.json" "$dir/b.json" --scope cpu
 expect2 "expected a percentage of 0 or more, got '-1'" "$dir/a.json" "$dir/b.json" --min-change=-1
 expect2 'expected table or json' "$dir/a.json" "$dir/b.json" --format csv
 

@@ -71,6 +71,9 @@ SV_API int sv_trace_reader_next(sv_trace_reader *r, sv_trace_record *rec,
 /** The line the last record came from (ChampSim: the record's number; 0
  *  for a reader of your own). */
 SV_API uint64_t sv_trace_reader_line(const sv_trace_reader *r);
+/** Bytes of the trace's file read so far (compressed bytes for gzip and
+ *  xz; 0 for a reader of your own): with the file's size, the progress. */
+SV_API uint64_t sv_trace_reader_offset(const sv_trace_reader *r);
 SV_API void sv_trace_reader_close(sv_trace_reader *r);
 
 /**

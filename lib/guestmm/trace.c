@@ -74,8 +74,14 @@ int sv_guestmm_run_trace(uint64_t *done, sv_guestmm *gm, sv_vcpu *v,
 			rc = auto_vma(gm, rec.addr);
 		if (rc == SV_OK && !sv_guestmm__vma_at(gm, rec.addr + rec.size - 1))
 			rc = auto_vma(gm, rec.addr + rec.size - 1);
-		if (rc != SV_OK)
+		if (rc != SV_OK) {
+			g_autofree char *d = g_strdup(sv_error_detail());
+
+			rc = sv_err__set(gm->vm, rc, "trace record %" PRIu64
+					 " (line %" PRIu64 "): %s", n + 1,
+					 sv_trace_reader_line(r), d);
 			break;
+		}
 		rc = sv_guestmm_access(&x, gm, v, rec.addr, rec.size, rec.access);
 		if (rc == SV_OK && x.fault.kind != SV_FAULT_NONE)
 			rc = sv_err__set(gm->vm, SV_EFAULT,

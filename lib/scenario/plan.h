@@ -48,6 +48,8 @@ typedef struct sc_slot {
 	X(age, "SLOT [OFF LEN]", "clear_flush_young over the range")          \
 	X(age_noflush, "SLOT [OFF LEN]", "clear_young (no flush)")            \
 	X(flush, "", "a remote TLB flush of every vCPU")                      \
+	X(guest_khugepaged, "", "a trace run's: one full pass of the guest "  \
+				"kernel's khugepaged")                        \
 	X(mode, "detailed|fast-forward", "switch the execution mode")
 
 typedef enum sc_verb {
@@ -70,6 +72,7 @@ typedef struct sc_action {
 typedef struct sc_phase {
 	uint32_t n;        /* the sync point, or the group's number */
 	uint64_t insn;     /* bound to this instruction count (0: sync n) */
+	uint64_t records;  /* a trace run's: bound to this record count */
 	char *name;
 	char *actions_text; /* actions= as written (blanks cut), or NULL */
 	GArray *actions;   /* sc_action */
@@ -97,9 +100,34 @@ struct sv_scenario {
 	uint64_t steal_interval;  /* [vm] steal_time_interval */
 	char *steal_slot_name;    /* [vm] steal_time_slot, or NULL */
 	uint64_t steal_gpa;       /* its GPA, or 0: the library's slot */
+	/* [trace] and [guestmm]: the workload is a trace run through the
+	 * guest kernel's memory model (trace_file set; no [guest]). */
+	char *trace_file;         /* as written */
+	char *trace_path;         /* found from the scenario file's folder */
+	int trace_format;         /* sv_trace_format */
+	uint64_t trace_records;   /* stop after this many (0: the whole trace) */
+	sv_guestmm_options gmm;
+	char *gmm_slot_name;      /* [guestmm] slot: the memory it manages */
+	int gmm_slot;
+	uint64_t khugepaged_period; /* records between wake-ups (0: none) */
 	GPtrArray *phases; /* sc_phase *, sync phases by n then by count */
 	char *config_text; /* sv_scenario_config_text(), made on first use */
 };
+
+/* [trace] and [guestmm] (lib/scenario/trace.c): read, and checked against
+ * the rest of the plan, after [guest]; the phases' records checked after
+ * they are read. */
+typedef struct sc_ctx {
+	GKeyFile *kf;
+	const char *file;
+} sc_ctx;
+int sv_scenario__load_trace(sv_scenario *s, const sc_ctx *c);
+/* [phase.N] groups (lib/scenario/phase.c): one read into s->phases, and
+ * all of them sorted (two bound to one point are an error). */
+int sv_scenario__load_phase(sv_scenario *s, const sc_ctx *c, const char *group);
+int sv_scenario__sort_phases(sv_scenario *s);
+void sv_scenario__phase_free(gpointer p);
+int sv_scenario__check_trace_phases(const sv_scenario *s);
 
 /* The index of the slot of that name, or -1. */
 int sv_scenario__find_slot(const sv_scenario *s, const char *name);

@@ -3,7 +3,8 @@
  * their three printed forms (docs/stats.md).
  *
  * A snapshot is one row of numbers: the VM's scope (VM counters, vCPU
- * counters summed, host counters, audit counts) then each vCPU's counters.
+ * counters summed, host counters, audit counts, and for a trace run the
+ * guest kernel's counters and the records run) then each vCPU's counters.
  * Phase i is the change from snapshot i to snapshot i + 1; the totals are
  * the last snapshot.  Everything printed comes from these rows in a fixed
  * order, so equal runs print equal bytes.
@@ -18,27 +19,30 @@ enum {
 	N_VC = SV_VCPU_STAT__COUNT,
 	N_HOST = SV_HOST_STAT__COUNT,
 	N_AUDIT = SV_AUDIT__COUNT,
-	N_SCOPE = N_VM + N_VC + N_HOST + N_AUDIT, /* the VM's scope */
+	N_GUEST = SV_GUESTMM_STAT__COUNT + 1, /* a trace run's: + records */
+	N_BASE = N_VM + N_VC + N_HOST + N_AUDIT, /* the VM's scope ... */
 };
 
 struct sv_report {
 	char *scenario;
 	char *end;
 	unsigned nvcpu;
+	size_t scope;        /* numbers in the VM's scope (N_BASE [+ N_GUEST]) */
 	size_t row;          /* numbers in one snapshot */
 	GPtrArray *names;    /* phase names (char *) */
 	GPtrArray *config;   /* "group", "key", "value", ... or NULL */
 	GArray *snaps;       /* uint64_t rows, one after another */
 };
 
-sv_report *sv_report__new(const char *scenario, unsigned nvcpu)
+sv_report *sv_report__new(const char *scenario, unsigned nvcpu, bool guest)
 {
 	sv_report *r = g_new0(sv_report, 1);
 
 	r->scenario = g_strdup(scenario);
 	r->end = g_strdup("running");
 	r->nvcpu = nvcpu;
-	r->row = N_SCOPE + (size_t)nvcpu * N_VC;
+	r->scope = N_BASE + (guest ? N_GUEST : 0);
+	r->row = r->scope + (size_t)nvcpu * N_VC;
 	r->names = g_ptr_array_new_with_free_func(g_free);
 	r->snaps = g_array_new(FALSE, TRUE, sizeof(uint64_t));
 	return r;
@@ -58,7 +62,7 @@ void sv_report_free(sv_report *r)
 }
 
 void sv_report__snap(sv_report *r, const char *next_phase, const sv_vm *vm,
-		     const sv_host *h)
+		     const sv_host *h, const sv_guestmm *gm, uint64_t records)
 {
 	guint base = r->snaps->len;
 	uint64_t *p;
@@ -74,6 +78,11 @@ void sv_report__snap(sv_report *r, const char *next_phase, const sv_vm *vm,
 		*p++ = h ? sv_host_stat_get(h, (sv_host_stat)i) : 0;
 	for (i = 0; i < N_AUDIT; i++)
 		*p++ = sv_audit_count(vm, (sv_audit_kind)i);
+	if (r->scope > N_BASE) {
+		for (i = 0; i < SV_GUESTMM_STAT__COUNT; i++)
+			*p++ = gm ? sv_guestmm_stat_get(gm, (sv_guestmm_stat)i) : 0;
+		*p++ = records;
+	}
 	for (c = 0; c < r->nvcpu; c++)
 		for (i = 0; i < N_VC; i++)
 			*p++ = sv_vcpu_stat_get(sv_vm_vcpu((sv_vm *)vm, c),
@@ -138,7 +147,7 @@ static uint64_t value(const sv_report *r, size_t phase, size_t j)
 }
 
 /* The name of column j of the VM's scope, with its prefix ("host.",
- * "audit." or none) in *prefix. */
+ * "audit.", "guest." or none) in *prefix. */
 static const char *scope_name(size_t j, const char **prefix)
 {
 	*prefix = "";
@@ -151,8 +160,14 @@ static const char *scope_name(size_t j, const char **prefix)
 	*prefix = "host.";
 	if (j < N_HOST)
 		return sv_host_stat_name((sv_host_stat)j);
+	j -= N_HOST;
 	*prefix = "audit.";
-	return sv_audit_name((sv_audit_kind)(j - N_HOST));
+	if (j < N_AUDIT)
+		return sv_audit_name((sv_audit_kind)j);
+	j -= N_AUDIT;
+	*prefix = "guest.";
+	return j < SV_GUESTMM_STAT__COUNT ? sv_guestmm_stat_name((sv_guestmm_stat)j)
+					  : "records";
 }
 
 int sv_report_get(uint64_t *out, const sv_report *r, size_t phase, int vcpu,
@@ -172,7 +187,7 @@ int sv_report_get(uint64_t *out, const sv_report *r, size_t phase, int vcpu,
 	if (vcpu != SV_REPORT_VM && (vcpu < 0 || (unsigned)vcpu >= r->nvcpu))
 		return sv_err__set(NULL, SV_ERANGE, "report: vCPU %d (there are %u)",
 				   vcpu, r->nvcpu);
-	for (j = 0; j < (vcpu == SV_REPORT_VM ? (size_t)N_SCOPE : (size_t)N_VC); j++) {
+	for (j = 0; j < (vcpu == SV_REPORT_VM ? r->scope : (size_t)N_VC); j++) {
 		const char *n = vcpu == SV_REPORT_VM
 					? scope_name(j, &prefix)
 					: sv_vcpu_stat_name((sv_vcpu_stat)j);
@@ -182,7 +197,7 @@ int sv_report_get(uint64_t *out, const sv_report *r, size_t phase, int vcpu,
 		    strcmp(name + pl, n) == 0) {
 			*out = value(r, phase, vcpu == SV_REPORT_VM
 						       ? j
-						       : N_SCOPE + (size_t)vcpu * N_VC + j);
+						       : r->scope + (size_t)vcpu * N_VC + j);
 			return SV_OK;
 		}
 	}
@@ -239,7 +254,8 @@ static void json_counters(FILE *f, const sv_report *r, size_t phase,
 	fprintf(f, "\n%*s}", indent, "");
 }
 
-/* "vm", "host", "audit" and "vcpus" of one phase or of the totals. */
+/* "vm", "host", "audit", "guest" (a trace run's) and "vcpus" of one phase
+ * or of the totals. */
 static void json_scopes(FILE *f, const sv_report *r, size_t phase, int indent)
 {
 	unsigned c;
@@ -250,13 +266,17 @@ static void json_scopes(FILE *f, const sv_report *r, size_t phase, int indent)
 	json_counters(f, r, phase, N_VM + N_VC, N_VM + N_VC + N_HOST, false, 0,
 		      indent);
 	fprintf(f, ",\n%*s\"audit\": ", indent, "");
-	json_counters(f, r, phase, N_VM + N_VC + N_HOST, N_SCOPE, false, 0,
+	json_counters(f, r, phase, N_VM + N_VC + N_HOST, N_BASE, false, 0,
 		      indent);
+	if (r->scope > N_BASE) {
+		fprintf(f, ",\n%*s\"guest\": ", indent, "");
+		json_counters(f, r, phase, N_BASE, r->scope, false, 0, indent);
+	}
 	fprintf(f, ",\n%*s\"vcpus\": [", indent, "");
 	for (c = 0; c < r->nvcpu; c++) {
 		fprintf(f, "%s\n%*s", c ? "," : "", indent + 2, "");
 		json_counters(f, r, phase, 0, N_VC, true,
-			      N_SCOPE + (size_t)c * N_VC, indent + 2);
+			      r->scope + (size_t)c * N_VC, indent + 2);
 	}
 	fprintf(f, "\n%*s]", indent, "");
 }
@@ -337,7 +357,7 @@ static void csv_phase(const sv_report *r, FILE *f, size_t phase,
 	size_t j;
 	unsigned c;
 
-	for (j = 0; j < N_SCOPE; j++) {
+	for (j = 0; j < r->scope; j++) {
 		const char *n = scope_name(j, &prefix);
 
 		csv_field(f, name);
@@ -350,7 +370,7 @@ static void csv_phase(const sv_report *r, FILE *f, size_t phase,
 			csv_field(f, name);
 			fprintf(f, ",vcpu%u,%s,", c,
 				sv_vcpu_stat_name((sv_vcpu_stat)j));
-			put_value(f, r, phase, N_SCOPE + (size_t)c * N_VC + j);
+			put_value(f, r, phase, r->scope + (size_t)c * N_VC + j);
 			fputc('\n', f);
 		}
 }
@@ -400,7 +420,7 @@ static void write_table(const sv_report *r, FILE *f)
 	for (p = 0; p < n; p++)
 		fprintf(f, " %14.14s", (const char *)g_ptr_array_index(r->names, p));
 	fputc('\n', f);
-	for (j = 0; j < N_SCOPE; j++) {
+	for (j = 0; j < r->scope; j++) {
 		g_autofree char *full = NULL;
 		const char *name = scope_name(j, &prefix);
 		bool any = value(r, SV_REPORT_TOTAL, j) != 0;
@@ -417,8 +437,8 @@ static void write_table(const sv_report *r, FILE *f)
 		}
 		fputc('\n', f);
 	}
-	fprintf(f, "\n(phases show the change of each counter from one sync "
-		   "point to the next; counters that stay 0 are left out; "
+	fprintf(f, "\n(phases show the change of each counter from one phase "
+		   "boundary to the next; counters that stay 0 are left out; "
 		   "--format json has every counter and each vCPU)\n");
 }
 

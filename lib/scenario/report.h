@@ -7,11 +7,13 @@
 
 #include "base.h"
 
-sv_report *sv_report__new(const char *scenario, unsigned nvcpu);
+/* guest: the report of a trace run, with the guest kernel's counters. */
+sv_report *sv_report__new(const char *scenario, unsigned nvcpu, bool guest);
 /* Takes a snapshot: it ends the current phase and, when next_phase is not
- * NULL, begins one of that name. */
+ * NULL, begins one of that name (gm and records: a trace run's guest
+ * kernel and the records it ran, else NULL and 0). */
 void sv_report__snap(sv_report *r, const char *next_phase, const sv_vm *vm,
-		     const sv_host *h);
+		     const sv_host *h, const sv_guestmm *gm, uint64_t records);
 void sv_report__end(sv_report *r, const char *end);
 /* The configuration the report carries: "group", "key", "value" strings
  * (sv_scenario__config); the report takes it. */

@@ -208,8 +208,8 @@ int sv_scenario__build(sc_run *r)
 	int rc;
 
 	rc = build_machine(r);
-	if (rc)
-		return rc;
+	if (rc || s->trace_file)
+		return rc ? rc : sv_scenario__build_trace(r);
 	rc = sv_exec__create(&r->ex, r->vm, &s->exec, !r->replay);
 	if (rc)
 		return setup_err(s, "guest", rc);
@@ -229,6 +229,8 @@ void sv_scenario__run_free(sc_run *r)
 	guint i;
 
 	sv_exec_free(r->ex);
+	sv_trace_reader_close(r->tr);
+	sv_guestmm_free(r->gm);
 	sv_vm_free(r->vm);
 	sv_host_free(r->h);
 	for (i = 0; r->bitmap && i < r->s->slots->len; i++)
@@ -406,6 +408,8 @@ static int do_action(sc_run *r, const sc_action *a)
 						    : SV_AGE_CLEAR_YOUNG);
 	case V_flush:
 		return sv_mmu_flush_remote_tlbs(r->vm);
+	case V_guest_khugepaged:
+		return sv_scenario__guest_khugepaged(r);
 	case V_mode:
 		if (!r->replay)
 			sv_exec_set_mode(r->ex, (sv_exec_mode)a->arg);
@@ -448,7 +452,7 @@ static int boundary(sc_run *r, const sc_phase *ph, const char *fallback)
 	const char *name = ph && ph->name ? ph->name : fallback;
 	int rc;
 
-	sv_report__snap(r->rep, name, r->vm, r->h);
+	sv_report__snap(r->rep, name, r->vm, r->h, r->gm, r->records);
 	g_free(r->phase);
 	r->phase = g_strdup(name);
 	r->boundaries++;
@@ -484,7 +488,8 @@ int sv_scenario__insn_boundary(sc_run *r, uint32_t index)
 		return sv_err__set(NULL, SV_ECONFIG, "trace: phase %u, but the scenario "
 						     "has %u", index, r->s->phases->len);
 	ph = g_ptr_array_index(r->s->phases, index);
-	name = g_strdup_printf("insn %" PRIu64, ph->insn);
+	name = ph->records ? g_strdup_printf("records %" PRIu64, ph->records)
+			   : g_strdup_printf("insn %" PRIu64, ph->insn);
 	return boundary(r, ph, name);
 }
 
@@ -504,7 +509,9 @@ int sv_scenario__check(const sv_scenario *s)
 				   s->file, host_options(s).mem_size >> 30,
 				   SV_HOST_MEM_MAX >> 30);
 	rc = build_machine(&r);
-	if (rc == SV_OK) {
+	if (rc == SV_OK && s->trace_file) {
+		rc = sv_scenario__build_trace(&r);
+	} else if (rc == SV_OK) {
 		sv_workload w = s->work;
 
 		w.name = s->workload;
@@ -567,14 +574,14 @@ const char *sv_scenario_config_text(sv_scenario *s)
 
 int sv_scenario__start(sc_run *r)
 {
-	r->rep = sv_report__new(r->s->name, r->s->vm.vcpus);
+	r->rep = sv_report__new(r->s->name, r->s->vm.vcpus, r->s->trace_file);
 	sv_report__config(r->rep, plan_config(r->s));
 	return boundary(r, NULL, "start");
 }
 
 void sv_scenario__finish(sc_run *r, const char *end)
 {
-	sv_report__snap(r->rep, NULL, r->vm, r->h);
+	sv_report__snap(r->rep, NULL, r->vm, r->h, r->gm, r->records);
 	sv_report__end(r->rep, end);
 	if (r->o->on_phase && !r->stopped)
 		r->o->on_phase("end", r->vm, r->o->payload);
@@ -686,17 +693,26 @@ int sv_scenario_run(sv_report **out, const sv_scenario *s,
 	rc = sv_scenario__options(&r, opts);
 	if (rc != SV_OK)
 		return rc;
+	if (s->trace_file && r.o->record)
+		return sv_err__set(NULL, SV_EINVAL, "%s: a trace scenario cannot be "
+						    "recorded: its trace is already "
+						    "the input a rerun needs",
+				   s->file);
 	rc = sv_scenario__build(&r);
 	if (rc == SV_OK && r.o->record)
 		rc = sv_trace__create(&r.w, r.o->record, s->text);
-	if (rc == SV_OK) {
+	if (rc == SV_OK && s->trace_file) {
+		rc = sv_scenario__start(&r);
+		if (rc == SV_OK)
+			rc = sv_scenario__run_trace(&r, &end);
+	} else if (rc == SV_OK) {
 		sv_exec__set_recorder(r.ex, r.w);
 		sv_exec_set_sync(r.ex, on_sync, &r);
 		if (r.o->on_progress)
 			sv_exec__set_beat(r.ex, beat, &r);
 		rc = sv_scenario__start(&r);
 	}
-	if (rc == SV_OK)
+	if (rc == SV_OK && !end)
 		rc = run_loop(&r, &end);
 	if (rc == SV_OK)
 		sv_scenario__finish(&r, end);

@@ -19,6 +19,10 @@ typedef struct sc_run {
 	sv_host *h;
 	sv_vm *vm;
 	sv_exec *ex;
+	sv_guestmm *gm;       /* a trace run's guest kernel, its vCPU, */
+	sv_vcpu *v;
+	sv_trace_reader *tr;  /* its trace, */
+	uint64_t records;     /* and the records run so far */
 	uint64_t *hva;        /* each slot's host address */
 	uint32_t *flags;      /* each slot's memslot flags now */
 	uint64_t **bitmap;    /* each slot's last dirty_log_get, or NULL */
@@ -29,7 +33,7 @@ typedef struct sc_run {
 	char *phase;          /* the phase running, for progress */
 	unsigned boundaries;  /* phase boundaries passed */
 	gint64 t0, last;      /* when the run began, and the last progress */
-	uint64_t trace_size;  /* a replay: the trace's size in bytes */
+	uint64_t trace_size;  /* a replay or trace run: the trace's bytes */
 } sc_run;
 
 /* The caller's options (NULL: the defaults) at the current version, in r;
@@ -57,5 +61,13 @@ int sv_scenario__check(const sv_scenario *s);
 int sv_scenario__start(sc_run *r);
 /* The run is over: the last snapshot, how it ended, the caller told. */
 void sv_scenario__finish(sc_run *r, const char *end);
+
+/* A trace run (lib/scenario/trace.c): the guest kernel, its vCPU and the
+ * trace, after the machine; the run through the phases to the trace's end
+ * or [trace] records (*end says which); one full pass of the guest's
+ * khugepaged (the guest_khugepaged action). */
+int sv_scenario__build_trace(sc_run *r);
+int sv_scenario__run_trace(sc_run *r, char **end);
+int sv_scenario__guest_khugepaged(sc_run *r);
 
 #endif /* SV_SCENARIO_RUN_H */

@@ -30,6 +30,7 @@ static const char *const repl_names[] = {"lru", "fifo", "random"};
 static const char *const conflict_names[] = {"smaller", "larger", "mce",
 					     "abort"};
 static const char *const tri_names[] = {"auto", "false", "true"};
+static const char *const trace_names[] = {"text", "lackey", "champsim"};
 
 #define SZ(type, member) \
 	offsetof(type, member), sizeof(((type *)0)->member), #member
@@ -240,14 +241,50 @@ static const sc_key keys[] = {
 	     "KiB of last-level cache (0: absent)"),
 	UINT(cache, "llc_ways", 1, 64, S(cache.llc_ways), "its ways"),
 
+	{SC_G_trace, "file", SC_STR, 0, 0, 0, false, true, NULL, 0,
+	 S(trace_file), "required", "a path (from the scenario file's folder)",
+	 "the trace: the workload, run through the guest kernel's memory "
+	 "model on vCPU 0"},
+	ENUM(trace, "format", trace_names, S(trace_format),
+	     "text (R, W or X, ADDR and SIZE a line), lackey (valgrind "
+	     "--tool=lackey --trace-mem=yes) or champsim (ChampSim's binary "
+	     "records: raw, gzip or xz)"),
+	UINT(trace, "records", 0, UINT64_MAX, S(trace_records),
+	     "stop after this many records (0: run the whole trace)"),
+
+	TEXT(guestmm, "slot", S(gmm_slot_name), "the first memslot",
+	     "the NAME of a [memslot.NAME]",
+	     "the memslot whose whole range the guest kernel manages (page "
+	     "frames and page tables; 2M-aligned, 4M at least)"),
+	ENUM(guestmm, "thp", thp_names, SZ(sv_scenario, gmm.thp),
+	     "the guest's transparent huge pages (MADV_HUGEPAGE ranges only "
+	     "under madvise; a trace's automatic VMAs have none)"),
+	UINT(guestmm, "max_ptes_none", 0, 511, S(gmm.max_ptes_none),
+	     "the guest khugepaged's max_ptes_none"),
+	UINT(guestmm, "pages_to_scan", 1, 1U << 24, S(gmm.pages_to_scan),
+	     "PTEs the guest's khugepaged scans per wake-up"),
+	UINT(guestmm, "khugepaged_period", 0, UINT64_MAX, S(khugepaged_period),
+	     "trace records between two wake-ups of the guest's khugepaged "
+	     "(0: it never runs)"),
+	UINT(guestmm, "flush_ceiling", 0, 1U << 20, S(gmm.flush_ceiling),
+	     "tlb_single_page_flush_ceiling: unmaps of more pages flush the "
+	     "whole TLB"),
+	UINT(guestmm, "frag_percent", 0, 100, S(gmm.frag_percent),
+	     "percent of the guest's 2M blocks holding a kernel page from "
+	     "boot (no THP from them)"),
+	UINT(guestmm, "seed", 0, UINT64_MAX, S(gmm.seed),
+	     "seeds which blocks frag_percent takes"),
+
 	ROW(phase, "actions", SC_ACTIONS, 0, 0, 0, false, NONAMES,
 	    SZ(sc_phase, actions_text), "none",
 	      "';'-separated VERB ARGS (simvirt list shows the verbs)"),
-	TEXT(phase, "name", SZ(sc_phase, name), "sync N or insn COUNT", "text",
+	TEXT(phase, "name", SZ(sc_phase, name), "sync N, insn COUNT or records COUNT", "text",
 	     "the phase's name in reports"),
 	UINT(phase, "instructions", 0, 1ULL << 50, SZ(sc_phase, insn),
 	     "bind the phase to this instruction count instead of sync N "
 	     "(0: sync N)"),
+	UINT(phase, "records", 0, UINT64_MAX, SZ(sc_phase, records),
+	     "a trace run's phases: the phase begins after this many records"),
 };
 
 const sc_key *sv_scenario__key(size_t i)
@@ -271,7 +308,7 @@ static const struct {
 } option_types[] = {
 	{"vm.", "sv_vm_options."},     {"mmu.", "sv_mmu_options."},
 	{"host.", "sv_host_options."}, {"work.", "sv_workload."},
-	{"exec.", "sv_exec_options."},
+	{"exec.", "sv_exec_options."}, {"gmm.", "sv_guestmm_options."},
 };
 
 /* The key whose value is stored in that member of that struct, or NULL. */
@@ -744,10 +781,15 @@ GPtrArray *sv_scenario__config(const sv_scenario *s, const sv_host_options *host
 
 		config_group(out, SC_G_memslot, name, sl);
 	}
-	config_group(out, SC_G_guest, "guest", &eff);
+	if (!s->trace_file)
+		config_group(out, SC_G_guest, "guest", &eff);
 	config_group(out, SC_G_tlb, "tlb", &eff.vm.tlb);
 	config_group(out, SC_G_cost, "cost", &eff.vm.costs);
 	config_group(out, SC_G_cache, "cache", &eff);
+	if (s->trace_file) {
+		config_group(out, SC_G_trace, "trace", &eff);
+		config_group(out, SC_G_guestmm, "guestmm", &eff);
+	}
 	for (i = 0; i < s->phases->len; i++) {
 		const sc_phase *ph = g_ptr_array_index(s->phases, i);
 		g_autofree char *name = g_strdup_printf("phase.%u", ph->n);

@@ -21,6 +21,8 @@
 	X(tlb, "tlb")                 \
 	X(cost, "cost")               \
 	X(cache, "cache")             \
+	X(trace, "trace")             \
+	X(guestmm, "guestmm")         \
 	X(phase, "phase.N")
 
 typedef enum sc_group {

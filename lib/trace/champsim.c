@@ -67,6 +67,13 @@ int sv_champsim__open(sv_champsim **out, const char *path)
 	return SV_OK;
 }
 
+uint64_t sv_champsim__offset(const sv_champsim *c)
+{
+	if (c->gz)
+		return (uint64_t)MAX(gzoffset(c->gz), 0);
+	return c->xzf ? (uint64_t)MAX(ftell(c->xzf), 0L) : 0;
+}
+
 void sv_champsim__close(sv_champsim *c)
 {
 	if (!c)

@@ -109,6 +109,15 @@ uint64_t sv_trace_reader_line(const sv_trace_reader *r)
 	return r ? r->line : 0;
 }
 
+uint64_t sv_trace_reader_offset(const sv_trace_reader *r)
+{
+	if (!r)
+		return 0;
+	if (r->cs)
+		return sv_champsim__offset(r->cs);
+	return r->f ? (uint64_t)MAX(ftell(r->f), 0L) : 0;
+}
+
 static int bad_line(const sv_trace_reader *r, const char *expected)
 {
 	return sv_err__set(NULL, SV_EINVAL, "%s:%" PRIu64 ": expected %s",

@@ -145,8 +145,8 @@ class Report:
 
     def value(self, counter, phase="total", scope="vm"):
         """A counter's total (phase "total"), or its change during a phase
-        (by name or by position from 1); scope "vm", "host", "audit" or
-        "vcpuN"."""
+        (by name or by position from 1); scope "vm", "host", "audit",
+        "guest" (a trace run's guest kernel) or "vcpuN"."""
         j = self.json()
         if phase == "total":
             node = j
@@ -168,7 +168,8 @@ class Report:
         nodes = [("total", 0, j)] + [(p["name"], i + 1, p)
                                      for i, p in enumerate(j["phases"])]
         for name, index, node in nodes:
-            scopes = [(s, node[s]) for s in ("vm", "host", "audit")]
+            scopes = [(s, node[s]) for s in ("vm", "host", "audit", "guest")
+                      if s in node]
             scopes += [(f"vcpu{i}", v) for i, v in enumerate(node["vcpus"])]
             for scope, values in scopes:
                 for counter, value in values.items():

@@ -71,7 +71,8 @@ static void read_scope(reader *rd, JsonObject *o, const char *scope)
 	json_object_foreach_member(json_node_get_object(n), value_member, rd);
 }
 
-/* The counters of the totals or of one phase: vm, host, audit, vcpus. */
+/* The counters of the totals or of one phase: vm, host, audit, guest (a
+ * trace run's), vcpus. */
 static void read_counters(reader *rd, JsonObject *o)
 {
 	JsonNode *vcpus = json_object_get_member(o, "vcpus");
@@ -80,6 +81,8 @@ static void read_counters(reader *rd, JsonObject *o)
 	read_scope(rd, o, "vm");
 	read_scope(rd, o, "host");
 	read_scope(rd, o, "audit");
+	if (json_object_has_member(o, "guest"))
+		read_scope(rd, o, "guest");
 	if (!vcpus || !JSON_NODE_HOLDS_ARRAY(vcpus)) {
 		wrong(rd, "no array \"%s\"", "vcpus");
 		return;
@@ -271,7 +274,7 @@ void rep_filter_entries(GOptionContext *ctx, rep_filter *f)
 	GOptionEntry e[] = {
 		{"scope", 0, 0, G_OPTION_ARG_STRING_ARRAY, &f->scopes,
 		 "Only counters of these scopes: vm, vcpu (every vCPU), vcpuN, "
-		 "host, audit (repeatable, or a comma list)", "SCOPE"},
+		 "host, audit, guest (repeatable, or a comma list)", "SCOPE"},
 		{"phase", 0, 0, G_OPTION_ARG_STRING_ARRAY, &f->phases,
 		 "Only this phase: its name, 'total', or its position from 1 "
 		 "(repeatable)", "PHASE"},
@@ -307,7 +310,8 @@ static void split_lists(char ***v)
 
 static bool is_scope(const char *w)
 {
-	static const char *const kinds[] = {"vm", "vcpu", "host", "audit"};
+	static const char *const kinds[] = {"vm", "vcpu", "host", "audit",
+					    "guest"};
 	size_t i;
 
 	for (i = 0; i < G_N_ELEMENTS(kinds); i++)
@@ -327,7 +331,7 @@ bool rep_filter_ready(rep_filter *f, const char *cmd)
 	for (s = f->scopes; s && *s; s++)
 		if (!is_scope(*s)) {
 			fprintf(stderr, "simvirt %s: --scope: expected vm, vcpu, "
-					"vcpuN, host or audit, got '%s'\n", cmd, *s);
+					"vcpuN, host, audit or guest, got '%s'\n", cmd, *s);
 			return false;
 		}
 	return true;
