@@ -52,6 +52,7 @@ bench: deps
 	build-release/bench/bench_mmu
 	build-release/bench/bench_exec
 	build-release/bench/bench_scenario
+	build-release/bench/bench_trace
 	PYTHONPATH=build-release/python /usr/bin/python3 bench/bench_python.py \
 		build-release/bench/bench_access
 

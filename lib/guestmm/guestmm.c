@@ -153,15 +153,21 @@ bool sv_guestmm__zero_frames(sv_guestmm *gm, sv_vcpu *v, uint64_t gpa,
 			return false;
 	}
 	for (off = 0; off < len && ok; off += SV_PAGE_4K) {
-		uint8_t *p = sv_memslots__ptr(&gm->vm->memslots, gpa + off);
+		uint64_t f = (gpa + off - gm->o.mem_gpa) >> 12;
+		uint64_t bit = 1ULL << (f & 63);
 		sv_xlate x;
 
 		if (v)
 			ok = sv_vcpu_translate(&x, v, PHYSMAP + gpa + off, 8,
 					       SV_ACCESS_WRITE) == SV_OK &&
 			     x.fault.kind == SV_FAULT_NONE;
-		if (p && ok)
-			memset(p, 0, SV_PAGE_4K);
+		if (!ok)
+			break;
+		/* the memory under a frame never handed out is still zero */
+		if (gm->used[f >> 6] & bit)
+			memset(sv_memslots__ptr(&gm->vm->memslots, gpa + off), 0,
+			       SV_PAGE_4K);
+		gm->used[f >> 6] |= bit;
 	}
 	if (v && regs.cpl)
 		sv_vcpu_set_regs(v, &regs);
@@ -441,6 +447,7 @@ int sv_guestmm_new(sv_guestmm **out, sv_vm *vm, const sv_guestmm_options *opts)
 	gm = g_new0(sv_guestmm, 1);
 	gm->vm = vm;
 	gm->o = *opts;
+	gm->used = g_new0(uint64_t, (opts->mem_size >> 12) / 64);
 	/* the tables' pool: 1/64 of the memory, 2M at least */
 	pool = MAX(opts->mem_size / 64 & ~(SZ_2M - 1), SZ_2M);
 	po.pool_gpa = opts->mem_gpa;
@@ -475,6 +482,7 @@ void sv_guestmm_free(sv_guestmm *gm)
 		g_tree_destroy(gm->vmas);
 	sv_buddy__fini(&gm->buddy);
 	sv_pt_free(gm->pt);
+	g_free(gm->used);
 	g_free(gm);
 }
 

@@ -31,6 +31,10 @@ struct sv_guestmm {
 	sv_pt *pt;
 	sv_buddy buddy;
 	uint64_t zero_gpa;
+	/* frames handed out before, a bit each from mem_gpa: only theirs can
+	 * hold bytes, so clearing a fresh one leaves its memory untouched
+	 * (a trace run holds no guest data bytes) */
+	uint64_t *used;
 	GTree *vmas;               /* start -> gvma */
 	uint64_t khugepaged_at;    /* where khugepaged's scan goes on */
 	uint64_t start_brk, brk;   /* the heap (0: none set) */
