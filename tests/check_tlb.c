@@ -189,8 +189,30 @@ START_TEST(splintering)
 			ck_assert_uint_eq(x.page_size, SV_PAGE_2M);
 		}
 		ck_assert_uint_eq(x.gpa, 0x2001000);
+		/* the guest page is never the smaller one here */
+		ck_assert_uint_eq(T_STAT(e.v, tlb_host_larger), 0);
 		t_env_free(&e);
 	}
+}
+END_TEST
+
+/* The reverse: guest 4K pages over a 2M EPT mapping fill 4K entries, each
+ * counted as a guest page smaller than the host's. */
+START_TEST(host_larger)
+{
+	t_env e;
+	sv_xlate x;
+
+	t_env_setup(&e, NULL, SV_PAGE_2M);
+	T_OK(sv_pt_map(e.gpt, BASE, 0x2000000, SV_PAGE_2M, SV_PAGE_4K, SV_PTE_RW));
+	t_access(e.v, BASE, SV_ACCESS_READ);
+	x = t_access(e.v, BASE + 4096, SV_ACCESS_READ);
+	/* two guest 4K pages, two walks, two 4K fills over the 2M EPT page */
+	ck_assert_uint_eq(T_STAT(e.v, tlb_fill_4k), 2);
+	ck_assert_uint_eq(T_STAT(e.v, tlb_host_larger), 2);
+	ck_assert_uint_eq(T_STAT(e.v, tlb_splinter), 0);
+	ck_assert_uint_eq(x.page_size, SV_PAGE_4K);
+	t_env_free(&e);
 }
 END_TEST
 
@@ -754,6 +776,7 @@ static Suite *tlb_suite(void)
 	tcase_add_test(tc, fifo_vs_lru);
 	tcase_add_test(tc, random_is_seeded);
 	tcase_add_test(tc, splintering);
+	tcase_add_test(tc, host_larger);
 	tcase_add_test(tc, fast_path_counts);
 	tcase_add_test(tc, recent_hits_keep_lru);
 	tcase_add_test(tc, huge_hits_keep_lru);

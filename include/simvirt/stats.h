@@ -36,6 +36,9 @@ extern "C" {
 	X(tlb_fill_1g, "combined entries filled with a 1G page size")          \
 	X(tlb_splinter, "fills smaller than the guest page (nested page "      \
 			"smaller)")                                            \
+	X(tlb_host_larger, "fills of a guest page smaller than the nested "    \
+			   "page under it (a 4K guest page over a 2M or 1G "   \
+			   "host mapping)")                                    \
 	X(tlb_conflicts, "lookups that matched entries of two page sizes")     \
 	X(tlb_dirty_miss, "writes that hit an entry not yet dirty and walked") \
 	X(psc_hit_pml5, "walks started below a cached PML5 entry")             \

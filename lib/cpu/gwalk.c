@@ -450,6 +450,8 @@ nested_final:
 	entry->shift = (uint8_t)MIN(guest_shift, (unsigned)nx.shift);
 	if (entry->shift < guest_shift)
 		v->stat[SV_VCPU_STAT_tlb_splinter]++;
+	else if (nx.shift > guest_shift)
+		v->stat[SV_VCPU_STAT_tlb_host_larger]++;
 	entry->vpn = gva >> entry->shift;
 	entry->gpa = gpa & ~((1ULL << entry->shift) - 1);
 	entry->target = nx.hpa & ~((1ULL << entry->shift) - 1);
