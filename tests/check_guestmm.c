@@ -359,10 +359,154 @@ START_TEST(mprotect_rights)
 	x = acc(&r, gva + SZ_2M, SV_ACCESS_WRITE);
 	ck_assert_int_eq(x.fault.kind, SV_FAULT_NONE);
 	ck_assert_uint_eq(GMS(r.gm, pgfault), faults);
-	/* a range with a hole is ENOMEM; PROT_NONE is not modelled */
+	/* a range with a hole is ENOMEM */
 	ck_assert_int_eq(sv_guestmm_mprotect(r.gm, gva, 16ULL << 20, SV_PROT_READ),
 			 SV_ENOMEM);
-	ck_assert_int_eq(sv_guestmm_mprotect(r.gm, gva, SZ_4K, 0), SV_ENOTSUP);
+	/* one split so far: the second THP's */
+	ck_assert_uint_eq(GMS(r.gm, thp_split_pmd), 1);
+	rig_down(&r);
+}
+END_TEST
+
+/* PROT_NONE keeps the pages: every access faults, and after mprotect back
+ * the same pages serve without a fault or an allocation. */
+START_TEST(prot_none)
+{
+	uint64_t gva, faults, allocs;
+	unsigned collapsed;
+	sv_xlate x;
+	rig r;
+
+	rig_up(&r, SV_GUEST_THP_ALWAYS, 64ULL << 20, SV_MMU_TDP);
+	gva = map8m(&r);
+	write_each(&r, gva, 2 * SZ_2M);
+	faults = GMS(r.gm, pgfault);
+	allocs = GMS(r.gm, pgalloc);
+	/* the whole first THP: its PMD becomes PROT_NONE, one INVLPG, no
+	 * split */
+	T_OK(sv_guestmm_mprotect(r.gm, gva, SZ_2M, 0));
+	ck_assert_uint_eq(GMS(r.gm, tlb_invlpg), 1);
+	ck_assert_uint_eq(GMS(r.gm, thp_split_pmd), 0);
+	x = acc(&r, gva + 5 * SZ_4K, SV_ACCESS_READ);
+	/* not present: the process's SIGSEGV, no fault handled */
+	ck_assert_int_eq(x.fault.kind, SV_FAULT_PF);
+	ck_assert_uint_eq(x.fault.error_code & SV_PFERR_P, 0);
+	ck_assert_uint_eq(GMS(r.gm, pgfault), faults);
+	/* khugepaged leaves a PROT_NONE range alone */
+	T_OK(sv_guestmm_khugepaged(r.gm, r.v, &collapsed));
+	ck_assert_uint_eq(collapsed, 0);
+	T_OK(sv_guestmm_mprotect(r.gm, gva, SZ_2M, SV_PROT_READ | SV_PROT_WRITE));
+	x = acc(&r, gva + 5 * SZ_4K, SV_ACCESS_WRITE);
+	ck_assert_int_eq(x.fault.kind, SV_FAULT_NONE);
+	ck_assert_uint_eq(x.page_size, SZ_2M);
+	ck_assert_uint_eq(GMS(r.gm, pgfault), faults);
+	ck_assert_uint_eq(GMS(r.gm, pgalloc), allocs);
+	/* part of the second THP: it splits (1), its first 4K goes none */
+	T_OK(sv_guestmm_mprotect(r.gm, gva + SZ_2M, SZ_4K, 0));
+	ck_assert_uint_eq(GMS(r.gm, thp_split_pmd), 1);
+	x = acc(&r, gva + SZ_2M, SV_ACCESS_READ);
+	ck_assert_int_eq(x.fault.kind, SV_FAULT_PF);
+	x = acc(&r, gva + SZ_2M + SZ_4K, SV_ACCESS_READ);
+	ck_assert_int_eq(x.fault.kind, SV_FAULT_NONE);
+	/* munmap frees a PROT_NONE page too: 1 */
+	T_OK(sv_guestmm_munmap(r.gm, gva + SZ_2M, SZ_4K));
+	ck_assert_uint_eq(GMS(r.gm, pgfree), 1);
+	rig_down(&r);
+}
+END_TEST
+
+/* mremap: growing in place, moving (a THP whole when both places are
+ * 2M-aligned, split otherwise), shrinking, FIXED, and its errors. */
+START_TEST(mremap_moves)
+{
+	uint64_t gva, to, faults, allocs;
+	sv_xlate x;
+	rig r;
+
+	rig_up(&r, SV_GUEST_THP_ALWAYS, 64ULL << 20, SV_MMU_TDP);
+	T_OK(sv_guestmm_mmap(&gva, r.gm, 0, 2 * SZ_2M,
+			     SV_PROT_READ | SV_PROT_WRITE, 0));
+	write_each(&r, gva, 2 * SZ_2M);
+	faults = GMS(r.gm, pgfault);
+	allocs = GMS(r.gm, pgalloc);
+	/* nothing after it: it grows in place */
+	T_OK(sv_guestmm_mremap(&to, r.gm, gva, 2 * SZ_2M, 3 * SZ_2M, 0, 0));
+	ck_assert_uint_eq(to, gva);
+	/* a mapping right after it: growing needs MAYMOVE */
+	T_OK(sv_guestmm_mmap(&to, r.gm, gva + 3 * SZ_2M, SZ_2M, SV_PROT_READ,
+			     SV_GMAP_FIXED));
+	ck_assert_int_eq(sv_guestmm_mremap(&to, r.gm, gva, 3 * SZ_2M, 4 * SZ_2M,
+					   0, 0), SV_ENOMEM);
+	T_OK(sv_guestmm_mremap(&to, r.gm, gva, 3 * SZ_2M, 4 * SZ_2M,
+			       SV_GMREMAP_MAYMOVE, 0));
+	/* the lowest free 2M-aligned range: after the two mappings */
+	ck_assert_uint_eq(to, gva + 4 * SZ_2M);
+	/* the two THPs moved whole (2M-aligned both ends): no split, and the
+	 * old range's two PMDs flushed by INVLPG */
+	ck_assert_uint_eq(GMS(r.gm, thp_split_pmd), 0);
+	ck_assert_uint_eq(GMS(r.gm, tlb_invlpg), 2);
+	/* the data is where it went, with no fault and no new page */
+	x = acc(&r, to + SZ_2M + 8 * SZ_4K, SV_ACCESS_WRITE);
+	ck_assert_int_eq(x.fault.kind, SV_FAULT_NONE);
+	ck_assert_uint_eq(x.page_size, SZ_2M);
+	ck_assert_uint_eq(GMS(r.gm, pgfault), faults);
+	ck_assert_uint_eq(GMS(r.gm, pgalloc), allocs);
+	x = acc(&r, gva, SV_ACCESS_READ); /* the old place: no VMA */
+	ck_assert_int_eq(x.fault.kind, SV_FAULT_PF);
+	/* FIXED to a 4K-misaligned place: both THPs split (2), and 2 x 512
+	 * PTEs move, past the flush ceiling: one CR3 reload */
+	T_OK(sv_guestmm_mremap(&gva, r.gm, to, 2 * SZ_2M, 2 * SZ_2M,
+			       SV_GMREMAP_MAYMOVE | SV_GMREMAP_FIXED,
+			       0x200000000ULL + SZ_4K));
+	ck_assert_uint_eq(gva, 0x200000000ULL + SZ_4K);
+	ck_assert_uint_eq(GMS(r.gm, thp_split_pmd), 2);
+	ck_assert_uint_eq(GMS(r.gm, tlb_full_flush), 1);
+	x = acc(&r, gva + SZ_2M, SV_ACCESS_READ);
+	ck_assert_int_eq(x.fault.kind, SV_FAULT_NONE);
+	ck_assert_uint_eq(x.page_size, SZ_4K);
+	ck_assert_uint_eq(GMS(r.gm, pgalloc), allocs);
+	/* shrinking unmaps the tail: 1024 - 512 pages freed */
+	T_OK(sv_guestmm_mremap(&to, r.gm, gva, 2 * SZ_2M, SZ_2M, 0, 0));
+	ck_assert_uint_eq(to, gva);
+	ck_assert_uint_eq(GMS(r.gm, pgfree), 512);
+	/* not one mapping: EFAULT; FIXED without MAYMOVE: EINVAL */
+	ck_assert_int_eq(sv_guestmm_mremap(&to, r.gm, gva, 2 * SZ_2M, SZ_2M, 0, 0),
+			 SV_EFAULT);
+	ck_assert_int_eq(sv_guestmm_mremap(&to, r.gm, gva, SZ_2M, SZ_2M,
+					   SV_GMREMAP_FIXED, 0x300000000ULL),
+			 SV_EINVAL);
+	rig_down(&r);
+}
+END_TEST
+
+/* MADV_FREE: the pages stay, clean and old; a THP covered in part splits. */
+START_TEST(madv_free)
+{
+	uint64_t gva, e, faults;
+	unsigned level;
+	sv_xlate x;
+	rig r;
+
+	rig_up(&r, SV_GUEST_THP_ALWAYS, 64ULL << 20, SV_MMU_TDP);
+	gva = map8m(&r);
+	write_each(&r, gva, 2 * SZ_2M);
+	faults = GMS(r.gm, pgfault);
+	/* the first THP whole and 4K of the second: 512 + 1 pages, one split,
+	 * two leaves rewritten (the PMD and one PTE): two INVLPGs */
+	T_OK(sv_guestmm_madvise(r.gm, gva, SZ_2M + SZ_4K, SV_GMADV_FREE));
+	ck_assert_uint_eq(GMS(r.gm, pglazyfree), 513);
+	ck_assert_uint_eq(GMS(r.gm, thp_split_pmd), 1);
+	ck_assert_uint_eq(GMS(r.gm, tlb_invlpg), 2);
+	T_OK(sv_guestmm_leaf(&e, &level, r.gm, gva));
+	ck_assert_uint_eq(level, 2);
+	ck_assert_uint_eq(e & (SV_PTE_A | SV_PTE_D), 0);
+	/* a write makes it dirty again, with no fault */
+	x = acc(&r, gva, SV_ACCESS_WRITE);
+	ck_assert_int_eq(x.fault.kind, SV_FAULT_NONE);
+	ck_assert_uint_eq(GMS(r.gm, pgfault), faults);
+	T_OK(sv_guestmm_leaf(&e, &level, r.gm, gva));
+	ck_assert_uint_eq(e & SV_PTE_D, SV_PTE_D);
+	ck_assert_uint_eq(GMS(r.gm, pgfree), 0);
 	rig_down(&r);
 }
 END_TEST
@@ -616,6 +760,9 @@ int main(void)
 	tcase_add_test(tc, bad_arguments);
 	tcase_add_test(tc, fragmentation);
 	tcase_add_test(tc, mprotect_rights);
+	tcase_add_test(tc, prot_none);
+	tcase_add_test(tc, mremap_moves);
+	tcase_add_test(tc, madv_free);
 	tcase_add_test(tc, brk_grows_and_shrinks);
 	tcase_add_test(tc, khugepaged_collapses);
 	tcase_add_test(tc, max_ptes_none_and_madv_collapse);

@@ -86,6 +86,14 @@ SV_API void sv_guestmm_free(sv_guestmm *gm);
 /** The process's CR3 (its PML4's guest-physical address). */
 SV_API uint64_t sv_guestmm_cr3(const sv_guestmm *gm);
 
+/**
+ * The process's leaf entry over gva (its raw bits: a PROT_NONE one is not
+ * present) and its level, 1 (4K) or 2 (2M); SV_ENOENT where nothing is
+ * mapped.
+ */
+SV_API int sv_guestmm_leaf(uint64_t *entry, unsigned *level, sv_guestmm *gm,
+			   uint64_t gva);
+
 /** The guest's mmap flags. */
 enum {
 	SV_GMAP_FIXED = 1 << 0,  /* at exactly addr (what was there goes) */
@@ -105,13 +113,35 @@ SV_API int sv_guestmm_munmap(sv_guestmm *gm, uint64_t addr, uint64_t len);
 
 /**
  * mprotect: the VMAs of [addr, addr + len) (which they must cover whole:
- * SV_ENOMEM otherwise) get prot, readable at least (SV_ENOTSUP for
- * PROT_NONE, not modelled); their present leaves follow (a THP covered in
- * part is split first; the zero page stays read-only) and the changed ones
- * are flushed.
+ * SV_ENOMEM otherwise) get prot (0: PROT_NONE); their leaves follow (a THP
+ * covered in part is split first; the zero page stays read-only; under
+ * PROT_NONE a leaf is not present but keeps its page, as Linux's
+ * _PAGE_PROTNONE entries do, so an access faults and the page comes back
+ * with the next mprotect) and the changed ones are flushed.
  */
 SV_API int sv_guestmm_mprotect(sv_guestmm *gm, uint64_t addr, uint64_t len,
 			       unsigned prot);
+
+/** mremap's flags. */
+enum {
+	SV_GMREMAP_MAYMOVE = 1 << 0, /* it may move to grow */
+	SV_GMREMAP_FIXED = 1 << 1,   /* to exactly new_addr (with MAYMOVE) */
+};
+
+/**
+ * mremap of [old, old + old_len), which one VMA must hold (SV_EFAULT
+ * otherwise), to new_len bytes: shrinking unmaps the tail; growing extends
+ * the VMA in place when the range after it is free, else (MAYMOVE) moves
+ * it to the lowest free range (2M-aligned for 2M multiples) or, with
+ * FIXED, to new_addr (what was there goes).  A move carries the page-table
+ * entries, not the pages: a THP whose old and new addresses are both
+ * 2M-aligned moves whole (one PMD), any other is split first; the old
+ * range is flushed.  *out: where the mapping now starts.  Growing without
+ * room and without MAYMOVE is SV_ENOMEM.
+ */
+SV_API int sv_guestmm_mremap(uint64_t *out, sv_guestmm *gm, uint64_t old,
+			     uint64_t old_len, uint64_t new_len, unsigned flags,
+			     uint64_t new_addr);
 
 /** The heap starts at `start` (4K-aligned; brk == start): a program
  *  loader's call, after it placed the program. */
@@ -129,6 +159,11 @@ typedef enum sv_guest_madvise {
 	SV_GMADV_DONTNEED,    /* the pages go; the range reads zero after */
 	SV_GMADV_HUGEPAGE,    /* THP allowed under thp=madvise */
 	SV_GMADV_NOHUGEPAGE,  /* never THP */
+	SV_GMADV_FREE,        /* lazy free: the pages stay mapped but clean
+				 and old (their dirty and accessed flags
+				 cleared, flushed), for reclaim to take
+				 without writing them back; a THP covered in
+				 part is split (pglazyfree counts the pages) */
 } sv_guest_madvise;
 
 SV_API int sv_guestmm_madvise(sv_guestmm *gm, uint64_t addr, uint64_t len,
@@ -177,7 +212,10 @@ SV_API int sv_guestmm_access(sv_xlate *out, sv_guestmm *gm, sv_vcpu *v,
 	X(thp_collapse_alloc_failed, "collapses that found no free 2M block") \
 	X(khugepaged_full_scans, "khugepaged passes over every VMA")          \
 	X(frag_pinned, "4K pages the kernel holds from boot (frag_percent)") \
-	X(tlb_invlpg, "INVLPG for unmaps and DONTNEED")                       \
+	X(thp_split_pmd, "THPs split into 512 PTEs (munmap, mprotect, "       \
+	  "madvise or mremap of part of one)")                                \
+	X(pglazyfree, "4K pages MADV_FREE marked lazily free")                \
+	X(tlb_invlpg, "INVLPG for unmaps, protection changes and madvise")    \
 	X(tlb_full_flush, "whole-TLB flushes (CR3 reloads) for them")
 
 typedef enum sv_guestmm_stat {

@@ -187,13 +187,35 @@ uint64_t sv_guestmm__leaf(sv_guestmm *gm, uint64_t gva, unsigned *level)
 	uint64_t e = 0;
 
 	*level = 2;
-	if (sv_pt_get(&e, gm->pt, gva, 2) == SV_OK && (e & SV_PTE_P) &&
-	    (e & SV_PTE_PS))
+	if (sv_pt_get(&e, gm->pt, gva, 2) == SV_OK &&
+	    (e & (SV_PTE_P | PTE_PROTNONE)) && (e & SV_PTE_PS))
 		return e;
 	*level = 1;
 	if (sv_pt_get(&e, gm->pt, gva, 1) != SV_OK)
 		return 0;
-	return e & SV_PTE_P ? e : 0;
+	return e & (SV_PTE_P | PTE_PROTNONE) ? e : 0;
+}
+
+int sv_guestmm_leaf(uint64_t *entry, unsigned *level, sv_guestmm *gm,
+		    uint64_t gva)
+{
+	sv_err__clear();
+	if (!entry || !level || !gm)
+		return sv_err__set(NULL, SV_EINVAL, "sv_guestmm_leaf: NULL argument");
+	*entry = sv_guestmm__leaf(gm, gva, level);
+	return *entry ? SV_OK
+		      : sv_err__set(gm->vm, SV_ENOENT, "sv_guestmm_leaf: nothing "
+						       "maps 0x%" PRIx64, gva);
+}
+
+int sv_guestmm__put_leaf(sv_guestmm *gm, uint64_t gva, unsigned level,
+			 uint64_t e)
+{
+	uint64_t size = level == 2 ? SZ_2M : SV_PAGE_4K;
+	int rc = sv_pt_map(gm->pt, gva, e & SV_PTE_ADDR_MASK & ~(size - 1), size,
+			   size, SV_PTE_US);
+
+	return rc ? rc : sv_pt_write(gm->pt, gva, level, e);
 }
 
 /* flush_tlb_mm_range on every vCPU running the process. */
@@ -225,18 +247,22 @@ void sv_guestmm__flush(sv_guestmm *gm, const GArray *gvas)
 
 int sv_guestmm__split_thp(sv_guestmm *gm, uint64_t base, uint64_t pmd)
 {
-	uint64_t i, gpa = pmd & SV_PTE_ADDR_MASK;
+	/* the PTEs keep the PMD's flags, A/D and PROT_NONE (bit 7 is PAT
+	 * in a PTE, bit 12 the PMD's PAT) */
+	uint64_t i, gpa = pmd & SV_PTE_ADDR_MASK & ~(SZ_2M - 1);
+	uint64_t flags = pmd & ~SV_PTE_ADDR_MASK & ~SV_PTE_PS;
 	int rc = sv_pt_unmap(gm->pt, base, SZ_2M);
 
 	for (i = 0; i < 512 && rc == SV_OK; i++)
-		rc = sv_guestmm__map(gm, base + i * SV_PAGE_4K, gpa + i * SV_PAGE_4K,
-				     SV_PAGE_4K, pmd & SV_PTE_RW);
+		rc = sv_guestmm__put_leaf(gm, base + i * SV_PAGE_4K, 1,
+					  (gpa + i * SV_PAGE_4K) | flags);
+	gm->stat[SV_GUESTMM_STAT_thp_split_pmd]++;
 	return rc;
 }
 
 /* zap_page_range: every page of [start, end) goes, a THP covered in part
  * split first (its other pages stay, 4K). */
-static int zap_range(sv_guestmm *gm, uint64_t start, uint64_t end)
+int sv_guestmm__zap(sv_guestmm *gm, uint64_t start, uint64_t end)
 {
 	GArray *gvas = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 	uint64_t a = start;
@@ -521,10 +547,17 @@ static gboolean gap_step(gpointer k, gpointer v, gpointer data)
 	return FALSE;
 }
 
+uint64_t sv_guestmm__free_range(sv_guestmm *gm, uint64_t len)
+{
+	gap_find g = {len, len % SZ_2M ? SV_PAGE_4K : SZ_2M, MMAP_BASE};
+
+	g_tree_foreach(gm->vmas, gap_step, &g);
+	return g.at + len > MMAP_END ? 0 : g.at;
+}
+
 int sv_guestmm_mmap(uint64_t *gva, sv_guestmm *gm, uint64_t addr,
 		    uint64_t len, unsigned prot, unsigned flags)
 {
-	gap_find g;
 	gvma m = {0};
 	int rc;
 
@@ -545,15 +578,11 @@ int sv_guestmm_mmap(uint64_t *gva, sv_guestmm *gm, uint64_t addr,
 			return rc;
 		m.start = addr;
 	} else {
-		g.len = len;
-		g.align = len % SZ_2M ? SV_PAGE_4K : SZ_2M;
-		g.at = MMAP_BASE;
-		g_tree_foreach(gm->vmas, gap_step, &g);
-		if (g.at + len > MMAP_END)
+		m.start = sv_guestmm__free_range(gm, len);
+		if (!m.start)
 			return sv_err__set(gm->vm, SV_ENOMEM, "sv_guestmm_mmap: no "
 							      "free range of 0x%" PRIx64
 							      " bytes", len);
-		m.start = g.at;
 	}
 	m.end = m.start + len;
 	m.prot = prot;
@@ -573,7 +602,7 @@ int sv_guestmm_munmap(sv_guestmm *gm, uint64_t addr, uint64_t len)
 	rc = check_range(gm, "sv_guestmm_munmap", addr, len);
 	if (rc)
 		return rc;
-	rc = zap_range(gm, addr, addr + len);
+	rc = sv_guestmm__zap(gm, addr, addr + len);
 	hits = sv_guestmm__vmas_in(gm, addr, addr + len);
 	for (i = 0; i < hits->len; i++) {
 		gvma *m = g_ptr_array_index(hits, i);
@@ -581,6 +610,43 @@ int sv_guestmm_munmap(sv_guestmm *gm, uint64_t addr, uint64_t len)
 		g_tree_remove(gm->vmas, &m->start);
 	}
 	g_ptr_array_free(hits, TRUE);
+	return rc;
+}
+
+/* madvise_free_pte_range: each present page of the process's own in
+ * [start, end) made clean and old, a THP covered in part split first;
+ * the changed leaves flushed. */
+static int lazy_free(sv_guestmm *gm, uint64_t start, uint64_t end)
+{
+	GArray *gvas = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	uint64_t a = start;
+	int rc = SV_OK;
+
+	while (a < end && rc == SV_OK) {
+		unsigned level;
+		uint64_t e = sv_guestmm__leaf(gm, a, &level);
+		uint64_t base = a & ~(SZ_2M - 1);
+
+		if (!e || !(e & SV_PTE_P) ||
+		    (e & SV_PTE_ADDR_MASK) == gm->zero_gpa) {
+			a += SV_PAGE_4K;
+			continue;
+		}
+		if (level == 2 && (base < start || base + SZ_2M > end)) {
+			rc = sv_guestmm__split_thp(gm, base, e);
+			continue;
+		}
+		if (level == 2)
+			a = base;
+		gm->stat[SV_GUESTMM_STAT_pglazyfree] += level == 2 ? 512 : 1;
+		if (e & (SV_PTE_A | SV_PTE_D)) {
+			rc = sv_pt_write(gm->pt, a, level, e & ~(SV_PTE_A | SV_PTE_D));
+			g_array_append_val(gvas, a);
+		}
+		a += level == 2 ? SZ_2M : SV_PAGE_4K;
+	}
+	sv_guestmm__flush(gm, gvas);
+	g_array_free(gvas, TRUE);
 	return rc;
 }
 
@@ -595,13 +661,15 @@ int sv_guestmm_madvise(sv_guestmm *gm, uint64_t addr, uint64_t len,
 	rc = check_range(gm, "sv_guestmm_madvise", addr, len);
 	if (rc)
 		return rc;
-	if ((unsigned)advice > SV_GMADV_NOHUGEPAGE)
+	if ((unsigned)advice > SV_GMADV_FREE)
 		return sv_err__set(gm->vm, SV_EINVAL, "sv_guestmm_madvise: advice "
 						      "%d (expected DONTNEED, "
-						      "HUGEPAGE or NOHUGEPAGE)",
+						      "HUGEPAGE, NOHUGEPAGE or FREE)",
 				   (int)advice);
 	if (advice == SV_GMADV_DONTNEED)
-		return zap_range(gm, addr, addr + len);
+		return sv_guestmm__zap(gm, addr, addr + len);
+	if (advice == SV_GMADV_FREE)
+		return lazy_free(gm, addr, addr + len);
 	hits = sv_guestmm__vmas_in(gm, addr, addr + len);
 	for (i = 0; i < hits->len; i++)
 		((gvma *)g_ptr_array_index(hits, i))->advice = advice;

@@ -15,6 +15,9 @@
 #define MMAP_BASE 0x100000000ULL       /* where placement starts: 4G */
 #define MMAP_END (1ULL << 47)          /* the 4-level user half */
 #define MMAP_MIN 0x10000ULL            /* vm.mmap_min_addr */
+/* A PROT_NONE leaf: not present, its page kept (Linux's _PAGE_PROTNONE,
+ * a bit the hardware ignores in a non-present entry). */
+#define PTE_PROTNONE (1ULL << 9)
 /* The kernel's direct map of guest-physical memory (page_offset_base of
  * a 4-level x86-64 Linux), by 2M pages, supervisor only. */
 #define PHYSMAP 0xffff888000000000ULL
@@ -57,8 +60,18 @@ bool sv_guestmm__zero_frames(sv_guestmm *gm, sv_vcpu *v, uint64_t gpa,
 /* A leaf of the process's tables: gva to gpa, size 4K or 2M. */
 int sv_guestmm__map(sv_guestmm *gm, uint64_t gva, uint64_t gpa,
 		    uint64_t size, bool writable);
-/* The leaf over gva and its level; 0 if none. */
+/* The leaf over gva and its level (present or PROT_NONE); 0 if none. */
 uint64_t sv_guestmm__leaf(sv_guestmm *gm, uint64_t gva, unsigned *level);
+/* The leaf e (its raw bits: flags, A/D, PROT_NONE kept) at gva, level 1
+ * or 2, tables made as needed. */
+int sv_guestmm__put_leaf(sv_guestmm *gm, uint64_t gva, unsigned level,
+			 uint64_t e);
+/* Every page of [start, end) unmapped and freed, a THP covered in part
+ * split first, the range flushed (zap_page_range). */
+int sv_guestmm__zap(sv_guestmm *gm, uint64_t start, uint64_t end);
+/* The lowest free range of len bytes at or above 4G, 2M-aligned for 2M
+ * multiples; 0 if none. */
+uint64_t sv_guestmm__free_range(sv_guestmm *gm, uint64_t len);
 /* The TLB flush after the leaves at gvas went (flush_tlb_mm_range). */
 void sv_guestmm__flush(sv_guestmm *gm, const GArray *gvas);
 /* May the 2M range around gva in m be a THP (mode, advice, bounds)? */

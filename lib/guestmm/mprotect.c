@@ -1,23 +1,28 @@
 /*
  * lib/guestmm/mprotect.c - the calls that change a VMA's rights or extent:
- * mprotect (mm/mprotect.c, change_protection) and brk (mm/mmap.c).
+ * mprotect (mm/mprotect.c, change_protection), mremap (mm/mremap.c) and
+ * brk (mm/mmap.c).
  */
 #include "guestmm/guestmm.h"
 #include "simvirt/hostmm.h"
 
-/* One leaf at a (level, entry e) with rights prot: rewritten if they
- * differ; true if it was. */
+/* One leaf at a (level, entry e) with rights prot (0: PROT_NONE, the
+ * entry not present but keeping its page), its other bits kept as
+ * change_pte_range keeps them: rewritten if they differ; true if it was. */
 static bool reprotect(sv_guestmm *gm, uint64_t a, unsigned level, uint64_t e,
 		      unsigned prot, int *rc)
 {
-	uint64_t gpa = e & SV_PTE_ADDR_MASK, size = level == 2 ? SZ_2M : SV_PAGE_4K;
+	uint64_t gpa = e & SV_PTE_ADDR_MASK, n;
 	bool writable = (prot & SV_PROT_WRITE) && gpa != gm->zero_gpa;
 
-	if (!!(e & SV_PTE_RW) == writable)
+	if (!prot)
+		n = (e & ~(SV_PTE_P | SV_PTE_RW)) | PTE_PROTNONE;
+	else
+		n = ((e & ~(PTE_PROTNONE | SV_PTE_RW)) | SV_PTE_P) |
+		    (writable ? SV_PTE_RW : 0);
+	if (n == e)
 		return false;
-	*rc = sv_pt_unmap(gm->pt, a, size);
-	if (*rc == SV_OK)
-		*rc = sv_guestmm__map(gm, a, gpa, size, writable);
+	*rc = sv_pt_write(gm->pt, a, level, n);
 	return true;
 }
 
@@ -39,9 +44,6 @@ int sv_guestmm_mprotect(sv_guestmm *gm, uint64_t addr, uint64_t len,
 	if (prot & ~(SV_PROT_READ | SV_PROT_WRITE | SV_PROT_EXEC))
 		return sv_err__set(gm->vm, SV_EINVAL, "sv_guestmm_mprotect: prot 0x%x",
 				   prot);
-	if (!(prot & SV_PROT_READ))
-		return sv_err__set(gm->vm, SV_ENOTSUP, "sv_guestmm_mprotect: "
-						      "PROT_NONE is not modelled");
 	hits = sv_guestmm__vmas_in(gm, addr, end);
 	for (i = 0; i < hits->len; i++) {
 		const gvma *m = g_ptr_array_index(hits, i);
@@ -81,6 +83,132 @@ int sv_guestmm_mprotect(sv_guestmm *gm, uint64_t addr, uint64_t len,
 	g_array_free(gvas, TRUE);
 	return rc;
 }
+
+/* ---- mremap ------------------------------------------------------------------ */
+
+/* move_page_tables: the leaves of [old, old + len) to [to, to + len),
+ * entries whole (flags, A/D, PROT_NONE), a THP whose new place is not
+ * 2M-aligned split first; the old range flushed. */
+static int move_leaves(sv_guestmm *gm, uint64_t old, uint64_t len, uint64_t to)
+{
+	GArray *gvas = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	uint64_t a = old, end = old + len;
+	int rc = SV_OK;
+
+	while (a < end && rc == SV_OK) {
+		unsigned level;
+		uint64_t e = sv_guestmm__leaf(gm, a, &level);
+		uint64_t base = a & ~(SZ_2M - 1);
+
+		if (!e) {
+			a += SV_PAGE_4K;
+			continue;
+		}
+		if (level == 2 && (base < old || base + SZ_2M > end ||
+				   (to + (base - old)) & (SZ_2M - 1))) {
+			rc = sv_guestmm__split_thp(gm, base, e);
+			continue;
+		}
+		if (level == 2)
+			a = base;
+		rc = sv_pt_unmap(gm->pt, a, level == 2 ? SZ_2M : SV_PAGE_4K);
+		if (rc == SV_OK)
+			rc = sv_guestmm__put_leaf(gm, to + (a - old), level, e);
+		g_array_append_val(gvas, a);
+		a += level == 2 ? SZ_2M : SV_PAGE_4K;
+	}
+	sv_guestmm__flush(gm, gvas);
+	g_array_free(gvas, TRUE);
+	return rc;
+}
+
+/* The mapping [old, old + len) of VMA kind m moves to `to`. */
+static int move_mapping(sv_guestmm *gm, const gvma *m, uint64_t old,
+			uint64_t len, uint64_t to)
+{
+	gvma moved = *m;
+	GPtrArray *hits;
+	guint i;
+	int rc = move_leaves(gm, old, len, to);
+
+	hits = sv_guestmm__vmas_in(gm, old, old + len);
+	for (i = 0; i < hits->len; i++)
+		g_tree_remove(gm->vmas, &((gvma *)g_ptr_array_index(hits, i))->start);
+	g_ptr_array_free(hits, TRUE);
+	moved.start = to;
+	moved.end = to + len;
+	sv_guestmm__vma_insert(gm, &moved);
+	return rc;
+}
+
+int sv_guestmm_mremap(uint64_t *out, sv_guestmm *gm, uint64_t old,
+		      uint64_t old_len, uint64_t new_len, unsigned flags,
+		      uint64_t new_addr)
+{
+	const uint64_t ok = SV_GMREMAP_MAYMOVE | SV_GMREMAP_FIXED;
+	gvma *m, kind;
+	uint64_t to;
+	int rc;
+
+	sv_err__clear();
+	if (!out || !gm)
+		return sv_err__set(NULL, SV_EINVAL, "sv_guestmm_mremap: NULL argument");
+	if (!old_len || !new_len || (old | old_len | new_len) & 0xfff ||
+	    old + old_len < old || old + old_len > MMAP_END || new_len > MMAP_END ||
+	    flags & ~ok || ((flags & SV_GMREMAP_FIXED) &&
+			    (!(flags & SV_GMREMAP_MAYMOVE) || new_addr & 0xfff ||
+			     new_addr + new_len > MMAP_END ||
+			     (new_addr < old + old_len && old < new_addr + new_len))))
+		return sv_err__set(gm->vm, SV_EINVAL,
+				   "sv_guestmm_mremap: [0x%" PRIx64 ", +0x%" PRIx64
+				   ") to 0x%" PRIx64 " bytes, flags 0x%x, new_addr 0x%"
+				   PRIx64 " (expected 4K-aligned ranges of the user "
+				   "half, FIXED only with MAYMOVE and apart from "
+				   "the old range)", old, old_len, new_len, flags,
+				   new_addr);
+	m = sv_guestmm__vma_at(gm, old);
+	if (!m || old + old_len > m->end)
+		return sv_err__set(gm->vm, SV_EFAULT,
+				   "sv_guestmm_mremap: [0x%" PRIx64 ", +0x%" PRIx64
+				   ") is not inside one mapping (EFAULT)", old, old_len);
+	kind = *m;
+	if (flags & SV_GMREMAP_FIXED) {
+		rc = sv_guestmm_munmap(gm, new_addr, new_len);
+		if (rc == SV_OK && new_len < old_len)
+			rc = sv_guestmm_munmap(gm, old + new_len, old_len - new_len);
+		if (rc == SV_OK)
+			rc = move_mapping(gm, &kind, old, MIN(old_len, new_len),
+					  new_addr);
+		*out = new_addr;
+		return rc;
+	}
+	*out = old;
+	if (new_len <= old_len)
+		return new_len < old_len ? sv_guestmm_munmap(gm, old + new_len,
+							     old_len - new_len)
+					 : SV_OK;
+	if (old + old_len == m->end && old + new_len <= MMAP_END &&
+	    !sv_guestmm__overlaps(gm, old + old_len, old + new_len)) {
+		m->end = old + new_len; /* vma_expand */
+		return SV_OK;
+	}
+	if (!(flags & SV_GMREMAP_MAYMOVE))
+		return sv_err__set(gm->vm, SV_ENOMEM, "sv_guestmm_mremap: no room "
+						      "to grow in place and no "
+						      "MAYMOVE (ENOMEM)");
+	to = sv_guestmm__free_range(gm, new_len);
+	if (!to)
+		return sv_err__set(gm->vm, SV_ENOMEM, "sv_guestmm_mremap: no free "
+						      "range of 0x%" PRIx64 " bytes",
+				   new_len);
+	rc = move_mapping(gm, &kind, old, old_len, to);
+	if (rc == SV_OK) /* the moved VMA grows over the rest */
+		sv_guestmm__vma_at(gm, to)->end = to + new_len;
+	*out = to;
+	return rc;
+}
+
+/* ---- brk ------------------------------------------------------------------- */
 
 int sv_guestmm_set_brk(sv_guestmm *gm, uint64_t start)
 {
