@@ -60,13 +60,14 @@ static bool table_alloc(sv_pt *pt, uint64_t *out)
 			return false;
 		pt->vm->stat[SV_VM_STAT_tdp_table_pages]++;
 	} else {
-		if (pt->pool_free->len) {
-			pa = g_array_index(pt->pool_free, uint64_t,
-					   pt->pool_free->len - 1);
-			g_array_set_size(pt->pool_free, pt->pool_free->len - 1);
-		} else if (pt->pool_next < pt->pool_gpa + pt->pool_size) {
-			pa = pt->pool_next;
-			pt->pool_next += 4096;
+		sv_pt_pool *pl = pt->pool;
+
+		if (pl->free->len) {
+			pa = g_array_index(pl->free, uint64_t, pl->free->len - 1);
+			g_array_set_size(pl->free, pl->free->len - 1);
+		} else if (pl->next < pl->gpa + pl->size) {
+			pa = pl->next;
+			pl->next += 4096;
 		} else {
 			return false;
 		}
@@ -130,12 +131,15 @@ int sv_pt_new(sv_pt **out, sv_vm *vm, const sv_pt_options *o)
 		pt->fmt = levels == 5 ? &sv_pt__fmt_x86_5 : &sv_pt__fmt_x86_4;
 	else
 		pt->fmt = vm->tdp_fmt;
-	pt->pool_gpa = pt->pool_next = o->pool_gpa;
-	pt->pool_size = o->pool_size;
-	pt->pool_free = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	if (o->kind == SV_PT_GUEST) {
+		pt->pool = g_new0(sv_pt_pool, 1);
+		pt->pool->gpa = pt->pool->next = o->pool_gpa;
+		pt->pool->size = o->pool_size;
+		pt->pool->free = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+		pt->pool->refs = 1;
+	}
 	if (!table_alloc(pt, &pt->root)) {
-		g_array_free(pt->pool_free, TRUE);
-		g_free(pt);
+		sv_pt_free(pt);
 		return sv_err__set(vm, o->kind == SV_PT_GUEST ? SV_EFULL : SV_ENOMEM,
 				   "sv_pt_new: no page for the root table");
 	}
@@ -159,22 +163,66 @@ static void free_tables(sv_pt *pt, uint64_t pa, unsigned level)
 	pt->vm->stat[SV_VM_STAT_tdp_table_pages]--;
 }
 
+/* A guest table and every table below it back to the pool. */
+static void pool_give_back(sv_pt *pt, uint64_t pa, unsigned level)
+{
+	uint64_t *t = tree_table(pt, level, pa);
+	unsigned i;
+
+	for (i = 0; t && level > 1 && i < SV_PT_ENTRIES; i++)
+		if (sv_pt__pte_present(pt->fmt, t[i]) &&
+		    !sv_pt__pte_leaf(pt->fmt, t[i], level))
+			pool_give_back(pt, t[i] & pt->fmt->addr_mask, level - 1);
+	g_array_append_val(pt->pool->free, pa);
+}
+
 void sv_pt_free(sv_pt *pt)
 {
 	if (!pt || pt->vm_owned)
 		return;
 	if (pt->kind == SV_PT_TDP)
 		free_tables(pt, pt->root, pt->fmt->levels);
-	else
+	else if (pt->root) /* 0: its root never came */
 		pt->vm->stat[SV_VM_STAT_guest_table_pages] -= pt->pages;
-	g_array_free(pt->pool_free, TRUE);
+	if (pt->pool && --pt->pool->refs) {
+		if (pt->root)
+			pool_give_back(pt, pt->root, pt->fmt->levels);
+	} else if (pt->pool) {
+		g_array_free(pt->pool->free, TRUE);
+		g_free(pt->pool);
+	}
 	g_free(pt);
+}
+
+int sv_pt__new_sharing(sv_pt **out, sv_pt *other)
+{
+	sv_pt *pt;
+
+	*out = NULL;
+	if (other->kind != SV_PT_GUEST)
+		return sv_err__set(other->vm, SV_EINVAL, "pt: only guest trees "
+							 "share a pool");
+	pt = g_new0(sv_pt, 1);
+	pt->vm = other->vm;
+	pt->kind = SV_PT_GUEST;
+	pt->fmt = other->fmt;
+	pt->pool = other->pool;
+	pt->pool->refs++;
+	if (!table_alloc(pt, &pt->root)) {
+		sv_pt_free(pt);
+		return sv_err__set(other->vm, SV_EFULL, "pt: the guest table pool "
+							"[0x%" PRIx64 ", +0x%" PRIx64
+							") is used up",
+				   other->pool->gpa, other->pool->size);
+	}
+	*out = pt;
+	return SV_OK;
 }
 
 uint64_t sv_pt__pool_used(const sv_pt *pt, uint64_t *gpa)
 {
-	*gpa = pt->pool_gpa;
-	return pt->pool_next - pt->pool_gpa;
+	*gpa = pt->pool->gpa;
+	return pt->pool->next - pt->pool->gpa;
 }
 
 void sv_pt__count_pages(sv_pt *pt, int delta)
@@ -295,7 +343,7 @@ static int map_error(sv_pt *pt, int rc, uint64_t addr)
 		return sv_err__set(pt->vm, rc,
 				   "pt map: the guest table pool [0x%" PRIx64
 				   ", +0x%" PRIx64 ") is used up",
-				   pt->pool_gpa, pt->pool_size);
+				   pt->pool->gpa, pt->pool->size);
 	case SV_EFAULT:
 		return sv_err__set(pt->vm, rc,
 				   "pt map: a table on the way to 0x%" PRIx64
@@ -491,7 +539,7 @@ int sv_pt__free_table(sv_pt *pt, uint64_t addr, unsigned level)
 	for (i = 0; t && i < SV_PT_ENTRIES; i++)
 		if (sv_pt__pte_present(pt->fmt, t[i]))
 			return SV_EBUSY;
-	g_array_append_val(pt->pool_free, (uint64_t){*up & pt->fmt->addr_mask});
+	g_array_append_val(pt->pool->free, (uint64_t){*up & pt->fmt->addr_mask});
 	*up = 0;
 	pt->pages--;
 	pt->vm->stat[SV_VM_STAT_guest_table_pages]--;

@@ -13,10 +13,22 @@ struct sv_pt {
 	uint64_t root;        /* physical address of the root table */
 	uint64_t pages;       /* table pages in the tree */
 	bool vm_owned;        /* the VM's default nested tree */
-	/* SV_PT_GUEST: the pool table pages come from */
-	uint64_t pool_gpa, pool_size, pool_next;
-	GArray *pool_free;    /* uint64_t GPAs of freed pool pages */
+	/* SV_PT_GUEST: the pool table pages come from, maybe shared */
+	struct sv_pt_pool *pool;
 };
+
+/* A guest pool: [gpa, gpa + size), taken up to next, plus what went back;
+ * trees made by sv_pt__new_sharing share their first tree's. */
+typedef struct sv_pt_pool {
+	uint64_t gpa, size, next;
+	GArray *free;         /* uint64_t GPAs of freed pool pages */
+	unsigned refs;        /* the trees using it */
+} sv_pt_pool;
+
+/* SV_PT_GUEST: a new empty tree of other's format whose tables come from
+ * other's pool (a guest kernel's second process); freeing either gives
+ * its table pages back to the pool. */
+int sv_pt__new_sharing(sv_pt **out, sv_pt *other);
 
 /* SV_PT_GUEST: the part of the pool table pages have been taken from,
  * [*gpa, *gpa + the bytes returned). */

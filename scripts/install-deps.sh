@@ -13,6 +13,7 @@ packages=(
 	libcapstone-dev
 	zlib1g-dev
 	liblzma-dev
+	libzstd-dev
 	libjson-glib-dev
 	check
 	libsubunit-dev

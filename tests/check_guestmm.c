@@ -511,6 +511,115 @@ START_TEST(madv_free)
 }
 END_TEST
 
+/* fork: copy on write, page by page and for a THP, reuse once the other
+ * process lets go, and the pages an exit frees. */
+START_TEST(fork_cow)
+{
+	uint64_t big, small, faults, allocs, frees;
+	sv_guestmm *child, *parent;
+	sv_xlate x;
+	rig r;
+
+	rig_up(&r, SV_GUEST_THP_ALWAYS, 64ULL << 20, SV_MMU_TDP);
+	big = map8m(&r);
+	T_OK(sv_guestmm_mmap(&small, r.gm, 0, 4 * SZ_4K,
+			     SV_PROT_READ | SV_PROT_WRITE, 0));
+	write_each(&r, big, SZ_2M);          /* one THP */
+	write_each(&r, small, 4 * SZ_4K);    /* four 4K pages */
+	T_OK(sv_guestmm_fork(&child, r.gm));
+	/* dup_mmap flushed the running parent's TLB once */
+	ck_assert_uint_eq(GMS(r.gm, tlb_full_flush), 1);
+	faults = GMS(r.gm, pgfault);
+	allocs = GMS(r.gm, pgalloc);
+	/* the parent writes a shared page: a copy, its old entry flushed */
+	write_each(&r, small, SZ_4K);
+	ck_assert_uint_eq(GMS(r.gm, cow_copy), 1);
+	ck_assert_uint_eq(GMS(r.gm, pgfault), faults + 1);
+	ck_assert_uint_eq(GMS(r.gm, pgalloc), allocs + 1);
+	ck_assert_uint_eq(GMS(r.gm, tlb_invlpg), 1);
+	write_each(&r, small, SZ_4K); /* its own now: no fault */
+	ck_assert_uint_eq(GMS(r.gm, pgfault), faults + 1);
+	/* reads of shared pages fault nowhere */
+	x = acc(&r, small + SZ_4K, SV_ACCESS_READ);
+	ck_assert_int_eq(x.fault.kind, SV_FAULT_NONE);
+	/* the child: its first page has no other mapper now, so the write
+	 * takes it back (reuse); a write into the shared THP splits it and
+	 * copies the one page */
+	T_OK(sv_guestmm_switch(child, r.v));
+	parent = r.gm;
+	r.gm = child; /* the rig's accesses go through the child now */
+	write_each(&r, small, SZ_4K);
+	ck_assert_uint_eq(GMS(r.gm, cow_reuse), 1);
+	write_each(&r, big + 7 * SZ_4K, SZ_4K);
+	ck_assert_uint_eq(GMS(r.gm, thp_split_pmd), 1);
+	ck_assert_uint_eq(GMS(r.gm, cow_copy), 2);
+	ck_assert_uint_eq(GMS(r.gm, pgalloc), allocs + 2);
+	/* the child exits: of its pages, the first small one and the THP
+	 * page it copied are its alone (2 freed); the other 3 + 511 lose a
+	 * share */
+	frees = GMS(r.gm, pgfree);
+	r.gm = parent;
+	sv_guestmm_free(child);
+	ck_assert_uint_eq(GMS(r.gm, pgfree), frees + 2);
+	/* the parent again: its second small page and its THP are its alone:
+	 * writes reuse them in place, the THP whole (no second split) */
+	T_OK(sv_guestmm_switch(r.gm, r.v));
+	write_each(&r, small + SZ_4K, SZ_4K);
+	write_each(&r, big + 5 * SZ_4K, SZ_4K);
+	ck_assert_uint_eq(GMS(r.gm, cow_reuse), 3);
+	ck_assert_uint_eq(GMS(r.gm, thp_split_pmd), 1);
+	x = acc(&r, big + 9 * SZ_4K, SV_ACCESS_WRITE);
+	ck_assert_uint_eq(x.page_size, SZ_2M);
+	/* every page is the parent's alone: munmap frees all 512 + 4 */
+	frees = GMS(r.gm, pgfree);
+	T_OK(sv_guestmm_munmap(r.gm, big, SZ_2M));
+	T_OK(sv_guestmm_munmap(r.gm, small, 4 * SZ_4K));
+	ck_assert_uint_eq(GMS(r.gm, pgfree), frees + 512 + 4);
+	rig_down(&r);
+}
+END_TEST
+
+/* PCIDs: switching keeps each process's TLB entries; a flush of a process
+ * that runs nowhere happens at its next switch. */
+START_TEST(pcid_switch)
+{
+	sv_guestmm_options go = SV_GUESTMM_OPTIONS_INIT;
+	uint64_t gva, misses;
+	sv_guestmm *child;
+	sv_xlate x;
+	rig r;
+
+	go.pcid = true;
+	rig_up_opts(&r, SV_GUEST_THP_NEVER, 64ULL << 20, SV_MMU_TDP, go);
+	T_OK(sv_guestmm_switch(r.gm, r.v));
+	T_OK(sv_guestmm_mmap(&gva, r.gm, 0, 2 * SZ_4K,
+			     SV_PROT_READ | SV_PROT_WRITE, 0));
+	write_each(&r, gva, 2 * SZ_4K);
+	T_OK(sv_guestmm_fork(&child, r.gm));
+	ck_assert_uint_eq(sv_guestmm_cr3(r.gm) & 0xfff, 1);
+	ck_assert_uint_eq(sv_guestmm_cr3(child) & 0xfff, 2);
+	acc(&r, gva, SV_ACCESS_READ);             /* parent: PCID 1 */
+	T_OK(sv_guestmm_switch(child, r.v));
+	T_OK(sv_guestmm_access(&x, child, r.v, gva, 8, SV_ACCESS_READ));
+	ck_assert_int_eq(x.fault.kind, SV_FAULT_NONE); /* child: PCID 2 */
+	T_OK(sv_guestmm_switch(r.gm, r.v));
+	misses = T_STAT(r.v, tlb_miss);
+	acc(&r, gva, SV_ACCESS_READ);             /* PCID 1's entry stayed */
+	ck_assert_uint_eq(T_STAT(r.v, tlb_miss), misses);
+	/* the child's second page goes while it runs nowhere: no INVLPG now,
+	 * its next switch flushes PCID 2 */
+	T_OK(sv_guestmm_munmap(child, gva + SZ_4K, SZ_4K));
+	ck_assert_uint_eq(GMS(r.gm, tlb_invlpg), 0);
+	T_OK(sv_guestmm_switch(child, r.v));
+	misses = T_STAT(r.v, tlb_miss);
+	T_OK(sv_guestmm_access(&x, child, r.v, gva, 8, SV_ACCESS_READ));
+	ck_assert_int_eq(x.fault.kind, SV_FAULT_NONE); /* flushed: it walks */
+	ck_assert_uint_eq(T_STAT(r.v, tlb_miss), misses + 1);
+	sv_guestmm_free(child);
+	rig_down(&r);
+}
+END_TEST
+
 START_TEST(brk_grows_and_shrinks)
 {
 	uint64_t cur;
@@ -744,6 +853,58 @@ START_TEST(custom_reader)
 }
 END_TEST
 
+/* The recorder: a stream written in simvirt's format, zstd-compressed,
+ * read back as format simvirt, gives the run the same stream gives. */
+START_TEST(recorder_round_trip)
+{
+	char path[] = "/tmp/simvirt-stream-XXXXXX";
+	sv_report *rep = NULL;
+	sv_trace_recorder *rec;
+	sv_trace_reader *tr;
+	uint64_t done, i;
+	FILE *f;
+	long size;
+	int fd = mkstemp(path);
+	rig r;
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	T_OK(sv_trace_recorder_open(&rec, path));
+	for (i = 0; i < 4096; i++) {
+		sv_trace_record one = {0x100000000ULL + (i % 2048) * SZ_4K, 8,
+				       i < 2048 ? SV_ACCESS_WRITE : SV_ACCESS_READ};
+
+		T_OK(sv_trace_recorder_put(rec, &one));
+	}
+	ck_assert_int_eq(sv_trace_recorder_put(rec, &(sv_trace_record){0, 0,
+				SV_ACCESS_READ}), SV_EINVAL);
+	T_OK(sv_trace_recorder_close(rec));
+	/* uncompressed, each access is a tag, a two-byte address delta and a
+	 * size (a write one byte more): at least 4 bytes; the repeating
+	 * stream compresses far below that */
+	f = fopen(path, "rb");
+	ck_assert_ptr_nonnull(f);
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	fclose(f);
+	ck_assert_int_lt(size, 4096 * 4 / 8);
+	rig_up(&r, SV_GUEST_THP_NEVER, 64ULL << 20, SV_MMU_TDP);
+	T_OK(sv_trace_reader_open(&tr, path, SV_TRACE_SIMVIRT));
+	T_OK(sv_guestmm_run_trace(&done, r.gm, r.v, tr, 0));
+	ck_assert_uint_eq(done, 4096);
+	/* 2048 pages written once each: 2048 faults, none for the reads */
+	ck_assert_uint_eq(GMS(r.gm, pgfault), 2048);
+	/* the reads, in the stream's order: each one access, none faulted */
+	ck_assert_uint_eq(T_STAT(r.v, reads), 2048);
+	sv_trace_reader_close(tr);
+	rig_down(&r);
+	/* a stream is no recorded run: replay refuses it, saying so */
+	ck_assert_int_eq(sv_trace_replay(&rep, path, NULL), SV_ECONFIG);
+	ck_assert_ptr_nonnull(strstr(sv_error_detail(), "an access stream"));
+	unlink(path);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("guestmm");
@@ -763,6 +924,8 @@ int main(void)
 	tcase_add_test(tc, prot_none);
 	tcase_add_test(tc, mremap_moves);
 	tcase_add_test(tc, madv_free);
+	tcase_add_test(tc, fork_cow);
+	tcase_add_test(tc, pcid_switch);
 	tcase_add_test(tc, brk_grows_and_shrinks);
 	tcase_add_test(tc, khugepaged_collapses);
 	tcase_add_test(tc, max_ptes_none_and_madv_collapse);
@@ -770,6 +933,7 @@ int main(void)
 	tcase_add_test(tc, lackey_trace);
 	tcase_add_test(tc, bad_trace_line);
 	tcase_add_test(tc, custom_reader);
+	tcase_add_test(tc, recorder_round_trip);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }

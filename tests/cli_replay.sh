@@ -19,6 +19,15 @@ if "$simvirt" diff "$dir/a.json" "$dir/c.json" > "$dir/diff.txt"; then
 	exit 1
 fi
 grep -q 'recover_2m' "$dir/diff.txt"
+# Version 3: events chunks zstd-compressed; a version-1 trace still replays.
+[ "$(od -An -tu4 -j8 -N4 "$dir/t.trace" | tr -d ' ')" = 3 ]
+root=$(dirname "$0")/..
+"$simvirt" replay "$root/fuzz/corpus/trace/tlb-conflict.trace" --format json \
+	--out "$dir/v1.json"
+grep -q '"end": "halted"' "$dir/v1.json"
+# A recorded run's accesses as a trace through the guest kernel.
+"$simvirt" trace run "$dir/t.trace" --format simvirt --thp never > "$dir/tr.txt"
+grep -q '^records [1-9]' "$dir/tr.txt"
 # A damaged trace: status 2 and the offset.
 head -c 100 "$dir/t.trace" > "$dir/cut.trace"
 if "$simvirt" replay "$dir/cut.trace" 2> "$dir/err.txt"; then

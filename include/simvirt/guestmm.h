@@ -1,18 +1,20 @@
 /*
- * simvirt/guestmm.h - the guest kernel's memory management: one process
- * whose VMAs, page tables and page allocator the model keeps, as Linux
- * does, in guest memory.
+ * simvirt/guestmm.h - the guest kernel's memory management: its processes
+ * (VMAs, page tables), its page allocator and its TLB maintenance, kept as
+ * Linux keeps them, in guest memory.
  *
- * The page tables are real tables in guest-physical memory (the vCPU's
- * CR3 is sv_guestmm_cr3()), so every walk, under either MMU, reads what
- * the guest kernel built.  Page frames and table pages come from the
- * guest-physical range the options give (inside memslots), through a
- * buddy allocator whose placement decides which 2M ranges can be huge.
- * An access through sv_guestmm_access() that faults in a VMA is a guest
- * page fault the model handles as Linux's do_anonymous_page and
- * do_huge_pmd_anonymous_page would (zero page on a read of an untouched
- * page, a THP where the policy allows one), then retried; every decision
- * is counted with Linux's vmstat names.
+ * The page tables are real tables in guest-physical memory (a vCPU runs a
+ * process with CR3 = sv_guestmm_cr3()), so every walk, under either MMU,
+ * reads what the guest kernel built.  Page frames and table pages come
+ * from the guest-physical range the options give (inside memslots),
+ * through a buddy allocator whose placement decides which 2M ranges can be
+ * huge.  An access through sv_guestmm_access() that faults in a VMA is a
+ * guest page fault the model handles as Linux's do_anonymous_page,
+ * do_huge_pmd_anonymous_page and do_wp_page would (zero page on a read of
+ * an untouched page, a THP where the policy allows one, a copy of a page
+ * fork shared), then retried; every decision is counted with Linux's
+ * vmstat names.  sv_guestmm_new() makes the kernel and its first process;
+ * sv_guestmm_fork() more; the counters are the kernel's, over all of them.
  */
 #ifndef SIMVIRT_GUESTMM_H
 #define SIMVIRT_GUESTMM_H
@@ -34,7 +36,7 @@ typedef enum sv_guest_thp {
 	SV_GUEST_THP_ALWAYS,
 } sv_guest_thp;
 
-#define SV_GUESTMM_OPTIONS_VERSION 1
+#define SV_GUESTMM_OPTIONS_VERSION 2 /* 1: without pcid */
 
 typedef struct sv_guestmm_options {
 	unsigned version;     /* SV_GUESTMM_OPTIONS_VERSION */
@@ -56,6 +58,12 @@ typedef struct sv_guestmm_options {
 	 * page, by seed), so no THP can come from them. */
 	unsigned frag_percent;
 	uint64_t seed;
+	/* CR4.PCIDE in the guest: each process has a PCID of its own (from
+	 * 1), so switching to it (sv_guestmm_switch) keeps the TLB entries of
+	 * every process, and a flush of a process that is not running waits
+	 * for its next switch, as Linux's lazy flushing does.  Without it a
+	 * switch flushes every non-global entry. */
+	bool pcid;
 } sv_guestmm_options;
 
 #define SV_GUESTMM_OPTIONS_INIT                               \
@@ -69,6 +77,7 @@ typedef struct sv_guestmm_options {
 		.pages_to_scan = 4096,                        \
 		.frag_percent = 0,                            \
 		.seed = 1,                                    \
+		.pcid = false,                                \
 	}
 
 /** Fills *o with the defaults (SV_GUESTMM_OPTIONS_INIT). */
@@ -82,9 +91,30 @@ SV_API void sv_guestmm_options_init(sv_guestmm_options *o);
  */
 SV_API int sv_guestmm_new(sv_guestmm **out, sv_vm *vm,
 			  const sv_guestmm_options *opts);
+/** The process exits: its pages go back (a page another process still
+ *  maps stays), and its page tables; the kernel goes with its last
+ *  process. */
 SV_API void sv_guestmm_free(sv_guestmm *gm);
-/** The process's CR3 (its PML4's guest-physical address). */
+/** The process's CR3: its PML4's guest-physical address, and its PCID
+ *  with options.pcid. */
 SV_API uint64_t sv_guestmm_cr3(const sv_guestmm *gm);
+
+/**
+ * fork: a child process with a copy of parent's VMAs and page tables
+ * (its own tables, from the kernel's pool).  Every private page becomes
+ * copy-on-write: read-only in both, shared; the parent's TLB is flushed
+ * (dup_mmap's flush_tlb_mm).  The first write to a shared page copies it
+ * (cow_copy; a THP is split first, thp_split_pmd); a write to one that
+ * no other process maps any more takes it back writable (cow_reuse).
+ */
+SV_API int sv_guestmm_fork(sv_guestmm **child, sv_guestmm *parent);
+/**
+ * switch_mm: vCPU v runs process gm from now (MOV to CR3).  Without
+ * options.pcid every non-global TLB entry goes; with it, CR4.PCIDE is
+ * set if it was not, and the load keeps the TLB (bit 63) unless a flush
+ * of gm happened while it ran nowhere.
+ */
+SV_API int sv_guestmm_switch(sv_guestmm *gm, sv_vcpu *v);
 
 /**
  * The process's leaf entry over gva (its raw bits: a PROT_NONE one is not
@@ -212,6 +242,9 @@ SV_API int sv_guestmm_access(sv_xlate *out, sv_guestmm *gm, sv_vcpu *v,
 	X(thp_collapse_alloc_failed, "collapses that found no free 2M block") \
 	X(khugepaged_full_scans, "khugepaged passes over every VMA")          \
 	X(frag_pinned, "4K pages the kernel holds from boot (frag_percent)") \
+	X(cow_copy, "writes to a page fork shared that copied it")           \
+	X(cow_reuse, "writes to a page fork shared, no longer mapped by "     \
+	  "another process, that made it writable in place")                  \
 	X(thp_split_pmd, "THPs split into 512 PTEs (munmap, mprotect, "       \
 	  "madvise or mremap of part of one)")                                \
 	X(pglazyfree, "4K pages MADV_FREE marked lazily free")                \

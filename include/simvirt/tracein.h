@@ -16,6 +16,10 @@
  *    addresses), raw, gzip or xz; each record is the fetch of its ip (4
  *    bytes), a read of each source address and a write of each
  *    destination address (8 bytes each: the format has no sizes).
+ *  - simvirt: simvirt's own trace format (docs/trace.md): a stream an
+ *    embedder recorded with sv_trace_recorder below, or the accesses of a
+ *    run recorded with `simvirt run --record` (every vCPU's, in order;
+ *    those of its guest kernel, in the upper half, are left out).
  * Other formats plug in as a function that gives the next record.
  */
 #ifndef SIMVIRT_TRACEIN_H
@@ -33,6 +37,7 @@ typedef enum sv_trace_format {
 	SV_TRACE_TEXT,
 	SV_TRACE_LACKEY,
 	SV_TRACE_CHAMPSIM,
+	SV_TRACE_SIMVIRT, /* simvirt's own: a recorder's, or a recorded run's */
 } sv_trace_format;
 
 /** One access of a trace. */
@@ -75,6 +80,22 @@ SV_API uint64_t sv_trace_reader_line(const sv_trace_reader *r);
  *  xz; 0 for a reader of your own): with the file's size, the progress. */
 SV_API uint64_t sv_trace_reader_offset(const sv_trace_reader *r);
 SV_API void sv_trace_reader_close(sv_trace_reader *r);
+
+/**
+ * Recording an access stream of your own, to run later (format simvirt):
+ * simvirt's trace format, its events zstd-compressed (a few bytes per
+ * access for strided streams), written as they come.
+ */
+typedef struct sv_trace_recorder sv_trace_recorder;
+
+/** Creates (or truncates) path. */
+SV_API int sv_trace_recorder_open(sv_trace_recorder **out, const char *path);
+/** One access (size 1 to 4096). */
+SV_API int sv_trace_recorder_put(sv_trace_recorder *r,
+				 const sv_trace_record *rec);
+/** Ends the file and closes it; SV_EIO if any write failed (the file is
+ *  then incomplete, and reading it says so).  NULL is a no-op. */
+SV_API int sv_trace_recorder_close(sv_trace_recorder *r);
 
 /**
  * Runs the trace (up to max records; 0: to its end) as accesses of vCPU v

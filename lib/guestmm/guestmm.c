@@ -48,6 +48,11 @@ static gint vma_holds(gconstpointer key, gconstpointer addr)
 	return a < m->start ? -1 : a >= m->end ? 1 : 0;
 }
 
+GTree *sv_guestmm__vma_tree(void)
+{
+	return g_tree_new_full(addr_cmp, NULL, NULL, g_free);
+}
+
 gvma *sv_guestmm__vma_at(sv_guestmm *gm, uint64_t addr)
 {
 	return g_tree_search(gm->vmas, vma_holds, &addr);
@@ -164,10 +169,10 @@ bool sv_guestmm__zero_frames(sv_guestmm *gm, sv_vcpu *v, uint64_t gpa,
 		if (!ok)
 			break;
 		/* the memory under a frame never handed out is still zero */
-		if (gm->used[f >> 6] & bit)
+		if (gm->k->used[f >> 6] & bit)
 			memset(sv_memslots__ptr(&gm->vm->memslots, gpa + off), 0,
 			       SV_PAGE_4K);
-		gm->used[f >> 6] |= bit;
+		gm->k->used[f >> 6] |= bit;
 	}
 	if (v && regs.cpl)
 		sv_vcpu_set_regs(v, &regs);
@@ -218,15 +223,73 @@ int sv_guestmm__put_leaf(sv_guestmm *gm, uint64_t gva, unsigned level,
 	return rc ? rc : sv_pt_write(gm->pt, gva, level, e);
 }
 
-/* flush_tlb_mm_range on every vCPU running the process. */
-void sv_guestmm__flush(sv_guestmm *gm, const GArray *gvas)
+uint64_t sv_guestmm__skip(sv_guestmm *gm, uint64_t a)
+{
+	uint64_t e;
+
+	if (sv_pt_get(&e, gm->pt, a, 2) != SV_OK || !(e & SV_PTE_P))
+		return (a & ~(SZ_2M - 1)) + SZ_2M; /* no page table there */
+	return a + SV_PAGE_4K;
+}
+
+unsigned sv_guestmm__shares(const sv_guestmm *gm, uint64_t gpa)
+{
+	return GPOINTER_TO_UINT(g_hash_table_lookup(gm->k->shared, &gpa));
+}
+
+bool sv_guestmm__shared_in(const sv_guestmm *gm, uint64_t gpa, uint64_t len)
+{
+	uint64_t off;
+
+	for (off = 0; off < len && g_hash_table_size(gm->k->shared); off += SV_PAGE_4K)
+		if (sv_guestmm__shares(gm, gpa + off))
+			return true;
+	return false;
+}
+
+void sv_guestmm__set_shares(sv_guestmm *gm, uint64_t gpa, unsigned n)
+{
+	if (!n)
+		g_hash_table_remove(gm->k->shared, &gpa);
+	else /* an existing key stays; this copy is freed */
+		g_hash_table_insert(gm->k->shared, g_memdup2(&gpa, sizeof(gpa)),
+				    GUINT_TO_POINTER(n));
+}
+
+void sv_guestmm__put_frames(sv_guestmm *gm, uint64_t gpa, uint64_t len)
+{
+	gkernel *k = gm->k;
+	bool last[512];
+	unsigned i, n = (unsigned)(len >> 12), nlast = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned sh = sv_guestmm__shares(gm, gpa + i * SV_PAGE_4K);
+
+		last[i] = !sh;
+		nlast += last[i];
+		if (sh)
+			sv_guestmm__set_shares(gm, gpa + i * SV_PAGE_4K, sh - 1);
+	}
+	k->stat[SV_GUESTMM_STAT_pgfree] += nlast;
+	if (n == 512 && nlast == 512) { /* an unshared THP: one block */
+		sv_buddy__free(&k->buddy, gpa, SV_BUDDY_MAX_ORDER);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (last[i])
+			sv_buddy__free(&k->buddy, gpa + i * SV_PAGE_4K, 0);
+}
+
+/* flush_tlb_mm_range on every vCPU running the process (all: the whole
+ * TLB); with PCIDs, a process running nowhere is flushed at its next
+ * switch instead. */
+static void flush_range(sv_guestmm *gm, const GArray *gvas, bool all)
 {
 	uint64_t cr3 = sv_pt_root(gm->pt);
 	unsigned i, n = sv_vm_vcpu_count(gm->vm);
+	bool running = false;
 	guint k;
 
-	if (!gvas->len)
-		return;
 	for (i = 0; i < n; i++) {
 		sv_vcpu *v = sv_vm_vcpu(gm->vm, i);
 		sv_vcpu_regs r;
@@ -234,15 +297,31 @@ void sv_guestmm__flush(sv_guestmm *gm, const GArray *gvas)
 		sv_vcpu_get_regs(v, &r);
 		if ((r.cr3 & SV_PTE_ADDR_MASK) != cr3)
 			continue;
-		if (gvas->len > gm->o.flush_ceiling) {
+		running = true;
+		if (all || gvas->len > gm->o.flush_ceiling) {
 			sv_vcpu_mov_cr3(v, r.cr3);
-			gm->stat[SV_GUESTMM_STAT_tlb_full_flush]++;
+			gm->k->stat[SV_GUESTMM_STAT_tlb_full_flush]++;
 			continue;
 		}
 		for (k = 0; k < gvas->len; k++)
 			sv_vcpu_invlpg(v, g_array_index(gvas, uint64_t, k));
-		gm->stat[SV_GUESTMM_STAT_tlb_invlpg] += gvas->len;
+		gm->k->stat[SV_GUESTMM_STAT_tlb_invlpg] += gvas->len;
 	}
+	if (!running && gm->o.pcid)
+		gm->stale = true;
+}
+
+void sv_guestmm__flush(sv_guestmm *gm, const GArray *gvas)
+{
+	if (gvas->len)
+		flush_range(gm, gvas, false);
+}
+
+void sv_guestmm__flush_mm(sv_guestmm *gm)
+{
+	GArray none = {0};
+
+	flush_range(gm, &none, true);
 }
 
 int sv_guestmm__split_thp(sv_guestmm *gm, uint64_t base, uint64_t pmd)
@@ -256,7 +335,7 @@ int sv_guestmm__split_thp(sv_guestmm *gm, uint64_t base, uint64_t pmd)
 	for (i = 0; i < 512 && rc == SV_OK; i++)
 		rc = sv_guestmm__put_leaf(gm, base + i * SV_PAGE_4K, 1,
 					  (gpa + i * SV_PAGE_4K) | flags);
-	gm->stat[SV_GUESTMM_STAT_thp_split_pmd]++;
+	gm->k->stat[SV_GUESTMM_STAT_thp_split_pmd]++;
 	return rc;
 }
 
@@ -273,7 +352,7 @@ int sv_guestmm__zap(sv_guestmm *gm, uint64_t start, uint64_t end)
 		uint64_t e = sv_guestmm__leaf(gm, a, &level), gpa, base;
 
 		if (!e) {
-			a += SV_PAGE_4K;
+			a = sv_guestmm__skip(gm, a);
 			continue;
 		}
 		gpa = e & SV_PTE_ADDR_MASK;
@@ -284,17 +363,14 @@ int sv_guestmm__zap(sv_guestmm *gm, uint64_t start, uint64_t end)
 		}
 		if (level == 2) {
 			rc = sv_pt_unmap(gm->pt, base, SZ_2M);
-			sv_buddy__free(&gm->buddy, gpa, SV_BUDDY_MAX_ORDER);
-			gm->stat[SV_GUESTMM_STAT_pgfree] += 512;
+			sv_guestmm__put_frames(gm, gpa & ~(SZ_2M - 1), SZ_2M);
 			g_array_append_val(gvas, base);
 			a = base + SZ_2M;
 			continue;
 		}
 		rc = sv_pt_unmap(gm->pt, a, SV_PAGE_4K);
-		if (gpa != gm->zero_gpa) {
-			sv_buddy__free(&gm->buddy, gpa, 0);
-			gm->stat[SV_GUESTMM_STAT_pgfree]++;
-		}
+		if (gpa != gm->k->zero_gpa)
+			sv_guestmm__put_frames(gm, gpa, SV_PAGE_4K);
 		g_array_append_val(gvas, a);
 		a += SV_PAGE_4K;
 	}
@@ -331,40 +407,41 @@ static bool handle_fault(sv_guestmm *gm, sv_vcpu *v, const sv_fault *f,
 		return false;
 	if (f->error_code & SV_PFERR_P) {
 		e = sv_guestmm__leaf(gm, gva, &level);
-		if (!write || !e || level != 1 ||
-		    (e & SV_PTE_ADDR_MASK) != gm->zero_gpa)
+		if (!write || !e || !(e & SV_PTE_P) || (e & SV_PTE_RW))
 			return false;
-		gpa = sv_buddy__alloc(&gm->buddy, 0);
+		if ((e & SV_PTE_ADDR_MASK) != gm->k->zero_gpa)
+			return sv_guestmm__wp_fault(gm, v, gva, level, e);
+		gpa = sv_buddy__alloc(&gm->k->buddy, 0);
 		if (!gpa || sv_pt_unmap(gm->pt, gva, SV_PAGE_4K))
 			return false;
 		if (!sv_guestmm__zero_frames(gm, v, gpa, SV_PAGE_4K))
 			return false;
-		gm->stat[SV_GUESTMM_STAT_cow_zero]++;
-		gm->stat[SV_GUESTMM_STAT_pgalloc]++;
-		gm->stat[SV_GUESTMM_STAT_pgfault]++;
+		gm->k->stat[SV_GUESTMM_STAT_cow_zero]++;
+		gm->k->stat[SV_GUESTMM_STAT_pgalloc]++;
+		gm->k->stat[SV_GUESTMM_STAT_pgfault]++;
 		return sv_guestmm__map(gm, gva, gpa, SV_PAGE_4K, true) == SV_OK;
 	}
-	gm->stat[SV_GUESTMM_STAT_pgfault]++;
+	gm->k->stat[SV_GUESTMM_STAT_pgfault]++;
 	if (sv_guestmm__thp_eligible(gm, m, gva) &&
 	    (sv_pt_get(&e, gm->pt, gva, 2) != SV_OK || !(e & SV_PTE_P))) {
-		gpa = sv_buddy__alloc(&gm->buddy, SV_BUDDY_MAX_ORDER);
+		gpa = sv_buddy__alloc(&gm->k->buddy, SV_BUDDY_MAX_ORDER);
 		if (gpa) {
 			if (!sv_guestmm__zero_frames(gm, v, gpa, SZ_2M))
 				return false;
-			gm->stat[SV_GUESTMM_STAT_thp_fault_alloc]++;
-			gm->stat[SV_GUESTMM_STAT_pgalloc] += 512;
+			gm->k->stat[SV_GUESTMM_STAT_thp_fault_alloc]++;
+			gm->k->stat[SV_GUESTMM_STAT_pgalloc] += 512;
 			return sv_guestmm__map(gm, gva & ~(SZ_2M - 1), gpa, SZ_2M, true) == SV_OK;
 		}
-		gm->stat[SV_GUESTMM_STAT_thp_fault_fallback]++;
+		gm->k->stat[SV_GUESTMM_STAT_thp_fault_fallback]++;
 	}
 	if (!write) {
-		gm->stat[SV_GUESTMM_STAT_zero_page_maps]++;
-		return sv_guestmm__map(gm, gva, gm->zero_gpa, SV_PAGE_4K, false) == SV_OK;
+		gm->k->stat[SV_GUESTMM_STAT_zero_page_maps]++;
+		return sv_guestmm__map(gm, gva, gm->k->zero_gpa, SV_PAGE_4K, false) == SV_OK;
 	}
-	gpa = sv_buddy__alloc(&gm->buddy, 0);
+	gpa = sv_buddy__alloc(&gm->k->buddy, 0);
 	if (!gpa || !sv_guestmm__zero_frames(gm, v, gpa, SV_PAGE_4K))
 		return false; /* out of memory: the fault stays */
-	gm->stat[SV_GUESTMM_STAT_pgalloc]++;
+	gm->k->stat[SV_GUESTMM_STAT_pgalloc]++;
 	return sv_guestmm__map(gm, gva, gpa, SV_PAGE_4K, true) == SV_OK;
 }
 
@@ -412,25 +489,25 @@ static uint64_t next_random(uint64_t *state)
  * 4K page the kernel keeps (block and page chosen by the seed). */
 static void fragment(sv_guestmm *gm)
 {
-	uint64_t state = gm->o.seed, n = gm->buddy.frames / 512, i, *blocks;
+	uint64_t state = gm->o.seed, n = gm->k->buddy.frames / 512, i, *blocks;
 
 	if (!gm->o.frag_percent)
 		return;
 	blocks = g_new(uint64_t, n);
 	for (i = 0; i < n; i++)
-		blocks[i] = sv_buddy__alloc(&gm->buddy, SV_BUDDY_MAX_ORDER);
+		blocks[i] = sv_buddy__alloc(&gm->k->buddy, SV_BUDDY_MAX_ORDER);
 	for (i = 0; i < n; i++) {
 		uint64_t keep, p;
 
 		if (next_random(&state) % 100 >= gm->o.frag_percent) {
-			sv_buddy__free(&gm->buddy, blocks[i], SV_BUDDY_MAX_ORDER);
+			sv_buddy__free(&gm->k->buddy, blocks[i], SV_BUDDY_MAX_ORDER);
 			continue;
 		}
 		keep = next_random(&state) % 512;
 		for (p = 0; p < 512; p++)
 			if (p != keep)
-				sv_buddy__free(&gm->buddy, blocks[i] + p * SV_PAGE_4K, 0);
-		gm->stat[SV_GUESTMM_STAT_frag_pinned]++;
+				sv_buddy__free(&gm->k->buddy, blocks[i] + p * SV_PAGE_4K, 0);
+		gm->k->stat[SV_GUESTMM_STAT_frag_pinned]++;
 	}
 	g_free(blocks);
 }
@@ -449,9 +526,9 @@ int sv_guestmm_new(sv_guestmm **out, sv_vm *vm, const sv_guestmm_options *opts)
 	if (!out || !vm || !opts)
 		return sv_err__set(vm, SV_EINVAL, "sv_guestmm_new: NULL argument");
 	*out = NULL;
-	if (opts->version != SV_GUESTMM_OPTIONS_VERSION)
+	if (opts->version != 1 && opts->version != SV_GUESTMM_OPTIONS_VERSION)
 		return sv_err__set(vm, SV_EINVAL, "guestmm options: version %u "
-						  "(expected %u)", opts->version,
+						  "(expected 1 or %u)", opts->version,
 				   SV_GUESTMM_OPTIONS_VERSION);
 	if (opts->frag_percent > 100)
 		return sv_err__set(vm, SV_EINVAL, "guestmm options: frag_percent %u "
@@ -472,21 +549,30 @@ int sv_guestmm_new(sv_guestmm **out, sv_vm *vm, const sv_guestmm_options *opts)
 					   "in no memslot with bytes", a);
 	gm = g_new0(sv_guestmm, 1);
 	gm->vm = vm;
-	gm->o = *opts;
-	gm->used = g_new0(uint64_t, (opts->mem_size >> 12) / 64);
+	if (opts->version == 1) /* it ends before pcid */
+		memcpy(&gm->o, opts, offsetof(sv_guestmm_options, pcid));
+	else
+		gm->o = *opts;
+	gm->o.version = SV_GUESTMM_OPTIONS_VERSION;
+	gm->k = g_new0(gkernel, 1);
+	gm->k->procs = 1;
+	gm->k->used = g_new0(uint64_t, (opts->mem_size >> 12) / 64);
+	gm->k->shared = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+					      g_free, NULL);
+	gm->pcid = gm->o.pcid ? ++gm->k->next_pcid : 0;
 	/* the tables' pool: 1/64 of the memory, 2M at least */
 	pool = MAX(opts->mem_size / 64 & ~(SZ_2M - 1), SZ_2M);
 	po.pool_gpa = opts->mem_gpa;
 	po.pool_size = pool;
 	rc = sv_pt_new(&gm->pt, vm, &po);
 	if (rc == SV_OK)
-		rc = sv_buddy__init(&gm->buddy, opts->mem_gpa + pool,
+		rc = sv_buddy__init(&gm->k->buddy, opts->mem_gpa + pool,
 				    (uint32_t)((opts->mem_size - pool) >> 12));
 	if (rc == SV_OK)
 		fragment(gm);
 	if (rc == SV_OK) {
-		gm->zero_gpa = sv_buddy__alloc(&gm->buddy, 0);
-		sv_guestmm__zero_frames(gm, NULL, gm->zero_gpa, SV_PAGE_4K);
+		gm->k->zero_gpa = sv_buddy__alloc(&gm->k->buddy, 0);
+		sv_guestmm__zero_frames(gm, NULL, gm->k->zero_gpa, SV_PAGE_4K);
 		/* the direct map, global: every process's kernel half */
 		rc = sv_pt_map(gm->pt, PHYSMAP + opts->mem_gpa, opts->mem_gpa,
 			       opts->mem_size, SZ_2M, SV_PTE_RW | SV_PTE_G);
@@ -495,7 +581,7 @@ int sv_guestmm_new(sv_guestmm **out, sv_vm *vm, const sv_guestmm_options *opts)
 		sv_guestmm_free(gm);
 		return sv_err__set(vm, rc, "sv_guestmm_new: %s", sv_error_detail());
 	}
-	gm->vmas = g_tree_new_full(addr_cmp, NULL, NULL, g_free);
+	gm->vmas = sv_guestmm__vma_tree();
 	*out = gm;
 	return SV_OK;
 }
@@ -504,21 +590,29 @@ void sv_guestmm_free(sv_guestmm *gm)
 {
 	if (!gm)
 		return;
+	/* a process that exits gives its pages back (the kernel stays
+	 * while another process lives) */
+	if (gm->vmas && gm->k->procs > 1)
+		sv_guestmm__exit_mm(gm);
 	if (gm->vmas)
 		g_tree_destroy(gm->vmas);
-	sv_buddy__fini(&gm->buddy);
 	sv_pt_free(gm->pt);
-	g_free(gm->used);
+	if (--gm->k->procs == 0) {
+		sv_buddy__fini(&gm->k->buddy);
+		g_hash_table_destroy(gm->k->shared);
+		g_free(gm->k->used);
+		g_free(gm->k);
+	}
 	g_free(gm);
 }
 
 uint64_t sv_guestmm_cr3(const sv_guestmm *gm)
 {
-	return gm ? sv_pt_root(gm->pt) : 0;
+	return gm ? sv_pt_root(gm->pt) | gm->pcid : 0;
 }
 
-static int check_range(const sv_guestmm *gm, const char *what, uint64_t addr,
-		       uint64_t len)
+int sv_guestmm__check_range(const sv_guestmm *gm, const char *what,
+			    uint64_t addr, uint64_t len)
 {
 	if (!gm)
 		return sv_err__set(NULL, SV_EINVAL, "%s: NULL argument", what);
@@ -562,7 +656,7 @@ int sv_guestmm_mmap(uint64_t *gva, sv_guestmm *gm, uint64_t addr,
 	int rc;
 
 	sv_err__clear();
-	rc = check_range(gm, "sv_guestmm_mmap", flags & SV_GMAP_FIXED ? addr : 0,
+	rc = sv_guestmm__check_range(gm, "sv_guestmm_mmap", flags & SV_GMAP_FIXED ? addr : 0,
 			 len);
 	if (rc)
 		return rc;
@@ -599,7 +693,7 @@ int sv_guestmm_munmap(sv_guestmm *gm, uint64_t addr, uint64_t len)
 	int rc;
 
 	sv_err__clear();
-	rc = check_range(gm, "sv_guestmm_munmap", addr, len);
+	rc = sv_guestmm__check_range(gm, "sv_guestmm_munmap", addr, len);
 	if (rc)
 		return rc;
 	rc = sv_guestmm__zap(gm, addr, addr + len);
@@ -613,73 +707,9 @@ int sv_guestmm_munmap(sv_guestmm *gm, uint64_t addr, uint64_t len)
 	return rc;
 }
 
-/* madvise_free_pte_range: each present page of the process's own in
- * [start, end) made clean and old, a THP covered in part split first;
- * the changed leaves flushed. */
-static int lazy_free(sv_guestmm *gm, uint64_t start, uint64_t end)
-{
-	GArray *gvas = g_array_new(FALSE, FALSE, sizeof(uint64_t));
-	uint64_t a = start;
-	int rc = SV_OK;
-
-	while (a < end && rc == SV_OK) {
-		unsigned level;
-		uint64_t e = sv_guestmm__leaf(gm, a, &level);
-		uint64_t base = a & ~(SZ_2M - 1);
-
-		if (!e || !(e & SV_PTE_P) ||
-		    (e & SV_PTE_ADDR_MASK) == gm->zero_gpa) {
-			a += SV_PAGE_4K;
-			continue;
-		}
-		if (level == 2 && (base < start || base + SZ_2M > end)) {
-			rc = sv_guestmm__split_thp(gm, base, e);
-			continue;
-		}
-		if (level == 2)
-			a = base;
-		gm->stat[SV_GUESTMM_STAT_pglazyfree] += level == 2 ? 512 : 1;
-		if (e & (SV_PTE_A | SV_PTE_D)) {
-			rc = sv_pt_write(gm->pt, a, level, e & ~(SV_PTE_A | SV_PTE_D));
-			g_array_append_val(gvas, a);
-		}
-		a += level == 2 ? SZ_2M : SV_PAGE_4K;
-	}
-	sv_guestmm__flush(gm, gvas);
-	g_array_free(gvas, TRUE);
-	return rc;
-}
-
-int sv_guestmm_madvise(sv_guestmm *gm, uint64_t addr, uint64_t len,
-		       sv_guest_madvise advice)
-{
-	GPtrArray *hits;
-	guint i;
-	int rc;
-
-	sv_err__clear();
-	rc = check_range(gm, "sv_guestmm_madvise", addr, len);
-	if (rc)
-		return rc;
-	if ((unsigned)advice > SV_GMADV_FREE)
-		return sv_err__set(gm->vm, SV_EINVAL, "sv_guestmm_madvise: advice "
-						      "%d (expected DONTNEED, "
-						      "HUGEPAGE, NOHUGEPAGE or FREE)",
-				   (int)advice);
-	if (advice == SV_GMADV_DONTNEED)
-		return sv_guestmm__zap(gm, addr, addr + len);
-	if (advice == SV_GMADV_FREE)
-		return lazy_free(gm, addr, addr + len);
-	hits = sv_guestmm__vmas_in(gm, addr, addr + len);
-	for (i = 0; i < hits->len; i++)
-		((gvma *)g_ptr_array_index(hits, i))->advice = advice;
-	g_ptr_array_free(hits, TRUE);
-	return SV_OK;
-}
-
 uint64_t sv_guestmm_stat_get(const sv_guestmm *gm, sv_guestmm_stat s)
 {
-	return gm && (unsigned)s < SV_GUESTMM_STAT__COUNT ? gm->stat[s] : 0;
+	return gm && (unsigned)s < SV_GUESTMM_STAT__COUNT ? gm->k->stat[s] : 0;
 }
 
 const char *sv_guestmm_stat_name(sv_guestmm_stat s)

@@ -28,21 +28,64 @@ typedef struct gvma {
 	sv_guest_madvise advice;   /* HUGEPAGE, NOHUGEPAGE, or DONTNEED: none */
 } gvma;
 
-struct sv_guestmm {
-	sv_vm *vm;
-	sv_guestmm_options o;
-	sv_pt *pt;
+/* The kernel: what its processes share (Linux's global state). */
+typedef struct gkernel {
 	sv_buddy buddy;
 	uint64_t zero_gpa;
 	/* frames handed out before, a bit each from mem_gpa: only theirs can
 	 * hold bytes, so clearing a fresh one leaves its memory untouched
 	 * (a trace run holds no guest data bytes) */
 	uint64_t *used;
+	/* 4K frames mapped by more than one process (after fork): gpa ->
+	 * the mappings beyond the first; a frame not in it has one mapper */
+	GHashTable *shared;
+	unsigned procs;            /* processes alive */
+	uint16_t next_pcid;
+	uint64_t stat[SV_GUESTMM_STAT__COUNT];
+} gkernel;
+
+/* A process (what a sv_guestmm is). */
+struct sv_guestmm {
+	gkernel *k;
+	sv_vm *vm;
+	sv_guestmm_options o;
+	sv_pt *pt;
 	GTree *vmas;               /* start -> gvma */
 	uint64_t khugepaged_at;    /* where khugepaged's scan goes on */
 	uint64_t start_brk, brk;   /* the heap (0: none set) */
-	uint64_t stat[SV_GUESTMM_STAT__COUNT];
+	uint16_t pcid;             /* with options.pcid, else 0 */
+	bool stale;                /* a flush missed it (PCID, not running) */
 };
+
+/* The mappings of a 4K frame beyond the first (0: one mapper), and
+ * setting them. */
+unsigned sv_guestmm__shares(const sv_guestmm *gm, uint64_t gpa);
+void sv_guestmm__set_shares(sv_guestmm *gm, uint64_t gpa, unsigned n);
+/* Does another process map any frame of [gpa, gpa + len)? */
+bool sv_guestmm__shared_in(const sv_guestmm *gm, uint64_t gpa, uint64_t len);
+/* Where to look after a, where nothing maps a: the next 4K page, or the
+ * next 2M range where no page table is. */
+uint64_t sv_guestmm__skip(sv_guestmm *gm, uint64_t a);
+/* A mapping of the 4K frames [gpa, gpa + len) goes: each shared one
+ * loses a share, the others are freed (a whole 2M block at once when it
+ * is one THP that nobody shares). */
+void sv_guestmm__put_frames(sv_guestmm *gm, uint64_t gpa, uint64_t len);
+
+/* An empty tree of VMAs (start -> gvma, freeing them). */
+GTree *sv_guestmm__vma_tree(void);
+/* flush_tlb_mm: every vCPU running the process reloads CR3 (with PCIDs,
+ * a process not running is flushed at its next switch). */
+void sv_guestmm__flush_mm(sv_guestmm *gm);
+/* fork.c: do_wp_page for the leaf e (level) over gva; true if handled. */
+bool sv_guestmm__wp_fault(sv_guestmm *gm, sv_vcpu *v, uint64_t gva,
+			  unsigned level, uint64_t e);
+/* fork.c: every VMA's pages unmapped (the VMAs stay), for an exit. */
+void sv_guestmm__exit_mm(sv_guestmm *gm);
+
+/* SV_OK for a non-empty 4K-aligned range of the user half, else
+ * SV_EINVAL naming the call `what`. */
+int sv_guestmm__check_range(const sv_guestmm *gm, const char *what,
+			    uint64_t addr, uint64_t len);
 
 /* The VMA holding addr, or NULL. */
 gvma *sv_guestmm__vma_at(sv_guestmm *gm, uint64_t addr);

@@ -40,22 +40,26 @@ static bool collapse_pmd(sv_guestmm *gm, sv_vcpu *v, uint64_t base, bool madv)
 	for (i = 0; i < 512; i++) {
 		old[i] = 0;
 		if (sv_pt_get(&e, gm->pt, base + i * SV_PAGE_4K, 1) == SV_OK &&
-		    (e & SV_PTE_P) && (e & SV_PTE_ADDR_MASK) != gm->zero_gpa) {
+		    (e & SV_PTE_P) && (e & SV_PTE_ADDR_MASK) != gm->k->zero_gpa) {
 			old[i] = e & SV_PTE_ADDR_MASK;
 			own++;
+			/* a page another process maps too stays (as with
+			 * max_ptes_shared 0) */
+			if (sv_guestmm__shares(gm, old[i]))
+				return false;
 		} else {
 			none++;
 		}
 	}
 	if (!own || (!madv && none > gm->o.max_ptes_none))
 		return false;
-	blk = sv_buddy__alloc(&gm->buddy, SV_BUDDY_MAX_ORDER);
+	blk = sv_buddy__alloc(&gm->k->buddy, SV_BUDDY_MAX_ORDER);
 	if (!blk) {
-		gm->stat[SV_GUESTMM_STAT_thp_collapse_alloc_failed]++;
+		gm->k->stat[SV_GUESTMM_STAT_thp_collapse_alloc_failed]++;
 		return false;
 	}
 	if (!sv_guestmm__zero_frames(gm, v, blk, SZ_2M)) {
-		sv_buddy__free(&gm->buddy, blk, SV_BUDDY_MAX_ORDER);
+		sv_buddy__free(&gm->k->buddy, blk, SV_BUDDY_MAX_ORDER);
 		return false;
 	}
 	for (i = 0; i < 512; i++) {
@@ -67,14 +71,14 @@ static bool collapse_pmd(sv_guestmm *gm, sv_vcpu *v, uint64_t base, bool madv)
 		if (to && from)
 			memcpy(to, from, SV_PAGE_4K);
 		if (old[i])
-			sv_buddy__free(&gm->buddy, old[i], 0);
+			sv_buddy__free(&gm->k->buddy, old[i], 0); /* unshared */
 	}
 	if (sv_pt_unmap(gm->pt, base, SZ_2M) || sv_pt__free_table(gm->pt, base, 1) ||
 	    sv_guestmm__map(gm, base, blk, SZ_2M, m->prot & SV_PROT_WRITE))
 		return false;
-	gm->stat[SV_GUESTMM_STAT_thp_collapse_alloc]++;
-	gm->stat[SV_GUESTMM_STAT_pgalloc] += 512;
-	gm->stat[SV_GUESTMM_STAT_pgfree] += own;
+	gm->k->stat[SV_GUESTMM_STAT_thp_collapse_alloc]++;
+	gm->k->stat[SV_GUESTMM_STAT_pgalloc] += 512;
+	gm->k->stat[SV_GUESTMM_STAT_pgfree] += own;
 	gvas = g_array_sized_new(FALSE, FALSE, sizeof(uint64_t), 512);
 	for (i = 0; i < 512; i++)
 		g_array_append_val(gvas, (uint64_t){base + i * SV_PAGE_4K});
@@ -126,7 +130,7 @@ int sv_guestmm_khugepaged(sv_guestmm *gm, sv_vcpu *v, unsigned *collapsed)
 	g_tree_foreach(gm->vmas, scan_vma, &s);
 	if (!s.stopped) { /* past the last VMA: the next pass starts over */
 		gm->khugepaged_at = 0;
-		gm->stat[SV_GUESTMM_STAT_khugepaged_full_scans]++;
+		gm->k->stat[SV_GUESTMM_STAT_khugepaged_full_scans]++;
 	}
 	*collapsed = s.collapsed;
 	return SV_OK;

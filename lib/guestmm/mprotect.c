@@ -13,7 +13,11 @@ static bool reprotect(sv_guestmm *gm, uint64_t a, unsigned level, uint64_t e,
 		      unsigned prot, int *rc)
 {
 	uint64_t gpa = e & SV_PTE_ADDR_MASK, n;
-	bool writable = (prot & SV_PROT_WRITE) && gpa != gm->zero_gpa;
+	/* the zero page, and a page another process maps (copy on write),
+	 * stay read-only */
+	uint64_t size = level == 2 ? SZ_2M : SV_PAGE_4K;
+	bool writable = (prot & SV_PROT_WRITE) && gpa != gm->k->zero_gpa &&
+			!sv_guestmm__shared_in(gm, gpa & ~(size - 1), size);
 
 	if (!prot)
 		n = (e & ~(SV_PTE_P | SV_PTE_RW)) | PTE_PROTNONE;
@@ -66,7 +70,7 @@ int sv_guestmm_mprotect(sv_guestmm *gm, uint64_t addr, uint64_t len,
 		uint64_t base = a & ~(SZ_2M - 1);
 
 		if (!e) {
-			a += SV_PAGE_4K;
+			a = sv_guestmm__skip(gm, a);
 			continue;
 		}
 		if (level == 2 && (base < addr || base + SZ_2M > end)) {
@@ -101,7 +105,7 @@ static int move_leaves(sv_guestmm *gm, uint64_t old, uint64_t len, uint64_t to)
 		uint64_t base = a & ~(SZ_2M - 1);
 
 		if (!e) {
-			a += SV_PAGE_4K;
+			a = sv_guestmm__skip(gm, a);
 			continue;
 		}
 		if (level == 2 && (base < old || base + SZ_2M > end ||

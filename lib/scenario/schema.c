@@ -30,7 +30,8 @@ static const char *const repl_names[] = {"lru", "fifo", "random"};
 static const char *const conflict_names[] = {"smaller", "larger", "mce",
 					     "abort"};
 static const char *const tri_names[] = {"auto", "false", "true"};
-static const char *const trace_names[] = {"text", "lackey", "champsim"};
+static const char *const trace_names[] = {"text", "lackey", "champsim",
+					  "simvirt"};
 
 #define SZ(type, member) \
 	offsetof(type, member), sizeof(((type *)0)->member), #member
@@ -246,9 +247,8 @@ static const sc_key keys[] = {
 	 "the trace: the workload, run through the guest kernel's memory "
 	 "model on vCPU 0"},
 	ENUM(trace, "format", trace_names, S(trace_format),
-	     "text (R, W or X, ADDR and SIZE a line), lackey (valgrind "
-	     "--tool=lackey --trace-mem=yes) or champsim (ChampSim's binary "
-	     "records: raw, gzip or xz)"),
+	     "docs/trace.md: text, lackey (valgrind's), champsim (raw, gzip "
+	     "or xz) or simvirt (a recorder's stream or a recorded run)"),
 	UINT(trace, "records", 0, UINT64_MAX, S(trace_records),
 	     "stop after this many records (0: run the whole trace)"),
 

@@ -1,7 +1,9 @@
 /*
- * lib/trace/reader.c - memory traces from elsewhere (simvirt/tracein.h):
- * the text and lackey formats, read a line at a time, and readers of the
- * caller's own.
+ * lib/trace/reader.c - memory traces as workloads (simvirt/tracein.h):
+ * the text and lackey formats, read a line at a time; ChampSim's records
+ * (champsim.c); the accesses of simvirt's own traces (trace.c), and the
+ * recorder that writes an access stream in that format; and readers of
+ * the caller's own.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -9,6 +11,7 @@
 #include "base.h"
 #include "simvirt/tracein.h"
 #include "trace/champsim.h"
+#include "trace/trace.h"
 
 struct sv_trace_reader {
 	FILE *f;
@@ -21,6 +24,7 @@ struct sv_trace_reader {
 	sv_trace_record pending;
 	sv_trace_next_fn next;    /* a reader of the caller's own */
 	void *payload;
+	sv_svt_reader *svt;       /* simvirt's own format */
 	sv_champsim *cs;          /* ChampSim: the decoder, and the accesses */
 	sv_trace_record queue[7]; /* of its last record not yet handed out */
 	unsigned queued, taken;
@@ -37,9 +41,12 @@ int sv_trace_format_parse(sv_trace_format *out, const char *name)
 		*out = SV_TRACE_LACKEY;
 	else if (!strcmp(name, "champsim"))
 		*out = SV_TRACE_CHAMPSIM;
+	else if (!strcmp(name, "simvirt"))
+		*out = SV_TRACE_SIMVIRT;
 	else
 		return sv_err__set(NULL, SV_EINVAL, "trace format \"%s\": expected "
-						    "text, lackey or champsim", name);
+						    "text, lackey, champsim or simvirt",
+				   name);
 	return SV_OK;
 }
 
@@ -53,9 +60,23 @@ int sv_trace_reader_open(sv_trace_reader **out, const char *path,
 	if (!out || !path)
 		return sv_err__set(NULL, SV_EINVAL, "sv_trace_reader_open: NULL argument");
 	*out = NULL;
-	if ((unsigned)fmt > SV_TRACE_CHAMPSIM)
+	if ((unsigned)fmt > SV_TRACE_SIMVIRT)
 		return sv_err__set(NULL, SV_EINVAL, "sv_trace_reader_open: format %d",
 				   (int)fmt);
+	if (fmt == SV_TRACE_SIMVIRT) {
+		g_autofree char *header = NULL;
+		sv_svt_reader *svt;
+		int rc = sv_trace__open(&svt, path, &header);
+
+		if (rc)
+			return rc;
+		r = g_new0(sv_trace_reader, 1);
+		r->svt = svt;
+		r->path = g_strdup(path);
+		r->fmt = fmt;
+		*out = r;
+		return SV_OK;
+	}
 	if (fmt == SV_TRACE_CHAMPSIM) {
 		sv_champsim *cs;
 		int rc = sv_champsim__open(&cs, path);
@@ -99,6 +120,7 @@ void sv_trace_reader_close(sv_trace_reader *r)
 	if (r->f)
 		fclose(r->f);
 	sv_champsim__close(r->cs);
+	sv_trace__free(r->svt);
 	g_free(r->buf);
 	g_free(r->path);
 	g_free(r);
@@ -115,6 +137,8 @@ uint64_t sv_trace_reader_offset(const sv_trace_reader *r)
 		return 0;
 	if (r->cs)
 		return sv_champsim__offset(r->cs);
+	if (r->svt)
+		return sv_trace__offset(r->svt);
 	return r->f ? (uint64_t)MAX(ftell(r->f), 0L) : 0;
 }
 
@@ -223,6 +247,43 @@ static int read_line(sv_trace_reader *r)
 	}
 }
 
+/* simvirt's own format: its next access (other events pass); `line`
+ * counts events. */
+static int svt_next(sv_trace_reader *r, sv_trace_record *rec, bool *end)
+{
+	sv_trace_event ev;
+	int rc;
+
+	for (;;) {
+		rc = sv_trace__next(r->svt, &ev);
+		if (rc < 0)
+			return rc == SV_ECONFIG ? sv_err__set(NULL, SV_EINVAL, "%s",
+							      sv_error_detail())
+						: rc;
+		if (rc == 0) {
+			*end = true;
+			return SV_OK;
+		}
+		r->line++;
+		/* a recorded run's guest kernel (the upper half) is left out:
+		 * the guest memory model is the kernel there */
+		if ((ev.kind != SV_TEV_READ && ev.kind != SV_TEV_WRITE &&
+		     ev.kind != SV_TEV_FETCH) || ev.addr >> 47)
+			continue;
+		if (ev.size < 1 || ev.size > 4096)
+			return sv_err__set(NULL, SV_EINVAL, "%s: event %" PRIu64
+							    ": an access of %u bytes "
+							    "(expected 1 to 4096)",
+					   r->path, r->line, ev.size);
+		rec->addr = ev.addr;
+		rec->size = ev.size;
+		rec->access = ev.kind == SV_TEV_READ	? SV_ACCESS_READ
+			      : ev.kind == SV_TEV_WRITE ? SV_ACCESS_WRITE
+							: SV_ACCESS_FETCH;
+		return SV_OK;
+	}
+}
+
 int sv_trace_reader_next(sv_trace_reader *r, sv_trace_record *rec, bool *end)
 {
 	sv_err__clear();
@@ -231,6 +292,8 @@ int sv_trace_reader_next(sv_trace_reader *r, sv_trace_record *rec, bool *end)
 	*end = false;
 	if (r->next)
 		return r->next(r->payload, rec, end);
+	if (r->svt)
+		return svt_next(r, rec, end);
 	if (r->cs) {
 		int rc;
 
@@ -281,4 +344,64 @@ int sv_trace_reader_next(sv_trace_reader *r, sv_trace_record *rec, bool *end)
 		}
 		return SV_OK;
 	}
+}
+
+/* ---- the recorder ------------------------------------------------------------- */
+
+struct sv_trace_recorder {
+	sv_trace_writer *w;
+	char *path;
+};
+
+int sv_trace_recorder_open(sv_trace_recorder **out, const char *path)
+{
+	sv_trace_writer *w;
+	int rc;
+
+	sv_err__clear();
+	if (!out || !path)
+		return sv_err__set(NULL, SV_EINVAL, "sv_trace_recorder_open: NULL "
+						    "argument");
+	*out = NULL;
+	rc = sv_trace__create(&w, path, SV_TRACE_STREAM_HEADER);
+	if (rc)
+		return rc;
+	*out = g_new0(sv_trace_recorder, 1);
+	(*out)->w = w;
+	(*out)->path = g_strdup(path);
+	return SV_OK;
+}
+
+int sv_trace_recorder_put(sv_trace_recorder *r, const sv_trace_record *rec)
+{
+	sv_trace_event ev = {0};
+
+	sv_err__clear();
+	if (!r || !rec)
+		return sv_err__set(NULL, SV_EINVAL, "sv_trace_recorder_put: NULL "
+						    "argument");
+	if (rec->size < 1 || rec->size > 4096 || (unsigned)rec->access > SV_ACCESS_FETCH)
+		return sv_err__set(NULL, SV_EINVAL, "sv_trace_recorder_put: size %u, "
+						    "access %d (expected 1 to 4096; "
+						    "read, write or fetch)",
+				   rec->size, (int)rec->access);
+	ev.kind = rec->access == SV_ACCESS_READ	   ? SV_TEV_READ
+		  : rec->access == SV_ACCESS_WRITE ? SV_TEV_WRITE
+						   : SV_TEV_FETCH;
+	ev.addr = rec->addr;
+	ev.size = rec->size;
+	sv_trace__put(r->w, &ev);
+	return SV_OK;
+}
+
+int sv_trace_recorder_close(sv_trace_recorder *r)
+{
+	int rc;
+
+	if (!r)
+		return SV_OK;
+	rc = sv_trace__close(r->w, "end of stream");
+	g_free(r->path);
+	g_free(r);
+	return rc;
 }

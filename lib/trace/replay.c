@@ -18,7 +18,7 @@ int sv_trace_replay(sv_report **out, const char *path,
 		    const sv_run_options *opts)
 {
 	sc_run r = {.replay = true};
-	sv_trace_reader *rd = NULL;
+	sv_svt_reader *rd = NULL;
 	g_autofree char *text = NULL;
 	sv_scenario *s = NULL;
 	sv_trace_event ev;
@@ -36,6 +36,12 @@ int sv_trace_replay(sv_report **out, const char *path,
 		return rc;
 	r.trace_size = stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
 	rc = sv_trace__open(&rd, path, &text);
+	if (rc == SV_OK && g_str_has_prefix(text, SV_TRACE_STREAM_HEADER))
+		rc = sv_err__set(NULL, SV_ECONFIG, "trace %s: an access stream, not "
+						   "a recorded run: run it through "
+						   "the guest kernel with format "
+						   "simvirt (simvirt trace run "
+						   "--format simvirt)", path);
 	if (rc == SV_OK)
 		rc = sv_scenario_load_data(&s, text, strlen(text), path, NULL);
 	if (rc != SV_OK) {
@@ -76,7 +82,7 @@ int sv_trace_replay(sv_report **out, const char *path,
 
 int sv_trace_dump(const char *path, FILE *out)
 {
-	sv_trace_reader *rd = NULL;
+	sv_svt_reader *rd = NULL;
 	g_autofree char *text = NULL;
 	g_auto(GStrv) lines = NULL;
 	sv_trace_event ev;

@@ -13,16 +13,19 @@
  */
 #include <errno.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "trace/trace.h"
 
 #define MAGIC "SVTRACE\n"
 /* Version 2 added the CPL and steal-time events; a version-1 trace has
- * neither, and reads as it always did. */
-#define VERSION 2
+ * neither, and reads as it always did.  Version 3 added zstd-compressed
+ * events chunks ('C'). */
+#define VERSION 3
 #define VERSION_OLDEST 1
 #define CHUNK_MAX (1U << 20)  /* the largest payload a reader accepts */
 #define CHUNK_FLUSH (1U << 16) /* a writer's events chunk is about this */
+#define ZSTD_LEVEL 3
 
 static const char *const kind_names[SV_TEV__COUNT] = {
 	"read", "write", "fetch", "stat", "invlpg", "cr3", "leave", "sync",
@@ -39,6 +42,7 @@ struct sv_trace_writer {
 	FILE *f;
 	char *path;
 	GByteArray *buf;            /* the events chunk being filled */
+	uint8_t *zbuf;              /* ... compressed */
 	uint64_t events;
 	uint64_t last[SV_MAX_VCPUS][2]; /* previous data, fetch gva per vCPU */
 	bool failed;
@@ -87,11 +91,20 @@ static void write_chunk(sv_trace_writer *w, uint8_t type, const uint8_t *p,
 		w->failed = true;
 }
 
+/* The events chunk, zstd-compressed ('C') when that is smaller. */
 static void flush_events(sv_trace_writer *w)
 {
+	size_t bound, n;
+
 	if (!w->buf->len)
 		return;
-	write_chunk(w, 'E', w->buf->data, w->buf->len);
+	bound = ZSTD_compressBound(w->buf->len);
+	w->zbuf = g_realloc(w->zbuf, bound);
+	n = ZSTD_compress(w->zbuf, bound, w->buf->data, w->buf->len, ZSTD_LEVEL);
+	if (!ZSTD_isError(n) && n < w->buf->len)
+		write_chunk(w, 'C', w->zbuf, (uint32_t)n);
+	else
+		write_chunk(w, 'E', w->buf->data, w->buf->len);
 	g_byte_array_set_size(w->buf, 0);
 	memset(w->last, 0, sizeof(w->last));
 }
@@ -199,6 +212,7 @@ int sv_trace__close(sv_trace_writer *w, const char *end)
 	if (w->failed)
 		rc = sv_err__set(NULL, SV_EIO, "trace %s: write failed", w->path);
 	g_byte_array_free(w->buf, TRUE);
+	g_free(w->zbuf);
 	g_free(w->path);
 	g_free(w);
 	return rc;
@@ -206,26 +220,28 @@ int sv_trace__close(sv_trace_writer *w, const char *end)
 
 /* ---- reading ------------------------------------------------------------- */
 
-struct sv_trace_reader {
+struct sv_svt_reader {
 	FILE *f;
 	char *path;
 	uint64_t off;       /* file offset of the current chunk */
 	uint64_t next_off;  /* ... and of the next one */
 	uint8_t *chunk;     /* the current events chunk's payload */
 	uint32_t len, pos;
+	uint32_t version;
 	uint64_t events;
 	uint64_t last[SV_MAX_VCPUS][2];
 	char *end;          /* how the run ended, from the end chunk */
+	uint8_t *plain;     /* a 'C' chunk decompressed, swapped with chunk */
 };
 
-static int damaged(sv_trace_reader *r, const char *what)
+static int damaged(sv_svt_reader *r, const char *what)
 {
 	return sv_err__set(NULL, SV_ECONFIG, "trace %s: offset %" PRIu64 ": %s",
 			   r->path, r->off, what);
 }
 
 /* Reads the next chunk into r->chunk: its type, or an error. */
-static int read_chunk(sv_trace_reader *r, uint8_t *type)
+static int read_chunk(sv_svt_reader *r, uint8_t *type)
 {
 	uint8_t head[5], tail[4];
 	uLong crc;
@@ -250,26 +266,27 @@ static int read_chunk(sv_trace_reader *r, uint8_t *type)
 	return SV_OK;
 }
 
-void sv_trace__free(sv_trace_reader *r)
+void sv_trace__free(sv_svt_reader *r)
 {
 	if (!r)
 		return;
 	if (r->f)
 		fclose(r->f);
 	g_free(r->chunk);
+	g_free(r->plain);
 	g_free(r->end);
 	g_free(r->path);
 	g_free(r);
 }
 
-const char *sv_trace__end(const sv_trace_reader *r)
+const char *sv_trace__end(const sv_svt_reader *r)
 {
 	return r->end ? r->end : "";
 }
 
-int sv_trace__open(sv_trace_reader **out, const char *path, char **header)
+int sv_trace__open(sv_svt_reader **out, const char *path, char **header)
 {
-	sv_trace_reader *r = g_new0(sv_trace_reader, 1);
+	sv_svt_reader *r = g_new0(sv_svt_reader, 1);
 	uint8_t head[16], type = 0;
 	int rc;
 
@@ -296,6 +313,7 @@ int sv_trace__open(sv_trace_reader **out, const char *path, char **header)
 		rc = damaged(r, "reserved header field not zero");
 		goto fail;
 	}
+	r->version = get_u32(head + 8);
 	r->next_off = sizeof(head);
 	rc = read_chunk(r, &type);
 	if (rc == SV_OK && type != 'H')
@@ -313,12 +331,12 @@ fail:
 	return rc;
 }
 
-uint64_t sv_trace__offset(const sv_trace_reader *r)
+uint64_t sv_trace__offset(const sv_svt_reader *r)
 {
 	return r->off;
 }
 
-static bool get_varint(sv_trace_reader *r, uint64_t *out)
+static bool get_varint(sv_svt_reader *r, uint64_t *out)
 {
 	uint64_t v = 0;
 	unsigned shift;
@@ -338,7 +356,7 @@ static bool get_varint(sv_trace_reader *r, uint64_t *out)
 }
 
 /* Decodes one event of the current chunk; false if it is malformed. */
-static bool decode(sv_trace_reader *r, sv_trace_event *ev)
+static bool decode(sv_svt_reader *r, sv_trace_event *ev)
 {
 	uint8_t tag = r->chunk[r->pos++];
 	uint64_t a = 0, b = 0, *last;
@@ -399,7 +417,31 @@ static bool decode(sv_trace_reader *r, sv_trace_event *ev)
 	}
 }
 
-int sv_trace__next(sv_trace_reader *r, sv_trace_event *ev)
+/* A 'C' chunk's zstd frame, decompressed in its place: its stated size
+ * checked against the chunk limit before a byte is written. */
+static int inflate_chunk(sv_svt_reader *r)
+{
+	unsigned long long size = ZSTD_getFrameContentSize(r->chunk, r->len);
+	size_t n;
+	uint8_t *t;
+
+	if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN ||
+	    size > CHUNK_MAX)
+		return damaged(r, "a compressed chunk without a valid size of at "
+				  "most 1 MiB");
+	r->plain = g_realloc(r->plain, MAX(size, 1ULL));
+	n = ZSTD_decompress(r->plain, (size_t)size, r->chunk, r->len);
+	if (ZSTD_isError(n) || n != size)
+		return damaged(r, "the compressed chunk does not decompress");
+	t = r->chunk;
+	r->chunk = r->plain;
+	r->plain = t;
+	r->len = (uint32_t)n;
+	r->pos = 0;
+	return SV_OK;
+}
+
+int sv_trace__next(sv_svt_reader *r, sv_trace_event *ev)
 {
 	uint8_t type;
 	uint64_t count;
@@ -427,8 +469,13 @@ int sv_trace__next(sv_trace_reader *r, sv_trace_event *ev)
 					   r->len - r->pos);
 			return 0;
 		}
-		if (type != 'E')
+		if (type == 'C' && r->version >= 3) {
+			rc = inflate_chunk(r);
+			if (rc != SV_OK)
+				return rc;
+		} else if (type != 'E') {
 			return damaged(r, "unknown chunk type");
+		}
 	}
 	if (!decode(r, ev))
 		return sv_err__set(NULL, SV_ECONFIG, "trace %s: offset %" PRIu64

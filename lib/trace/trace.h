@@ -55,7 +55,7 @@ typedef struct sv_trace_event {
 } sv_trace_event;
 
 typedef struct sv_trace_writer sv_trace_writer;
-typedef struct sv_trace_reader sv_trace_reader;
+typedef struct sv_svt_reader sv_svt_reader;
 
 /* Creates path (truncating it) and writes the header chunk. */
 int sv_trace__create(sv_trace_writer **out, const char *path,
@@ -66,16 +66,20 @@ void sv_trace__put(sv_trace_writer *w, const sv_trace_event *ev);
 int sv_trace__close(sv_trace_writer *w, const char *end);
 
 /* Opens a trace and reads its header (*header, g_free it). */
-int sv_trace__open(sv_trace_reader **out, const char *path, char **header);
+int sv_trace__open(sv_svt_reader **out, const char *path, char **header);
 /* The next event: 1, or 0 at a good end, or an error (SV_ECONFIG for a
  * damaged trace, with the offset in the detail). */
-int sv_trace__next(sv_trace_reader *r, sv_trace_event *ev);
+int sv_trace__next(sv_svt_reader *r, sv_trace_event *ev);
 /* After sv_trace__next returned 0: how the recorded run ended. */
-const char *sv_trace__end(const sv_trace_reader *r);
+const char *sv_trace__end(const sv_svt_reader *r);
 /* Byte offset in the file of the chunk being read. */
-uint64_t sv_trace__offset(const sv_trace_reader *r);
-void sv_trace__free(sv_trace_reader *r);
+uint64_t sv_trace__offset(const sv_svt_reader *r);
+void sv_trace__free(sv_svt_reader *r);
 
 const char *sv_trace__kind_name(sv_trace_kind k);
+
+/* The header of a trace that holds an access stream of an embedder's
+ * (sv_trace_recorder), not a scenario run: it is not replayed. */
+#define SV_TRACE_STREAM_HEADER "# simvirt access stream\n"
 
 #endif /* SV_TRACE_H */

@@ -120,7 +120,8 @@ int cli_trace_run(int argc, char **argv)
 	gint frag = 0;
 	GOptionEntry entries[] = {
 		{"format", 'f', 0, G_OPTION_ARG_STRING, &format,
-		 "The trace's format: text (default), lackey or champsim", "FORMAT"},
+		 "The trace's format: text (default), lackey, champsim or simvirt "
+		 "(simvirt's own: a recorder's stream or a recorded run)", "FORMAT"},
 		{"thp", 0, 0, G_OPTION_ARG_STRING, &thp,
 		 "The guest's transparent huge pages: never, madvise (default) "
 		 "or always", "MODE"},
