@@ -2,7 +2,8 @@
 # Runs each libFuzzer target for SECONDS (default 60) from its committed
 # seed corpus (fuzz/corpus/TARGET; the scenario parser also starts from the
 # shipped scenarios and its dictionary, the trace reader from a fresh
-# recording as well).  A crash, leak or sanitizer report fails; its input is
+# recording as well; tracein: the readers of traces from elsewhere, the
+# first byte picking the format).  A crash, leak or sanitizer report fails; its input is
 # kept in BUILD/fuzz-work/ as crash-*, leak-* or timeout-*.
 # Usage: scripts/fuzz.sh BUILD_DIR [SECONDS]
 set -eu
@@ -10,13 +11,14 @@ cd "$(dirname "$0")/.."
 build=$1
 secs=${2:-60}
 work=$build/fuzz-work
-mkdir -p "$work/scenario" "$work/trace"
+mkdir -p "$work/scenario" "$work/trace" "$work/tracein"
 cp scenarios/*.ini fuzz/corpus/scenario/* "$work/scenario/"
 cp fuzz/corpus/trace/* "$work/trace/"
+cp fuzz/corpus/tracein/* "$work/tracein/"
 "$build/tools/simvirt/simvirt" run scenarios/tlb-conflict.ini \
 	--record "$work/trace/recorded-now.trace" >/dev/null
 status=0
-for target in scenario trace; do
+for target in scenario trace tracein; do
 	echo "fuzz_$target: ${secs} s"
 	if "$build/fuzz/fuzz_$target" -max_total_time="$secs" -max_len=65536 \
 		-artifact_prefix="$work/" -print_final_stats=1 \

@@ -620,6 +620,71 @@ START_TEST(pcid_switch)
 }
 END_TEST
 
+/* hugetlbfs in the guest: pages from the boot-time pools, whole, 2M and
+ * 1G; an empty pool is the process's SIGBUS. */
+START_TEST(hugetlb_pages)
+{
+	sv_guestmm_options go = SV_GUESTMM_OPTIONS_INIT;
+	uint64_t a, b, c, g, moved, e;
+	unsigned level;
+	sv_guestmm *child;
+	sv_xlate x;
+	rig r;
+
+	go.hugetlb_2m_pages = 2;
+	go.hugetlb_1g_pages = 1;
+	/* 2G: the 1G page is the highest 1G-aligned one, below 2G + 256M */
+	rig_up_opts(&r, SV_GUEST_THP_NEVER, 2ULL << 30, SV_MMU_TDP, go);
+	T_OK(sv_guestmm_mmap(&a, r.gm, 0, 2 * SZ_2M, SV_PROT_READ | SV_PROT_WRITE,
+			     SV_GMAP_HUGETLB_2M));
+	ck_assert_uint_eq(a % SZ_2M, 0);
+	write_each(&r, a, SZ_4K);
+	x = acc(&r, a + SZ_2M + 5 * SZ_4K, SV_ACCESS_READ);
+	ck_assert_int_eq(x.fault.kind, SV_FAULT_NONE);
+	ck_assert_uint_eq(x.page_size, SZ_2M);
+	/* two faults, two pool pages, none from the page allocator */
+	ck_assert_uint_eq(GMS(r.gm, htlb_fault_alloc), 2);
+	ck_assert_uint_eq(GMS(r.gm, pgfault), 2);
+	ck_assert_uint_eq(GMS(r.gm, pgalloc), 0);
+	/* the pool is empty: a third page faults for good (SIGBUS) */
+	T_OK(sv_guestmm_mmap(&b, r.gm, 0, SZ_4K, SV_PROT_READ | SV_PROT_WRITE,
+			     SV_GMAP_HUGETLB_2M));
+	x = acc(&r, b, SV_ACCESS_WRITE);
+	ck_assert_int_eq(x.fault.kind, SV_FAULT_PF);
+	ck_assert_uint_eq(GMS(r.gm, htlb_fault_fail), 1);
+	/* pages go whole or not at all */
+	ck_assert_int_eq(sv_guestmm_munmap(r.gm, a, SZ_4K), SV_EINVAL);
+	ck_assert_int_eq(sv_guestmm_mprotect(r.gm, a, SZ_4K, SV_PROT_READ),
+			 SV_EINVAL);
+	ck_assert_int_eq(sv_guestmm_mremap(&moved, r.gm, a, SZ_2M, 2 * SZ_2M,
+					   SV_GMREMAP_MAYMOVE, 0), SV_ENOTSUP);
+	ck_assert_int_eq(sv_guestmm_fork(&child, r.gm), SV_ENOTSUP);
+	/* the first page back to the pool: the third mapping gets it */
+	T_OK(sv_guestmm_munmap(r.gm, a, SZ_2M));
+	x = acc(&r, b, SV_ACCESS_WRITE);
+	ck_assert_int_eq(x.fault.kind, SV_FAULT_NONE);
+	ck_assert_uint_eq(GMS(r.gm, htlb_fault_alloc), 3);
+	/* 1G: the length rounds up to the page, one fault maps it all */
+	T_OK(sv_guestmm_mmap(&c, r.gm, 0, SZ_4K, SV_PROT_READ | SV_PROT_WRITE,
+			     SV_GMAP_HUGETLB_1G));
+	ck_assert_uint_eq(c % (1ULL << 30), 0);
+	x = acc(&r, c + (1ULL << 29), SV_ACCESS_WRITE);
+	ck_assert_int_eq(x.fault.kind, SV_FAULT_NONE);
+	T_OK(sv_guestmm_leaf(&e, &level, r.gm, c));
+	ck_assert_uint_eq(level, 3);
+	/* the host backs the guest's memory with 2M THPs: the TLB entry is
+	 * 2M, a splinter of the 1G guest page */
+	ck_assert_uint_eq(x.page_size, SZ_2M);
+	g = x.gpa;
+	/* the highest 1G-aligned page of [256M, 2G + 256M): 1G, at offset
+	 * 512M of it */
+	ck_assert_uint_eq(g, (1ULL << 30) + (1ULL << 29));
+	ck_assert_uint_eq(GMS(r.gm, htlb_fault_alloc), 4);
+	T_OK(sv_guestmm_munmap(r.gm, c, 1ULL << 30));
+	rig_down(&r);
+}
+END_TEST
+
 START_TEST(brk_grows_and_shrinks)
 {
 	uint64_t cur;
@@ -926,6 +991,7 @@ int main(void)
 	tcase_add_test(tc, madv_free);
 	tcase_add_test(tc, fork_cow);
 	tcase_add_test(tc, pcid_switch);
+	tcase_add_test(tc, hugetlb_pages);
 	tcase_add_test(tc, brk_grows_and_shrinks);
 	tcase_add_test(tc, khugepaged_collapses);
 	tcase_add_test(tc, max_ptes_none_and_madv_collapse);

@@ -64,6 +64,11 @@ typedef struct sv_guestmm_options {
 	 * for its next switch, as Linux's lazy flushing does.  Without it a
 	 * switch flushes every non-global entry. */
 	bool pcid;
+	/* hugetlbfs in the guest: pages reserved at boot, as the kernel's
+	 * hugepages= and hugepagesz= parameters do; 2M pages from the page
+	 * allocator (before fragmentation), 1G pages from the top of the
+	 * memory, 1G-aligned (1G guest mappings need the VM's guest_1g). */
+	unsigned hugetlb_2m_pages, hugetlb_1g_pages;
 } sv_guestmm_options;
 
 #define SV_GUESTMM_OPTIONS_INIT                               \
@@ -78,6 +83,8 @@ typedef struct sv_guestmm_options {
 		.frag_percent = 0,                            \
 		.seed = 1,                                    \
 		.pcid = false,                                \
+		.hugetlb_2m_pages = 0,                        \
+		.hugetlb_1g_pages = 0,                        \
 	}
 
 /** Fills *o with the defaults (SV_GUESTMM_OPTIONS_INIT). */
@@ -126,14 +133,21 @@ SV_API int sv_guestmm_leaf(uint64_t *entry, unsigned *level, sv_guestmm *gm,
 
 /** The guest's mmap flags. */
 enum {
-	SV_GMAP_FIXED = 1 << 0,  /* at exactly addr (what was there goes) */
+	SV_GMAP_FIXED = 1 << 0,       /* at exactly addr (what was there goes) */
+	SV_GMAP_HUGETLB_2M = 1 << 1,  /* MAP_HUGETLB | MAP_HUGE_2MB */
+	SV_GMAP_HUGETLB_1G = 1 << 2,  /* MAP_HUGETLB | MAP_HUGE_1GB */
 };
 
 /**
  * mmap of anonymous private memory (prot: simvirt/hostmm.h's SV_PROT_READ,
  * _WRITE and _EXEC).  Without SV_GMAP_FIXED the lowest free range
  * at or above 4G is chosen, 2M-aligned when len is a multiple of 2M (as
- * Linux's THP-aware placement does).  Nothing is faulted in.
+ * Linux's THP-aware placement does).  Nothing is faulted in.  With a
+ * SV_GMAP_HUGETLB_* flag the mapping is of hugetlbfs pages of that size:
+ * len is rounded up to it, addr (FIXED) must be aligned to it; the first
+ * touch of each page takes one from the pool (none left: the fault stays,
+ * the process's SIGBUS); munmap, mprotect and madvise must cover its
+ * pages whole, and fork and mremap of it are SV_ENOTSUP (not modelled).
  */
 SV_API int sv_guestmm_mmap(uint64_t *gva, sv_guestmm *gm, uint64_t addr,
 			   uint64_t len, unsigned prot, unsigned flags);
@@ -248,6 +262,9 @@ SV_API int sv_guestmm_access(sv_xlate *out, sv_guestmm *gm, sv_vcpu *v,
 	X(thp_split_pmd, "THPs split into 512 PTEs (munmap, mprotect, "       \
 	  "madvise or mremap of part of one)")                                \
 	X(pglazyfree, "4K pages MADV_FREE marked lazily free")                \
+	X(htlb_fault_alloc, "faults that mapped a hugetlbfs page")           \
+	X(htlb_fault_fail, "hugetlbfs faults that found the pool empty "      \
+	  "(SIGBUS)")                                                         \
 	X(tlb_invlpg, "INVLPG for unmaps, protection changes and madvise")    \
 	X(tlb_full_flush, "whole-TLB flushes (CR3 reloads) for them")
 

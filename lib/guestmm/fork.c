@@ -15,6 +15,13 @@
 #include "ptbuild.h"
 #include "simvirt/hostmm.h"
 
+static gboolean hugetlb_step(gpointer k, gpointer v, gpointer data)
+{
+	SV_UNUSED(k);
+	*(bool *)data |= ((const gvma *)v)->hpage != 0;
+	return *(bool *)data;
+}
+
 static gboolean copy_vma(gpointer k, gpointer v, gpointer data)
 {
 	SV_UNUSED(k);
@@ -76,6 +83,7 @@ static gboolean copy_step(gpointer k, gpointer v, gpointer data)
 int sv_guestmm_fork(sv_guestmm **child, sv_guestmm *parent)
 {
 	fork_walk w = {0};
+	bool hugetlb = false;
 	sv_guestmm *c;
 	int rc;
 
@@ -83,6 +91,11 @@ int sv_guestmm_fork(sv_guestmm **child, sv_guestmm *parent)
 	if (!child || !parent)
 		return sv_err__set(NULL, SV_EINVAL, "sv_guestmm_fork: NULL argument");
 	*child = NULL;
+	g_tree_foreach(parent->vmas, hugetlb_step, &hugetlb);
+	if (hugetlb)
+		return sv_err__set(parent->vm, SV_ENOTSUP, "sv_guestmm_fork: a "
+							   "hugetlbfs mapping (not "
+							   "modelled)");
 	if (parent->o.pcid && parent->k->next_pcid >= SV_CR3_PCID_MASK)
 		return sv_err__set(parent->vm, SV_EFULL, "sv_guestmm_fork: every "
 							  "PCID (1 to 4095) is taken");

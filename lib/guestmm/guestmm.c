@@ -191,6 +191,10 @@ uint64_t sv_guestmm__leaf(sv_guestmm *gm, uint64_t gva, unsigned *level)
 {
 	uint64_t e = 0;
 
+	*level = 3;
+	if (sv_pt_get(&e, gm->pt, gva, 3) == SV_OK &&
+	    (e & (SV_PTE_P | PTE_PROTNONE)) && (e & SV_PTE_PS))
+		return e;
 	*level = 2;
 	if (sv_pt_get(&e, gm->pt, gva, 2) == SV_OK &&
 	    (e & (SV_PTE_P | PTE_PROTNONE)) && (e & SV_PTE_PS))
@@ -216,7 +220,7 @@ int sv_guestmm_leaf(uint64_t *entry, unsigned *level, sv_guestmm *gm,
 int sv_guestmm__put_leaf(sv_guestmm *gm, uint64_t gva, unsigned level,
 			 uint64_t e)
 {
-	uint64_t size = level == 2 ? SZ_2M : SV_PAGE_4K;
+	uint64_t size = sv_guestmm__level_size(level);
 	int rc = sv_pt_map(gm->pt, gva, e & SV_PTE_ADDR_MASK & ~(size - 1), size,
 			   size, SV_PTE_US);
 
@@ -357,6 +361,17 @@ int sv_guestmm__zap(sv_guestmm *gm, uint64_t start, uint64_t end)
 		}
 		gpa = e & SV_PTE_ADDR_MASK;
 		base = a & ~(SZ_2M - 1);
+		if (level > 1 && sv_guestmm__vma_at(gm, a) &&
+		    sv_guestmm__vma_at(gm, a)->hpage) { /* hugetlbfs: whole */
+			uint64_t size = sv_guestmm__level_size(level);
+
+			a &= ~(size - 1);
+			rc = sv_pt_unmap(gm->pt, a, size);
+			sv_guestmm__hugetlb_put(gm, gpa & ~(size - 1), size);
+			g_array_append_val(gvas, a);
+			a += size;
+			continue;
+		}
 		if (level == 2 && (base < start || base + SZ_2M > end)) {
 			rc = sv_guestmm__split_thp(gm, base, e);
 			continue; /* a again, now a 4K leaf */
@@ -387,6 +402,7 @@ bool sv_guestmm__thp_eligible(const sv_guestmm *gm, const gvma *m,
 	uint64_t base = gva & ~(SZ_2M - 1);
 
 	if (gm->o.thp == SV_GUEST_THP_NEVER || m->advice == SV_GMADV_NOHUGEPAGE ||
+	    m->hpage ||
 	    (gm->o.thp == SV_GUEST_THP_MADVISE && m->advice != SV_GMADV_HUGEPAGE))
 		return false;
 	return base >= m->start && base + SZ_2M <= m->end;
@@ -405,6 +421,9 @@ static bool handle_fault(sv_guestmm *gm, sv_vcpu *v, const sv_fault *f,
 	    (acc == SV_ACCESS_READ && !(m->prot & SV_PROT_READ)) ||
 	    (acc == SV_ACCESS_FETCH && !(m->prot & SV_PROT_EXEC)))
 		return false;
+	if (m->hpage)
+		return !(f->error_code & SV_PFERR_P) &&
+		       sv_guestmm__hugetlb_fault(gm, v, m, gva);
 	if (f->error_code & SV_PFERR_P) {
 		e = sv_guestmm__leaf(gm, gva, &level);
 		if (!write || !e || !(e & SV_PTE_P) || (e & SV_PTE_RW))
@@ -514,7 +533,7 @@ static void fragment(sv_guestmm *gm)
 
 int sv_guestmm_new(sv_guestmm **out, sv_vm *vm, const sv_guestmm_options *opts)
 {
-	uint64_t pool, a;
+	uint64_t pool, a, top;
 	sv_pt_options po = {
 		.version = SV_PT_OPTIONS_VERSION,
 		.kind = SV_PT_GUEST,
@@ -564,10 +583,19 @@ int sv_guestmm_new(sv_guestmm **out, sv_vm *vm, const sv_guestmm_options *opts)
 	pool = MAX(opts->mem_size / 64 & ~(SZ_2M - 1), SZ_2M);
 	po.pool_gpa = opts->mem_gpa;
 	po.pool_size = pool;
+	top = opts->mem_gpa + opts->mem_size;
 	rc = sv_pt_new(&gm->pt, vm, &po);
 	if (rc == SV_OK)
+		rc = sv_guestmm__hugetlb_init(gm, &top);
+	if (rc == SV_OK && top <= opts->mem_gpa + pool)
+		rc = sv_err__set(vm, SV_EINVAL, "guestmm options: the hugetlbfs "
+						"pages leave no memory for the "
+						"page allocator");
+	if (rc == SV_OK)
 		rc = sv_buddy__init(&gm->k->buddy, opts->mem_gpa + pool,
-				    (uint32_t)((opts->mem_size - pool) >> 12));
+				    (uint32_t)((top - opts->mem_gpa - pool) >> 12));
+	if (rc == SV_OK)
+		rc = sv_guestmm__hugetlb_init_2m(gm);
 	if (rc == SV_OK)
 		fragment(gm);
 	if (rc == SV_OK) {
@@ -599,6 +627,10 @@ void sv_guestmm_free(sv_guestmm *gm)
 	sv_pt_free(gm->pt);
 	if (--gm->k->procs == 0) {
 		sv_buddy__fini(&gm->k->buddy);
+		if (gm->k->htlb_free[0])
+			g_array_free(gm->k->htlb_free[0], TRUE);
+		if (gm->k->htlb_free[1])
+			g_array_free(gm->k->htlb_free[1], TRUE);
 		g_hash_table_destroy(gm->k->shared);
 		g_free(gm->k->used);
 		g_free(gm->k);
@@ -641,9 +673,10 @@ static gboolean gap_step(gpointer k, gpointer v, gpointer data)
 	return FALSE;
 }
 
-uint64_t sv_guestmm__free_range(sv_guestmm *gm, uint64_t len)
+uint64_t sv_guestmm__free_range(sv_guestmm *gm, uint64_t len, uint64_t align)
 {
-	gap_find g = {len, len % SZ_2M ? SV_PAGE_4K : SZ_2M, MMAP_BASE};
+	gap_find g = {len, align ? align : len % SZ_2M ? SV_PAGE_4K : SZ_2M,
+		      MMAP_BASE};
 
 	g_tree_foreach(gm->vmas, gap_step, &g);
 	return g.at + len > MMAP_END ? 0 : g.at;
@@ -652,27 +685,36 @@ uint64_t sv_guestmm__free_range(sv_guestmm *gm, uint64_t len)
 int sv_guestmm_mmap(uint64_t *gva, sv_guestmm *gm, uint64_t addr,
 		    uint64_t len, unsigned prot, unsigned flags)
 {
+	const unsigned ok = SV_GMAP_FIXED | SV_GMAP_HUGETLB_2M | SV_GMAP_HUGETLB_1G;
 	gvma m = {0};
 	int rc;
 
 	sv_err__clear();
-	rc = sv_guestmm__check_range(gm, "sv_guestmm_mmap", flags & SV_GMAP_FIXED ? addr : 0,
-			 len);
+	if (gm && (flags & SV_GMAP_HUGETLB_2M || flags & SV_GMAP_HUGETLB_1G))
+		m.hpage = flags & SV_GMAP_HUGETLB_1G ? SV_PAGE_1G : SZ_2M;
+	if (m.hpage) /* hugetlbfs rounds the length up to its pages */
+		len = (len + m.hpage - 1) & ~(m.hpage - 1);
+	rc = sv_guestmm__check_range(gm, "sv_guestmm_mmap",
+				     flags & SV_GMAP_FIXED ? addr : 0, len);
 	if (rc)
 		return rc;
-	if (!gva || flags & ~SV_GMAP_FIXED ||
+	if (!gva || flags & ~ok ||
+	    (flags & SV_GMAP_HUGETLB_2M && flags & SV_GMAP_HUGETLB_1G) ||
+	    (m.hpage && flags & SV_GMAP_FIXED && addr & (m.hpage - 1)) ||
 	    prot & ~(SV_PROT_READ | SV_PROT_WRITE | SV_PROT_EXEC))
 		return sv_err__set(gm->vm, SV_EINVAL,
-				   "sv_guestmm_mmap: prot 0x%x, flags 0x%x (expected "
-				   "SV_PROT_READ, _WRITE, _EXEC; SV_GMAP_FIXED)",
-				   prot, flags);
+				   "sv_guestmm_mmap: addr 0x%" PRIx64 ", prot 0x%x, "
+				   "flags 0x%x (expected SV_PROT_READ, _WRITE, "
+				   "_EXEC; SV_GMAP_FIXED and one HUGETLB size, a "
+				   "hugetlbfs mapping at an address aligned to "
+				   "its pages)", addr, prot, flags);
 	if (flags & SV_GMAP_FIXED) {
 		rc = sv_guestmm_munmap(gm, addr, len);
 		if (rc)
 			return rc;
 		m.start = addr;
 	} else {
-		m.start = sv_guestmm__free_range(gm, len);
+		m.start = sv_guestmm__free_range(gm, len, m.hpage);
 		if (!m.start)
 			return sv_err__set(gm->vm, SV_ENOMEM, "sv_guestmm_mmap: no "
 							      "free range of 0x%" PRIx64
@@ -694,6 +736,9 @@ int sv_guestmm_munmap(sv_guestmm *gm, uint64_t addr, uint64_t len)
 
 	sv_err__clear();
 	rc = sv_guestmm__check_range(gm, "sv_guestmm_munmap", addr, len);
+	if (rc == SV_OK)
+		rc = sv_guestmm__hugetlb_whole(gm, "sv_guestmm_munmap", addr,
+					       addr + len);
 	if (rc)
 		return rc;
 	rc = sv_guestmm__zap(gm, addr, addr + len);

@@ -26,6 +26,7 @@ typedef struct gvma {
 	uint64_t start, end;       /* start first: it is the tree's key */
 	unsigned prot;
 	sv_guest_madvise advice;   /* HUGEPAGE, NOHUGEPAGE, or DONTNEED: none */
+	uint64_t hpage;            /* hugetlbfs: its page size, else 0 */
 } gvma;
 
 /* The kernel: what its processes share (Linux's global state). */
@@ -38,6 +39,7 @@ typedef struct gkernel {
 	uint64_t *used;
 	/* 4K frames mapped by more than one process (after fork): gpa ->
 	 * the mappings beyond the first; a frame not in it has one mapper */
+	GArray *htlb_free[2];      /* hugetlbfs pools: free 2M, 1G pages */
 	GHashTable *shared;
 	unsigned procs;            /* processes alive */
 	uint16_t next_pcid;
@@ -87,6 +89,23 @@ void sv_guestmm__exit_mm(sv_guestmm *gm);
 int sv_guestmm__check_range(const sv_guestmm *gm, const char *what,
 			    uint64_t addr, uint64_t len);
 
+/* hugetlb.c: the pools reserved at boot (1G pages below *top, which
+ * moves down past them; 2M pages from the buddy), and a fault in a
+ * hugetlbfs VMA; its pages back to the pool. */
+int sv_guestmm__hugetlb_init(sv_guestmm *gm, uint64_t *top);
+int sv_guestmm__hugetlb_init_2m(sv_guestmm *gm);
+bool sv_guestmm__hugetlb_fault(sv_guestmm *gm, sv_vcpu *v, const gvma *m,
+			       uint64_t gva);
+void sv_guestmm__hugetlb_put(sv_guestmm *gm, uint64_t gpa, uint64_t size);
+/* SV_EINVAL if [start, end) cuts a hugetlbfs page of a VMA in it. */
+int sv_guestmm__hugetlb_whole(sv_guestmm *gm, const char *what, uint64_t start,
+			      uint64_t end);
+/* The bytes a leaf of this level maps. */
+static inline uint64_t sv_guestmm__level_size(unsigned level)
+{
+	return level == 3 ? SV_PAGE_1G : level == 2 ? SZ_2M : SV_PAGE_4K;
+}
+
 /* The VMA holding addr, or NULL. */
 gvma *sv_guestmm__vma_at(sv_guestmm *gm, uint64_t addr);
 void sv_guestmm__vma_insert(sv_guestmm *gm, const gvma *v);
@@ -112,9 +131,9 @@ int sv_guestmm__put_leaf(sv_guestmm *gm, uint64_t gva, unsigned level,
 /* Every page of [start, end) unmapped and freed, a THP covered in part
  * split first, the range flushed (zap_page_range). */
 int sv_guestmm__zap(sv_guestmm *gm, uint64_t start, uint64_t end);
-/* The lowest free range of len bytes at or above 4G, 2M-aligned for 2M
- * multiples; 0 if none. */
-uint64_t sv_guestmm__free_range(sv_guestmm *gm, uint64_t len);
+/* The lowest free range of len bytes at or above 4G, aligned to align
+ * (0: 2M for 2M multiples, else 4K); 0 if none. */
+uint64_t sv_guestmm__free_range(sv_guestmm *gm, uint64_t len, uint64_t align);
 /* The TLB flush after the leaves at gvas went (flush_tlb_mm_range). */
 void sv_guestmm__flush(sv_guestmm *gm, const GArray *gvas);
 /* May the 2M range around gva in m be a THP (mode, advice, bounds)? */

@@ -32,6 +32,7 @@ static bool collapse_pmd(sv_guestmm *gm, sv_vcpu *v, uint64_t base, bool madv)
 
 	if (!m || base + SZ_2M > m->end || m->advice == SV_GMADV_NOHUGEPAGE ||
 	    !m->prot || /* PROT_NONE: its entries are not present */
+	    m->hpage ||  /* hugetlbfs */
 	    (!madv && !sv_guestmm__thp_eligible(gm, m, base)))
 		return false;
 	if (sv_pt_get(&e, gm->pt, base, 2) != SV_OK || !(e & SV_PTE_P) ||

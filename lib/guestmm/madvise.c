@@ -61,6 +61,9 @@ int sv_guestmm_madvise(sv_guestmm *gm, uint64_t addr, uint64_t len,
 						      "%d (expected DONTNEED, "
 						      "HUGEPAGE, NOHUGEPAGE or FREE)",
 				   (int)advice);
+	rc = sv_guestmm__hugetlb_whole(gm, "sv_guestmm_madvise", addr, addr + len);
+	if (rc)
+		return rc;
 	if (advice == SV_GMADV_DONTNEED)
 		return sv_guestmm__zap(gm, addr, addr + len);
 	if (advice == SV_GMADV_FREE)

@@ -15,7 +15,7 @@ static bool reprotect(sv_guestmm *gm, uint64_t a, unsigned level, uint64_t e,
 	uint64_t gpa = e & SV_PTE_ADDR_MASK, n;
 	/* the zero page, and a page another process maps (copy on write),
 	 * stay read-only */
-	uint64_t size = level == 2 ? SZ_2M : SV_PAGE_4K;
+	uint64_t size = sv_guestmm__level_size(level);
 	bool writable = (prot & SV_PROT_WRITE) && gpa != gm->k->zero_gpa &&
 			!sv_guestmm__shared_in(gm, gpa & ~(size - 1), size);
 
@@ -48,6 +48,9 @@ int sv_guestmm_mprotect(sv_guestmm *gm, uint64_t addr, uint64_t len,
 	if (prot & ~(SV_PROT_READ | SV_PROT_WRITE | SV_PROT_EXEC))
 		return sv_err__set(gm->vm, SV_EINVAL, "sv_guestmm_mprotect: prot 0x%x",
 				   prot);
+	rc = sv_guestmm__hugetlb_whole(gm, "sv_guestmm_mprotect", addr, end);
+	if (rc)
+		return rc;
 	hits = sv_guestmm__vmas_in(gm, addr, end);
 	for (i = 0; i < hits->len; i++) {
 		const gvma *m = g_ptr_array_index(hits, i);
@@ -77,11 +80,10 @@ int sv_guestmm_mprotect(sv_guestmm *gm, uint64_t addr, uint64_t len,
 			rc = sv_guestmm__split_thp(gm, base, e);
 			continue;
 		}
-		if (level == 2)
-			a = base;
+		a &= ~(sv_guestmm__level_size(level) - 1);
 		if (reprotect(gm, a, level, e, prot, &rc))
 			g_array_append_val(gvas, a);
-		a += level == 2 ? SZ_2M : SV_PAGE_4K;
+		a += sv_guestmm__level_size(level);
 	}
 	sv_guestmm__flush(gm, gvas);
 	g_array_free(gvas, TRUE);
@@ -175,6 +177,10 @@ int sv_guestmm_mremap(uint64_t *out, sv_guestmm *gm, uint64_t old,
 		return sv_err__set(gm->vm, SV_EFAULT,
 				   "sv_guestmm_mremap: [0x%" PRIx64 ", +0x%" PRIx64
 				   ") is not inside one mapping (EFAULT)", old, old_len);
+	if (m->hpage)
+		return sv_err__set(gm->vm, SV_ENOTSUP, "sv_guestmm_mremap: a "
+						      "hugetlbfs mapping (not "
+						      "modelled)");
 	kind = *m;
 	if (flags & SV_GMREMAP_FIXED) {
 		rc = sv_guestmm_munmap(gm, new_addr, new_len);
@@ -200,7 +206,7 @@ int sv_guestmm_mremap(uint64_t *out, sv_guestmm *gm, uint64_t old,
 		return sv_err__set(gm->vm, SV_ENOMEM, "sv_guestmm_mremap: no room "
 						      "to grow in place and no "
 						      "MAYMOVE (ENOMEM)");
-	to = sv_guestmm__free_range(gm, new_len);
+	to = sv_guestmm__free_range(gm, new_len, 0);
 	if (!to)
 		return sv_err__set(gm->vm, SV_ENOMEM, "sv_guestmm_mremap: no free "
 						      "range of 0x%" PRIx64 " bytes",
@@ -252,7 +258,7 @@ int sv_guestmm_brk(uint64_t *out, sv_guestmm *gm, uint64_t addr)
 			heap->end = new_end;
 		} else {
 			gvma m = {old_end, new_end, SV_PROT_READ | SV_PROT_WRITE,
-				  SV_GMADV_DONTNEED};
+				  SV_GMADV_DONTNEED, 0};
 
 			sv_guestmm__vma_insert(gm, &m);
 		}
