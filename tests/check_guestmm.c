@@ -877,6 +877,24 @@ START_TEST(bad_trace_line)
 	ck_assert_ptr_nonnull(strstr(sv_error_detail(), ":2: expected R, W or X"));
 	sv_trace_reader_close(tr);
 	unlink(path);
+	/* a NUL byte inside a line (a binary file given as text) */
+	{
+		char p2[] = "/tmp/simvirt-nul-XXXXXX";
+		int fd = mkstemp(p2);
+		static const char bytes[] = "W 0x100000000 8\n\0W 0x1\n";
+
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(write(fd, bytes, sizeof(bytes) - 1),
+				 (ssize_t)sizeof(bytes) - 1);
+		close(fd);
+		T_OK(sv_trace_reader_open(&tr, p2, SV_TRACE_TEXT));
+		ck_assert_int_eq(sv_guestmm_run_trace(&done, r.gm, r.v, tr, 0),
+				 SV_EINVAL);
+		ck_assert_ptr_nonnull(strstr(sv_error_detail(), ":2: expected text "
+							 "(the line holds a NUL"));
+		sv_trace_reader_close(tr);
+		unlink(p2);
+	}
 	ck_assert_int_eq(sv_trace_reader_open(&tr, "/nonexistent/trace",
 					      SV_TRACE_TEXT), SV_ENOENT);
 	rig_down(&r);

@@ -5,8 +5,10 @@
  * recorder that writes an access stream in that format; and readers of
  * the caller's own.
  */
+#define _POSIX_C_SOURCE 200809L /* getline */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "base.h"
 #include "simvirt/tracein.h"
@@ -121,7 +123,7 @@ void sv_trace_reader_close(sv_trace_reader *r)
 		fclose(r->f);
 	sv_champsim__close(r->cs);
 	sv_trace__free(r->svt);
-	g_free(r->buf);
+	free(r->buf); /* getline's */
 	g_free(r->path);
 	g_free(r);
 }
@@ -227,24 +229,16 @@ static bool lackey_line(const char *s, sv_trace_record *rec, bool *skip,
 }
 
 /* The next line into r->buf, whatever its length: 1, or 0 at the end, or
- * -1 on a read error. */
+ * -1 on a read error; 2 for a line holding a NUL byte. */
 static int read_line(sv_trace_reader *r)
 {
-	size_t len = 0;
+	ssize_t n;
 
-	if (!r->buf) {
-		r->cap = 256;
-		r->buf = g_malloc(r->cap);
-	}
-	for (;;) {
-		if (!fgets(r->buf + len, (int)(r->cap - len), r->f))
-			return ferror(r->f) ? -1 : len > 0;
-		len += strlen(r->buf + len);
-		if (r->buf[len - 1] == '\n' || len + 1 < r->cap)
-			return 1; /* a whole line, or the last one */
-		r->cap *= 2;
-		r->buf = g_realloc(r->buf, r->cap);
-	}
+	errno = 0;
+	n = getline(&r->buf, &r->cap, r->f);
+	if (n < 0)
+		return ferror(r->f) ? -1 : 0;
+	return memchr(r->buf, 0, (size_t)n) ? 2 : 1;
 }
 
 /* simvirt's own format: its next access (other events pass); `line`
@@ -326,6 +320,8 @@ int sv_trace_reader_next(sv_trace_reader *r, sv_trace_record *rec, bool *end)
 			return SV_OK;
 		}
 		r->line++;
+		if (got == 2)
+			return bad_line(r, "text (the line holds a NUL byte)");
 		ok = r->fmt == SV_TRACE_TEXT
 			     ? text_line(r->buf, rec, &skip)
 			     : lackey_line(r->buf, rec, &skip, &modify);
