@@ -34,59 +34,15 @@
 
 const char *bench_name = "bench_trace";
 
-#define GUEST_MEM 0x40000000ULL
-
-typedef struct machine {
-	sv_host *h;
-	sv_vm *vm;
-	sv_vcpu *v;
-	sv_guestmm *gm;
-} machine;
-
-/* `mem` bytes of guest memory over THP-capable host memory, managed by a
- * guest kernel with THP never, on one vCPU. */
-static void machine_up(machine *m, uint64_t mem)
+/* `mem` bytes of guest memory, its guest kernel with THP never (every
+ * page 4K), one vCPU. */
+static void machine_up(sv_trace_machine *m, uint64_t mem)
 {
-	sv_host_options ho = SV_HOST_OPTIONS_INIT;
-	sv_guestmm_options go = SV_GUESTMM_OPTIONS_INIT;
-	sv_host_mmap_args a = {
-		.version = SV_HOST_MMAP_VERSION,
-		.size = mem,
-		.prot = SV_PROT_READ | SV_PROT_WRITE,
-		.backing = SV_BACKING_ANON,
-	};
-	sv_memslot_region s = {
-		.version = SV_MEMSLOT_REGION_VERSION,
-		.slot = 1,
-		.gpa = GUEST_MEM,
-		.size = mem,
-	};
-	sv_vcpu_regs r;
+	sv_trace_machine_options o = SV_TRACE_MACHINE_OPTIONS_INIT;
 
-	ho.mem_size = (mem + (2ULL << 30) - 1) & ~((1ULL << 30) - 1);
-	ho.resident_limit = 0;
-	go.thp = SV_GUEST_THP_NEVER;
-	go.mem_gpa = GUEST_MEM;
-	go.mem_size = mem;
-	bench_check("host", sv_host_new(&m->h, &ho));
-	bench_check("vm", sv_vm_new(&m->vm, NULL));
-	bench_check("mmu", sv_mmu_attach(m->vm, m->h, NULL));
-	bench_check("mmap", sv_host_mmap(&s.hva, m->h, &a));
-	bench_check("madvise", sv_host_madvise(m->h, s.hva, mem, SV_MADV_HUGEPAGE));
-	bench_check("memslot", sv_memslot_set(m->vm, &s));
-	bench_check("guestmm", sv_guestmm_new(&m->gm, m->vm, &go));
-	m->v = sv_vm_vcpu(m->vm, 0);
-	sv_vcpu_get_regs(m->v, &r);
-	r.cr0 |= SV_CR0_PG | SV_CR0_WP;
-	r.cr3 = sv_guestmm_cr3(m->gm);
-	bench_check("regs", sv_vcpu_set_regs(m->v, &r));
-}
-
-static void machine_down(machine *m)
-{
-	sv_guestmm_free(m->gm);
-	sv_vm_free(m->vm);
-	sv_host_free(m->h);
+	o.mem = mem;
+	o.guest.thp = SV_GUEST_THP_NEVER;
+	bench_check("machine", sv_trace_machine_new(m, &o));
 }
 
 /* ---- (a) formats ----------------------------------------------------------- */
@@ -177,7 +133,7 @@ static void convert(const char *lackey, const char *text, const char *cs)
 static double run_file(const char *path, sv_trace_format fmt, const char *what,
 		       const char *trace, double target)
 {
-	machine m;
+	sv_trace_machine m;
 	sv_trace_reader *r;
 	uint64_t done, misses, acc;
 	double t0, dt, rate;
@@ -185,10 +141,10 @@ static double run_file(const char *path, sv_trace_format fmt, const char *what,
 	machine_up(&m, 1ULL << 30);
 	bench_check("open", sv_trace_reader_open(&r, path, fmt));
 	t0 = bench_now();
-	bench_check(path, sv_guestmm_run_trace(&done, m.gm, m.v, r, 0));
+	bench_check(path, sv_guestmm_run_trace(&done, m.guest, m.vcpu, r, 0));
 	dt = bench_now() - t0;
-	acc = sv_vcpu_stat_get(m.v, SV_VCPU_STAT_accesses);
-	misses = sv_vcpu_stat_get(m.v, SV_VCPU_STAT_tlb_miss);
+	acc = sv_vcpu_stat_get(m.vcpu, SV_VCPU_STAT_accesses);
+	misses = sv_vcpu_stat_get(m.vcpu, SV_VCPU_STAT_tlb_miss);
 	rate = (double)done / dt;
 	printf("  %-6s %-8s %10" PRIu64 " accesses %6.2f s  %6.2f M/s  "
 	       "%.3f TLB misses per access",
@@ -198,7 +154,7 @@ static double run_file(const char *path, sv_trace_format fmt, const char *what,
 		       rate >= target ? "met" : "NOT met");
 	printf("\n");
 	sv_trace_reader_close(r);
-	machine_down(&m);
+	sv_trace_machine_free(&m);
 	return rate;
 }
 
@@ -285,25 +241,25 @@ static void case_memory(uint64_t gib)
 	sv_trace_reader *r;
 	long before = peak_kib(), after;
 	double t0, dt, per;
-	machine m;
+	sv_trace_machine m;
 
 	printf("(b) memory: one write in each 4K page of %" PRIu64 " GiB\n", gib);
 	fflush(stdout);
 	machine_up(&m, mem & ~((2ULL << 20) - 1));
 	bench_check("reader", sv_trace_reader_custom(&r, synth_next, &s));
 	t0 = bench_now();
-	bench_check("run", sv_guestmm_run_trace(&done, m.gm, m.v, r, 0));
+	bench_check("run", sv_guestmm_run_trace(&done, m.guest, m.vcpu, r, 0));
 	dt = bench_now() - t0;
 	after = peak_kib();
 	per = (double)(after - before) * 1024.0 / (double)pages;
 	printf("  %" PRIu64 " pages touched in %.1f s (%.2f M/s); guest faults %"
 	       PRIu64 "\n", done, dt, (double)done / dt / 1e6,
-	       sv_guestmm_stat_get(m.gm, SV_GUESTMM_STAT_pgfault));
+	       sv_guestmm_stat_get(m.guest, SV_GUESTMM_STAT_pgfault));
 	printf("  peak resident memory grew by %.1f MiB: %.1f bytes per touched "
 	       "page (target at most 100: %s)\n",
 	       (double)(after - before) / 1024.0, per, per <= 100 ? "met" : "NOT met");
 	sv_trace_reader_close(r);
-	machine_down(&m);
+	sv_trace_machine_free(&m);
 }
 
 int main(int argc, char **argv)

@@ -528,9 +528,11 @@ START_TEST(t_damaged_trace)
 	T_OK(sv_trace_replay(&r, trace, NULL));
 	sv_report_free(r);
 	/* a format version this reader does not know (bytes 8-11): it
-	 * reads 1 and 2 */
-	poke_refused(f, trace, 8, 3, "format version 3");
+	 * reads 1 to 3 */
+	poke_refused(f, trace, 8, 4, "format version 4");
 	poke_refused(f, trace, 8, 0, "format version 0");
+	/* a compressed chunk in a version-2 trace (they came with 3) */
+	poke_refused(f, trace, 8, 2, "unknown chunk type");
 	/* one flipped byte in the middle: a checksum mismatch */
 	fseek(f, len / 2, SEEK_SET);
 	ch = fgetc(f);

@@ -325,6 +325,8 @@ START_TEST(option_inits)
 	SAME_AS_INIT(sv_costs, sv_costs_init, SV_COSTS_INIT, NOTHING);
 	SAME_AS_INIT(sv_guestmm_options, sv_guestmm_options_init,
 		     SV_GUESTMM_OPTIONS_INIT, NOTHING);
+	SAME_AS_INIT(sv_trace_machine_options, sv_trace_machine_options_init,
+		     SV_TRACE_MACHINE_OPTIONS_INIT, NOTHING);
 }
 END_TEST
 

@@ -142,8 +142,9 @@ enum {
  * mmap of anonymous private memory (prot: simvirt/hostmm.h's SV_PROT_READ,
  * _WRITE and _EXEC).  Without SV_GMAP_FIXED the lowest free range
  * at or above 4G is chosen, 2M-aligned when len is a multiple of 2M (as
- * Linux's THP-aware placement does).  Nothing is faulted in.  With a
- * SV_GMAP_HUGETLB_* flag the mapping is of hugetlbfs pages of that size:
+ * Linux's THP-aware placement does).  Nothing is faulted in.  With
+ * SV_GMAP_HUGETLB_2M or SV_GMAP_HUGETLB_1G the mapping is of hugetlbfs
+ * pages of that size:
  * len is rounded up to it, addr (FIXED) must be aligned to it; the first
  * touch of each page takes one from the pool (none left: the fault stays,
  * the process's SIGBUS); munmap, mprotect and madvise must cover its

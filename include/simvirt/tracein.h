@@ -27,6 +27,8 @@
 
 #include "common.h"
 #include "guestmm.h"
+#include "hostmm.h"
+#include "mmu.h"
 #include "vcpu.h"
 
 #ifdef __cplusplus
@@ -96,6 +98,46 @@ SV_API int sv_trace_recorder_put(sv_trace_recorder *r,
 /** Ends the file and closes it; SV_EIO if any write failed (the file is
  *  then incomplete, and reading it says so).  NULL is a no-op. */
 SV_API int sv_trace_recorder_close(sv_trace_recorder *r);
+
+/**
+ * A machine to run a trace on, ready made: `mem` bytes of guest memory at
+ * guest-physical 1 GiB over THP-capable host memory (MADV_HUGEPAGE, host
+ * RAM sized for it), the hypervisor MMU `mmu`, the guest kernel with the
+ * `guest` options over all of that memory (mem_gpa and mem_size are set
+ * here), and vCPU 0 running its first process (paging on, CR0.WP set).
+ */
+#define SV_TRACE_MACHINE_OPTIONS_VERSION 1
+
+typedef struct sv_trace_machine_options {
+	unsigned version;         /* SV_TRACE_MACHINE_OPTIONS_VERSION */
+	uint64_t mem;             /* a multiple of 2M, 4M to 1T */
+	sv_mmu_kind mmu;
+	sv_guestmm_options guest;
+} sv_trace_machine_options;
+
+#define SV_TRACE_MACHINE_OPTIONS_INIT                         \
+	{                                                     \
+		.version = SV_TRACE_MACHINE_OPTIONS_VERSION,  \
+		.mem = 1ULL << 30,                            \
+		.mmu = SV_MMU_TDP,                            \
+		.guest = SV_GUESTMM_OPTIONS_INIT,             \
+	}
+
+/** Fills *o with the defaults (SV_TRACE_MACHINE_OPTIONS_INIT). */
+SV_API void sv_trace_machine_options_init(sv_trace_machine_options *o);
+
+typedef struct sv_trace_machine {
+	sv_host *host;
+	sv_vm *vm;
+	sv_vcpu *vcpu;            /* vCPU 0 */
+	sv_guestmm *guest;
+} sv_trace_machine;
+
+/** Builds *m (zeroed on failure, with nothing left to free). */
+SV_API int sv_trace_machine_new(sv_trace_machine *m,
+				const sv_trace_machine_options *o);
+/** Frees what *m holds (a zeroed one too) and zeroes it. */
+SV_API void sv_trace_machine_free(sv_trace_machine *m);
 
 /**
  * Runs the trace (up to max records; 0: to its end) as accesses of vCPU v

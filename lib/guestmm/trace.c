@@ -1,7 +1,7 @@
 /*
  * lib/guestmm/trace.c - a memory trace run through the guest kernel
  * (sv_guestmm_run_trace, simvirt/tracein.h): the automatic VMAs a trace's
- * addresses need, and the run.
+ * addresses need, the run, and a ready-made machine to run it on.
  */
 #include "guestmm/guestmm.h"
 #include "simvirt/hostmm.h"
@@ -98,4 +98,86 @@ int sv_guestmm_run_trace(uint64_t *done, sv_guestmm *gm, sv_vcpu *v,
 	}
 	*done = n;
 	return rc;
+}
+
+/* ---- a machine for a trace ---------------------------------------------------- */
+
+#define TRACE_GPA SV_PAGE_1G
+
+void sv_trace_machine_options_init(sv_trace_machine_options *o)
+{
+	static const sv_trace_machine_options d = SV_TRACE_MACHINE_OPTIONS_INIT;
+
+	if (o)
+		memcpy(o, &d, sizeof(d)); /* the padding too */
+}
+
+void sv_trace_machine_free(sv_trace_machine *m)
+{
+	if (!m)
+		return;
+	sv_guestmm_free(m->guest);
+	sv_vm_free(m->vm);
+	sv_host_free(m->host);
+	memset(m, 0, sizeof(*m));
+}
+
+int sv_trace_machine_new(sv_trace_machine *m, const sv_trace_machine_options *o)
+{
+	sv_host_options ho = SV_HOST_OPTIONS_INIT;
+	sv_mmu_options mo = SV_MMU_OPTIONS_INIT;
+	sv_guestmm_options go;
+	sv_host_mmap_args a = {
+		.version = SV_HOST_MMAP_VERSION,
+		.prot = SV_PROT_READ | SV_PROT_WRITE,
+		.backing = SV_BACKING_ANON,
+	};
+	sv_memslot_region s = {
+		.version = SV_MEMSLOT_REGION_VERSION,
+		.slot = 1,
+		.gpa = TRACE_GPA,
+	};
+	sv_vcpu_regs r;
+	int rc;
+
+	sv_err__clear();
+	if (!m || !o)
+		return sv_err__set(NULL, SV_EINVAL, "sv_trace_machine_new: NULL "
+						    "argument");
+	memset(m, 0, sizeof(*m));
+	if (o->version != SV_TRACE_MACHINE_OPTIONS_VERSION || o->mem % SZ_2M ||
+	    o->mem < 2 * SZ_2M || o->mem > SV_HOST_MEM_MAX - SV_PAGE_1G)
+		return sv_err__set(NULL, SV_EINVAL, "trace machine options: version "
+						    "%u, mem 0x%" PRIx64 " (expected "
+						    "version %u, a multiple of 2M "
+						    "from 4M to 1T less 1G)",
+				   o->version, o->mem,
+				   SV_TRACE_MACHINE_OPTIONS_VERSION);
+	ho.mem_size = (o->mem + 2 * SV_PAGE_1G - 1) & ~(SV_PAGE_1G - 1);
+	ho.resident_limit = 0;
+	mo.mmu = o->mmu;
+	a.size = s.size = o->mem;
+	go = o->guest;
+	go.mem_gpa = TRACE_GPA;
+	go.mem_size = o->mem;
+	if ((rc = sv_host_new(&m->host, &ho)) || (rc = sv_vm_new(&m->vm, NULL)) ||
+	    (rc = sv_mmu_attach(m->vm, m->host, &mo)) ||
+	    (rc = sv_host_mmap(&s.hva, m->host, &a)) ||
+	    (rc = sv_host_madvise(m->host, s.hva, o->mem, SV_MADV_HUGEPAGE)) ||
+	    (rc = sv_memslot_set(m->vm, &s)) ||
+	    (rc = sv_guestmm_new(&m->guest, m->vm, &go)))
+		goto fail;
+	m->vcpu = sv_vm_vcpu(m->vm, 0);
+	sv_vcpu_get_regs(m->vcpu, &r);
+	r.cr0 |= SV_CR0_PG | SV_CR0_WP;
+	r.cr3 = sv_guestmm_cr3(m->guest);
+	rc = sv_vcpu_set_regs(m->vcpu, &r);
+	if (rc == SV_OK)
+		return SV_OK;
+fail: {
+	g_autofree char *d = g_strdup(sv_error_detail());
+
+	sv_trace_machine_free(m);
+	return sv_err__set(NULL, rc, "sv_trace_machine_new: %s", d);
+}
 }

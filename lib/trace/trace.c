@@ -443,7 +443,7 @@ static int inflate_chunk(sv_svt_reader *r)
 
 int sv_trace__next(sv_svt_reader *r, sv_trace_event *ev)
 {
-	uint8_t type;
+	uint8_t type = 0;
 	uint64_t count;
 	int rc;
 

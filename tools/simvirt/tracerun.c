@@ -14,84 +14,27 @@
 
 #include "cli.h"
 
-#define GUEST_MEM 0x40000000ULL
-
-typedef struct machine {
-	sv_host *h;
-	sv_vm *vm;
-	sv_vcpu *v;
-	sv_guestmm *gm;
-} machine;
-
-static int machine_up(machine *m, uint64_t mem, sv_mmu_kind mmu,
-		      sv_guest_thp thp, unsigned frag, uint64_t seed)
-{
-	sv_host_options ho = SV_HOST_OPTIONS_INIT;
-	sv_mmu_options mo = SV_MMU_OPTIONS_INIT;
-	sv_guestmm_options go = SV_GUESTMM_OPTIONS_INIT;
-	sv_host_mmap_args a = {
-		.version = SV_HOST_MMAP_VERSION,
-		.size = mem,
-		.prot = SV_PROT_READ | SV_PROT_WRITE,
-		.backing = SV_BACKING_ANON,
-	};
-	sv_memslot_region s = {
-		.version = SV_MEMSLOT_REGION_VERSION,
-		.slot = 1,
-		.gpa = GUEST_MEM,
-		.size = mem,
-	};
-	sv_vcpu_regs r;
-	int rc;
-
-	ho.mem_size = mem + SV_PAGE_1G;
-	mo.mmu = mmu;
-	go.thp = thp;
-	go.frag_percent = frag;
-	go.seed = seed;
-	go.mem_gpa = GUEST_MEM;
-	go.mem_size = mem;
-	if ((rc = sv_host_new(&m->h, &ho)) || (rc = sv_vm_new(&m->vm, NULL)) ||
-	    (rc = sv_mmu_attach(m->vm, m->h, &mo)) ||
-	    (rc = sv_host_mmap(&s.hva, m->h, &a)) ||
-	    (rc = sv_host_madvise(m->h, s.hva, mem, SV_MADV_HUGEPAGE)) ||
-	    (rc = sv_memslot_set(m->vm, &s)) ||
-	    (rc = sv_guestmm_new(&m->gm, m->vm, &go)))
-		return rc;
-	m->v = sv_vm_vcpu(m->vm, 0);
-	sv_vcpu_get_regs(m->v, &r);
-	r.cr0 |= SV_CR0_PG | SV_CR0_WP;
-	r.cr3 = sv_guestmm_cr3(m->gm);
-	return sv_vcpu_set_regs(m->v, &r);
-}
-
-static void machine_down(machine *m)
-{
-	sv_guestmm_free(m->gm);
-	sv_vm_free(m->vm);
-	sv_host_free(m->h);
-}
-
-static void print_counters(machine *m, uint64_t records)
+static void print_counters(sv_trace_machine *m, uint64_t records)
 {
 	unsigned i;
 
 	printf("records %" PRIu64 "\n", records);
 	for (i = 0; i < SV_GUESTMM_STAT__COUNT; i++)
 		printf("guest.%s %" PRIu64 "\n", sv_guestmm_stat_name(i),
-		       sv_guestmm_stat_get(m->gm, i));
+		       sv_guestmm_stat_get(m->guest, i));
 	for (i = 0; i < SV_VM_STAT__COUNT; i++)
 		if (sv_vm_stat_get(m->vm, i))
 			printf("%s %" PRIu64 "\n", sv_vm_stat_name(i),
 			       sv_vm_stat_get(m->vm, i));
 	for (i = 0; i < SV_VCPU_STAT__COUNT; i++)
-		if (sv_vcpu_stat_get(m->v, i))
+		if (sv_vcpu_stat_get(m->vcpu, i))
 			printf("%s %" PRIu64 "\n", sv_vcpu_stat_name(i),
-			       sv_vcpu_stat_get(m->v, i));
+			       sv_vcpu_stat_get(m->vcpu, i));
 }
 
 /* The run, in chunks so that a terminal sees progress. */
-static int run(machine *m, sv_trace_reader *tr, uint64_t max, uint64_t *done)
+static int run(sv_trace_machine *m, sv_trace_reader *tr, uint64_t max,
+	       uint64_t *done)
 {
 	const uint64_t chunk = 1u << 20;
 	bool tty = isatty(STDERR_FILENO);
@@ -102,7 +45,7 @@ static int run(machine *m, sv_trace_reader *tr, uint64_t max, uint64_t *done)
 	do {
 		uint64_t want = max ? MIN(chunk, max - *done) : chunk;
 
-		rc = sv_guestmm_run_trace(&n, m->gm, m->v, tr, want);
+		rc = sv_guestmm_run_trace(&n, m->guest, m->vcpu, tr, want);
 		*done += n;
 		if (tty)
 			fprintf(stderr, "\rsimvirt trace run: %" PRIu64 " records",
@@ -142,8 +85,9 @@ int cli_trace_run(int argc, char **argv)
 	sv_guest_thp gthp = SV_GUEST_THP_MADVISE;
 	sv_mmu_kind kind = SV_MMU_TDP;
 	uint64_t bytes = SV_PAGE_1G, done = 0;
+	sv_trace_machine_options mo = SV_TRACE_MACHINE_OPTIONS_INIT;
 	sv_trace_reader *tr = NULL;
-	machine m = {0};
+	sv_trace_machine m = {0};
 	char *end;
 	int rc;
 
@@ -195,9 +139,13 @@ int cli_trace_run(int argc, char **argv)
 	if (!cli_input_ok("trace run", "trace", argv[2]))
 		return EXIT_USAGE;
 	rc = sv_trace_reader_open(&tr, argv[2], fmt);
+	mo.mem = bytes;
+	mo.mmu = kind;
+	mo.guest.thp = gthp;
+	mo.guest.frag_percent = (unsigned)frag;
+	mo.guest.seed = (uint64_t)seed;
 	if (rc == SV_OK)
-		rc = machine_up(&m, bytes, kind, gthp, (unsigned)frag,
-				(uint64_t)seed);
+		rc = sv_trace_machine_new(&m, &mo);
 	if (rc == SV_OK)
 		rc = run(&m, tr, (uint64_t)max, &done);
 	if (rc == SV_OK)
@@ -207,9 +155,9 @@ int cli_trace_run(int argc, char **argv)
 		/* a bad line is bad input; anything else the run's failure */
 		int status = cli_fail("trace run", rc);
 
-		machine_down(&m);
+		sv_trace_machine_free(&m);
 		return rc == SV_EINVAL ? EXIT_USAGE : status;
 	}
-	machine_down(&m);
+	sv_trace_machine_free(&m);
 	return EXIT_SUCCESS;
 }
