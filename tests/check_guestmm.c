@@ -685,6 +685,96 @@ START_TEST(hugetlb_pages)
 }
 END_TEST
 
+/*
+ * Defrag: 8 MiB of guest memory is a 2M table pool and three 2M blocks of
+ * page frames: block 0 holds the zero page.  A 4K-only mapping of 1,400
+ * pages takes frames from the lowest up (page i at frame i + 1: block 0 to
+ * page 510, block 1 pages 511-1022, block 2 the rest); unmapping all of
+ * blocks 1 and 2 but pages 600 and 1100 leaves no free 2M block, each of
+ * the two holding one page of the process's own.  Then a THP fault in a
+ * madvised 2M range.  _i: the defrag setting (madvise, never, defer).
+ */
+START_TEST(defrag_compacts)
+{
+	static const sv_guest_defrag modes[] = {SV_GUEST_DEFRAG_MADVISE,
+						SV_GUEST_DEFRAG_NEVER,
+						SV_GUEST_DEFRAG_DEFER};
+	sv_guestmm_options go = SV_GUESTMM_OPTIONS_INIT;
+	uint64_t s, t, e, before;
+	unsigned level, collapsed;
+	sv_xlate x;
+	rig r;
+
+	go.defrag = modes[_i];
+	rig_up_opts(&r, SV_GUEST_THP_MADVISE, 8ULL << 20, SV_MMU_TDP, go);
+	T_OK(sv_guestmm_mmap(&s, r.gm, 0, 1400 * SZ_4K,
+			     SV_PROT_READ | SV_PROT_WRITE, 0));
+	write_each(&r, s, 1400 * SZ_4K);
+	T_OK(sv_guestmm_leaf(&e, &level, r.gm, s + 600 * SZ_4K));
+	before = e & SV_PTE_ADDR_MASK;
+	ck_assert_uint_eq(before, GUEST_MEM + 2 * SZ_2M + 89 * SZ_4K); /* 601 - 512 */
+	T_OK(sv_guestmm_munmap(r.gm, s + 511 * SZ_4K, 89 * SZ_4K));
+	T_OK(sv_guestmm_munmap(r.gm, s + 601 * SZ_4K, 499 * SZ_4K));
+	T_OK(sv_guestmm_munmap(r.gm, s + 1101 * SZ_4K, 299 * SZ_4K));
+	T_OK(sv_guestmm_mmap(&t, r.gm, 0, SZ_2M, SV_PROT_READ | SV_PROT_WRITE, 0));
+	T_OK(sv_guestmm_madvise(r.gm, t, SZ_2M, SV_GMADV_HUGEPAGE));
+	x = acc(&r, t, SV_ACCESS_WRITE);
+	ck_assert_int_eq(x.fault.kind, SV_FAULT_NONE);
+	if (_i == 0) {
+		/* madvise, a madvised range: compaction now; block 0 holds
+		 * the zero page, block 1 only page 600: it moves (1 page),
+		 * and block 1 is the THP */
+		ck_assert_uint_eq(GMS(r.gm, compact_stall), 1);
+		ck_assert_uint_eq(GMS(r.gm, compact_success), 1);
+		ck_assert_uint_eq(GMS(r.gm, pgmigrate_success), 1);
+		ck_assert_uint_eq(GMS(r.gm, thp_fault_alloc), 1);
+		ck_assert_uint_eq(x.gpa, GUEST_MEM + 2 * SZ_2M);
+		/* page 600 elsewhere, still mapped: no fault to read it */
+		T_OK(sv_guestmm_leaf(&e, &level, r.gm, s + 600 * SZ_4K));
+		ck_assert_uint_ne(e & SV_PTE_ADDR_MASK, before);
+		before = GMS(r.gm, pgfault);
+		x = acc(&r, s + 600 * SZ_4K, SV_ACCESS_READ);
+		ck_assert_int_eq(x.fault.kind, SV_FAULT_NONE);
+		ck_assert_uint_eq(GMS(r.gm, pgfault), before);
+	} else {
+		/* never, defer: no stall, the fault falls back to 4K */
+		ck_assert_uint_eq(GMS(r.gm, compact_stall), 0);
+		ck_assert_uint_eq(GMS(r.gm, thp_fault_fallback), 1);
+		ck_assert_uint_eq(x.page_size, SZ_4K);
+		T_OK(sv_guestmm_khugepaged(r.gm, r.v, &collapsed));
+		/* defer: kcompactd frees block 1 before khugepaged's pass,
+		 * which collapses the range into it; never: nothing frees a
+		 * block, the collapse finds none */
+		ck_assert_uint_eq(GMS(r.gm, compact_success), _i == 2);
+		ck_assert_uint_eq(collapsed, _i == 2);
+		ck_assert_uint_eq(GMS(r.gm, thp_collapse_alloc_failed), _i == 1);
+	}
+	rig_down(&r);
+}
+END_TEST
+
+/* A compaction that fails defers the next direct attempts (63). */
+START_TEST(defrag_defers)
+{
+	sv_guestmm_options go = SV_GUESTMM_OPTIONS_INIT;
+	uint64_t t;
+	rig r;
+
+	go.defrag = SV_GUEST_DEFRAG_ALWAYS;
+	go.frag_percent = 100; /* every block holds a page the kernel keeps */
+	rig_up_opts(&r, SV_GUEST_THP_ALWAYS, 8ULL << 20, SV_MMU_TDP, go);
+	T_OK(sv_guestmm_mmap(&t, r.gm, 0, 2 * SZ_2M, SV_PROT_READ | SV_PROT_WRITE,
+			     0));
+	write_each(&r, t, SZ_4K);
+	write_each(&r, t + SZ_2M, SZ_4K);
+	/* two THP faults, one stall that fails; the second one deferred */
+	ck_assert_uint_eq(GMS(r.gm, thp_fault_fallback), 2);
+	ck_assert_uint_eq(GMS(r.gm, compact_stall), 1);
+	ck_assert_uint_eq(GMS(r.gm, compact_fail), 1);
+	rig_down(&r);
+}
+END_TEST
+
 START_TEST(brk_grows_and_shrinks)
 {
 	uint64_t cur;
@@ -1010,6 +1100,8 @@ int main(void)
 	tcase_add_test(tc, fork_cow);
 	tcase_add_test(tc, pcid_switch);
 	tcase_add_test(tc, hugetlb_pages);
+	tcase_add_loop_test(tc, defrag_compacts, 0, 3);
+	tcase_add_test(tc, defrag_defers);
 	tcase_add_test(tc, brk_grows_and_shrinks);
 	tcase_add_test(tc, khugepaged_collapses);
 	tcase_add_test(tc, max_ptes_none_and_madv_collapse);

@@ -36,7 +36,17 @@ typedef enum sv_guest_thp {
 	SV_GUEST_THP_ALWAYS,
 } sv_guest_thp;
 
-#define SV_GUESTMM_OPTIONS_VERSION 2 /* 1: without pcid */
+/** /sys/kernel/mm/transparent_hugepage/defrag in the guest: what a THP
+ *  fault that finds no free 2M block does (compaction: see below). */
+typedef enum sv_guest_defrag {
+	SV_GUEST_DEFRAG_ALWAYS,        /* compact now (a stall) */
+	SV_GUEST_DEFRAG_DEFER,         /* fall back; kcompactd compacts later */
+	SV_GUEST_DEFRAG_DEFER_MADVISE, /* madvised ranges now, others later */
+	SV_GUEST_DEFRAG_MADVISE,       /* madvised ranges now (Linux's default) */
+	SV_GUEST_DEFRAG_NEVER,         /* fall back */
+} sv_guest_defrag;
+
+#define SV_GUESTMM_OPTIONS_VERSION 2 /* 1: up to seed */
 
 typedef struct sv_guestmm_options {
 	unsigned version;     /* SV_GUESTMM_OPTIONS_VERSION */
@@ -69,6 +79,11 @@ typedef struct sv_guestmm_options {
 	 * allocator (before fragmentation), 1G pages from the top of the
 	 * memory, 1G-aligned (1G guest mappings need the VM's guest_1g). */
 	unsigned hugetlb_2m_pages, hugetlb_1g_pages;
+	/* Compaction frees one 2M block by migrating the faulting process's
+	 * own 4K pages out of the lowest block that holds nothing else; a
+	 * failure defers the next 63 direct attempts.  "Later" is at the
+	 * start of the next khugepaged wake-up (kcompactd). */
+	sv_guest_defrag defrag;
 } sv_guestmm_options;
 
 #define SV_GUESTMM_OPTIONS_INIT                               \
@@ -85,6 +100,7 @@ typedef struct sv_guestmm_options {
 		.pcid = false,                                \
 		.hugetlb_2m_pages = 0,                        \
 		.hugetlb_1g_pages = 0,                        \
+		.defrag = SV_GUEST_DEFRAG_MADVISE,            \
 	}
 
 /** Fills *o with the defaults (SV_GUESTMM_OPTIONS_INIT). */
@@ -254,6 +270,10 @@ SV_API int sv_guestmm_access(sv_xlate *out, sv_guestmm *gm, sv_vcpu *v,
 	X(thp_fault_fallback, "THP-eligible faults that found no free 2M "   \
 	  "block and mapped 4K")                                              \
 	X(thp_collapse_alloc, "THPs khugepaged or MADV_COLLAPSE made")        \
+	X(compact_stall, "THP faults that compacted directly (defrag)")      \
+	X(compact_success, "compactions that freed a 2M block")               \
+	X(compact_fail, "compactions that found no block to free")            \
+	X(pgmigrate_success, "4K pages compaction migrated")                  \
 	X(thp_collapse_alloc_failed, "collapses that found no free 2M block") \
 	X(khugepaged_full_scans, "khugepaged passes over every VMA")          \
 	X(frag_pinned, "4K pages the kernel holds from boot (frag_percent)") \

@@ -95,3 +95,14 @@ void sv_buddy__free(sv_buddy *b, uint64_t gpa, unsigned order)
 	}
 	list_push(b, f, order);
 }
+
+bool sv_buddy__is_free(const sv_buddy *b, uint64_t gpa)
+{
+	int32_t f = (int32_t)((gpa - b->base) >> 12);
+	unsigned o;
+
+	for (o = 0; o <= SV_BUDDY_MAX_ORDER; o++)
+		if (b->head[f & ~((1 << o) - 1)] == o + 1)
+			return true;
+	return false;
+}

@@ -27,5 +27,7 @@ void sv_buddy__fini(sv_buddy *b);
 uint64_t sv_buddy__alloc(sv_buddy *b, unsigned order);
 /* Frees the block at gpa of 2^order frames (merging with free buddies). */
 void sv_buddy__free(sv_buddy *b, uint64_t gpa, unsigned order);
+/* Is the frame at gpa free (inside a free block of some order)? */
+bool sv_buddy__is_free(const sv_buddy *b, uint64_t gpa);
 
 #endif /* SV_GUESTMM_BUDDY_H */

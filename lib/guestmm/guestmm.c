@@ -444,6 +444,10 @@ static bool handle_fault(sv_guestmm *gm, sv_vcpu *v, const sv_fault *f,
 	if (sv_guestmm__thp_eligible(gm, m, gva) &&
 	    (sv_pt_get(&e, gm->pt, gva, 2) != SV_OK || !(e & SV_PTE_P))) {
 		gpa = sv_buddy__alloc(&gm->k->buddy, SV_BUDDY_MAX_ORDER);
+		if (!gpa && sv_guestmm__defrag_direct(gm, m))
+			gpa = sv_guestmm__compact(gm, v, true);
+		if (!gpa && sv_guestmm__defrag_defer(gm, m))
+			gm->k->kcompactd_wake = true;
 		if (gpa) {
 			if (!sv_guestmm__zero_frames(gm, v, gpa, SZ_2M))
 				return false;
@@ -553,6 +557,7 @@ int sv_guestmm_new(sv_guestmm **out, sv_vm *vm, const sv_guestmm_options *opts)
 		return sv_err__set(vm, SV_EINVAL, "guestmm options: frag_percent %u "
 						  "(expected 0 to 100)", opts->frag_percent);
 	if ((unsigned)opts->thp > SV_GUEST_THP_ALWAYS ||
+	    (opts->version >= 2 && (unsigned)opts->defrag > SV_GUEST_DEFRAG_NEVER) ||
 	    (opts->mem_gpa | opts->mem_size) & (SZ_2M - 1) ||
 	    opts->mem_size < 2 * SZ_2M ||
 	    opts->mem_gpa + opts->mem_size < opts->mem_gpa)
@@ -568,9 +573,10 @@ int sv_guestmm_new(sv_guestmm **out, sv_vm *vm, const sv_guestmm_options *opts)
 					   "in no memslot with bytes", a);
 	gm = g_new0(sv_guestmm, 1);
 	gm->vm = vm;
-	if (opts->version == 1) /* it ends before pcid */
+	if (opts->version == 1) { /* it ends before pcid */
+		sv_guestmm_options_init(&gm->o);
 		memcpy(&gm->o, opts, offsetof(sv_guestmm_options, pcid));
-	else
+	} else
 		gm->o = *opts;
 	gm->o.version = SV_GUESTMM_OPTIONS_VERSION;
 	gm->k = g_new0(gkernel, 1);

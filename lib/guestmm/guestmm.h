@@ -42,6 +42,8 @@ typedef struct gkernel {
 	GArray *htlb_free[2];      /* hugetlbfs pools: free 2M, 1G pages */
 	GHashTable *shared;
 	unsigned procs;            /* processes alive */
+	unsigned compact_defer;    /* direct compactions still to skip */
+	bool kcompactd_wake;       /* a deferred THP fault fell back */
 	uint16_t next_pcid;
 	uint64_t stat[SV_GUESTMM_STAT__COUNT];
 } gkernel;
@@ -97,6 +99,14 @@ int sv_guestmm__hugetlb_init_2m(sv_guestmm *gm);
 bool sv_guestmm__hugetlb_fault(sv_guestmm *gm, sv_vcpu *v, const gvma *m,
 			       uint64_t gva);
 void sv_guestmm__hugetlb_put(sv_guestmm *gm, uint64_t gpa, uint64_t size);
+/* compact.c: one compaction for gm (direct: a faulting THP's, counted as
+ * a stall and subject to deferral): the 2M block it freed, allocated to
+ * the caller, or 0; and what the defrag setting asks of a THP fault in m
+ * that found no free block: compact now, or wake kcompactd. */
+uint64_t sv_guestmm__compact(sv_guestmm *gm, sv_vcpu *v, bool direct);
+bool sv_guestmm__defrag_direct(const sv_guestmm *gm, const gvma *m);
+bool sv_guestmm__defrag_defer(const sv_guestmm *gm, const gvma *m);
+
 /* SV_EINVAL if [start, end) cuts a hugetlbfs page of a VMA in it. */
 int sv_guestmm__hugetlb_whole(sv_guestmm *gm, const char *what, uint64_t start,
 			      uint64_t end);

@@ -127,6 +127,15 @@ int sv_guestmm_khugepaged(sv_guestmm *gm, sv_vcpu *v, unsigned *collapsed)
 	if (!gm || !v || !collapsed)
 		return sv_err__set(NULL, SV_EINVAL, "sv_guestmm_khugepaged: NULL "
 						    "argument");
+	if (gm->k->kcompactd_wake) { /* kcompactd ran since: one block */
+		uint64_t blk = sv_buddy__alloc(&gm->k->buddy, SV_BUDDY_MAX_ORDER);
+
+		gm->k->kcompactd_wake = false;
+		if (!blk)
+			blk = sv_guestmm__compact(gm, v, false);
+		if (blk)
+			sv_buddy__free(&gm->k->buddy, blk, SV_BUDDY_MAX_ORDER);
+	}
 	s.budget = MAX(gm->o.pages_to_scan, 512);
 	g_tree_foreach(gm->vmas, scan_vma, &s);
 	if (!s.stopped) { /* past the last VMA: the next pass starts over */

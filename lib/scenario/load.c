@@ -1,7 +1,8 @@
 /*
  * lib/scenario/load.c - loading a scenario: the key file, the overrides,
  * every group read through the key schema, then the checks that involve
- * more than one key; and [tlb]/[cost] configuration files.
+ * more than one key; [tlb]/[cost] configuration files; and the plan's
+ * effective configuration, every key as a file would write it.
  *
  * How a scenario is loaded:
  *  1. The text is parsed as a key file; each --set override replaces or
@@ -520,6 +521,57 @@ const char *sv_scenario_text(const sv_scenario *s)
 const sv_vm_options *sv_scenario_vm_options(const sv_scenario *s)
 {
 	return s ? &s->vm : NULL;
+}
+
+/* ---- the effective configuration ------------------------------------------------------- */
+
+/* Every key of one group instance at base, as "group", "key", "value". */
+static void config_group(GPtrArray *out, sc_group g, const char *group,
+			 const void *base)
+{
+	const sc_key *k;
+	size_t i;
+
+	for (i = 0; (k = sv_scenario__key(i)); i++)
+		if (k->group == g) {
+			g_ptr_array_add(out, g_strdup(group));
+			g_ptr_array_add(out, g_strdup(k->name));
+			g_ptr_array_add(out, sv_scenario__format(k, base));
+		}
+}
+
+GPtrArray *sv_scenario__config(const sv_scenario *s, const sv_host_options *host)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+	sv_scenario eff = *s;
+	guint i;
+
+	eff.host = *host;
+	config_group(out, SC_G_scenario, "scenario", &eff);
+	config_group(out, SC_G_vm, "vm", &eff);
+	config_group(out, SC_G_host, "host", &eff);
+	for (i = 0; i < s->slots->len; i++) {
+		const sc_slot *sl = &g_array_index(s->slots, sc_slot, i);
+		g_autofree char *name = g_strdup_printf("memslot.%s", sl->name);
+
+		config_group(out, SC_G_memslot, name, sl);
+	}
+	if (!s->trace_file)
+		config_group(out, SC_G_guest, "guest", &eff);
+	config_group(out, SC_G_tlb, "tlb", &eff.vm.tlb);
+	config_group(out, SC_G_cost, "cost", &eff.vm.costs);
+	config_group(out, SC_G_cache, "cache", &eff);
+	if (s->trace_file) {
+		config_group(out, SC_G_trace, "trace", &eff);
+		config_group(out, SC_G_guestmm, "guestmm", &eff);
+	}
+	for (i = 0; i < s->phases->len; i++) {
+		const sc_phase *ph = g_ptr_array_index(s->phases, i);
+		g_autofree char *name = g_strdup_printf("phase.%u", ph->n);
+
+		config_group(out, SC_G_phase, name, ph);
+	}
+	return out;
 }
 
 /* ---- the schema, for users -------------------------------------------------------------- */

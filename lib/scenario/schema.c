@@ -32,6 +32,8 @@ static const char *const conflict_names[] = {"smaller", "larger", "mce",
 static const char *const tri_names[] = {"auto", "false", "true"};
 static const char *const trace_names[] = {"text", "lackey", "champsim",
 					  "simvirt"};
+static const char *const defrag_names[] = {"always", "defer", "defer+madvise",
+					   "madvise", "never"};
 
 #define SZ(type, member) \
 	offsetof(type, member), sizeof(((type *)0)->member), #member
@@ -274,6 +276,11 @@ static const sc_key keys[] = {
 	     "boot (no THP from them)"),
 	UINT(guestmm, "seed", 0, UINT64_MAX, S(gmm.seed),
 	     "seeds which blocks frag_percent takes"),
+	ENUM(guestmm, "defrag", defrag_names, S(gmm.defrag),
+	     "what a THP fault that finds no free 2M block does: compact now "
+	     "(always; madvise and defer+madvise for madvised ranges), let "
+	     "kcompactd compact before khugepaged's next pass (defer), or "
+	     "fall back (never)"),
 
 	ROW(phase, "actions", SC_ACTIONS, 0, 0, 0, false, NONAMES,
 	    SZ(sc_phase, actions_text), "none",
@@ -746,55 +753,4 @@ char *sv_scenario__format(const sc_key *k, const void *base)
 	default:
 		return g_strdup_printf("%" PRIu64, v);
 	}
-}
-
-/* ---- the effective configuration ------------------------------------------------------- */
-
-/* Every key of one group instance at base, as "group", "key", "value". */
-static void config_group(GPtrArray *out, sc_group g, const char *group,
-			 const void *base)
-{
-	const sc_key *k;
-	size_t i;
-
-	for (i = 0; (k = sv_scenario__key(i)); i++)
-		if (k->group == g) {
-			g_ptr_array_add(out, g_strdup(group));
-			g_ptr_array_add(out, g_strdup(k->name));
-			g_ptr_array_add(out, sv_scenario__format(k, base));
-		}
-}
-
-GPtrArray *sv_scenario__config(const sv_scenario *s, const sv_host_options *host)
-{
-	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
-	sv_scenario eff = *s;
-	guint i;
-
-	eff.host = *host;
-	config_group(out, SC_G_scenario, "scenario", &eff);
-	config_group(out, SC_G_vm, "vm", &eff);
-	config_group(out, SC_G_host, "host", &eff);
-	for (i = 0; i < s->slots->len; i++) {
-		const sc_slot *sl = &g_array_index(s->slots, sc_slot, i);
-		g_autofree char *name = g_strdup_printf("memslot.%s", sl->name);
-
-		config_group(out, SC_G_memslot, name, sl);
-	}
-	if (!s->trace_file)
-		config_group(out, SC_G_guest, "guest", &eff);
-	config_group(out, SC_G_tlb, "tlb", &eff.vm.tlb);
-	config_group(out, SC_G_cost, "cost", &eff.vm.costs);
-	config_group(out, SC_G_cache, "cache", &eff);
-	if (s->trace_file) {
-		config_group(out, SC_G_trace, "trace", &eff);
-		config_group(out, SC_G_guestmm, "guestmm", &eff);
-	}
-	for (i = 0; i < s->phases->len; i++) {
-		const sc_phase *ph = g_ptr_array_index(s->phases, i);
-		g_autofree char *name = g_strdup_printf("phase.%u", ph->n);
-
-		config_group(out, SC_G_phase, name, ph);
-	}
-	return out;
 }
