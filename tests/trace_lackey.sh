@@ -5,7 +5,8 @@
 # follows from the trace alone: under never, one fault per 4K page that
 # is first written, and two per page first read (the zero page) and
 # written later; under always, one fault and one THP per 2M range
-# touched; and byte-identical output on a repeat.  Skips (77) where
+# touched; 2M TLB entries only where guest and host both map 2M (none
+# when the host maps 4K); and byte-identical output on a repeat.  Skips (77) where
 # valgrind or busybox is missing.
 # Usage: tests/trace_lackey.sh SIMVIRT
 set -eu
@@ -34,7 +35,10 @@ for prog in gzip sort; do
 		done
 		cmp "$dir/$prog.$thp.1" "$dir/$prog.$thp.2"
 	done
-	python3 - "$dir/$prog.lackey" "$dir/$prog.never.1" "$dir/$prog.always.1" <<'PY'
+	"$simvirt" trace run "$dir/$prog.lackey" --format lackey --thp always \
+		--host-pages 4K >"$dir/$prog.always4k"
+	python3 - "$dir/$prog.lackey" "$dir/$prog.never.1" "$dir/$prog.always.1" \
+		"$dir/$prog.always4k" <<'PY'
 import sys
 
 def counters(path):
@@ -68,6 +72,14 @@ assert int(always["guest.thp_fault_alloc"]) == len(regions), \
 assert int(always["guest.pgfault"]) == len(regions)
 # THP backs every 2M range: fewer TLB misses than 4K pages
 assert int(always["tlb_miss"]) < int(never["tlb_miss"])
+# 2M TLB entries only where guest and host both map 2M: over 4K host pages
+# every guest THP is splintered into 4K entries, none is 2M
+always4k = counters(sys.argv[4])
+assert int(always4k.get("tlb_fill_2m", 0)) == 0, always4k.get("tlb_fill_2m")
+assert int(always4k["tlb_splinter"]) > 0
+# and with the host at 2M, a guest 4K page over it is counted as such
+assert int(never["tlb_host_larger"]) > 0
+assert int(always.get("tlb_splinter", 0)) == 0
 print("trace lackey: %s: %s records, %d faults at 4K, %d THPs" %
       (sys.argv[1].split("/")[-1], never["records"], faults, len(regions)))
 PY

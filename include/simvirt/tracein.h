@@ -101,8 +101,9 @@ SV_API int sv_trace_recorder_close(sv_trace_recorder *r);
 
 /**
  * A machine to run a trace on, ready made: `mem` bytes of guest memory at
- * guest-physical 1 GiB over THP-capable host memory (MADV_HUGEPAGE, host
- * RAM sized for it), the hypervisor MMU `mmu`, the guest kernel with the
+ * guest-physical 1 GiB over host anonymous memory (MADV_HUGEPAGE, so 2M
+ * THPs, unless host_4k; host RAM sized for it), the hypervisor MMU `mmu`,
+ * the guest kernel with the
  * `guest` options over all of that memory (mem_gpa and mem_size are set
  * here), and vCPU 0 running its first process (paging on, CR0.WP set).
  */
@@ -113,6 +114,7 @@ typedef struct sv_trace_machine_options {
 	uint64_t mem;             /* a multiple of 2M, 4M to 1T */
 	sv_mmu_kind mmu;
 	sv_guestmm_options guest;
+	bool host_4k;             /* the host maps the guest's memory 4K */
 } sv_trace_machine_options;
 
 #define SV_TRACE_MACHINE_OPTIONS_INIT                         \
@@ -121,6 +123,7 @@ typedef struct sv_trace_machine_options {
 		.mem = 1ULL << 30,                            \
 		.mmu = SV_MMU_TDP,                            \
 		.guest = SV_GUESTMM_OPTIONS_INIT,             \
+		.host_4k = false,                             \
 	}
 
 /** Fills *o with the defaults (SV_TRACE_MACHINE_OPTIONS_INIT). */

@@ -163,7 +163,8 @@ int sv_trace_machine_new(sv_trace_machine *m, const sv_trace_machine_options *o)
 	if ((rc = sv_host_new(&m->host, &ho)) || (rc = sv_vm_new(&m->vm, NULL)) ||
 	    (rc = sv_mmu_attach(m->vm, m->host, &mo)) ||
 	    (rc = sv_host_mmap(&s.hva, m->host, &a)) ||
-	    (rc = sv_host_madvise(m->host, s.hva, o->mem, SV_MADV_HUGEPAGE)) ||
+	    (!o->host_4k &&
+	     (rc = sv_host_madvise(m->host, s.hva, o->mem, SV_MADV_HUGEPAGE))) ||
 	    (rc = sv_memslot_set(m->vm, &s)) ||
 	    (rc = sv_guestmm_new(&m->guest, m->vm, &go)))
 		goto fail;

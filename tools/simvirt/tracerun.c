@@ -59,6 +59,7 @@ static int run(sv_trace_machine *m, sv_trace_reader *tr, uint64_t max,
 int cli_trace_run(int argc, char **argv)
 {
 	g_autofree char *format = NULL, *thp = NULL, *mmu = NULL, *mem = NULL;
+	g_autofree char *host = NULL;
 	gint64 max = 0, seed = 1;
 	gint frag = 0;
 	GOptionEntry entries[] = {
@@ -79,6 +80,9 @@ int cli_trace_run(int argc, char **argv)
 		 "boot (no THP from them; default 0)", "PERCENT"},
 		{"seed", 0, 0, G_OPTION_ARG_INT64, &seed,
 		 "Seeds which blocks --frag takes (default 1)", "N"},
+		{"host-pages", 0, 0, G_OPTION_ARG_STRING, &host,
+		 "How the host maps the guest's memory: 2M (THPs, default) or "
+		 "4K", "SIZE"},
 		{NULL, 0, 0, 0, NULL, NULL, NULL}};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("run TRACE");
 	sv_trace_format fmt = SV_TRACE_TEXT;
@@ -131,6 +135,11 @@ int cli_trace_run(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	if (host && strcmp(host, "2M") && strcmp(host, "4K")) {
+		fprintf(stderr, "simvirt trace run: --host-pages: expected 2M or "
+				"4K, got '%s'\n", host);
+		return EXIT_USAGE;
+	}
 	if (max < 0 || frag < 0 || frag > 100 || seed < 0) {
 		fprintf(stderr, "simvirt trace run: --max and --seed: expected "
 				"numbers from 0; --frag: 0 to 100\n");
@@ -144,6 +153,7 @@ int cli_trace_run(int argc, char **argv)
 	mo.guest.thp = gthp;
 	mo.guest.frag_percent = (unsigned)frag;
 	mo.guest.seed = (uint64_t)seed;
+	mo.host_4k = host && !strcmp(host, "4K");
 	if (rc == SV_OK)
 		rc = sv_trace_machine_new(&m, &mo);
 	if (rc == SV_OK)
