@@ -934,17 +934,24 @@ START_TEST(lackey_trace)
 	T_OK(sv_trace_reader_open(&tr, path, SV_TRACE_LACKEY));
 	T_OK(sv_guestmm_run_trace(&done, r.gm, r.v, tr, 0));
 	/* I, S, L, and M as a load and a store: 5 records; the fetch, the
-	 * store and M's load fault first and run again (translated twice) */
+	 * store and M's load and store fault first and run again (translated
+	 * twice) */
 	ck_assert_uint_eq(done, 5);
 	ck_assert_uint_eq(T_STAT(r.v, fetches), 1 + 1);
 	ck_assert_uint_eq(T_STAT(r.v, reads), 2 + 1);
-	/* and the kernel clears each of the 3 THPs: 512 stores each */
-	ck_assert_uint_eq(T_STAT(r.v, writes), 2 + 1 + 3 * 512);
-	/* THP always over the automatic 1G VMAs: the code's 2M (the fetch),
-	 * the stack's (the store) and 0x4200000's (M's load) are each one
-	 * THP; M's store finds its THP mapped */
-	ck_assert_uint_eq(GMS(r.gm, thp_fault_alloc), 3);
-	ck_assert_uint_eq(GMS(r.gm, pgfault), 3);
+	/* THP always over the automatic 1G VMAs: the fetch, a read, maps
+	 * the huge zero page over the code's 2M (made now: cleared, 512
+	 * stores); the stack's store faults in a THP (512 stores); M's load
+	 * maps the huge zero page over 0x4200000's 2M, and its store splits
+	 * that into PTEs of the 4K zero page and copies the one page (1
+	 * store): 4 faults, one THP */
+	ck_assert_uint_eq(T_STAT(r.v, writes), 2 + 2 + 512 + 512 + 1);
+	ck_assert_uint_eq(GMS(r.gm, pgfault), 4);
+	ck_assert_uint_eq(GMS(r.gm, thp_fault_alloc), 1);
+	ck_assert_uint_eq(GMS(r.gm, thp_zero_page_alloc), 1);
+	ck_assert_uint_eq(GMS(r.gm, zero_page_maps), 2);
+	ck_assert_uint_eq(GMS(r.gm, thp_split_pmd), 1);
+	ck_assert_uint_eq(GMS(r.gm, cow_zero), 1);
 	sv_trace_reader_close(tr);
 	unlink(path);
 	rig_down(&r);

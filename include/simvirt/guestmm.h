@@ -84,6 +84,12 @@ typedef struct sv_guestmm_options {
 	 * failure defers the next 63 direct attempts.  "Later" is at the
 	 * start of the next khugepaged wake-up (kcompactd). */
 	sv_guest_defrag defrag;
+	/* transparent_hugepage/use_zero_page: a read fault in a range that
+	 * may be a THP maps the huge zero page (read-only, 2M); the first
+	 * write there splits it into PTEs of the 4K zero page and copies the
+	 * one page written (so a range read first ends up 4K, as on Linux,
+	 * until khugepaged collapses it). */
+	bool use_zero_page;
 } sv_guestmm_options;
 
 #define SV_GUESTMM_OPTIONS_INIT                               \
@@ -101,6 +107,7 @@ typedef struct sv_guestmm_options {
 		.hugetlb_2m_pages = 0,                        \
 		.hugetlb_1g_pages = 0,                        \
 		.defrag = SV_GUEST_DEFRAG_MADVISE,            \
+		.use_zero_page = true,                        \
 	}
 
 /** Fills *o with the defaults (SV_GUESTMM_OPTIONS_INIT). */
@@ -264,8 +271,12 @@ SV_API int sv_guestmm_access(sv_xlate *out, sv_guestmm *gm, sv_vcpu *v,
 	X(pgfault, "guest page faults the kernel handled")                    \
 	X(pgalloc, "4K pages allocated to the process (a THP counts 512)")    \
 	X(pgfree, "4K pages freed (a THP counts 512)")                        \
-	X(zero_page_maps, "read faults that mapped the zero page")            \
+	X(zero_page_maps, "read faults that mapped the zero page (4K or "   \
+	  "huge)")                                                            \
 	X(cow_zero, "writes that replaced the zero page by a page of its own") \
+	X(thp_zero_page_alloc, "huge zero pages allocated (once: it stays)")  \
+	X(thp_zero_page_alloc_failed, "huge zero page allocations that "      \
+	  "found no free 2M block")                                           \
 	X(thp_fault_alloc, "faults that mapped a new THP")                    \
 	X(thp_fault_fallback, "THP-eligible faults that found no free 2M "   \
 	  "block and mapped 4K")                                              \

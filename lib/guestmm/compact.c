@@ -39,7 +39,7 @@ static gboolean owner_step(gpointer key, gpointer val, gpointer data)
 			continue;
 		}
 		gpa = e & SV_PTE_ADDR_MASK;
-		if (level == 1 && (e & SV_PTE_P) && gpa != w->gm->k->zero_gpa &&
+		if (level == 1 && (e & SV_PTE_P) && !sv_guestmm__is_zero(w->gm->k, gpa) &&
 		    !sv_guestmm__shares(w->gm, gpa))
 			g_hash_table_insert(w->gva_of, g_memdup2(&gpa, sizeof(gpa)),
 					    g_memdup2(&a, sizeof(a)));

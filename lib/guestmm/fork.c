@@ -48,7 +48,7 @@ static int copy_range(sv_guestmm *c, sv_guestmm *p, const gvma *m, GArray *gvas)
 		size = level == 2 ? SZ_2M : SV_PAGE_4K;
 		a &= ~(size - 1);
 		gpa = e & SV_PTE_ADDR_MASK & ~(size - 1);
-		if (gpa != p->k->zero_gpa) {
+		if (!sv_guestmm__is_zero(p->k, gpa)) {
 			if (e & SV_PTE_RW) {
 				e &= ~SV_PTE_RW;
 				rc = sv_pt_write(p->pt, a, level, e);

@@ -334,11 +334,13 @@ int sv_guestmm__split_thp(sv_guestmm *gm, uint64_t base, uint64_t pmd)
 	 * in a PTE, bit 12 the PMD's PAT) */
 	uint64_t i, gpa = pmd & SV_PTE_ADDR_MASK & ~(SZ_2M - 1);
 	uint64_t flags = pmd & ~SV_PTE_ADDR_MASK & ~SV_PTE_PS;
+	bool zero = gpa == gm->k->huge_zero_gpa; /* PTEs of the 4K zero page */
 	int rc = sv_pt_unmap(gm->pt, base, SZ_2M);
 
 	for (i = 0; i < 512 && rc == SV_OK; i++)
 		rc = sv_guestmm__put_leaf(gm, base + i * SV_PAGE_4K, 1,
-					  (gpa + i * SV_PAGE_4K) | flags);
+					  (zero ? gm->k->zero_gpa
+						: gpa + i * SV_PAGE_4K) | flags);
 	gm->k->stat[SV_GUESTMM_STAT_thp_split_pmd]++;
 	return rc;
 }
@@ -378,13 +380,14 @@ int sv_guestmm__zap(sv_guestmm *gm, uint64_t start, uint64_t end)
 		}
 		if (level == 2) {
 			rc = sv_pt_unmap(gm->pt, base, SZ_2M);
-			sv_guestmm__put_frames(gm, gpa & ~(SZ_2M - 1), SZ_2M);
+			if (!sv_guestmm__is_zero(gm->k, gpa))
+				sv_guestmm__put_frames(gm, gpa & ~(SZ_2M - 1), SZ_2M);
 			g_array_append_val(gvas, base);
 			a = base + SZ_2M;
 			continue;
 		}
 		rc = sv_pt_unmap(gm->pt, a, SV_PAGE_4K);
-		if (gpa != gm->k->zero_gpa)
+		if (!sv_guestmm__is_zero(gm->k, gpa))
 			sv_guestmm__put_frames(gm, gpa, SV_PAGE_4K);
 		g_array_append_val(gvas, a);
 		a += SV_PAGE_4K;
@@ -408,6 +411,27 @@ bool sv_guestmm__thp_eligible(const sv_guestmm *gm, const gvma *m,
 	return base >= m->start && base + SZ_2M <= m->end;
 }
 
+/* The huge zero page, made on first use (get_huge_zero_page): false if
+ * no 2M block is free for it. */
+static bool huge_zero(sv_guestmm *gm, sv_vcpu *v)
+{
+	gkernel *k = gm->k;
+	uint64_t gpa;
+
+	if (k->huge_zero_gpa)
+		return true;
+	gpa = sv_buddy__alloc(&k->buddy, SV_BUDDY_MAX_ORDER);
+	if (!gpa || !sv_guestmm__zero_frames(gm, v, gpa, SZ_2M)) {
+		if (gpa)
+			sv_buddy__free(&k->buddy, gpa, SV_BUDDY_MAX_ORDER);
+		k->stat[SV_GUESTMM_STAT_thp_zero_page_alloc_failed]++;
+		return false;
+	}
+	k->huge_zero_gpa = gpa;
+	k->stat[SV_GUESTMM_STAT_thp_zero_page_alloc]++;
+	return true;
+}
+
 /* Steps 1-4; true when the fault was handled (the access may retry). */
 static bool handle_fault(sv_guestmm *gm, sv_vcpu *v, const sv_fault *f,
 			 sv_access acc)
@@ -428,8 +452,13 @@ static bool handle_fault(sv_guestmm *gm, sv_vcpu *v, const sv_fault *f,
 		e = sv_guestmm__leaf(gm, gva, &level);
 		if (!write || !e || !(e & SV_PTE_P) || (e & SV_PTE_RW))
 			return false;
-		if ((e & SV_PTE_ADDR_MASK) != gm->k->zero_gpa)
+		if (!sv_guestmm__is_zero(gm->k, e & SV_PTE_ADDR_MASK))
 			return sv_guestmm__wp_fault(gm, v, gva, level, e);
+		/* the huge zero page: split into PTEs of the 4K zero page, and
+		 * the one page written copied below */
+		if (level == 2 &&
+		    sv_guestmm__split_thp(gm, gva & ~(SZ_2M - 1), e) != SV_OK)
+			return false;
 		gpa = sv_buddy__alloc(&gm->k->buddy, 0);
 		if (!gpa || sv_pt_unmap(gm->pt, gva, SV_PAGE_4K))
 			return false;
@@ -443,6 +472,12 @@ static bool handle_fault(sv_guestmm *gm, sv_vcpu *v, const sv_fault *f,
 	gm->k->stat[SV_GUESTMM_STAT_pgfault]++;
 	if (sv_guestmm__thp_eligible(gm, m, gva) &&
 	    (sv_pt_get(&e, gm->pt, gva, 2) != SV_OK || !(e & SV_PTE_P))) {
+		if (!write && gm->o.use_zero_page && huge_zero(gm, v)) {
+			gm->k->stat[SV_GUESTMM_STAT_zero_page_maps]++;
+			return sv_guestmm__map(gm, gva & ~(SZ_2M - 1),
+					       gm->k->huge_zero_gpa, SZ_2M,
+					       false) == SV_OK;
+		}
 		gpa = sv_buddy__alloc(&gm->k->buddy, SV_BUDDY_MAX_ORDER);
 		if (!gpa && sv_guestmm__defrag_direct(gm, m))
 			gpa = sv_guestmm__compact(gm, v, true);

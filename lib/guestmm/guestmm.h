@@ -33,6 +33,7 @@ typedef struct gvma {
 typedef struct gkernel {
 	sv_buddy buddy;
 	uint64_t zero_gpa;
+	uint64_t huge_zero_gpa;    /* the huge zero page, once made (else 0) */
 	/* frames handed out before, a bit each from mem_gpa: only theirs can
 	 * hold bytes, so clearing a fresh one leaves its memory untouched
 	 * (a trace run holds no guest data bytes) */
@@ -60,6 +61,14 @@ struct sv_guestmm {
 	uint16_t pcid;             /* with options.pcid, else 0 */
 	bool stale;                /* a flush missed it (PCID, not running) */
 };
+
+/* Is gpa in the zero page or the huge zero page (never freed, never
+ * written)? */
+static inline bool sv_guestmm__is_zero(const struct gkernel *k, uint64_t gpa)
+{
+	return gpa == k->zero_gpa ||
+	       (k->huge_zero_gpa && gpa - k->huge_zero_gpa < (2ULL << 20));
+}
 
 /* The mappings of a 4K frame beyond the first (0: one mapper), and
  * setting them. */

@@ -41,7 +41,7 @@ static bool collapse_pmd(sv_guestmm *gm, sv_vcpu *v, uint64_t base, bool madv)
 	for (i = 0; i < 512; i++) {
 		old[i] = 0;
 		if (sv_pt_get(&e, gm->pt, base + i * SV_PAGE_4K, 1) == SV_OK &&
-		    (e & SV_PTE_P) && (e & SV_PTE_ADDR_MASK) != gm->k->zero_gpa) {
+		    (e & SV_PTE_P) && !sv_guestmm__is_zero(gm->k, e & SV_PTE_ADDR_MASK)) {
 			old[i] = e & SV_PTE_ADDR_MASK;
 			own++;
 			/* a page another process maps too stays (as with

@@ -23,7 +23,7 @@ static int lazy_free(sv_guestmm *gm, uint64_t start, uint64_t end)
 			a = sv_guestmm__skip(gm, a);
 			continue;
 		}
-		if (!(e & SV_PTE_P) || (e & SV_PTE_ADDR_MASK) == gm->k->zero_gpa) {
+		if (!(e & SV_PTE_P) || sv_guestmm__is_zero(gm->k, e & SV_PTE_ADDR_MASK)) {
 			a = level == 2 ? base + SZ_2M : a + SV_PAGE_4K;
 			continue;
 		}

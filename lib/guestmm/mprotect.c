@@ -16,7 +16,7 @@ static bool reprotect(sv_guestmm *gm, uint64_t a, unsigned level, uint64_t e,
 	/* the zero page, and a page another process maps (copy on write),
 	 * stay read-only */
 	uint64_t size = sv_guestmm__level_size(level);
-	bool writable = (prot & SV_PROT_WRITE) && gpa != gm->k->zero_gpa &&
+	bool writable = (prot & SV_PROT_WRITE) && !sv_guestmm__is_zero(gm->k, gpa) &&
 			!sv_guestmm__shared_in(gm, gpa & ~(size - 1), size);
 
 	if (!prot)

@@ -276,6 +276,8 @@ static const sc_key keys[] = {
 	     "boot (no THP from them)"),
 	UINT(guestmm, "seed", 0, UINT64_MAX, S(gmm.seed),
 	     "seeds which blocks frag_percent takes"),
+	BOOL(guestmm, "use_zero_page", S(gmm.use_zero_page),
+	     "a read fault that may be a THP maps the huge zero page"),
 	ENUM(guestmm, "defrag", defrag_names, S(gmm.defrag),
 	     "what a THP fault that finds no free 2M block does: compact now "
 	     "(always; madvise and defer+madvise for madvised ranges), let "
