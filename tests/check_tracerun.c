@@ -247,6 +247,23 @@ START_TEST(not_a_trace_scenario)
 }
 END_TEST
 
+/* A trace scenario is not recorded: its trace is the input already. */
+START_TEST(no_recording)
+{
+	sv_run_options o = SV_RUN_OPTIONS_INIT;
+	g_autofree char *out = g_build_filename(dir, "r.svt", NULL);
+	sv_scenario *s;
+	sv_report *rep = NULL;
+
+	T_OK(load(&s, "never", "", NULL));
+	o.record = out;
+	ck_assert_int_eq(sv_scenario_run(&rep, s, &o), SV_ECONFIG);
+	ck_assert_ptr_nonnull(strstr(sv_error_detail(), "cannot be recorded"));
+	ck_assert_ptr_null(rep);
+	sv_scenario_free(s);
+}
+END_TEST
+
 /* A bad record stops the run with its line; no report. */
 START_TEST(bad_record)
 {
@@ -276,6 +293,7 @@ int main(void)
 	tcase_add_test(tc, mistakes);
 	tcase_add_test(tc, not_a_trace_scenario);
 	tcase_add_test(tc, bad_record);
+	tcase_add_test(tc, no_recording);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }

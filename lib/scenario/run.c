@@ -694,7 +694,7 @@ int sv_scenario_run(sv_report **out, const sv_scenario *s,
 	if (rc != SV_OK)
 		return rc;
 	if (s->trace_file && r.o->record)
-		return sv_err__set(NULL, SV_EINVAL, "%s: a trace scenario cannot be "
+		return sv_err__set(NULL, SV_ECONFIG, "%s: a trace scenario cannot be "
 						    "recorded: its trace is already "
 						    "the input a rerun needs",
 				   s->file);
