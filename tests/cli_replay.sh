@@ -28,6 +28,11 @@ grep -q '"end": "halted"' "$dir/v1.json"
 # A recorded run's accesses as a trace through the guest kernel.
 "$simvirt" trace run "$dir/t.trace" --format simvirt --thp never > "$dir/tr.txt"
 grep -q '^records [1-9]' "$dir/tr.txt"
+# A recording whose scenario runs a trace ([trace]) cannot exist: refused
+# with status 2, never run.
+rc=0
+"$simvirt" replay "$root/fuzz/corpus/trace/trace-scenario.trace" 2> "$dir/ts.txt" || rc=$?
+[ "$rc" = 2 ] && grep -q 'runs a trace' "$dir/ts.txt"
 # A damaged trace: status 2 and the offset.
 head -c 100 "$dir/t.trace" > "$dir/cut.trace"
 if "$simvirt" replay "$dir/cut.trace" 2> "$dir/err.txt"; then

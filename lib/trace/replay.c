@@ -44,7 +44,12 @@ int sv_trace_replay(sv_report **out, const char *path,
 						   "--format simvirt)", path);
 	if (rc == SV_OK)
 		rc = sv_scenario_load_data(&s, text, strlen(text), path, NULL);
+	if (rc == SV_OK && s->trace_file)
+		rc = sv_err__set(NULL, SV_ECONFIG, "trace %s: its scenario runs a "
+						   "trace ([trace]), which no "
+						   "recording holds", path);
 	if (rc != SV_OK) {
+		sv_scenario_free(s);
 		sv_trace__free(rd);
 		return rc;
 	}
