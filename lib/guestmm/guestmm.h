@@ -1,7 +1,11 @@
 /*
  * lib/guestmm/guestmm.h - the guest kernel's memory management, inside:
- * the process's state and what its units share (guestmm.c: VMAs, faults,
- * unmapping; khugepaged.c: collapsing 4K pages into THPs).
+ * the kernel's and a process's state and what the units share.
+ * guestmm.c: VMAs, faults, unmapping, mmap; frames.c: clearing frames and
+ * counting who maps them; mprotect.c: mprotect, mremap, brk; madvise.c;
+ * khugepaged.c: collapsing into THPs; compact.c: compaction for THP
+ * defrag; hugetlb.c: hugetlbfs; fork.c: fork, copy-on-write, exit, switch;
+ * trace.c: traces run through it; buddy.c: the page allocator.
  */
 #ifndef SV_GUESTMM_GUESTMM_H
 #define SV_GUESTMM_GUESTMM_H
