@@ -23,29 +23,27 @@ typedef struct owner_walk {
 	GHashTable *gva_of;   /* frame gpa -> gva, the process's own 4K pages */
 } owner_walk;
 
+/* A leaf of the process: a present 4K page of its own goes in the map. */
+static int owner_leaf(sv_guestmm *gm, uint64_t base, unsigned level,
+		      uint64_t e, bool partial, void *gva_of)
+{
+	uint64_t gpa = e & SV_PTE_ADDR_MASK;
+
+	SV_UNUSED(partial);
+	if (level == 1 && (e & SV_PTE_P) && !sv_guestmm__is_zero(gm->k, gpa) &&
+	    !sv_guestmm__shares(gm, gpa))
+		g_hash_table_insert(gva_of, g_memdup2(&gpa, sizeof(gpa)),
+				    g_memdup2(&base, sizeof(base)));
+	return SV_OK;
+}
+
 static gboolean owner_step(gpointer key, gpointer val, gpointer data)
 {
 	owner_walk *w = data;
 	const gvma *m = val;
-	uint64_t a = m->start;
 
 	SV_UNUSED(key);
-	while (a < m->end) {
-		unsigned level;
-		uint64_t e = sv_guestmm__leaf(w->gm, a, &level), gpa;
-
-		if (!e) {
-			a = sv_guestmm__skip(w->gm, a);
-			continue;
-		}
-		gpa = e & SV_PTE_ADDR_MASK;
-		if (level == 1 && (e & SV_PTE_P) && !sv_guestmm__is_zero(w->gm->k, gpa) &&
-		    !sv_guestmm__shares(w->gm, gpa))
-			g_hash_table_insert(w->gva_of, g_memdup2(&gpa, sizeof(gpa)),
-					    g_memdup2(&a, sizeof(a)));
-		a = (a & ~(sv_guestmm__level_size(level) - 1)) +
-		    sv_guestmm__level_size(level);
-	}
+	sv_guestmm__for_each_leaf(w->gm, m->start, m->end, owner_leaf, w->gva_of);
 	return FALSE;
 }
 

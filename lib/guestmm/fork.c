@@ -29,54 +29,44 @@ static gboolean copy_vma(gpointer k, gpointer v, gpointer data)
 	return FALSE;
 }
 
-/* copy_page_range over one VMA: each leaf in the child too, write-
- * protected in both and old in the child; gvas: the parent's leaves that
- * lost their write right. */
-static int copy_range(sv_guestmm *c, sv_guestmm *p, const gvma *m, GArray *gvas)
-{
-	uint64_t a = m->start;
-	int rc = SV_OK;
-
-	while (a < m->end && rc == SV_OK) {
-		unsigned level;
-		uint64_t e = sv_guestmm__leaf(p, a, &level), gpa, size, off;
-
-		if (!e) {
-			a = sv_guestmm__skip(p, a);
-			continue;
-		}
-		size = level == 2 ? SZ_2M : SV_PAGE_4K;
-		a &= ~(size - 1);
-		gpa = e & SV_PTE_ADDR_MASK & ~(size - 1);
-		if (!sv_guestmm__is_zero(p->k, gpa)) {
-			if (e & SV_PTE_RW) {
-				e &= ~SV_PTE_RW;
-				rc = sv_pt_write(p->pt, a, level, e);
-				g_array_append_val(gvas, a);
-			}
-			for (off = 0; off < size; off += SV_PAGE_4K)
-				sv_guestmm__set_shares(p, gpa + off,
-						       sv_guestmm__shares(p, gpa + off) + 1);
-		}
-		if (rc == SV_OK)
-			rc = sv_guestmm__put_leaf(c, a, level, e & ~SV_PTE_A);
-		a += size;
-	}
-	return rc;
-}
-
 typedef struct fork_walk {
 	sv_guestmm *c, *p;
 	GArray *gvas;
 	int rc;
 } fork_walk;
 
+/* copy_page_range, one leaf: in the child too, write-protected in both
+ * and old in the child; the parent's leaves that lost their write right
+ * go in payload (to flush). */
+static int copy_leaf(sv_guestmm *p, uint64_t base, unsigned level, uint64_t e,
+		     bool partial, void *payload)
+{
+	fork_walk *w = payload;
+	uint64_t size = sv_guestmm__level_size(level), off;
+	uint64_t gpa = e & SV_PTE_ADDR_MASK & ~(size - 1);
+	int rc = SV_OK;
+
+	SV_UNUSED(partial); /* VMAs hold whole leaves */
+	if (!sv_guestmm__is_zero(p->k, gpa)) {
+		if (e & SV_PTE_RW) {
+			e &= ~SV_PTE_RW;
+			rc = sv_pt_write(p->pt, base, level, e);
+			g_array_append_val(w->gvas, base);
+		}
+		for (off = 0; off < size; off += SV_PAGE_4K)
+			sv_guestmm__set_shares(p, gpa + off,
+					       sv_guestmm__shares(p, gpa + off) + 1);
+	}
+	return rc ? rc : sv_guestmm__put_leaf(w->c, base, level, e & ~SV_PTE_A);
+}
+
 static gboolean copy_step(gpointer k, gpointer v, gpointer data)
 {
 	fork_walk *w = data;
+	const gvma *m = v;
 
 	SV_UNUSED(k);
-	w->rc = copy_range(w->c, w->p, v, w->gvas);
+	w->rc = sv_guestmm__for_each_leaf(w->p, m->start, m->end, copy_leaf, w);
 	return w->rc != SV_OK;
 }
 

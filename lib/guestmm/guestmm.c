@@ -254,53 +254,57 @@ int sv_guestmm__split_thp(sv_guestmm *gm, uint64_t base, uint64_t pmd)
 	return rc;
 }
 
-/* zap_page_range: every page of [start, end) goes, a THP covered in part
- * split first (its other pages stay, 4K). */
-int sv_guestmm__zap(sv_guestmm *gm, uint64_t start, uint64_t end)
+int sv_guestmm__for_each_leaf(sv_guestmm *gm, uint64_t start, uint64_t end,
+			      sv_guestmm__leaf_fn fn, void *payload)
 {
-	GArray *gvas = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 	uint64_t a = start;
 	int rc = SV_OK;
 
-	while (a < end && rc == SV_OK) {
+	while (a < end && rc >= SV_OK) {
 		unsigned level;
-		uint64_t e = sv_guestmm__leaf(gm, a, &level), gpa, base;
+		uint64_t e = sv_guestmm__leaf(gm, a, &level), size, base;
 
 		if (!e) {
 			a = sv_guestmm__skip(gm, a);
 			continue;
 		}
-		gpa = e & SV_PTE_ADDR_MASK;
-		base = a & ~(SZ_2M - 1);
-		if (level > 1 && sv_guestmm__vma_at(gm, a) &&
-		    sv_guestmm__vma_at(gm, a)->hpage) { /* hugetlbfs: whole */
-			uint64_t size = sv_guestmm__level_size(level);
-
-			a &= ~(size - 1);
-			rc = sv_pt_unmap(gm->pt, a, size);
-			sv_guestmm__hugetlb_put(gm, gpa & ~(size - 1), size);
-			g_array_append_val(gvas, a);
-			a += size;
-			continue;
-		}
-		if (level == 2 && (base < start || base + SZ_2M > end)) {
-			rc = sv_guestmm__split_thp(gm, base, e);
-			continue; /* a again, now a 4K leaf */
-		}
-		if (level == 2) {
-			rc = sv_pt_unmap(gm->pt, base, SZ_2M);
-			if (!sv_guestmm__is_zero(gm->k, gpa))
-				sv_guestmm__put_frames(gm, gpa & ~(SZ_2M - 1), SZ_2M);
-			g_array_append_val(gvas, base);
-			a = base + SZ_2M;
-			continue;
-		}
-		rc = sv_pt_unmap(gm->pt, a, SV_PAGE_4K);
-		if (!sv_guestmm__is_zero(gm->k, gpa))
-			sv_guestmm__put_frames(gm, gpa, SV_PAGE_4K);
-		g_array_append_val(gvas, a);
-		a += SV_PAGE_4K;
+		size = sv_guestmm__level_size(level);
+		base = a & ~(size - 1);
+		rc = fn(gm, base, level, e, base < start || base + size > end,
+			payload);
+		if (rc == SV_OK)
+			a = base + size;
 	}
+	return rc < SV_OK ? rc : SV_OK;
+}
+
+/* One leaf of a zap: a THP covered in part split first (its other pages
+ * stay, 4K); a hugetlbfs page back to its pool; any other page freed
+ * unless another process maps it or it is a zero page. */
+static int zap_leaf(sv_guestmm *gm, uint64_t base, unsigned level, uint64_t e,
+		    bool partial, void *gvas)
+{
+	uint64_t size = sv_guestmm__level_size(level);
+	uint64_t gpa = e & SV_PTE_ADDR_MASK & ~(size - 1);
+	const gvma *m = sv_guestmm__vma_at(gm, base);
+	int rc;
+
+	if (level == 2 && partial && !(m && m->hpage))
+		return sv_guestmm__split_again(gm, base, e);
+	rc = sv_pt_unmap(gm->pt, base, size);
+	if (level > 1 && m && m->hpage)
+		sv_guestmm__hugetlb_put(gm, gpa, size);
+	else if (!sv_guestmm__is_zero(gm->k, gpa))
+		sv_guestmm__put_frames(gm, gpa, size);
+	g_array_append_val((GArray *)gvas, base);
+	return rc;
+}
+
+int sv_guestmm__zap(sv_guestmm *gm, uint64_t start, uint64_t end)
+{
+	GArray *gvas = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	int rc = sv_guestmm__for_each_leaf(gm, start, end, zap_leaf, gvas);
+
 	sv_guestmm__flush(gm, gvas);
 	g_array_free(gvas, TRUE);
 	return rc;

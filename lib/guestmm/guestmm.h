@@ -83,6 +83,20 @@ bool sv_guestmm__shared_in(const sv_guestmm *gm, uint64_t gpa, uint64_t len);
 /* Where to look after a, where nothing maps a: the next 4K page, or the
  * next 2M range where no page table is. */
 uint64_t sv_guestmm__skip(sv_guestmm *gm, uint64_t a);
+
+/*
+ * Each leaf (present or PROT_NONE) over [start, end), in order:
+ * fn(gm, base, level, e, partial, payload), base the leaf's first address,
+ * partial when the leaf reaches outside [start, end).  fn returns SV_OK to
+ * go on past the leaf, LEAF_AGAIN to look at base again (it split the
+ * leaf), or an error, which ends the walk with it.  gvas, when not NULL,
+ * collects what fn appends there, and is flushed at the end.
+ */
+#define LEAF_AGAIN 1
+typedef int (*sv_guestmm__leaf_fn)(sv_guestmm *gm, uint64_t base, unsigned level,
+				   uint64_t e, bool partial, void *payload);
+int sv_guestmm__for_each_leaf(sv_guestmm *gm, uint64_t start, uint64_t end,
+			      sv_guestmm__leaf_fn fn, void *payload);
 /* A mapping of the 4K frames [gpa, gpa + len) goes: each shared one
  * loses a share, the others are freed (a whole 2M block at once when it
  * is one THP that nobody shares). */
@@ -138,6 +152,14 @@ bool sv_guestmm__overlaps(sv_guestmm *gm, uint64_t start, uint64_t end);
 GPtrArray *sv_guestmm__vmas_in(sv_guestmm *gm, uint64_t start, uint64_t end);
 /* split_huge_pmd: the THP at base (its PMD pmd) mapped by 512 PTEs. */
 int sv_guestmm__split_thp(sv_guestmm *gm, uint64_t base, uint64_t pmd);
+/* For a leaf function: the THP at base split, then LEAF_AGAIN (or the
+ * split's error). */
+static inline int sv_guestmm__split_again(sv_guestmm *gm, uint64_t base, uint64_t pmd)
+{
+	int rc = sv_guestmm__split_thp(gm, base, pmd);
+
+	return rc ? rc : LEAF_AGAIN;
+}
 /* clear_page over [gpa, gpa + len) through the direct map, as vCPU v's
  * stores (NULL: the bytes only); false when a store faulted. */
 bool sv_guestmm__zero_frames(sv_guestmm *gm, sv_vcpu *v, uint64_t gpa,

@@ -6,40 +6,27 @@
 #include "guestmm/guestmm.h"
 
 /* madvise_free_pte_range: each present page of the process's own in
- * [start, end) made clean and old, a THP covered in part split first;
- * the changed leaves flushed. */
+ * [start, end) made clean and old, a THP covered in part split first (the
+ * huge zero page left alone); the changed leaves flushed. */
+static int lazy_free_leaf(sv_guestmm *gm, uint64_t base, unsigned level,
+			  uint64_t e, bool partial, void *gvas)
+{
+	if (!(e & SV_PTE_P) || sv_guestmm__is_zero(gm->k, e & SV_PTE_ADDR_MASK))
+		return SV_OK;
+	if (level == 2 && partial)
+		return sv_guestmm__split_again(gm, base, e);
+	gm->k->stat[SV_GUESTMM_STAT_pglazyfree] += level == 2 ? 512 : 1;
+	if (!(e & (SV_PTE_A | SV_PTE_D)))
+		return SV_OK;
+	g_array_append_val((GArray *)gvas, base);
+	return sv_pt_write(gm->pt, base, level, e & ~(SV_PTE_A | SV_PTE_D));
+}
+
 static int lazy_free(sv_guestmm *gm, uint64_t start, uint64_t end)
 {
 	GArray *gvas = g_array_new(FALSE, FALSE, sizeof(uint64_t));
-	uint64_t a = start;
-	int rc = SV_OK;
+	int rc = sv_guestmm__for_each_leaf(gm, start, end, lazy_free_leaf, gvas);
 
-	while (a < end && rc == SV_OK) {
-		unsigned level;
-		uint64_t e = sv_guestmm__leaf(gm, a, &level);
-		uint64_t base = a & ~(SZ_2M - 1);
-
-		if (!e) {
-			a = sv_guestmm__skip(gm, a);
-			continue;
-		}
-		if (!(e & SV_PTE_P) || sv_guestmm__is_zero(gm->k, e & SV_PTE_ADDR_MASK)) {
-			a = level == 2 ? base + SZ_2M : a + SV_PAGE_4K;
-			continue;
-		}
-		if (level == 2 && (base < start || base + SZ_2M > end)) {
-			rc = sv_guestmm__split_thp(gm, base, e);
-			continue;
-		}
-		if (level == 2)
-			a = base;
-		gm->k->stat[SV_GUESTMM_STAT_pglazyfree] += level == 2 ? 512 : 1;
-		if (e & (SV_PTE_A | SV_PTE_D)) {
-			rc = sv_pt_write(gm->pt, a, level, e & ~(SV_PTE_A | SV_PTE_D));
-			g_array_append_val(gvas, a);
-		}
-		a += level == 2 ? SZ_2M : SV_PAGE_4K;
-	}
 	sv_guestmm__flush(gm, gvas);
 	g_array_free(gvas, TRUE);
 	return rc;

@@ -30,10 +30,29 @@ static bool reprotect(sv_guestmm *gm, uint64_t a, unsigned level, uint64_t e,
 	return true;
 }
 
+typedef struct reprotect_arg {
+	unsigned prot;
+	GArray *gvas;
+} reprotect_arg;
+
+/* A leaf of the range: a THP covered in part split first. */
+static int reprotect_leaf(sv_guestmm *gm, uint64_t base, unsigned level,
+			  uint64_t e, bool partial, void *payload)
+{
+	reprotect_arg *r = payload;
+	int rc = SV_OK;
+
+	if (level == 2 && partial)
+		return sv_guestmm__split_again(gm, base, e);
+	if (reprotect(gm, base, level, e, r->prot, &rc))
+		g_array_append_val(r->gvas, base);
+	return rc;
+}
+
 int sv_guestmm_mprotect(sv_guestmm *gm, uint64_t addr, uint64_t len,
 			unsigned prot)
 {
-	uint64_t end = addr + len, covered = 0, a = addr;
+	uint64_t end = addr + len, covered = 0;
 	GArray *gvas;
 	GPtrArray *hits;
 	int rc = SV_OK;
@@ -67,24 +86,8 @@ int sv_guestmm_mprotect(sv_guestmm *gm, uint64_t addr, uint64_t len,
 		((gvma *)g_ptr_array_index(hits, i))->prot = prot;
 	g_ptr_array_free(hits, TRUE);
 	gvas = g_array_new(FALSE, FALSE, sizeof(uint64_t));
-	while (a < end && rc == SV_OK) {
-		unsigned level;
-		uint64_t e = sv_guestmm__leaf(gm, a, &level);
-		uint64_t base = a & ~(SZ_2M - 1);
-
-		if (!e) {
-			a = sv_guestmm__skip(gm, a);
-			continue;
-		}
-		if (level == 2 && (base < addr || base + SZ_2M > end)) {
-			rc = sv_guestmm__split_thp(gm, base, e);
-			continue;
-		}
-		a &= ~(sv_guestmm__level_size(level) - 1);
-		if (reprotect(gm, a, level, e, prot, &rc))
-			g_array_append_val(gvas, a);
-		a += sv_guestmm__level_size(level);
-	}
+	rc = sv_guestmm__for_each_leaf(gm, addr, end, reprotect_leaf,
+				       &(reprotect_arg){prot, gvas});
 	sv_guestmm__flush(gm, gvas);
 	g_array_free(gvas, TRUE);
 	return rc;
@@ -93,38 +96,35 @@ int sv_guestmm_mprotect(sv_guestmm *gm, uint64_t addr, uint64_t len,
 /* ---- mremap ------------------------------------------------------------------ */
 
 /* move_page_tables: the leaves of [old, old + len) to [to, to + len),
- * entries whole (flags, A/D, PROT_NONE), a THP whose new place is not
- * 2M-aligned split first; the old range flushed. */
+ * entries whole (flags, A/D, PROT_NONE), a THP covered in part or whose
+ * new place is not 2M-aligned split first; the old range flushed. */
+typedef struct move_arg {
+	uint64_t old, to;
+	GArray *gvas;
+} move_arg;
+
+static int move_leaf(sv_guestmm *gm, uint64_t base, unsigned level, uint64_t e,
+		     bool partial, void *payload)
+{
+	move_arg *mv = payload;
+	int rc;
+
+	if (level == 2 && (partial || (mv->to + (base - mv->old)) & (SZ_2M - 1)))
+		return sv_guestmm__split_again(gm, base, e);
+	rc = sv_pt_unmap(gm->pt, base, sv_guestmm__level_size(level));
+	if (rc == SV_OK)
+		rc = sv_guestmm__put_leaf(gm, mv->to + (base - mv->old), level, e);
+	g_array_append_val(mv->gvas, base);
+	return rc;
+}
+
 static int move_leaves(sv_guestmm *gm, uint64_t old, uint64_t len, uint64_t to)
 {
-	GArray *gvas = g_array_new(FALSE, FALSE, sizeof(uint64_t));
-	uint64_t a = old, end = old + len;
-	int rc = SV_OK;
+	move_arg mv = {old, to, g_array_new(FALSE, FALSE, sizeof(uint64_t))};
+	int rc = sv_guestmm__for_each_leaf(gm, old, old + len, move_leaf, &mv);
 
-	while (a < end && rc == SV_OK) {
-		unsigned level;
-		uint64_t e = sv_guestmm__leaf(gm, a, &level);
-		uint64_t base = a & ~(SZ_2M - 1);
-
-		if (!e) {
-			a = sv_guestmm__skip(gm, a);
-			continue;
-		}
-		if (level == 2 && (base < old || base + SZ_2M > end ||
-				   (to + (base - old)) & (SZ_2M - 1))) {
-			rc = sv_guestmm__split_thp(gm, base, e);
-			continue;
-		}
-		if (level == 2)
-			a = base;
-		rc = sv_pt_unmap(gm->pt, a, level == 2 ? SZ_2M : SV_PAGE_4K);
-		if (rc == SV_OK)
-			rc = sv_guestmm__put_leaf(gm, to + (a - old), level, e);
-		g_array_append_val(gvas, a);
-		a += level == 2 ? SZ_2M : SV_PAGE_4K;
-	}
-	sv_guestmm__flush(gm, gvas);
-	g_array_free(gvas, TRUE);
+	sv_guestmm__flush(gm, mv.gvas);
+	g_array_free(mv.gvas, TRUE);
 	return rc;
 }
 
