@@ -15,55 +15,35 @@
 
 #define SZ_4K 0x1000ULL
 #define SZ_2M (2ULL << 20)
-#define GUEST_MEM 0x10000000ULL
+#define GUEST_MEM (1ULL << 30) /* where sv_trace_machine puts it */
 #define GMS(gm, name) sv_guestmm_stat_get((gm), SV_GUESTMM_STAT_##name)
 
 typedef struct rig {
+	sv_trace_machine m;
 	sv_host *h;
 	sv_vm *vm;
 	sv_vcpu *v;
-	sv_guestmm *gm;
+	sv_guestmm *gm;           /* the process the rig's accesses run in */
 } rig;
 
-/* The machine with the guest kernel's options go (memory and THP mode
- * filled in here). */
+/* The machine (sv_trace_machine: THP host memory, the vCPU in long mode
+ * with CR0.WP, as Linux runs, so the zero page is read-only to the kernel
+ * too) with the guest kernel's options go and THP mode thp. */
 static void rig_up_opts(rig *r, sv_guest_thp thp, uint64_t mem, sv_mmu_kind mmu,
 			sv_guestmm_options go)
 {
-	sv_host_options ho = SV_HOST_OPTIONS_INIT;
-	sv_mmu_options mo = SV_MMU_OPTIONS_INIT;
-	sv_host_mmap_args a = {
-		.version = SV_HOST_MMAP_VERSION,
-		.size = mem,
-		.prot = SV_PROT_READ | SV_PROT_WRITE,
-		.backing = SV_BACKING_ANON,
-	};
-	sv_memslot_region s = {
-		.version = SV_MEMSLOT_REGION_VERSION,
-		.slot = 1,
-		.gpa = GUEST_MEM,
-		.size = mem,
-	};
-	sv_vcpu_regs regs;
+	sv_trace_machine_options o = SV_TRACE_MACHINE_OPTIONS_INIT;
 
 	memset(r, 0, sizeof(*r));
-	mo.mmu = mmu;
-	T_OK(sv_host_new(&r->h, &ho));
-	r->vm = t_vm();
-	T_OK(sv_mmu_attach(r->vm, r->h, &mo));
-	T_OK(sv_host_mmap(&s.hva, r->h, &a));
-	T_OK(sv_host_madvise(r->h, s.hva, mem, SV_MADV_HUGEPAGE));
-	T_OK(sv_memslot_set(r->vm, &s));
-	go.thp = thp;
-	go.mem_gpa = GUEST_MEM;
-	go.mem_size = mem;
-	T_OK(sv_guestmm_new(&r->gm, r->vm, &go));
-	r->v = sv_vm_vcpu(r->vm, 0);
-	t_paging(r->v, sv_guestmm_cr3(r->gm), 0);
-	/* Linux runs with CR0.WP set: the zero page is read-only to it too */
-	sv_vcpu_get_regs(r->v, &regs);
-	regs.cr0 |= SV_CR0_WP;
-	T_OK(sv_vcpu_set_regs(r->v, &regs));
+	o.mem = mem;
+	o.mmu = mmu;
+	o.guest = go;
+	o.guest.thp = thp;
+	T_OK(sv_trace_machine_new(&r->m, &o));
+	r->h = r->m.host;
+	r->vm = r->m.vm;
+	r->v = r->m.vcpu;
+	r->gm = r->m.guest;
 }
 
 static void rig_up(rig *r, sv_guest_thp thp, uint64_t mem, sv_mmu_kind mmu)
@@ -75,9 +55,7 @@ static void rig_up(rig *r, sv_guest_thp thp, uint64_t mem, sv_mmu_kind mmu)
 
 static void rig_down(rig *r)
 {
-	sv_guestmm_free(r->gm);
-	sv_vm_free(r->vm);
-	sv_host_free(r->h);
+	sv_trace_machine_free(&r->m);
 }
 
 static sv_xlate acc(rig *r, uint64_t gva, sv_access a)
@@ -633,7 +611,7 @@ START_TEST(hugetlb_pages)
 
 	go.hugetlb_2m_pages = 2;
 	go.hugetlb_1g_pages = 1;
-	/* 2G: the 1G page is the highest 1G-aligned one, below 2G + 256M */
+	/* 2G at 1G: the 1G page is the highest 1G-aligned one, [2G, 3G) */
 	rig_up_opts(&r, SV_GUEST_THP_NEVER, 2ULL << 30, SV_MMU_TDP, go);
 	T_OK(sv_guestmm_mmap(&a, r.gm, 0, 2 * SZ_2M, SV_PROT_READ | SV_PROT_WRITE,
 			     SV_GMAP_HUGETLB_2M));
@@ -676,9 +654,9 @@ START_TEST(hugetlb_pages)
 	 * 2M, a splinter of the 1G guest page */
 	ck_assert_uint_eq(x.page_size, SZ_2M);
 	g = x.gpa;
-	/* the highest 1G-aligned page of [256M, 2G + 256M): 1G, at offset
+	/* the highest 1G-aligned page of [1G, 3G): 2G, at offset
 	 * 512M of it */
-	ck_assert_uint_eq(g, (1ULL << 30) + (1ULL << 29));
+	ck_assert_uint_eq(g, (2ULL << 30) + (1ULL << 29));
 	ck_assert_uint_eq(GMS(r.gm, htlb_fault_alloc), 4);
 	T_OK(sv_guestmm_munmap(r.gm, c, 1ULL << 30));
 	rig_down(&r);
