@@ -14,6 +14,8 @@ packages=(
 	zlib1g-dev
 	liblzma-dev
 	libzstd-dev
+	libelf-dev
+	libsqlite3-dev
 	libjson-glib-dev
 	check
 	libsubunit-dev

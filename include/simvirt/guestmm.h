@@ -154,11 +154,26 @@ SV_API int sv_guestmm_switch(sv_guestmm *gm, sv_vcpu *v);
 SV_API int sv_guestmm_leaf(uint64_t *entry, unsigned *level, sv_guestmm *gm,
 			   uint64_t gva);
 
+/** A VMA as the program loader and system calls see it. */
+typedef struct sv_guestmm_vma {
+	uint64_t start, end;
+	unsigned prot;            /* SV_PROT_*; 0: PROT_NONE */
+} sv_guestmm_vma;
+
+/** The VMA that holds addr, or else the first above it: true and *out,
+ *  or false when there is none. */
+SV_API bool sv_guestmm_vma_next(sv_guestmm_vma *out, sv_guestmm *gm,
+				uint64_t addr);
+
 /** The guest's mmap flags. */
 enum {
 	SV_GMAP_FIXED = 1 << 0,       /* at exactly addr (what was there goes) */
 	SV_GMAP_HUGETLB_2M = 1 << 1,  /* MAP_HUGETLB | MAP_HUGE_2MB */
 	SV_GMAP_HUGETLB_1G = 1 << 2,  /* MAP_HUGETLB | MAP_HUGE_1GB */
+	/* A private file mapping (a program's segments, a mapped file): a
+	 * fault maps a page of its own, as the page cache's copied at once
+	 * when the mapping is writable (no zero page, no file THP). */
+	SV_GMAP_FILE = 1 << 3,
 };
 
 /**

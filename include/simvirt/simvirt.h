@@ -16,6 +16,7 @@
 #include "tracein.h"
 #include "hostmm.h"
 #include "mmu.h"
+#include "program.h"
 #include "pt.h"
 #include "scenario.h"
 #include "stats.h"

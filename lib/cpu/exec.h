@@ -196,6 +196,9 @@ int sv_exec__hooks_add(ex_cpu *c);
 void sv_exec__set_detailed(ex_cpu *c, bool on);
 int sv_exec__sites_install(ex_cpu *c);
 int sv_exec__decoder_init(sv_exec *ex);
+/* Base cycles of one decoded instruction: its class (the cost table's
+ * insn_*), plus its memory operands (programs share it). */
+uint64_t sv_exec__insn_cost(const sv_costs *k, csh cs, const cs_insn *in);
 void sv_exec__decoder_fini(sv_exec *ex);
 /* Asks for this vCPU's turn to end at the next block start, keeping the
  * first reason. */

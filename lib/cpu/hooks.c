@@ -212,7 +212,7 @@ static bool site_of(const cs_insn *in, ex_site *s)
 }
 
 /* Base cycles of one instruction: its class, plus its memory operands. */
-static uint64_t insn_cost(const sv_costs *k, csh cs, const cs_insn *in)
+uint64_t sv_exec__insn_cost(const sv_costs *k, csh cs, const cs_insn *in)
 {
 	const cs_x86 *x = &in->detail->x86;
 	uint64_t cost = k->insn_alu;
@@ -306,7 +306,7 @@ static void decode(ex_cpu *c, uint64_t addr, uint32_t size, ex_block *b)
 		ex_site s;
 
 		b->ninsn++;
-		b->cycles += insn_cost(k, ex->cs, ex->insn);
+		b->cycles += sv_exec__insn_cost(k, ex->cs, ex->insn);
 		b->bytes = (uint32_t)(pc - addr);
 		if (!site_of(ex->insn, &s))
 			continue;

@@ -14,7 +14,9 @@
  *     allocator, zeroed, mapped by one PMD (thp_fault_alloc); no 2M block
  *     free: 4K (thp_fault_fallback).
  *  4. Otherwise 4K: a read maps the zero page read-only (zero_page_maps),
- *     a write a new zeroed page.
+ *     a write a new zeroed page.  In a file mapping (SV_GMAP_FILE) every
+ *     fault maps a page of its own (the page cache's, copied on write at
+ *     once) and never a THP.
  * The guest's tables are an sv_pt tree whose table pages come from the
  * first part of the managed memory; page frames come from the buddy
  * allocator over the rest.  Unmapping (munmap, MADV_DONTNEED) splits a
@@ -56,6 +58,21 @@ GTree *sv_guestmm__vma_tree(void)
 gvma *sv_guestmm__vma_at(sv_guestmm *gm, uint64_t addr)
 {
 	return g_tree_search(gm->vmas, vma_holds, &addr);
+}
+
+bool sv_guestmm_vma_next(sv_guestmm_vma *out, sv_guestmm *gm, uint64_t addr)
+{
+	const gvma *m = sv_guestmm__vma_at(gm, addr);
+
+	if (!m) {
+		GTreeNode *n = g_tree_lower_bound(gm->vmas, &addr);
+
+		m = n ? g_tree_node_value(n) : NULL;
+	}
+	if (!m)
+		return false;
+	*out = (sv_guestmm_vma){.start = m->start, .end = m->end, .prot = m->prot};
+	return true;
 }
 
 void sv_guestmm__vma_insert(sv_guestmm *gm, const gvma *v)
@@ -318,7 +335,7 @@ bool sv_guestmm__thp_eligible(const sv_guestmm *gm, const gvma *m,
 	uint64_t base = gva & ~(SZ_2M - 1);
 
 	if (gm->o.thp == SV_GUEST_THP_NEVER || m->advice == SV_GMADV_NOHUGEPAGE ||
-	    m->hpage ||
+	    m->hpage || m->file ||
 	    (gm->o.thp == SV_GUEST_THP_MADVISE && m->advice != SV_GMADV_HUGEPAGE))
 		return false;
 	return base >= m->start && base + SZ_2M <= m->end;
@@ -405,7 +422,7 @@ static bool handle_fault(sv_guestmm *gm, sv_vcpu *v, const sv_fault *f,
 		}
 		gm->k->stat[SV_GUESTMM_STAT_thp_fault_fallback]++;
 	}
-	if (!write) {
+	if (!write && !m->file) {
 		gm->k->stat[SV_GUESTMM_STAT_zero_page_maps]++;
 		return sv_guestmm__map(gm, gva, gm->k->zero_gpa, SV_PAGE_4K, false) == SV_OK;
 	}
@@ -413,7 +430,8 @@ static bool handle_fault(sv_guestmm *gm, sv_vcpu *v, const sv_fault *f,
 	if (!gpa || !sv_guestmm__zero_frames(gm, v, gpa, SV_PAGE_4K))
 		return false; /* out of memory: the fault stays */
 	gm->k->stat[SV_GUESTMM_STAT_pgalloc]++;
-	return sv_guestmm__map(gm, gva, gpa, SV_PAGE_4K, true) == SV_OK;
+	return sv_guestmm__map(gm, gva, gpa, SV_PAGE_4K,
+			       (m->prot & SV_PROT_WRITE) != 0) == SV_OK;
 }
 
 int sv_guestmm_access(sv_xlate *out, sv_guestmm *gm, sv_vcpu *v,
@@ -639,7 +657,8 @@ uint64_t sv_guestmm__free_range(sv_guestmm *gm, uint64_t len, uint64_t align)
 int sv_guestmm_mmap(uint64_t *gva, sv_guestmm *gm, uint64_t addr,
 		    uint64_t len, unsigned prot, unsigned flags)
 {
-	const unsigned ok = SV_GMAP_FIXED | SV_GMAP_HUGETLB_2M | SV_GMAP_HUGETLB_1G;
+	const unsigned ok = SV_GMAP_FIXED | SV_GMAP_HUGETLB_2M |
+			    SV_GMAP_HUGETLB_1G | SV_GMAP_FILE;
 	gvma m = {0};
 	int rc;
 
@@ -677,6 +696,7 @@ int sv_guestmm_mmap(uint64_t *gva, sv_guestmm *gm, uint64_t addr,
 	m.end = m.start + len;
 	m.prot = prot;
 	m.advice = SV_GMADV_DONTNEED;
+	m.file = (flags & SV_GMAP_FILE) != 0 && !m.hpage;
 	sv_guestmm__vma_insert(gm, &m);
 	*gva = m.start;
 	return SV_OK;

@@ -31,6 +31,7 @@ typedef struct gvma {
 	unsigned prot;
 	sv_guest_madvise advice;   /* HUGEPAGE, NOHUGEPAGE, or DONTNEED: none */
 	uint64_t hpage;            /* hugetlbfs: its page size, else 0 */
+	bool file;                 /* SV_GMAP_FILE */
 } gvma;
 
 /* The kernel: what its processes share (Linux's global state). */

@@ -257,8 +257,9 @@ int sv_guestmm_brk(uint64_t *out, sv_guestmm *gm, uint64_t addr)
 		if (heap && heap->end == old_end) {
 			heap->end = new_end;
 		} else {
-			gvma m = {old_end, new_end, SV_PROT_READ | SV_PROT_WRITE,
-				  SV_GMADV_DONTNEED, 0};
+			gvma m = {.start = old_end, .end = new_end,
+				  .prot = SV_PROT_READ | SV_PROT_WRITE,
+				  .advice = SV_GMADV_DONTNEED};
 
 			sv_guestmm__vma_insert(gm, &m);
 		}

@@ -8,6 +8,9 @@
 #include <stdbool.h>
 
 #include <glib.h>
+#include <stdio.h>
+
+#include <simvirt/simvirt.h>
 
 #define EXIT_USAGE 2
 #define EXIT_GUEST_FAULT 3
@@ -39,6 +42,15 @@ int cmd_diff(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
+/* tracerun.c: a trace machine's options from --thp, --mmu, --mem and
+ * --host-pages (each NULL when not given): EXIT_SUCCESS, or EXIT_USAGE
+ * after saying what was wrong; and its counters, a line each. */
+int cli_machine_parse(sv_trace_machine_options *mo, const char *cmd,
+		      const char *thp, const char *mmu, const char *mem,
+		      const char *host);
+void cli_machine_counters(FILE *out, sv_trace_machine *m);
+/* progrun.c: `simvirt exec`. */
+int cli_exec(int argc, char **argv);
 /* tracerun.c: `simvirt trace run` (argv[1] is "run"). */
 int cli_trace_run(int argc, char **argv);
 

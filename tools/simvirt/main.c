@@ -830,6 +830,8 @@ static void usage(FILE *f)
 		   "  sweep SWEEP.ini      many runs over parameter axes (local, GNU "
 		   "parallel, Slurm)\n"
 		   "  merge DIR            a sweep's reports as one table\n"
+		   "  exec PROGRAM [ARG...] an unmodified static Linux program as "
+		   "a guest\n"
 		   "  calibrate            fit the cost model to this machine\n"
 		   "  list                 workloads, policies, backings, actions, "
 		   "counters, scenario keys\n"
@@ -847,7 +849,7 @@ int main(int argc, char **argv)
 		    {"trace", cmd_trace}, {"walk", cmd_walk},
 		    {"plot", cmd_plot},   {"diff", cmd_diff},
 		    {"sweep", cmd_sweep}, {"merge", cmd_merge},
-		    {"calibrate", cmd_calibrate}};
+		    {"calibrate", cmd_calibrate}, {"exec", cli_exec}};
 	size_t i;
 
 	if (argc < 2) {

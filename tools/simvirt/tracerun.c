@@ -14,22 +14,67 @@
 
 #include "cli.h"
 
-static void print_counters(sv_trace_machine *m, uint64_t records)
+void cli_machine_counters(FILE *out, sv_trace_machine *m)
 {
 	unsigned i;
 
-	printf("records %" PRIu64 "\n", records);
 	for (i = 0; i < SV_GUESTMM_STAT__COUNT; i++)
-		printf("guest.%s %" PRIu64 "\n", sv_guestmm_stat_name(i),
-		       sv_guestmm_stat_get(m->guest, i));
+		fprintf(out, "guest.%s %" PRIu64 "\n", sv_guestmm_stat_name(i),
+			sv_guestmm_stat_get(m->guest, i));
 	for (i = 0; i < SV_VM_STAT__COUNT; i++)
 		if (sv_vm_stat_get(m->vm, i))
-			printf("%s %" PRIu64 "\n", sv_vm_stat_name(i),
-			       sv_vm_stat_get(m->vm, i));
+			fprintf(out, "%s %" PRIu64 "\n", sv_vm_stat_name(i),
+				sv_vm_stat_get(m->vm, i));
 	for (i = 0; i < SV_VCPU_STAT__COUNT; i++)
 		if (sv_vcpu_stat_get(m->vcpu, i))
-			printf("%s %" PRIu64 "\n", sv_vcpu_stat_name(i),
-			       sv_vcpu_stat_get(m->vcpu, i));
+			fprintf(out, "%s %" PRIu64 "\n", sv_vcpu_stat_name(i),
+				sv_vcpu_stat_get(m->vcpu, i));
+}
+
+int cli_machine_parse(sv_trace_machine_options *mo, const char *cmd,
+		      const char *thp, const char *mmu, const char *mem,
+		      const char *host)
+{
+	char *end;
+
+	if (thp && !strcmp(thp, "never"))
+		mo->guest.thp = SV_GUEST_THP_NEVER;
+	else if (thp && !strcmp(thp, "always"))
+		mo->guest.thp = SV_GUEST_THP_ALWAYS;
+	else if (thp && !strcmp(thp, "madvise"))
+		mo->guest.thp = SV_GUEST_THP_MADVISE;
+	else if (thp) {
+		fprintf(stderr, "simvirt %s: --thp: expected never, madvise or "
+				"always, got '%s'\n", cmd, thp);
+		return EXIT_USAGE;
+	}
+	if (mmu && !strcmp(mmu, "shadow"))
+		mo->mmu = SV_MMU_SHADOW;
+	else if (mmu && strcmp(mmu, "tdp")) {
+		fprintf(stderr, "simvirt %s: --mmu: expected tdp or shadow, got "
+				"'%s'\n", cmd, mmu);
+		return EXIT_USAGE;
+	}
+	if (mem) {
+		uint64_t bytes = g_ascii_strtoull(mem, &end, 10);
+
+		bytes <<= *end == 'G' ? 30 : *end == 'M' ? 20 : 0;
+		if (end == mem || (*end && end[1]) || (*end && *end != 'G' && *end != 'M') ||
+		    bytes < (4ULL << 20) || bytes % (2ULL << 20) || bytes > (64ULL << 30)) {
+			fprintf(stderr, "simvirt %s: --mem: expected a size such as "
+					"512M or 4G, a multiple of 2M from 4M to "
+					"64G, got '%s'\n", cmd, mem);
+			return EXIT_USAGE;
+		}
+		mo->mem = bytes;
+	}
+	if (host && strcmp(host, "2M") && strcmp(host, "4K")) {
+		fprintf(stderr, "simvirt %s: --host-pages: expected 2M or 4K, got "
+				"'%s'\n", cmd, host);
+		return EXIT_USAGE;
+	}
+	mo->host_4k = host && !strcmp(host, "4K");
+	return EXIT_SUCCESS;
 }
 
 /* The run, in chunks so that a terminal sees progress. */
@@ -86,13 +131,10 @@ int cli_trace_run(int argc, char **argv)
 		{NULL, 0, 0, 0, NULL, NULL, NULL}};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("run TRACE");
 	sv_trace_format fmt = SV_TRACE_TEXT;
-	sv_guest_thp gthp = SV_GUEST_THP_MADVISE;
-	sv_mmu_kind kind = SV_MMU_TDP;
-	uint64_t bytes = SV_PAGE_1G, done = 0;
+	uint64_t done = 0;
 	sv_trace_machine_options mo = SV_TRACE_MACHINE_OPTIONS_INIT;
 	sv_trace_reader *tr = NULL;
 	sv_trace_machine m = {0};
-	char *end;
 	int rc;
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
@@ -108,38 +150,8 @@ int cli_trace_run(int argc, char **argv)
 	}
 	if (format && sv_trace_format_parse(&fmt, format) != SV_OK)
 		return cli_fail("trace run: --format", SV_EINVAL);
-	if (thp && !strcmp(thp, "never"))
-		gthp = SV_GUEST_THP_NEVER;
-	else if (thp && !strcmp(thp, "always"))
-		gthp = SV_GUEST_THP_ALWAYS;
-	else if (thp && strcmp(thp, "madvise")) {
-		fprintf(stderr, "simvirt trace run: --thp: expected never, madvise "
-				"or always, got '%s'\n", thp);
+	if (cli_machine_parse(&mo, "trace run", thp, mmu, mem, host) != EXIT_SUCCESS)
 		return EXIT_USAGE;
-	}
-	if (mmu && !strcmp(mmu, "shadow"))
-		kind = SV_MMU_SHADOW;
-	else if (mmu && strcmp(mmu, "tdp")) {
-		fprintf(stderr, "simvirt trace run: --mmu: expected tdp or shadow, "
-				"got '%s'\n", mmu);
-		return EXIT_USAGE;
-	}
-	if (mem) {
-		bytes = g_ascii_strtoull(mem, &end, 10);
-		bytes <<= *end == 'G' ? 30 : *end == 'M' ? 20 : 0;
-		if (end == mem || (*end && end[1]) || (*end && *end != 'G' && *end != 'M') ||
-		    bytes < (4ULL << 20) || bytes % (2ULL << 20) || bytes > (64ULL << 30)) {
-			fprintf(stderr, "simvirt trace run: --mem: expected a size "
-					"such as 512M or 4G, a multiple of 2M from "
-					"4M to 64G, got '%s'\n", mem);
-			return EXIT_USAGE;
-		}
-	}
-	if (host && strcmp(host, "2M") && strcmp(host, "4K")) {
-		fprintf(stderr, "simvirt trace run: --host-pages: expected 2M or "
-				"4K, got '%s'\n", host);
-		return EXIT_USAGE;
-	}
 	if (max < 0 || frag < 0 || frag > 100 || seed < 0) {
 		fprintf(stderr, "simvirt trace run: --max and --seed: expected "
 				"numbers from 0; --frag: 0 to 100\n");
@@ -148,18 +160,16 @@ int cli_trace_run(int argc, char **argv)
 	if (!cli_input_ok("trace run", "trace", argv[2]))
 		return EXIT_USAGE;
 	rc = sv_trace_reader_open(&tr, argv[2], fmt);
-	mo.mem = bytes;
-	mo.mmu = kind;
-	mo.guest.thp = gthp;
 	mo.guest.frag_percent = (unsigned)frag;
 	mo.guest.seed = (uint64_t)seed;
-	mo.host_4k = host && !strcmp(host, "4K");
 	if (rc == SV_OK)
 		rc = sv_trace_machine_new(&m, &mo);
 	if (rc == SV_OK)
 		rc = run(&m, tr, (uint64_t)max, &done);
-	if (rc == SV_OK)
-		print_counters(&m, done);
+	if (rc == SV_OK) {
+		printf("records %" PRIu64 "\n", done);
+		cli_machine_counters(stdout, &m);
+	}
 	sv_trace_reader_close(tr);
 	if (rc != SV_OK) {
 		/* a bad line is bad input; anything else the run's failure */

@@ -1,0 +1,144 @@
+/*
+ * lib/cpu/program.h - a static Linux program as a guest, inside.
+ * program.c: the engine, its hooks and the run loop; progmem.c: the
+ * program's bytes (host zones at its virtual addresses) and the Unicorn
+ * regions that follow the guest kernel's VMAs; elfload.c: the ELF and the
+ * initial stack; syscall.c: the system call table, memory, process and
+ * time calls; sysfile.c: descriptors and files.
+ */
+#ifndef SV_CPU_PROGRAM_H
+#define SV_CPU_PROGRAM_H
+
+#include <capstone/capstone.h>
+#include <unicorn/unicorn.h>
+
+#include "base.h"
+#include "simvirt/guestmm.h"
+#include "simvirt/program.h"
+
+#define PROG_SYSCALLS 512
+#define PROG_STACK_TOP 0x7ffffffff000ULL
+#define PROG_STACK_SIZE (8ULL << 20)          /* RLIMIT_STACK's default */
+#define PROG_PIE_BASE 0x555555554000ULL
+#define PROG_MAX_REGIONS 1024
+#define PROG_MAX_FDS 64
+
+/* A run of the address space the program's bytes may occupy: host memory
+ * mirrors [va, va + size) at host (reserved, untouched until used). */
+typedef struct prog_zone {
+	uint64_t va, size;
+	uint8_t *host;
+} prog_zone;
+
+typedef struct prog_region {
+	uint64_t va, size;
+	uint32_t perms;           /* UC_PROT_* */
+} prog_region;
+
+typedef enum prog_fd_kind {
+	FD_NONE,
+	FD_STDIN,                 /* its bytes in `data` (the stdin file) */
+	FD_OUT,                   /* stdout or stderr: a file or `buf` */
+	FD_FILE,                  /* a named file, read-only, in `data` */
+} prog_fd_kind;
+
+/* An open file's bytes, shared by the descriptors dup made of it. */
+typedef struct prog_file {
+	unsigned refs;
+	char *guest_path;
+	uint8_t *data;
+	size_t len;
+	uint64_t off;
+	int host_fd;              /* FD_OUT to a file, else -1 */
+	GByteArray *buf;          /* FD_OUT to memory */
+	prog_fd_kind kind;
+	unsigned ino;
+} prog_file;
+
+typedef struct prog_block {
+	uint64_t addr;
+	uint32_t size, ninsn, bytes;
+	uint64_t cycles;
+	bool rdtsc;               /* it holds an RDTSC (hooked) */
+} prog_block;
+#define PROG_BLOCKS (1U << 14)
+
+struct sv_program {
+	sv_guestmm *gm;
+	sv_vcpu *v;
+	sv_vm *vm;
+	sv_program_options o;
+	char *path, *name;        /* copies */
+	GPtrArray *files;         /* sv_program_file copies (owned strings) */
+	uc_engine *uc;
+	uc_hook h_mem;
+	csh cs;
+	cs_insn *insn;
+	prog_block *blocks;
+	GArray *rdtsc_sites;      /* uint64_t addresses hooked */
+	prog_zone zones[3];
+	GArray *regions;          /* prog_region, sorted by va */
+	bool regions_dirty;       /* the VMAs changed: sync before running */
+	prog_file *fds[PROG_MAX_FDS];
+	uint64_t entry, rsp;
+	uint64_t rip;             /* where the next uc_emu_start begins */
+	uint64_t fs_base, gs_base;
+	bool started, detailed, exited;
+	sv_exec_mode mode_next;
+	bool mode_change;
+	uint64_t khugepaged_at;   /* instructions at its next wake-up */
+	/* why the engine stopped */
+	bool stop_now;            /* a hook asked to stop */
+	sv_program_result res;    /* ... with this result, when final */
+	bool final;
+	int error;                /* a host-side error a hook met, or 0 */
+	uint64_t budget;          /* instructions this call may still run */
+	bool limited;
+	uint64_t sleep_ns;        /* nanosleep's advance of the clock */
+	uint64_t rng;             /* getrandom's state */
+	uint64_t stat[SV_PROGRAM_STAT__COUNT];
+	uint64_t calls[PROG_SYSCALLS];
+};
+
+/* progmem.c */
+int sv_prog__zones_init(sv_program *p);
+void sv_prog__zones_free(sv_program *p);
+/* The host bytes of [va, va + len), inside one zone, or NULL. */
+uint8_t *sv_prog__host(sv_program *p, uint64_t va, uint64_t len);
+/* Zeroes [va, va + len) of the zones (the pages a munmap, MADV_DONTNEED
+ * or brk shrink gave back read zero after). */
+void sv_prog__zero(sv_program *p, uint64_t va, uint64_t len);
+/* Moves the bytes of [from, + len) to [to, + len) (mremap). */
+void sv_prog__move(sv_program *p, uint64_t from, uint64_t to, uint64_t len);
+/* Unicorn's regions made to follow the VMAs (SV_ENOTSUP past the limit). */
+int sv_prog__regions_sync(sv_program *p);
+/* The kernel's copies from and to user memory: each page checked against
+ * the VMAs (and, in detailed mode, touched through the model, faulting it
+ * in); false on a bad address (EFAULT). */
+bool sv_prog__copy_in(sv_program *p, void *dst, uint64_t va, uint64_t len);
+bool sv_prog__copy_out(sv_program *p, uint64_t va, const void *src,
+		       uint64_t len);
+/* A NUL-terminated string from user memory, at most max bytes; NULL on a
+ * bad address or one too long. */
+char *sv_prog__string_in(sv_program *p, uint64_t va, size_t max);
+
+/* elfload.c */
+int sv_prog__load(sv_program *p);
+
+/* syscall.c */
+void sv_prog__syscall(sv_program *p);
+/* The clock: nanoseconds since the epoch the program sees. */
+uint64_t sv_prog__now_ns(const sv_program *p);
+
+/* sysfile.c: the calls on descriptors (nr, its six arguments); false
+ * when nr is not one of them. */
+bool sv_prog__file_call(sv_program *p, unsigned nr, const uint64_t *a,
+			int64_t *ret);
+int sv_prog__files_init(sv_program *p);
+void sv_prog__files_free(sv_program *p);
+
+/* program.c: a final stop of the run from a hook. */
+void sv_prog__finish(sv_program *p, sv_program_stop stop, int status,
+		     uint64_t addr);
+
+#endif /* SV_CPU_PROGRAM_H */
