@@ -294,8 +294,12 @@ static int64_t readlink_(sv_program *p, uint64_t path_va, uint64_t buf,
 
 /* ---- reading and writing ------------------------------------------------------ */
 
-static prog_file *fd_get(sv_program *p, uint64_t fd)
+/* A descriptor argument: an int in the ABI, whatever the upper half of
+ * its register holds. */
+static prog_file *fd_get(sv_program *p, uint64_t arg)
 {
+	uint32_t fd = (uint32_t)arg;
+
 	return fd < PROG_MAX_FDS ? p->fds[fd] : NULL;
 }
 
@@ -409,24 +413,24 @@ bool sv_prog__file_call(sv_program *p, unsigned nr, const uint64_t *a,
 		r = open_(p, AT_FDCWD_, a[0], a[1]);
 		break;
 	case 257: /* openat */
-		r = open_(p, (int64_t)a[0], a[1], a[2]);
+		r = open_(p, (int32_t)a[0], a[1], a[2]);
 		break;
 	case 3: /* close */
 		r = f ? 0 : -EBADF;
 		if (f) {
 			file_put(f);
-			p->fds[a[0]] = NULL;
+			p->fds[(uint32_t)a[0]] = NULL;
 		}
 		break;
 	case 5: /* fstat */
-		r = fstat_fd(p, (int)a[0], a[1]);
+		r = fstat_fd(p, (int32_t)a[0], a[1]);
 		break;
 	case 4: /* stat */
 	case 6: /* lstat */
 		r = stat_path(p, AT_FDCWD_, a[0], a[1], 0);
 		break;
 	case 262: /* newfstatat */
-		r = stat_path(p, (int64_t)a[0], a[1], a[2], a[3]);
+		r = stat_path(p, (int32_t)a[0], a[1], a[2], a[3]);
 		break;
 	case 8: /* lseek */
 		if (!f)
@@ -450,7 +454,7 @@ bool sv_prog__file_call(sv_program *p, unsigned nr, const uint64_t *a,
 		break;
 	case 269: /* faccessat */
 	case 439: /* faccessat2 */
-		r = access_(p, (int64_t)a[0], a[1], a[2]);
+		r = access_(p, (int32_t)a[0], a[1], a[2]);
 		break;
 	case 89: /* readlink */
 		r = readlink_(p, a[0], a[1], a[2]);
@@ -467,19 +471,19 @@ bool sv_prog__file_call(sv_program *p, unsigned nr, const uint64_t *a,
 	case 32: /* dup */
 		r = f ? alloc_fd(p, 0) : -EBADF;
 		if (r >= 0)
-			r = dup_to(p, a[0], r);
+			r = dup_to(p, (uint32_t)a[0], r);
 		break;
 	case 33: /* dup2 */
 	case 292: /* dup3 */
-		r = dup_to(p, a[0], (int64_t)a[1]);
+		r = dup_to(p, (uint32_t)a[0], (int32_t)a[1]);
 		break;
 	case 72: /* fcntl */
 		if (!f)
 			r = -EBADF;
-		else if (a[1] == GF_DUPFD || a[1] == GF_DUPFD_CLOEXEC) {
+		else if ((uint32_t)a[1] == GF_DUPFD || a[1] == GF_DUPFD_CLOEXEC) {
 			r = alloc_fd(p, (int)a[2]);
 			if (r >= 0)
-				r = dup_to(p, a[0], r);
+				r = dup_to(p, (uint32_t)a[0], r);
 		} else if (a[1] == GF_GETFD || a[1] == GF_SETFD || a[1] == GF_SETFL)
 			r = 0;
 		else if (a[1] == GF_GETFL)

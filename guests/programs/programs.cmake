@@ -1,0 +1,19 @@
+# guests/programs/programs.cmake - real programs to run as guests
+# (`simvirt exec`), built here as static executables: sqlwork over
+# Debian's libsqlite3.a.  Compiled by a command of their own, without the
+# project's flags (a static executable cannot take the sanitizers).
+# Sets SIMVIRT_SQLWORK to its path, or leaves it empty when libsqlite3.a
+# is missing (scripts/install-deps.sh installs libsqlite3-dev).
+find_library(SIMVIRT_SQLITE3_A NAMES libsqlite3.a)
+set(SIMVIRT_SQLWORK "")
+if(SIMVIRT_SQLITE3_A)
+  set(SIMVIRT_SQLWORK ${PROJECT_BINARY_DIR}/guests/programs/sqlwork)
+  add_custom_command(OUTPUT ${SIMVIRT_SQLWORK}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/guests/programs
+    COMMAND ${CMAKE_C_COMPILER} -O2 -static -w
+            ${PROJECT_SOURCE_DIR}/guests/programs/sqlwork.c -o ${SIMVIRT_SQLWORK}
+            ${SIMVIRT_SQLITE3_A} -lm
+    DEPENDS ${PROJECT_SOURCE_DIR}/guests/programs/sqlwork.c
+    COMMENT "Linking sqlwork statically against libsqlite3.a")
+  add_custom_target(sqlwork ALL DEPENDS ${SIMVIRT_SQLWORK})
+endif()
