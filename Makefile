@@ -53,6 +53,7 @@ bench: deps
 	build-release/bench/bench_exec
 	build-release/bench/bench_scenario
 	build-release/bench/bench_trace
+	build-release/bench/bench_program
 	PYTHONPATH=build-release/python /usr/bin/python3 bench/bench_python.py \
 		build-release/bench/bench_access
 

@@ -261,7 +261,7 @@ static int engine_open(sv_program *p)
 	uc_reg_write(p->uc, UC_X86_REG_CR0, &cr0);
 	uc_reg_write(p->uc, UC_X86_REG_CR4, &cr4);
 	uc_reg_write(p->uc, UC_X86_REG_RSP, &p->rsp);
-	e = uc_hook_add(p->uc, &h, UC_HOOK_BLOCK, on_block, p, 1, 0);
+	e = uc_hook_add(p->uc, &p->h_block, UC_HOOK_BLOCK, on_block, p, 1, 0);
 	if (e == UC_ERR_OK)
 		e = uc_hook_add(p->uc, &h, UC_HOOK_INSN, on_syscall, p, 1, 0,
 				UC_X86_INS_SYSCALL);
@@ -375,6 +375,41 @@ void sv_program_free(sv_program *p)
 	g_free(p->path);
 	g_free(p->name);
 	g_free(p);
+}
+
+static void empty_block(uc_engine *uc, uint64_t addr, uint32_t size, void *payload)
+{
+	SV_UNUSED(uc);
+	SV_UNUSED(addr);
+	SV_UNUSED(size);
+	SV_UNUSED(payload);
+}
+
+static void empty_mem(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
+		      int64_t value, void *payload)
+{
+	SV_UNUSED(uc);
+	SV_UNUSED(type);
+	SV_UNUSED(addr);
+	SV_UNUSED(size);
+	SV_UNUSED(value);
+	SV_UNUSED(payload);
+}
+
+int sv_prog__probe(sv_program *p, prog_probe k)
+{
+	uc_hook h;
+
+	if (p->started)
+		return sv_err__set(p->vm, SV_EBUSY, "program: it has run");
+	set_detailed(p, false);
+	uc_hook_del(p->uc, p->h_block);
+	if (k == PROG_PROBE_EMPTY &&
+	    (uc_hook_add(p->uc, &h, UC_HOOK_BLOCK, empty_block, p, 1, 0) ||
+	     uc_hook_add(p->uc, &h, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, empty_mem,
+			 p, 1, 0)))
+		return sv_err__set(p->vm, SV_ENOMEM, "program: Unicorn hook");
+	return SV_OK;
 }
 
 /* ---- running ------------------------------------------------------------------ */

@@ -71,7 +71,7 @@ struct sv_program {
 	char *path, *name;        /* copies */
 	GPtrArray *files;         /* sv_program_file copies (owned strings) */
 	uc_engine *uc;
-	uc_hook h_mem;
+	uc_hook h_mem, h_block;
 	csh cs;
 	cs_insn *insn;
 	prog_block *blocks;
@@ -80,6 +80,7 @@ struct sv_program {
 	GArray *regions;          /* prog_region, sorted by va */
 	bool regions_dirty;       /* the VMAs changed: sync before running */
 	prog_file *fds[PROG_MAX_FDS];
+	prog_file *out[2];        /* stdout and stderr, kept past a close */
 	uint64_t entry, rsp;
 	uint64_t rip;             /* where the next uc_emu_start begins */
 	uint64_t fs_base, gs_base;
@@ -136,6 +137,16 @@ bool sv_prog__file_call(sv_program *p, unsigned nr, const uint64_t *a,
 			int64_t *ret);
 int sv_prog__files_init(sv_program *p);
 void sv_prog__files_free(sv_program *p);
+
+/* program.c, for bench/bench_program: before the first run, the hooks
+ * replaced by empty ones (the empty-hook ceiling: a block hook and memory
+ * hooks that do nothing) or by none at all (bare Unicorn); the system
+ * call hook stays, without which the program cannot run. */
+typedef enum prog_probe {
+	PROG_PROBE_EMPTY,
+	PROG_PROBE_BARE,
+} prog_probe;
+int sv_prog__probe(sv_program *p, prog_probe k);
 
 /* program.c: a final stop of the run from a hook. */
 void sv_prog__finish(sv_program *p, sv_program_stop stop, int status,

@@ -67,6 +67,8 @@ static int out_open(sv_program *p, int fd, const char *path)
 	prog_file *f = file_new(FD_OUT);
 
 	p->fds[fd] = f;
+	p->out[fd - 1] = f;
+	f->refs++;
 	if (!path) {
 		f->buf = g_byte_array_new();
 		return SV_OK;
@@ -120,13 +122,15 @@ void sv_prog__files_free(sv_program *p)
 
 	for (i = 0; i < PROG_MAX_FDS; i++)
 		file_put(p->fds[i]);
+	file_put(p->out[0]);
+	file_put(p->out[1]);
 	if (p->files)
 		g_ptr_array_free(p->files, TRUE);
 }
 
 const void *sv_program_output(const sv_program *p, int fd, size_t *len)
 {
-	const prog_file *f = p && (fd == 1 || fd == 2) ? p->fds[fd] : NULL;
+	const prog_file *f = p && (fd == 1 || fd == 2) ? p->out[fd - 1] : NULL;
 
 	if (!f || !f->buf)
 		return NULL;
