@@ -281,6 +281,15 @@ SV_API int sv_guestmm_collapse(sv_guestmm *gm, sv_vcpu *v, uint64_t addr,
 SV_API int sv_guestmm_access(sv_xlate *out, sv_guestmm *gm, sv_vcpu *v,
 			     uint64_t gva, uint32_t size, sv_access acc);
 
+/**
+ * The rest of sv_guestmm_access() for a caller that translated the access
+ * itself (sv_vcpu_translate() into *out) and found a fault: the fault
+ * handled and the access retried as there, counters included.  A hot
+ * path translates first and calls this only when out->fault is set.
+ */
+SV_API int sv_guestmm_fault_in(sv_xlate *out, sv_guestmm *gm, sv_vcpu *v,
+			       uint64_t gva, uint32_t size, sv_access acc);
+
 /** The guest kernel's counters (Linux's vmstat names). */
 #define SV_GUESTMM_STAT_LIST(X)                                               \
 	X(pgfault, "guest page faults the kernel handled")                    \

@@ -160,11 +160,20 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *payload)
 	if (!p->detailed)
 		return;
 	for (a = addr, end = addr + b->bytes; a < end; a = (a | 0xfff) + 1) {
+		uint32_t n = (uint32_t)(MIN(end, (a | 0xfff) + 1) - a);
 		sv_xlate x;
 
-		sv_guestmm_access(&x, p->gm, p->v, a,
-				  (uint32_t)(MIN(end, (a | 0xfff) + 1) - a),
-				  SV_ACCESS_FETCH);
+		int rc = sv_vcpu_translate(&x, p->v, a, n, SV_ACCESS_FETCH);
+
+		if (SV_UNLIKELY(rc == SV_OK && x.fault.kind != SV_FAULT_NONE))
+			rc = sv_guestmm_fault_in(&x, p->gm, p->v, a, n,
+						 SV_ACCESS_FETCH);
+		if (SV_UNLIKELY(rc != SV_OK)) {
+			p->error = rc;
+			p->stop_now = true;
+			uc_emu_stop(uc);
+			return;
+		}
 		if (SV_UNLIKELY(x.fault.kind != SV_FAULT_NONE)) {
 			sv_prog__finish(p, x.fault.kind == SV_FAULT_PF
 						   ? SV_PROGRAM_SIGSEGV
@@ -181,15 +190,19 @@ static void on_mem(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
 		   int64_t value, void *payload)
 {
 	sv_program *p = payload;
+	sv_access acc = type == UC_MEM_WRITE ? SV_ACCESS_WRITE : SV_ACCESS_READ;
 	sv_xlate x;
 	int rc;
 
 	SV_UNUSED(uc);
 	SV_UNUSED(value);
-	rc = sv_guestmm_access(&x, p->gm, p->v, addr, (uint32_t)size,
-			       type == UC_MEM_WRITE ? SV_ACCESS_WRITE
-						    : SV_ACCESS_READ);
-	if (SV_LIKELY(x.fault.kind == SV_FAULT_NONE))
+	/* the translation; the guest kernel only when it faulted */
+	rc = sv_vcpu_translate(&x, p->v, addr, (uint32_t)size, acc);
+	if (SV_LIKELY(rc == SV_OK && x.fault.kind == SV_FAULT_NONE))
+		return;
+	if (rc == SV_OK)
+		rc = sv_guestmm_fault_in(&x, p->gm, p->v, addr, (uint32_t)size, acc);
+	if (rc == SV_OK && x.fault.kind == SV_FAULT_NONE)
 		return;
 	sv_prog__finish(p, rc == SV_ESIGBUS ? SV_PROGRAM_SIGBUS
 		       : x.fault.kind == SV_FAULT_PF ? SV_PROGRAM_SIGSEGV

@@ -434,24 +434,37 @@ static bool handle_fault(sv_guestmm *gm, sv_vcpu *v, const sv_fault *f,
 			       (m->prot & SV_PROT_WRITE) != 0) == SV_OK;
 }
 
+int sv_guestmm_fault_in(sv_xlate *out, sv_guestmm *gm, sv_vcpu *v,
+			uint64_t gva, uint32_t size, sv_access acc)
+{
+	unsigned tries;
+	int rc = SV_OK;
+
+	/* a fault per page the access spans, and one more for the zero
+	 * page's copy: four at most */
+	for (tries = 0; tries < 4; tries++) {
+		if (out->fault.kind != SV_FAULT_PF ||
+		    !handle_fault(gm, v, &out->fault, acc))
+			return rc;
+		rc = sv_vcpu_translate(out, v, gva, size, acc);
+		if (rc != SV_OK)
+			return rc;
+	}
+	return SV_OK;
+}
+
 int sv_guestmm_access(sv_xlate *out, sv_guestmm *gm, sv_vcpu *v,
 		      uint64_t gva, uint32_t size, sv_access acc)
 {
-	unsigned tries;
 	int rc;
 
 	sv_err__clear();
 	if (!out || !gm || !v)
 		return sv_err__set(NULL, SV_EINVAL, "sv_guestmm_access: NULL argument");
-	/* a fault per page the access spans, and one more for the zero
-	 * page's copy: four at most */
-	for (tries = 0; tries < 4; tries++) {
-		rc = sv_vcpu_translate(out, v, gva, size, acc);
-		if (rc != SV_OK || out->fault.kind != SV_FAULT_PF ||
-		    !handle_fault(gm, v, &out->fault, acc))
-			return rc;
-	}
-	return SV_OK;
+	rc = sv_vcpu_translate(out, v, gva, size, acc);
+	if (rc != SV_OK || SV_LIKELY(out->fault.kind == SV_FAULT_NONE))
+		return rc;
+	return sv_guestmm_fault_in(out, gm, v, gva, size, acc);
 }
 
 /* ---- the calls ------------------------------------------------------------------ */
