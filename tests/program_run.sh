@@ -1,15 +1,17 @@
 #!/bin/sh
 # Unmodified static Linux programs as guests (`simvirt exec`): Debian's
-# busybox-static (gzip, sort, sha256sum, awk) over input made here, and
-# sqlwork (SQLite, linked statically).  Checks that each one's output and
+# busybox-static (gzip, sort, sha256sum, awk) over input made here,
+# memcheck (the memory calls' effects on the bytes) and sqlwork (SQLite,
+# linked statically).  Checks that each one's output and
 # exit status are byte-identical to the same binary run natively, that the
 # counters are byte-identical on a repeat, and what guest THP does to a
 # sort, derived in the comments below.  Skips (77) where busybox is
 # missing.
-# Usage: tests/program_run.sh SIMVIRT [SQLWORK]
+# Usage: tests/program_run.sh SIMVIRT MEMCHECK [SQLWORK]
 set -eu
 simvirt=$1
-sqlwork=${2:-}
+memcheck=$(realpath "$2")
+sqlwork=${3:-}
 [ -z "$sqlwork" ] || sqlwork=$(realpath "$sqlwork")
 command -v busybox >/dev/null || {
 	echo "program run: busybox missing: skipped"
@@ -65,6 +67,20 @@ run sort "$bb" sort lines.txt
 run awk "$bb" awk '{n += NF; s += length($1)} END {print n, s}' lines.txt
 run stdin "$bb" wc -l
 run missing "$bb" cat no-such-file
+run memcheck "$memcheck" mem
+run enosys "$memcheck" enosys
+run exit7 "$memcheck" exit 7
+# the ways a program ends on a signal: the counters' stop line, status 3
+for sig in segv:SIGSEGV ud:SIGILL; do
+	set +e
+	"$simvirt" exec --counters "$dir/sig.c" -- "$memcheck" "${sig%%:*}" \
+		2>"$dir/sig.err"
+	status=$?
+	set -e
+	[ "$status" = 3 ]
+	grep -qx "stop ${sig#*:}" "$dir/sig.c"
+	grep -q "the program stopped: ${sig#*:} at rip 0x" "$dir/sig.err"
+done
 if [ -n "$sqlwork" ] && [ -x "$sqlwork" ]; then
 	run sqlwork "$sqlwork" 4000
 fi
@@ -100,4 +116,4 @@ get() { awk -v k="$2" '$1 == k {print $2}' "$dir/c.$1"; }
 [ "$(get always guest.thp_collapse_alloc)" -gt 0 ]
 [ "$(get always tlb_fill_2m)" -gt "$(get never tlb_fill_2m)" ]
 [ "$(get always tlb_miss)" -lt "$(get never tlb_miss)" ]
-echo "program run: busybox gzip, sha256sum, sort, awk, wc, cat${sqlwork:+ and sqlwork}: as native; THP: $(get always guest.thp_collapse_alloc) collapses, tlb_miss $(get never tlb_miss) -> $(get always tlb_miss)"
+echo "program run: busybox gzip, sha256sum, sort, awk, wc, cat, memcheck${sqlwork:+ and sqlwork}: as native; THP: $(get always guest.thp_collapse_alloc) collapses, tlb_miss $(get never tlb_miss) -> $(get always tlb_miss)"

@@ -1,9 +1,19 @@
 # guests/programs/programs.cmake - real programs to run as guests
-# (`simvirt exec`), built here as static executables: sqlwork over
-# Debian's libsqlite3.a.  Compiled by a command of their own, without the
+# (`simvirt exec`), built here as static executables: memcheck (the memory
+# calls' effects, the ways a program ends) and sqlwork over Debian's
+# libsqlite3.a.  Compiled by a command of their own, without the
 # project's flags (a static executable cannot take the sanitizers).
-# Sets SIMVIRT_SQLWORK to its path, or leaves it empty when libsqlite3.a
-# is missing (scripts/install-deps.sh installs libsqlite3-dev).
+# Sets SIMVIRT_MEMCHECK to memcheck's path, and SIMVIRT_SQLWORK to
+# sqlwork's, or leaves that empty when libsqlite3.a is missing
+# (scripts/install-deps.sh installs libsqlite3-dev).
+set(SIMVIRT_MEMCHECK ${PROJECT_BINARY_DIR}/guests/programs/memcheck)
+add_custom_command(OUTPUT ${SIMVIRT_MEMCHECK}
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/guests/programs
+  COMMAND ${CMAKE_C_COMPILER} -O1 -static
+          ${PROJECT_SOURCE_DIR}/guests/programs/memcheck.c -o ${SIMVIRT_MEMCHECK}
+  DEPENDS ${PROJECT_SOURCE_DIR}/guests/programs/memcheck.c
+  COMMENT "Linking memcheck statically")
+add_custom_target(memcheck ALL DEPENDS ${SIMVIRT_MEMCHECK})
 find_library(SIMVIRT_SQLITE3_A NAMES libsqlite3.a)
 set(SIMVIRT_SQLWORK "")
 if(SIMVIRT_SQLITE3_A)
