@@ -42,12 +42,18 @@ int cmd_diff(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
-/* tracerun.c: a trace machine's options from --thp, --mmu, --mem and
- * --host-pages (each NULL when not given): EXIT_SUCCESS, or EXIT_USAGE
- * after saying what was wrong; and its counters, a line each. */
+/* tracerun.c: a trace machine's options: --thp, --mmu, --mem and
+ * --host-pages added to a command's options (each NULL when not given),
+ * then parsed into *mo (EXIT_SUCCESS, or EXIT_USAGE after saying what was
+ * wrong); and the machine's counters, a line each. */
+typedef struct cli_machine {
+	char *thp, *mmu, *mem, *host;
+} cli_machine;
+void cli_machine_entries(GOptionContext *ctx, cli_machine *a);
+void cli_machine_clear(cli_machine *a);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(cli_machine, cli_machine_clear)
 int cli_machine_parse(sv_trace_machine_options *mo, const char *cmd,
-		      const char *thp, const char *mmu, const char *mem,
-		      const char *host);
+		      const cli_machine *a);
 void cli_machine_counters(FILE *out, sv_trace_machine *m);
 /* progrun.c: `simvirt exec`. */
 int cli_exec(int argc, char **argv);

@@ -78,22 +78,12 @@ static bool parse_files(GArray *out, char **specs)
 
 int cli_exec(int argc, char **argv)
 {
-	g_autofree char *thp = NULL, *mmu = NULL, *mem = NULL, *host = NULL;
+	g_auto(cli_machine) ma = {0};
 	g_autofree char *in = NULL, *out = NULL, *err = NULL, *counters = NULL;
 	g_autofree char *name = NULL;
 	g_auto(GStrv) files = NULL, env = NULL;
 	gint64 seed = 1, limit = 0, ff = 0, khp = 0;
 	GOptionEntry entries[] = {
-		{"thp", 0, 0, G_OPTION_ARG_STRING, &thp,
-		 "The guest's transparent huge pages: never, madvise (default) "
-		 "or always", "MODE"},
-		{"mmu", 0, 0, G_OPTION_ARG_STRING, &mmu,
-		 "The hypervisor MMU: tdp (default) or shadow", "MMU"},
-		{"mem", 0, 0, G_OPTION_ARG_STRING, &mem,
-		 "The guest's memory (default 1G)", "SIZE"},
-		{"host-pages", 0, 0, G_OPTION_ARG_STRING, &host,
-		 "How the host maps the guest's memory: 2M (THPs, default) or "
-		 "4K", "SIZE"},
 		{"stdin", 0, 0, G_OPTION_ARG_FILENAME, &in,
 		 "The program's standard input (default: empty)", "FILE"},
 		{"stdout", 0, 0, G_OPTION_ARG_FILENAME, &out,
@@ -131,6 +121,7 @@ int cli_exec(int argc, char **argv)
 	int rc, status;
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
+	cli_machine_entries(ctx, &ma);
 	g_option_context_set_summary(ctx, "Runs an unmodified static x86-64 Linux "
 					  "program as a guest: the guest kernel's\n"
 					  "memory model is its kernel, every access "
@@ -147,7 +138,7 @@ int cli_exec(int argc, char **argv)
 		fprintf(stderr, "simvirt exec: expected a PROGRAM\n");
 		return EXIT_USAGE;
 	}
-	if (cli_machine_parse(&mo, "exec", thp, mmu, mem, host) != EXIT_SUCCESS)
+	if (cli_machine_parse(&mo, "exec", &ma) != EXIT_SUCCESS)
 		return EXIT_USAGE;
 	if (seed < 0 || limit < 0 || ff < 0 || khp < 0) {
 		fprintf(stderr, "simvirt exec: --seed, --limit, --fast-forward and "

@@ -31,10 +31,36 @@ void cli_machine_counters(FILE *out, sv_trace_machine *m)
 				sv_vcpu_stat_get(m->vcpu, i));
 }
 
-int cli_machine_parse(sv_trace_machine_options *mo, const char *cmd,
-		      const char *thp, const char *mmu, const char *mem,
-		      const char *host)
+void cli_machine_entries(GOptionContext *ctx, cli_machine *a)
 {
+	GOptionEntry e[] = {
+		{"thp", 0, 0, G_OPTION_ARG_STRING, &a->thp,
+		 "The guest's transparent huge pages: never, madvise (default) "
+		 "or always", "MODE"},
+		{"mmu", 0, 0, G_OPTION_ARG_STRING, &a->mmu,
+		 "The hypervisor MMU: tdp (default) or shadow", "MMU"},
+		{"mem", 0, 0, G_OPTION_ARG_STRING, &a->mem,
+		 "The guest's memory (default 1G)", "SIZE"},
+		{"host-pages", 0, 0, G_OPTION_ARG_STRING, &a->host,
+		 "How the host maps the guest's memory: 2M (THPs, default) or "
+		 "4K", "SIZE"},
+		{NULL, 0, 0, 0, NULL, NULL, NULL}};
+
+	g_option_context_add_main_entries(ctx, e, NULL);
+}
+
+void cli_machine_clear(cli_machine *a)
+{
+	g_free(a->thp);
+	g_free(a->mmu);
+	g_free(a->mem);
+	g_free(a->host);
+}
+
+int cli_machine_parse(sv_trace_machine_options *mo, const char *cmd,
+		      const cli_machine *a)
+{
+	const char *thp = a->thp, *mmu = a->mmu, *mem = a->mem, *host = a->host;
 	char *end;
 
 	if (thp && !strcmp(thp, "never"))
@@ -103,21 +129,14 @@ static int run(sv_trace_machine *m, sv_trace_reader *tr, uint64_t max,
 
 int cli_trace_run(int argc, char **argv)
 {
-	g_autofree char *format = NULL, *thp = NULL, *mmu = NULL, *mem = NULL;
-	g_autofree char *host = NULL;
+	g_autofree char *format = NULL;
+	g_auto(cli_machine) ma = {0};
 	gint64 max = 0, seed = 1;
 	gint frag = 0;
 	GOptionEntry entries[] = {
 		{"format", 'f', 0, G_OPTION_ARG_STRING, &format,
 		 "The trace's format: text (default), lackey, champsim or simvirt "
 		 "(simvirt's own: a recorder's stream or a recorded run)", "FORMAT"},
-		{"thp", 0, 0, G_OPTION_ARG_STRING, &thp,
-		 "The guest's transparent huge pages: never, madvise (default) "
-		 "or always", "MODE"},
-		{"mmu", 0, 0, G_OPTION_ARG_STRING, &mmu,
-		 "The hypervisor MMU: tdp (default) or shadow", "MMU"},
-		{"mem", 0, 0, G_OPTION_ARG_STRING, &mem,
-		 "The guest's memory (default 1G)", "SIZE"},
 		{"max", 0, 0, G_OPTION_ARG_INT64, &max,
 		 "Stop after this many records (default: the whole trace)", "N"},
 		{"frag", 0, 0, G_OPTION_ARG_INT, &frag,
@@ -125,9 +144,6 @@ int cli_trace_run(int argc, char **argv)
 		 "boot (no THP from them; default 0)", "PERCENT"},
 		{"seed", 0, 0, G_OPTION_ARG_INT64, &seed,
 		 "Seeds which blocks --frag takes (default 1)", "N"},
-		{"host-pages", 0, 0, G_OPTION_ARG_STRING, &host,
-		 "How the host maps the guest's memory: 2M (THPs, default) or "
-		 "4K", "SIZE"},
 		{NULL, 0, 0, 0, NULL, NULL, NULL}};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("run TRACE");
 	sv_trace_format fmt = SV_TRACE_TEXT;
@@ -138,6 +154,7 @@ int cli_trace_run(int argc, char **argv)
 	int rc;
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
+	cli_machine_entries(ctx, &ma);
 	g_option_context_set_summary(ctx, "Runs a memory trace through the guest "
 					  "kernel's memory model (demand paging,\n"
 					  "guest THP) and the translation model, and "
@@ -150,7 +167,7 @@ int cli_trace_run(int argc, char **argv)
 	}
 	if (format && sv_trace_format_parse(&fmt, format) != SV_OK)
 		return cli_fail("trace run: --format", SV_EINVAL);
-	if (cli_machine_parse(&mo, "trace run", thp, mmu, mem, host) != EXIT_SUCCESS)
+	if (cli_machine_parse(&mo, "trace run", &ma) != EXIT_SUCCESS)
 		return EXIT_USAGE;
 	if (max < 0 || frag < 0 || frag > 100 || seed < 0) {
 		fprintf(stderr, "simvirt trace run: --max and --seed: expected "
