@@ -7,6 +7,7 @@
  * over THP host memory, TDP, one vCPU); the program is Debian's
  * busybox-static (each test skips where it is missing).
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -213,6 +214,105 @@ START_TEST(syscall_counts)
 }
 END_TEST
 
+/* ---- as a scenario ------------------------------------------------------------ */
+
+#define SCN_HEAD                                                             \
+	"[memslot.ram]\ngpa=1G\nsize=64M\nbacking=thp\n"
+
+static int load_text(sv_scenario **s, const char *text)
+{
+	return sv_scenario_load_data(s, text, strlen(text), "t.ini", NULL);
+}
+
+/* Each mistake is refused at load, naming the group and key. */
+START_TEST(scenario_mistakes)
+{
+	static const struct {
+		const char *text, *says;
+	} bad[] = {
+		{SCN_HEAD "[program]\nargs=x\n", "[program] path"},
+		{SCN_HEAD "[program]\npath=/nonexistent/prog\n",
+		 "/nonexistent/prog: no readable file"},
+		{SCN_HEAD "[program]\npath=" BUSYBOX "\n[guest]\nworkload=touch\n",
+		 "expected no [guest]"},
+		{SCN_HEAD "[vm]\nvcpus=2\n[program]\npath=" BUSYBOX "\n",
+		 "vcpus: a program is one thread"},
+		{SCN_HEAD "[program]\npath=" BUSYBOX "\nfiles=in=/etc/hostname\n",
+		 "expected GUEST=HOST"},
+		{SCN_HEAD "[program]\npath=" BUSYBOX "\nenv=NOEQUALS\n",
+		 "[program] env"},
+		{SCN_HEAD "[program]\npath=" BUSYBOX "\nargs='unclosed\n",
+		 "[program] args"},
+		{SCN_HEAD "[program]\npath=" BUSYBOX "\n[phase.1]\nactions=flush\n",
+		 "bound to an instruction count"},
+		{SCN_HEAD "[program]\npath=/etc/hostname\n", "not an ELF file"},
+		{SCN_HEAD "[guestmm]\nthp=always\n", "[trace] or [program]"},
+	};
+	unsigned i;
+
+	if (!have_busybox())
+		return;
+	for (i = 0; i < G_N_ELEMENTS(bad); i++) {
+		sv_scenario *s = NULL;
+
+		ck_assert_int_eq(load_text(&s, bad[i].text), SV_ECONFIG);
+		ck_assert_msg(strstr(sv_error_detail(), bad[i].says),
+			      "case %u: '%s' does not say '%s'", i,
+			      sv_error_detail(), bad[i].says);
+		ck_assert_ptr_null(s);
+	}
+}
+END_TEST
+
+/* echo as a scenario: its end, its counters in the guest scope, equal to
+ * the C API's, and a phase bound to an instruction count. */
+START_TEST(scenario_run)
+{
+	static const char *const argv[] = {BUSYBOX, "echo", "a b", NULL};
+	sv_program_options po;
+	sv_program_result res;
+	sv_scenario *s;
+	sv_report *r;
+	uint64_t v, insns;
+	rig direct;
+
+	if (!have_busybox())
+		return;
+	T_OK(load_text(&s, SCN_HEAD "[program]\npath=" BUSYBOX
+				     "\nargs=echo 'a b'\n"
+				     "[phase.1]\nname=later\ninstructions=2000\n"));
+	T_OK(sv_scenario_run(&r, s, NULL));
+	/* the same program through the C API: the same instructions, calls
+	 * and bytes */
+	echo_options(&po, argv);
+	T_OK(rig_new(&direct, &po));
+	T_OK(sv_program_run(&res, direct.p, 0));
+	insns = sv_vcpu_stat_get(direct.m.vcpu, SV_VCPU_STAT_instructions);
+	{
+		g_autofree char *want = g_strdup_printf(
+			"exited with status 0 after %" PRIu64 " instructions", insns);
+
+		ck_assert_str_eq(sv_report_end(r), want);
+	}
+	ck_assert_uint_eq(sv_report_phase_count(r), 2);
+	ck_assert_str_eq(sv_report_phase_name(r, 1), "later");
+	T_OK(sv_report_get(&v, r, SV_REPORT_TOTAL, SV_REPORT_VM, "guest.syscalls"));
+	ck_assert_uint_eq(v, sv_program_stat_get(direct.p, SV_PROGRAM_STAT_syscalls));
+	/* "a b\n" */
+	T_OK(sv_report_get(&v, r, SV_REPORT_TOTAL, SV_REPORT_VM,
+			   "guest.bytes_written"));
+	ck_assert_uint_eq(v, 4);
+	/* the first phase stops at the first block boundary at or past 2,000
+	 * instructions (a block is at most a few dozen) */
+	T_OK(sv_report_get(&v, r, 0, SV_REPORT_VM, "instructions"));
+	ck_assert_uint_ge(v, 2000);
+	ck_assert_uint_lt(v, 2200);
+	sv_report_free(r);
+	rig_free(&direct);
+	sv_scenario_free(s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("program");
@@ -223,6 +323,8 @@ int main(void)
 	tcase_add_test(tc, limit_and_resume);
 	tcase_add_test(tc, fast_forward);
 	tcase_add_test(tc, syscall_counts);
+	tcase_add_test(tc, scenario_mistakes);
+	tcase_add_test(tc, scenario_run);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }

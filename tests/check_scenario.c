@@ -765,7 +765,8 @@ START_TEST(t_stated_numbers)
 		"kpt-hugetlb-2m", "kpt-thp", "steal-time", "tlb-conflict",
 		"triple-fault", "user-mode", "walk-lab", "shadow/matrix",
 		"shadow/mprotect", "shadow/hugetlb-1g", "shadow/remap",
-		"shadow/hostsplit", "shadow/manual-protect", "trace/heap"};
+		"shadow/hostsplit", "shadow/manual-protect", "trace/heap",
+		"programs/sort"};
 	char path[512];
 	GPtrArray *vars;
 	guint v, c;
@@ -1003,7 +1004,7 @@ static Suite *suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("stated");
 	tcase_set_timeout(tc, 600);
-	tcase_add_loop_test(tc, t_stated_numbers, 0, 20);
+	tcase_add_loop_test(tc, t_stated_numbers, 0, 21);
 	tcase_add_test(tc, t_triple_fault_end);
 	tcase_add_test(tc, t_steal_time);
 	suite_add_tcase(s, tc);

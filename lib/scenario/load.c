@@ -301,6 +301,7 @@ void sv_scenario_free(sv_scenario *s)
 	g_free(s->trace_file);
 	g_free(s->trace_path);
 	g_free(s->gmm_slot_name);
+	sv_scenario__program_free(s);
 	g_free(s);
 }
 
@@ -378,7 +379,7 @@ static bool known_group(const char *g)
 {
 	static const char *const plain[] = {"scenario", "vm", "host", "guest",
 					    "tlb", "cost", "cache", "trace",
-					    "guestmm"};
+					    "guestmm", "program"};
 
 	return sv_keyfile__parse_name(g, plain, G_N_ELEMENTS(plain)) >= 0 ||
 	       g_str_has_prefix(g, "memslot.") || g_str_has_prefix(g, "phase.");
@@ -397,8 +398,8 @@ static int load_kf(sv_scenario *s, GKeyFile *kf)
 			return sv_err__set(NULL, SV_ECONFIG,
 					   "%s: [%s]: unknown group (expected "
 					   "scenario, vm, host, memslot.NAME, guest, "
-					   "tlb, cost, cache, trace, guestmm or "
-					   "phase.N)",
+					   "tlb, cost, cache, trace, guestmm, "
+					   "program or phase.N)",
 					   s->file, groups[i]);
 	rc = sv_keyfile__include_costs(kf, s->file);
 	if (!rc)
@@ -414,6 +415,8 @@ static int load_kf(sv_scenario *s, GKeyFile *kf)
 		rc = load_guest(s, &c);
 	if (!rc)
 		rc = sv_scenario__load_trace(s, &c);
+	if (!rc)
+		rc = sv_scenario__load_program(s, &c);
 	if (!rc)
 		rc = load_tlb_cost(kf, s->file, &s->vm.tlb, &s->vm.costs);
 	if (!rc)
@@ -455,6 +458,7 @@ static sv_scenario *scenario_new(const char *file)
 	s->cache = (sv_cache_config)SV_CACHE_CONFIG_INIT;
 	s->page_size = SV_PAGE_4K;
 	s->gmm = (sv_guestmm_options)SV_GUESTMM_OPTIONS_INIT;
+	s->prog = (sv_program_options)SV_PROGRAM_OPTIONS_INIT;
 	s->slots = g_array_new(FALSE, TRUE, sizeof(sc_slot));
 	s->phases = g_ptr_array_new_with_free_func(sv_scenario__phase_free);
 	return s;
@@ -556,15 +560,17 @@ GPtrArray *sv_scenario__config(const sv_scenario *s, const sv_host_options *host
 
 		config_group(out, SC_G_memslot, name, sl);
 	}
-	if (!s->trace_file)
+	if (!s->trace_file && !s->prog_text)
 		config_group(out, SC_G_guest, "guest", &eff);
 	config_group(out, SC_G_tlb, "tlb", &eff.vm.tlb);
 	config_group(out, SC_G_cost, "cost", &eff.vm.costs);
 	config_group(out, SC_G_cache, "cache", &eff);
-	if (s->trace_file) {
+	if (s->trace_file)
 		config_group(out, SC_G_trace, "trace", &eff);
+	if (s->prog_text)
+		config_group(out, SC_G_program, "program", &eff);
+	if (s->trace_file || s->prog_text)
 		config_group(out, SC_G_guestmm, "guestmm", &eff);
-	}
 	for (i = 0; i < s->phases->len; i++) {
 		const sc_phase *ph = g_ptr_array_index(s->phases, i);
 		g_autofree char *name = g_strdup_printf("phase.%u", ph->n);

@@ -109,7 +109,21 @@ struct sv_scenario {
 	sv_guestmm_options gmm;
 	char *gmm_slot_name;      /* [guestmm] slot: the memory it manages */
 	int gmm_slot;
-	uint64_t khugepaged_period; /* records between wake-ups (0: none) */
+	uint64_t khugepaged_period; /* records (a program: instructions)
+				       between wake-ups (0: none) */
+	/* [program] and [guestmm]: the workload is a static Linux program
+	 * on the guest kernel (prog_text set; no [guest], no [trace]). */
+	char *prog_text;          /* [program] path, as written */
+	char *prog_path;          /* found from the scenario file's folder */
+	char *prog_args, *prog_env, *prog_stdin, *prog_files;
+	char *prog_stdout, *prog_stderr;
+	char *prog_stdin_path;    /* stdin found from the folder, or NULL */
+	GPtrArray *prog_argv;     /* argv, NULL-terminated */
+	GPtrArray *prog_envp;     /* envp, NULL-terminated */
+	GArray *prog_file_list;   /* sv_program_file (strings in prog_strs) */
+	GPtrArray *prog_strs;     /* what prog_file_list points into */
+	sv_program_options prog;  /* seed, mode, detail_at, costs, clock */
+	uint64_t prog_limit;      /* [program] instructions (0: none) */
 	GPtrArray *phases; /* sc_phase *, sync phases by n then by count */
 	char *config_text; /* sv_scenario_config_text(), made on first use */
 };
@@ -128,6 +142,12 @@ int sv_scenario__load_phase(sv_scenario *s, const sc_ctx *c, const char *group);
 int sv_scenario__sort_phases(sv_scenario *s);
 void sv_scenario__phase_free(gpointer p);
 int sv_scenario__check_trace_phases(const sv_scenario *s);
+/* [program] (lib/scenario/program.c): read, paths found, checked against
+ * the rest of the plan (after [trace]); its parts freed. */
+int sv_scenario__load_program(sv_scenario *s, const sc_ctx *c);
+void sv_scenario__program_free(sv_scenario *s);
+/* [guestmm] slot: the memslot the guest kernel manages, checked. */
+int sv_scenario__load_gmm_slot(sv_scenario *s, const sc_ctx *c);
 
 /* The index of the slot of that name, or -1. */
 int sv_scenario__find_slot(const sv_scenario *s, const char *name);

@@ -20,6 +20,8 @@ enum {
 	N_HOST = SV_HOST_STAT__COUNT,
 	N_AUDIT = SV_AUDIT__COUNT,
 	N_GUEST = SV_GUESTMM_STAT__COUNT + 1, /* a trace run's: + records */
+	N_PROG = SV_GUESTMM_STAT__COUNT + SV_PROGRAM_STAT__COUNT, /* a
+						program's: + its counters */
 	N_BASE = N_VM + N_VC + N_HOST + N_AUDIT, /* the VM's scope ... */
 };
 
@@ -27,21 +29,27 @@ struct sv_report {
 	char *scenario;
 	char *end;
 	unsigned nvcpu;
-	size_t scope;        /* numbers in the VM's scope (N_BASE [+ N_GUEST]) */
+	size_t scope;        /* numbers in the VM's scope (N_BASE [+ N_GUEST
+				or N_PROG]) */
+	sv_report__kind kind;
 	size_t row;          /* numbers in one snapshot */
 	GPtrArray *names;    /* phase names (char *) */
 	GPtrArray *config;   /* "group", "key", "value", ... or NULL */
 	GArray *snaps;       /* uint64_t rows, one after another */
 };
 
-sv_report *sv_report__new(const char *scenario, unsigned nvcpu, bool guest)
+sv_report *sv_report__new(const char *scenario, unsigned nvcpu,
+			  sv_report__kind kind)
 {
 	sv_report *r = g_new0(sv_report, 1);
 
 	r->scenario = g_strdup(scenario);
 	r->end = g_strdup("running");
 	r->nvcpu = nvcpu;
-	r->scope = N_BASE + (guest ? N_GUEST : 0);
+	r->kind = kind;
+	r->scope = N_BASE + (kind == SV_REPORT__TRACE	? N_GUEST
+			     : kind == SV_REPORT__PROGRAM ? N_PROG
+							  : 0);
 	r->row = r->scope + (size_t)nvcpu * N_VC;
 	r->names = g_ptr_array_new_with_free_func(g_free);
 	r->snaps = g_array_new(FALSE, TRUE, sizeof(uint64_t));
@@ -62,7 +70,8 @@ void sv_report_free(sv_report *r)
 }
 
 void sv_report__snap(sv_report *r, const char *next_phase, const sv_vm *vm,
-		     const sv_host *h, const sv_guestmm *gm, uint64_t records)
+		     const sv_host *h, const sv_guestmm *gm, uint64_t records,
+		     const sv_program *prog)
 {
 	guint base = r->snaps->len;
 	uint64_t *p;
@@ -78,11 +87,14 @@ void sv_report__snap(sv_report *r, const char *next_phase, const sv_vm *vm,
 		*p++ = h ? sv_host_stat_get(h, (sv_host_stat)i) : 0;
 	for (i = 0; i < N_AUDIT; i++)
 		*p++ = sv_audit_count(vm, (sv_audit_kind)i);
-	if (r->scope > N_BASE) {
+	if (r->scope > N_BASE)
 		for (i = 0; i < SV_GUESTMM_STAT__COUNT; i++)
 			*p++ = gm ? sv_guestmm_stat_get(gm, (sv_guestmm_stat)i) : 0;
+	if (r->kind == SV_REPORT__TRACE)
 		*p++ = records;
-	}
+	if (r->kind == SV_REPORT__PROGRAM)
+		for (i = 0; i < SV_PROGRAM_STAT__COUNT; i++)
+			*p++ = sv_program_stat_get(prog, (sv_program_stat)i);
 	for (c = 0; c < r->nvcpu; c++)
 		for (i = 0; i < N_VC; i++)
 			*p++ = sv_vcpu_stat_get(sv_vm_vcpu((sv_vm *)vm, c),
@@ -148,7 +160,7 @@ static uint64_t value(const sv_report *r, size_t phase, size_t j)
 
 /* The name of column j of the VM's scope, with its prefix ("host.",
  * "audit.", "guest." or none) in *prefix. */
-static const char *scope_name(size_t j, const char **prefix)
+static const char *scope_name(const sv_report *r, size_t j, const char **prefix)
 {
 	*prefix = "";
 	if (j < N_VM)
@@ -166,8 +178,12 @@ static const char *scope_name(size_t j, const char **prefix)
 		return sv_audit_name((sv_audit_kind)j);
 	j -= N_AUDIT;
 	*prefix = "guest.";
-	return j < SV_GUESTMM_STAT__COUNT ? sv_guestmm_stat_name((sv_guestmm_stat)j)
-					  : "records";
+	if (j < SV_GUESTMM_STAT__COUNT)
+		return sv_guestmm_stat_name((sv_guestmm_stat)j);
+	j -= SV_GUESTMM_STAT__COUNT;
+	return r->kind == SV_REPORT__TRACE
+		       ? "records"
+		       : sv_program_stat_name((sv_program_stat)j);
 }
 
 int sv_report_get(uint64_t *out, const sv_report *r, size_t phase, int vcpu,
@@ -189,7 +205,7 @@ int sv_report_get(uint64_t *out, const sv_report *r, size_t phase, int vcpu,
 				   vcpu, r->nvcpu);
 	for (j = 0; j < (vcpu == SV_REPORT_VM ? r->scope : (size_t)N_VC); j++) {
 		const char *n = vcpu == SV_REPORT_VM
-					? scope_name(j, &prefix)
+					? scope_name(r, j, &prefix)
 					: sv_vcpu_stat_name((sv_vcpu_stat)j);
 		size_t pl = vcpu == SV_REPORT_VM ? strlen(prefix) : 0;
 
@@ -246,7 +262,7 @@ static void json_counters(FILE *f, const sv_report *r, size_t phase,
 	fputc('{', f);
 	for (j = from; j < to; j++) {
 		const char *n = vcpu_names ? sv_vcpu_stat_name((sv_vcpu_stat)(j - from))
-					   : scope_name(j, &prefix);
+					   : scope_name(r, j, &prefix);
 
 		fprintf(f, "%s\n%*s\"%s\": ", j > from ? "," : "", indent + 2, "", n);
 		put_value(f, r, phase, off + j);
@@ -358,7 +374,7 @@ static void csv_phase(const sv_report *r, FILE *f, size_t phase,
 	unsigned c;
 
 	for (j = 0; j < r->scope; j++) {
-		const char *n = scope_name(j, &prefix);
+		const char *n = scope_name(r, j, &prefix);
 
 		csv_field(f, name);
 		fprintf(f, ",vm,%s%s,", prefix, n);
@@ -422,7 +438,7 @@ static void write_table(const sv_report *r, FILE *f)
 	fputc('\n', f);
 	for (j = 0; j < r->scope; j++) {
 		g_autofree char *full = NULL;
-		const char *name = scope_name(j, &prefix);
+		const char *name = scope_name(r, j, &prefix);
 		bool any = value(r, SV_REPORT_TOTAL, j) != 0;
 
 		for (p = 0; p < n && !any; p++)

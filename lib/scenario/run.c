@@ -210,6 +210,8 @@ int sv_scenario__build(sc_run *r)
 	rc = build_machine(r);
 	if (rc || s->trace_file)
 		return rc ? rc : sv_scenario__build_trace(r);
+	if (s->prog_text)
+		return sv_scenario__build_program(r);
 	rc = sv_exec__create(&r->ex, r->vm, &s->exec, !r->replay);
 	if (rc)
 		return setup_err(s, "guest", rc);
@@ -229,6 +231,7 @@ void sv_scenario__run_free(sc_run *r)
 	guint i;
 
 	sv_exec_free(r->ex);
+	sv_program_free(r->prog);
 	sv_trace_reader_close(r->tr);
 	sv_guestmm_free(r->gm);
 	sv_vm_free(r->vm);
@@ -411,7 +414,9 @@ static int do_action(sc_run *r, const sc_action *a)
 	case V_guest_khugepaged:
 		return sv_scenario__guest_khugepaged(r);
 	case V_mode:
-		if (!r->replay)
+		if (r->prog)
+			sv_program_set_mode(r->prog, (sv_exec_mode)a->arg);
+		else if (!r->replay && r->ex)
 			sv_exec_set_mode(r->ex, (sv_exec_mode)a->arg);
 		return SV_OK;
 	default:
@@ -452,7 +457,7 @@ static int boundary(sc_run *r, const sc_phase *ph, const char *fallback)
 	const char *name = ph && ph->name ? ph->name : fallback;
 	int rc;
 
-	sv_report__snap(r->rep, name, r->vm, r->h, r->gm, r->records);
+	sv_report__snap(r->rep, name, r->vm, r->h, r->gm, r->records, r->prog);
 	g_free(r->phase);
 	r->phase = g_strdup(name);
 	r->boundaries++;
@@ -511,6 +516,8 @@ int sv_scenario__check(const sv_scenario *s)
 	rc = build_machine(&r);
 	if (rc == SV_OK && s->trace_file) {
 		rc = sv_scenario__build_trace(&r);
+	} else if (rc == SV_OK && s->prog_text) {
+		rc = sv_scenario__build_program(&r);
 	} else if (rc == SV_OK) {
 		sv_workload w = s->work;
 
@@ -574,14 +581,17 @@ const char *sv_scenario_config_text(sv_scenario *s)
 
 int sv_scenario__start(sc_run *r)
 {
-	r->rep = sv_report__new(r->s->name, r->s->vm.vcpus, r->s->trace_file);
+	r->rep = sv_report__new(r->s->name, r->s->vm.vcpus,
+				r->s->trace_file  ? SV_REPORT__TRACE
+				: r->s->prog_text ? SV_REPORT__PROGRAM
+						  : SV_REPORT__EXEC);
 	sv_report__config(r->rep, plan_config(r->s));
 	return boundary(r, NULL, "start");
 }
 
 void sv_scenario__finish(sc_run *r, const char *end)
 {
-	sv_report__snap(r->rep, NULL, r->vm, r->h, r->gm, r->records);
+	sv_report__snap(r->rep, NULL, r->vm, r->h, r->gm, r->records, r->prog);
 	sv_report__end(r->rep, end);
 	if (r->o->on_phase && !r->stopped)
 		r->o->on_phase("end", r->vm, r->o->payload);
@@ -698,6 +708,11 @@ int sv_scenario_run(sv_report **out, const sv_scenario *s,
 						    "recorded: its trace is already "
 						    "the input a rerun needs",
 				   s->file);
+	if (s->prog_text && r.o->record)
+		return sv_err__set(NULL, SV_ECONFIG, "%s: a program scenario cannot "
+						    "be recorded: the program and its "
+						    "files are the input a rerun "
+						    "needs", s->file);
 	rc = sv_scenario__build(&r);
 	if (rc == SV_OK && r.o->record)
 		rc = sv_trace__create(&r.w, r.o->record, s->text);
@@ -705,6 +720,10 @@ int sv_scenario_run(sv_report **out, const sv_scenario *s,
 		rc = sv_scenario__start(&r);
 		if (rc == SV_OK)
 			rc = sv_scenario__run_trace(&r, &end);
+	} else if (rc == SV_OK && s->prog_text) {
+		rc = sv_scenario__start(&r);
+		if (rc == SV_OK)
+			rc = sv_scenario__run_program(&r, &end);
 	} else if (rc == SV_OK) {
 		sv_exec__set_recorder(r.ex, r.w);
 		sv_exec_set_sync(r.ex, on_sync, &r);

@@ -22,6 +22,7 @@ typedef struct sc_run {
 	sv_guestmm *gm;       /* a trace run's guest kernel, its vCPU, */
 	sv_vcpu *v;
 	sv_trace_reader *tr;  /* its trace, */
+	sv_program *prog;     /* or its program, */
 	uint64_t records;     /* and the records run so far */
 	uint64_t *hva;        /* each slot's host address */
 	uint32_t *flags;      /* each slot's memslot flags now */
@@ -67,6 +68,14 @@ void sv_scenario__finish(sc_run *r, const char *end);
  * or [trace] records (*end says which); one full pass of the guest's
  * khugepaged (the guest_khugepaged action). */
 int sv_scenario__build_trace(sc_run *r);
+/* The guest kernel over [guestmm] slot and vCPU 0 on its CR3 (a trace's
+ * or a program's). */
+int sv_scenario__build_guestmm(sc_run *r);
+/* A program run (lib/scenario/program.c): the guest kernel, vCPU 0 and
+ * the program loaded; the run through the phases to its end (*end says
+ * how it ended). */
+int sv_scenario__build_program(sc_run *r);
+int sv_scenario__run_program(sc_run *r, char **end);
 int sv_scenario__run_trace(sc_run *r, char **end);
 int sv_scenario__guest_khugepaged(sc_run *r);
 

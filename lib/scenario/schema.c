@@ -266,8 +266,8 @@ static const sc_key keys[] = {
 	UINT(guestmm, "pages_to_scan", 1, 1U << 24, S(gmm.pages_to_scan),
 	     "PTEs the guest's khugepaged scans per wake-up"),
 	UINT(guestmm, "khugepaged_period", 0, UINT64_MAX, S(khugepaged_period),
-	     "trace records between two wake-ups of the guest's khugepaged "
-	     "(0: it never runs)"),
+	     "trace records (a program: instructions) between two wake-ups "
+	     "of the guest's khugepaged (0: it never runs)"),
 	UINT(guestmm, "flush_ceiling", 0, 1U << 20, S(gmm.flush_ceiling),
 	     "tlb_single_page_flush_ceiling: unmaps of more pages flush the "
 	     "whole TLB"),
@@ -283,6 +283,39 @@ static const sc_key keys[] = {
 	     "(always; madvise and defer+madvise for madvised ranges), let "
 	     "kcompactd compact before khugepaged's next pass (defer), or "
 	     "fall back (never)"),
+
+	{SC_G_program, "path", SC_STR, 0, 0, 0, false, true, NULL, 0,
+	 S(prog_text), "required", "a path (from the scenario file's folder)",
+	 "the static x86-64 Linux executable: the workload, its kernel the "
+	 "guest kernel's memory model (docs/programs.md)"},
+	TEXT(program, "args", S(prog_args), "none", "words, as a shell splits "
+	     "them", "its arguments after argv[0] (the path)"),
+	TEXT(program, "env", S(prog_env), "none", "NAME=VALUE words",
+	     "its environment"),
+	TEXT(program, "stdin", S(prog_stdin), "empty", "a path (from the "
+	     "scenario file's folder)", "its standard input"),
+	TEXT(program, "files", S(prog_files), "none", "GUEST=HOST words (HOST "
+	     "from the scenario file's folder)",
+	     "host files it may open read-only, each at the absolute path "
+	     "GUEST"),
+	TEXT(program, "stdout", S(prog_stdout), "discarded", "a path",
+	     "where its standard output goes (bytes_written counts it)"),
+	TEXT(program, "stderr", S(prog_stderr), "discarded", "a path",
+	     "where its standard error goes"),
+	UINT(program, "seed", 0, UINT64_MAX, S(prog.seed),
+	     "seeds AT_RANDOM and getrandom"),
+	ENUM(program, "mode", mode_names, S(prog.mode),
+	     "the execution mode the run starts in"),
+	UINT(program, "detail_at", 0, 1ULL << 50, S(prog.detail_at),
+	     "from fast-forward, switch to detailed after this many "
+	     "instructions (0: never)"),
+	UINT(program, "instructions", 0, 1ULL << 50, S(prog_limit),
+	     "stop after this many instructions (0: run to its exit)"),
+	UINT(program, "syscall_cycles", 0, 1000000, S(prog.syscall_cycles),
+	     "cycles of a system call's entry and exit (its copies are "
+	     "charged as accesses besides)"),
+	UINT(program, "clock_mhz", 1, 100000, S(prog.clock_mhz),
+	     "the rate its clock reads the cycles at (from 2026-01-01)"),
 
 	ROW(phase, "actions", SC_ACTIONS, 0, 0, 0, false, NONAMES,
 	    SZ(sc_phase, actions_text), "none",

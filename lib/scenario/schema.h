@@ -23,6 +23,7 @@
 	X(cache, "cache")             \
 	X(trace, "trace")             \
 	X(guestmm, "guestmm")         \
+	X(program, "program")         \
 	X(phase, "phase.N")
 
 typedef enum sc_group {

@@ -53,15 +53,16 @@ static int find_trace(sv_scenario *s, const sc_ctx *c)
 
 int sv_scenario__load_trace(sv_scenario *s, const sc_ctx *c)
 {
-	const sc_slot *sl;
-	int rc, slot;
+	int rc;
 
 	if (!g_key_file_has_group(c->kf, "trace")) {
-		if (g_key_file_has_group(c->kf, "guestmm"))
-			return trace_err(s, "guestmm", "only with a [trace] group (the "
-					 "guest kernel's memory model runs traces; "
-					 "the built-in workloads build their own "
-					 "page tables)");
+		if (g_key_file_has_group(c->kf, "guestmm") &&
+		    !g_key_file_has_group(c->kf, "program"))
+			return trace_err(s, "guestmm", "only with a [trace] or "
+					 "[program] group (the guest kernel's memory "
+					 "model runs traces and programs; the "
+					 "built-in workloads build their own page "
+					 "tables)");
 		return SV_OK;
 	}
 	if (g_key_file_has_group(c->kf, "guest"))
@@ -79,8 +80,14 @@ int sv_scenario__load_trace(sv_scenario *s, const sc_ctx *c)
 		return trace_err(s, "vm", "vcpus: a trace is one vCPU's accesses: "
 				 "expected 1");
 	rc = find_trace(s, c);
-	if (rc)
-		return rc;
+	return rc ? rc : sv_scenario__load_gmm_slot(s, c);
+}
+
+int sv_scenario__load_gmm_slot(sv_scenario *s, const sc_ctx *c)
+{
+	const sc_slot *sl;
+	int slot;
+
 	if (!s->gmm_slot_name && s->slots->len)
 		s->gmm_slot_name = g_strdup(g_array_index(s->slots, sc_slot, 0).name);
 	if (!s->gmm_slot_name)
@@ -116,6 +123,12 @@ int sv_scenario__check_trace_phases(const sv_scenario *s)
 					   "bound to a record count: expected "
 					   "records=COUNT (and no instructions)",
 					   s->file, ph->n);
+		if (s->prog_text && (ph->records || !ph->insn))
+			return sv_err__set(NULL, SV_ECONFIG,
+					   "%s: [phase.%u]: a program run's phases "
+					   "are bound to an instruction count: "
+					   "expected instructions=COUNT",
+					   s->file, ph->n);
 		if (!s->trace_file && ph->records)
 			return sv_err__set(NULL, SV_ECONFIG,
 					   "%s: [phase.%u] records: only in a "
@@ -124,11 +137,13 @@ int sv_scenario__check_trace_phases(const sv_scenario *s)
 		for (j = 0; j < ph->actions->len; j++) {
 			sc_verb v = g_array_index(ph->actions, sc_action, j).verb;
 
-			if (v == V_guest_khugepaged && !s->trace_file)
+			if (v == V_guest_khugepaged && !s->trace_file &&
+			    !s->prog_text)
 				return sv_err__set(NULL, SV_ECONFIG,
 						   "%s: [phase.%u] action "
 						   "guest_khugepaged: only in a "
-						   "scenario with a [trace] group",
+						   "scenario with a [trace] or "
+						   "[program] group",
 						   s->file, ph->n);
 			if (v == V_mode && s->trace_file)
 				return sv_err__set(NULL, SV_ECONFIG,
@@ -142,7 +157,7 @@ int sv_scenario__check_trace_phases(const sv_scenario *s)
 
 /* ---- building ------------------------------------------------------------------ */
 
-int sv_scenario__build_trace(sc_run *r)
+int sv_scenario__build_guestmm(sc_run *r)
 {
 	const sv_scenario *s = r->s;
 	sv_vcpu_regs regs;
@@ -158,7 +173,14 @@ int sv_scenario__build_trace(sc_run *r)
 	sv_vcpu_get_regs(r->v, &regs);
 	regs.cr0 |= SV_CR0_PG | SV_CR0_WP;
 	regs.cr3 = sv_guestmm_cr3(r->gm);
-	rc = sv_vcpu_set_regs(r->v, &regs);
+	return sv_vcpu_set_regs(r->v, &regs);
+}
+
+int sv_scenario__build_trace(sc_run *r)
+{
+	const sv_scenario *s = r->s;
+	int rc = sv_scenario__build_guestmm(r);
+
 	if (rc == SV_OK && !r->dry) {
 		GStatBuf st;
 
