@@ -229,9 +229,10 @@ START_TEST(not_a_trace_scenario)
 		"actions=guest_khugepaged\n",
 	};
 	static const char *const says[] = {
-		"[guestmm]: only with a [trace] group",
+		"[guestmm]: only with a [trace] or [program] group",
 		"[phase.1] records: only in a scenario with a [trace] group",
-		"guest_khugepaged: only in a scenario with a [trace] group",
+		"guest_khugepaged: only in a scenario with a [trace] or [program] "
+		"group",
 	};
 	unsigned i;
 
