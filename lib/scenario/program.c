@@ -253,12 +253,8 @@ int sv_scenario__run_program(sc_run *r, char **end)
 			*end = ending(&res, done);
 			return SV_OK;
 		}
-		rc = sv_scenario__insn_boundary(r, next++);
-		if (rc)
+		rc = sv_scenario__next_phase(r, next++, end);
+		if (rc || *end)
 			return rc;
-		if (r->stopped) {
-			*end = g_strdup("stopped");
-			return SV_OK;
-		}
 	}
 }

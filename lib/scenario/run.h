@@ -76,6 +76,9 @@ int sv_scenario__build_guestmm(sc_run *r);
  * how it ended). */
 int sv_scenario__build_program(sc_run *r);
 int sv_scenario__run_program(sc_run *r, char **end);
+/* A trace's or program's run reached phase `index` (bound to a count):
+ * its boundary; *end is "stopped" when the caller asked to stop there. */
+int sv_scenario__next_phase(sc_run *r, guint index, char **end);
 int sv_scenario__run_trace(sc_run *r, char **end);
 int sv_scenario__guest_khugepaged(sc_run *r);
 

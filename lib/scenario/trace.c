@@ -276,12 +276,17 @@ int sv_scenario__run_trace(sc_run *r, char **end)
 					       r->records);
 			return SV_OK;
 		}
-		rc = sv_scenario__insn_boundary(r, next++);
-		if (rc)
+		rc = sv_scenario__next_phase(r, next++, end);
+		if (rc || *end)
 			return rc;
-		if (r->stopped) {
-			*end = g_strdup("stopped");
-			return SV_OK;
-		}
 	}
+}
+
+int sv_scenario__next_phase(sc_run *r, guint index, char **end)
+{
+	int rc = sv_scenario__insn_boundary(r, index);
+
+	if (rc == SV_OK && r->stopped)
+		*end = g_strdup("stopped");
+	return rc;
 }
