@@ -81,6 +81,26 @@ for sig in segv:SIGSEGV ud:SIGILL; do
 	grep -qx "stop ${sig#*:}" "$dir/sig.c"
 	grep -q "the program stopped: ${sig#*:} at rip 0x" "$dir/sig.err"
 done
+# Unicorn 2.0.1 stands about 1,000 regions: 1,000 mappings of alternating
+# permissions (plus the program's own few) are past simvirt's limit of
+# 1,024, and the run stops with an error naming the count; 400 are not.
+run regions400 "$memcheck" regions 400
+set +e
+"$simvirt" exec --counters /dev/null -- "$memcheck" regions 1100 \
+	>/dev/null 2>"$dir/regions.err"
+status=$?
+set -e
+[ "$status" = 1 ]
+grep -q "its mappings need 10[0-9][0-9] Unicorn regions (at most 1024" \
+	"$dir/regions.err"
+# a program named by a relative path: glibc's start asks /proc/self/exe,
+# which the kernel answers with an absolute path
+cp "$memcheck" "$dir/mc"
+set +e
+(cd "$dir" && "$simvirt" exec --counters /dev/null -- ./mc exit 5)
+status=$?
+set -e
+[ "$status" = 5 ]
 if [ -n "$sqlwork" ] && [ -x "$sqlwork" ]; then
 	run sqlwork "$sqlwork" 4000
 fi

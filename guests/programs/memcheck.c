@@ -2,13 +2,15 @@
  * guests/programs/memcheck.c - the memory system calls' effects on a
  * program's bytes, printed, so that a run as a guest (`simvirt exec`) can
  * be compared with a native one; and the ways a program ends.
- * Usage: memcheck [mem | segv | ud | enosys | exit N]
+ * Usage: memcheck [mem | segv | ud | enosys | exit N | regions N]
  *   mem: mmap, writes, munmap and a new mmap at the same place (zeros),
  *   MADV_DONTNEED (zeros), mremap growing and moving (the bytes follow),
  *   mprotect, brk growing and shrinking; one line per check.
  *   segv, ud: a store to address 16, ud2.
  *   enosys: system call 511 (no such call) and its errno.
  *   exit N: exit status N.
+ *   regions N: N pages mapped, every other one made read-only (N
+ *   mappings of alternating permissions), then "regions N ok".
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -89,5 +91,17 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(what, "exit") && argc > 2)
 		return atoi(argv[2]);
+	if (!strcmp(what, "regions") && argc > 2) {
+		long n = atol(argv[2]), i;
+		char *p = mmap(NULL, (size_t)n * 4096, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			return 1;
+		for (i = 1; i < n; i += 2)
+			mprotect(p + i * 4096, 4096, PROT_READ);
+		printf("regions %ld ok\n", n);
+		return 0;
+	}
 	return 99;
 }

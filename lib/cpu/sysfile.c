@@ -285,6 +285,7 @@ static int64_t readlink_(sv_program *p, uint64_t path_va, uint64_t buf,
 			 uint64_t size)
 {
 	g_autofree char *path = sv_prog__string_in(p, path_va, 4096);
+	g_autofree char *exe = NULL;
 	unsigned ino;
 	size_t n;
 
@@ -292,8 +293,10 @@ static int64_t readlink_(sv_program *p, uint64_t path_va, uint64_t buf,
 		return -EFAULT;
 	if (strcmp(path, "/proc/self/exe"))
 		return lookup(p, path, &ino) || is_root(path) ? -EINVAL : -ENOENT;
-	n = MIN(strlen(p->name), size);
-	return sv_prog__copy_out(p, buf, p->name, n) ? (int64_t)n : -EFAULT;
+	/* the kernel's answer is absolute: a relative name is from "/" */
+	exe = p->name[0] == '/' ? g_strdup(p->name) : g_strconcat("/", p->name, NULL);
+	n = MIN(strlen(exe), size);
+	return sv_prog__copy_out(p, buf, exe, n) ? (int64_t)n : -EFAULT;
 }
 
 /* ---- reading and writing ------------------------------------------------------ */
