@@ -103,6 +103,12 @@ set -e
 [ "$status" = 5 ]
 if [ -n "$sqlwork" ] && [ -x "$sqlwork" ]; then
 	run sqlwork "$sqlwork" 4000
+	# the shipped scenario, with this build's sqlwork
+	scn=$(dirname "$0")/../scenarios/programs/sqlite.ini
+	"$simvirt" run "$scn" --set program.path="$sqlwork" \
+		--set program.stdout="$dir/scn.out" >"$dir/scn.report"
+	grep -q "exited with status 0 after" "$dir/scn.report"
+	"$sqlwork" 20000 | cmp - "$dir/scn.out"
 fi
 
 # The same run twice: byte-identical output and counters.
