@@ -109,6 +109,11 @@ if [ -n "$sqlwork" ] && [ -x "$sqlwork" ]; then
 		--set program.stdout="$dir/scn.out" >"$dir/scn.report"
 	grep -q "exited with status 0 after" "$dir/scn.report"
 	"$sqlwork" 20000 | cmp - "$dir/scn.out"
+	# its comment: the same counters under THP never as under always
+	"$simvirt" run "$scn" --set program.path="$sqlwork" \
+		--set program.stdout="$dir/scn.out" --set guestmm.thp=never \
+		>"$dir/scn.never"
+	cmp "$dir/scn.report" "$dir/scn.never"
 fi
 
 # The same run twice: byte-identical output and counters.
