@@ -68,6 +68,16 @@ run awk "$bb" awk '{n += NF; s += length($1)} END {print n, s}' lines.txt
 run stdin "$bb" wc -l
 run missing "$bb" cat no-such-file
 run memcheck "$memcheck" mem
+# RDTSC returns the vCPU's cycles (the same on a repeat) and ends its
+# block: 1,000 more iterations of the five-instruction loop are 5,000
+# more instructions, each counted once
+run rdtsc1 "$memcheck" rdtsc 1000
+"$simvirt" exec --counters "$dir/t1.c" -- "$memcheck" rdtsc 1000 >"$dir/t1.out"
+"$simvirt" exec --counters "$dir/t2.c" -- "$memcheck" rdtsc 2000 >/dev/null
+cmp "$dir/t1.out" "$dir/rdtsc1.guest"
+i1=$(awk '$1 == "instructions" {print $2}' "$dir/t1.c")
+i2=$(awk '$1 == "instructions" {print $2}' "$dir/t2.c")
+[ $((i2 - i1)) = 5000 ]
 run enosys "$memcheck" enosys
 run exit7 "$memcheck" exit 7
 # the ways a program ends on a signal: the counters' stop line, status 3

@@ -2,7 +2,7 @@
  * guests/programs/memcheck.c - the memory system calls' effects on a
  * program's bytes, printed, so that a run as a guest (`simvirt exec`) can
  * be compared with a native one; and the ways a program ends.
- * Usage: memcheck [mem | segv | ud | enosys | exit N | regions N]
+ * Usage: memcheck [mem | segv | ud | enosys | exit N | regions N | rdtsc N]
  *   mem: mmap, writes, munmap and a new mmap at the same place (zeros),
  *   MADV_DONTNEED (zeros), mremap growing and moving (the bytes follow),
  *   mprotect, brk growing and shrinking; one line per check.
@@ -11,6 +11,8 @@
  *   exit N: exit status N.
  *   regions N: N pages mapped, every other one made read-only (N
  *   mappings of alternating permissions), then "regions N ok".
+ *   rdtsc N: a loop of N iterations of five instructions (rdtsc, two
+ *   adds, dec, jnz), then whether the time stamp moved forward.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -91,6 +93,24 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(what, "exit") && argc > 2)
 		return atoi(argv[2]);
+	if (!strcmp(what, "rdtsc") && argc > 2) {
+		unsigned long n = strtoul(argv[2], NULL, 10), lo, hi, t0, t1;
+
+		__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+		t0 = hi << 32 | lo;
+		__asm__ volatile("1: rdtsc\n\t"
+				 "add $1, %%rsi\n\t"
+				 "add $1, %%rsi\n\t"
+				 "dec %%rcx\n\t"
+				 "jnz 1b"
+				 : "+c"(n)
+				 :
+				 : "rax", "rdx", "rsi", "cc");
+		__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+		t1 = hi << 32 | lo;
+		printf("time stamp moved forward: %d\n", t1 > t0);
+		return 0;
+	}
 	if (!strcmp(what, "regions") && argc > 2) {
 		long n = atol(argv[2]), i;
 		char *p = mmap(NULL, (size_t)n * 4096, PROT_READ | PROT_WRITE,

@@ -199,6 +199,18 @@ int sv_exec__decoder_init(sv_exec *ex);
 /* Base cycles of one decoded instruction: its class (the cost table's
  * insn_*), plus its memory operands (programs share it). */
 uint64_t sv_exec__insn_cost(const sv_costs *k, csh cs, const cs_insn *in);
+/*
+ * A block's cost, decoded once into *b (code NULL: nothing could be read,
+ * an empty block).  site(insn, payload) says whether an instruction is
+ * one the caller intercepts with a code hook; the block is then charged
+ * only up to and including it: the site's hook moves RIP past it, so
+ * Unicorn leaves the block there and the rest runs (and is charged) as a
+ * block of its own.
+ */
+void sv_exec__decode_block(csh cs, cs_insn *insn, const sv_costs *k,
+			   const uint8_t *code, uint64_t addr, uint32_t size,
+			   ex_block *b, bool (*site)(const cs_insn *, void *),
+			   void *payload);
 void sv_exec__decoder_fini(sv_exec *ex);
 /* Asks for this vCPU's turn to end at the next block start, keeping the
  * first reason. */

@@ -276,44 +276,52 @@ static const ex_site *site_find(const sv_exec *ex, uint64_t addr)
 	return NULL;
 }
 
-/*
- * Decodes a block into *b, registering the sites it holds.  A block with a
- * site is charged only up to and including it: the site's hook moves RIP
- * past it, so Unicorn leaves the block there and the rest runs (and is
- * charged) as a block of its own.
- */
+void sv_exec__decode_block(csh cs, cs_insn *insn, const sv_costs *k,
+			   const uint8_t *code, uint64_t addr, uint32_t size,
+			   ex_block *b, bool (*site)(const cs_insn *, void *),
+			   void *payload)
+{
+	size_t left = size;
+	uint64_t pc = addr;
+
+	*b = (ex_block){.addr = addr, .size = size};
+	while (code && left && cs_disasm_iter(cs, &code, &left, &pc, insn)) {
+		b->ninsn++;
+		b->cycles += sv_exec__insn_cost(k, cs, insn);
+		b->bytes = (uint32_t)(pc - addr);
+		if (site(insn, payload))
+			break;
+	}
+}
+
+/* A site for the block decoder: registered once, and the block ends. */
+static bool register_site(const cs_insn *in, void *payload)
+{
+	sv_exec *ex = payload;
+	ex_site s;
+
+	if (!site_of(in, &s))
+		return false;
+	if (!site_find(ex, s.addr))
+		g_array_append_val(ex->sites, s);
+	return true;
+}
+
+/* Decodes a block into *b, registering the sites it holds. */
 static void decode(ex_cpu *c, uint64_t addr, uint32_t size, ex_block *b)
 {
 	sv_exec *ex = c->ex;
-	const sv_costs *k = &ex->vm->opts.costs;
-	const uint8_t *code;
-	size_t left = size;
-	uint64_t pc = addr;
 
 	if (size > ex->code_cap) {
 		ex->code_cap = size;
 		ex->code_buf = g_realloc(ex->code_buf, size);
 	}
-	b->addr = addr;
-	b->size = size;
-	b->ninsn = 0;
-	b->bytes = 0;
-	b->cycles = 0;
-	if (uc_mem_read(c->uc, addr, ex->code_buf, size) != UC_ERR_OK)
-		return;
-	code = ex->code_buf;
-	while (left && cs_disasm_iter(ex->cs, &code, &left, &pc, ex->insn)) {
-		ex_site s;
-
-		b->ninsn++;
-		b->cycles += sv_exec__insn_cost(k, ex->cs, ex->insn);
-		b->bytes = (uint32_t)(pc - addr);
-		if (!site_of(ex->insn, &s))
-			continue;
-		if (!site_find(ex, s.addr))
-			g_array_append_val(ex->sites, s);
-		break;
-	}
+	sv_exec__decode_block(ex->cs, ex->insn, &ex->vm->opts.costs,
+			      uc_mem_read(c->uc, addr, ex->code_buf, size) ==
+					      UC_ERR_OK
+				      ? ex->code_buf
+				      : NULL,
+			      addr, size, b, register_site, ex);
 }
 
 static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *payload)

@@ -71,31 +71,29 @@ static prog_block *block_slot(sv_program *p, uint64_t addr)
 	return &p->blocks[(addr * 0x9e3779b97f4a7c15ULL) >> (64 - 14)];
 }
 
+/* An RDTSC ends the block (a code hook returns the cycles); the first
+ * time, the block is hooked before it runs. */
+static bool rdtsc_site(const cs_insn *in, void *payload)
+{
+	sv_program *p = payload;
+	guint i;
+
+	if (in->id != X86_INS_RDTSC)
+		return false;
+	for (i = 0; i < p->rdtsc_sites->len; i++)
+		if (g_array_index(p->rdtsc_sites, uint64_t, i) == in->address)
+			return true;
+	p->rdtsc_new = in->address;
+	return true;
+}
+
 static void decode(sv_program *p, uint64_t addr, uint32_t size, prog_block *b)
 {
-	const sv_costs *k = &p->vm->opts.costs;
-	const uint8_t *code = sv_prog__host(p, addr, size);
-	size_t left = size;
-	uint64_t pc = addr;
-
-	*b = (prog_block){.addr = addr, .size = size};
-	if (!code)
-		return;
-	while (left && cs_disasm_iter(p->cs, &code, &left, &pc, p->insn)) {
-		b->ninsn++;
-		b->cycles += sv_exec__insn_cost(k, p->cs, p->insn);
-		b->bytes = (uint32_t)(pc - addr);
-		if (p->insn->id == X86_INS_RDTSC) {
-			uint64_t at = p->insn->address;
-			guint i;
-
-			for (i = 0; i < p->rdtsc_sites->len; i++)
-				if (g_array_index(p->rdtsc_sites, uint64_t, i) == at)
-					break;
-			if (i == p->rdtsc_sites->len)
-				b->rdtsc = true; /* to hook before it runs */
-		}
-	}
+	p->rdtsc_new = 0;
+	sv_exec__decode_block(p->cs, p->insn, &p->vm->opts.costs,
+			      sv_prog__host(p, addr, size), addr, size, &b->b,
+			      rdtsc_site, p);
+	b->rdtsc = p->rdtsc_new;
 }
 
 static void on_rdtsc(uc_engine *uc, uint64_t addr, uint32_t size, void *payload)
@@ -109,26 +107,19 @@ static void on_rdtsc(uc_engine *uc, uint64_t addr, uint32_t size, void *payload)
 	uc_reg_write(uc, UC_X86_REG_RIP, &next);
 }
 
-/* The RDTSCs of the block at addr get their code hook (before it runs). */
-static int hook_rdtsc(sv_program *p, const prog_block *b)
+/* The block's RDTSC gets its code hook (before the block runs). */
+static int hook_rdtsc(sv_program *p, prog_block *b)
 {
-	const uint8_t *code = sv_prog__host(p, b->addr, b->size);
-	size_t left = b->size;
-	uint64_t pc = b->addr;
+	uc_hook h;
 
-	while (code && left && cs_disasm_iter(p->cs, &code, &left, &pc, p->insn)) {
-		uint64_t at = p->insn->address;
-		uc_hook h;
-
-		if (p->insn->id != X86_INS_RDTSC)
-			continue;
-		if (uc_hook_add(p->uc, &h, UC_HOOK_CODE, on_rdtsc, p, at, at) !=
-		    UC_ERR_OK)
-			return sv_err__set(p->vm, SV_ENOMEM,
-					   "program: Unicorn refused a code hook");
-		g_array_append_val(p->rdtsc_sites, at);
-	}
-	uc_ctl_remove_cache(p->uc, b->addr, b->addr + b->size);
+	if (uc_hook_add(p->uc, &h, UC_HOOK_CODE, on_rdtsc, p, b->rdtsc, b->rdtsc) !=
+	    UC_ERR_OK)
+		return sv_err__set(p->vm, SV_ENOMEM,
+				   "program: Unicorn refused a code hook");
+	g_array_append_val(p->rdtsc_sites, b->rdtsc);
+	b->rdtsc = 0;
+	/* code translated before the hook does not call it */
+	uc_ctl_remove_cache(p->uc, b->b.addr, b->b.addr + b->b.size);
 	return SV_OK;
 }
 
@@ -138,7 +129,7 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *payload)
 	prog_block *b = block_slot(p, addr);
 	uint64_t a, end;
 
-	if (SV_UNLIKELY(b->addr != addr || b->size != size))
+	if (SV_UNLIKELY(b->b.addr != addr || b->b.size != size))
 		decode(p, addr, size, b);
 	if (SV_UNLIKELY(b->rdtsc || p->budget == 0 || p->mode_change ||
 			p->stop_now || (p->khugepaged_at &&
@@ -148,10 +139,10 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *payload)
 		uc_emu_stop(uc);
 		return;
 	}
-	p->budget -= MIN(p->budget, b->ninsn);
-	p->v->stat[SV_VCPU_STAT_instructions] += b->ninsn;
-	p->v->stat[SV_VCPU_STAT_insn_cycles] += b->cycles;
-	p->v->stat[SV_VCPU_STAT_cycles] += b->cycles;
+	p->budget -= MIN(p->budget, b->b.ninsn);
+	p->v->stat[SV_VCPU_STAT_instructions] += b->b.ninsn;
+	p->v->stat[SV_VCPU_STAT_insn_cycles] += b->b.cycles;
+	p->v->stat[SV_VCPU_STAT_cycles] += b->b.cycles;
 	if (p->o.mode == SV_EXEC_FAST_FORWARD && !p->detailed && p->o.detail_at &&
 	    p->v->stat[SV_VCPU_STAT_instructions] >= p->o.detail_at) {
 		p->mode_next = SV_EXEC_DETAILED;
@@ -159,7 +150,7 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *payload)
 	}
 	if (!p->detailed)
 		return;
-	for (a = addr, end = addr + b->bytes; a < end; a = (a | 0xfff) + 1) {
+	for (a = addr, end = addr + b->b.bytes; a < end; a = (a | 0xfff) + 1) {
 		uint32_t n = (uint32_t)(MIN(end, (a | 0xfff) + 1) - a);
 		sv_xlate x;
 
@@ -452,10 +443,8 @@ static int settle(sv_program *p)
 	}
 	if (rc == SV_OK && p->regions_dirty)
 		rc = sv_prog__regions_sync(p);
-	if (rc == SV_OK && b->addr == p->rip && b->rdtsc) {
-		b->rdtsc = false;
+	if (rc == SV_OK && b->b.addr == p->rip && b->rdtsc)
 		rc = hook_rdtsc(p, b);
-	}
 	return rc;
 }
 

@@ -12,7 +12,7 @@
 #include <capstone/capstone.h>
 #include <unicorn/unicorn.h>
 
-#include "base.h"
+#include "cpu/exec.h"
 #include "simvirt/guestmm.h"
 #include "simvirt/program.h"
 
@@ -56,10 +56,9 @@ typedef struct prog_file {
 } prog_file;
 
 typedef struct prog_block {
-	uint64_t addr;
-	uint32_t size, ninsn, bytes;
-	uint64_t cycles;
-	bool rdtsc;               /* it holds an RDTSC (hooked) */
+	ex_block b;               /* its cost (lib/cpu/exec.h) */
+	uint64_t rdtsc;           /* it ends at an RDTSC not hooked yet, at
+				     this address (else 0) */
 } prog_block;
 #define PROG_BLOCKS (1U << 14)
 
@@ -76,6 +75,7 @@ struct sv_program {
 	cs_insn *insn;
 	prog_block *blocks;
 	GArray *rdtsc_sites;      /* uint64_t addresses hooked */
+	uint64_t rdtsc_new;       /* decoding: a new RDTSC's address */
 	prog_zone zones[3];
 	GArray *regions;          /* prog_region, sorted by va */
 	bool regions_dirty;       /* the VMAs changed: sync before running */
