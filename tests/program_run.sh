@@ -81,7 +81,7 @@ i2=$(awk '$1 == "instructions" {print $2}' "$dir/t2.c")
 run enosys "$memcheck" enosys
 run exit7 "$memcheck" exit 7
 # the ways a program ends on a signal: the counters' stop line, status 3
-for sig in segv:SIGSEGV ud:SIGILL; do
+for sig in segv:SIGSEGV ud:SIGILL div:SIGFPE; do
 	set +e
 	"$simvirt" exec --counters "$dir/sig.c" -- "$memcheck" "${sig%%:*}" \
 		2>"$dir/sig.err"

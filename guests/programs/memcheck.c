@@ -2,11 +2,12 @@
  * guests/programs/memcheck.c - the memory system calls' effects on a
  * program's bytes, printed, so that a run as a guest (`simvirt exec`) can
  * be compared with a native one; and the ways a program ends.
- * Usage: memcheck [mem | segv | ud | enosys | exit N | regions N | rdtsc N]
+ * Usage: memcheck [mem | segv | ud | div | enosys | exit N | regions N |
+ *                  rdtsc N]
  *   mem: mmap, writes, munmap and a new mmap at the same place (zeros),
  *   MADV_DONTNEED (zeros), mremap growing and moving (the bytes follow),
  *   mprotect, brk growing and shrinking; one line per check.
- *   segv, ud: a store to address 16, ud2.
+ *   segv, ud, div: a store to address 16, ud2, a division by zero.
  *   enosys: system call 511 (no such call) and its errno.
  *   exit N: exit status N.
  *   regions N: N pages mapped, every other one made read-only (N
@@ -85,6 +86,15 @@ int main(int argc, char **argv)
 		*(volatile int *)16 = 1;
 	if (!strcmp(what, "ud"))
 		__asm__ volatile("ud2");
+	if (!strcmp(what, "div")) {
+		unsigned long q, zero = (unsigned long)argc - 2; /* 0 here */
+
+		__asm__ volatile("xor %%edx, %%edx\n\tdiv %2"
+				 : "=a"(q)
+				 : "a"(7UL), "r"(zero)
+				 : "rdx");
+		printf("%lu\n", q);
+	}
 	if (!strcmp(what, "enosys")) {
 		long r = syscall(511);
 
