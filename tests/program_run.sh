@@ -68,6 +68,8 @@ run awk "$bb" awk '{n += NF; s += length($1)} END {print n, s}' lines.txt
 run stdin "$bb" wc -l
 run missing "$bb" cat no-such-file
 run memcheck "$memcheck" mem
+# the same program as a static PIE, loaded at 0x555555554000
+run memcheck_pie "$memcheck-pie" mem
 # RDTSC returns the vCPU's cycles (the same on a repeat) and ends its
 # block: 1,000 more iterations of the five-instruction loop are 5,000
 # more instructions, each counted once

@@ -6,10 +6,12 @@
  * its pages scattered over guest-physical memory.  A program is one
  * process that never shares a page, so its bytes are a function of the
  * virtual address alone:
- *  1. Three zones of host memory, reserved and untouched until used,
- *     mirror the address ranges a program can map: [0, 4G) (the
+ *  1. Four zones of host memory, reserved and untouched until used,
+ *     mirror the address ranges a program can map: [0, 4G) (an
  *     executable and its heap), [4G, 68G) (the guest kernel's mmap
- *     placement starts at 4G) and the top 1 GiB below 2^47 (the stack).
+ *     placement starts at 4G), 4 GiB from the 1G boundary below a static
+ *     PIE's base (it and its heap) and the top 1 GiB below 2^47 (the
+ *     stack).
  *  2. Unicorn regions follow the guest kernel's VMAs: one for each run of
  *     adjacent VMAs with the same permissions, pointing into the zone
  *     (PROT_NONE gets none).  After every memory call the list is
@@ -33,6 +35,7 @@ static const struct {
 } zone_spans[] = {
 	{0, 4ULL << 30},
 	{4ULL << 30, 64ULL << 30},
+	{PROG_PIE_BASE & ~((1ULL << 30) - 1), 4ULL << 30},
 	{(1ULL << 47) - (1ULL << 30), 1ULL << 30},
 };
 

@@ -76,7 +76,7 @@ struct sv_program {
 	prog_block *blocks;
 	GArray *rdtsc_sites;      /* uint64_t addresses hooked */
 	uint64_t rdtsc_new;       /* decoding: a new RDTSC's address */
-	prog_zone zones[3];
+	prog_zone zones[4];
 	GArray *regions;          /* prog_region, sorted by va */
 	bool regions_dirty;       /* the VMAs changed: sync before running */
 	prog_file *fds[PROG_MAX_FDS];
