@@ -44,6 +44,22 @@ expect 2 "--vcpu 99: the scenario has 1 vCPUs" "$simvirt" walk \
 expect 2 "[host]" "$simvirt" run --set host.frag_percent=100 \
 	--set host.thp_zero_page=true
 expect 2 "unknown command" "$simvirt" frobnicate
+# simvirt exec: bad input is 2 before anything runs; a program stopped by
+# the limit is 3 (docs/programs.md)
+expect 2 "expected a PROGRAM" "$simvirt" exec
+expect 2 "program $dir/none: No such file" "$simvirt" exec "$dir/none"
+expect 2 "not an ELF file" "$simvirt" exec -- "$dir/clear.ini"
+expect 2 "--thp: expected never, madvise or always" "$simvirt" exec \
+	--thp sometimes -- "$dir/clear.ini"
+expect 2 "--file: expected /GUEST/PATH=HOST_PATH" "$simvirt" exec \
+	--file in.txt -- "$dir/clear.ini"
+if [ -x /bin/busybox ]; then
+	expect 2 "--stdout $dir/no/out: No such file" "$simvirt" exec \
+		--stdout "$dir/no/out" -- /bin/busybox true
+	expect 3 "the program stopped: limit" "$simvirt" exec --limit 1000 \
+		-- /bin/busybox true
+	expect 0 "" "$simvirt" exec --counters /dev/null -- /bin/busybox true
+fi
 # A valid run that fails: the guest fills more host RAM than [host]
 # mem_limit lets the simulator hold.
 expect 1 "reach [host] mem_limit (64 MiB)" "$simvirt" run \

@@ -28,6 +28,8 @@ offers jsonl merge --format js
 offers csv run --format c
 offers slurm sweep --emit s
 offers dump trace d
+offers exec ex
+offers --khugepaged exec --khu
 # diff takes no csv
 COMP_WORDS=("$sv" diff --format c); COMP_CWORD=3; COMPREPLY=(); _simvirt
 [ ${#COMPREPLY[@]} = 0 ] || fail "diff --format offers ${COMPREPLY[*]}"
