@@ -6,7 +6,7 @@
  * How it works:
  *  1. The SYSCALL hook reads the number (RAX) and the arguments (RDI, RSI,
  *     RDX, R10, R8, R9), counts the call by number, charges its entry and
- *     exit (syscall_cycles) and writes the result to RAX, with RCX and R11
+ *     return (syscall_cycles) and writes the result to RAX, with RCX and R11
  *     clobbered as the instruction does.  A call not emulated is -ENOSYS,
  *     counted apart.
  *  2. The memory calls are the guest kernel's (sv_guestmm_*): the VMAs and

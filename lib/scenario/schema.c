@@ -312,7 +312,7 @@ static const sc_key keys[] = {
 	UINT(program, "instructions", 0, 1ULL << 50, S(prog_limit),
 	     "stop after this many instructions (0: run to its exit)"),
 	UINT(program, "syscall_cycles", 0, 1000000, S(prog.syscall_cycles),
-	     "cycles of a system call's entry and exit (its copies are "
+	     "cycles of a system call's entry and return (its copies are "
 	     "charged as accesses besides)"),
 	UINT(program, "clock_mhz", 1, 100000, S(prog.clock_mhz),
 	     "the rate its clock reads the cycles at (from 2026-01-01)"),
