@@ -131,23 +131,16 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *payload)
 
 	if (SV_UNLIKELY(b->b.addr != addr || b->b.size != size))
 		decode(p, addr, size, b);
-	if (SV_UNLIKELY(b->rdtsc || p->budget == 0 || p->mode_change ||
-			p->stop_now || (p->khugepaged_at &&
-			p->v->stat[SV_VCPU_STAT_instructions] >= p->khugepaged_at))) {
+	if (SV_UNLIKELY(b->rdtsc || p->mode_change || p->stop_now ||
+			p->v->stat[SV_VCPU_STAT_instructions] >= p->stop_at)) {
 		p->rip = addr; /* it has not run */
 		p->stop_now = true;
 		uc_emu_stop(uc);
 		return;
 	}
-	p->budget -= MIN(p->budget, b->b.ninsn);
 	p->v->stat[SV_VCPU_STAT_instructions] += b->b.ninsn;
 	p->v->stat[SV_VCPU_STAT_insn_cycles] += b->b.cycles;
 	p->v->stat[SV_VCPU_STAT_cycles] += b->b.cycles;
-	if (p->o.mode == SV_EXEC_FAST_FORWARD && !p->detailed && p->o.detail_at &&
-	    p->v->stat[SV_VCPU_STAT_instructions] >= p->o.detail_at) {
-		p->mode_next = SV_EXEC_DETAILED;
-		p->mode_change = true;
-	}
 	if (!p->detailed)
 		return;
 	for (a = addr, end = addr + b->b.bytes; a < end; a = (a | 0xfff) + 1) {
@@ -355,7 +348,9 @@ int sv_program_new(sv_program **out, sv_guestmm *gm, sv_vcpu *v,
 		return rc;
 	}
 	p->rip = p->entry;
-	p->khugepaged_at = o->khugepaged_period;
+	p->khugepaged_at = o->khugepaged_period ? o->khugepaged_period : UINT64_MAX;
+	p->detail_at = o->mode == SV_EXEC_FAST_FORWARD && o->detail_at ? o->detail_at
+									: UINT64_MAX;
 	*out = p;
 	return SV_OK;
 }
@@ -424,18 +419,24 @@ void sv_program_set_mode(sv_program *p, sv_exec_mode mode)
 	p->mode_change = true;
 }
 
-/* What a stop between blocks needs before the engine goes on. */
+/* What a stop between blocks needs before the engine goes on: the events
+ * due, then the next stop. */
 static int settle(sv_program *p)
 {
+	uint64_t now = p->v->stat[SV_VCPU_STAT_instructions];
 	prog_block *b = block_slot(p, p->rip);
 	int rc = SV_OK;
 
+	if (now >= p->detail_at) {
+		p->detail_at = UINT64_MAX;
+		p->mode_next = SV_EXEC_DETAILED;
+		p->mode_change = true;
+	}
 	if (p->mode_change) {
 		p->mode_change = false;
 		set_detailed(p, p->mode_next == SV_EXEC_DETAILED);
 	}
-	if (p->khugepaged_at &&
-	    p->v->stat[SV_VCPU_STAT_instructions] >= p->khugepaged_at) {
+	if (now >= p->khugepaged_at) {
 		unsigned n;
 
 		p->khugepaged_at += p->o.khugepaged_period;
@@ -445,22 +446,26 @@ static int settle(sv_program *p)
 		rc = sv_prog__regions_sync(p);
 	if (rc == SV_OK && b->b.addr == p->rip && b->rdtsc)
 		rc = hook_rdtsc(p, b);
+	p->stop_at = MIN(p->limit_at, MIN(p->khugepaged_at, p->detail_at));
 	return rc;
 }
 
 int sv_program_run(sv_program_result *out, sv_program *p, uint64_t limit)
 {
+	uint64_t now;
+
 	sv_err__clear();
 	if (!out || !p)
 		return sv_err__set(NULL, SV_EINVAL, "sv_program_run: NULL argument");
-	p->budget = limit ? limit : UINT64_MAX;
+	now = p->v->stat[SV_VCPU_STAT_instructions];
+	p->limit_at = limit && limit <= UINT64_MAX - now ? now + limit : UINT64_MAX;
 	while (!p->final) {
 		uc_err e;
 		int rc = settle(p);
 
 		if (rc != SV_OK)
 			return rc;
-		if (p->budget == 0) {
+		if (p->v->stat[SV_VCPU_STAT_instructions] >= p->limit_at) {
 			*out = (sv_program_result){.stop = SV_PROGRAM_LIMIT,
 						   .rip = p->rip};
 			return SV_OK;

@@ -84,17 +84,19 @@ struct sv_program {
 	uint64_t entry, rsp;
 	uint64_t rip;             /* where the next uc_emu_start begins */
 	uint64_t fs_base, gs_base;
-	bool started, detailed, exited;
+	bool started, detailed;
 	sv_exec_mode mode_next;
-	bool mode_change;
-	uint64_t khugepaged_at;   /* instructions at its next wake-up */
+	bool mode_change;         /* sv_program_set_mode asked for mode_next */
+	/* Events at instruction counts, taken between blocks: the call's
+	 * limit, khugepaged's next wake-up, the fast-forward's end (each
+	 * UINT64_MAX when none); the block hook stops at the first of them,
+	 * stop_at. */
+	uint64_t limit_at, khugepaged_at, detail_at, stop_at;
 	/* why the engine stopped */
 	bool stop_now;            /* a hook asked to stop */
 	sv_program_result res;    /* ... with this result, when final */
 	bool final;
 	int error;                /* a host-side error a hook met, or 0 */
-	uint64_t budget;          /* instructions this call may still run */
-	bool limited;
 	uint64_t sleep_ns;        /* nanosleep's advance of the clock */
 	uint64_t rng;             /* getrandom's state */
 	uint64_t stat[SV_PROGRAM_STAT__COUNT];
