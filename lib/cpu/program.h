@@ -103,6 +103,60 @@ struct sv_program {
 	uint64_t calls[PROG_SYSCALLS];
 };
 
+/* The x86-64 system calls simvirt names (syscall.c's table), and whether
+ * it emulates them (the others are ENOSYS). */
+#define EMULATED true
+#define ENOSYS_ false
+#define SYSCALL_LIST(X)                                                \
+	X(0, read, EMULATED) X(1, write, EMULATED)                     \
+	X(2, open, EMULATED) X(3, close, EMULATED)                     \
+	X(4, stat, EMULATED) X(5, fstat, EMULATED)                     \
+	X(6, lstat, EMULATED) X(7, poll, ENOSYS_)                      \
+	X(8, lseek, EMULATED) X(9, mmap, EMULATED)                     \
+	X(10, mprotect, EMULATED) X(11, munmap, EMULATED)              \
+	X(12, brk, EMULATED) X(13, rt_sigaction, EMULATED)             \
+	X(14, rt_sigprocmask, EMULATED) X(15, rt_sigreturn, ENOSYS_)   \
+	X(16, ioctl, EMULATED) X(17, pread64, EMULATED)                \
+	X(18, pwrite64, EMULATED) X(19, readv, EMULATED)               \
+	X(20, writev, EMULATED) X(21, access, EMULATED)                \
+	X(22, pipe, ENOSYS_) X(23, select, ENOSYS_)                    \
+	X(24, sched_yield, EMULATED) X(25, mremap, EMULATED)           \
+	X(26, msync, ENOSYS_) X(27, mincore, ENOSYS_)                  \
+	X(28, madvise, EMULATED) X(32, dup, EMULATED)                  \
+	X(33, dup2, EMULATED) X(35, nanosleep, EMULATED)               \
+	X(39, getpid, EMULATED) X(40, sendfile, ENOSYS_)               \
+	X(41, socket, ENOSYS_) X(56, clone, ENOSYS_)                   \
+	X(57, fork, ENOSYS_) X(58, vfork, ENOSYS_)                     \
+	X(59, execve, ENOSYS_) X(60, exit, EMULATED)                   \
+	X(61, wait4, ENOSYS_) X(62, kill, ENOSYS_)                     \
+	X(63, uname, EMULATED) X(72, fcntl, EMULATED)                  \
+	X(79, getcwd, EMULATED) X(89, readlink, EMULATED)              \
+	X(95, umask, EMULATED) X(96, gettimeofday, EMULATED)           \
+	X(97, getrlimit, EMULATED) X(99, sysinfo, EMULATED)            \
+	X(102, getuid, EMULATED) X(104, getgid, EMULATED)              \
+	X(105, setuid, ENOSYS_) X(106, setgid, ENOSYS_)                \
+	X(107, geteuid, EMULATED) X(108, getegid, EMULATED)            \
+	X(109, setpgid, ENOSYS_) X(110, getppid, EMULATED)             \
+	X(111, getpgrp, EMULATED) X(131, sigaltstack, EMULATED)        \
+	X(157, prctl, EMULATED) X(158, arch_prctl, EMULATED)           \
+	X(186, gettid, EMULATED) X(201, time, EMULATED)                \
+	X(202, futex, EMULATED) X(204, sched_getaffinity, EMULATED)    \
+	X(217, getdents64, EMULATED) X(218, set_tid_address, EMULATED) \
+	X(228, clock_gettime, EMULATED) X(229, clock_getres, EMULATED) \
+	X(230, clock_nanosleep, EMULATED) X(231, exit_group, EMULATED) \
+	X(257, openat, EMULATED) X(262, newfstatat, EMULATED)          \
+	X(267, readlinkat, EMULATED) X(269, faccessat, EMULATED)       \
+	X(273, set_robust_list, EMULATED) X(292, dup3, EMULATED)       \
+	X(302, prlimit64, EMULATED) X(318, getrandom, EMULATED)        \
+	X(332, statx, ENOSYS_) X(334, rseq, ENOSYS_)                   \
+	X(439, faccessat2, EMULATED)
+
+enum {
+#define SC_ENUM(n, name, emu) SYS_##name = n,
+	SYSCALL_LIST(SC_ENUM)
+#undef SC_ENUM
+};
+
 /* progmem.c */
 int sv_prog__zones_init(sv_program *p);
 void sv_prog__zones_free(sv_program *p);

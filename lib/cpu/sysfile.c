@@ -397,49 +397,49 @@ bool sv_prog__file_call(sv_program *p, unsigned nr, const uint64_t *a,
 	int64_t r;
 
 	switch (nr) {
-	case 0: /* read */
+	case SYS_read:
 		r = f ? read_at(p, f, a[1], a[2], &f->off) : -EBADF;
 		break;
-	case 17: /* pread64 */
+	case SYS_pread64:
 		r = !f ? -EBADF : f->kind != FD_FILE ? -ESPIPE
 			 : read_at(p, f, a[1], a[2], &(uint64_t){a[3]});
 		break;
-	case 19: /* readv */
+	case SYS_readv:
 		r = f ? vec(p, f, a[1], a[2], false) : -EBADF;
 		break;
-	case 1: /* write */
+	case SYS_write:
 		r = f ? write_to(p, f, a[1], a[2]) : -EBADF;
 		break;
-	case 20: /* writev */
+	case SYS_writev:
 		r = f ? vec(p, f, a[1], a[2], true) : -EBADF;
 		break;
-	case 18: /* pwrite64 */
+	case SYS_pwrite64:
 		r = !f ? -EBADF : f->kind == FD_OUT ? -ESPIPE : -EBADF;
 		break;
-	case 2: /* open */
+	case SYS_open:
 		r = open_(p, AT_FDCWD_, a[0], a[1]);
 		break;
-	case 257: /* openat */
+	case SYS_openat:
 		r = open_(p, (int32_t)a[0], a[1], a[2]);
 		break;
-	case 3: /* close */
+	case SYS_close:
 		r = f ? 0 : -EBADF;
 		if (f) {
 			file_put(f);
 			p->fds[(uint32_t)a[0]] = NULL;
 		}
 		break;
-	case 5: /* fstat */
+	case SYS_fstat:
 		r = fstat_fd(p, (int32_t)a[0], a[1]);
 		break;
-	case 4: /* stat */
-	case 6: /* lstat */
+	case SYS_stat:
+	case SYS_lstat:
 		r = stat_path(p, AT_FDCWD_, a[0], a[1], 0);
 		break;
-	case 262: /* newfstatat */
+	case SYS_newfstatat:
 		r = stat_path(p, (int32_t)a[0], a[1], a[2], a[3]);
 		break;
-	case 8: /* lseek */
+	case SYS_lseek:
 		if (!f)
 			r = -EBADF;
 		else if (f->kind != FD_FILE)
@@ -453,38 +453,38 @@ bool sv_prog__file_call(sv_program *p, unsigned nr, const uint64_t *a,
 				    : (int64_t)(f->off = (uint64_t)(base + (int64_t)a[1]));
 		}
 		break;
-	case 16: /* ioctl: nothing is a terminal */
+	case SYS_ioctl: /* nothing is a terminal */
 		r = f ? -ENOTTY : -EBADF;
 		break;
-	case 21: /* access */
+	case SYS_access:
 		r = access_(p, AT_FDCWD_, a[0], a[1]);
 		break;
-	case 269: /* faccessat */
-	case 439: /* faccessat2 */
+	case SYS_faccessat:
+	case SYS_faccessat2:
 		r = access_(p, (int32_t)a[0], a[1], a[2]);
 		break;
-	case 89: /* readlink */
+	case SYS_readlink:
 		r = readlink_(p, a[0], a[1], a[2]);
 		break;
-	case 267: /* readlinkat */
+	case SYS_readlinkat:
 		r = readlink_(p, a[1], a[2], a[3]);
 		break;
-	case 79: /* getcwd */
+	case SYS_getcwd:
 		r = a[1] < 2 ? -ERANGE : sv_prog__copy_out(p, a[0], "/", 2) ? 2 : -EFAULT;
 		break;
-	case 217: /* getdents64: no descriptor is a directory */
+	case SYS_getdents64: /* no descriptor is a directory */
 		r = f ? -ENOTDIR : -EBADF;
 		break;
-	case 32: /* dup */
+	case SYS_dup:
 		r = f ? alloc_fd(p, 0) : -EBADF;
 		if (r >= 0)
 			r = dup_to(p, (uint32_t)a[0], r);
 		break;
-	case 33: /* dup2 */
-	case 292: /* dup3 */
+	case SYS_dup2:
+	case SYS_dup3:
 		r = dup_to(p, (uint32_t)a[0], (int32_t)a[1]);
 		break;
-	case 72: /* fcntl */
+	case SYS_fcntl:
 		if (!f)
 			r = -EBADF;
 		else if ((uint32_t)a[1] == GF_DUPFD || a[1] == GF_DUPFD_CLOEXEC) {
