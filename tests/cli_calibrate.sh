@@ -19,16 +19,26 @@ expect() { # STATUS TEXT CMD...: the status, and TEXT on stderr
 }
 expect 2 "one of --out FILE or --check FILE" "$sv" calibrate
 expect 2 "--sizes: '3K'" "$sv" calibrate --out "$dir/c.ini" --sizes 3K
+expect 2 "--rounds: 1 to 9" "$sv" calibrate --out "$dir/c.ini" --rounds 10
 expect 2 "" "$sv" calibrate --check "$dir/none.ini"
 printf '[cost]\nwalk_ref=4\n' > "$dir/nohost.ini"
 expect 2 "host_pages: expected 4K or 2M" "$sv" calibrate --check "$dir/nohost.ini" --sizes 64K
-# 64K and 1M: TLB-resident, 2 backings each, 1000 simulated loads
+# 64K and 1M: TLB-resident, 2 backings each, 1000 simulated loads; the
+# STLB and LLC probed
 expect 0 "" "$sv" calibrate --out "$dir/c.ini" --sizes 64K,1M --loads 1000
-for key in insn_load stlb_hit walk_ref cache_l2 cache_llc cache_mem l1d_kb llc_kb host_pages; do
+for key in insn_load stlb_hit walk_ref cache_l2 cache_llc cache_mem l1d_kb llc_kb \
+	stlb_sets stlb_ways host_pages; do
 	grep -q "^$key=[0-9]" "$dir/c.ini" || grep -q "^$key=[42][KM]$" "$dir/c.ini" ||
 		fail "the cost file lacks $key: $(cat "$dir/c.ini")"
 done
 [ "$(grep -c '^#   \(4k\|thp\) ' "$dir/c.ini")" = 4 ] || fail "the file does not list its 4 cases"
+# 12 STLB points (256 to 16,384 pages), 11 LLC points (2x to 64x the L2)
+[ "$(grep -c '^#   STLB probe' "$dir/c.ini")" = 12 ] || fail "the STLB probe's points are missing"
+[ "$(grep -c '^#   LLC probe' "$dir/c.ini")" = 11 ] || fail "the LLC probe's points are missing"
+grep -q '^# STLB: \(probed\|the default\)' "$dir/c.ini" || fail "the file does not say where the STLB came from"
+# --no-probe: the machine's own description, one placement each
+expect 0 "" "$sv" calibrate --out "$dir/n.ini" --sizes 64K --loads 1000 --no-probe --rounds 1
+! grep -q 'probe' "$dir/n.ini" || fail "--no-probe probed"
 rc=0
 "$sv" calibrate --check "$dir/c.ini" --sizes 64K,1M --loads 1000 > "$dir/check" 2>&1 || rc=$?
 [ "$rc" = 0 ] || [ "$rc" = 1 ] || fail "--check gave $rc"
@@ -41,6 +51,11 @@ grep -qx '# config cost.walk_ref=4' "$dir/s.csv" || fail "file= did not give wal
 grep -qx '# config cost.stlb_hit=77' "$dir/s.csv" || fail "the scenario's own key did not win"
 grep -qx '# config cache.l2_kb=256' "$dir/s.csv" || fail "file= did not give [cache]"
 grep -q ',data_mem,' "$dir/s.csv" || fail "the cache model did not count"
+# a calibrated file's [tlb] comes along too
+printf '[cost]\nfile=%s\n[memslot.a]\ngpa=0x40000000\nsize=8M\n' "$dir/c.ini" > "$dir/t.ini"
+"$sv" run "$dir/t.ini" --format csv > "$dir/t.csv"
+want=$(sed -n 's/^stlb_sets=//p' "$dir/c.ini")
+grep -qx "# config tlb.stlb_sets=$want" "$dir/t.csv" || fail "file= did not give [tlb]"
 "$sv" run --set "cost.file=$root/costs/epyc-vm.ini" --set memslot.data.size=8M > /dev/null
 printf '[cost]\nfile=nowhere.ini\n' > "$dir/bad.ini"
 expect 2 "[cost] file:" "$sv" run "$dir/bad.ini"

@@ -173,7 +173,7 @@ void sv_keyfile__escape(GString *out, const char *v)
 }
 
 /*
- * [cost] file=PATH: the [cost] and [cache] keys of a cost file (what
+ * [cost] file=PATH: the [cost], [cache] and [tlb] keys of a cost file (what
  * `simvirt calibrate` writes, or one of costs/), PATH relative to the
  * scenario's directory, under the scenario's own keys: a key the scenario
  * sets wins.  The keys are copied in and file= removed, so the plan's text
@@ -181,7 +181,7 @@ void sv_keyfile__escape(GString *out, const char *v)
  */
 int sv_keyfile__include_costs(GKeyFile *kf, const char *file)
 {
-	static const char *const groups[] = {"cost", "cache"};
+	static const char *const groups[] = {"cost", "cache", "tlb"};
 	g_autofree char *path = sv_keyfile__value(kf, "cost", "file");
 	g_autofree char *full = NULL, *dir = NULL, *text = NULL;
 	g_autoptr(GKeyFile) inc = NULL;

@@ -35,8 +35,9 @@ char *sv_keyfile__value(GKeyFile *kf, const char *group, const char *key);
  * leading blank, so that one line holds it whole and reads back as v. */
 void sv_keyfile__escape(GString *out, const char *v);
 
-/* [cost] file=PATH: that file's [cost] and [cache] keys copied under the
- * scenario's own (file names the scenario, for the path and messages). */
+/* [cost] file=PATH: that file's [cost], [cache] and [tlb] keys copied
+ * under the scenario's own (file names the scenario, for the path and
+ * messages). */
 int sv_keyfile__include_costs(GKeyFile *kf, const char *file);
 
 #endif /* SV_SCENARIO_KEYFILE_H */

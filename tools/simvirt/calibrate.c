@@ -3,41 +3,41 @@
  * the machine it runs on (docs/calibration.md).
  *
  * How it works:
+ *  0. The machine (calnative.c): L1D and L2 from sysfs or CPUID; the
+ *     STLB's reach and the LLC this process gets, probed.
  *  1. Native: for each backing (4K pages, THP) and working set, a buffer
  *     is filled, one node per 4K page is linked into one random cycle (at
  *     a 64-byte offset that spreads over the cache sets), and a dependent
- *     chase is timed three times: the median ns per load.  /proc/self/smaps says whether huge pages
- *     really backed it; the TSC's frequency turns ns into cycles.
+ *     chase is timed, once per placement over --rounds fresh mappings
+ *     taken in turn over the cases: the median ns per load, and the
+ *     spread.  /proc/self/smaps says whether huge pages really backed it;
+ *     the TSC's frequency turns ns into cycles.
  *  2. Simulated: the same chase, address for address, through the model
  *     (trace-driven: a guest with 4K or 2M pages over a host with 4K or
- *     THP pages, the cache model on with the machine's cache sizes).  The
- *     model is linear in the costs fitted (the base load, the STLB hit,
- *     the walk reference, and an L2, LLC and memory access), so one run
- *     per case gives its counts per load, and the rest of its cycles.
+ *     THP pages, the caches and STLB of step 0).  The model is linear in
+ *     the costs fitted (the base load, the STLB hit, the walk reference,
+ *     and an L2, LLC and memory access), so one run per case gives its
+ *     counts per load, and the rest of its cycles.
  *  3. Fit: non-negative least squares on the relative errors (fit.c), for
- *     both host page sizes; the better one is kept.  The [cost] and
- *     [cache] groups are written with the measurements in comments.
- *  --check FILE runs 1 and 2 again with FILE's costs and reports each
- *  case's error, then `max error N%`.
+ *     both host page sizes; the better one is kept.  The [cost], [cache]
+ *     and [tlb] groups are written with the measurements in comments.
+ *  --check FILE runs 1 and 2 again with FILE's costs, caches and STLB and
+ *  reports each case's error, then `max error N%`.
  */
-#define _GNU_SOURCE /* MAP_ANONYMOUS, madvise */
 #include <errno.h>
 #include <stdlib.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <time.h>
-#include <unistd.h>
-#if defined(__x86_64__)
-#include <x86intrin.h>
-#endif
 
 #include <simvirt/simvirt.h>
 
+#include "calnative.h"
 #include "cli.h"
 #include "fit.h"
+
+#define MAX_ROUNDS 9
 
 /* The fitted costs, in the order of a case's counts. */
 enum { P_LOAD, P_STLB, P_REF, P_L2, P_LLC, P_MEM, NP };
@@ -47,8 +47,10 @@ static const char *const param_names[NP] = {
 typedef struct cal_case {
 	bool huge;           /* THP (guest 2M pages) or 4K */
 	uint64_t size;       /* working set */
-	double ns;           /* measured per load */
-	uint64_t huge_kb;    /* AnonHugePages of the buffer */
+	double ns;           /* measured per load: the median of the rounds */
+	double round[MAX_ROUNDS]; /* each placement's time per load */
+	double spread;       /* (slowest - fastest) / median */
+	uint64_t huge_kb;    /* AnonHugePages of the buffer (first round) */
 	double x[2][NP];     /* counts per load, for host 4K [0] / THP [1] */
 	double fixed[2];     /* the other cycles per load */
 } cal_case;
@@ -57,189 +59,54 @@ typedef struct cal {
 	GArray *cases;       /* cal_case */
 	double ghz;
 	sv_cache_config cache;
+	sv_tlb_config tlb;   /* the defaults, with the STLB probed */
 	uint64_t loads;      /* simulated loads per case, after a warm-up */
+	unsigned rounds;     /* placements of each native case */
+	GString *probes;     /* what the probes saw, as comment lines */
 } cal;
 
-/* ---- the machine ----------------------------------------------------------- */
-
-static double now_ns(void)
+static int cmp_double(const void *a, const void *b)
 {
-	struct timespec t;
+	double x = *(const double *)a, y = *(const double *)b;
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+	return (x > y) - (x < y);
 }
 
-/* TSC ticks per ns over 100 ms (0 where there is no TSC). */
-static double tsc_ghz(void)
+/* The median of t[0..n), sorting t. */
+static double median(double *t, unsigned n)
 {
-#if defined(__x86_64__)
-	double t0 = now_ns(), t1;
-	uint64_t c0 = __rdtsc(), c1;
-
-	do
-		t1 = now_ns();
-	while (t1 - t0 < 1e8);
-	c1 = __rdtsc();
-	return (double)(c1 - c0) / (t1 - t0);
-#else
-	return 0;
-#endif
+	qsort(t, n, sizeof(t[0]), cmp_double);
+	return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
 }
 
-/* A cache's size in KiB and ways from sysfs (index = level's entry). */
-static void sysfs_cache(const char *index, uint32_t *kb, uint32_t *ways)
+/*
+ * Step 1: each case over `rounds` placements, the rounds taken in turn
+ * over all the cases (so that a slow spell of the machine falls on many
+ * cases once, not on one case every time): the median, and the spread.
+ */
+static bool measure(cal *cl, unsigned rounds)
 {
-	g_autofree char *size = NULL, *assoc = NULL;
-	g_autofree char *p1 = g_strdup_printf("/sys/devices/system/cpu/cpu0/cache/%s/size", index);
-	g_autofree char *p2 = g_strdup_printf("/sys/devices/system/cpu/cpu0/cache/%s/ways_of_associativity", index);
+	guint i;
+	unsigned r;
 
-	if (g_file_get_contents(p1, &size, NULL, NULL) &&
-	    g_file_get_contents(p2, &assoc, NULL, NULL)) {
-		uint64_t k = g_ascii_strtoull(size, NULL, 10), w = g_ascii_strtoull(assoc, NULL, 10);
-		uint64_t sets = w ? k * 16 / w : 0; /* k * 1024 / 64 / w */
+	for (r = 0; r < rounds; r++) {
+		for (i = 0; i < cl->cases->len; i++) {
+			cal_case *k = &g_array_index(cl->cases, cal_case, i);
 
-		/* The model wants a power-of-two number of sets: the largest
-		 * such cache the real one holds. */
-		while (sets & (sets - 1))
-			sets &= sets - 1;
-		if (w && sets) {
-			*kb = (uint32_t)(sets * w / 16);
-			*ways = (uint32_t)w;
+			if (!cal_chase(k->size, k->huge, 4096, &k->round[r],
+				       r ? NULL : &k->huge_kb))
+				return false;
 		}
 	}
-}
+	for (i = 0; i < cl->cases->len; i++) {
+		cal_case *k = &g_array_index(cl->cases, cal_case, i);
+		double t[MAX_ROUNDS];
 
-/* The machine's L1D, L2 and LLC (Skylake-like sizes where sysfs says
- * nothing). */
-static sv_cache_config machine_cache(void)
-{
-	sv_cache_config c = {32, 8, 1024, 16, 16384, 16};
-
-	sysfs_cache("index0", &c.l1d_kb, &c.l1d_ways);
-	sysfs_cache("index2", &c.l2_kb, &c.l2_ways);
-	sysfs_cache("index3", &c.llc_kb, &c.llc_ways);
-	return c;
-}
-
-static uint64_t mem_available(void)
-{
-	g_autofree char *text = NULL;
-	const char *p;
-
-	if (!g_file_get_contents("/proc/meminfo", &text, NULL, NULL) ||
-	    !(p = strstr(text, "MemAvailable:")))
-		return 0;
-	return g_ascii_strtoull(p + 13, NULL, 10) << 10;
-}
-
-/* AnonHugePages (kB) of the mapping holding addr, from /proc/self/smaps. */
-static uint64_t huge_kb_at(const void *addr)
-{
-	g_autofree char *text = NULL;
-	g_auto(GStrv) lines = NULL;
-	bool in = false;
-	size_t i;
-
-	if (!g_file_get_contents("/proc/self/smaps", &text, NULL, NULL))
-		return 0;
-	lines = g_strsplit(text, "\n", -1);
-	for (i = 0; lines[i]; i++) {
-		uint64_t lo, hi;
-
-		/* a mapping's first line is "lo-hi perms ..."; its fields
-		 * ("AnonHugePages:", ...) never parse as two numbers */
-		if (sscanf(lines[i], "%" SCNx64 "-%" SCNx64, &lo, &hi) == 2)
-			in = (uint64_t)(uintptr_t)addr >= lo && (uint64_t)(uintptr_t)addr < hi;
-		else if (in && g_str_has_prefix(lines[i], "AnonHugePages:"))
-			return g_ascii_strtoull(lines[i] + 14, NULL, 10);
+		memcpy(t, k->round, sizeof(t));
+		k->ns = median(t, rounds);
+		k->spread = (t[rounds - 1] - t[0]) / k->ns; /* t is sorted now */
 	}
-	return 0;
-}
-
-/* splitmix64: the chase's order, the same natively and in the model. */
-static uint64_t next_rand(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-/* A random cyclic order of n pages (Fisher-Yates, seeded). */
-static uint32_t *chase_order(uint64_t n)
-{
-	uint32_t *perm = g_new(uint32_t, n);
-	uint64_t i, seed = 1;
-
-	for (i = 0; i < n; i++)
-		perm[i] = (uint32_t)i;
-	for (i = n - 1; i > 0; i--) {
-		uint64_t j = next_rand(&seed) % (i + 1);
-		uint32_t t = perm[i];
-
-		perm[i] = perm[j];
-		perm[j] = t;
-	}
-	return perm;
-}
-
-/* Where the node of page p sits: one of the page's 64 lines, picked by a
- * hash of p, so that the nodes spread over the cache sets whatever the
- * page size (a line chosen by p % 64 alone would repeat every 64 pages
- * and, in a 2M page, leave most sets of a physically indexed cache
- * unused). */
-static uint64_t node_offset(uint64_t p)
-{
-	uint64_t h = p * 0x9e3779b97f4a7c15ULL;
-
-	return p * 4096 + (h >> 58) * 64;
-}
-
-static uint64_t chase_loads(uint64_t pages)
-{
-	return MAX(2 * pages, 2000000);
-}
-
-static void *volatile chase_end;
-
-/* Step 1 for one case: ns per load, and the huge pages seen. */
-static bool measure(cal_case *k)
-{
-	uint64_t n = k->size / 4096, i, steps = chase_loads(n);
-	size_t len = k->size + (2u << 20);
-	uint32_t *perm;
-	char *raw, *buf;
-	void **p;
-	double t0, t1, ns[3];
-	int r;
-
-	raw = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (raw == MAP_FAILED)
-		return false;
-	buf = (char *)(((uintptr_t)raw + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1));
-	madvise(buf, k->size, k->huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
-	memset(buf, 1, k->size);
-	perm = chase_order(n);
-	for (i = 0; i < n; i++)
-		*(void **)(buf + node_offset(perm[i])) = buf + node_offset(perm[(i + 1) % n]);
-	g_free(perm);
-	p = (void **)(buf + node_offset(0));
-	for (i = 0; i < n; i++) /* warm: every node once */
-		p = *p;
-	/* the median of three timings: a VM's neighbours come and go */
-	for (r = 0; r < 3; r++) {
-		t0 = now_ns();
-		for (i = 0; i < steps; i++)
-			p = *p;
-		t1 = now_ns();
-		ns[r] = (t1 - t0) / (double)steps;
-	}
-	k->ns = fmax(fmin(ns[0], ns[1]), fmin(fmax(ns[0], ns[1]), ns[2]));
-	k->huge_kb = huge_kb_at(buf);
-	chase_end = p; /* the chase's result is used: no compiler drops it */
-	munmap(raw, len);
+	cl->rounds = rounds;
 	return true;
 }
 
@@ -247,8 +114,8 @@ static bool measure(cal_case *k)
 
 #define SIM_GPA 0x40000000ULL
 
-static int sim_setup(sv_host **h, sv_vm **vm, sv_pt **gpt, const cal_case *k,
-		     bool host_huge, const sv_costs *costs, const sv_cache_config *cache)
+static int sim_setup(sv_host **h, sv_vm **vm, sv_pt **gpt, const cal *cl,
+		     const cal_case *k, bool host_huge, const sv_costs *costs)
 {
 	sv_vm_options vo = SV_VM_OPTIONS_INIT;
 	/* the buffer as the native one is mapped: whole 2M pages */
@@ -262,11 +129,12 @@ static int sim_setup(sv_host **h, sv_vm **vm, sv_pt **gpt, const cal_case *k,
 	int rc;
 
 	vo.costs = *costs;
+	vo.tlb = cl->tlb;
 	rc = sv_host_new(h, NULL);
 	if (rc == SV_OK)
 		rc = sv_vm_new(vm, &vo);
 	if (rc == SV_OK)
-		rc = sv_vm_set_cache(*vm, cache);
+		rc = sv_vm_set_cache(*vm, &cl->cache);
 	if (rc == SV_OK)
 		rc = sv_mmu_attach(*vm, *h, NULL);
 	for (i = 0; i < 2 && rc == SV_OK; i++) {
@@ -318,8 +186,8 @@ static int simulate(cal *cl, cal_case *k, bool host_huge, const sv_costs *base)
 	sv_host *h = NULL;
 	sv_vm *vm = NULL;
 	sv_pt *gpt = NULL;
-	uint64_t n = k->size / 4096, i, loads = MIN(cl->loads, chase_loads(n));
-	uint32_t *perm = chase_order(n);
+	uint64_t n = k->size / 4096, i, loads = MIN(cl->loads, cal_chase_loads(n));
+	uint32_t *perm = cal_chase_order(n);
 	uint32_t *next = g_new(uint32_t, n);
 	double *x = k->x[host_huge], N;
 	uint64_t p = 0;
@@ -330,7 +198,7 @@ static int simulate(cal *cl, cal_case *k, bool host_huge, const sv_costs *base)
 	for (i = 0; i < n; i++)
 		next[perm[i]] = perm[(i + 1) % n];
 	g_free(perm);
-	rc = sim_setup(&h, &vm, &gpt, k, host_huge, &c, &cl->cache);
+	rc = sim_setup(&h, &vm, &gpt, cl, k, host_huge, &c);
 	for (i = 0; rc == SV_OK && i < n + loads; i++) {
 		sv_xlate xl;
 
@@ -338,7 +206,7 @@ static int simulate(cal *cl, cal_case *k, bool host_huge, const sv_costs *base)
 			sv_vm_stats_reset(vm);
 		/* the warm-up writes, as the native buffer was filled (a
 		 * read of untouched memory would map the zero page) */
-		rc = sv_vcpu_translate(&xl, sv_vm_vcpu(vm, 0), SIM_GPA + node_offset(p),
+		rc = sv_vcpu_translate(&xl, sv_vm_vcpu(vm, 0), SIM_GPA + cal_node_offset(p),
 				       8, i < n ? SV_ACCESS_WRITE : SV_ACCESS_READ);
 		if (rc == SV_OK && xl.fault.kind != SV_FAULT_NONE)
 			rc = SV_EFAULT;
@@ -404,20 +272,31 @@ static double predicted_ns(const cal *cl, const cal_case *k, int hh,
 	return cyc / cl->ghz;
 }
 
-/* Does the size of case k show a TLB effect: 4K pages slower than huge
- * ones by more than 10% natively? */
+/*
+ * Does the size of case k show a TLB effect: 4K pages slower than huge
+ * ones by more than 10% natively?  The two were timed one after the other
+ * in each round, so each round gives a ratio under the same conditions;
+ * the median of those ratios decides (a slow spell of the machine that
+ * falls on one backing's placement does not make an effect).
+ */
 static bool tlb_effect(const cal *cl, const cal_case *k)
 {
-	double ns4k = 0, nshuge = 0;
+	const cal_case *small = NULL, *huge = NULL;
+	double ratio[MAX_ROUNDS];
+	unsigned r;
 	guint i;
 
 	for (i = 0; i < cl->cases->len; i++) {
 		const cal_case *o = &g_array_index(cl->cases, cal_case, i);
 
 		if (o->size == k->size)
-			*(o->huge ? &nshuge : &ns4k) = o->ns;
+			*(o->huge ? &huge : &small) = o;
 	}
-	return nshuge > 0 && ns4k / nshuge > 1.1;
+	if (!small || !huge)
+		return false;
+	for (r = 0; r < cl->rounds; r++)
+		ratio[r] = small->round[r] / huge->round[r];
+	return median(ratio, cl->rounds) > 1.1;
 }
 
 /* The largest relative error over the cases (those with a TLB effect
@@ -482,19 +361,19 @@ static void case_table(GString *out, const char *prefix, const cal *cl, int hh,
 {
 	guint i;
 
-	g_string_append_printf(out, "%s%-8s %-7s %12s %12s %8s  %s\n", prefix,
-			       "pages", "size", "measured-ns", "model-ns",
+	g_string_append_printf(out, "%s%-6s %-6s %11s %7s %9s %8s  %s\n", prefix,
+			       "pages", "size", "measured-ns", "spread", "model-ns",
 			       "error", "huge pages seen");
 	for (i = 0; i < cl->cases->len; i++) {
 		const cal_case *k = &g_array_index(cl->cases, cal_case, i);
 		double p = predicted_ns(cl, k, hh, theta);
 		char sz[32];
 
-		g_string_append_printf(out, "%s%-8s %-7s %12.1f %12.1f %7.1f%%  %" PRIu64
+		g_string_append_printf(out, "%s%-6s %-6s %11.1f %6.0f%% %9.1f %7.1f%%  %" PRIu64
 				       " kB%s\n", prefix, k->huge ? "thp" : "4k",
-				       size_text(k->size, sz, sizeof(sz)), k->ns, p,
-				       100 * (p - k->ns) / k->ns, k->huge_kb,
-				       tlb_effect(cl, k) ? "  (TLB effect)" : "");
+				       size_text(k->size, sz, sizeof(sz)), k->ns,
+				       100 * k->spread, p, 100 * (p - k->ns) / k->ns,
+				       k->huge_kb, tlb_effect(cl, k) ? "  (TLB effect)" : "");
 	}
 }
 
@@ -525,7 +404,9 @@ static char *cost_file(const cal *cl, int hh, const double *theta, double err,
 				  "# (max error %.1f%%; %s: %.1f%%).\n",
 			       hh ? "THP (2M)" : "4K", 100 * err, hh ? "4K" : "THP",
 			       100 * other_err);
+	g_string_append(t, "# Each case: the median of its placements, and their spread.\n");
 	case_table(t, "#   ", cl, hh, theta);
+	g_string_append(t, cl->probes->str);
 	g_string_append(t, "[calibration]\n");
 	g_string_append_printf(t, "host_pages=%s\n", hh ? "2M" : "4K");
 	g_string_append(t, "[cost]\n");
@@ -535,13 +416,15 @@ static char *cost_file(const cal *cl, int hh, const double *theta, double err,
 				  "llc_kb=%u\nllc_ways=%u\n",
 			       cl->cache.l1d_kb, cl->cache.l1d_ways, cl->cache.l2_kb,
 			       cl->cache.l2_ways, cl->cache.llc_kb, cl->cache.llc_ways);
+	g_string_append_printf(t, "[tlb]\nstlb_sets=%u\nstlb_ways=%u\n",
+			       cl->tlb.array[SV_TLB_stlb].sets, cl->tlb.array[SV_TLB_stlb].ways);
 	return g_string_free(t, FALSE);
 }
 
 /* A calibration file: its [cost] (over the defaults), [cache] and host
  * page size; false after a message. */
-static bool load_file(const char *path, sv_costs *costs, sv_cache_config *cache,
-		      int *hh)
+static bool load_file(const char *path, sv_costs *costs, sv_tlb_config *tlb,
+		      sv_cache_config *cache, int *hh)
 {
 	g_autoptr(GKeyFile) kf = g_key_file_new();
 	g_autoptr(GError) err = NULL;
@@ -554,7 +437,8 @@ static bool load_file(const char *path, sv_costs *costs, sv_cache_config *cache,
 	int rc;
 
 	*costs = (sv_costs)SV_COSTS_INIT;
-	rc = sv_config_load(NULL, costs, path);
+	sv_tlb_config_init(tlb);
+	rc = sv_config_load(tlb, costs, path);
 	if (rc != SV_OK) {
 		cli_fail("calibrate", rc);
 		return false;
@@ -606,13 +490,54 @@ static bool parse_sizes(const char *text, GArray *sizes)
 	return true;
 }
 
+/*
+ * The model's caches and STLB for --out: L1D and L2 as the machine
+ * describes them; the LLC and the STLB's reach probed (unless told not
+ * to), each written into the file's comments with where it came from.
+ */
+static void describe_machine(cal *cl, const char *from, bool probe)
+{
+	sv_tlb_geometry *st = &cl->tlb.array[SV_TLB_stlb];
+	uint32_t llc_kb = 0, stlb = 0;
+
+	cl->probes = g_string_new(NULL);
+	g_string_append_printf(cl->probes, "# L1D and L2: from %s.\n", from);
+	if (probe) {
+		stlb = cal_probe_stlb(cl->probes);
+		llc_kb = cal_probe_llc_kb(cl->cache.l2_kb, cl->probes);
+	}
+	if (llc_kb) {
+		uint32_t sets, ways;
+
+		cal_geometry((uint64_t)llc_kb * 16, &sets, &ways); /* 16 lines a KiB */
+		cl->cache.llc_kb = sets * ways / 16;
+		cl->cache.llc_ways = ways;
+		g_string_append_printf(cl->probes, "# LLC: probed, %u KiB as %u ways.\n",
+				       cl->cache.llc_kb, cl->cache.llc_ways);
+	} else {
+		g_string_append_printf(cl->probes, "# LLC: from %s%s.\n", from,
+				       probe ? " (the probe saw no step)" : "");
+	}
+	if (stlb) {
+		cal_geometry(stlb, &st->sets, &st->ways);
+		g_string_append_printf(cl->probes, "# STLB: probed, %u entries (%u sets of %u).\n",
+				       st->sets * st->ways, st->sets, st->ways);
+	} else {
+		g_string_append_printf(cl->probes, "# STLB: the default, %u entries%s.\n",
+				       st->sets * st->ways,
+				       probe ? " (the probe saw no step)" : "");
+	}
+}
+
 int cmd_calibrate(int argc, char **argv)
 {
 	g_autofree char *out = NULL, *check = NULL, *sizes_text = NULL;
-	gint64 loads = 300000;
+	gint64 loads = 300000, rounds = 3;
+	gboolean no_probe = FALSE;
+	const char *from = NULL;
 	GOptionEntry entries[] = {
 		{"out", 'o', 0, G_OPTION_ARG_FILENAME, &out,
-		 "Write the fitted [cost] and [cache] groups here", "FILE"},
+		 "Write the fitted [cost], [cache] and [tlb] groups here", "FILE"},
 		{"check", 'c', 0, G_OPTION_ARG_FILENAME, &check,
 		 "Measure and simulate again with FILE's costs and report the "
 		 "error of each case", "FILE"},
@@ -622,6 +547,12 @@ int cmd_calibrate(int argc, char **argv)
 		{"loads", 'l', 0, G_OPTION_ARG_INT64, &loads,
 		 "Loads each simulated case counts after its warm-up pass "
 		 "(default 300000)", "N"},
+		{"rounds", 'r', 0, G_OPTION_ARG_INT64, &rounds,
+		 "Placements of each native case, taken in turn over the cases: "
+		 "the median counts (1-9, default 3)", "N"},
+		{"no-probe", 0, 0, G_OPTION_ARG_NONE, &no_probe,
+		 "Take the caches and the STLB as sysfs or CPUID describe them "
+		 "(--out), instead of probing what this process gets", NULL},
 		{NULL, 0, 0, 0, NULL, NULL, NULL}};
 	g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
 	g_autoptr(GArray) sizes = g_array_new(FALSE, FALSE, sizeof(uint64_t));
@@ -649,10 +580,12 @@ int cmd_calibrate(int argc, char **argv)
 		status = EXIT_USAGE;
 		goto done;
 	}
-	if (argc > 1 || (!out && !check) || (out && check) || loads < 1000) {
+	if (argc > 1 || (!out && !check) || (out && check) || loads < 1000 ||
+	    rounds < 1 || rounds > MAX_ROUNDS) {
 		fprintf(stderr, "simvirt calibrate: %s\n",
 			argc > 1 ? "no arguments expected" :
 			loads < 1000 ? "--loads: at least 1000" :
+			rounds < 1 || rounds > MAX_ROUNDS ? "--rounds: 1 to 9" :
 			"one of --out FILE or --check FILE");
 		status = EXIT_USAGE;
 		goto done;
@@ -663,20 +596,23 @@ int cmd_calibrate(int argc, char **argv)
 		status = EXIT_USAGE;
 		goto done;
 	}
-	cl.cache = machine_cache();
-	if (check && !load_file(check, &costs, &cl.cache, &hh)) {
+	cl.cache = cal_machine_cache(&from);
+	sv_tlb_config_init(&cl.tlb);
+	if (check && !load_file(check, &costs, &cl.tlb, &cl.cache, &hh)) {
 		status = EXIT_USAGE;
 		goto done;
 	}
 	cl.loads = (uint64_t)loads;
-	cl.ghz = tsc_ghz();
+	cl.ghz = cal_tsc_ghz();
 	if (cl.ghz <= 0) {
 		fprintf(stderr, "simvirt calibrate: this machine has no TSC to turn "
 				"time into cycles\n");
 		status = EXIT_FAILURE;
 		goto done;
 	}
-	avail = mem_available();
+	if (out)
+		describe_machine(&cl, from, !no_probe);
+	avail = cal_mem_available();
 	for (i = 0; i < sizes->len; i++) {
 		uint64_t size = g_array_index(sizes, uint64_t, i);
 		int huge;
@@ -690,14 +626,14 @@ int cmd_calibrate(int argc, char **argv)
 		for (huge = 0; huge < 2; huge++) {
 			cal_case k = {.huge = huge, .size = size};
 
-			if (!measure(&k)) {
-				fprintf(stderr, "simvirt calibrate: cannot map %" PRIu64
-						" MiB: %s\n", size >> 20, g_strerror(errno));
-				status = EXIT_FAILURE;
-				goto done;
-			}
 			g_array_append_val(cl.cases, k);
 		}
+	}
+	if (!measure(&cl, (unsigned)rounds)) {
+		fprintf(stderr, "simvirt calibrate: cannot map a working set: %s\n",
+			g_strerror(errno));
+		status = EXIT_FAILURE;
+		goto done;
 	}
 	for (h = 0; h < 2; h++) {
 		if (check && h != hh)
@@ -745,5 +681,7 @@ int cmd_calibrate(int argc, char **argv)
 	}
 done:
 	g_array_free(cl.cases, TRUE);
+	if (cl.probes)
+		g_string_free(cl.probes, TRUE);
 	return status;
 }
