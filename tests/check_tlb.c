@@ -196,6 +196,38 @@ START_TEST(splintering)
 }
 END_TEST
 
+/* The splinter cost: charged once per splintered fill, and nothing else
+ * changes. */
+START_TEST(splinter_cost)
+{
+	uint64_t cycles[2], counts[2][SV_VCPU_STAT__COUNT];
+	int run;
+	unsigned i;
+
+	for (run = 0; run < 2; run++) {
+		sv_vm_options o = SV_VM_OPTIONS_INIT;
+		t_env e;
+
+		o.costs.splinter = run ? 1000 : 0;
+		t_env_setup(&e, &o, SV_PAGE_4K);
+		T_OK(sv_pt_map(e.gpt, BASE, 0x2000000, SV_PAGE_2M, SV_PAGE_2M,
+			       SV_PTE_RW));
+		t_access(e.v, BASE, SV_ACCESS_READ);
+		t_access(e.v, BASE + 4096, SV_ACCESS_READ);
+		t_access(e.v, BASE + 4096, SV_ACCESS_READ);
+		cycles[run] = T_STAT(e.v, cycles);
+		for (i = 0; i < SV_VCPU_STAT__COUNT; i++)
+			counts[run][i] = i == SV_VCPU_STAT_cycles ? 0 : sv_vcpu_stat_get(e.v, i);
+		t_env_free(&e);
+	}
+	/* guest 2M over EPT 4K: the first two accesses walk and fill a
+	 * splintered 4K entry each (the splintering test), the third hits */
+	ck_assert_uint_eq(cycles[1] - cycles[0], 2 * 1000);
+	for (i = 0; i < SV_VCPU_STAT__COUNT; i++)
+		ck_assert_uint_eq(counts[0][i], counts[1][i]);
+}
+END_TEST
+
 /* The reverse: guest 4K pages over a 2M EPT mapping fill 4K entries, each
  * counted as a guest page smaller than the host's. */
 START_TEST(host_larger)
@@ -776,6 +808,7 @@ static Suite *tlb_suite(void)
 	tcase_add_test(tc, fifo_vs_lru);
 	tcase_add_test(tc, random_is_seeded);
 	tcase_add_test(tc, splintering);
+	tcase_add_test(tc, splinter_cost);
 	tcase_add_test(tc, host_larger);
 	tcase_add_test(tc, fast_path_counts);
 	tcase_add_test(tc, recent_hits_keep_lru);

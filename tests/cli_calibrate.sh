@@ -26,7 +26,7 @@ expect 2 "host_pages: expected 4K or 2M" "$sv" calibrate --check "$dir/nohost.in
 # 64K and 1M: TLB-resident, 2 backings each, 1000 simulated loads; the
 # STLB and LLC probed
 expect 0 "" "$sv" calibrate --out "$dir/c.ini" --sizes 64K,1M --loads 1000
-for key in insn_load stlb_hit walk_ref cache_l2 cache_llc cache_mem l1d_kb llc_kb \
+for key in insn_load stlb_hit walk_ref splinter cache_l2 cache_llc cache_mem l1d_kb llc_kb \
 	stlb_sets stlb_ways host_pages; do
 	grep -q "^$key=[0-9]" "$dir/c.ini" || grep -q "^$key=[42][KM]$" "$dir/c.ini" ||
 		fail "the cost file lacks $key: $(cat "$dir/c.ini")"

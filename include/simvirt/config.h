@@ -105,6 +105,10 @@ typedef struct sv_tlb_config {
 	X(ntlb_hit, 1, "guest-physical TLB hit inside a 2D walk (not "          \
 			"published; 1 assumed)")                                \
 	X(pwc_hit, 1, "nested page-walk-cache hit (not published; 1 assumed)")  \
+	X(splinter, 0, "a 2D walk whose TLB fill is smaller than the guest's "  \
+			"page (a guest 2M page over 4K nested pages), beyond "  \
+			"its references (not published; 0 assumed, fitted by "  \
+			"simvirt calibrate)")                                   \
 	X(walk_ref, 14, "one paging-structure memory reference; walk loads go " \
 			 "through the data caches, 14 = Skylake L2 hit "        \
 			 "(7-cpu.com)")                                         \

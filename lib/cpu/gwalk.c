@@ -448,9 +448,10 @@ nested_final:
 	/* The combined entry: the smaller of the two page sizes. */
 	memset(entry, 0, sizeof(*entry));
 	entry->shift = (uint8_t)MIN(guest_shift, (unsigned)nx.shift);
-	if (entry->shift < guest_shift)
+	if (entry->shift < guest_shift) {
 		v->stat[SV_VCPU_STAT_tlb_splinter]++;
-	else if (nx.shift > guest_shift)
+		sv_vcpu__charge(v, c->splinter);
+	} else if (nx.shift > guest_shift)
 		v->stat[SV_VCPU_STAT_tlb_host_larger]++;
 	entry->vpn = gva >> entry->shift;
 	entry->gpa = gpa & ~((1ULL << entry->shift) - 1);

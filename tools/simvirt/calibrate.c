@@ -16,8 +16,8 @@
  *     (trace-driven: a guest with 4K or 2M pages over a host with 4K or
  *     THP pages, the caches and STLB of step 0).  The model is linear in
  *     the costs fitted (the base load, the STLB hit, the walk reference,
- *     and an L2, LLC and memory access), so one run per case gives its
- *     counts per load, and the rest of its cycles.
+ *     the splintered fill, and an L2, LLC and memory access), so one run
+ *     per case gives its counts per load, and the rest of its cycles.
  *  3. Fit: non-negative least squares on the relative errors (fit.c), for
  *     both host page sizes; the better one is kept.  The [cost], [cache]
  *     and [tlb] groups are written with the measurements in comments.
@@ -40,9 +40,10 @@
 #define MAX_ROUNDS 9
 
 /* The fitted costs, in the order of a case's counts. */
-enum { P_LOAD, P_STLB, P_REF, P_L2, P_LLC, P_MEM, NP };
+enum { P_LOAD, P_STLB, P_REF, P_SPLINTER, P_L2, P_LLC, P_MEM, NP };
 static const char *const param_names[NP] = {
-	"insn_load", "stlb_hit", "walk_ref", "cache_l2", "cache_llc", "cache_mem"};
+	"insn_load", "stlb_hit", "walk_ref", "splinter", "cache_l2", "cache_llc",
+	"cache_mem"};
 
 typedef struct cal_case {
 	bool huge;           /* THP (guest 2M pages) or 4K */
@@ -57,7 +58,8 @@ typedef struct cal_case {
 
 typedef struct cal {
 	GArray *cases;       /* cal_case */
-	double ghz;
+	double ghz;          /* the core clock: ns to cycles */
+	double tsc_ghz;      /* for the record */
 	sv_cache_config cache;
 	sv_tlb_config tlb;   /* the defaults, with the STLB probed */
 	uint64_t loads;      /* simulated loads per case, after a warm-up */
@@ -80,9 +82,12 @@ static double median(double *t, unsigned n)
 }
 
 /*
- * Step 1: each case over `rounds` placements, the rounds taken in turn
- * over all the cases (so that a slow spell of the machine falls on many
+ * Step 1: each size over `rounds` placements, the rounds taken in turn
+ * over all the sizes (so that a slow spell of the machine falls on many
  * cases once, not on one case every time): the median, and the spread.
+ * The two cases of a size share each placement (cal_chase_pair): THP,
+ * then the same frames mapped with 4K pages, so their ratio is the guest
+ * page size's alone, not where the buffer landed.
  */
 static bool measure(cal *cl, unsigned rounds)
 {
@@ -90,12 +95,20 @@ static bool measure(cal *cl, unsigned rounds)
 	unsigned r;
 
 	for (r = 0; r < rounds; r++) {
-		for (i = 0; i < cl->cases->len; i++) {
+		/* the cases come in pairs of one size: 4K, then THP */
+		for (i = 0; i + 1 < cl->cases->len; i += 2) {
 			cal_case *k = &g_array_index(cl->cases, cal_case, i);
+			double ns[2];
+			uint64_t kb[2];
 
-			if (!cal_chase(k->size, k->huge, 4096, &k->round[r],
-				       r ? NULL : &k->huge_kb))
+			if (!cal_chase_pair(k->size, ns, kb))
 				return false;
+			k[0].round[r] = ns[0];
+			k[1].round[r] = ns[1];
+			if (!r) {
+				k[0].huge_kb = kb[0];
+				k[1].huge_kb = kb[1];
+			}
 		}
 	}
 	for (i = 0; i < cl->cases->len; i++) {
@@ -193,7 +206,7 @@ static int simulate(cal *cl, cal_case *k, bool host_huge, const sv_costs *base)
 	uint64_t p = 0;
 	int rc;
 
-	c.insn_load = c.stlb_hit = c.walk_ref = 0;
+	c.insn_load = c.stlb_hit = c.walk_ref = c.splinter = 0;
 	c.cache_l2 = c.cache_llc = c.cache_mem = 0;
 	for (i = 0; i < n; i++)
 		next[perm[i]] = perm[(i + 1) % n];
@@ -220,6 +233,7 @@ static int simulate(cal *cl, cal_case *k, bool host_huge, const sv_costs *base)
 				     vstat(vm, SV_VCPU_STAT_stlb_hit_2m) +
 				     vstat(vm, SV_VCPU_STAT_stlb_hit_1g)) / N;
 		x[P_REF] = (double)vstat(vm, SV_VCPU_STAT_walk_refs) / N;
+		x[P_SPLINTER] = (double)vstat(vm, SV_VCPU_STAT_tlb_splinter) / N;
 		x[P_L2] = (double)(vstat(vm, SV_VCPU_STAT_data_l2) +
 				   vstat(vm, SV_VCPU_STAT_ref_l2)) / N;
 		x[P_LLC] = (double)(vstat(vm, SV_VCPU_STAT_data_llc) +
@@ -245,6 +259,7 @@ static void theta_of(const sv_costs *c, double *theta)
 	theta[P_LOAD] = c->insn_load;
 	theta[P_STLB] = c->stlb_hit;
 	theta[P_REF] = c->walk_ref;
+	theta[P_SPLINTER] = c->splinter;
 	theta[P_L2] = c->cache_l2;
 	theta[P_LLC] = c->cache_llc;
 	theta[P_MEM] = c->cache_mem;
@@ -255,6 +270,7 @@ static void costs_of(const double *theta, sv_costs *c)
 	c->insn_load = (uint32_t)lround(theta[P_LOAD]);
 	c->stlb_hit = (uint32_t)lround(theta[P_STLB]);
 	c->walk_ref = (uint32_t)lround(theta[P_REF]);
+	c->splinter = (uint32_t)lround(theta[P_SPLINTER]);
 	c->cache_l2 = (uint32_t)lround(theta[P_L2]);
 	c->cache_llc = (uint32_t)lround(theta[P_LLC]);
 	c->cache_mem = (uint32_t)lround(theta[P_MEM]);
@@ -327,7 +343,7 @@ static double fit_for(const cal *cl, int hh, double *theta)
 	g_autofree double *meas = g_new(double, n);
 	/* the memory latency bounds them all: nothing costs more than
 	 * 2,000 cycles */
-	static const double ceiling[NP] = {50, 100, 500, 200, 500, 2000};
+	static const double ceiling[NP] = {50, 100, 500, 2000, 200, 500, 2000};
 	sv_costs c = SV_COSTS_INIT;
 
 	for (i = 0; i < n; i++) {
@@ -397,9 +413,10 @@ static char *cost_file(const cal *cl, int hh, const double *theta, double err,
 		cpu = g_strdup("?");
 	}
 	g_string_append_printf(t, "# simvirt calibrate, %s, on %s\n", date, cpu);
-	g_string_append_printf(t, "# TSC %.3f GHz; a dependent chase, one load per 4K page,\n"
+	g_string_append_printf(t, "# Core clock %.3f GHz (dependent adds), TSC %.3f GHz; costs are\n"
+				  "# core cycles.  A dependent chase, one load per 4K page,\n"
 				  "# natively and through the model (docs/calibration.md).\n",
-			       cl->ghz);
+			       cl->ghz, cl->tsc_ghz);
 	g_string_append_printf(t, "# Host pages behind the guest's memory: %s fits best\n"
 				  "# (max error %.1f%%; %s: %.1f%%).\n",
 			       hh ? "THP (2M)" : "4K", 100 * err, hh ? "4K" : "THP",
@@ -566,15 +583,16 @@ int cmd_calibrate(int argc, char **argv)
 	g_option_context_set_summary(ctx,
 		"Fits the cost model to this machine: times a dependent pointer chase\n"
 		"over 4K and THP memory natively, runs the same chase through the\n"
-		"model, and fits the costs of a load, an STLB hit, a walk reference\n"
-		"and an L2, LLC or memory access so that the two agree\n"
-		"(docs/calibration.md).  With --out, writes them; with --check FILE,\n"
-		"reports each case's error under FILE's costs and ends with\n"
-		"'max error N%'.");
+		"model, and fits the costs of a load, an STLB hit, a walk reference,\n"
+		"a splintered TLB fill and an L2, LLC or memory access so that the\n"
+		"two agree (docs/calibration.md).  With --out, writes them; with\n"
+		"--check FILE, reports each case's error under FILE's costs and\n"
+		"ends with 'max error N%'.");
 	g_option_context_set_description(ctx,
 		"Exit status: 0 done (--check: every case with a TLB effect, 4K\n"
 		"pages over 10% slower than huge ones, is within 15%); 1 --check\n"
-		"found a larger error, or the machine has no TSC; 2 bad input.");
+		"found a larger error, or the core clock cannot be measured here;\n"
+		"2 bad input.");
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!cli_parse(ctx, "calibrate", &argc, &argv)) {
 		status = EXIT_USAGE;
@@ -603,10 +621,11 @@ int cmd_calibrate(int argc, char **argv)
 		goto done;
 	}
 	cl.loads = (uint64_t)loads;
-	cl.ghz = cal_tsc_ghz();
+	cl.ghz = cal_core_ghz();
+	cl.tsc_ghz = cal_tsc_ghz();
 	if (cl.ghz <= 0) {
-		fprintf(stderr, "simvirt calibrate: this machine has no TSC to turn "
-				"time into cycles\n");
+		fprintf(stderr, "simvirt calibrate: the core clock cannot be measured "
+				"here (x86-64 only) to turn time into cycles\n");
 		status = EXIT_FAILURE;
 		goto done;
 	}

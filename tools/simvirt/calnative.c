@@ -44,6 +44,30 @@ double cal_tsc_ghz(void)
 #endif
 }
 
+double cal_core_ghz(void)
+{
+#if defined(__x86_64__)
+	double best = 0;
+	int r;
+
+	/* the best of three: the first may run while the clock ramps up */
+	for (r = 0; r < 3; r++) {
+		uint64_t x = 0, n = 0;
+		double t0 = now_ns(), t1;
+
+		do {
+			__asm__ volatile(".rept 1000\n\tadd $1, %0\n\t.endr" : "+r"(x));
+			n += 1000;
+			t1 = now_ns();
+		} while (t1 - t0 < 3e7);
+		best = fmax(best, (double)n / (t1 - t0));
+	}
+	return best;
+#else
+	return 0;
+#endif
+}
+
 uint64_t cal_mem_available(void)
 {
 	g_autofree char *text = NULL;
@@ -239,36 +263,81 @@ static uint64_t node_at(uint64_t stride, uint64_t p)
 	return stride == 4096 ? cal_node_offset(p) : p * stride;
 }
 
-bool cal_chase(uint64_t size, bool huge, uint64_t stride, double *ns,
-	       uint64_t *huge_kb)
+/* A mapping of size bytes on a 2M boundary, THP asked for or refused,
+ * every byte written, and one node per stride bytes linked into the
+ * random cycle; NULL with errno when the map fails. */
+static char *chase_map(uint64_t size, bool huge, uint64_t stride, char **raw,
+		       size_t *len)
 {
-	uint64_t n = size / stride, i, steps = cal_chase_loads(n);
-	size_t len = size + (2u << 20);
+	uint64_t n = size / stride, i;
 	uint32_t *perm;
-	char *raw, *buf;
-	void **p;
-	double t0;
+	char *buf;
 
-	raw = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (raw == MAP_FAILED)
-		return false;
-	buf = (char *)(((uintptr_t)raw + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1));
+	*len = size + (2u << 20);
+	*raw = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (*raw == MAP_FAILED)
+		return NULL;
+	buf = (char *)(((uintptr_t)*raw + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1));
 	madvise(buf, size, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 	memset(buf, 1, size);
 	perm = cal_chase_order(n);
 	for (i = 0; i < n; i++)
 		*(void **)(buf + node_at(stride, perm[i])) = buf + node_at(stride, perm[(i + 1) % n]);
 	g_free(perm);
-	p = (void **)(buf + node_at(stride, 0));
-	for (i = 0; i < n; i++) /* warm: every node once */
+	return buf;
+}
+
+/* The chase over n nodes once to warm, then timed: ns per load. */
+static double chase_time(char *buf, uint64_t n, uint64_t stride)
+{
+	uint64_t i, steps = cal_chase_loads(n);
+	void **p = (void **)(buf + node_at(stride, 0));
+	double t0;
+
+	for (i = 0; i < n; i++)
 		p = *p;
 	t0 = now_ns();
 	for (i = 0; i < steps; i++)
 		p = *p;
-	*ns = (now_ns() - t0) / (double)steps;
+	chase_end = p; /* the chase's result is used: no compiler drops it */
+	return (now_ns() - t0) / (double)steps;
+}
+
+bool cal_chase(uint64_t size, bool huge, uint64_t stride, double *ns,
+	       uint64_t *huge_kb)
+{
+	size_t len;
+	char *raw, *buf = chase_map(size, huge, stride, &raw, &len);
+
+	if (!buf)
+		return false;
+	*ns = chase_time(buf, size / stride, stride);
 	if (huge_kb)
 		*huge_kb = huge_kb_at(buf);
-	chase_end = p; /* the chase's result is used: no compiler drops it */
+	munmap(raw, len);
+	return true;
+}
+
+bool cal_chase_pair(uint64_t size, double ns[2], uint64_t huge_kb[2])
+{
+	uint64_t off;
+	size_t len;
+	char *raw, *buf = chase_map(size, true, 4096, &raw, &len);
+
+	if (!buf)
+		return false;
+	ns[1] = chase_time(buf, size / 4096, 4096);
+	huge_kb[1] = huge_kb_at(buf);
+	/* Changing the protection of one 4K page splits the PMD mapping its
+	 * 2M page; changing it back leaves the 512 PTEs (and the frames) as
+	 * they are, and MADV_NOHUGEPAGE keeps khugepaged away. */
+	madvise(buf, size, MADV_NOHUGEPAGE);
+	for (off = 0; off < size; off += 2u << 20) {
+		mprotect(buf + off, 4096, PROT_READ);
+		mprotect(buf + off, 4096, PROT_READ | PROT_WRITE);
+	}
+	ns[0] = chase_time(buf, size / 4096, 4096);
+	huge_kb[0] = huge_kb_at(buf);
 	munmap(raw, len);
 	return true;
 }

@@ -16,6 +16,12 @@
 /* TSC ticks per ns over 100 ms (0 where there is no TSC). */
 double cal_tsc_ghz(void);
 
+/* The core's clock in GHz, from a chain of dependent register adds (one
+ * cycle each on every x86-64 core of the last two decades), over 30 ms,
+ * the best of three; 0 off x86-64.  A VM's TSC ticks at a nominal rate,
+ * not the core's: the costs are core cycles. */
+double cal_core_ghz(void);
+
 /* MemAvailable in bytes (0 when /proc/meminfo does not say). */
 uint64_t cal_mem_available(void);
 
@@ -46,6 +52,15 @@ uint64_t cal_chase_loads(uint64_t nodes);
  */
 bool cal_chase(uint64_t size, bool huge, uint64_t stride, double *ns,
 	       uint64_t *huge_kb);
+
+/*
+ * The guest's page size alone: one placement of a chase over 4K pages'
+ * nodes (as cal_chase with stride 4096) on THP memory, timed as it is
+ * ([1]), then again over the same frames after every 2M mapping is split
+ * into 512 4K ones ([0]).  huge_kb[i] is what /proc/self/smaps saw each
+ * time.  False with errno when the map fails.
+ */
+bool cal_chase_pair(uint64_t size, double ns[2], uint64_t huge_kb[2]);
 
 /*
  * The STLB's reach: chases over 4K pages, one line per page, from 256 to
