@@ -22,16 +22,19 @@ expect 2 "--sizes: '3K'" "$sv" calibrate --out "$dir/c.ini" --sizes 3K
 expect 2 "--rounds: 1 to 9" "$sv" calibrate --out "$dir/c.ini" --rounds 10
 expect 2 "" "$sv" calibrate --check "$dir/none.ini"
 printf '[cost]\nwalk_ref=4\n' > "$dir/nohost.ini"
-expect 2 "host_pages: expected 4K or 2M" "$sv" calibrate --check "$dir/nohost.ini" --sizes 64K
+expect 2 "host_pages: expected 4K, 2M or shadow" "$sv" calibrate --check "$dir/nohost.ini" --sizes 64K
 # 64K and 1M: TLB-resident, 2 backings each, 1000 simulated loads; the
 # STLB and LLC probed
 expect 0 "" "$sv" calibrate --out "$dir/c.ini" --sizes 64K,1M --loads 1000
 for key in insn_load stlb_hit walk_ref splinter cache_l2 cache_llc cache_mem l1d_kb llc_kb \
 	stlb_sets stlb_ways host_pages; do
-	grep -q "^$key=[0-9]" "$dir/c.ini" || grep -q "^$key=[42][KM]$" "$dir/c.ini" ||
+	grep -q "^$key=[0-9]" "$dir/c.ini" || grep -qE "^$key=(4K|2M|shadow)$" "$dir/c.ini" ||
 		fail "the cost file lacks $key: $(cat "$dir/c.ini")"
 done
 [ "$(grep -c '^#   \(4k\|thp\) ' "$dir/c.ini")" = 4 ] || fail "the file does not list its 4 cases"
+# the three readings of what the hardware walks, each with its error, one kept
+[ "$(grep -c '^#   .*tables.* [0-9.]*%' "$dir/c.ini")" = 3 ] || fail "the file does not give the three fits"
+[ "$(grep -c '(kept)$' "$dir/c.ini")" = 1 ] || fail "the file does not say which fit it kept"
 # 12 STLB points (256 to 16,384 pages), 11 LLC points (2x to 64x the L2)
 [ "$(grep -c '^#   STLB probe' "$dir/c.ini")" = 12 ] || fail "the STLB probe's points are missing"
 [ "$(grep -c '^#   LLC probe' "$dir/c.ini")" = 11 ] || fail "the LLC probe's points are missing"

@@ -14,12 +14,13 @@
  *     the TSC's frequency turns ns into cycles.
  *  2. Simulated: the same chase, address for address, through the model
  *     (trace-driven: a guest with 4K or 2M pages over a host with 4K or
- *     THP pages, the caches and STLB of step 0).  The model is linear in
+ *     THP pages, or 4K tables for both as a hypervisor's shadow tables
+ *     would be, with the caches and STLB of step 0).  The model is linear in
  *     the costs fitted (the base load, the STLB hit, the walk reference,
  *     the splintered fill, and an L2, LLC and memory access), so one run
  *     per case gives its counts per load, and the rest of its cycles.
  *  3. Fit: non-negative least squares on the relative errors (fit.c), for
- *     both host page sizes; the better one is kept.  The [cost], [cache]
+ *     each of those; the best is kept.  The [cost], [cache]
  *     and [tlb] groups are written with the measurements in comments.
  *  --check FILE runs 1 and 2 again with FILE's costs, caches and STLB and
  *  reports each case's error, then `max error N%`.
@@ -39,6 +40,20 @@
 
 #define MAX_ROUNDS 9
 
+/*
+ * What the hardware is believed to walk, each tried in turn (NH of them):
+ * the guest's own tables over host 4K pages, or over host THP; or tables
+ * that a hypervisor shadows with 4K pages (shadow paging, as under PVM or
+ * KVM without EPT/NPT), so that a guest 2M page is walked as 4K ones,
+ * over host 4K pages.
+ */
+enum { H_4K, H_THP, H_SHADOW, NH };
+static const char *const host_names[NH] = {"4K", "2M", "shadow"};
+static const char *const host_texts[NH] = {
+	"the guest's tables over host 4K pages",
+	"the guest's tables over host THP",
+	"tables shadowed with 4K pages over host 4K pages"};
+
 /* The fitted costs, in the order of a case's counts. */
 enum { P_LOAD, P_STLB, P_REF, P_SPLINTER, P_L2, P_LLC, P_MEM, NP };
 static const char *const param_names[NP] = {
@@ -52,8 +67,8 @@ typedef struct cal_case {
 	double round[MAX_ROUNDS]; /* each placement's time per load */
 	double spread;       /* (slowest - fastest) / median */
 	uint64_t huge_kb;    /* AnonHugePages of the buffer (first round) */
-	double x[2][NP];     /* counts per load, for host 4K [0] / THP [1] */
-	double fixed[2];     /* the other cycles per load */
+	double x[NH][NP];    /* counts per load, under each of H_* */
+	double fixed[NH];    /* the other cycles per load */
 } cal_case;
 
 typedef struct cal {
@@ -128,7 +143,7 @@ static bool measure(cal *cl, unsigned rounds)
 #define SIM_GPA 0x40000000ULL
 
 static int sim_setup(sv_host **h, sv_vm **vm, sv_pt **gpt, const cal *cl,
-		     const cal_case *k, bool host_huge, const sv_costs *costs)
+		     const cal_case *k, int hw, const sv_costs *costs)
 {
 	sv_vm_options vo = SV_VM_OPTIONS_INIT;
 	/* the buffer as the native one is mapped: whole 2M pages */
@@ -161,7 +176,7 @@ static int sim_setup(sv_host **h, sv_vm **vm, sv_pt **gpt, const cal *cl,
 
 		rc = sv_host_mmap(&s.hva, *h, &a);
 		if (rc == SV_OK)
-			rc = sv_host_madvise(*h, s.hva, a.size, !i && host_huge
+			rc = sv_host_madvise(*h, s.hva, a.size, !i && hw == H_THP
 								? SV_MADV_HUGEPAGE
 								: SV_MADV_NOHUGEPAGE);
 		if (rc == SV_OK)
@@ -171,7 +186,8 @@ static int sim_setup(sv_host **h, sv_vm **vm, sv_pt **gpt, const cal *cl,
 		rc = sv_pt_new(gpt, *vm, &po);
 	if (rc == SV_OK)
 		rc = sv_pt_map(*gpt, SIM_GPA, SIM_GPA, slot,
-			       k->huge && k->size >= SV_PAGE_2M ? SV_PAGE_2M : SV_PAGE_4K,
+			       k->huge && hw != H_SHADOW && k->size >= SV_PAGE_2M
+				       ? SV_PAGE_2M : SV_PAGE_4K,
 			       SV_PTE_P | SV_PTE_RW | SV_PTE_NX);
 	if (rc != SV_OK)
 		return rc;
@@ -189,11 +205,12 @@ static uint64_t vstat(sv_vm *vm, sv_vcpu_stat id)
 }
 
 /*
- * Step 2 for one case and host page size: the chase through the model
- * with the fitted costs at 0 (so the cycles left are the fixed part),
+ * Step 2 for one case and what the hardware walks (H_*): the chase
+ * through the model with the fitted costs at 0 (so the cycles left are
+ * the fixed part),
  * after a warm-up pass that writes every page (faulting it in).
  */
-static int simulate(cal *cl, cal_case *k, bool host_huge, const sv_costs *base)
+static int simulate(cal *cl, cal_case *k, int hw, const sv_costs *base)
 {
 	sv_costs c = *base;
 	sv_host *h = NULL;
@@ -202,7 +219,7 @@ static int simulate(cal *cl, cal_case *k, bool host_huge, const sv_costs *base)
 	uint64_t n = k->size / 4096, i, loads = MIN(cl->loads, cal_chase_loads(n));
 	uint32_t *perm = cal_chase_order(n);
 	uint32_t *next = g_new(uint32_t, n);
-	double *x = k->x[host_huge], N;
+	double *x = k->x[hw], N;
 	uint64_t p = 0;
 	int rc;
 
@@ -211,7 +228,7 @@ static int simulate(cal *cl, cal_case *k, bool host_huge, const sv_costs *base)
 	for (i = 0; i < n; i++)
 		next[perm[i]] = perm[(i + 1) % n];
 	g_free(perm);
-	rc = sim_setup(&h, &vm, &gpt, cl, k, host_huge, &c);
+	rc = sim_setup(&h, &vm, &gpt, cl, k, hw, &c);
 	for (i = 0; rc == SV_OK && i < n + loads; i++) {
 		sv_xlate xl;
 
@@ -242,7 +259,7 @@ static int simulate(cal *cl, cal_case *k, bool host_huge, const sv_costs *base)
 				    vstat(vm, SV_VCPU_STAT_ref_mem)) / N;
 		/* the loop's other instructions (a decrement and a branch)
 		 * and the costs not fitted */
-		k->fixed[host_huge] = 2.0 * base->insn_alu +
+		k->fixed[hw] = 2.0 * base->insn_alu +
 				      (double)vstat(vm, SV_VCPU_STAT_cycles) / N;
 	}
 	sv_pt_free(gpt);
@@ -276,7 +293,7 @@ static void costs_of(const double *theta, sv_costs *c)
 	c->cache_mem = (uint32_t)lround(theta[P_MEM]);
 }
 
-/* Predicted ns per load of case k under host page size hh and theta. */
+/* Predicted ns per load of case k under H_* hh and theta. */
 static double predicted_ns(const cal *cl, const cal_case *k, int hh,
 			   const double *theta)
 {
@@ -333,7 +350,7 @@ static double cal_max_error(const cal *cl, int hh, const double *theta,
 	return worst;
 }
 
-/* Fits theta for host page size hh (integer cycles, as the file holds
+/* Fits theta for H_* hh (integer cycles, as the file holds
  * them); the largest relative error. */
 static double fit_for(const cal *cl, int hh, double *theta)
 {
@@ -393,8 +410,7 @@ static void case_table(GString *out, const char *prefix, const cal *cl, int hh,
 	}
 }
 
-static char *cost_file(const cal *cl, int hh, const double *theta, double err,
-		       double other_err)
+static char *cost_file(const cal *cl, int hh, const double *theta, const double *err)
 {
 	GString *t = g_string_new(NULL);
 	g_autofree char *info = NULL, *cpu = NULL;
@@ -417,15 +433,15 @@ static char *cost_file(const cal *cl, int hh, const double *theta, double err,
 				  "# core cycles.  A dependent chase, one load per 4K page,\n"
 				  "# natively and through the model (docs/calibration.md).\n",
 			       cl->ghz, cl->tsc_ghz);
-	g_string_append_printf(t, "# Host pages behind the guest's memory: %s fits best\n"
-				  "# (max error %.1f%%; %s: %.1f%%).\n",
-			       hh ? "THP (2M)" : "4K", 100 * err, hh ? "4K" : "THP",
-			       100 * other_err);
+	g_string_append(t, "# What the hardware walks, the largest error of each fit:\n");
+	for (j = 0; j < NH; j++)
+		g_string_append_printf(t, "#   %-50s %5.1f%%%s\n", host_texts[j], 100 * err[j],
+				       (int)j == hh ? "  (kept)" : "");
 	g_string_append(t, "# Each case: the median of its placements, and their spread.\n");
 	case_table(t, "#   ", cl, hh, theta);
 	g_string_append(t, cl->probes->str);
 	g_string_append(t, "[calibration]\n");
-	g_string_append_printf(t, "host_pages=%s\n", hh ? "2M" : "4K");
+	g_string_append_printf(t, "host_pages=%s\n", host_names[hh]);
 	g_string_append(t, "[cost]\n");
 	for (j = 0; j < NP; j++)
 		g_string_append_printf(t, "%s=%ld\n", param_names[j], lround(theta[j]));
@@ -471,13 +487,12 @@ static bool load_file(const char *path, sv_costs *costs, sv_tlb_config *tlb,
 			*f[i] = (uint32_t)g_ascii_strtoull(v, NULL, 10);
 	}
 	hp = g_key_file_get_value(kf, "calibration", "host_pages", NULL);
-	if (!hp || (strcmp(hp, "4K") && strcmp(hp, "2M"))) {
-		fprintf(stderr, "simvirt calibrate: %s: [calibration] host_pages: "
-				"expected 4K or 2M, got '%s'\n", path, hp ? hp : "(missing)");
-		return false;
-	}
-	*hh = !strcmp(hp, "2M");
-	return true;
+	for (*hh = 0; hp && *hh < NH; (*hh)++)
+		if (!strcmp(hp, host_names[*hh]))
+			return true;
+	fprintf(stderr, "simvirt calibrate: %s: [calibration] host_pages: "
+			"expected 4K, 2M or shadow, got '%s'\n", path, hp ? hp : "(missing)");
+	return false;
 }
 
 /* --sizes: a comma-separated list of sizes, 4K multiples (K/M/G). */
@@ -575,7 +590,7 @@ int cmd_calibrate(int argc, char **argv)
 	g_autoptr(GArray) sizes = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 	cal cl = {.cases = g_array_new(FALSE, TRUE, sizeof(cal_case))};
 	sv_costs costs = SV_COSTS_INIT;
-	double theta[2][NP], err[2] = {0, 0};
+	double theta[NH][NP], err[NH] = {0};
 	uint64_t avail;
 	int status = EXIT_SUCCESS, hh = 0, h;
 	guint i;
@@ -654,7 +669,7 @@ int cmd_calibrate(int argc, char **argv)
 		status = EXIT_FAILURE;
 		goto done;
 	}
-	for (h = 0; h < 2; h++) {
+	for (h = 0; h < NH; h++) {
 		if (check && h != hh)
 			continue;
 		for (i = 0; i < cl.cases->len; i++) {
@@ -673,8 +688,10 @@ int cmd_calibrate(int argc, char **argv)
 	if (out) {
 		g_autofree char *text = NULL;
 
-		hh = err[1] < err[0];
-		text = cost_file(&cl, hh, theta[hh], err[hh], err[!hh]);
+		for (hh = 0, h = 1; h < NH; h++)
+			if (err[h] < err[hh])
+				hh = h;
+		text = cost_file(&cl, hh, theta[hh], err);
 		if (!cli_write_file("calibrate", out, text, -1))
 			status = EXIT_FAILURE;
 		else
