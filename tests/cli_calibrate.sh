@@ -39,6 +39,16 @@ done
 [ "$(grep -c '^#   STLB probe' "$dir/c.ini")" = 12 ] || fail "the STLB probe's points are missing"
 [ "$(grep -c '^#   LLC probe' "$dir/c.ini")" = 11 ] || fail "the LLC probe's points are missing"
 grep -q '^# STLB: \(probed\|the default\)' "$dir/c.ini" || fail "the file does not say where the STLB came from"
+# hugetlbfs cases where 2M pages are reserved (none on a fresh machine:
+# the test does not reserve them, it only reads what is there)
+free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
+if [ "${free:-0}" -ge 2 ] && grep -q '^Hugepagesize: *2048 kB' /proc/meminfo; then
+	expect 0 "" "$sv" calibrate --out "$dir/h.ini" --sizes 4M --loads 1000 --no-probe --rounds 1
+	grep -q '^#   hugetlb  *4M ' "$dir/h.ini" || fail "no hugetlb case with 2M pages reserved"
+else
+	grep -q '^#   hugetlb' "$dir/c.ini" && fail "a hugetlb case with no 2M pages reserved"
+	echo "cli calibrate: the hugetlbfs case is not run: no 2M pages reserved"
+fi
 # --no-probe: the machine's own description, one placement each
 expect 0 "" "$sv" calibrate --out "$dir/n.ini" --sizes 64K --loads 1000 --no-probe --rounds 1
 ! grep -q 'probe' "$dir/n.ini" || fail "--no-probe probed"

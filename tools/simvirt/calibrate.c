@@ -5,13 +5,14 @@
  * How it works:
  *  0. The machine (calnative.c): L1D and L2 from sysfs or CPUID; the
  *     STLB's reach and the LLC this process gets, probed.
- *  1. Native: for each backing (4K pages, THP) and working set, a buffer
- *     is filled, one node per 4K page is linked into one random cycle (at
- *     a 64-byte offset that spreads over the cache sets), and a dependent
- *     chase is timed, once per placement over --rounds fresh mappings
- *     taken in turn over the cases: the median ns per load, and the
- *     spread.  /proc/self/smaps says whether huge pages really backed it;
- *     the TSC's frequency turns ns into cycles.
+ *  1. Native: for each working set, a THP buffer is filled, one node per
+ *     4K page is linked into one random cycle (at a 64-byte offset that
+ *     spreads over the cache sets), and a dependent chase is timed; then
+ *     again over the same frames mapped with 4K pages; and over hugetlbfs
+ *     2M pages where they are reserved.  Once per placement, over
+ *     --rounds fresh mappings taken in turn over the sizes: the median
+ *     ns per load, and the spread.  /proc/self/smaps says whether huge
+ *     pages really backed it; the core clock turns ns into cycles.
  *  2. Simulated: the same chase, address for address, through the model
  *     (trace-driven: a guest with 4K or 2M pages over a host with 4K or
  *     THP pages, or 4K tables for both as a hypervisor's shadow tables
@@ -61,7 +62,8 @@ static const char *const param_names[NP] = {
 	"cache_mem"};
 
 typedef struct cal_case {
-	bool huge;           /* THP (guest 2M pages) or 4K */
+	bool huge;           /* guest 2M pages (THP or hugetlbfs) or 4K */
+	bool hugetlb;        /* hugetlbfs 2M pages */
 	uint64_t size;       /* working set */
 	double ns;           /* measured per load: the median of the rounds */
 	double round[MAX_ROUNDS]; /* each placement's time per load */
@@ -110,12 +112,19 @@ static bool measure(cal *cl, unsigned rounds)
 	unsigned r;
 
 	for (r = 0; r < rounds; r++) {
-		/* the cases come in pairs of one size: 4K, then THP */
-		for (i = 0; i + 1 < cl->cases->len; i += 2) {
+		for (i = 0; i < cl->cases->len; i++) {
 			cal_case *k = &g_array_index(cl->cases, cal_case, i);
 			double ns[2];
 			uint64_t kb[2];
 
+			if (k->hugetlb) {
+				if (!cal_chase_hugetlb(k->size, &k->round[r]))
+					return false;
+				k->huge_kb = k->size >> 10; /* all of it, or no map */
+				continue;
+			}
+			if (k->huge)
+				continue; /* timed with the 4K case before it */
 			if (!cal_chase_pair(k->size, ns, kb))
 				return false;
 			k[0].round[r] = ns[0];
@@ -322,7 +331,7 @@ static bool tlb_effect(const cal *cl, const cal_case *k)
 	for (i = 0; i < cl->cases->len; i++) {
 		const cal_case *o = &g_array_index(cl->cases, cal_case, i);
 
-		if (o->size == k->size)
+		if (o->size == k->size && !o->hugetlb)
 			*(o->huge ? &huge : &small) = o;
 	}
 	if (!small || !huge)
@@ -394,7 +403,7 @@ static void case_table(GString *out, const char *prefix, const cal *cl, int hh,
 {
 	guint i;
 
-	g_string_append_printf(out, "%s%-6s %-6s %11s %7s %9s %8s  %s\n", prefix,
+	g_string_append_printf(out, "%s%-7s %-6s %11s %7s %9s %8s  %s\n", prefix,
 			       "pages", "size", "measured-ns", "spread", "model-ns",
 			       "error", "huge pages seen");
 	for (i = 0; i < cl->cases->len; i++) {
@@ -402,8 +411,9 @@ static void case_table(GString *out, const char *prefix, const cal *cl, int hh,
 		double p = predicted_ns(cl, k, hh, theta);
 		char sz[32];
 
-		g_string_append_printf(out, "%s%-6s %-6s %11.1f %6.0f%% %9.1f %7.1f%%  %" PRIu64
-				       " kB%s\n", prefix, k->huge ? "thp" : "4k",
+		g_string_append_printf(out, "%s%-7s %-6s %11.1f %6.0f%% %9.1f %7.1f%%  %" PRIu64
+				       " kB%s\n", prefix,
+				       k->hugetlb ? "hugetlb" : k->huge ? "thp" : "4k",
 				       size_text(k->size, sz, sizeof(sz)), k->ns,
 				       100 * k->spread, p, 100 * (p - k->ns) / k->ns,
 				       k->huge_kb, tlb_effect(cl, k) ? "  (TLB effect)" : "");
@@ -591,7 +601,7 @@ int cmd_calibrate(int argc, char **argv)
 	cal cl = {.cases = g_array_new(FALSE, TRUE, sizeof(cal_case))};
 	sv_costs costs = SV_COSTS_INIT;
 	double theta[NH][NP], err[NH] = {0};
-	uint64_t avail;
+	uint64_t avail, hugetlb_free;
 	int status = EXIT_SUCCESS, hh = 0, h;
 	guint i;
 
@@ -647,6 +657,7 @@ int cmd_calibrate(int argc, char **argv)
 	if (out)
 		describe_machine(&cl, from, !no_probe);
 	avail = cal_mem_available();
+	hugetlb_free = cal_hugetlb_free();
 	for (i = 0; i < sizes->len; i++) {
 		uint64_t size = g_array_index(sizes, uint64_t, i);
 		int huge;
@@ -657,9 +668,12 @@ int cmd_calibrate(int argc, char **argv)
 				size >> 20, avail >> 20);
 			continue;
 		}
-		for (huge = 0; huge < 2; huge++) {
-			cal_case k = {.huge = huge, .size = size};
+		for (huge = 0; huge < 3; huge++) {
+			cal_case k = {.huge = huge > 0, .hugetlb = huge == 2, .size = size};
 
+			/* hugetlbfs where the machine has the pages reserved */
+			if (k.hugetlb && (size % SV_PAGE_2M || size > hugetlb_free))
+				continue;
 			g_array_append_val(cl.cases, k);
 		}
 	}

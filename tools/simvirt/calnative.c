@@ -263,22 +263,28 @@ static uint64_t node_at(uint64_t stride, uint64_t p)
 	return stride == 4096 ? cal_node_offset(p) : p * stride;
 }
 
-/* A mapping of size bytes on a 2M boundary, THP asked for or refused,
- * every byte written, and one node per stride bytes linked into the
- * random cycle; NULL with errno when the map fails. */
-static char *chase_map(uint64_t size, bool huge, uint64_t stride, char **raw,
+/* Backings of a chase's buffer. */
+enum { B_4K, B_THP, B_HUGETLB };
+
+/* A mapping of size bytes on a 2M boundary (THP asked for or refused, or
+ * hugetlbfs 2M pages), every byte written, and one node per stride bytes
+ * linked into the random cycle; NULL with errno when the map fails. */
+static char *chase_map(uint64_t size, int backing, uint64_t stride, char **raw,
 		       size_t *len)
 {
 	uint64_t n = size / stride, i;
 	uint32_t *perm;
 	char *buf;
 
-	*len = size + (2u << 20);
-	*raw = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	*len = backing == B_HUGETLB ? size : size + (2u << 20);
+	*raw = mmap(NULL, *len, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | (backing == B_HUGETLB ? MAP_HUGETLB : 0),
+		    -1, 0);
 	if (*raw == MAP_FAILED)
 		return NULL;
 	buf = (char *)(((uintptr_t)*raw + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1));
-	madvise(buf, size, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+	if (backing != B_HUGETLB)
+		madvise(buf, size, backing == B_THP ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 	memset(buf, 1, size);
 	perm = cal_chase_order(n);
 	for (i = 0; i < n; i++)
@@ -307,7 +313,7 @@ bool cal_chase(uint64_t size, bool huge, uint64_t stride, double *ns,
 	       uint64_t *huge_kb)
 {
 	size_t len;
-	char *raw, *buf = chase_map(size, huge, stride, &raw, &len);
+	char *raw, *buf = chase_map(size, huge ? B_THP : B_4K, stride, &raw, &len);
 
 	if (!buf)
 		return false;
@@ -322,7 +328,7 @@ bool cal_chase_pair(uint64_t size, double ns[2], uint64_t huge_kb[2])
 {
 	uint64_t off;
 	size_t len;
-	char *raw, *buf = chase_map(size, true, 4096, &raw, &len);
+	char *raw, *buf = chase_map(size, B_THP, 4096, &raw, &len);
 
 	if (!buf)
 		return false;
@@ -340,6 +346,31 @@ bool cal_chase_pair(uint64_t size, double ns[2], uint64_t huge_kb[2])
 	huge_kb[0] = huge_kb_at(buf);
 	munmap(raw, len);
 	return true;
+}
+
+bool cal_chase_hugetlb(uint64_t size, double *ns)
+{
+	size_t len;
+	char *raw, *buf = chase_map(size, B_HUGETLB, 4096, &raw, &len);
+
+	if (!buf)
+		return false;
+	*ns = chase_time(buf, size / 4096, 4096);
+	munmap(raw, len);
+	return true;
+}
+
+uint64_t cal_hugetlb_free(void)
+{
+	g_autofree char *text = NULL;
+	const char *free_at, *size_at;
+
+	if (!g_file_get_contents("/proc/meminfo", &text, NULL, NULL) ||
+	    !(free_at = strstr(text, "HugePages_Free:")) ||
+	    !(size_at = strstr(text, "Hugepagesize:")) ||
+	    g_ascii_strtoull(size_at + 13, NULL, 10) != 2048)
+		return 0;
+	return g_ascii_strtoull(free_at + 15, NULL, 10) << 21;
 }
 
 /* ---- probes ------------------------------------------------------------------ */

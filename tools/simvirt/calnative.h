@@ -62,6 +62,14 @@ bool cal_chase(uint64_t size, bool huge, uint64_t stride, double *ns,
  */
 bool cal_chase_pair(uint64_t size, double ns[2], uint64_t huge_kb[2]);
 
+/* One placement of the chase over hugetlbfs 2M pages (MAP_HUGETLB);
+ * false with errno when they cannot be had. */
+bool cal_chase_hugetlb(uint64_t size, double *ns);
+
+/* Bytes of free hugetlbfs 2M pages (0 where the default huge page size
+ * is not 2M, or none are reserved). */
+uint64_t cal_hugetlb_free(void);
+
 /*
  * The STLB's reach: chases over 4K pages, one line per page, from 256 to
  * 16,384 pages, and the knee (cal_knee) against 1,024 pages (past every
