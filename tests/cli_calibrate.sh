@@ -23,11 +23,13 @@ expect 2 "--rounds: 1 to 9" "$sv" calibrate --out "$dir/c.ini" --rounds 10
 expect 2 "" "$sv" calibrate --check "$dir/none.ini"
 printf '[cost]\nwalk_ref=4\n' > "$dir/nohost.ini"
 expect 2 "host_pages: expected 4K, 2M or shadow" "$sv" calibrate --check "$dir/nohost.ini" --sizes 64K
+printf '[calibration]\nhost_pages=4K\ncore_ghz=fast\n' > "$dir/noclock.ini"
+expect 2 "core_ghz: expected a clock in GHz, got 'fast'" "$sv" calibrate --check "$dir/noclock.ini" --sizes 64K
 # 64K and 1M: TLB-resident, 2 backings each, 1000 simulated loads; the
 # STLB and LLC probed
 expect 0 "" "$sv" calibrate --out "$dir/c.ini" --sizes 64K,1M --loads 1000
 for key in insn_load stlb_hit walk_ref splinter cache_l2 cache_llc cache_mem l1d_kb llc_kb \
-	stlb_sets stlb_ways host_pages; do
+	stlb_sets stlb_ways host_pages core_ghz; do
 	grep -q "^$key=[0-9]" "$dir/c.ini" || grep -qE "^$key=(4K|2M|shadow)$" "$dir/c.ini" ||
 		fail "the cost file lacks $key: $(cat "$dir/c.ini")"
 done
@@ -56,6 +58,8 @@ rc=0
 "$sv" calibrate --check "$dir/c.ini" --sizes 64K,1M --loads 1000 > "$dir/check" 2>&1 || rc=$?
 [ "$rc" = 0 ] || [ "$rc" = 1 ] || fail "--check gave $rc"
 grep -q '^max error [0-9]*%' "$dir/check" || fail "--check printed no max error: $(cat "$dir/check")"
+grep -q "GHz in the file: the file's turns cycles into ns" "$dir/check" ||
+	fail "--check did not take the file's clock: $(cat "$dir/check")"
 # a scenario takes the costs with [cost] file=, its own keys first
 printf '[cost]\nfile=%s\nstlb_hit=77\n[memslot.a]\ngpa=0x40000000\nsize=8M\n' \
 	"$root/costs/skylake-7cpu.ini" > "$dir/s.ini"

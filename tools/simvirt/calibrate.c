@@ -451,7 +451,7 @@ static char *cost_file(const cal *cl, int hh, const double *theta, const double 
 	case_table(t, "#   ", cl, hh, theta);
 	g_string_append(t, cl->probes->str);
 	g_string_append(t, "[calibration]\n");
-	g_string_append_printf(t, "host_pages=%s\n", host_names[hh]);
+	g_string_append_printf(t, "host_pages=%s\ncore_ghz=%.3f\n", host_names[hh], cl->ghz);
 	g_string_append(t, "[cost]\n");
 	for (j = 0; j < NP; j++)
 		g_string_append_printf(t, "%s=%ld\n", param_names[j], lround(theta[j]));
@@ -467,11 +467,11 @@ static char *cost_file(const cal *cl, int hh, const double *theta, const double 
 /* A calibration file: its [cost] (over the defaults), [cache] and host
  * page size; false after a message. */
 static bool load_file(const char *path, sv_costs *costs, sv_tlb_config *tlb,
-		      sv_cache_config *cache, int *hh)
+		      sv_cache_config *cache, int *hh, double *ghz)
 {
 	g_autoptr(GKeyFile) kf = g_key_file_new();
 	g_autoptr(GError) err = NULL;
-	g_autofree char *hp = NULL;
+	g_autofree char *hp = NULL, *ghz_text = NULL;
 	uint32_t *f[6] = {&cache->l1d_kb, &cache->l1d_ways, &cache->l2_kb,
 			  &cache->l2_ways, &cache->llc_kb, &cache->llc_ways};
 	static const char *const keys[6] = {"l1d_kb", "l1d_ways", "l2_kb",
@@ -495,6 +495,13 @@ static bool load_file(const char *path, sv_costs *costs, sv_tlb_config *tlb,
 
 		if (v)
 			*f[i] = (uint32_t)g_ascii_strtoull(v, NULL, 10);
+	}
+	ghz_text = g_key_file_get_value(kf, "calibration", "core_ghz", NULL);
+	*ghz = ghz_text ? g_ascii_strtod(ghz_text, NULL) : 0;
+	if (ghz_text && !(*ghz > 0 && *ghz < 100)) {
+		fprintf(stderr, "simvirt calibrate: %s: [calibration] core_ghz: "
+				"expected a clock in GHz, got '%s'\n", path, ghz_text);
+		return false;
 	}
 	hp = g_key_file_get_value(kf, "calibration", "host_pages", NULL);
 	for (*hh = 0; hp && *hh < NH; (*hh)++)
@@ -602,6 +609,7 @@ int cmd_calibrate(int argc, char **argv)
 	sv_costs costs = SV_COSTS_INIT;
 	double theta[NH][NP], err[NH] = {0};
 	uint64_t avail, hugetlb_free;
+	double file_ghz = 0;
 	int status = EXIT_SUCCESS, hh = 0, h;
 	guint i;
 
@@ -641,13 +649,19 @@ int cmd_calibrate(int argc, char **argv)
 	}
 	cl.cache = cal_machine_cache(&from);
 	sv_tlb_config_init(&cl.tlb);
-	if (check && !load_file(check, &costs, &cl.tlb, &cl.cache, &hh)) {
+	if (check && !load_file(check, &costs, &cl.tlb, &cl.cache, &hh, &file_ghz)) {
 		status = EXIT_USAGE;
 		goto done;
 	}
 	cl.loads = (uint64_t)loads;
 	cl.ghz = cal_core_ghz();
 	cl.tsc_ghz = cal_tsc_ghz();
+	if (cl.ghz > 0 && file_ghz > 0) {
+		/* the costs are cycles at the clock they were fitted at */
+		printf("core clock %.3f GHz now, %.3f GHz in the file: the file's "
+		       "turns cycles into ns\n", cl.ghz, file_ghz);
+		cl.ghz = file_ghz;
+	}
 	if (cl.ghz <= 0) {
 		fprintf(stderr, "simvirt calibrate: the core clock cannot be measured "
 				"here (x86-64 only) to turn time into cycles\n");
