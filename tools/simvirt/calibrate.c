@@ -701,8 +701,17 @@ int cmd_calibrate(int argc, char **argv)
 		if (check && h != hh)
 			continue;
 		for (i = 0; i < cl.cases->len; i++) {
-			int rc = simulate(&cl, &g_array_index(cl.cases, cal_case, i), h, &costs);
+			cal_case *k = &g_array_index(cl.cases, cal_case, i);
+			int rc = SV_OK;
 
+			if (k->hugetlb) {
+				/* the model's guest 2M pages, as the THP case
+				 * before it: the same run */
+				memcpy(k->x[h], k[-1].x[h], sizeof(k->x[h]));
+				k->fixed[h] = k[-1].fixed[h];
+			} else {
+				rc = simulate(&cl, k, h, &costs);
+			}
 			if (rc != SV_OK) {
 				status = cli_fail("calibrate", rc);
 				goto done;
