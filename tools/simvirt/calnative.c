@@ -121,7 +121,7 @@ static bool cpuid_det_level(unsigned leaf, unsigned level, uint32_t *kb, uint32_
 {
 	unsigned a, b, c, d, i;
 
-	if (__get_cpuid_max(leaf & 0x80000000u, NULL) < leaf)
+	if ((unsigned)__get_cpuid_max(leaf & 0x80000000u, NULL) < leaf)
 		return false;
 	for (i = 0; i < 16; i++) {
 		uint64_t w, bytes;
@@ -146,7 +146,7 @@ static bool cpuid_amd_level(unsigned level, uint32_t *kb, uint32_t *ways)
 					    16, 0, 32, 48, 64, 96, 128, 0};
 	unsigned a, b, c, d;
 
-	if (__get_cpuid_max(0x80000000u, NULL) < 0x80000006u)
+	if ((unsigned)__get_cpuid_max(0x80000000u, NULL) < 0x80000006u)
 		return false;
 	if (level == 1) {
 		__cpuid(0x80000005u, a, b, c, d);
