@@ -24,6 +24,7 @@
  * every vCPU running the process: INVLPG per leaf up to the flush
  * ceiling, else a CR3 reload (flush_tlb_mm_range).
  */
+#include "base.h"
 #include "guestmm/guestmm.h"
 #include "memslots.h"
 #include "simvirt/hostmm.h"
@@ -477,16 +478,6 @@ void sv_guestmm_options_init(sv_guestmm_options *o)
 		memcpy(o, &d, sizeof(d));
 }
 
-/* splitmix64: the seed's sequence */
-static uint64_t next_random(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 /* frag_percent: every 2M block taken, then given back whole, or less one
  * 4K page the kernel keeps (block and page chosen by the seed). */
 static void fragment(sv_guestmm *gm)
@@ -501,11 +492,11 @@ static void fragment(sv_guestmm *gm)
 	for (i = 0; i < n; i++) {
 		uint64_t keep, p;
 
-		if (next_random(&state) % 100 >= gm->o.frag_percent) {
+		if (sv_rng__next(&state) % 100 >= gm->o.frag_percent) {
 			sv_buddy__free(&gm->k->buddy, blocks[i], SV_BUDDY_MAX_ORDER);
 			continue;
 		}
-		keep = next_random(&state) % 512;
+		keep = sv_rng__next(&state) % 512;
 		for (p = 0; p < 512; p++)
 			if (p != keep)
 				sv_buddy__free(&gm->k->buddy, blocks[i] + p * SV_PAGE_4K, 0);
