@@ -309,8 +309,9 @@ static double chase_time(char *buf, uint64_t n, uint64_t stride)
 	return (now_ns() - t0) / (double)steps;
 }
 
-bool cal_chase(uint64_t size, bool huge, uint64_t stride, double *ns,
-	       uint64_t *huge_kb)
+/* One placement of a chase over 4K pages or THP, for the probes: ns per
+ * load; false with errno when the map fails. */
+static bool chase_once(uint64_t size, bool huge, uint64_t stride, double *ns)
 {
 	size_t len;
 	char *raw, *buf = chase_map(size, huge ? B_THP : B_4K, stride, &raw, &len);
@@ -318,8 +319,6 @@ bool cal_chase(uint64_t size, bool huge, uint64_t stride, double *ns,
 	if (!buf)
 		return false;
 	*ns = chase_time(buf, size / stride, stride);
-	if (huge_kb)
-		*huge_kb = huge_kb_at(buf);
 	munmap(raw, len);
 	return true;
 }
@@ -403,7 +402,7 @@ static uint64_t probe(const uint64_t *sizes, size_t n, size_t ref, bool huge,
 		for (r = 0; r < 2; r++) {
 			double ns;
 
-			if (cal_chase(sizes[i], huge, stride, &ns, NULL))
+			if (chase_once(sizes[i], huge, stride, &ns))
 				t[i] = fmin(t[i], ns);
 		}
 		g_string_append_printf(log, "#   %s %" PRIu64 " %s: %.1f ns\n", what,

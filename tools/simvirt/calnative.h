@@ -42,20 +42,8 @@ uint64_t cal_node_offset(uint64_t p);
 uint64_t cal_chase_loads(uint64_t nodes);
 
 /*
- * One placement of a chase: maps `size` bytes on a 2M boundary (THP
- * asked for when huge, refused otherwise), writes them all, links one
- * node per `stride` bytes (4096: at cal_node_offset; 64: every line) into
- * the random cycle, runs it once to warm, then times cal_chase_loads()
- * loads.  *ns is the time per load, *huge_kb the AnonHugePages that
- * /proc/self/smaps saw (NULL: not read).  False with errno when the map
- * fails.
- */
-bool cal_chase(uint64_t size, bool huge, uint64_t stride, double *ns,
-	       uint64_t *huge_kb);
-
-/*
  * The guest's page size alone: one placement of a chase over 4K pages'
- * nodes (as cal_chase with stride 4096) on THP memory, timed as it is
+ * nodes (one per page, at cal_node_offset) on THP memory, timed as it is
  * ([1]), then again over the same frames after every 2M mapping is split
  * into 512 4K ones ([0]).  huge_kb[i] is what /proc/self/smaps saw each
  * time.  False with errno when the map fails.
