@@ -222,6 +222,7 @@ START_TEST(splinter_cost)
 	}
 	/* guest 2M over EPT 4K: the first two accesses walk and fill a
 	 * splintered 4K entry each (the splintering test), the third hits */
+	ck_assert_uint_eq(counts[1][SV_VCPU_STAT_tlb_splinter], 2);
 	ck_assert_uint_eq(cycles[1] - cycles[0], 2 * 1000);
 	for (i = 0; i < SV_VCPU_STAT__COUNT; i++)
 		ck_assert_uint_eq(counts[0][i], counts[1][i]);
